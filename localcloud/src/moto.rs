@@ -1,0 +1,173 @@
+//! The moto server: the local control plane for STS, Cognito, IAM, DynamoDB, CloudWatch Logs,
+//! Lambda and API Gateway. Installed from PyPI into the project's own `.venv` on first use and
+//! started on a free loopback port.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The moto release line the local cloud is tested with.
+pub const MOTO_REQUIREMENT: &str = "moto[server]>=5.1,<6";
+
+#[derive(Debug, thiserror::Error)]
+pub enum MotoError {
+    #[error(
+        "python3 was not found on PATH; install Python 3.11 with pip (e.g. `apt-get install python3 python3-venv`)"
+    )]
+    NoPython,
+    #[error("could not create the virtualenv {path}: {detail}")]
+    Venv { path: PathBuf, detail: String },
+    #[error("`pip install '{MOTO_REQUIREMENT}'` failed (see {log}); check that PyPI is reachable")]
+    PipInstall { log: PathBuf },
+    #[error("could not start the moto server: {0}")]
+    Spawn(std::io::Error),
+    #[error("the moto server on port {port} did not answer within {secs} s (log: {log})")]
+    NotReady { port: u16, secs: u64, log: PathBuf },
+    #[error("i/o error on {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// Returns the python interpreter of the project-local venv, creating the venv and installing
+/// moto into it when missing. Progress goes to `log`.
+pub fn ensure_installed(root: &Path, log_dir: &Path) -> Result<PathBuf, MotoError> {
+    let venv = root.join(".venv");
+    let python = venv.join("bin").join("python");
+    if python.exists() && has_moto(&python) {
+        return Ok(python);
+    }
+    std::fs::create_dir_all(log_dir).map_err(|source| MotoError::Io { path: log_dir.to_owned(), source })?;
+    if !python.exists() {
+        let out = Command::new("python3").args(["-m", "venv"]).arg(&venv).output().map_err(|_| MotoError::NoPython)?;
+        if !out.status.success() {
+            return Err(MotoError::Venv { path: venv, detail: String::from_utf8_lossy(&out.stderr).trim().to_owned() });
+        }
+    }
+    let log = log_dir.join("pip-install.log");
+    let log_file = std::fs::File::create(&log).map_err(|source| MotoError::Io { path: log.clone(), source })?;
+    let log_err = log_file.try_clone().map_err(|source| MotoError::Io { path: log.clone(), source })?;
+    let status = Command::new(&python)
+        .args(["-m", "pip", "install", "--disable-pip-version-check", "--quiet", MOTO_REQUIREMENT])
+        .stdout(log_file)
+        .stderr(log_err)
+        .status()
+        .map_err(MotoError::Spawn)?;
+    if !status.success() || !has_moto(&python) {
+        return Err(MotoError::PipInstall { log });
+    }
+    Ok(python)
+}
+
+fn has_moto(python: &Path) -> bool {
+    Command::new(python)
+        .args(["-c", "import moto.server, flask"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// A free TCP port on 127.0.0.1 (the OS picks it; the listener is closed before returning).
+pub fn free_port() -> std::io::Result<u16> {
+    let l = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+    Ok(l.local_addr()?.port())
+}
+
+/// A running moto server. Dropping it stops the process unless it was [`MotoServer::detach`]ed.
+#[derive(Debug)]
+pub struct MotoServer {
+    child: Option<Child>,
+    pub port: u16,
+    pub endpoint: String,
+    pub log: PathBuf,
+}
+
+impl MotoServer {
+    /// Installs moto if needed and starts it on a free port, waiting until it answers.
+    /// `detached` puts the server in its own process group so it outlives the caller.
+    pub async fn start(root: &Path, log_dir: &Path, detached: bool) -> Result<Self, MotoError> {
+        let python = ensure_installed(root, log_dir)?;
+        let mut last = None;
+        // A port picked by the OS can be taken between our probe and moto's bind: retry a few times.
+        for _ in 0..3 {
+            let port = free_port().map_err(MotoError::Spawn)?;
+            let log = log_dir.join("moto.log");
+            let out = std::fs::File::create(&log).map_err(|source| MotoError::Io { path: log.clone(), source })?;
+            let err = out.try_clone().map_err(|source| MotoError::Io { path: log.clone(), source })?;
+            let mut cmd = Command::new(&python);
+            cmd.args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdin(Stdio::null())
+                .stdout(out)
+                .stderr(err);
+            if detached {
+                use std::os::unix::process::CommandExt;
+                cmd.process_group(0);
+            }
+            let child = cmd.spawn().map_err(MotoError::Spawn)?;
+            let mut server =
+                MotoServer { child: Some(child), port, endpoint: format!("http://127.0.0.1:{port}"), log: log.clone() };
+            match server.wait_ready(Duration::from_secs(60)).await {
+                Ok(()) => return Ok(server),
+                Err(e) => {
+                    server.stop();
+                    last = Some(e);
+                }
+            }
+        }
+        Err(last.unwrap_or(MotoError::NotReady { port: 0, secs: 0, log: log_dir.join("moto.log") }))
+    }
+
+    async fn wait_ready(&mut self, limit: Duration) -> Result<(), MotoError> {
+        let start = Instant::now();
+        let client = reqwest::Client::new();
+        // `/moto-api/data.json` answers 500 once some resources exist; the dashboard root does not.
+        let url = format!("{}/moto-api/", self.endpoint);
+        while start.elapsed() < limit {
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(_)) = child.try_wait()
+            {
+                break;
+            }
+            if let Ok(resp) = client.get(&url).send().await
+                && resp.status().is_success()
+            {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err(MotoError::NotReady { port: self.port, secs: limit.as_secs(), log: self.log.clone() })
+    }
+
+    /// Forgets every resource (moto's `/moto-api/reset`).
+    pub async fn reset(&self) -> Result<(), reqwest::Error> {
+        reqwest::Client::new().post(format!("{}/moto-api/reset", self.endpoint)).send().await?.error_for_status()?;
+        Ok(())
+    }
+
+    /// The process id, for the local state file.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Leaves the server running after this handle is gone; returns its pid.
+    pub fn detach(mut self) -> Option<u32> {
+        self.child.take().map(|c| c.id())
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The repository root: the nearest ancestor of `start` holding `stacks/` and `Cargo.toml`.
+pub fn find_project_root(start: &Path) -> Option<PathBuf> {
+    start.ancestors().find(|d| d.join("stacks").is_dir() && d.join("Cargo.toml").is_file()).map(Path::to_path_buf)
+}

@@ -1,0 +1,142 @@
+//! `up` and `down` wall time against moto with a fixed latency injected per AWS call, beside the
+//! critical-path bound (the heaviest chain of dependent calls × that latency) and the number of
+//! calls. Run: `cargo bench -p provisioner --bench up_down` (LATENCIES_MS=0,25,50 to choose).
+//!
+//! Every AWS call goes through a local HTTP proxy that sleeps for the latency, then forwards.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use localcloud::moto::{MotoServer, find_project_root, free_port};
+use serde_json::Value;
+
+#[derive(Clone)]
+struct Proxy {
+    target: String,
+    delay: Duration,
+    count: Arc<AtomicUsize>,
+    client: reqwest::Client,
+}
+
+async fn forward(State(p): State<Proxy>, req: Request) -> Response {
+    p.count.fetch_add(1, Ordering::SeqCst);
+    tokio::time::sleep(p.delay).await;
+    let (parts, body) = req.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, 64 << 20).await else { return StatusCode::BAD_REQUEST.into_response() };
+    let url = format!("{}{}", p.target, parts.uri.path_and_query().map(|q| q.as_str()).unwrap_or("/"));
+    let mut headers = HeaderMap::new();
+    for (k, v) in parts.headers.iter().filter(|(k, _)| *k != "host") {
+        headers.insert(k.clone(), v.clone());
+    }
+    let Ok(resp) = p.client.request(parts.method, url).headers(headers).body(body.to_vec()).send().await else {
+        return StatusCode::BAD_GATEWAY.into_response();
+    };
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes: Bytes = resp.bytes().await.unwrap_or_default();
+    let mut out = (status, bytes).into_response();
+    for (k, v) in headers.iter().filter(|(k, _)| *k != "content-length" && *k != "transfer-encoding") {
+        out.headers_mut().insert(k.clone(), v.clone());
+    }
+    out
+}
+
+async fn proxy(target: String, delay: Duration, count: Arc<AtomicUsize>) -> String {
+    let port = free_port().expect("port");
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
+    let state = Proxy { target, delay, count, client: reqwest::Client::new() };
+    let app = axum::Router::new().fallback(forward).with_state(state);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+fn provision(root: &Path, state: &Path, moto: &str, amplify: &str, args: &[&str]) -> (Duration, String) {
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_provision"))
+        .args(args)
+        .current_dir(root)
+        .env("AWS_ENDPOINT_URL", moto)
+        .env("AWS_ENDPOINT_URL_AMPLIFY", amplify)
+        .env("AWS_ACCESS_KEY_ID", "bench")
+        .env("AWS_SECRET_ACCESS_KEY", "bench")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env("PROVISION_STATE_DIR", state)
+        .env("PROVISION_BOOTSTRAP", "/bin/true")
+        .env("PROVISION_SITE_DIR", root.join("provisioner/tests/fixtures/site"))
+        .output()
+        .expect("run provision");
+    let elapsed = started.elapsed();
+    assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    (elapsed, String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[tokio::main]
+async fn main() {
+    let root = find_project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("root");
+    let logs = tempfile::tempdir().expect("tmp");
+    let moto = MotoServer::start(&root, logs.path(), false).await.expect("moto");
+    let port = free_port().expect("port");
+    let cfg = localcloud::StandInConfig { port, moto: moto.endpoint.clone(), log_dir: logs.path().to_owned() };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
+    tokio::spawn(async move {
+        let _ = localcloud::serve_on(listener, cfg).await;
+    });
+    let standins = format!("http://127.0.0.1:{port}");
+    let latencies: Vec<u64> = std::env::var("LATENCIES_MS")
+        .unwrap_or_else(|_| "0,25,50".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let stack_dir = tempfile::tempdir().expect("tmp");
+    let stack_file = stack_dir.path().join("bench.yaml");
+    std::fs::write(&stack_file, "name: bench\nregion: us-west-2\n").expect("stack file");
+    let sf = stack_file.to_str().expect("utf8");
+
+    println!(
+        "latency/call | up wall | bound (crit. calls × latency) | up calls (mutating) | 2nd up wall (calls) | down wall (calls)"
+    );
+    for ms in latencies {
+        moto.reset().await.expect("reset");
+        let delay = Duration::from_millis(ms);
+        let count = Arc::new(AtomicUsize::new(0));
+        let moto_ep = proxy(moto.endpoint.clone(), delay, count.clone()).await;
+        let amplify_ep = proxy(standins.clone(), delay, count.clone()).await;
+        let state = tempfile::tempdir().expect("tmp");
+        let (up, out) = provision(&root, state.path(), &moto_ep, &amplify_ep, &["--stack-file", sf, "--json", "up"]);
+        let summary = out
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|v| v["event"] == "summary")
+            .unwrap_or(Value::Null);
+        let crit = summary["critical_path_calls"].as_u64().unwrap_or(0);
+        let up_calls = count.swap(0, Ordering::SeqCst);
+        let (again, _) = provision(&root, state.path(), &moto_ep, &amplify_ep, &["--stack-file", sf, "up"]);
+        let again_calls = count.swap(0, Ordering::SeqCst);
+        let (down, _) = provision(&root, state.path(), &moto_ep, &amplify_ep, &["--stack-file", sf, "down", "--yes"]);
+        let down_calls = count.swap(0, Ordering::SeqCst);
+        println!(
+            "{ms:>9} ms | {:>6.2}s | {:>6.2}s ({crit} calls on {}) | {up_calls} ({}) | {:>5.2}s ({again_calls}) | {:>5.2}s ({down_calls})",
+            up.as_secs_f64(),
+            (crit * ms) as f64 / 1000.0,
+            summary["critical_path"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("→"))
+                .unwrap_or_default(),
+            summary["mutating_calls"],
+            again.as_secs_f64(),
+            down.as_secs_f64(),
+        );
+        if ms == 0 {
+            println!("  calls by operation: {}", summary["by_operation"]);
+        }
+    }
+}

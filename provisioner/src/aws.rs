@@ -1,0 +1,246 @@
+//! The AWS side: one client per service, built once from the standard `aws-config` chain
+//! (profiles, SSO, environment; `AWS_ENDPOINT_URL[_SERVICE]` honoured), with an interceptor that
+//! records every call so the engine can prove "no changes = no mutating calls".
+
+use std::sync::{Arc, Mutex};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+tokio::task_local! {
+    /// The construct whose convergence is making the current SDK calls (set by the engine).
+    pub static CURRENT_NODE: &'static str;
+}
+
+/// One SDK call made through [`Aws`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// The construct it was made for, or "" outside the engine.
+    pub node: &'static str,
+    pub service: String,
+    pub operation: String,
+}
+
+/// Every SDK call made through [`Aws`].
+#[derive(Debug, Default, Clone)]
+pub struct CallLog(Arc<Mutex<Vec<Call>>>);
+
+impl CallLog {
+    pub fn calls(&self) -> Vec<Call> {
+        self.0.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    /// Calls that change something: everything but Get*/List*/Describe*/Query/Scan.
+    pub fn mutating(&self) -> Vec<Call> {
+        self.calls().into_iter().filter(|c| is_mutating(&c.operation)).collect()
+    }
+}
+
+pub fn is_mutating(operation: &str) -> bool {
+    const READS: &[&str] = &["Get", "List", "Describe", "Query", "Scan", "Head", "Export"];
+    !READS.iter().any(|p| operation.starts_with(p))
+}
+
+#[derive(Debug)]
+struct Recorder(CallLog);
+
+impl Intercept for Recorder {
+    fn name(&self) -> &'static str {
+        "provision-call-log"
+    }
+
+    // Not read_before_execution: client-level interceptors run that before the operation's
+    // config (and so its Metadata) is in the bag.
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(m) = cfg.load::<Metadata>()
+            && let Ok(mut v) = (self.0).0.lock()
+        {
+            let node = CURRENT_NODE.try_with(|n| *n).unwrap_or("");
+            v.push(Call { node, service: m.service().to_owned(), operation: m.name().to_owned() });
+        }
+        Ok(())
+    }
+}
+
+/// The clients the provisioner uses, and who/where we are.
+#[derive(Clone, Debug)]
+pub struct Aws {
+    pub sdk: SdkConfig,
+    pub region: String,
+    pub cognito: aws_sdk_cognitoidentityprovider::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub lambda: aws_sdk_lambda::Client,
+    pub apigateway: aws_sdk_apigateway::Client,
+    pub amplify: aws_sdk_amplify::Client,
+    pub bedrock: aws_sdk_bedrock::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub calls: CallLog,
+}
+
+/// Who is calling: printed before any change, remembered in the state file.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Identity {
+    pub account: String,
+    pub arn: String,
+    pub region: String,
+}
+
+macro_rules! client {
+    ($krate:ident, $sdk:expr, $rec:expr) => {
+        $krate::Client::from_conf($krate::config::Builder::from($sdk).interceptor(Recorder($rec.clone())).build())
+    };
+}
+
+impl Aws {
+    /// Loads the standard chain for `region`.
+    pub async fn load(region: &str) -> Aws {
+        let sdk = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.to_owned())).load().await;
+        Aws::from_sdk(sdk, region)
+    }
+
+    pub fn from_sdk(sdk: SdkConfig, region: &str) -> Aws {
+        let calls = CallLog::default();
+        Aws {
+            region: region.to_owned(),
+            cognito: client!(aws_sdk_cognitoidentityprovider, &sdk, calls),
+            iam: client!(aws_sdk_iam, &sdk, calls),
+            dynamodb: client!(aws_sdk_dynamodb, &sdk, calls),
+            logs: client!(aws_sdk_cloudwatchlogs, &sdk, calls),
+            lambda: client!(aws_sdk_lambda, &sdk, calls),
+            apigateway: client!(aws_sdk_apigateway, &sdk, calls),
+            amplify: client!(aws_sdk_amplify, &sdk, calls),
+            bedrock: client!(aws_sdk_bedrock, &sdk, calls),
+            sts: client!(aws_sdk_sts, &sdk, calls),
+            sdk,
+            calls,
+        }
+    }
+
+    pub async fn identity(&self) -> Result<Identity, AwsError> {
+        let out =
+            self.sts.get_caller_identity().send().await.map_err(|e| AwsError::from_sdk("sts:GetCallerIdentity", e))?;
+        Ok(Identity {
+            account: out.account().unwrap_or_default().to_owned(),
+            arn: out.arn().unwrap_or_default().to_owned(),
+            region: self.region.clone(),
+        })
+    }
+}
+
+/// An AWS call that failed, with the service's error code when there is one.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{operation} failed: {}{message}", code.as_deref().map(|c| format!("{c}: ")).unwrap_or_default())]
+pub struct AwsError {
+    pub operation: String,
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl AwsError {
+    pub fn from_sdk<E, R>(operation: &str, err: aws_sdk_sts::error::SdkError<E, R>) -> AwsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        use aws_sdk_sts::error::SdkError;
+        let (code, message) = match &err {
+            SdkError::ServiceError(se) => {
+                let e = se.err();
+                (e.code().map(str::to_owned), e.message().map(str::to_owned).unwrap_or_else(|| e.to_string()))
+            }
+            SdkError::DispatchFailure(d) => (None, format!("could not reach the endpoint: {d:?}")),
+            SdkError::TimeoutError(_) => (None, "the request timed out".to_owned()),
+            other => (None, format!("{}", aws_smithy_types::error::display::DisplayErrorContext(other))),
+        };
+        let message = friendly(code.as_deref(), message);
+        AwsError { operation: operation.to_owned(), code, message }
+    }
+
+    pub fn new(operation: &str, message: impl Into<String>) -> AwsError {
+        AwsError { operation: operation.to_owned(), code: None, message: message.into() }
+    }
+
+    /// The resource does not exist (every service spells it differently).
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self.code.as_deref(),
+            Some("ResourceNotFoundException" | "NoSuchEntity" | "NotFoundException" | "NotFound" | "UserPoolNotFound")
+        )
+    }
+
+    pub fn code_is(&self, code: &str) -> bool {
+        self.code.as_deref() == Some(code)
+    }
+}
+
+/// Adds the fix to the errors users meet most (expired SSO, missing credentials).
+fn friendly(code: Option<&str>, message: String) -> String {
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("sso") && (lower.contains("expired") || lower.contains("token")) {
+        return format!(
+            "{message} — your SSO session has expired: run `aws sso login` (with your --profile) and retry"
+        );
+    }
+    if lower.contains("no credentials")
+        || lower.contains("failed to load credentials")
+        || lower.contains("credentialsnotloaded")
+    {
+        return format!(
+            "{message} — no AWS credentials found: set AWS_PROFILE, run `aws configure` or `aws sso login`, or use `provision up --local`"
+        );
+    }
+    match code {
+        Some("ExpiredToken" | "ExpiredTokenException") => {
+            format!("{message} — your credentials have expired; refresh them and retry")
+        }
+        Some("UnrecognizedClientException" | "InvalidClientTokenId") => {
+            format!("{message} — these credentials are not valid in this account/region")
+        }
+        _ => message,
+    }
+}
+
+/// `Ok(None)` for "does not exist", the value otherwise.
+pub fn optional<T>(r: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `Ok(())` when the thing is already gone.
+pub fn gone_ok(r: Result<(), AwsError>) -> Result<(), AwsError> {
+    match r {
+        Err(e) if e.is_not_found() => Ok(()),
+        other => other,
+    }
+}
+
+/// Shorthand for mapping an SDK result.
+pub trait Ctx<T> {
+    fn ctx(self, operation: &str) -> Result<T, AwsError>;
+}
+
+impl<T, E, R> Ctx<T> for Result<T, aws_sdk_sts::error::SdkError<E, R>>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    fn ctx(self, operation: &str) -> Result<T, AwsError> {
+        self.map_err(|e| AwsError::from_sdk(operation, e))
+    }
+}

@@ -1,0 +1,86 @@
+//! Command-line definitions (clap). Commands never see these types: `main` resolves them into
+//! settings first.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "provision",
+    version,
+    about = "Stand the serverless image editor up on AWS (or on the local cloud) and tear it down",
+    long_about = "Stand the serverless image editor up on AWS (or on the local cloud) and tear it down.\n\n\
+        Cognito user pool → IAM role → DynamoDB table → Lambda → API Gateway (Cognito authorizer) → Amplify app.\n\
+        Credentials and region come from the standard AWS chain; AWS_ENDPOINT_URL[_SERVICE] is honoured.",
+    after_help = "Exit codes: 0 ok · 2 usage or config error · 3 AWS failure · 4 partial success (some changes made, then a failure) · 5 resources left behind · 6 changes pending (diff) · 130 interrupted"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Stack to act on: its settings are stacks/<STACK>.yaml.
+    #[arg(long, global = true, default_value = "dev", env = "PROVISION_STACK")]
+    pub stack: String,
+    /// Settings file to use instead of stacks/<STACK>.yaml.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub stack_file: Option<PathBuf>,
+    /// Run against the local cloud on this machine (moto + the project's stand-ins) instead of AWS.
+    #[arg(long, global = true)]
+    pub local: bool,
+    /// Machine-readable output: NDJSON progress events / JSON results on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or update every resource of the stack (idempotent; resumes an interrupted run).
+    Up {
+        /// Proceed although the state file names another account or region.
+        #[arg(long)]
+        force: bool,
+        /// Deploy the existing builds (frontend/dist, the last bootstrap) without rebuilding.
+        #[arg(long)]
+        no_build: bool,
+    },
+    /// Delete every resource of the stack in the documented order, then check nothing is left.
+    Down {
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Print the teardown order and what would be deleted; delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Proceed although the state file names another account or region.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show what `up` would create, update (field by field) or leave; exit 6 when changes are pending.
+    Diff {
+        /// Compare with the existing builds instead of rebuilding.
+        #[arg(long)]
+        no_build: bool,
+    },
+    /// Compare the state file with what exists; on the local cloud also show what runs where.
+    Status,
+    /// Print the stack's URLs and ids.
+    Outputs,
+    /// Check credentials, region, Bedrock model access and the build tools, with the fix for each.
+    Doctor,
+    /// Run the local cloud's stand-ins in the foreground (started for you by `up --local`).
+    #[command(hide = true)]
+    LocalServe {
+        #[arg(long)]
+        port: u16,
+        #[arg(long)]
+        moto: String,
+        #[arg(long)]
+        log_dir: PathBuf,
+    },
+}

@@ -1,0 +1,533 @@
+//! The commands, on resolved settings.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde_json::json;
+
+use crate::artifacts::{self, Artifacts};
+use crate::aws::{Aws, AwsError, Identity};
+use crate::config::StackConfig;
+use crate::engine::{self, Action, Report};
+use crate::error::{CliError, Exit};
+use crate::local::{self, LocalCloud};
+use crate::progress::{Event, Progress};
+use crate::resources::{Env, Outputs, apigateway};
+use crate::stack::{self, Stack};
+use crate::state::{StateFile, state_dir};
+use crate::teardown;
+
+/// Everything a command needs, resolved from the command line.
+pub struct Ctx {
+    pub root: PathBuf,
+    pub config: StackConfig,
+    pub json: bool,
+    pub local: Option<LocalCloud>,
+}
+
+impl Ctx {
+    fn stack(&self) -> Stack {
+        stack::image_editor(&self.config)
+    }
+
+    fn progress(&self) -> Progress {
+        Progress::new(self.json)
+    }
+
+    fn say(&self, line: impl AsRef<str>) {
+        if !self.json {
+            eprintln!("{}", line.as_ref());
+        }
+    }
+}
+
+async fn whoami(ctx: &Ctx, aws: &Aws) -> Result<Identity, CliError> {
+    let id = aws.identity().await.map_err(CliError::Aws)?;
+    let target = if ctx.local.is_some() { " (local cloud)" } else { "" };
+    ctx.say(format!("account {}  region {}{target}  caller {}", id.account, id.region, id.arn));
+    Ok(id)
+}
+
+fn check_identity(state: &StateFile, id: &Identity, force: bool) -> Result<(), CliError> {
+    let s = &state.state;
+    if s.account.is_empty() || force {
+        return Ok(());
+    }
+    if s.account != id.account || s.region != id.region {
+        return Err(CliError::Usage(format!(
+            "state {} belongs to account {} in {}, but these credentials are account {} in {}; use the right profile/region, or --force",
+            state.path.display(),
+            s.account,
+            s.region,
+            id.account,
+            id.region
+        )));
+    }
+    Ok(())
+}
+
+fn build_artifacts(ctx: &Ctx, no_build: bool) -> Result<Artifacts, CliError> {
+    let for_aws = ctx.local.is_none();
+    ctx.say("building the function (lambda/) …");
+    let lambda =
+        artifacts::build_lambda(&ctx.root, ctx.config.function.architecture, for_aws).map_err(CliError::Artifact)?;
+    ctx.say(format!(
+        "  bootstrap: {} ({} KB zipped, {:?}, highest glibc {})",
+        lambda.binary.display(),
+        lambda.bytes.len() / 1024,
+        lambda.elf.architecture,
+        lambda.elf.max_glibc.map(|(a, b)| format!("{a}.{b}")).unwrap_or_else(|| "none (static)".into())
+    ));
+    ctx.say("building the web app (frontend/) …");
+    let site = artifacts::build_site(&ctx.root, !no_build).map_err(CliError::Artifact)?;
+    ctx.say(format!("  site: {} files from {}", site.files.len(), site.root.display()));
+    Ok(Artifacts { lambda: Some(lambda), site: Some(site) })
+}
+
+fn interrupt_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let f = flag.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            f.store(true, Ordering::SeqCst);
+            eprintln!("\ninterrupt received: finishing the calls in flight and saving state (Ctrl-C again to abort)");
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    flag
+}
+
+pub async fn up(ctx: &Ctx, force: bool, no_build: bool) -> Result<Exit, CliError> {
+    let aws = Aws::load(&ctx.config.region).await;
+    let id = whoami(ctx, &aws).await?;
+    let state = StateFile::open(&state_dir(&ctx.root), &ctx.config.name).map_err(CliError::State)?;
+    check_identity(&state, &id, force)?;
+    let artifacts = build_artifacts(ctx, no_build)?;
+    let stack = ctx.stack();
+    stack.validate().map_err(CliError::Usage)?;
+    let state = std::sync::Mutex::new(state);
+    if let Ok(mut s) = state.lock() {
+        s.state.account = id.account.clone();
+        s.state.region = id.region.clone();
+        s.save().map_err(CliError::State)?;
+    }
+    let progress = ctx.progress();
+    let started = std::time::Instant::now();
+    ctx.say(format!("stack {} → {}", ctx.config.name, if ctx.local.is_some() { "local cloud" } else { "AWS" }));
+    let report = engine::apply(&stack, &aws, &id.account, &artifacts, &state, &progress, interrupt_flag()).await;
+    let elapsed = started.elapsed();
+    let mutating = aws.calls.mutating().len();
+    if ctx.json {
+        let calls = aws.calls.calls();
+        let per_node = |id: &str| calls.iter().filter(|c| c.node == id).count() as u64;
+        let (path, path_calls) = stack.critical_path_weighted(per_node);
+        let mut by_operation = std::collections::BTreeMap::<String, usize>::new();
+        for c in &calls {
+            *by_operation.entry(format!("{}:{}", c.service, c.operation)).or_default() += 1;
+        }
+        println!(
+            "{}",
+            json!({"event": "summary", "wall_ms": elapsed.as_millis(), "calls": calls.len(), "mutating_calls": mutating,
+                   "critical_path": path, "critical_path_calls": path_calls, "by_operation": by_operation})
+        );
+    }
+    if report.interrupted {
+        ctx.say("interrupted: state saved; run `provision up` again to finish");
+        return Ok(Exit::Interrupted);
+    }
+    let failed = report.failed();
+    if !failed.is_empty() {
+        let code = if report.changed() > 0 { Exit::Partial } else { Exit::AwsFailure };
+        ctx.say(format!(
+            "{} of {} resources failed; fix the cause and run `provision up` again (it resumes)",
+            failed.len(),
+            stack.nodes.len()
+        ));
+        return Ok(code);
+    }
+    if report.changed() == 0 {
+        ctx.say(format!(
+            "no changes ({} resources checked in {:.1}s, {mutating} mutating calls)",
+            report.steps.len(),
+            elapsed.as_secs_f64()
+        ));
+    } else {
+        ctx.say(format!(
+            "{} resources changed in {:.1}s ({mutating} mutating calls)",
+            report.changed(),
+            elapsed.as_secs_f64()
+        ));
+    }
+    let demo = match &ctx.local {
+        Some(_) => Some(ensure_demo_user(&aws, &report.outputs, &ctx.config.name).await.map_err(CliError::Aws)?),
+        None => None,
+    };
+    print_outputs(ctx, &report.outputs, demo.as_ref());
+    Ok(Exit::Ok)
+}
+
+/// The local cloud's demo user: created (or reset) with a permanent password.
+async fn ensure_demo_user(aws: &Aws, outputs: &Outputs, stack: &str) -> Result<(String, String), AwsError> {
+    use crate::aws::Ctx as _;
+    use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType};
+    let pool = outputs.get("UserPool", "id");
+    let email = format!("demo@{stack}.local");
+    let created = aws
+        .cognito
+        .admin_create_user()
+        .user_pool_id(&pool)
+        .username(&email)
+        .message_action(MessageActionType::Suppress)
+        .user_attributes(
+            AttributeType::builder()
+                .name("email")
+                .value(&email)
+                .build()
+                .map_err(|e| AwsError::new("cognito", e.to_string()))?,
+        )
+        .user_attributes(
+            AttributeType::builder()
+                .name("email_verified")
+                .value("true")
+                .build()
+                .map_err(|e| AwsError::new("cognito", e.to_string()))?,
+        )
+        .send()
+        .await
+        .ctx("cognito-idp:AdminCreateUser");
+    if let Err(e) = created
+        && !e.code_is("UsernameExistsException")
+    {
+        return Err(e);
+    }
+    aws.cognito
+        .admin_set_user_password()
+        .user_pool_id(&pool)
+        .username(&email)
+        .password(local::DEMO_PASSWORD)
+        .permanent(true)
+        .send()
+        .await
+        .ctx("cognito-idp:AdminSetUserPassword")?;
+    Ok((email, local::DEMO_PASSWORD.to_owned()))
+}
+
+fn outputs_json(config: &StackConfig, o: &Outputs) -> serde_json::Value {
+    json!({
+        "stack": config.name,
+        "region": config.region,
+        "appUrl": o.known("Site", "url").or(o.known("WebApp", "origin")),
+        "apiUrl": o.known("Api", "url"),
+        "userPoolId": o.known("UserPool", "id"),
+        "userPoolClientId": o.known("WebClient", "id"),
+        "table": o.known("EditsTable", "name"),
+        "function": o.known("Function", "name"),
+        "logGroup": o.known("FunctionLogs", "name"),
+        "amplifyAppId": o.known("WebApp", "id"),
+        "restApiId": o.known("Api", "id"),
+    })
+}
+
+fn print_outputs(ctx: &Ctx, o: &Outputs, demo: Option<&(String, String)>) {
+    let mut v = outputs_json(&ctx.config, o);
+    if let Some((email, password)) = demo {
+        v["demoUser"] = json!({"email": email, "password": password});
+    }
+    if ctx.json {
+        println!("{}", json!({"event": "outputs", "outputs": v}));
+        return;
+    }
+    let get = |k: &str| v[k].as_str().unwrap_or("-").to_owned();
+    println!();
+    println!("App URL:      {}", get("appUrl"));
+    println!("API URL:      {}", get("apiUrl"));
+    println!("User pool:    {}  (client {})", get("userPoolId"), get("userPoolClientId"));
+    println!("Table:        {}", get("table"));
+    println!("Function:     {}  (logs: {})", get("function"), get("logGroup"));
+    if let Some((email, password)) = demo {
+        println!("Demo login:   {email} / {password}");
+    }
+}
+
+pub async fn outputs(ctx: &Ctx) -> Result<Exit, CliError> {
+    let state = StateFile::open(&state_dir(&ctx.root), &ctx.config.name).map_err(CliError::State)?;
+    if !state.exists() {
+        return Err(CliError::Usage(format!(
+            "stack `{}` has no state here: run `provision up` first",
+            ctx.config.name
+        )));
+    }
+    if ctx.json {
+        println!("{}", outputs_json(&ctx.config, &state.state.outputs));
+    } else {
+        print_outputs(ctx, &state.state.outputs, None);
+    }
+    Ok(Exit::Ok)
+}
+
+fn print_plan(ctx: &Ctx, report: &Report) {
+    if ctx.json {
+        for s in &report.steps {
+            println!("{}", serde_json::to_string(s).unwrap_or_default());
+        }
+        return;
+    }
+    for s in &report.steps {
+        let sign = match s.action {
+            Action::Create => "+",
+            Action::Update { .. } => "~",
+            Action::NoChange => "=",
+        };
+        println!("{sign} {:<20} {:<28} {:<10} {}", s.id, s.kind, s.action.label(), s.name);
+        if let Action::Update { changes } = &s.action {
+            for c in changes {
+                println!("    {}: {} → {}", c.field, c.from, c.to);
+            }
+        }
+        if s.touches_iam() {
+            println!("    ! IAM change: review the role's permissions above before applying");
+        }
+    }
+}
+
+pub async fn diff(ctx: &Ctx, no_build: bool) -> Result<Exit, CliError> {
+    let aws = Aws::load(&ctx.config.region).await;
+    let id = whoami(ctx, &aws).await?;
+    let state = StateFile::open(&state_dir(&ctx.root), &ctx.config.name).map_err(CliError::State)?;
+    let artifacts = build_artifacts(ctx, no_build)?;
+    let report =
+        engine::plan(&ctx.stack(), &aws, &id.account, &artifacts, Some(&state)).await.map_err(CliError::Resource)?;
+    print_plan(ctx, &report);
+    let pending = report.steps.iter().filter(|s| s.action != Action::NoChange).count();
+    ctx.say(if pending == 0 { "no changes".to_owned() } else { format!("{pending} resources would change") });
+    Ok(if pending == 0 { Exit::Ok } else { Exit::ChangesPending })
+}
+
+pub async fn status(ctx: &Ctx) -> Result<Exit, CliError> {
+    if let Some(cloud) = &ctx.local {
+        ctx.say(format!("local cloud (logs in {}):", cloud.log_dir.display()));
+        ctx.say(format!(
+            "  moto        {}  pid {:?}{}",
+            cloud.moto.endpoint,
+            cloud.moto.pid,
+            if cloud.moto.ours { "" } else { " (not started by us)" }
+        ));
+        ctx.say(format!(
+            "  stand-ins   {}  pid {:?}  (Amplify + hosting)",
+            cloud.standins.endpoint, cloud.standins.pid
+        ));
+    }
+    let aws = Aws::load(&ctx.config.region).await;
+    let id = whoami(ctx, &aws).await?;
+    let state = StateFile::open(&state_dir(&ctx.root), &ctx.config.name).map_err(CliError::State)?;
+    if !state.exists() {
+        ctx.say(format!("stack `{}`: no state file here (resources are still found by name)", ctx.config.name));
+    }
+    // Compare against the last deployed code: no rebuild for a status.
+    let mut artifacts = Artifacts::default();
+    if let Ok(l) = artifacts::build_lambda(&ctx.root, ctx.config.function.architecture, ctx.local.is_none()) {
+        artifacts.lambda = Some(l);
+    }
+    if let Ok(s) = artifacts::build_site(&ctx.root, false) {
+        artifacts.site = Some(s);
+    }
+    let stack = ctx.stack();
+    let report = engine::plan(&stack, &aws, &id.account, &artifacts, Some(&state)).await;
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            ctx.say(format!("could not compare everything: {e}"));
+            return Ok(Exit::AwsFailure);
+        }
+    };
+    let mut drift = 0;
+    for s in &report.steps {
+        let recorded = state.physical(s.id);
+        let live = s.physical.as_deref();
+        let word = match (&s.action, recorded) {
+            (Action::Create, Some(_)) => "MISSING (in state, not in AWS)",
+            (Action::Create, None) => "absent",
+            (Action::Update { .. }, _) => "drifted",
+            (Action::NoChange, None) => "exists (not in state: `up` adopts it)",
+            (Action::NoChange, Some(_)) => "in sync",
+        };
+        if word != "in sync" {
+            drift += 1;
+        }
+        println!("{:<20} {:<28} {:<36} {}", s.id, s.kind, word, live.or(recorded).unwrap_or("-"));
+        if let Action::Update { changes } = &s.action {
+            for c in changes {
+                println!("    {}: live {} ≠ stack {}", c.field, c.from, c.to);
+            }
+        }
+    }
+    // The security check: every non-OPTIONS method must be behind the authorizer.
+    let env = Env { aws: &aws, stack: &stack, account: &id.account, outputs: &report.outputs, artifacts: &artifacts };
+    if let Some(api) = stack.nodes.iter().find(|n| n.id == "Api")
+        && let crate::stack::Construct::RestApi(c) = &api.construct
+        && let Ok(Some(live)) = apigateway::read(&env, c, state.physical("Api")).await
+    {
+        let open = apigateway::unauthenticated_methods(&live);
+        for m in &open {
+            println!("! {m} is reachable without a Cognito token (authorizationType is not COGNITO_USER_POOLS)");
+        }
+        if !open.is_empty() {
+            return Ok(Exit::ChangesPending);
+        }
+    }
+    Ok(if drift == 0 { Exit::Ok } else { Exit::ChangesPending })
+}
+
+fn confirm(ctx: &Ctx, what: &str) -> Result<bool, CliError> {
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::Usage(format!(
+            "{what}: refusing without confirmation; pass --yes to proceed non-interactively"
+        )));
+    }
+    eprint!("{what}? Type the stack name ({}) to confirm: ", ctx.config.name);
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).map_err(|e| CliError::Usage(e.to_string()))?;
+    Ok(line.trim() == ctx.config.name)
+}
+
+pub async fn down(ctx: &Ctx, yes: bool, dry_run: bool, force: bool) -> Result<Exit, CliError> {
+    if dry_run {
+        println!("Teardown order for stack `{}`:", ctx.config.name);
+        print!("{}", teardown::describe(&ctx.config.name));
+    }
+    let Some(aws) = down_target(ctx).await else {
+        ctx.say("the local cloud is not running: nothing of the stack exists");
+        return Ok(Exit::Ok);
+    };
+    let id = whoami(ctx, &aws).await?;
+    let state = StateFile::open(&state_dir(&ctx.root), &ctx.config.name).map_err(CliError::State)?;
+    check_identity(&state, &id, force)?;
+    let state_ref = state.exists().then_some(&state);
+    let present = teardown::left_behind(&aws, &ctx.config.name, state_ref).await.map_err(CliError::Aws)?;
+    if dry_run {
+        println!("\nWould delete:");
+        for l in &present {
+            println!("  {:<46} {}", l.kind, l.id);
+        }
+        if present.is_empty() {
+            println!("  nothing: no resource of the stack exists");
+        }
+        return Ok(Exit::Ok);
+    }
+    if !yes
+        && !present.is_empty()
+        && !confirm(ctx, &format!("delete {} resources of stack `{}`", present.len(), ctx.config.name))?
+    {
+        ctx.say("not confirmed: nothing deleted");
+        return Ok(Exit::Usage);
+    }
+    let progress = ctx.progress();
+    let report = teardown::down(&aws, &ctx.config.name, state_ref, &progress).await;
+    for e in &report.errors {
+        ctx.say(format!("error: {e}"));
+    }
+    if !report.left_behind.is_empty() {
+        ctx.say("left behind (still present):");
+        for l in &report.left_behind {
+            ctx.say(format!("  {:<46} {}", l.kind, l.id));
+        }
+        if ctx.json {
+            println!("{}", json!({"event": "left_behind", "resources": report.left_behind}));
+        }
+        return Ok(Exit::LeftBehind);
+    }
+    ctx.say(format!("nothing of stack `{}` is left ({} deleted)", ctx.config.name, report.deleted.len()));
+    progress.emit(Event::info("left-behind check: nothing left"));
+    if !report.errors.is_empty() {
+        return Ok(Exit::AwsFailure);
+    }
+    state.remove().map_err(CliError::State)?;
+    if let Some(cloud) = &ctx.local {
+        for p in cloud.stop(&ctx.root) {
+            ctx.say(format!("stopped {p}"));
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+async fn down_target(ctx: &Ctx) -> Option<Aws> {
+    if local::is_local() && ctx.local.is_none() {
+        return None;
+    }
+    Some(Aws::load(&ctx.config.region).await)
+}
+
+pub async fn doctor(ctx: &Ctx) -> Result<Exit, CliError> {
+    let mut bad = 0;
+    let mut line = |ok: bool, what: &str, detail: String| {
+        if !ok {
+            bad += 1;
+        }
+        println!("{} {:<26} {detail}", if ok { "ok  " } else { "FAIL" }, what);
+    };
+    let aws = Aws::load(&ctx.config.region).await;
+    match aws.identity().await {
+        Ok(id) => line(true, "credentials", format!("account {} as {}", id.account, id.arn)),
+        Err(e) => line(false, "credentials", e.to_string()),
+    }
+    line(true, "region", format!("{} (from {})", ctx.config.region, ctx.config.source.display()));
+    for (op, model) in &ctx.config.models {
+        let base =
+            model.split_once('.').filter(|(p, _)| ["us", "eu", "apac"].contains(p)).map(|x| x.1).unwrap_or(model);
+        match aws.bedrock.get_foundation_model().model_identifier(base).send().await {
+            Ok(out) => {
+                let status = out
+                    .model_details()
+                    .and_then(|d| d.model_lifecycle())
+                    .map(|l| l.status().as_str().to_owned())
+                    .unwrap_or_else(|| "unknown".into());
+                let ok = status == "ACTIVE";
+                line(
+                    ok,
+                    &format!("model {op}"),
+                    format!(
+                        "{model}: lifecycle {status}{}",
+                        if ok { "" } else { " — choose another model or family in the stack file" }
+                    ),
+                );
+            }
+            Err(e) => {
+                let e = AwsError::from_sdk("bedrock:GetFoundationModel", e);
+                line(
+                    false,
+                    &format!("model {op}"),
+                    format!(
+                        "{model}: {} — enable access in the Bedrock console (Model access) in {}, see docs/setup.md",
+                        e.message, ctx.config.region
+                    ),
+                );
+            }
+        }
+    }
+    let tool = |cmd: &str, args: &[&str]| {
+        std::process::Command::new(cmd)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).lines().next().unwrap_or("").to_owned())
+    };
+    match tool("cargo", &["--version"]) {
+        Some(v) => line(true, "cargo", v),
+        None => line(false, "cargo", "missing — install Rust with rustup".into()),
+    }
+    match tool("cargo", &["zigbuild", "--version"]) {
+        Some(v) => line(true, "cargo-zigbuild", v),
+        None => line(ctx.config.function.architecture == crate::config::Architecture::X86_64, "cargo-zigbuild", "missing — `pip install ziglang && cargo install cargo-zigbuild` (needed for arm64; x86_64 builds natively and is checked for glibc ≤ 2.34)".into()),
+    }
+    match tool("npm", &["--version"]) {
+        Some(v) => line(true, "npm", v),
+        None => line(false, "npm", "missing — install Node.js 20 with npm".into()),
+    }
+    Ok(if bad == 0 { Exit::Ok } else { Exit::AwsFailure })
+}

@@ -1,0 +1,540 @@
+//! Per-stack settings: `stacks/<name>.yaml`, parsed strictly (unknown keys are errors) and
+//! validated before anything is created.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Stack names become prefixes of every physical name; the tightest limit is the IAM role name
+/// (64 characters) and Cognito's pool name rules, so keep them short and DNS-friendly.
+pub const STACK_NAME_MAX: usize = 24;
+
+/// The retention values CloudWatch Logs accepts (PutRetentionPolicy).
+pub const LOG_RETENTION_DAYS: &[i32] =
+    &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+/// Regions where the project's model families are offered (Bedrock image models are not in every region).
+pub const KNOWN_REGIONS: &[&str] = &[
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ca-central-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-central-1",
+    "eu-north-1",
+    "eu-south-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-south-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "sa-east-1",
+];
+
+/// Operations of the editing API, in the order the docs list them.
+pub const OPERATIONS: &[&str] =
+    &["inpaint", "outpaint", "replace", "recolor", "erase", "remove-background", "generate", "variation"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("stack file {path} not found{hint}")]
+    Missing { path: PathBuf, hint: String },
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: `{key}` {message}")]
+    Invalid { path: PathBuf, key: String, message: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelFamily {
+    Stability,
+    Titan,
+    Nova,
+}
+
+impl ModelFamily {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelFamily::Stability => "stability",
+            ModelFamily::Titan => "titan",
+            ModelFamily::Nova => "nova",
+        }
+    }
+
+    /// The default model id per operation; operations a family lacks are absent.
+    pub fn default_models(self) -> BTreeMap<String, String> {
+        let pairs: &[(&str, &str)] = match self {
+            ModelFamily::Stability => &[
+                ("inpaint", "stability.stable-image-inpaint-v1:0"),
+                ("outpaint", "stability.stable-outpaint-v1:0"),
+                ("replace", "stability.stable-image-search-replace-v1:0"),
+                ("recolor", "stability.stable-image-search-recolor-v1:0"),
+                ("erase", "stability.stable-image-erase-object-v1:0"),
+                ("remove-background", "stability.stable-image-remove-background-v1:0"),
+                ("generate", "stability.stable-image-core-v1:1"),
+            ],
+            ModelFamily::Titan => &[
+                ("inpaint", "amazon.titan-image-generator-v2:0"),
+                ("outpaint", "amazon.titan-image-generator-v2:0"),
+                ("remove-background", "amazon.titan-image-generator-v2:0"),
+                ("generate", "amazon.titan-image-generator-v2:0"),
+                ("variation", "amazon.titan-image-generator-v2:0"),
+            ],
+            ModelFamily::Nova => &[
+                ("inpaint", "amazon.nova-canvas-v1:0"),
+                ("outpaint", "amazon.nova-canvas-v1:0"),
+                ("remove-background", "amazon.nova-canvas-v1:0"),
+                ("generate", "amazon.nova-canvas-v1:0"),
+                ("variation", "amazon.nova-canvas-v1:0"),
+            ],
+        };
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    /// Operations the family can serve at all.
+    pub fn supports(self, operation: &str) -> bool {
+        self.default_models().contains_key(operation)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Architecture {
+    X86_64,
+    Arm64,
+}
+
+impl Architecture {
+    pub fn as_lambda(self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "x86_64",
+            Architecture::Arm64 => "arm64",
+        }
+    }
+}
+
+/// The stack file as written by a person. Every section has defaults so a file can be short.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StackFile {
+    /// Stack name: the prefix of every resource name. Defaults to the file's stem.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// AWS region of every resource and of the Bedrock calls.
+    pub region: String,
+    /// Tags put on every resource that takes tags (plus `stack: <name>` and `managed-by: provision`).
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default)]
+    pub auth: AuthSettings,
+    #[serde(default)]
+    pub function: FunctionSettings,
+    #[serde(default)]
+    pub logs: LogSettings,
+    #[serde(default)]
+    pub models: ModelSettings,
+    #[serde(default)]
+    pub api: ApiSettings,
+    #[serde(default)]
+    pub cors: CorsSettings,
+    #[serde(default)]
+    pub frontend: FrontendSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// Let people create their own account from the sign-in page.
+    #[serde(default = "yes")]
+    pub self_sign_up: bool,
+    /// Minimum password length (Cognito allows 6..=99).
+    #[serde(default = "default_password_length")]
+    pub password_min_length: i32,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings { self_sign_up: true, password_min_length: default_password_length() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionSettings {
+    /// Lambda memory in MB (128..=10240). Image work is CPU-bound; more memory = more CPU.
+    #[serde(default = "default_memory")]
+    pub memory_mb: i32,
+    /// Lambda timeout in seconds (1..=900). API Gateway stops waiting at 29 s.
+    #[serde(default = "default_timeout")]
+    pub timeout_s: i32,
+    #[serde(default = "default_arch")]
+    pub architecture: Architecture,
+}
+
+impl Default for FunctionSettings {
+    fn default() -> Self {
+        FunctionSettings { memory_mb: default_memory(), timeout_s: default_timeout(), architecture: default_arch() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// Retention of the function's log group, in days (one of CloudWatch's allowed values).
+    #[serde(default = "default_retention")]
+    pub retention_days: i32,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings { retention_days: default_retention() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSettings {
+    #[serde(default = "default_family")]
+    pub family: ModelFamily,
+    /// Model id per operation, overriding the family's defaults (e.g. a `us.` inference profile).
+    #[serde(default)]
+    pub ids: BTreeMap<String, String>,
+}
+
+impl Default for ModelSettings {
+    fn default() -> Self {
+        ModelSettings { family: default_family(), ids: BTreeMap::new() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiSettings {
+    /// The API Gateway stage name (the first path segment of the API URL).
+    #[serde(default = "default_stage")]
+    pub stage: String,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        ApiSettings { stage: default_stage() }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorsSettings {
+    /// Origins allowed besides the Amplify app's own, e.g. `http://localhost:5173` for `npm run dev`.
+    #[serde(default)]
+    pub extra_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrontendSettings {
+    /// The Amplify branch that serves the app.
+    #[serde(default = "default_branch")]
+    pub branch: String,
+}
+
+impl Default for FrontendSettings {
+    fn default() -> Self {
+        FrontendSettings { branch: default_branch() }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_password_length() -> i32 {
+    8
+}
+fn default_memory() -> i32 {
+    1024
+}
+fn default_timeout() -> i32 {
+    29
+}
+fn default_arch() -> Architecture {
+    Architecture::X86_64
+}
+fn default_retention() -> i32 {
+    7
+}
+fn default_family() -> ModelFamily {
+    ModelFamily::Stability
+}
+fn default_stage() -> String {
+    "prod".to_owned()
+}
+fn default_branch() -> String {
+    "main".to_owned()
+}
+
+/// A validated stack: what the constructs are built from.
+#[derive(Debug, Clone, Serialize)]
+pub struct StackConfig {
+    pub name: String,
+    pub region: String,
+    /// User tags plus the stack's own (`stack`, `managed-by`).
+    pub tags: BTreeMap<String, String>,
+    pub auth: AuthSettings,
+    pub function: FunctionSettings,
+    pub logs: LogSettings,
+    pub family: ModelFamily,
+    /// Operation → model id, after applying overrides to the family defaults.
+    pub models: BTreeMap<String, String>,
+    pub api: ApiSettings,
+    pub cors: CorsSettings,
+    pub frontend: FrontendSettings,
+    /// The file it came from (for messages only).
+    #[serde(skip)]
+    pub source: PathBuf,
+}
+
+/// Finds `stacks/<name>.yaml` under `root`.
+pub fn stack_path(root: &Path, stack: &str) -> PathBuf {
+    root.join("stacks").join(format!("{stack}.yaml"))
+}
+
+pub fn load(path: &Path) -> Result<StackConfig, ConfigError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let hint = available_stacks(path).map(|names| format!(" (stacks available: {names})")).unwrap_or_default();
+            return Err(ConfigError::Missing { path: path.to_owned(), hint });
+        }
+        Err(source) => return Err(ConfigError::Read { path: path.to_owned(), source }),
+    };
+    let default_name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("dev").to_owned();
+    parse(&text, path, &default_name)
+}
+
+fn available_stacks(path: &Path) -> Option<String> {
+    let dir = path.parent()?;
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let p = e.path();
+            (p.extension()? == "yaml").then(|| p.file_stem()?.to_str().map(str::to_owned))?
+        })
+        .collect();
+    names.sort();
+    (!names.is_empty()).then(|| names.join(", "))
+}
+
+pub fn parse(text: &str, path: &Path, default_name: &str) -> Result<StackConfig, ConfigError> {
+    let file: StackFile = serde_norway::from_str(text)
+        .map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })?;
+    validate(file, path, default_name)
+}
+
+fn invalid(path: &Path, key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { path: path.to_owned(), key: key.to_owned(), message: message.into() }
+}
+
+pub fn validate_stack_name(name: &str) -> Result<(), String> {
+    let ok_chars = name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let starts = name.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+    if name.is_empty() || name.len() > STACK_NAME_MAX || !ok_chars || !starts || name.ends_with('-') {
+        return Err(format!(
+            "must be 1-{STACK_NAME_MAX} characters of a-z, 0-9 and '-', starting with a letter and not ending with '-' (got {name:?})"
+        ));
+    }
+    Ok(())
+}
+
+fn validate(file: StackFile, path: &Path, default_name: &str) -> Result<StackConfig, ConfigError> {
+    let name = file.name.clone().unwrap_or_else(|| default_name.to_owned());
+    validate_stack_name(&name).map_err(|m| invalid(path, "name", m))?;
+
+    if !KNOWN_REGIONS.contains(&file.region.as_str()) {
+        return Err(invalid(
+            path,
+            "region",
+            format!(
+                "{:?} is not a region this project supports; use one of: {}",
+                file.region,
+                KNOWN_REGIONS.join(", ")
+            ),
+        ));
+    }
+
+    for (k, v) in &file.tags {
+        if k.is_empty() || k.len() > 128 || k.starts_with("aws:") {
+            return Err(invalid(
+                path,
+                &format!("tags.{k}"),
+                "tag keys are 1-128 characters and may not start with `aws:`",
+            ));
+        }
+        if v.len() > 256 {
+            return Err(invalid(path, &format!("tags.{k}"), "tag values are at most 256 characters"));
+        }
+    }
+    if file.tags.len() > 40 {
+        return Err(invalid(path, "tags", "at most 40 tags (the stack adds 2 of its own)"));
+    }
+
+    let a = &file.auth;
+    if !(6..=99).contains(&a.password_min_length) {
+        return Err(invalid(
+            path,
+            "auth.password_min_length",
+            format!("must be 6..=99 (got {})", a.password_min_length),
+        ));
+    }
+    let f = &file.function;
+    if !(128..=10240).contains(&f.memory_mb) {
+        return Err(invalid(path, "function.memory_mb", format!("must be 128..=10240 MB (got {})", f.memory_mb)));
+    }
+    if !(1..=900).contains(&f.timeout_s) {
+        return Err(invalid(path, "function.timeout_s", format!("must be 1..=900 seconds (got {})", f.timeout_s)));
+    }
+    if !LOG_RETENTION_DAYS.contains(&file.logs.retention_days) {
+        let allowed: Vec<String> = LOG_RETENTION_DAYS.iter().map(i32::to_string).collect();
+        return Err(invalid(
+            path,
+            "logs.retention_days",
+            format!("{} is not a CloudWatch retention; allowed: {}", file.logs.retention_days, allowed.join(", ")),
+        ));
+    }
+
+    let family = file.models.family;
+    let mut models = family.default_models();
+    for (op, id) in &file.models.ids {
+        let key = format!("models.ids.{op}");
+        if !OPERATIONS.contains(&op.as_str()) {
+            return Err(invalid(path, &key, format!("unknown operation; operations are: {}", OPERATIONS.join(", "))));
+        }
+        if !family.supports(op) {
+            let supported: Vec<String> = family.default_models().into_keys().collect();
+            return Err(invalid(
+                path,
+                &key,
+                format!("the {} family has no `{op}`; it supports: {}", family.as_str(), supported.join(", ")),
+            ));
+        }
+        if !valid_model_id(id) {
+            return Err(invalid(
+                path,
+                &key,
+                format!(
+                    "{id:?} is not a Bedrock model id (e.g. `stability.stable-image-inpaint-v1:0` or `us.stability.…`)"
+                ),
+            ));
+        }
+        models.insert(op.clone(), id.clone());
+    }
+
+    let stage = &file.api.stage;
+    if stage.is_empty() || stage.len() > 64 || !stage.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(invalid(path, "api.stage", "must be 1-64 characters of letters, digits, '-' and '_'"));
+    }
+
+    for (i, o) in file.cors.extra_origins.iter().enumerate() {
+        let key = format!("cors.extra_origins[{i}]");
+        if o == "*" {
+            return Err(invalid(path, &key, "`*` is not allowed: list exact origins like `http://localhost:5173`"));
+        }
+        let scheme_ok = o.starts_with("https://") || o.starts_with("http://");
+        let rest = o.split_once("://").map(|x| x.1).unwrap_or("");
+        if !scheme_ok || rest.is_empty() || rest.contains('/') || o.ends_with('/') {
+            return Err(invalid(path, &key, format!("{o:?} is not an origin: scheme://host[:port], no path")));
+        }
+    }
+    let branch = &file.frontend.branch;
+    if branch.is_empty() || branch.len() > 255 || branch.contains(char::is_whitespace) {
+        return Err(invalid(path, "frontend.branch", "must be a non-empty branch name without spaces"));
+    }
+
+    let mut tags = file.tags.clone();
+    tags.insert("stack".to_owned(), name.clone());
+    tags.insert("managed-by".to_owned(), "provision".to_owned());
+
+    Ok(StackConfig {
+        name,
+        region: file.region,
+        tags,
+        auth: file.auth,
+        function: file.function,
+        logs: file.logs,
+        family,
+        models,
+        api: file.api,
+        cors: file.cors,
+        frontend: file.frontend,
+        source: path.to_owned(),
+    })
+}
+
+/// `family.model-v1:0`, optionally behind a geography prefix (`us.`, `eu.`, `apac.`, `global.`).
+fn valid_model_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 2048
+        && id.contains('.')
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'))
+}
+
+/// Geography prefixes of cross-region inference profiles and the regions they route to.
+pub fn inference_profile_regions(model_id: &str) -> Option<&'static [&'static str]> {
+    let (prefix, _) = model_id.split_once('.')?;
+    match prefix {
+        "us" => Some(&["us-east-1", "us-east-2", "us-west-2"]),
+        "eu" => Some(&["eu-central-1", "eu-west-1", "eu-west-3", "eu-north-1"]),
+        "apac" => Some(&["ap-northeast-1", "ap-northeast-2", "ap-south-1", "ap-southeast-1", "ap-southeast-2"]),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(text: &str) -> Result<StackConfig, ConfigError> {
+        parse(text, Path::new("stacks/t.yaml"), "t")
+    }
+
+    #[test]
+    fn minimal_file_gets_defaults() {
+        let c = p("region: us-west-2\n").expect("valid");
+        assert_eq!(c.name, "t");
+        assert_eq!(c.family, ModelFamily::Stability);
+        assert_eq!(c.logs.retention_days, 7);
+        assert_eq!(c.tags.get("stack").map(String::as_str), Some("t"));
+        assert!(c.models.contains_key("inpaint"));
+    }
+
+    #[test]
+    fn bad_input_names_file_key_and_allowed() {
+        let cases = [
+            ("region: us-west-2\nfuncton: {}\n", "funct"),
+            ("region: us-west-2\nlogs: {retention_days: 15}\n", "logs.retention_days"),
+            ("region: mars-1\n", "region"),
+            ("region: us-west-2\nname: Bad_Name\n", "name"),
+            ("region: us-west-2\nfunction: {memory_mb: 'lots'}\n", "memory_mb"),
+            ("region: us-west-2\nmodels: {family: titan, ids: {replace: x.y}}\n", "models.ids.replace"),
+            ("region: us-west-2\ncors: {extra_origins: ['*']}\n", "cors.extra_origins[0]"),
+        ];
+        for (text, key) in cases {
+            let err = p(text).expect_err(text).to_string();
+            assert!(err.contains("stacks/t.yaml"), "{err}");
+            assert!(err.contains(key), "{text:?} → {err}");
+        }
+    }
+
+    #[test]
+    fn retention_error_lists_allowed_values() {
+        let err = p("region: us-west-2\nlogs: {retention_days: 15}\n").expect_err("15 is invalid").to_string();
+        assert!(err.contains("14, 30"), "{err}");
+    }
+}

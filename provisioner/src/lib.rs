@@ -1,0 +1,19 @@
+//! `provision`: the image editor as code.
+//!
+//! config (stacks/*.yaml) → stack (typed constructs, their references = the graph) → engine
+//! (plan / apply, concurrent along the graph) → resources (one module per AWS service).
+//! teardown holds the documented deletion order; local starts the local cloud.
+
+pub mod artifacts;
+pub mod aws;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod local;
+pub mod progress;
+pub mod resources;
+pub mod stack;
+pub mod state;
+pub mod teardown;

@@ -1,0 +1,94 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use provisioner::cli::{Cli, Command};
+use provisioner::commands::{self, Ctx};
+use provisioner::config;
+use provisioner::error::{CliError, Exit};
+use provisioner::local::LocalCloud;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PROVISION_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(code) => code.into(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                eprintln!("  caused by: {s}");
+                source = s.source();
+            }
+            e.exit().into()
+        }
+    }
+}
+
+fn runtime(multi: bool) -> Result<tokio::runtime::Runtime, CliError> {
+    let mut b =
+        if multi { tokio::runtime::Builder::new_multi_thread() } else { tokio::runtime::Builder::new_current_thread() };
+    Ok(b.enable_all().build()?)
+}
+
+fn run(cli: Cli) -> Result<Exit, CliError> {
+    if let Command::LocalServe { port, moto, log_dir } = &cli.command {
+        let cfg = localcloud::StandInConfig { port: *port, moto: moto.clone(), log_dir: log_dir.clone() };
+        runtime(true)?.block_on(localcloud::serve(cfg))?;
+        return Ok(Exit::Ok);
+    }
+    let cwd = std::env::current_dir()?;
+    let root = localcloud::moto::find_project_root(&cwd).ok_or_else(|| {
+        CliError::Usage(format!("{} is not inside the project (no stacks/ and Cargo.toml above it)", cwd.display()))
+    })?;
+    let path = match &cli.global.stack_file {
+        Some(p) => p.clone(),
+        None => {
+            config::validate_stack_name(&cli.global.stack).map_err(|m| CliError::Usage(format!("--stack {m}")))?;
+            config::stack_path(&root, &cli.global.stack)
+        }
+    };
+    let config = config::load(&path)?;
+
+    // The local cloud is found (or started) on a short-lived single-threaded runtime, and its
+    // endpoints exported before the main runtime starts any thread.
+    let local = if cli.global.local {
+        let exe = std::env::current_exe()?;
+        let rt = runtime(false)?;
+        let cloud = match cli.command {
+            Command::Up { .. } => Some(rt.block_on(LocalCloud::ensure(&root, &exe))?),
+            _ => rt.block_on(LocalCloud::find(&root)),
+        };
+        drop(rt);
+        // SAFETY: no other thread exists yet (the runtime above was dropped; the main one is not built).
+        unsafe { std::env::set_var(provisioner::local::ENV_LOCAL, "1") };
+        if let Some(c) = &cloud {
+            for (k, v) in c.env() {
+                // SAFETY: as above.
+                unsafe { std::env::set_var(k, v) };
+            }
+        }
+        cloud
+    } else {
+        None
+    };
+    let ctx = Ctx { root, config, json: cli.global.json, local };
+    let rt = runtime(true)?;
+    rt.block_on(async {
+        match cli.command {
+            Command::Up { force, no_build } => commands::up(&ctx, force, no_build).await,
+            Command::Down { yes, dry_run, force } => commands::down(&ctx, yes, dry_run, force).await,
+            Command::Diff { no_build } => commands::diff(&ctx, no_build).await,
+            Command::Status => commands::status(&ctx).await,
+            Command::Outputs => commands::outputs(&ctx).await,
+            Command::Doctor => commands::doctor(&ctx).await,
+            Command::LocalServe { .. } => Ok(Exit::Ok),
+        }
+    })
+}

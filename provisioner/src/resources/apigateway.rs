@@ -1,0 +1,543 @@
+//! API Gateway: the Regional REST API — Cognito authorizer, the function's routes behind it,
+//! MOCK OPTIONS preflights, CORS on gateway errors, a stage, and a deployment whenever the
+//! definition changed (its hash is the deployment's description).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_apigateway::types::{
+    AuthorizerType, EndpointConfiguration, EndpointType, GatewayResponseType, IntegrationType, Op, PatchOperation,
+};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::{Env, Live, ResourceError};
+use crate::aws::{Aws, AwsError, Ctx, optional};
+use crate::stack::RestApi;
+
+pub const AUTHORIZER_NAME: &str = "cognito-user-pool";
+pub const ALLOW_HEADERS: &str = "Content-Type,Authorization";
+pub const ALLOW_METHODS: &str = "GET,POST,DELETE,OPTIONS";
+const DEPLOYMENT_PREFIX: &str = "definition sha256:";
+
+/// Where a deployed stage is served. `AWS_ENDPOINT_URL_EXECUTE_API` (the local cloud's gateway,
+/// e.g. `http://execute-api.localhost:4510`) gets the API id as its first DNS label, the same
+/// shape as AWS's `https://{id}.execute-api.{region}.amazonaws.com/{stage}`.
+pub fn stage_url(api_id: &str, region: &str, stage: &str) -> String {
+    match std::env::var("AWS_ENDPOINT_URL_EXECUTE_API") {
+        Ok(ep) if !ep.is_empty() => {
+            let (scheme, host) = ep.split_once("://").unwrap_or(("http", ep.as_str()));
+            format!("{scheme}://{api_id}.{}/{stage}", host.trim_end_matches('/'))
+        }
+        _ => format!("https://{api_id}.execute-api.{region}.amazonaws.com/{stage}"),
+    }
+}
+
+/// Every resource path the routes need, parents included ("/", "/edits", "/edits/{id}").
+fn resource_paths(c: &RestApi) -> BTreeSet<String> {
+    let mut paths = BTreeSet::from(["/".to_owned()]);
+    for r in &c.routes {
+        let mut acc = String::new();
+        for seg in r.path.split('/').filter(|s| !s.is_empty()) {
+            acc.push('/');
+            acc.push_str(seg);
+            paths.insert(acc.clone());
+        }
+    }
+    paths
+}
+
+fn cors_headers(origin: &str) -> Value {
+    json!({
+        "Access-Control-Allow-Origin": format!("'{origin}'"),
+        "Access-Control-Allow-Headers": format!("'{ALLOW_HEADERS}'"),
+        "Access-Control-Allow-Methods": format!("'{ALLOW_METHODS}'"),
+    })
+}
+
+/// The definition without its deployment marker; its hash decides when to deploy.
+fn definition(c: &RestApi, env: &Env<'_>) -> Value {
+    let fn_arn = env.outputs.get(c.function.id, "arn");
+    let uri = format!("arn:aws:apigateway:{}:lambda:path/2015-03-31/functions/{fn_arn}/invocations", env.region());
+    let origin = env.outputs.get(c.app.id, "origin");
+    let mut methods = serde_json::Map::new();
+    for p in resource_paths(c) {
+        methods.insert(
+            format!("OPTIONS {p}"),
+            json!({"authorization": "NONE", "integration": "MOCK", "cors": cors_headers(&origin)}),
+        );
+    }
+    for r in &c.routes {
+        methods.insert(
+            format!("{} {}", r.method, r.path),
+            json!({"authorization": "COGNITO_USER_POOLS", "authorizer": AUTHORIZER_NAME, "integration": "AWS_PROXY", "uri": uri}),
+        );
+    }
+    json!({
+        "name": c.name,
+        "endpoint": "REGIONAL",
+        "authorizer": {
+            "name": AUTHORIZER_NAME,
+            "type": "COGNITO_USER_POOLS",
+            "provider_arns": [env.outputs.get(c.pool.id, "arn")],
+            "identity_source": "method.request.header.Authorization",
+        },
+        "methods": methods,
+        "gateway_responses": {
+            "DEFAULT_4XX": cors_headers(&origin),
+            "DEFAULT_5XX": cors_headers(&origin),
+        },
+        "stage": c.stage,
+    })
+}
+
+fn hash(v: &Value) -> String {
+    hex::encode(Sha256::digest(v.to_string().as_bytes()))
+}
+
+pub fn desired(c: &RestApi, env: &Env<'_>) -> Value {
+    let mut d = definition(c, env);
+    let h = hash(&d);
+    d["deployed_definition"] = json!(h);
+    d
+}
+
+/// REST APIs with this name (API names are not unique in API Gateway).
+pub async fn find(aws: &Aws, name: &str) -> Result<Vec<String>, AwsError> {
+    let mut ids = Vec::new();
+    let mut position = None;
+    loop {
+        let out = aws
+            .apigateway
+            .get_rest_apis()
+            .limit(500)
+            .set_position(position)
+            .send()
+            .await
+            .ctx("apigateway:GetRestApis")?;
+        ids.extend(out.items().iter().filter(|a| a.name() == Some(name)).filter_map(|a| a.id().map(str::to_owned)));
+        position = out.position().map(str::to_owned);
+        if position.is_none() || out.items().is_empty() {
+            return Ok(ids);
+        }
+    }
+}
+
+fn outputs(env: &Env<'_>, c: &RestApi, id: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("id".to_owned(), id.to_owned()),
+        ("url".to_owned(), stage_url(id, env.region(), &c.stage)),
+        ("stage".to_owned(), c.stage.clone()),
+    ])
+}
+
+/// Path → resource id of every resource of the API.
+async fn resources(aws: &Aws, api: &str) -> Result<BTreeMap<String, (String, Vec<String>)>, AwsError> {
+    let mut map = BTreeMap::new();
+    let mut position = None;
+    loop {
+        let out = aws
+            .apigateway
+            .get_resources()
+            .rest_api_id(api)
+            .limit(500)
+            .set_position(position)
+            .send()
+            .await
+            .ctx("apigateway:GetResources")?;
+        for r in out.items() {
+            let methods: Vec<String> = r.resource_methods().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+            map.insert(r.path().unwrap_or_default().to_owned(), (r.id().unwrap_or_default().to_owned(), methods));
+        }
+        position = out.position().map(str::to_owned);
+        if position.is_none() || out.items().is_empty() {
+            return Ok(map);
+        }
+    }
+}
+
+pub async fn read(env: &Env<'_>, c: &RestApi, physical: Option<&str>) -> Result<Option<Live>, AwsError> {
+    let aws = env.aws;
+    let id = match physical {
+        Some(id) => Some(id.to_owned()),
+        None => find(aws, &c.name).await?.into_iter().next(),
+    };
+    let Some(id) = id else { return Ok(None) };
+    let Some(api) = optional(aws.apigateway.get_rest_api().rest_api_id(&id).send().await.ctx("apigateway:GetRestApi"))?
+    else {
+        return Ok(None);
+    };
+    let endpoint =
+        api.endpoint_configuration().and_then(|e| e.types().first()).map(|t| t.as_str().to_owned()).unwrap_or_default();
+
+    let auths = aws.apigateway.get_authorizers().rest_api_id(&id).send().await.ctx("apigateway:GetAuthorizers")?;
+    let authorizer = auths.items().iter().find(|a| a.name() == Some(AUTHORIZER_NAME));
+    let authorizer_id = authorizer.and_then(|a| a.id()).unwrap_or_default().to_owned();
+    let authorizer_json = match authorizer {
+        Some(a) => json!({
+            "name": a.name(),
+            "type": a.r#type().map(|t| t.as_str()),
+            "provider_arns": a.provider_arns(),
+            "identity_source": a.identity_source(),
+        }),
+        None => Value::Null,
+    };
+
+    let mut methods = serde_json::Map::new();
+    for (path, (rid, verbs)) in resources(aws, &id).await? {
+        for verb in verbs {
+            let m = aws
+                .apigateway
+                .get_method()
+                .rest_api_id(&id)
+                .resource_id(&rid)
+                .http_method(&verb)
+                .send()
+                .await
+                .ctx("apigateway:GetMethod")?;
+            let auth = m.authorization_type().unwrap_or("NONE").to_owned();
+            let integ = m.method_integration();
+            let itype = integ.and_then(|i| i.r#type()).map(|t| t.as_str().to_owned()).unwrap_or_default();
+            let v = if verb == "OPTIONS" && auth == "NONE" {
+                let params = integ
+                    .and_then(|i| i.integration_responses())
+                    .and_then(|r| r.get("200"))
+                    .and_then(|r| r.response_parameters());
+                let header = |h: &str| {
+                    params.and_then(|p| p.get(&format!("method.response.header.{h}"))).cloned().unwrap_or_default()
+                };
+                json!({"authorization": auth, "integration": itype, "cors": {
+                    "Access-Control-Allow-Origin": header("Access-Control-Allow-Origin"),
+                    "Access-Control-Allow-Headers": header("Access-Control-Allow-Headers"),
+                    "Access-Control-Allow-Methods": header("Access-Control-Allow-Methods"),
+                }})
+            } else {
+                let auth_name = if m.authorizer_id() == Some(authorizer_id.as_str()) && !authorizer_id.is_empty() {
+                    json!(AUTHORIZER_NAME)
+                } else {
+                    json!(m.authorizer_id())
+                };
+                json!({"authorization": auth, "authorizer": auth_name, "integration": itype, "uri": integ.and_then(|i| i.uri())})
+            };
+            methods.insert(format!("{verb} {path}"), v);
+        }
+    }
+
+    let mut gateway_responses = serde_json::Map::new();
+    for t in ["DEFAULT_4XX", "DEFAULT_5XX"] {
+        let r = optional(
+            aws.apigateway
+                .get_gateway_response()
+                .rest_api_id(&id)
+                .response_type(GatewayResponseType::from(t))
+                .send()
+                .await
+                .ctx("apigateway:GetGatewayResponse"),
+        )?;
+        let params = r.as_ref().and_then(|r| r.response_parameters());
+        let header =
+            |h: &str| params.and_then(|p| p.get(&format!("gatewayresponse.header.{h}"))).cloned().unwrap_or_default();
+        gateway_responses.insert(
+            t.to_owned(),
+            json!({
+                "Access-Control-Allow-Origin": header("Access-Control-Allow-Origin"),
+                "Access-Control-Allow-Headers": header("Access-Control-Allow-Headers"),
+                "Access-Control-Allow-Methods": header("Access-Control-Allow-Methods"),
+            }),
+        );
+    }
+
+    let stage = optional(
+        aws.apigateway.get_stage().rest_api_id(&id).stage_name(&c.stage).send().await.ctx("apigateway:GetStage"),
+    )?;
+    let mut deployed = Value::Null;
+    if let Some(dep) = stage.as_ref().and_then(|s| s.deployment_id()) {
+        let d = optional(
+            aws.apigateway
+                .get_deployment()
+                .rest_api_id(&id)
+                .deployment_id(dep)
+                .send()
+                .await
+                .ctx("apigateway:GetDeployment"),
+        )?;
+        if let Some(h) = d.as_ref().and_then(|d| d.description()).and_then(|s| s.strip_prefix(DEPLOYMENT_PREFIX)) {
+            deployed = json!(h);
+        }
+    }
+    let props = json!({
+        "name": api.name(),
+        "endpoint": endpoint,
+        "authorizer": authorizer_json,
+        "methods": methods,
+        "gateway_responses": gateway_responses,
+        "stage": stage.as_ref().and_then(|s| s.stage_name()),
+        "deployed_definition": deployed,
+    });
+    Ok(Some(Live { outputs: outputs(env, c, &id), physical: id, props }))
+}
+
+/// Brings the API to the desired definition (creating it when `live` is None), then deploys.
+/// Every step reads first, so a re-run after an interruption converges.
+pub async fn apply(env: &Env<'_>, c: &RestApi, desired: &Value, live: Option<&Live>) -> Result<Live, ResourceError> {
+    let aws = env.aws;
+    let id = match live {
+        Some(l) => l.physical.clone(),
+        None => {
+            let out = aws
+                .apigateway
+                .create_rest_api()
+                .name(&c.name)
+                .description("Image editor API (deployed by provision)")
+                .endpoint_configuration(EndpointConfiguration::builder().types(EndpointType::Regional).build())
+                .set_tags(Some(env.tags().clone().into_iter().collect()))
+                .send()
+                .await
+                .ctx("apigateway:CreateRestApi")?;
+            out.id().unwrap_or_default().to_owned()
+        }
+    };
+    let empty = json!({});
+    let live_props = live.map(|l| &l.props).unwrap_or(&empty);
+
+    // The authorizer.
+    let auths = aws.apigateway.get_authorizers().rest_api_id(&id).send().await.ctx("apigateway:GetAuthorizers")?;
+    let pool_arn = env.outputs.get(c.pool.id, "arn");
+    let authorizer_id = match auths.items().iter().find(|a| a.name() == Some(AUTHORIZER_NAME)) {
+        Some(a) => {
+            let aid = a.id().unwrap_or_default().to_owned();
+            if a.provider_arns() != [pool_arn.clone()] {
+                aws.apigateway
+                    .update_authorizer()
+                    .rest_api_id(&id)
+                    .authorizer_id(&aid)
+                    .patch_operations(
+                        PatchOperation::builder().op(Op::Replace).path("/providerARNs/0").value(&pool_arn).build(),
+                    )
+                    .send()
+                    .await
+                    .ctx("apigateway:UpdateAuthorizer")?;
+            }
+            aid
+        }
+        None => aws
+            .apigateway
+            .create_authorizer()
+            .rest_api_id(&id)
+            .name(AUTHORIZER_NAME)
+            .r#type(AuthorizerType::CognitoUserPools)
+            .provider_arns(&pool_arn)
+            .identity_source("method.request.header.Authorization")
+            .send()
+            .await
+            .ctx("apigateway:CreateAuthorizer")?
+            .id()
+            .unwrap_or_default()
+            .to_owned(),
+    };
+
+    // Resources, parents first (BTreeSet order puts "/a" before "/a/b").
+    let mut existing = resources(aws, &id).await?;
+    for path in resource_paths(c) {
+        if existing.contains_key(&path) {
+            continue;
+        }
+        let (parent, part) = path.rsplit_once('/').unwrap_or(("", &path));
+        let parent = if parent.is_empty() { "/" } else { parent };
+        let parent_id = existing.get(parent).map(|x| x.0.clone()).unwrap_or_default();
+        let r = aws
+            .apigateway
+            .create_resource()
+            .rest_api_id(&id)
+            .parent_id(parent_id)
+            .path_part(part)
+            .send()
+            .await
+            .ctx("apigateway:CreateResource")?;
+        existing.insert(path.clone(), (r.id().unwrap_or_default().to_owned(), vec![]));
+    }
+
+    // Methods: create what is missing, replace what differs, remove what we did not declare.
+    let want = desired["methods"].as_object().cloned().unwrap_or_default();
+    let have = live_props["methods"].as_object().cloned().unwrap_or_default();
+    for (key, spec) in &want {
+        if have.get(key) == Some(spec) {
+            continue;
+        }
+        let (verb, path) = key.split_once(' ').unwrap_or(("GET", "/"));
+        let rid = existing.get(path).map(|x| x.0.clone()).unwrap_or_default();
+        if have.contains_key(key) || existing.get(path).is_some_and(|x| x.1.iter().any(|m| m == verb)) {
+            optional(
+                aws.apigateway
+                    .delete_method()
+                    .rest_api_id(&id)
+                    .resource_id(&rid)
+                    .http_method(verb)
+                    .send()
+                    .await
+                    .ctx("apigateway:DeleteMethod"),
+            )?;
+        }
+        if verb == "OPTIONS" {
+            put_preflight(aws, &id, &rid, &spec["cors"]).await?;
+        } else {
+            put_proxy_method(aws, &id, &rid, verb, &authorizer_id, spec["uri"].as_str().unwrap_or_default()).await?;
+        }
+    }
+    for key in have.keys().filter(|k| !want.contains_key(*k)) {
+        let (verb, path) = key.split_once(' ').unwrap_or(("GET", "/"));
+        if let Some((rid, _)) = existing.get(path) {
+            optional(
+                aws.apigateway
+                    .delete_method()
+                    .rest_api_id(&id)
+                    .resource_id(rid)
+                    .http_method(verb)
+                    .send()
+                    .await
+                    .ctx("apigateway:DeleteMethod"),
+            )?;
+        }
+    }
+
+    // CORS on the gateway's own errors (401 from the authorizer included).
+    for (t, headers) in desired["gateway_responses"].as_object().cloned().unwrap_or_default() {
+        if live_props["gateway_responses"][&t] == headers {
+            continue;
+        }
+        let params: std::collections::HashMap<String, String> = headers
+            .as_object()
+            .map(|h| {
+                h.iter()
+                    .map(|(k, v)| (format!("gatewayresponse.header.{k}"), v.as_str().unwrap_or_default().to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        aws.apigateway
+            .put_gateway_response()
+            .rest_api_id(&id)
+            .response_type(GatewayResponseType::from(t.as_str()))
+            .set_response_parameters(Some(params))
+            .send()
+            .await
+            .ctx("apigateway:PutGatewayResponse")?;
+    }
+
+    // A new deployment: the definition changed (that is why we are here).
+    aws.apigateway
+        .create_deployment()
+        .rest_api_id(&id)
+        .stage_name(&c.stage)
+        .description(format!("{DEPLOYMENT_PREFIX}{}", desired["deployed_definition"].as_str().unwrap_or_default()))
+        .send()
+        .await
+        .ctx("apigateway:CreateDeployment")?;
+
+    read(env, c, Some(&id))
+        .await?
+        .ok_or_else(|| ResourceError::Refused(format!("REST API {id} vanished during the update")))
+}
+
+async fn put_proxy_method(
+    aws: &Aws,
+    api: &str,
+    rid: &str,
+    verb: &str,
+    authorizer: &str,
+    uri: &str,
+) -> Result<(), AwsError> {
+    aws.apigateway
+        .put_method()
+        .rest_api_id(api)
+        .resource_id(rid)
+        .http_method(verb)
+        .authorization_type("COGNITO_USER_POOLS")
+        .authorizer_id(authorizer)
+        .send()
+        .await
+        .ctx("apigateway:PutMethod")?;
+    aws.apigateway
+        .put_integration()
+        .rest_api_id(api)
+        .resource_id(rid)
+        .http_method(verb)
+        .r#type(IntegrationType::AwsProxy)
+        .integration_http_method("POST")
+        .uri(uri)
+        .send()
+        .await
+        .ctx("apigateway:PutIntegration")?;
+    Ok(())
+}
+
+async fn put_preflight(aws: &Aws, api: &str, rid: &str, cors: &Value) -> Result<(), AwsError> {
+    aws.apigateway
+        .put_method()
+        .rest_api_id(api)
+        .resource_id(rid)
+        .http_method("OPTIONS")
+        .authorization_type("NONE")
+        .send()
+        .await
+        .ctx("apigateway:PutMethod")?;
+    let names = ["Access-Control-Allow-Origin", "Access-Control-Allow-Headers", "Access-Control-Allow-Methods"];
+    aws.apigateway
+        .put_method_response()
+        .rest_api_id(api)
+        .resource_id(rid)
+        .http_method("OPTIONS")
+        .status_code("200")
+        .set_response_parameters(Some(names.iter().map(|h| (format!("method.response.header.{h}"), true)).collect()))
+        .send()
+        .await
+        .ctx("apigateway:PutMethodResponse")?;
+    aws.apigateway
+        .put_integration()
+        .rest_api_id(api)
+        .resource_id(rid)
+        .http_method("OPTIONS")
+        .r#type(IntegrationType::Mock)
+        .request_templates("application/json", "{\"statusCode\": 200}")
+        .send()
+        .await
+        .ctx("apigateway:PutIntegration")?;
+    aws.apigateway
+        .put_integration_response()
+        .rest_api_id(api)
+        .resource_id(rid)
+        .http_method("OPTIONS")
+        .status_code("200")
+        .set_response_parameters(Some(
+            names
+                .iter()
+                .map(|h| (format!("method.response.header.{h}"), cors[*h].as_str().unwrap_or_default().to_owned()))
+                .collect(),
+        ))
+        .send()
+        .await
+        .ctx("apigateway:PutIntegrationResponse")?;
+    Ok(())
+}
+
+/// Deletes the REST API (stages and deployments go with it). Missing = done. moto answers 500
+/// for a missing id on delete, so look first.
+pub async fn delete(aws: &Aws, id: &str) -> Result<(), AwsError> {
+    if optional(aws.apigateway.get_rest_api().rest_api_id(id).send().await.ctx("apigateway:GetRestApi"))?.is_none() {
+        return Ok(());
+    }
+    optional(aws.apigateway.delete_rest_api().rest_api_id(id).send().await.ctx("apigateway:DeleteRestApi"))?;
+    Ok(())
+}
+
+/// Methods other than OPTIONS that anyone can call without a token: the check behind
+/// `provision status` and the tests.
+pub fn unauthenticated_methods(live: &Live) -> Vec<String> {
+    live.props["methods"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(k, v)| !k.starts_with("OPTIONS ") && v["authorization"] != "COGNITO_USER_POOLS")
+                .map(|(k, _)| k.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,169 @@
+//! DynamoDB: the edits table (on-demand; `userId` partition key, time-ordered `id` sort key).
+
+use std::collections::BTreeMap;
+
+use aws_sdk_dynamodb::client::Waiters;
+use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, Tag};
+use serde_json::{Value, json};
+
+use super::{Env, Live, ResourceError, tags_value};
+use crate::aws::{Aws, AwsError, Ctx, optional};
+use crate::stack::Table;
+
+pub fn desired(c: &Table, env: &Env<'_>) -> Value {
+    json!({
+        "name": c.name,
+        "billing_mode": "PAY_PER_REQUEST",
+        "keys": {"partition": "userId:S", "sort": "id:S"},
+        "tags": tags_value(env.tags()),
+    })
+}
+
+pub async fn read(aws: &Aws, name: &str) -> Result<Option<Live>, AwsError> {
+    let Some(out) =
+        optional(aws.dynamodb.describe_table().table_name(name).send().await.ctx("dynamodb:DescribeTable"))?
+    else {
+        return Ok(None);
+    };
+    let Some(t) = out.table() else { return Ok(None) };
+    let attr_type = |n: &str| {
+        t.attribute_definitions()
+            .iter()
+            .find(|a| a.attribute_name() == n)
+            .map(|a| a.attribute_type().as_str().to_owned())
+            .unwrap_or_default()
+    };
+    let key = |kt: KeyType| {
+        t.key_schema()
+            .iter()
+            .find(|k| *k.key_type() == kt)
+            .map(|k| format!("{}:{}", k.attribute_name(), attr_type(k.attribute_name())))
+    };
+    let arn = t.table_arn().unwrap_or_default().to_owned();
+    let tags = if arn.is_empty() {
+        BTreeMap::new()
+    } else {
+        let tl =
+            aws.dynamodb.list_tags_of_resource().resource_arn(&arn).send().await.ctx("dynamodb:ListTagsOfResource")?;
+        tl.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect()
+    };
+    let billing = t
+        .billing_mode_summary()
+        .and_then(|b| b.billing_mode())
+        .map(|b| b.as_str().to_owned())
+        .unwrap_or_else(|| "PROVISIONED".to_owned());
+    let props = json!({
+        "name": t.table_name(),
+        "billing_mode": billing,
+        "keys": {"partition": key(KeyType::Hash), "sort": key(KeyType::Range)},
+        "tags": tags_value(&tags),
+    });
+    Ok(Some(Live {
+        physical: name.to_owned(),
+        outputs: BTreeMap::from([("name".to_owned(), name.to_owned()), ("arn".to_owned(), arn)]),
+        props,
+    }))
+}
+
+fn tags(env: &Env<'_>) -> Result<Vec<Tag>, ResourceError> {
+    env.tags()
+        .iter()
+        .map(|(k, v)| {
+            Tag::builder().key(k).value(v).build().map_err(|e| ResourceError::Refused(format!("tag {k}: {e}")))
+        })
+        .collect()
+}
+
+pub async fn create(env: &Env<'_>, c: &Table, _desired: &Value) -> Result<Live, ResourceError> {
+    let def = |n: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(n)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .map_err(|e| ResourceError::Refused(e.to_string()))
+    };
+    let key = |n: &str, k: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(n)
+            .key_type(k)
+            .build()
+            .map_err(|e| ResourceError::Refused(e.to_string()))
+    };
+    let created = env
+        .aws
+        .dynamodb
+        .create_table()
+        .table_name(&c.name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(def("userId")?)
+        .attribute_definitions(def("id")?)
+        .key_schema(key("userId", KeyType::Hash)?)
+        .key_schema(key("id", KeyType::Range)?)
+        .set_tags(Some(tags(env)?))
+        .send()
+        .await
+        .ctx("dynamodb:CreateTable");
+    if let Err(e) = created
+        && !e.code_is("ResourceInUseException")
+    {
+        return Err(e.into());
+    }
+    env.aws
+        .dynamodb
+        .wait_until_table_exists()
+        .table_name(&c.name)
+        .wait(std::time::Duration::from_secs(300))
+        .await
+        .map_err(|e| ResourceError::Refused(format!("table {} did not become ACTIVE: {e}", c.name)))?;
+    read(env.aws, &c.name)
+        .await?
+        .ok_or_else(|| ResourceError::Refused(format!("table {} vanished right after it was created", c.name)))
+}
+
+pub async fn update(env: &Env<'_>, c: &Table, live: &Live, desired: &Value) -> Result<Live, ResourceError> {
+    if live.props["keys"] != desired["keys"] {
+        return Err(ResourceError::Refused(format!(
+            "table {} has keys {} but the stack needs {}: keys cannot change in place. Export what you need, run `provision down`, then `provision up`",
+            c.name, live.props["keys"], desired["keys"]
+        )));
+    }
+    let aws = env.aws;
+    if live.props["billing_mode"] != desired["billing_mode"] {
+        aws.dynamodb
+            .update_table()
+            .table_name(&c.name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .send()
+            .await
+            .ctx("dynamodb:UpdateTable")?;
+    }
+    if live.props["tags"] != desired["tags"] {
+        let arn = live.outputs.get("arn").cloned().unwrap_or_default();
+        aws.dynamodb
+            .tag_resource()
+            .resource_arn(&arn)
+            .set_tags(Some(tags(env)?))
+            .send()
+            .await
+            .ctx("dynamodb:TagResource")?;
+    }
+    read(aws, &c.name)
+        .await?
+        .ok_or_else(|| ResourceError::Refused(format!("table {} vanished during the update", c.name)))
+}
+
+pub async fn delete(aws: &Aws, name: &str) -> Result<(), AwsError> {
+    match aws.dynamodb.delete_table().table_name(name).send().await.ctx("dynamodb:DeleteTable") {
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(e),
+        Ok(_) => {
+            let _ = aws
+                .dynamodb
+                .wait_until_table_not_exists()
+                .table_name(name)
+                .wait(std::time::Duration::from_secs(300))
+                .await;
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,343 @@
+//! `provision up`/`down` against a real moto server (started here on a free loopback port) and
+//! the local Amplify stand-in, read back with the SDK.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use aws_config::{BehaviorVersion, Region};
+use localcloud::moto::{MotoServer, find_project_root, free_port};
+use serde_json::Value;
+
+/// A small real x86_64 glibc executable: moto stores the zip without running it, so the
+/// control-plane tests need no Lambda build (the local-cloud tests run the real bootstrap).
+const TEST_BOOTSTRAP: &str = "/bin/true";
+
+struct Cloud {
+    moto: MotoServer,
+    standins: String,
+    _server: tokio::task::JoinHandle<()>,
+    root: PathBuf,
+    state: tempfile::TempDir,
+}
+
+async fn cloud() -> Cloud {
+    let root = find_project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("project root");
+    let logs = tempfile::tempdir().expect("tmp").keep();
+    let moto = MotoServer::start(&root, &logs, false).await.expect("moto starts");
+    let port = free_port().expect("port");
+    let cfg = localcloud::StandInConfig { port, moto: moto.endpoint.clone(), log_dir: logs };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
+    let server = tokio::spawn(async move {
+        let _ = axum_serve(listener, cfg).await;
+    });
+    Cloud {
+        moto,
+        standins: format!("http://127.0.0.1:{port}"),
+        _server: server,
+        root,
+        state: tempfile::tempdir().expect("tmp"),
+    }
+}
+
+async fn axum_serve(listener: tokio::net::TcpListener, cfg: localcloud::StandInConfig) -> std::io::Result<()> {
+    localcloud::serve_on(listener, cfg).await
+}
+
+fn stack_file(dir: &Path, name: &str, extra: &str) -> PathBuf {
+    let p = dir.join(format!("{name}.yaml"));
+    std::fs::write(&p, format!("name: {name}\nregion: us-west-2\ntags: {{team: tests}}\n{extra}"))
+        .expect("write stack");
+    p
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Cloud {
+    /// `provision` pointed at this cloud, with the test's own state directory.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_provision"));
+        cmd.args(args)
+            .current_dir(&self.root)
+            .env("AWS_ENDPOINT_URL", &self.moto.endpoint)
+            .env("AWS_ENDPOINT_URL_AMPLIFY", &self.standins)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .env("PROVISION_STATE_DIR", self.state.path())
+            .env("PROVISION_BOOTSTRAP", TEST_BOOTSTRAP)
+            .env("PROVISION_SITE_DIR", self.root.join("provisioner/tests/fixtures/site"))
+            .env_remove("AWS_PROFILE")
+            .env_remove("PROVISION_LOCAL");
+        cmd
+    }
+
+    fn provision(&self, args: &[&str]) -> Run {
+        let out = self.command(args).output().expect("run provision");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    async fn sdk(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new("us-west-2"))
+            .endpoint_url(&self.moto.endpoint)
+            .credentials_provider(aws_sdk_sts::config::Credentials::new("test", "test", None, None, "tests"))
+            .load()
+            .await
+    }
+}
+
+fn outputs(run: &Run) -> Value {
+    run.stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["event"] == "outputs")
+        .map(|v| v["outputs"].clone())
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn up_is_complete_idempotent_and_down_leaves_nothing() {
+    let c = cloud().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let a = stack_file(dir.path(), "alpha", "logs: {retention_days: 14}\n");
+    let b = stack_file(dir.path(), "beta", "");
+    let a = a.to_str().expect("utf8");
+    let b = b.to_str().expect("utf8");
+
+    let first = c.provision(&["--stack-file", a, "--json", "up"]);
+    assert_eq!(first.code, 0, "up failed:\n{}\n{}", first.stdout, first.stderr);
+    let out = outputs(&first);
+    assert!(out["apiUrl"].as_str().is_some_and(|u| u.ends_with("/prod")), "{out}");
+
+    // Read everything back with the SDK.
+    let sdk = c.sdk().await;
+    let apigw = aws_sdk_apigateway::Client::new(&sdk);
+    let api_id = out["restApiId"].as_str().expect("api id");
+    let resources = apigw.get_resources().rest_api_id(api_id).send().await.expect("resources");
+    let mut methods = 0;
+    for r in resources.items() {
+        for verb in r.resource_methods().map(|m| m.keys().cloned().collect::<Vec<_>>()).unwrap_or_default() {
+            let m = apigw
+                .get_method()
+                .rest_api_id(api_id)
+                .resource_id(r.id().unwrap_or_default())
+                .http_method(&verb)
+                .send()
+                .await
+                .expect("method");
+            if verb == "OPTIONS" {
+                assert_eq!(m.authorization_type(), Some("NONE"));
+            } else {
+                methods += 1;
+                assert_eq!(m.authorization_type(), Some("COGNITO_USER_POOLS"), "{verb} {:?}", r.path());
+                assert!(m.authorizer_id().is_some());
+            }
+        }
+    }
+    assert_eq!(methods, 6, "every route of the function is a method");
+    for t in ["DEFAULT_4XX", "DEFAULT_5XX"] {
+        let g = apigw
+            .get_gateway_response()
+            .rest_api_id(api_id)
+            .response_type(aws_sdk_apigateway::types::GatewayResponseType::from(t))
+            .send()
+            .await
+            .expect("gateway response");
+        let origin =
+            g.response_parameters().and_then(|p| p.get("gatewayresponse.header.Access-Control-Allow-Origin")).cloned();
+        assert!(origin.as_deref().is_some_and(|o| o != "'*'" && o.contains("amplifyapp")), "{t}: {origin:?}");
+    }
+
+    let iam = aws_sdk_iam::Client::new(&sdk);
+    let policy = iam
+        .get_role_policy()
+        .role_name("alpha-edit-fn")
+        .policy_name("alpha-edit-fn-least-privilege")
+        .send()
+        .await
+        .expect("policy");
+    let doc: Value = serde_json::from_str(&urldecode(policy.policy_document())).expect("json");
+    let resources: Vec<String> = doc["Statement"]
+        .as_array()
+        .expect("statements")
+        .iter()
+        .flat_map(|s| match &s["Resource"] {
+            Value::Array(a) => a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect::<Vec<_>>(),
+            Value::String(s) => vec![s.clone()],
+            _ => vec![],
+        })
+        .collect();
+    assert!(
+        resources.contains(&"arn:aws:dynamodb:us-west-2:123456789012:table/alpha-edits".to_owned()),
+        "{resources:?}"
+    );
+    assert!(resources.contains(&"arn:aws:logs:us-west-2:123456789012:log-group:/aws/lambda/alpha-edit:*".to_owned()));
+    assert!(
+        resources
+            .contains(&"arn:aws:bedrock:us-west-2::foundation-model/stability.stable-image-inpaint-v1:0".to_owned())
+    );
+    assert!(resources.iter().all(|r| r != "*"), "no wildcard resources: {resources:?}");
+    let attached = iam.list_attached_role_policies().role_name("alpha-edit-fn").send().await.expect("attached");
+    assert!(attached.attached_policies().is_empty(), "no managed policies");
+
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
+    let groups =
+        logs.describe_log_groups().log_group_name_prefix("/aws/lambda/alpha-edit").send().await.expect("groups");
+    assert_eq!(groups.log_groups().first().and_then(|g| g.retention_in_days()), Some(14));
+
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let t = ddb.describe_table().table_name("alpha-edits").send().await.expect("table");
+    let arn = t.table().and_then(|t| t.table_arn()).expect("arn").to_owned();
+    let tags = ddb.list_tags_of_resource().resource_arn(arn).send().await.expect("tags");
+    assert!(tags.tags().iter().any(|t| t.key() == "stack" && t.value() == "alpha"));
+    assert!(tags.tags().iter().any(|t| t.key() == "team" && t.value() == "tests"));
+
+    // A second `up` changes nothing and makes no mutating call.
+    let second = c.provision(&["--stack-file", a, "up"]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert!(second.stderr.contains("no changes") && second.stderr.contains(" 0 mutating calls"), "{}", second.stderr);
+
+    // A changed setting is updated in place, and `diff` says so first.
+    let changed = stack_file(dir.path(), "alpha", "logs: {retention_days: 30}\n");
+    let diff = c.provision(&["--stack-file", changed.to_str().expect("utf8"), "diff"]);
+    assert_eq!(diff.code, 6, "{}", diff.stdout);
+    assert!(diff.stdout.contains("retention_days: 14 → 30"), "{}", diff.stdout);
+    let third = c.provision(&["--stack-file", a, "up"]);
+    assert_eq!(third.code, 0, "{}", third.stderr);
+
+    // A second stack beside the first; `down` of one leaves the other intact.
+    let beta = c.provision(&["--stack-file", b, "up"]);
+    assert_eq!(beta.code, 0, "{}", beta.stderr);
+    let down = c.provision(&["--stack-file", a, "down", "--yes"]);
+    assert_eq!(down.code, 0, "{}\n{}", down.stdout, down.stderr);
+    assert!(down.stderr.contains("nothing of stack `alpha` is left"), "{}", down.stderr);
+    assert!(ddb.describe_table().table_name("beta-edits").send().await.is_ok(), "beta's table survives");
+    let beta_status = c.provision(&["--stack-file", b, "status"]);
+    assert_eq!(beta_status.code, 0, "{}\n{}", beta_status.stdout, beta_status.stderr);
+
+    // `down` works without a state file: everything is found by name and tags.
+    std::fs::remove_file(c.state.path().join("beta.json")).expect("state exists");
+    let down_b = c.provision(&["--stack-file", b, "down", "--yes"]);
+    assert_eq!(down_b.code, 0, "{}\n{}", down_b.stdout, down_b.stderr);
+    let left = c.provision(&["--stack-file", b, "down", "--dry-run"]);
+    assert!(left.stdout.contains("nothing: no resource of the stack exists"), "{}", left.stdout);
+    assert!(ddb.describe_table().table_name("beta-edits").send().await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_stack_files_are_refused_before_anything_is_created() {
+    let c = cloud().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    for (extra, needle) in [
+        ("logs: {retention_days: 15}\n", "logs.retention_days"),
+        ("funtion: {}\n", "funtion"),
+        ("function: {memory_mb: lots}\n", "memory_mb"),
+    ] {
+        let f = stack_file(dir.path(), "gamma", extra);
+        let run = c.provision(&["--stack-file", f.to_str().expect("utf8"), "up"]);
+        assert_eq!(run.code, 2, "{extra}: {}", run.stderr);
+        assert!(run.stderr.contains(needle) && run.stderr.contains("gamma.yaml"), "{extra}: {}", run.stderr);
+    }
+    let missing = c.provision(&["--stack", "nope", "up"]);
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("nope.yaml") && missing.stderr.contains("stacks available"), "{}", missing.stderr);
+    let bad_name = c.provision(&["--stack", "Bad_Name", "up"]);
+    assert_eq!(bad_name.code, 2, "{}", bad_name.stderr);
+    let sdk = c.sdk().await;
+    let tables = aws_sdk_dynamodb::Client::new(&sdk).list_tables().send().await.expect("tables");
+    assert!(tables.table_names().is_empty(), "nothing was created");
+}
+
+fn urldecode(s: &str) -> String {
+    provisioner::resources::percent_decode(s)
+}
+
+/// Number of constructs the state file records as created (intent entries excluded).
+fn created(state: &Path) -> usize {
+    std::fs::read_to_string(state)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .and_then(|v| v["resources"].as_object().map(|m| m.values().filter(|e| e["status"] == "created").count()))
+        .unwrap_or(0)
+}
+
+fn spawn_up(c: &Cloud, stack_file: &str) -> std::process::Child {
+    c.command(&["--stack-file", stack_file, "up"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn up")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_mid_up_then_up_completes_and_down_leaves_nothing() {
+    let c = cloud().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let f = stack_file(dir.path(), "kappa", "");
+    let f = f.to_str().expect("utf8");
+    let state = c.state.path().join("kappa.json");
+    // Kill -9 after 1, 4 and 7 constructs exist: every run resumes where the last one died.
+    for after in [1, 4, 7] {
+        let mut child = spawn_up(&c, f);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while created(&state) < after && std::time::Instant::now() < deadline {
+            if child.try_wait().expect("wait").is_some() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let again = c.provision(&["--stack-file", f, "up"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let status = c.provision(&["--stack-file", f, "status"]);
+    assert_eq!(status.code, 0, "all in sync after the resumed run:\n{}{}", status.stdout, status.stderr);
+    // Nothing was duplicated by the interrupted runs.
+    let sdk = c.sdk().await;
+    let apis = aws_sdk_apigateway::Client::new(&sdk).get_rest_apis().send().await.expect("apis");
+    assert_eq!(apis.items().iter().filter(|a| a.name() == Some("kappa-api")).count(), 1);
+    let pools = aws_sdk_cognitoidentityprovider::Client::new(&sdk)
+        .list_user_pools()
+        .max_results(60)
+        .send()
+        .await
+        .expect("pools");
+    assert_eq!(pools.user_pools().iter().filter(|p| p.name() == Some("kappa-users")).count(), 1);
+
+    let down = c.provision(&["--stack-file", f, "down", "--yes"]);
+    assert_eq!(down.code, 0, "{}\n{}", down.stdout, down.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn interrupt_lets_in_flight_calls_finish_and_saves_state() {
+    let c = cloud().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let f = stack_file(dir.path(), "iota", "");
+    let f = f.to_str().expect("utf8");
+    let state = c.state.path().join("iota.json");
+    let mut child = spawn_up(&c, f);
+    while created(&state) < 2 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let pid = child.id().to_string();
+    let _ = Command::new("kill").args(["-INT", &pid]).status();
+    let status = child.wait().expect("wait");
+    // Either it stopped early (130) or it had already scheduled the last constructs and finished.
+    assert!(matches!(status.code(), Some(130) | Some(0)), "{status:?}");
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).expect("state saved")).expect("valid json");
+    assert!(saved["resources"].as_object().is_some_and(|m| !m.is_empty()));
+    let again = c.provision(&["--stack-file", f, "up"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let down = c.provision(&["--stack-file", f, "down", "--yes"]);
+    assert_eq!(down.code, 0, "{}", down.stderr);
+}

@@ -1,0 +1,44 @@
+# Shared by the scripts: where things are, and installing what is missing.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# Builds land outside the clone when CARGO_TARGET_DIR is set (CI keeps one under ~/.cache).
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+need() {
+  command -v "$1" >/dev/null 2>&1 || { echo "missing: $1 — $2" >&2; exit 2; }
+}
+
+ensure_toolchain() {
+  need cargo "install Rust (rustup) 1.95 or newer"
+  need python3 "install Python 3.11 with pip"
+  need npm "install Node.js 20 with npm"
+}
+
+# moto goes into the project's own .venv (the provisioner and the tests also do this on demand).
+ensure_moto() {
+  if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import moto.server, flask' 2>/dev/null; then
+    step "installing moto[server] into .venv"
+    python3 -m venv .venv
+    .venv/bin/python -m pip install --disable-pip-version-check --quiet 'moto[server]>=5.1,<6'
+  fi
+}
+
+ensure_frontend_deps() {
+  if [ ! -d frontend/node_modules ] || [ frontend/package-lock.json -nt frontend/node_modules/.package-lock.json ]; then
+    step "installing frontend packages (npm ci)"
+    (cd frontend && npm ci --no-audit --no-fund)
+  fi
+}
+
+# Debian's chromium for the browser tests (never a browser download of a test tool's own).
+ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ]; then
+    step "installing Debian's chromium"
+    local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  fi
+}
