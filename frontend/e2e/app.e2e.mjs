@@ -1,0 +1,301 @@
+// End-to-end walk through the deployed SPA with playwright-core driving Debian's Chromium (headless).
+//
+//   APP_URL=http://127.0.0.1:PORT/ DEMO_EMAIL=… DEMO_PASSWORD=… SCREENSHOT_DIR=out node e2e/app.e2e.mjs
+//
+// Steps (a screenshot after each, NN-step.png in SCREENSHOT_DIR): sign in (answering the first-login
+// new-password challenge when NEW_PASSWORD is set) → upload e2e/fixtures/photo.png → paint a mask
+// stroke → inpaint → wait for the result → use the compare slider → download the result → find the
+// edit in the history → delete it → sign out → a phone-sized pass (touch) → poisoned/expired stored
+// tokens lead back to sign-in. Exits non-zero with a clear message on the first failure, and fails on
+// any console error or uncaught page error (except the expected failed refresh in the expired-session
+// step).
+//
+// Optional self sign-up (needs a way to read the e-mailed code, so it is off unless asked for):
+// when /config.json has "selfSignUp": true and CONFIRM_CODE_CMD is set, the script signs up
+// SIGNUP_EMAIL (default e2e-<time>@example.com) with SIGNUP_PASSWORD (default DEMO_PASSWORD), runs
+// CONFIRM_CODE_CMD through the shell with SIGNUP_EMAIL in its environment, takes the code from the
+// last line of its stdout, confirms, checks it is signed in, and signs out again.
+//
+// Other env: CHROMIUM_PATH (/usr/bin/chromium), E2E_TIMEOUT_MS (90000, per wait for the model),
+// E2E_PHONE=0 skips the phone pass, E2E_HEADED=1 shows the browser (needs a display).
+
+import { execSync } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const env = process.env;
+const APP_URL = env.APP_URL;
+const DEMO_EMAIL = env.DEMO_EMAIL;
+const DEMO_PASSWORD = env.DEMO_PASSWORD;
+const SCREENSHOT_DIR = env.SCREENSHOT_DIR ?? 'e2e-out';
+const MODEL_TIMEOUT = Number(env.E2E_TIMEOUT_MS ?? 90_000);
+const FIXTURE = fileURLToPath(new URL('./fixtures/photo.png', import.meta.url));
+
+class StepFailure extends Error {}
+
+function fail(message) {
+  throw new StepFailure(message);
+}
+
+export async function runE2E() {
+  for (const [k, v] of Object.entries({ APP_URL, DEMO_EMAIL, DEMO_PASSWORD })) {
+    if (!v) fail(`${k} is not set. Usage: APP_URL=… DEMO_EMAIL=… DEMO_PASSWORD=… SCREENSHOT_DIR=… node e2e/app.e2e.mjs`);
+  }
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: env.E2E_HEADED !== '1',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+  });
+
+  let stepNo = 0;
+  const consoleErrors = [];
+  let allowFailedLoads = false;
+
+  function watch(page, label) {
+    page.on('console', (msg) => {
+      if (msg.type() !== 'error') return;
+      const text = msg.text();
+      // In the expired-session step the refresh is *meant* to be refused (HTTP 400 from Cognito).
+      if (allowFailedLoads && /Failed to load resource: the server responded with a status of (400|401)/.test(text)) return;
+      consoleErrors.push(`[${label}] console.error: ${text}`);
+    });
+    page.on('pageerror', (err) => consoleErrors.push(`[${label}] uncaught: ${err.message}`));
+  }
+
+  async function step(page, name, fn) {
+    stepNo += 1;
+    const tag = `${String(stepNo).padStart(2, '0')}-${name}`;
+    const started = Date.now();
+    process.stdout.write(`• ${tag} … `);
+    try {
+      await fn();
+      if (consoleErrors.length) fail(`console errors:\n  ${consoleErrors.join('\n  ')}`);
+      await page.screenshot({ path: join(SCREENSHOT_DIR, `${tag}.png`), fullPage: true });
+      console.log(`ok (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    } catch (err) {
+      console.log('FAILED');
+      await page.screenshot({ path: join(SCREENSHOT_DIR, `${tag}-FAILED.png`), fullPage: true }).catch(() => undefined);
+      const visibleError = await page.locator('.error-box:not([hidden]), .form-error').allInnerTexts().catch(() => []);
+      const shown = visibleError.filter((t) => t.trim()).join(' | ');
+      throw new StepFailure(`step "${tag}" failed: ${err instanceof Error ? err.message : String(err)}${shown ? `\n  the page shows: ${shown}` : ''}`);
+    }
+  }
+
+  async function signIn(page, email, password) {
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: 20_000 });
+    await page.getByLabel('E-mail').fill(email);
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    const outcome = await Promise.race([
+      page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 30_000 }).then(() => 'app'),
+      page.getByRole('heading', { name: 'Choose a new password' }).waitFor({ timeout: 30_000 }).then(() => 'new-password'),
+      page.locator('.form-error:not(:empty)').waitFor({ timeout: 30_000 }).then(() => 'error'),
+    ]);
+    if (outcome === 'error') fail(`sign-in refused: ${await page.locator('.form-error').innerText()}`);
+    if (outcome === 'new-password') {
+      if (!env.NEW_PASSWORD) fail('the account asks for a new password (first login); set NEW_PASSWORD to answer the challenge');
+      await page.getByLabel('New password', { exact: true }).fill(env.NEW_PASSWORD);
+      await page.getByLabel('Repeat the new password').fill(env.NEW_PASSWORD);
+      await page.getByRole('button', { name: 'Set password and sign in' }).click();
+      await page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 30_000 });
+    }
+    // Capabilities loaded = the operation picker is there.
+    await page.getByLabel('Operation').waitFor({ timeout: 30_000 });
+  }
+
+  async function upload(page) {
+    await page.locator('#file-input').setInputFiles(FIXTURE);
+    await page.locator('.picture-info').filter({ hasText: 'photo.png' }).waitFor({ timeout: 20_000 });
+    await page.locator('canvas.mask-layer').waitFor({ state: 'visible', timeout: 10_000 });
+  }
+
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  const page = await context.newPage();
+  watch(page, 'desktop');
+  const base = APP_URL.endsWith('/') ? APP_URL : `${APP_URL}/`;
+  const config = await (await fetch(new URL('config.json', base))).json().catch(() => ({}));
+  const marker = `e2e-${Date.now()}`;
+  const prompt = `a red bicycle leaning on the wall (${marker})`;
+
+  try {
+    await step(page, 'open', async () => {
+      await page.goto(base);
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: 20_000 });
+    });
+
+    if (config.selfSignUp && env.CONFIRM_CODE_CMD) {
+      const email = env.SIGNUP_EMAIL ?? `e2e-${Date.now()}@example.com`;
+      const password = env.SIGNUP_PASSWORD ?? DEMO_PASSWORD;
+      await step(page, 'sign-up', async () => {
+        await page.getByRole('button', { name: 'Create an account' }).click();
+        await page.getByLabel('E-mail').fill(email);
+        await page.getByLabel('Password', { exact: true }).fill(password);
+        await page.getByRole('button', { name: 'Create account' }).click();
+        await page.getByRole('heading', { name: 'Confirm your e-mail' }).waitFor({ timeout: 20_000 });
+      });
+      await step(page, 'sign-up-confirm', async () => {
+        const out = execSync(env.CONFIRM_CODE_CMD, { env: { ...env, SIGNUP_EMAIL: email }, encoding: 'utf8', timeout: 60_000 });
+        const code = out.trim().split('\n').pop()?.trim();
+        if (!code) fail('CONFIRM_CODE_CMD printed no code');
+        await page.getByLabel('Confirmation code').fill(code);
+        await page.getByRole('button', { name: 'Confirm' }).click();
+        await page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 30_000 });
+        await page.getByRole('button', { name: 'Sign out' }).click();
+        await page.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: 20_000 });
+      });
+    }
+
+    await step(page, 'sign-in', () => signIn(page, DEMO_EMAIL, DEMO_PASSWORD));
+
+    await step(page, 'upload', () => upload(page));
+
+    await step(page, 'paint-mask', async () => {
+      const ops = await page.getByLabel('Operation').locator('option').evaluateAll((os) => os.map((o) => o.value));
+      if (!ops.includes('inpaint')) fail(`this stack offers no inpaint (operations: ${ops.join(', ')})`);
+      await page.getByLabel('Operation').selectOption('inpaint');
+      await page.getByRole('button', { name: 'Brush', exact: true }).click();
+      const box = await page.locator('canvas.mask-layer').boundingBox();
+      if (!box) fail('mask canvas has no size');
+      await page.mouse.move(box.x + box.width * 0.55, box.y + box.height * 0.55);
+      await page.mouse.down();
+      for (let i = 1; i <= 12; i++) await page.mouse.move(box.x + box.width * (0.55 + i * 0.02), box.y + box.height * (0.55 + i * 0.01));
+      await page.mouse.up();
+      const painted = await page.locator('canvas.mask-layer').evaluate((c) => {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 3; i < d.length; i += 4) if (d[i] >= 128) n++;
+        return n;
+      });
+      if (painted < 100) fail(`the stroke painted only ${painted} pixels`);
+      const undo = page.getByRole('button', { name: 'Undo' });
+      if (await undo.isDisabled()) fail('Undo is disabled after painting');
+    });
+
+    await step(page, 'inpaint', async () => {
+      await page.getByLabel(/^Prompt/).fill(prompt);
+      await page.keyboard.press('Control+Enter'); // submit shortcut, from inside the prompt field
+      await page.locator('section.results:not([hidden]) figure.result').first().waitFor({ timeout: MODEL_TIMEOUT });
+      const meta = await page.locator('.result-meta').innerText();
+      if (!/Inpaint/.test(meta)) fail(`unexpected result header: ${meta}`);
+      const seed = await page.locator('figure.result .seed code').first().innerText();
+      if (!/^\d+$/.test(seed)) fail(`no seed shown (got "${seed}")`);
+      const standIn = await page.locator('section.results .stand-in').count();
+      console.log(`\n    seed ${seed}${standIn ? ', made by the stand-in model (said so on the page)' : ''}`);
+    });
+
+    await step(page, 'compare-slider', async () => {
+      const range = page.getByRole('slider', { name: /compare before and after/ }).first();
+      await range.focus();
+      await page.keyboard.press('Home');
+      const compare = page.locator('.compare').first();
+      if ((await compare.getAttribute('data-split')) !== '0') fail('slider Home did not show the whole result');
+      await page.keyboard.press('End');
+      if ((await compare.getAttribute('data-split')) !== '100') fail('slider End did not show the whole input');
+      const box = await compare.boundingBox();
+      await page.mouse.click(box.x + box.width * 0.3, box.y + box.height / 2);
+      const split = Number(await compare.getAttribute('data-split'));
+      if (Math.abs(split - 30) > 3) fail(`clicking at 30 % set the split to ${split}`);
+    });
+
+    await step(page, 'download', async () => {
+      const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.getByRole('button', { name: 'Download Result 1' }).click()]);
+      const file = join(SCREENSHOT_DIR, download.suggestedFilename());
+      await download.saveAs(file);
+      const head = readFileSync(file).subarray(0, 8).toString('hex');
+      if (statSync(file).size < 100 || head !== '89504e470d0a1a0a') fail(`downloaded ${download.suggestedFilename()} is not a PNG (${statSync(file).size} bytes)`);
+    });
+
+    let editId = null;
+    await step(page, 'history', async () => {
+      const item = page.locator('.history-item').filter({ hasText: marker }).first();
+      await item.waitFor({ timeout: 30_000 });
+      editId = await item.getAttribute('data-id');
+      await item.getByRole('button').click();
+      const dialog = page.getByRole('dialog');
+      await dialog.waitFor({ timeout: 10_000 });
+      const text = await dialog.innerText();
+      if (!text.includes(marker)) fail('the history entry does not show the prompt');
+      if (!/Seeds/.test(text)) fail('the history entry does not show the seed');
+    });
+
+    await step(page, 'delete', async () => {
+      const dialog = page.getByRole('dialog');
+      await dialog.getByRole('button', { name: 'Delete…' }).click();
+      await dialog.getByRole('button', { name: 'Delete', exact: true }).click();
+      await dialog.waitFor({ state: 'hidden', timeout: 15_000 });
+      await page.locator(`.history-item[data-id="${editId}"]`).waitFor({ state: 'detached', timeout: 15_000 });
+      // Still gone after a fresh load from the API.
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await page.waitForTimeout(1500);
+      if (await page.locator(`.history-item[data-id="${editId}"]`).count()) fail('the deleted edit came back after a refresh');
+    });
+
+    await step(page, 'sign-out', async () => {
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: 15_000 });
+      const left = await page.evaluate(() => Object.keys(localStorage).filter((k) => /\.(idToken|accessToken|refreshToken)$/.test(k)));
+      if (left.length) fail(`tokens left in storage after sign-out: ${left.join(', ')}`);
+      await page.reload();
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: 15_000 });
+    });
+
+    if (env.E2E_PHONE !== '0') {
+      const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+      const p = await phone.newPage();
+      watch(p, 'phone');
+      await step(p, 'phone', async () => {
+        await p.goto(base);
+        await signIn(p, DEMO_EMAIL, env.NEW_PASSWORD ?? DEMO_PASSWORD);
+        await upload(p);
+        const box = await p.locator('canvas.mask-layer').boundingBox();
+        await p.touchscreen.tap(box.x + box.width / 2, box.y + box.height / 2);
+        const painted = await p.locator('canvas.mask-layer').evaluate((c) => {
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          let n = 0;
+          for (let i = 3; i < d.length; i += 4) if (d[i] >= 128) n++;
+          return n;
+        });
+        if (painted < 10) fail('a tap did not paint on the mask');
+        const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        if (overflow > 1) fail(`the page is ${overflow}px wider than the phone screen`);
+      });
+      await phone.close();
+    }
+
+    await step(page, 'expired-session', async () => {
+      await signIn(page, DEMO_EMAIL, env.NEW_PASSWORD ?? DEMO_PASSWORD);
+      allowFailedLoads = true;
+      // Poison the stored session: expired ID/access tokens, a refresh token Cognito will refuse.
+      await page.evaluate(() => {
+        const b64 = (o) => btoa(JSON.stringify(o)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+        const expired = (use) => `${b64({ alg: 'RS256', kid: 'x' })}.${b64({ sub: 'x', token_use: use, exp: 1000, iat: 900 })}.c2ln`;
+        for (const k of Object.keys(localStorage)) {
+          if (k.endsWith('.idToken')) localStorage.setItem(k, expired('id'));
+          if (k.endsWith('.accessToken')) localStorage.setItem(k, expired('access'));
+          if (k.endsWith('.refreshToken')) localStorage.setItem(k, 'revoked-by-e2e');
+        }
+      });
+      await page.reload();
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: 20_000 });
+      // And a session wiped from storage entirely.
+      allowFailedLoads = false;
+      await signIn(page, DEMO_EMAIL, env.NEW_PASSWORD ?? DEMO_PASSWORD);
+      await page.evaluate(() => localStorage.clear());
+      await page.reload();
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: 20_000 });
+    });
+  } finally {
+    await browser.close();
+  }
+  console.log(`\nAll steps passed. Screenshots in ${SCREENSHOT_DIR}`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  runE2E().catch((err) => {
+    console.error(`\nE2E FAILED: ${err instanceof StepFailure ? err.message : err?.stack ?? err}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,285 @@
+// A throw-away stand-in for the whole backend, for developing and checking the SPA on one machine
+// before the real local cloud exists: it serves dist/ + /config.json on one port, and on another
+// port (cross-origin, with CORS, like API Gateway) a fake Cognito (the JSON protocol that
+// amazon-cognito-identity-js speaks: USER_PASSWORD_AUTH, NEW_PASSWORD_REQUIRED, REFRESH_TOKEN_AUTH,
+// sign-up/confirm, forgot password) and the REST API of the contract (results = the input picture).
+// Tokens are unsigned JWTs: this is not a security boundary, only a test double. Loopback only.
+//
+//   node e2e/mock-backend.mjs            # prints APP_URL; Ctrl-C to stop
+//   env: MOCK_APP_PORT (5180), MOCK_API_PORT (5181), DEMO_EMAIL, DEMO_PASSWORD, MOCK_DELAY_MS (600),
+//        MOCK_TOKEN_TTL (3600 s), MOCK_FAMILY (stability|titan),
+//        MOCK_ALLOW_ORIGINS (extra CORS origins; the Vite dev server's http://localhost:5173 and
+//        http://127.0.0.1:5173 are always allowed, so `npm run dev` can use the mock: it prints the
+//        config.json to copy)
+
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json' };
+
+const b64url = (s) => Buffer.from(s).toString('base64url');
+const jwt = (claims) => `${b64url(JSON.stringify({ alg: 'none', kid: 'mock' }))}.${b64url(JSON.stringify(claims))}.bW9jaw`;
+const decode = (t) => {
+  try {
+    return JSON.parse(Buffer.from(String(t).split('.')[1], 'base64url').toString());
+  } catch {
+    return null;
+  }
+};
+
+const CAPS = {
+  stability: {
+    family: 'stability',
+    region: 'us-west-2',
+    operations: [
+      { name: 'inpaint', prompt: 'optional', mask: 'required', maskPrompt: false, model: 'stability.stable-image-inpaint-v1:0' },
+      { name: 'outpaint', prompt: 'optional', mask: 'none', maskPrompt: false, model: 'stability.stable-outpaint-v1:0' },
+      { name: 'replace', prompt: 'required', mask: 'none', maskPrompt: true, model: 'stability.stable-image-search-replace-v1:0' },
+      { name: 'recolor', prompt: 'required', mask: 'none', maskPrompt: true, model: 'stability.stable-image-search-recolor-v1:0' },
+      { name: 'erase', prompt: 'none', mask: 'required', maskPrompt: false, model: 'stability.stable-image-erase-object-v1:0' },
+      { name: 'remove-background', prompt: 'none', mask: 'none', maskPrompt: false, model: 'stability.stable-image-remove-background-v1:0' },
+    ],
+    limits: { maxPromptLength: 10000, minSide: 64, maxSide: 4096, minPixels: 4096, maxPixels: 9437184, maxAspect: 2.5, maxCount: 1, maxSeed: 4294967294, maxUploadBytes: 4500000, strength: { min: 0, max: 1, default: 0.5, meaning: 'creativity' } },
+    standIn: true,
+  },
+  titan: {
+    family: 'titan',
+    region: 'us-east-1',
+    operations: [
+      { name: 'inpaint', prompt: 'optional', mask: 'required', maskPrompt: true, model: 'amazon.titan-image-generator-v2:0' },
+      { name: 'outpaint', prompt: 'required', mask: 'required', maskPrompt: true, model: 'amazon.titan-image-generator-v2:0' },
+      { name: 'remove-background', prompt: 'none', mask: 'none', maskPrompt: false, model: 'amazon.titan-image-generator-v2:0' },
+      { name: 'generate', prompt: 'required', mask: 'none', maskPrompt: false, model: 'amazon.titan-image-generator-v2:0' },
+      { name: 'variation', prompt: 'required', mask: 'none', maskPrompt: false, model: 'amazon.titan-image-generator-v2:0' },
+    ],
+    limits: { maxPromptLength: 512, minSide: 320, maxSide: 1408, minPixels: 102400, maxPixels: 1982464, maxAspect: 4, maxCount: 5, maxSeed: 858993459, maxUploadBytes: 4500000, strength: { min: 1.1, max: 10, default: 8, meaning: 'cfgScale' } },
+    standIn: true,
+  },
+};
+
+export async function startMock(opts = {}) {
+  const appPort = Number(opts.appPort ?? process.env.MOCK_APP_PORT ?? 5180);
+  const apiPort = Number(opts.apiPort ?? process.env.MOCK_API_PORT ?? 5181);
+  const email = opts.email ?? process.env.DEMO_EMAIL ?? 'demo@example.com';
+  const password = opts.password ?? process.env.DEMO_PASSWORD ?? 'Demo-Passw0rd!';
+  const delay = Number(opts.delayMs ?? process.env.MOCK_DELAY_MS ?? 600);
+  const ttl = Number(opts.tokenTtl ?? process.env.MOCK_TOKEN_TTL ?? 3600);
+  const caps = CAPS[opts.family ?? process.env.MOCK_FAMILY ?? 'stability'];
+  const clientId = 'mockclient';
+  const poolId = 'us-east-1_mockpool';
+  const apiOrigin = `http://127.0.0.1:${apiPort}`;
+  const appOrigin = `http://127.0.0.1:${appPort}`;
+
+  const users = new Map([[email, { password, sub: randomUUID(), confirmed: true }]]);
+  const refreshTokens = new Map(); // token → email
+  const edits = []; // newest first
+  const log = [];
+
+  function issue(userEmail) {
+    const u = users.get(userEmail);
+    const now = Math.floor(Date.now() / 1000);
+    const base = { sub: u.sub, iss: `https://cognito-idp.us-east-1.amazonaws.com/${poolId}`, iat: now, auth_time: now, exp: now + ttl, jti: randomUUID() };
+    const refresh = randomUUID();
+    refreshTokens.set(refresh, userEmail);
+    return {
+      IdToken: jwt({ ...base, aud: clientId, token_use: 'id', email: userEmail, 'cognito:username': userEmail }),
+      AccessToken: jwt({ ...base, client_id: clientId, token_use: 'access', username: userEmail }),
+      RefreshToken: refresh,
+      ExpiresIn: ttl,
+      TokenType: 'Bearer',
+    };
+  }
+
+  const cognitoError = (type, message) => ({ status: 400, body: { __type: type, message } });
+  function cognito(target, body) {
+    switch (target) {
+      case 'InitiateAuth': {
+        if (body.AuthFlow === 'REFRESH_TOKEN_AUTH') {
+          const who = refreshTokens.get(body.AuthParameters?.REFRESH_TOKEN);
+          if (!who) return cognitoError('NotAuthorizedException', 'Invalid Refresh Token');
+          const { RefreshToken: _, ...rest } = issue(who);
+          return { body: { AuthenticationResult: rest, ChallengeParameters: {} } };
+        }
+        if (body.AuthFlow !== 'USER_PASSWORD_AUTH') return cognitoError('InvalidParameterException', `mock supports USER_PASSWORD_AUTH only, got ${body.AuthFlow}`);
+        const who = body.AuthParameters?.USERNAME;
+        const u = users.get(who);
+        if (!u || u.password !== body.AuthParameters?.PASSWORD) return cognitoError('NotAuthorizedException', 'Incorrect username or password.');
+        if (!u.confirmed) return cognitoError('UserNotConfirmedException', 'User is not confirmed.');
+        if (u.temporary) return { body: { ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: `s-${who}`, ChallengeParameters: { USER_ID_FOR_SRP: who, userAttributes: JSON.stringify({ email: who }), requiredAttributes: '[]' } } };
+        return { body: { AuthenticationResult: issue(who), ChallengeParameters: {} } };
+      }
+      case 'RespondToAuthChallenge': {
+        const who = String(body.Session ?? '').slice(2);
+        const u = users.get(who);
+        if (!u) return cognitoError('NotAuthorizedException', 'Invalid session');
+        u.password = body.ChallengeResponses?.NEW_PASSWORD;
+        u.temporary = false;
+        return { body: { AuthenticationResult: issue(who), ChallengeParameters: {} } };
+      }
+      case 'SignUp':
+        if (users.has(body.Username)) return cognitoError('UsernameExistsException', 'An account with the given email already exists.');
+        users.set(body.Username, { password: body.Password, sub: randomUUID(), confirmed: false, code: '123456' });
+        return { body: { UserConfirmed: false, UserSub: users.get(body.Username).sub, CodeDeliveryDetails: { Destination: body.Username.replace(/^(.).*@/, '$1***@'), DeliveryMedium: 'EMAIL', AttributeName: 'email' } } };
+      case 'ConfirmSignUp': {
+        const u = users.get(body.Username);
+        if (!u || body.ConfirmationCode !== '123456') return cognitoError('CodeMismatchException', 'Invalid verification code provided, please try again.');
+        u.confirmed = true;
+        return { body: {} };
+      }
+      case 'ResendConfirmationCode':
+      case 'ForgotPassword':
+        return { body: { CodeDeliveryDetails: { Destination: String(body.Username).replace(/^(.).*@/, '$1***@'), DeliveryMedium: 'EMAIL' } } };
+      case 'ConfirmForgotPassword': {
+        const u = users.get(body.Username);
+        if (!u || body.ConfirmationCode !== '123456') return cognitoError('CodeMismatchException', 'Invalid verification code provided, please try again.');
+        u.password = body.Password;
+        return { body: {} };
+      }
+      case 'RevokeToken':
+        refreshTokens.delete(body.Token);
+        return { body: {} };
+      default:
+        return cognitoError('InvalidActionException', `mock does not implement ${target}`);
+    }
+  }
+
+  const apiError = (status, code, message, field) => ({ status, body: { error: { code, message, ...(field ? { field } : {}) } } });
+  function caller(req) {
+    const claims = decode(req.headers.authorization);
+    if (!claims || claims.token_use !== 'id' || claims.exp < Date.now() / 1000 || claims.aud !== clientId) return null;
+    return claims.sub;
+  }
+  async function api(method, path, query, body, sub) {
+    if (method === 'GET' && path === '/capabilities') return { body: caps };
+    if (method === 'POST' && path === '/edits') {
+      const op = caps.operations.find((o) => o.name === body?.operation);
+      if (!op) return apiError(400, 'unsupported_operation', `operation "${body?.operation}" is not supported; supported: ${caps.operations.map((o) => o.name).join(', ')}`);
+      const image = typeof body.image === 'string' ? body.image.replace(/^data:[^,]+,/, '') : null;
+      if (op.name !== 'generate' && !image) return apiError(400, 'validation_error', 'image: required', 'image');
+      if (op.mask === 'required' && !body.mask && !body.maskPrompt) return apiError(400, 'validation_error', 'mask: required', 'mask');
+      if (op.prompt === 'required' && !body.prompt) return apiError(400, 'validation_error', 'prompt: required', 'prompt');
+      if (/blocked/i.test(body.prompt ?? '')) return apiError(422, 'content_filtered', 'The prompt was blocked by the content filter.');
+      await new Promise((r) => setTimeout(r, delay));
+      const seed = body.options?.seed ?? Math.floor(Math.random() * 4294967294);
+      const id = `01MOCK${String(edits.length + 1).padStart(6, '0')}${randomUUID().slice(0, 8).toUpperCase()}`;
+      const images = [image ?? Buffer.from('not an image').toString('base64')];
+      const record = {
+        id, sub, createdAt: new Date().toISOString(), operation: op.name, prompt: body.prompt ?? null, negativePrompt: body.negativePrompt ?? null,
+        model: op.model, seeds: [seed], status: 'succeeded', errorCode: null, durationMs: delay,
+        input: image ? { width: 0, height: 0, bytes: Buffer.from(image, 'base64').length } : null,
+        output: { width: 0, height: 0, bytes: Buffer.from(images[0], 'base64').length, count: 1 },
+        options: body.options ?? {}, thumbnail: image ? `data:image/png;base64,${image}` : null, standIn: true,
+      };
+      edits.unshift(record);
+      log.push({ op: op.name, hasMask: !!body.mask, maskPrompt: body.maskPrompt ?? null });
+      return { body: { id, images, seeds: [seed], model: op.model, operation: op.name, durationMs: delay, notices: ['mock backend: the result is the input picture'], standIn: true } };
+    }
+    if (method === 'GET' && path === '/edits') {
+      const limit = Math.min(50, Math.max(1, Number(query.get('limit') ?? 20)));
+      const mine = edits.filter((e) => e.sub === sub);
+      const start = query.get('cursor') ? Number(Buffer.from(query.get('cursor'), 'base64url').toString()) : 0;
+      const page = mine.slice(start, start + limit).map(({ sub: _, ...e }) => e);
+      const next = start + limit < mine.length ? Buffer.from(String(start + limit)).toString('base64url') : null;
+      return { body: { items: page, nextCursor: next } };
+    }
+    const m = /^\/edits\/([^/]+)$/.exec(path);
+    if (m) {
+      const i = edits.findIndex((e) => e.id === decodeURIComponent(m[1]) && e.sub === sub);
+      if (i < 0) return apiError(404, 'not_found', 'no such edit');
+      if (method === 'GET') {
+        const { sub: _, ...e } = edits[i];
+        return { body: e };
+      }
+      if (method === 'DELETE') {
+        edits.splice(i, 1);
+        return { status: 204 };
+      }
+    }
+    return apiError(404, 'not_found', `no route ${method} ${path}`);
+  }
+
+  const allowed = new Set([appOrigin, 'http://localhost:5173', 'http://127.0.0.1:5173', ...String(opts.allowOrigins ?? process.env.MOCK_ALLOW_ORIGINS ?? '').split(',').filter(Boolean)]);
+  const cors = (req) => {
+    const origin = req.headers.origin;
+    return allowed.has(origin)
+      ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Headers': 'Content-Type,Authorization,X-Amz-Target,X-Amz-User-Agent,Cache-Control', 'Access-Control-Allow-Methods': 'GET,POST,DELETE,OPTIONS', 'Access-Control-Expose-Headers': 'Retry-After', Vary: 'Origin' }
+      : { Vary: 'Origin' };
+  };
+  const readBody = (req) =>
+    new Promise((resolve, reject) => {
+      const parts = [];
+      req.on('data', (c) => parts.push(c));
+      req.on('end', () => resolve(Buffer.concat(parts).toString()));
+      req.on('error', reject);
+    });
+
+  const apiServer = createServer(async (req, res) => {
+    const headers = cors(req);
+    const url = new URL(req.url, apiOrigin);
+    const send = (status, body, type = 'application/json') => {
+      res.writeHead(status, { ...headers, ...(body === undefined ? {} : { 'Content-Type': type }) });
+      res.end(body === undefined ? undefined : JSON.stringify(body));
+    };
+    try {
+      if (req.method === 'OPTIONS') return send(204);
+      const raw = await readBody(req);
+      if (url.pathname === '/cognito/') {
+        const target = String(req.headers['x-amz-target'] ?? '').split('.').pop();
+        const r = cognito(target, raw ? JSON.parse(raw) : {});
+        return send(r.status ?? 200, r.body, 'application/x-amz-json-1.1');
+      }
+      if (!url.pathname.startsWith('/prod/')) return send(404, { message: 'Not Found' });
+      const sub = caller(req);
+      if (!sub) return send(401, { message: 'Unauthorized' });
+      const r = await api(req.method, url.pathname.slice(5), url.searchParams, raw ? JSON.parse(raw) : null, sub);
+      return send(r.status ?? 200, r.body);
+    } catch (err) {
+      return send(500, { error: { code: 'internal_error', message: String(err) } });
+    }
+  });
+
+  const config = { region: 'us-east-1', userPoolId: poolId, userPoolClientId: clientId, apiUrl: `${apiOrigin}/prod`, cognitoEndpoint: `${apiOrigin}/cognito/`, selfSignUp: true, local: true, stackName: 'mock' };
+  const appServer = createServer(async (req, res) => {
+    const path = new URL(req.url, appOrigin).pathname;
+    if (path === '/config.json') {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+      return res.end(JSON.stringify(config));
+    }
+    const file = normalize(join(DIST, path === '/' ? 'index.html' : path));
+    if (!file.startsWith(DIST)) return res.writeHead(403).end();
+    try {
+      const data = await readFile(file);
+      res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' });
+      res.end(data);
+    } catch {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+    }
+  });
+
+  await new Promise((r) => apiServer.listen(apiPort, '127.0.0.1', r));
+  await new Promise((r) => appServer.listen(appPort, '127.0.0.1', r));
+  return {
+    appUrl: `${appOrigin}/`,
+    config,
+    email,
+    password,
+    users,
+    edits,
+    log,
+    /** Adds a user who must choose a new password at first sign-in. */
+    addTemporaryUser(userEmail, temp) {
+      users.set(userEmail, { password: temp, sub: randomUUID(), confirmed: true, temporary: true });
+    },
+    close: () => Promise.all([new Promise((r) => apiServer.close(r)), new Promise((r) => appServer.close(r))]),
+  };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const m = await startMock();
+  console.log(`APP_URL=${m.appUrl}  DEMO_EMAIL=${m.email}  DEMO_PASSWORD=${m.password}  (Ctrl-C stops)`);
+  console.log(`For \`npm run dev\`, put this in frontend/config.json:\n${JSON.stringify(m.config, null, 2)}`);
+}

@@ -1,0 +1,120 @@
+// Types of the REST API contract (docs: the contract shared by lambda/, frontend/ and provisioner/).
+
+export type OperationName =
+  | 'inpaint'
+  | 'outpaint'
+  | 'replace'
+  | 'recolor'
+  | 'erase'
+  | 'remove-background'
+  | 'generate'
+  | 'variation';
+
+export type Need = 'required' | 'optional' | 'none';
+
+export interface StrengthLimits {
+  min: number;
+  max: number;
+  default: number;
+  /** e.g. "creativity", "cfgScale", "similarityStrength" */
+  meaning: string;
+}
+
+export interface OperationCapability {
+  name: OperationName | string;
+  prompt: Need;
+  mask: Need;
+  /** true when a text description of the area is accepted instead of a painted mask */
+  maskPrompt: boolean;
+  model: string;
+  /** Not in the contract yet; honoured when present (see README "Assumptions"). */
+  strength?: StrengthLimits;
+  /** Not in the contract yet; honoured when present. Otherwise: every operation but generate. */
+  image?: Need;
+  /** Not in the contract yet; honoured when present. Otherwise: family === 'stability'. */
+  extents?: boolean;
+}
+
+export interface Limits {
+  maxPromptLength: number;
+  minSide: number;
+  maxSide: number;
+  minPixels: number;
+  maxPixels: number;
+  maxAspect: number;
+  maxCount: number;
+  maxSeed: number;
+  maxUploadBytes: number;
+  strength?: StrengthLimits;
+}
+
+export interface Capabilities {
+  family: 'stability' | 'titan' | 'nova' | string;
+  region: string;
+  operations: OperationCapability[];
+  limits: Limits;
+  standIn?: boolean;
+}
+
+export interface Extents {
+  left: number;
+  right: number;
+  up: number;
+  down: number;
+}
+
+export interface EditOptions {
+  seed?: number;
+  count?: number;
+  quality?: 'standard' | 'premium';
+  strength?: number;
+  outpaintMode?: 'default' | 'precise';
+  extents?: Extents;
+}
+
+export interface EditRequest {
+  operation: OperationName | string;
+  prompt?: string;
+  negativePrompt?: string;
+  image?: string;
+  mask?: string;
+  maskPrompt?: string;
+  options?: EditOptions;
+}
+
+export interface EditResponse {
+  id: string;
+  /** base64 PNG without a data: prefix */
+  images: string[];
+  seeds: number[];
+  model: string;
+  operation: string;
+  durationMs: number;
+  notices?: string[];
+  standIn?: boolean;
+}
+
+export type EditStatus = 'succeeded' | 'blocked' | 'failed';
+
+export interface EditRecord {
+  id: string;
+  createdAt: string;
+  operation: string;
+  prompt: string | null;
+  negativePrompt: string | null;
+  model: string;
+  seeds: number[];
+  status: EditStatus | string;
+  errorCode: string | null;
+  durationMs: number | null;
+  input: { width: number; height: number; bytes: number } | null;
+  output: { width: number; height: number; bytes: number; count: number } | null;
+  options: EditOptions | Record<string, unknown> | null;
+  thumbnail: string | null;
+  standIn?: boolean;
+}
+
+export interface EditPage {
+  items: EditRecord[];
+  nextCursor: string | null;
+}

@@ -1,0 +1,291 @@
+// The signed-in app: puts the pieces together and owns the flow
+// picture → mask / extents → form → POST /edits → results → history.
+
+import type { ApiClient } from './api/client';
+import type { Capabilities, EditRequest } from './api/types';
+import type { Session } from './auth/session';
+import type { AppConfig } from './config';
+import { EditForm } from './editor/form';
+import { operationLabel } from './editor/operations';
+import { buildRequest, usesPaintedMask, validate } from './editor/request';
+import { base64Bytes, formatBytes, formatSize } from './image/downscale';
+import { type PreparedImage, prepareImage } from './image/load';
+import { MaskEditor } from './mask/editor';
+import { maskToPngDataUrl, padMask } from './mask/export';
+import { hasExtents, padPicture, paddedSize } from './outpaint/extents';
+import { ExtentsEditor } from './outpaint/view';
+import { download, h } from './ui/dom';
+import { HistoryView } from './ui/history';
+import { createNotifier } from './ui/notify';
+import { ResultsView, STAND_IN_TEXT } from './ui/results';
+import { SHORTCUT_HELP, installShortcuts } from './ui/shortcuts';
+import { Stage, installPasteAndDrop } from './ui/stage';
+import { TeachPanel } from './ui/teach';
+
+export interface AppDeps {
+  root: HTMLElement;
+  config: AppConfig;
+  session: Session;
+  api: ApiClient;
+  /** Sign out and show the sign-in screen (with an optional notice). */
+  signOut(notice?: string): void;
+}
+
+/** Returns a function that tears the app down (listeners, timers). */
+export function startApp({ root, config, session, api, signOut }: AppDeps): () => void {
+  const { errorEl, statusEl, notifier } = createNotifier(() => signOut('Please sign in again.'));
+  const header = h(
+    'header',
+    { class: 'top' },
+    h('p', { class: 'brand' }, 'AI image editor', config.stackName ? h('span', { class: 'stack' }, ` · ${config.stackName}`) : null),
+    h(
+      'div',
+      { class: 'who' },
+      h('span', { class: 'user', title: 'Signed in as' }, session.current?.username ?? ''),
+      h('button', { type: 'button', class: 'sign-out', onclick: () => signOut() }, 'Sign out'),
+    ),
+  );
+  const loading = h('p', { class: 'loading', role: 'status' }, 'Loading what this stack can do…');
+  const main = h('main', { id: 'main', class: 'app' }, errorEl, loading);
+  root.replaceChildren(h('a', { href: '#main', class: 'skip' }, 'Skip to content'), header, main, statusEl);
+
+  let disposed = false;
+  const cleanups: (() => void)[] = [];
+  const load = () => {
+    loading.hidden = false;
+    api.capabilities().then(
+      (caps) => {
+        if (disposed) return;
+        loading.remove();
+        cleanups.push(buildWorkspace(caps));
+      },
+      (err) => {
+        if (disposed) return;
+        loading.textContent = 'Could not load the stack’s capabilities.';
+        notifier.error(err, { context: 'Loading the stack’s capabilities', retry: load });
+      },
+    );
+  };
+  load();
+
+  function buildWorkspace(caps: Capabilities): () => void {
+    let picture: PreparedImage | null = null;
+    let running: AbortController | null = null;
+    let attempted = false;
+
+    const mask = new MaskEditor(() => {
+      if (!picture) return notifier.info('Choose a picture first.');
+      download(maskToPngDataUrl(mask.export()), 'mask.png');
+    });
+    const extents = new ExtentsEditor();
+    const form = new EditForm(extents);
+    const pictureInfo = h('p', { class: 'picture-info', 'aria-live': 'polite' });
+    const pictureActions = h(
+      'p',
+      { class: 'picture-actions', hidden: true },
+      h('label', { for: 'file-input', class: 'button' }, 'Replace picture…'),
+      h('button', { type: 'button', onclick: () => picture && download(picture.dataUrl, `input.${picture.mime === 'image/jpeg' ? 'jpg' : 'png'}`) }, 'Download input'),
+    );
+    const stage = new Stage(mask, extents, (f, n) => void loadPicture(f, n));
+    const noImageNote = h('p', { class: 'hint', hidden: true }, 'This operation makes a new picture from the prompt; no input picture is needed.');
+    const results = new ResultsView({
+      useAsInput: (blob, name) => {
+        void loadPicture(blob, name).then(() => stage.el.scrollIntoView({ behavior: 'smooth', block: 'start' }));
+      },
+      reuseSeed: (seed) => {
+        form.setSeed(seed);
+        notifier.info(`Seed ${seed} is in the form: the same settings will reproduce this result.`);
+      },
+    });
+    const history = new HistoryView(api, notifier, {
+      applySettings: (record) => {
+        if (form.apply(record)) notifier.info(`Settings of that ${operationLabel(record.operation)} edit are in the form.`);
+        else notifier.info(`This stack cannot do “${operationLabel(record.operation)}”.`);
+      },
+    });
+    const teach = new TeachPanel(session, { url: api.url('/edits'), preview, full: async () => (await assemble())?.req ?? null }, notifier);
+
+    const banner = caps.standIn ? h('p', { class: 'stand-in banner', role: 'note' }, h('strong', {}, 'Local cloud. '), STAND_IN_TEXT) : null;
+    const familyNote = h('p', { class: 'family hint' }, `Model family: ${caps.family} · region ${caps.region}`);
+    const workspace = h(
+      'div',
+      { class: 'workspace' },
+      h('section', { class: 'canvas-col panel', 'aria-label': 'Picture and mask' }, stage.el, noImageNote, mask.toolbar, pictureInfo, pictureActions),
+      h('div', { class: 'form-col' }, form.el, familyNote),
+    );
+    const help = h(
+      'details',
+      { class: 'shortcuts panel' },
+      h('summary', {}, h('h2', {}, 'Keyboard shortcuts')),
+      h('dl', {}, ...SHORTCUT_HELP.map(([k, v]) => h('div', { class: 'row' }, h('dt', {}, h('kbd', {}, k)), h('dd', {}, v)))),
+    );
+    main.append(...[banner, workspace, results.el, history.el, teach.el, help].filter((x): x is HTMLElement => x !== null));
+
+    form.configure(caps);
+    form.onChange = refresh;
+    form.onSubmit = () => void submit();
+    form.onCancel = () => running?.abort();
+    mask.onChange = refresh;
+    refresh();
+    void history.load(true);
+
+    async function loadPicture(blob: Blob, name: string): Promise<void> {
+      if (running) return notifier.info('Wait for the running edit to finish (or cancel it) before changing the picture.');
+      notifier.info('Reading the picture…');
+      try {
+        const p = await prepareImage(blob, name, caps.limits, caps.limits.maxUploadBytes);
+        picture = p;
+        stage.setPicture(p.canvas);
+        mask.reset(p.width, p.height);
+        pictureActions.hidden = false;
+        pictureInfo.replaceChildren(
+          h('strong', {}, p.original.name),
+          `: ${formatSize(p.original.width, p.original.height)}, ${formatBytes(p.original.bytes)} → sent as ${formatSize(p.width, p.height)} ${p.mime === 'image/png' ? 'PNG' : 'JPEG'}, ${formatBytes(p.bytes)}.`,
+          ...p.notes.map((n) => h('span', { class: 'note' }, ` ${n}`)),
+        );
+        notifier.clearError();
+        notifier.info(`Picture ready: ${formatSize(p.width, p.height)}.`);
+        refresh();
+      } catch (err) {
+        notifier.error(err, { context: 'Loading the picture' });
+      }
+    }
+
+    function refresh(): void {
+      const info = form.info;
+      if (!info) return;
+      const needsImage = info.image !== 'none';
+      stage.el.hidden = !needsImage;
+      noImageNote.hidden = needsImage;
+      pictureInfo.hidden = !needsImage;
+      pictureActions.hidden = !needsImage || !picture;
+      mask.setEnabled(needsImage && info.mask !== 'none' && !!picture);
+      stage.setExtents(extents.extents, info.isOutpaint);
+      if (attempted) form.showProblems(problems());
+      teach.refresh();
+    }
+
+    function inputs() {
+      return { image: picture ? { width: picture.width, height: picture.height } : null, maskChanged: picture ? mask.changedPixels : 0 };
+    }
+
+    function problems() {
+      const info = form.info;
+      return info ? validate(caps, info, form.state(), inputs()) : [];
+    }
+
+    /** The cheap preview for the teaching panel: the mask is described, not encoded. */
+    function preview(): EditRequest | null {
+      const info = form.info;
+      if (!info) return null;
+      const state = form.state();
+      const padded = info.padInBrowser && picture && hasExtents(state.extents);
+      const size = picture && padded ? paddedSize(picture.width, picture.height, state.extents) : { width: mask.width, height: mask.height };
+      const maskNote = picture ? `<mask PNG ${formatSize(size.width, size.height)}, made when you submit: white = change>` : undefined;
+      return buildRequest(caps, info, state, {
+        image: picture ? (padded ? `<your picture with the new border, made when you submit>` : picture.dataUrl) : undefined,
+        mask: padded || usesPaintedMask(info, state, inputs()) ? maskNote : undefined,
+      });
+    }
+
+    /** The exact request, images encoded; null when the form is not valid. */
+    async function assemble(): Promise<{ req: EditRequest; input: string | null; mask: string | null } | null> {
+      const info = form.info;
+      if (!info || problems().length) return null;
+      const state = form.state();
+      let input = info.image !== 'none' && picture ? picture.dataUrl : null;
+      let maskUrl: string | null = null;
+      const wantsMask = usesPaintedMask(info, state, inputs());
+      if (picture && info.padInBrowser && hasExtents(state.extents)) {
+        input = padPicture(picture.canvas, state.extents).toDataURL('image/png');
+        if (base64Bytes(input) > caps.limits.maxUploadBytes * 0.9) {
+          input = padPicture(picture.canvas, state.extents).toDataURL('image/jpeg', 0.92);
+        }
+        if (!(info.maskPrompt && state.maskPrompt.trim())) maskUrl = maskToPngDataUrl(padMask(mask.export(), state.extents));
+      } else if (picture && wantsMask) {
+        maskUrl = maskToPngDataUrl(mask.export());
+      }
+      const req = buildRequest(caps, info, state, { image: input ?? undefined, mask: maskUrl ?? undefined });
+      return { req, input, mask: maskUrl };
+    }
+
+    async function submit(): Promise<void> {
+      if (running) return;
+      attempted = true;
+      const found = problems();
+      form.showProblems(found);
+      if (found.length) {
+        form.focusProblem(found);
+        notifier.info(found[0]!.message);
+        return;
+      }
+      notifier.clearError();
+      const ctrl = new AbortController();
+      running = ctrl;
+      form.setBusy(true);
+      const at = new Date();
+      try {
+        const built = await assemble();
+        if (!built) return;
+        const res = await api.createEdit(built.req, ctrl.signal);
+        // Stability outpaints on the server: pad the "before" the same way so the slider lines up.
+        const info = form.info;
+        const before = info?.serverExtents && picture ? padPicture(picture.canvas, form.state().extents).toDataURL('image/png') : built.input;
+        results.show({ response: res, input: built.input, before, mask: built.mask, at });
+        notifier.info(`Done: ${res.images.length} image${res.images.length === 1 ? '' : 's'} in ${((Date.now() - at.getTime()) / 1000).toFixed(1)} s.`);
+        results.el.scrollIntoView({ behavior: 'smooth', block: 'start' });
+        void history.load(true);
+      } catch (err) {
+        notifier.error(err, { context: 'The edit', retry: () => void submit() });
+        // A blocked or failed edit is recorded too: show it in the history.
+        void history.load(true);
+      } finally {
+        running = null;
+        form.setBusy(false);
+      }
+    }
+
+    const removeShortcuts = installShortcuts((action) => {
+      const maskOn = !mask.toolbar.hidden;
+      switch (action) {
+        case 'submit':
+          void submit();
+          return true;
+        case 'cancel':
+          if (!running) return false;
+          running.abort();
+          return true;
+        case 'brush':
+        case 'eraser':
+          if (!maskOn) return false;
+          mask.setTool(action);
+          notifier.info(action === 'brush' ? 'Brush' : 'Eraser');
+          return true;
+        case 'undo':
+          return maskOn && mask.undo();
+        case 'redo':
+          return maskOn && mask.redo();
+        case 'smaller':
+        case 'bigger':
+          if (!maskOn) return false;
+          mask.stepBrushSize(action === 'bigger' ? 1 : -1);
+          return true;
+        case 'toggle-mask':
+          if (!maskOn) return false;
+          mask.toggleVisible();
+          return true;
+      }
+    });
+    const removePaste = installPasteAndDrop((f, n) => void loadPicture(f, n));
+    return () => {
+      running?.abort();
+      removeShortcuts();
+      removePaste();
+    };
+  }
+
+  return () => {
+    disposed = true;
+    for (const c of cleanups) c();
+  };
+}

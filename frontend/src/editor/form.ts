@@ -1,0 +1,278 @@
+// The edit form: operation picker (only what the stack's family supports), prompt and negative prompt
+// with their length limits, the mask description, advanced options (seed, count, quality, strength,
+// outpaint mode), outpaint extents, submit / cancel with progress and elapsed time.
+
+import type { Capabilities, EditRecord } from '../api/types';
+import type { ExtentsEditor } from '../outpaint/view';
+import { field, h } from '../ui/dom';
+import { OPERATION_LABELS, type OperationInfo, STRENGTH_LABELS, operationInfo, operationLabel } from './operations';
+import type { FormState, Problem } from './request';
+
+export class EditForm {
+  readonly el: HTMLFormElement;
+  onChange: () => void = () => undefined;
+  onSubmit: () => void = () => undefined;
+  onCancel: () => void = () => undefined;
+
+  private caps: Capabilities | null = null;
+  private readonly op: HTMLSelectElement;
+  private readonly opHelp: HTMLElement;
+  private readonly prompt: HTMLTextAreaElement;
+  private readonly promptCount: HTMLElement;
+  private readonly promptField: HTMLElement;
+  private readonly negative: HTMLTextAreaElement;
+  private readonly negativeField: HTMLElement;
+  private readonly maskPrompt: HTMLInputElement;
+  private readonly maskPromptField: HTMLElement;
+  private readonly maskPromptLabel: HTMLLabelElement;
+  private readonly seed: HTMLInputElement;
+  private readonly count: HTMLInputElement;
+  private readonly countField: HTMLElement;
+  private readonly quality: HTMLSelectElement;
+  private readonly qualityField: HTMLElement;
+  private readonly strengthDefault: HTMLInputElement;
+  private readonly strength: HTMLInputElement;
+  private readonly strengthOut: HTMLOutputElement;
+  private readonly strengthField: HTMLElement;
+  private readonly strengthLabel: HTMLElement;
+  private readonly outpaintMode: HTMLSelectElement;
+  private readonly outpaintModeField: HTMLElement;
+  private readonly problemsEl: HTMLElement;
+  private readonly submit: HTMLButtonElement;
+  private readonly cancel: HTMLButtonElement;
+  private readonly progress: HTMLElement;
+  private readonly elapsed: HTMLElement;
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(private readonly extents: ExtentsEditor) {
+    const changed = () => {
+      this.update();
+      this.onChange();
+    };
+    this.op = h('select', { name: 'operation', onchange: changed });
+    this.opHelp = h('p', { class: 'hint', id: 'op-help' });
+    this.prompt = h('textarea', { name: 'prompt', rows: 3, oninput: changed, placeholder: 'e.g. a red vintage car parked in the driveway' });
+    this.promptCount = h('span', { class: 'counter', 'aria-live': 'off' });
+    this.promptField = field('Prompt', this.prompt, this.promptCount);
+    this.negative = h('textarea', { name: 'negativePrompt', rows: 2, oninput: changed, placeholder: 'e.g. blurry, text, watermark' });
+    this.negativeField = field('Negative prompt (optional): what to avoid', this.negative);
+    this.maskPrompt = h('input', { type: 'text', name: 'maskPrompt', oninput: changed, autocomplete: 'off' });
+    this.maskPromptField = field('Describe the area', this.maskPrompt);
+    this.maskPromptLabel = this.maskPromptField.querySelector('label')!;
+
+    this.seed = h('input', { type: 'text', name: 'seed', inputmode: 'numeric', pattern: '[0-9]*', placeholder: 'random', oninput: changed, autocomplete: 'off' });
+    this.count = h('input', { type: 'number', name: 'count', min: 1, max: 1, value: 1, oninput: changed });
+    this.countField = field('Number of images', this.count);
+    this.quality = h('select', { name: 'quality', onchange: changed }, h('option', { value: 'standard' }, 'Standard (faster)'), h('option', { value: 'premium' }, 'Premium'));
+    this.qualityField = field('Quality', this.quality);
+    this.strengthDefault = h('input', { type: 'checkbox', checked: true, name: 'strengthDefault' });
+    this.strength = h('input', { type: 'range', name: 'strength', min: 0, max: 1, step: 0.05, disabled: true });
+    this.strengthOut = h('output', {});
+    this.strengthLabel = h('span', {}, 'Strength');
+    this.strengthDefault.addEventListener('change', () => {
+      this.strength.disabled = this.strengthDefault.checked;
+      this.onChange();
+    });
+    this.strength.addEventListener('input', () => {
+      this.strengthOut.textContent = this.strength.value;
+      this.onChange();
+    });
+    this.strengthField = h(
+      'fieldset',
+      { class: 'strength' },
+      h('legend', {}, this.strengthLabel),
+      h('label', { class: 'inline' }, this.strengthDefault, ' Use the model’s default'),
+      h('label', { class: 'inline' }, h('span', { class: 'visually-hidden' }, 'Value'), this.strength, this.strengthOut),
+    );
+    this.strength.setAttribute('aria-label', 'Strength value');
+    this.outpaintMode = h(
+      'select',
+      { name: 'outpaintMode', onchange: changed },
+      h('option', { value: 'default' }, 'Default (may adjust the original a little)'),
+      h('option', { value: 'precise' }, 'Precise (keep the original exactly)'),
+    );
+    this.outpaintModeField = field('Outpaint mode', this.outpaintMode);
+    extents.onChange = changed;
+
+    this.problemsEl = h('ul', { class: 'problems', 'aria-live': 'polite' });
+    this.submit = h('button', { type: 'submit', class: 'primary', title: 'Ctrl/⌘+Enter' }, 'Generate');
+    this.cancel = h('button', { type: 'button', class: 'danger', hidden: true, onclick: () => this.onCancel() }, 'Cancel');
+    this.elapsed = h('span', { class: 'elapsed' });
+    this.progress = h(
+      'div',
+      { class: 'progress', role: 'status', hidden: true },
+      h('progress', { 'aria-label': 'Waiting for the model' }),
+      this.elapsed,
+    );
+
+    this.el = h(
+      'form',
+      { class: 'edit-form panel', 'aria-label': 'Edit settings', novalidate: true },
+      field('Operation', this.op, this.opHelp),
+      this.promptField,
+      this.negativeField,
+      this.maskPromptField,
+      extents.fieldset,
+      h(
+        'details',
+        { class: 'advanced' },
+        h('summary', {}, 'Advanced options'),
+        field('Seed', this.seed, 'Same seed + same settings = same picture. Empty = random.'),
+        this.countField,
+        this.qualityField,
+        this.strengthField,
+        this.outpaintModeField,
+      ),
+      this.problemsEl,
+      h('div', { class: 'submit-row' }, this.submit, this.cancel, this.progress),
+    );
+    this.el.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      this.onSubmit();
+    });
+  }
+
+  configure(caps: Capabilities): void {
+    this.caps = caps;
+    this.op.replaceChildren(...caps.operations.map((o) => h('option', { value: o.name }, operationLabel(o.name))));
+    const preferred = caps.operations.find((o) => o.name === 'inpaint') ?? caps.operations[0];
+    if (preferred) this.op.value = preferred.name;
+    const max = caps.limits.maxPromptLength;
+    for (const t of [this.prompt, this.negative]) t.maxLength = max;
+    this.maskPrompt.maxLength = max;
+    this.seed.title = `0 to ${caps.limits.maxSeed}`;
+    this.update();
+  }
+
+  get info(): OperationInfo | null {
+    return this.caps ? operationInfo(this.caps, this.op.value) : null;
+  }
+
+  /** Shows/hides and relabels fields for the chosen operation. */
+  update(): void {
+    const info = this.info;
+    if (!info || !this.caps) return;
+    this.opHelp.textContent = OPERATION_LABELS[info.cap.name]?.help ?? '';
+    this.promptField.hidden = info.prompt === 'none';
+    this.negativeField.hidden = info.prompt === 'none';
+    this.promptField.querySelector('label')!.textContent = info.prompt === 'required' ? 'Prompt (required)' : 'Prompt (optional)';
+    this.prompt.required = info.prompt === 'required';
+    const max = this.caps.limits.maxPromptLength;
+    this.promptCount.textContent = `${this.prompt.value.length} / ${max} characters`;
+    this.promptCount.classList.toggle('over', this.prompt.value.length > max);
+
+    this.maskPromptField.hidden = !info.maskPrompt;
+    this.maskPromptLabel.textContent = info.maskPromptRequired
+      ? 'What to find in the picture (required)'
+      : info.isOutpaint
+        ? 'Or describe what to keep, instead of painting'
+        : 'Or describe the area to change, instead of painting';
+    this.maskPrompt.placeholder = info.maskPromptRequired ? 'e.g. the car' : 'e.g. the sky';
+
+    this.extents.fieldset.hidden = !info.isOutpaint;
+    this.count.max = String(info.maxCount);
+    this.countField.hidden = info.maxCount <= 1;
+    this.qualityField.hidden = !info.quality;
+    this.outpaintModeField.hidden = !info.outpaintMode;
+    const s = info.strength;
+    this.strengthField.hidden = !s;
+    if (s) {
+      this.strengthLabel.textContent = STRENGTH_LABELS[s.meaning] ?? `Strength (${s.meaning})`;
+      this.strength.min = String(s.min);
+      this.strength.max = String(s.max);
+      this.strength.step = s.max - s.min <= 2 ? '0.01' : '0.1';
+      if (this.strengthDefault.checked) this.strength.value = String(s.default);
+      this.strengthOut.textContent = this.strength.value;
+    }
+    this.submit.textContent = `${operationLabel(info.cap.name)}`;
+  }
+
+  state(): FormState {
+    return {
+      operation: this.op.value,
+      prompt: this.prompt.value,
+      negativePrompt: this.negative.value,
+      maskPrompt: this.maskPrompt.value,
+      seed: this.seed.value,
+      count: Number(this.count.value) || 1,
+      quality: this.quality.value === 'premium' ? 'premium' : 'standard',
+      strength: this.strengthDefault.checked ? null : Number(this.strength.value),
+      outpaintMode: this.outpaintMode.value === 'precise' ? 'precise' : 'default',
+      extents: this.extents.extents,
+    };
+  }
+
+  setSeed(seed: number): void {
+    this.seed.value = String(seed);
+    (this.el.querySelector('details.advanced') as HTMLDetailsElement).open = true;
+    this.onChange();
+  }
+
+  /** "Use these settings" from the history. */
+  apply(record: EditRecord): boolean {
+    if (!this.caps?.operations.some((o) => o.name === record.operation)) return false;
+    this.op.value = record.operation;
+    this.prompt.value = record.prompt ?? '';
+    this.negative.value = record.negativePrompt ?? '';
+    const o = (record.options ?? {}) as Record<string, unknown>;
+    this.seed.value = typeof o.seed === 'number' ? String(o.seed) : record.seeds?.[0] !== undefined ? String(record.seeds[0]) : '';
+    if (typeof o.count === 'number') this.count.value = String(o.count);
+    if (o.quality === 'premium' || o.quality === 'standard') this.quality.value = o.quality;
+    if (typeof o.strength === 'number') {
+      this.strengthDefault.checked = false;
+      this.strength.disabled = false;
+      this.strength.value = String(o.strength);
+    }
+    if (o.outpaintMode === 'precise' || o.outpaintMode === 'default') this.outpaintMode.value = o.outpaintMode;
+    if (o.extents && typeof o.extents === 'object') this.extents.set(o.extents as never);
+    const mp = (record as unknown as { maskPrompt?: unknown }).maskPrompt;
+    this.maskPrompt.value = typeof mp === 'string' ? mp : '';
+    this.update();
+    this.onChange();
+    return true;
+  }
+
+  showProblems(problems: Problem[]): void {
+    this.problemsEl.replaceChildren(...problems.map((p) => h('li', {}, p.message)));
+    const byField = new Set(problems.map((p) => p.field));
+    const mark = (el: HTMLElement, f: Problem['field']) => el.setAttribute('aria-invalid', String(byField.has(f)));
+    mark(this.prompt, 'prompt');
+    mark(this.negative, 'negativePrompt');
+    mark(this.maskPrompt, 'maskPrompt');
+    mark(this.seed, 'seed');
+    mark(this.count, 'count');
+  }
+
+  focusProblem(problems: Problem[]): void {
+    const first = problems[0]?.field;
+    const target: Record<string, HTMLElement | undefined> = {
+      prompt: this.prompt,
+      negativePrompt: this.negative,
+      maskPrompt: this.maskPrompt,
+      seed: this.seed,
+      count: this.count,
+    };
+    if (first === 'seed' || first === 'count') (this.el.querySelector('details.advanced') as HTMLDetailsElement).open = true;
+    (first ? target[first] : undefined)?.focus();
+  }
+
+  /** Running: progress with elapsed seconds, Cancel instead of Submit. */
+  setBusy(busy: boolean): void {
+    clearInterval(this.timer);
+    this.submit.hidden = busy;
+    this.cancel.hidden = !busy;
+    this.progress.hidden = !busy;
+    this.el.setAttribute('aria-busy', String(busy));
+    if (busy) {
+      const start = performance.now();
+      const tick = () => {
+        this.elapsed.textContent = `Working… ${((performance.now() - start) / 1000).toFixed(1)} s (usually 5–20 s)`;
+      };
+      tick();
+      this.timer = setInterval(tick, 100);
+      this.cancel.focus();
+    } else {
+      this.submit.focus({ preventScroll: true });
+    }
+  }
+}

@@ -1,0 +1,127 @@
+// The form's state → the POST /edits body (pure; the teaching panel shows exactly this).
+
+import type { Capabilities, EditOptions, EditRequest, Extents } from '../api/types';
+import { extentsProblem } from '../outpaint/extents';
+import type { OperationInfo } from './operations';
+
+export interface FormState {
+  operation: string;
+  prompt: string;
+  negativePrompt: string;
+  maskPrompt: string;
+  /** As typed: empty = random. */
+  seed: string;
+  count: number;
+  quality: 'standard' | 'premium';
+  /** null = the model's default. */
+  strength: number | null;
+  outpaintMode: 'default' | 'precise';
+  extents: Extents;
+}
+
+export interface FormInputs {
+  image: { width: number; height: number } | null;
+  /** White pixels in the painted mask (0 = nothing painted). */
+  maskChanged: number;
+}
+
+export interface Problem {
+  field: 'image' | 'prompt' | 'negativePrompt' | 'mask' | 'maskPrompt' | 'seed' | 'count' | 'strength' | 'extents';
+  message: string;
+}
+
+export function parseSeed(raw: string, maxSeed: number): number | null | 'invalid' {
+  const t = raw.trim();
+  if (t === '') return null;
+  if (!/^\d+$/.test(t)) return 'invalid';
+  const n = Number(t);
+  return Number.isSafeInteger(n) && n <= maxSeed ? n : 'invalid';
+}
+
+/** Whether the painted mask is sent (a description, when given, replaces it). */
+export function usesPaintedMask(info: OperationInfo, state: FormState, inputs: FormInputs): boolean {
+  if (info.mask === 'none' || inputs.maskChanged === 0) return false;
+  return !(info.maskPrompt && state.maskPrompt.trim() !== '');
+}
+
+/** Everything that stops a submit, in words, keyed by field. Empty = ready. */
+export function validate(caps: Capabilities, info: OperationInfo, state: FormState, inputs: FormInputs): Problem[] {
+  const problems: Problem[] = [];
+  const max = caps.limits.maxPromptLength;
+  if (info.image === 'required' && !inputs.image) {
+    problems.push({ field: 'image', message: 'Choose a picture first (pick a file, drop it here or paste it).' });
+  }
+  if (info.prompt === 'required' && state.prompt.trim() === '') {
+    problems.push({ field: 'prompt', message: 'This operation needs a prompt: describe what you want to see.' });
+  }
+  if (state.prompt.length > max) {
+    problems.push({ field: 'prompt', message: `The prompt is ${state.prompt.length} characters long; the limit is ${max}.` });
+  }
+  if (state.negativePrompt.length > max) {
+    problems.push({ field: 'negativePrompt', message: `The negative prompt is ${state.negativePrompt.length} characters long; the limit is ${max}.` });
+  }
+  if (state.maskPrompt.length > max) {
+    problems.push({ field: 'maskPrompt', message: `The description is ${state.maskPrompt.length} characters long; the limit is ${max}.` });
+  }
+  if (info.maskPromptRequired && state.maskPrompt.trim() === '') {
+    problems.push({ field: 'maskPrompt', message: 'Describe what to find in the picture.' });
+  }
+  const hasMaskText = info.maskPrompt && state.maskPrompt.trim() !== '';
+  if (info.mask === 'required' && inputs.maskChanged === 0 && !hasMaskText && !info.padInBrowser) {
+    problems.push({
+      field: 'mask',
+      message: info.maskPrompt
+        ? 'Paint over the area to change, or describe it in words.'
+        : 'Paint over the area to change (brush tool).',
+    });
+  }
+  if (parseSeed(state.seed, caps.limits.maxSeed) === 'invalid') {
+    problems.push({ field: 'seed', message: `The seed must be a whole number from 0 to ${caps.limits.maxSeed}, or empty for a random one.` });
+  }
+  if (!Number.isInteger(state.count) || state.count < 1 || state.count > info.maxCount) {
+    problems.push({ field: 'count', message: `The number of images must be 1 to ${info.maxCount}.` });
+  }
+  if (state.strength !== null && info.strength && (state.strength < info.strength.min || state.strength > info.strength.max)) {
+    problems.push({ field: 'strength', message: `Must be between ${info.strength.min} and ${info.strength.max}.` });
+  }
+  if (info.isOutpaint && inputs.image) {
+    const e = state.extents;
+    const noExtents = !e.left && !e.right && !e.up && !e.down;
+    // Titan/Nova can also outpaint within the picture: a painted mask or a description, no new border.
+    const maskInstead = info.padInBrowser && noExtents && (inputs.maskChanged > 0 || hasMaskText);
+    const p = maskInstead ? null : extentsProblem(inputs.image.width, inputs.image.height, e, caps.limits, info.padInBrowser);
+    if (p) problems.push({ field: 'extents', message: p });
+  }
+  return problems;
+}
+
+/**
+ * The request body. `image` and `mask` are the final data URLs (for Titan/Nova outpainting: already
+ * padded); pass placeholders to preview the request without encoding anything.
+ */
+export function buildRequest(
+  caps: Capabilities,
+  info: OperationInfo,
+  state: FormState,
+  files: { image?: string; mask?: string },
+): EditRequest {
+  const req: EditRequest = { operation: info.cap.name };
+  if (info.prompt !== 'none') {
+    if (state.prompt.trim()) req.prompt = state.prompt.trim();
+    if (state.negativePrompt.trim()) req.negativePrompt = state.negativePrompt.trim();
+  }
+  if (info.image !== 'none' && files.image) req.image = files.image;
+  if (info.maskPrompt && state.maskPrompt.trim()) req.maskPrompt = state.maskPrompt.trim();
+  else if (info.mask !== 'none' && files.mask) req.mask = files.mask;
+
+  const options: EditOptions = {};
+  const seed = parseSeed(state.seed, caps.limits.maxSeed);
+  if (typeof seed === 'number') options.seed = seed;
+  if (info.maxCount > 1) options.count = state.count;
+  if (info.quality) options.quality = state.quality;
+  if (state.strength !== null && info.strength) options.strength = state.strength;
+  if (info.outpaintMode) options.outpaintMode = state.outpaintMode;
+  if (info.serverExtents) options.extents = { ...state.extents };
+  if (Object.keys(options).length) req.options = options;
+  return req;
+}

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { authErrorMessage } from '../src/auth/messages';
+import { ConfigError, loadConfig, parseConfig } from '../src/config';
+import { shortcutFor } from '../src/ui/shortcuts';
+import { json, scriptedFetch } from './helpers';
+
+const key = (k: string, mods: Partial<{ ctrlKey: boolean; metaKey: boolean; shiftKey: boolean; altKey: boolean }> = {}) => ({
+  key: k,
+  ctrlKey: false,
+  metaKey: false,
+  shiftKey: false,
+  altKey: false,
+  ...mods,
+});
+
+describe('shortcutFor', () => {
+  it('maps the documented keys', () => {
+    expect(shortcutFor(key('b'), false)).toBe('brush');
+    expect(shortcutFor(key('B', { shiftKey: true }), false)).toBe('brush');
+    expect(shortcutFor(key('e'), false)).toBe('eraser');
+    expect(shortcutFor(key('z', { ctrlKey: true }), false)).toBe('undo');
+    expect(shortcutFor(key('z', { metaKey: true }), false)).toBe('undo');
+    expect(shortcutFor(key('Z', { ctrlKey: true, shiftKey: true }), false)).toBe('redo');
+    expect(shortcutFor(key('y', { ctrlKey: true }), false)).toBe('redo');
+    expect(shortcutFor(key('Enter', { ctrlKey: true }), false)).toBe('submit');
+    expect(shortcutFor(key('Enter', { metaKey: true }), true)).toBe('submit');
+    expect(shortcutFor(key('['), false)).toBe('smaller');
+    expect(shortcutFor(key(']'), false)).toBe('bigger');
+    expect(shortcutFor(key('h'), false)).toBe('toggle-mask');
+    expect(shortcutFor(key('Escape'), true)).toBe('cancel');
+  });
+
+  it('leaves typing alone: letters and Ctrl+Z in a text field are the field’s', () => {
+    expect(shortcutFor(key('b'), true)).toBeNull();
+    expect(shortcutFor(key('z', { ctrlKey: true }), true)).toBeNull();
+    expect(shortcutFor(key('Enter'), false)).toBeNull();
+    expect(shortcutFor(key('b', { ctrlKey: true }), false)).toBeNull();
+    expect(shortcutFor(key('b', { altKey: true }), false)).toBeNull();
+  });
+});
+
+describe('config', () => {
+  const good = {
+    region: 'us-west-2',
+    userPoolId: 'us-west-2_abc',
+    userPoolClientId: 'xyz',
+    apiUrl: 'https://abc.execute-api.us-west-2.amazonaws.com/prod/',
+    cognitoEndpoint: null,
+    selfSignUp: true,
+    local: false,
+    stackName: 'dev',
+  };
+
+  it('parses the contract example and trims the API URL', () => {
+    expect(parseConfig(good)).toEqual({ ...good, apiUrl: 'https://abc.execute-api.us-west-2.amazonaws.com/prod' });
+  });
+
+  it('accepts the local cloud form (moto pool ids are long)', () => {
+    const c = parseConfig({ ...good, userPoolId: `us-east-1_${'a'.repeat(32)}`, apiUrl: 'http://127.0.0.1:4010/prod', cognitoEndpoint: 'http://127.0.0.1:5000', local: true });
+    expect(c.cognitoEndpoint).toBe('http://127.0.0.1:5000');
+    expect(c.local).toBe(true);
+  });
+
+  it('names the bad field', () => {
+    expect(() => parseConfig({ ...good, userPoolId: '' })).toThrow(/"userPoolId"/);
+    expect(() => parseConfig({ ...good, apiUrl: 'ftp://x' })).toThrow(/"apiUrl"/);
+    expect(() => parseConfig({ ...good, cognitoEndpoint: 5 })).toThrow(/"cognitoEndpoint"/);
+    expect(() => parseConfig([])).toThrow(ConfigError);
+  });
+
+  it('loadConfig fetches /config.json without caching and explains failures', async () => {
+    const ok = scriptedFetch(json(200, good));
+    await expect(loadConfig(ok.fetch)).resolves.toMatchObject({ stackName: 'dev' });
+    expect(ok.calls[0]!.url).toBe('/config.json');
+    expect(ok.calls[0]!.init.cache).toBe('no-store');
+    await expect(loadConfig(scriptedFetch(json(404, {})).fetch)).rejects.toThrow(/HTTP 404.*redeploy/);
+    await expect(loadConfig(scriptedFetch(new Response('<html></html>', { status: 200 })).fetch)).rejects.toThrow(/not valid JSON/);
+    await expect(loadConfig(scriptedFetch(new TypeError('offline')).fetch)).rejects.toThrow(/Could not download/);
+  });
+});
+
+describe('authErrorMessage', () => {
+  it('turns Cognito codes into sentences without leaking which part was wrong', () => {
+    expect(authErrorMessage({ code: 'NotAuthorizedException', message: 'Incorrect username or password.' })).toBe('Incorrect e-mail or password.');
+    expect(authErrorMessage({ code: 'UserNotFoundException' })).toBe('Incorrect e-mail or password.');
+    expect(authErrorMessage({ code: 'CodeMismatchException' })).toMatch(/code is not right/);
+    expect(authErrorMessage({ code: 'InvalidPasswordException', message: 'Password does not conform to policy: Password must have symbol characters' })).toMatch(/not strong enough: Password must have symbol/);
+    expect(authErrorMessage({ code: 'NetworkError', message: 'Network error' })).toMatch(/Could not reach the sign-in service/);
+    expect(authErrorMessage(new Error('The two passwords are not the same.'))).toMatch(/not the same/);
+  });
+});
