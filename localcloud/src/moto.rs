@@ -85,6 +85,7 @@ impl MotoServer {
     /// Installs moto if needed and starts it on a free port, waiting until it answers.
     /// `detached` puts the server in its own process group so it outlives the caller.
     pub async fn start(root: &Path, log_dir: &Path, detached: bool) -> Result<Self, MotoError> {
+        std::fs::create_dir_all(log_dir).map_err(|source| MotoError::Io { path: log_dir.to_owned(), source })?;
         let python = ensure_installed(root, log_dir)?;
         let mut last = None;
         // A port picked by the OS can be taken between our probe and moto's bind: retry a few times.

@@ -1,0 +1,231 @@
+//! The Bedrock seam: a small trait so handlers run against a fake in tests and benchmarks, and its
+//! implementation over aws-sdk-bedrockruntime with the error mapping of the API contract.
+
+use std::future::Future;
+
+use aws_sdk_bedrockruntime::config::Region;
+use aws_sdk_bedrockruntime::config::retry::RetryConfig;
+use aws_sdk_bedrockruntime::config::timeout::TimeoutConfig;
+use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_bedrockruntime::operation::invoke_model::InvokeModelError;
+use aws_smithy_types::Blob;
+use serde_json::Value;
+
+use crate::config::{BEDROCK_CONNECT_TIMEOUT, BEDROCK_MAX_ATTEMPTS, BEDROCK_OPERATION_TIMEOUT};
+use crate::errors::ApiError;
+
+/// Seconds a throttled caller is told to wait.
+pub const THROTTLE_RETRY_AFTER_SECS: u32 = 5;
+/// Seconds to wait when Bedrock itself is unavailable.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u32 = 10;
+
+/// Invokes an image model with a JSON body and returns its JSON answer.
+pub trait ImageModel: Send + Sync {
+    fn invoke(&self, model_id: &str, body: &Value) -> impl Future<Output = Result<Value, ModelCallError>> + Send;
+}
+
+/// Why a model call failed, as Bedrock says it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModelCallError {
+    #[error("AccessDeniedException: {0}")]
+    AccessDenied(String),
+    #[error("ResourceNotFoundException: {0}")]
+    NotFound(String),
+    #[error("ValidationException: {0}")]
+    Validation(String),
+    #[error("ThrottlingException: {0}")]
+    Throttled(String),
+    #[error("ServiceQuotaExceededException: {0}")]
+    QuotaExceeded(String),
+    #[error("ModelNotReadyException: {0}")]
+    NotReady(String),
+    #[error("ModelTimeoutException: {0}")]
+    ModelTimeout(String),
+    #[error("ModelErrorException: {0}")]
+    ModelFailed(String),
+    #[error("ServiceUnavailableException: {0}")]
+    Unavailable(String),
+    #[error("InternalServerException: {0}")]
+    Internal(String),
+    /// Our own operation timeout ran out.
+    #[error("no answer within the time budget")]
+    Timeout,
+    /// No HTTP answer (connection refused, DNS, TLS).
+    #[error("could not reach Bedrock: {0}")]
+    Network(String),
+    /// An answer that is not the JSON we expect.
+    #[error("unreadable answer: {0}")]
+    BadResponse(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl ModelCallError {
+    pub fn from_sdk(err: SdkError<InvokeModelError>) -> Self {
+        match err {
+            SdkError::ServiceError(service) => {
+                let e = service.into_err();
+                // The modeled message, else the one in the error metadata.
+                let meta = e.message().unwrap_or_default().to_owned();
+                let m = |own: Option<&str>| own.filter(|s| !s.is_empty()).map_or_else(|| meta.clone(), str::to_owned);
+                match &e {
+                    InvokeModelError::AccessDeniedException(x) => ModelCallError::AccessDenied(m(x.message())),
+                    InvokeModelError::ResourceNotFoundException(x) => ModelCallError::NotFound(m(x.message())),
+                    InvokeModelError::ValidationException(x) => ModelCallError::Validation(m(x.message())),
+                    InvokeModelError::ThrottlingException(x) => ModelCallError::Throttled(m(x.message())),
+                    InvokeModelError::ServiceQuotaExceededException(x) => ModelCallError::QuotaExceeded(m(x.message())),
+                    InvokeModelError::ModelNotReadyException(x) => ModelCallError::NotReady(m(x.message())),
+                    InvokeModelError::ModelTimeoutException(x) => ModelCallError::ModelTimeout(m(x.message())),
+                    InvokeModelError::ModelErrorException(x) => ModelCallError::ModelFailed(m(x.message())),
+                    InvokeModelError::ServiceUnavailableException(x) => ModelCallError::Unavailable(m(x.message())),
+                    InvokeModelError::InternalServerException(x) => ModelCallError::Internal(m(x.message())),
+                    other => ModelCallError::Other(format!("{}: {meta}", other.code().unwrap_or("UnknownError"))),
+                }
+            }
+            SdkError::TimeoutError(_) => ModelCallError::Timeout,
+            SdkError::DispatchFailure(ref d) if d.is_timeout() => ModelCallError::Timeout,
+            other => {
+                let detail = aws_sdk_bedrockruntime::error::DisplayErrorContext(&other).to_string();
+                match other {
+                    SdkError::DispatchFailure(_) => ModelCallError::Network(detail),
+                    SdkError::ResponseError(_) => ModelCallError::BadResponse(detail),
+                    _ => ModelCallError::Other(detail),
+                }
+            }
+        }
+    }
+
+    /// The contract's answer for this failure. Messages for 503 tell the operator what to fix.
+    pub fn into_api_error(self, model_id: &str, region: &str) -> ApiError {
+        let short = |m: &str| m.chars().take(300).collect::<String>();
+        match self {
+            ModelCallError::AccessDenied(m) => ApiError::ModelUnavailable {
+                message: format!(
+                    "Bedrock denied access to model {model_id} in {region}. Operator: enable access to this model \
+                     in the Bedrock console (Model access) for this account and region — Stability models also need \
+                     their AWS Marketplace subscription — and allow the function's role bedrock:InvokeModel on it. ({})",
+                    short(&m)
+                ),
+                retry_after_secs: None,
+            },
+            ModelCallError::NotFound(m) => ApiError::ModelUnavailable {
+                message: format!(
+                    "model {model_id} is not available in {region} (wrong id, not offered in this region, or past its \
+                     end of life). Operator: configure a model or `us.` inference profile offered in {region} for this \
+                     stack. ({})",
+                    short(&m)
+                ),
+                retry_after_secs: None,
+            },
+            ModelCallError::Validation(m) => {
+                let lower = m.to_ascii_lowercase();
+                if crate::models::is_filter_message(&m) {
+                    ApiError::ContentFiltered(
+                        "the model's content filter blocked the input; change the prompt or the image".to_owned(),
+                    )
+                } else if lower.contains("on-demand throughput") || lower.contains("inference profile") {
+                    ApiError::ModelUnavailable {
+                        message: format!(
+                            "model {model_id} cannot be invoked on demand in {region}. Operator: configure its \
+                             inference profile id instead (e.g. us.{model_id}). ({})",
+                            short(&m)
+                        ),
+                        retry_after_secs: None,
+                    }
+                } else if lower.contains("model identifier is invalid")
+                    || lower.contains("end of its life")
+                    || lower.contains("end of life")
+                    || lower.contains("legacy")
+                {
+                    ApiError::ModelUnavailable {
+                        message: format!(
+                            "model {model_id} cannot be used in {region} (invalid id or end of life). Operator: \
+                             configure a current model for this stack. ({})",
+                            short(&m)
+                        ),
+                        retry_after_secs: None,
+                    }
+                } else {
+                    ApiError::Validation {
+                        message: format!("the model rejected the request: {}", short(&m)),
+                        field: None,
+                    }
+                }
+            }
+            ModelCallError::Throttled(_) | ModelCallError::QuotaExceeded(_) => ApiError::Throttled {
+                message: "too many requests to the model right now; try again shortly".to_owned(),
+                retry_after_secs: THROTTLE_RETRY_AFTER_SECS,
+            },
+            ModelCallError::NotReady(_) => ApiError::ModelUnavailable {
+                message: format!("model {model_id} is not ready to serve requests yet; try again in a minute"),
+                retry_after_secs: Some(60),
+            },
+            ModelCallError::Unavailable(_) => ApiError::ModelUnavailable {
+                message: "Bedrock is temporarily unavailable; try again shortly".to_owned(),
+                retry_after_secs: Some(UNAVAILABLE_RETRY_AFTER_SECS),
+            },
+            ModelCallError::ModelTimeout(_) | ModelCallError::Timeout => ApiError::ModelTimeout(format!(
+                "the model did not answer within {} s; try a smaller image, fewer images or standard quality",
+                BEDROCK_OPERATION_TIMEOUT.as_secs()
+            )),
+            ModelCallError::ModelFailed(m) => ApiError::ModelError(format!("the model failed: {}", short(&m))),
+            ModelCallError::Internal(_) => ApiError::ModelError("Bedrock had an internal error; try again".to_owned()),
+            ModelCallError::Network(_) => ApiError::ModelError("could not reach Bedrock".to_owned()),
+            ModelCallError::BadResponse(_) => ApiError::ModelError("the model's answer could not be read".to_owned()),
+            ModelCallError::Other(m) => ApiError::ModelError(format!("the model call failed: {}", short(&m))),
+        }
+    }
+}
+
+/// [`ImageModel`] over aws-sdk-bedrockruntime.
+#[derive(Clone, Debug)]
+pub struct BedrockModel {
+    client: aws_sdk_bedrockruntime::Client,
+}
+
+impl BedrockModel {
+    pub fn new(client: aws_sdk_bedrockruntime::Client) -> Self {
+        BedrockModel { client }
+    }
+
+    /// The client of the stack's Bedrock region (see [`client_config`]).
+    /// `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` is honoured through `sdk`.
+    pub fn from_sdk_config(sdk: &aws_config::SdkConfig, region: &str) -> Self {
+        let conf = client_config(aws_sdk_bedrockruntime::config::Builder::from(sdk), region).build();
+        BedrockModel { client: aws_sdk_bedrockruntime::Client::from_conf(conf) }
+    }
+}
+
+/// Region, timeouts that fit API Gateway's 29 s, and a bounded number of attempts (InvokeModel is
+/// not idempotent; the SDK's standard policy only retries throttling, 5xx and connection errors).
+pub fn client_config(
+    builder: aws_sdk_bedrockruntime::config::Builder,
+    region: &str,
+) -> aws_sdk_bedrockruntime::config::Builder {
+    builder
+        .region(Region::new(region.to_owned()))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_timeout(BEDROCK_OPERATION_TIMEOUT)
+                .connect_timeout(BEDROCK_CONNECT_TIMEOUT)
+                .build(),
+        )
+        .retry_config(RetryConfig::standard().with_max_attempts(BEDROCK_MAX_ATTEMPTS))
+}
+
+impl ImageModel for BedrockModel {
+    async fn invoke(&self, model_id: &str, body: &Value) -> Result<Value, ModelCallError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| ModelCallError::Other(e.to_string()))?;
+        let out = self
+            .client
+            .invoke_model()
+            .model_id(model_id)
+            .content_type("application/json")
+            .accept("application/json")
+            .body(Blob::new(bytes))
+            .send()
+            .await
+            .map_err(ModelCallError::from_sdk)?;
+        serde_json::from_slice(out.body().as_ref()).map_err(|e| ModelCallError::BadResponse(e.to_string()))
+    }
+}

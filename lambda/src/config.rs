@@ -1,0 +1,226 @@
+//! The function's configuration: environment variables written by the provisioner, read once at
+//! cold start. A missing or malformed variable stops the cold start with a message that names it,
+//! so a misconfigured stack fails loudly at deploy time instead of on the first user request.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::cors::AllowedOrigins;
+use crate::models::{Family, Operation};
+
+/// DynamoDB table of edit records: partition key `userId` (S), sort key `id` (S, a ULID).
+pub const ENV_TABLE_NAME: &str = "TABLE_NAME";
+/// Region of the bedrock-runtime client. Never defaulted: Stability Image Services, Titan and Nova
+/// Canvas live in different regions.
+pub const ENV_BEDROCK_REGION: &str = "BEDROCK_REGION";
+/// Model family of the stack: `stability`, `titan` or `nova`.
+pub const ENV_MODEL_FAMILY: &str = "MODEL_FAMILY";
+/// JSON object operation → model id (or `us.` inference profile id). Operations left out are not
+/// offered by the stack.
+pub const ENV_MODEL_IDS: &str = "MODEL_IDS";
+/// Comma-separated origins allowed by CORS, e.g. `https://main.d1.amplifyapp.com,http://localhost:5173`.
+/// `*` allows any origin (the request's Origin is echoed back).
+pub const ENV_ALLOWED_ORIGINS: &str = "ALLOWED_ORIGINS";
+/// Set by the Lambda service; used as the `Function` dimension of the metrics.
+pub const ENV_LAMBDA_FUNCTION_NAME: &str = "AWS_LAMBDA_FUNCTION_NAME";
+
+/// The whole Bedrock call, retries included, must end before API Gateway's 29 s integration
+/// timeout, leaving room for our own work and the DynamoDB write.
+pub const BEDROCK_OPERATION_TIMEOUT: Duration = Duration::from_secs(25);
+/// InvokeModel has no idempotency token: at most one retry, and the SDK only retries errors that
+/// happen before the model ran (throttling, 5xx, connection failures).
+pub const BEDROCK_MAX_ATTEMPTS: u32 = 2;
+pub const BEDROCK_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// The record write happens after the model answered; it must stay short.
+pub const DYNAMODB_OPERATION_TIMEOUT: Duration = Duration::from_secs(2);
+pub const DYNAMODB_MAX_ATTEMPTS: u32 = 2;
+
+/// Lambda's buffered request limit (API Gateway allows 10 MB, Lambda 6 MB).
+pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
+/// Largest decoded upload (image or mask) in bytes; base64 of two of these nearly fills 6 MB.
+pub const MAX_UPLOAD_BYTES: usize = 4_500_000;
+/// Largest image we agree to decode at all (decompression-bomb guard): 25 megapixels.
+pub const MAX_DECODE_PIXELS: u64 = 25_000_000;
+/// Lambda's buffered response limit, minus headroom for headers and the JSON envelope.
+pub const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024 - 64 * 1024;
+
+/// Namespace of the CloudWatch Embedded Metric Format lines.
+pub const METRICS_NAMESPACE: &str = "ImageEditor";
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("environment variable {name} is not set; {hint}")]
+    Missing { name: &'static str, hint: &'static str },
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub table_name: String,
+    pub bedrock_region: String,
+    pub family: Family,
+    /// Only operations the family supports; never empty.
+    pub model_ids: BTreeMap<Operation, String>,
+    pub allowed_origins: AllowedOrigins,
+    /// The Lambda function name, for metric dimensions (`local` outside Lambda).
+    pub function_name: String,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `get` (tests pass a map instead of mutating the environment).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &'static str, hint: &'static str| -> Result<String, ConfigError> {
+            match get(name) {
+                Some(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
+                _ => Err(ConfigError::Missing { name, hint }),
+            }
+        };
+        let table_name = required(ENV_TABLE_NAME, "it names the DynamoDB table of edit records")?;
+        if !valid_table_name(&table_name) {
+            return Err(ConfigError::Invalid {
+                name: ENV_TABLE_NAME,
+                reason: format!("`{table_name}` is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ - .)"),
+            });
+        }
+        let bedrock_region = required(ENV_BEDROCK_REGION, "it is the region of the Bedrock models, e.g. us-west-2")?;
+        if !valid_region(&bedrock_region) {
+            return Err(ConfigError::Invalid {
+                name: ENV_BEDROCK_REGION,
+                reason: format!("`{bedrock_region}` does not look like an AWS region (e.g. us-west-2)"),
+            });
+        }
+        let family_raw = required(ENV_MODEL_FAMILY, "one of stability, titan, nova")?;
+        let family = Family::parse(&family_raw).ok_or_else(|| ConfigError::Invalid {
+            name: ENV_MODEL_FAMILY,
+            reason: format!("`{family_raw}` is not one of stability, titan, nova"),
+        })?;
+        let ids_raw = required(ENV_MODEL_IDS, "a JSON object operation → model id, e.g. {\"inpaint\":\"...\"}")?;
+        let model_ids = parse_model_ids(&ids_raw, family)?;
+        let origins_raw = get(ENV_ALLOWED_ORIGINS).ok_or(ConfigError::Missing {
+            name: ENV_ALLOWED_ORIGINS,
+            hint: "comma-separated origins of the web app (may be empty to allow none)",
+        })?;
+        let allowed_origins = AllowedOrigins::parse(&origins_raw)
+            .map_err(|reason| ConfigError::Invalid { name: ENV_ALLOWED_ORIGINS, reason })?;
+        let function_name =
+            get(ENV_LAMBDA_FUNCTION_NAME).filter(|s| !s.is_empty()).unwrap_or_else(|| "local".to_owned());
+        Ok(Config { table_name, bedrock_region, family, model_ids, allowed_origins, function_name })
+    }
+
+    /// The model id for `op`, when the stack offers it.
+    pub fn model_for(&self, op: Operation) -> Option<&str> {
+        self.model_ids.get(&op).map(String::as_str)
+    }
+
+    /// The operations this stack offers, in the API's canonical order.
+    pub fn operations(&self) -> Vec<Operation> {
+        Operation::ALL.into_iter().filter(|op| self.model_ids.contains_key(op)).collect()
+    }
+}
+
+fn parse_model_ids(raw: &str, family: Family) -> Result<BTreeMap<Operation, String>, ConfigError> {
+    let invalid = |reason: String| ConfigError::Invalid { name: ENV_MODEL_IDS, reason };
+    let value: serde_json::Value = serde_json::from_str(raw).map_err(|e| invalid(format!("not valid JSON ({e})")))?;
+    let obj = value.as_object().ok_or_else(|| invalid("expected a JSON object operation → model id".to_owned()))?;
+    let mut out = BTreeMap::new();
+    for (key, id) in obj {
+        let op = Operation::parse(key)
+            .ok_or_else(|| invalid(format!("unknown operation `{key}` (known: {})", Operation::names().join(", "))))?;
+        if family.spec(op).is_none() {
+            return Err(invalid(format!(
+                "the {} family has no `{key}` operation (it offers: {})",
+                family.as_str(),
+                family.operations().iter().map(|o| o.as_str()).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        let id = id
+            .as_str()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| invalid(format!("the model id of `{key}` must be a non-empty string")))?;
+        out.insert(op, id.to_owned());
+    }
+    if out.is_empty() {
+        return Err(invalid("no operation configured; the stack would offer nothing".to_owned()));
+    }
+    Ok(out)
+}
+
+fn valid_table_name(s: &str) -> bool {
+    (3..=255).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+}
+
+fn valid_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && parts.last().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    const GOOD: &[(&str, &str)] = &[
+        ("TABLE_NAME", "imgedit-dev-edits"),
+        ("BEDROCK_REGION", "us-west-2"),
+        ("MODEL_FAMILY", "stability"),
+        (
+            "MODEL_IDS",
+            r#"{"inpaint":"us.stability.stable-image-inpaint-v1:0","erase":"stability.stable-image-erase-object-v1:0"}"#,
+        ),
+        ("ALLOWED_ORIGINS", "https://app.example.com, http://localhost:5173"),
+    ];
+
+    #[test]
+    fn reads_a_complete_environment() {
+        let c = Config::from_lookup(env(GOOD)).unwrap();
+        assert_eq!(c.family, Family::Stability);
+        assert_eq!(c.bedrock_region, "us-west-2");
+        assert_eq!(c.operations(), vec![Operation::Inpaint, Operation::Erase]);
+        assert_eq!(c.model_for(Operation::Inpaint), Some("us.stability.stable-image-inpaint-v1:0"));
+        assert!(c.allowed_origins.allows("http://localhost:5173"));
+        assert_eq!(c.function_name, "local");
+    }
+
+    #[test]
+    fn every_missing_variable_is_named() {
+        for (name, _) in GOOD {
+            let rest: Vec<(&str, &str)> = GOOD.iter().copied().filter(|(k, _)| k != name).collect();
+            let err = Config::from_lookup(env(&rest)).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn rejects_bad_values_naming_the_variable() {
+        let cases: &[(&str, &str)] = &[
+            ("MODEL_FAMILY", "dalle"),
+            ("BEDROCK_REGION", "mars"),
+            ("MODEL_IDS", "not json"),
+            ("MODEL_IDS", "{}"),
+            ("MODEL_IDS", r#"{"teleport":"x"}"#),
+            ("MODEL_IDS", r#"{"variation":"amazon.titan-image-generator-v2:0"}"#),
+            ("ALLOWED_ORIGINS", "app.example.com"),
+            ("TABLE_NAME", "a b"),
+        ];
+        for (name, value) in cases {
+            let mut pairs: Vec<(&str, &str)> = GOOD.iter().copied().filter(|(k, _)| k != name).collect();
+            pairs.push((name, value));
+            let err = Config::from_lookup(env(&pairs)).unwrap_err();
+            assert!(err.to_string().contains(name), "{name}={value}: {err}");
+        }
+    }
+}

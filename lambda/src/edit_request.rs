@@ -1,0 +1,381 @@
+//! `POST /edits` bodies → a validated [`EditPlan`], or the 400/413 that names the field and the
+//! limit. Everything is checked before the model is called; cheap checks (JSON, options, text)
+//! come before decoding images.
+
+use rand::Rng as _;
+use serde_json::{Map, Value};
+
+use crate::config::{Config, MAX_BODY_BYTES};
+use crate::errors::ApiError;
+use crate::images::{self, FitLimits, PreparedImage};
+use crate::models::{EditInput, Extents, Family, MaskPromptUse, Need, OpSpec, Operation, OutpaintMode, Quality};
+
+/// Largest Stability outpaint extent per side, in pixels.
+pub const MAX_EXTENT: u64 = 2000;
+const KNOWN_OPTIONS: &[&str] = &["seed", "count", "quality", "strength", "outpaintMode", "extents"];
+
+/// How the caller's mask encodes "change".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MaskConvention {
+    /// This API: white = area to change.
+    WhiteChanges,
+    /// The seed app's INPAINTING masks: black = area to change.
+    BlackChanges,
+}
+
+/// A request ready for the model.
+#[derive(Debug, Clone)]
+pub struct EditPlan {
+    pub operation: Operation,
+    pub model_id: String,
+    pub input: EditInput,
+    /// Things the caller should know (resizing, ignored fields).
+    pub notices: Vec<String>,
+    /// `options` as sent (for the record).
+    pub options_sent: Value,
+    /// The uploaded image (absent for `generate`).
+    pub source: Option<PreparedImage>,
+}
+
+/// Parses and validates a body of `POST /edits`.
+pub fn parse_body(body: &[u8], config: &Config) -> Result<EditPlan, ApiError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge {
+            message: format!("the request body is {} bytes; at most {MAX_BODY_BYTES} bytes are accepted", body.len()),
+            field: None,
+        });
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::Validation {
+            message: "the request body is empty; send a JSON object".to_owned(),
+            field: None,
+        });
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|e| ApiError::Validation {
+        message: format!("the request body is not valid JSON ({e})"),
+        field: None,
+    })?;
+    validate(&value, config, MaskConvention::WhiteChanges)
+}
+
+/// Validates a parsed `POST /edits` request.
+pub fn validate(value: &Value, config: &Config, mask_convention: MaskConvention) -> Result<EditPlan, ApiError> {
+    let obj = value.as_object().ok_or_else(|| ApiError::Validation {
+        message: "the request body must be a JSON object".to_owned(),
+        field: None,
+    })?;
+    let family = config.family;
+    let limits = family.limits();
+
+    // operation
+    let op_name = match obj.get("operation") {
+        None | Some(Value::Null) => {
+            return Err(ApiError::validation(
+                "operation",
+                format!("operation is required (one of {})", Operation::names().join(", ")),
+            ));
+        }
+        Some(Value::String(s)) => s.as_str(),
+        Some(_) => {
+            return Err(ApiError::validation("operation", "operation must be a string"));
+        }
+    };
+    let operation = Operation::parse(op_name).ok_or_else(|| {
+        ApiError::validation(
+            "operation",
+            format!("operation `{op_name}` is not one of {}", Operation::names().join(", ")),
+        )
+    })?;
+    let (spec, model_id) = match (family.spec(operation), config.model_for(operation)) {
+        (Some(spec), Some(id)) => (spec, id.to_owned()),
+        _ => {
+            return Err(ApiError::UnsupportedOperation {
+                operation: op_name.to_owned(),
+                family: family.as_str(),
+                supported: config.operations().into_iter().map(Operation::as_str).collect(),
+            });
+        }
+    };
+    let opname = operation.as_str();
+    let mut notices = Vec::new();
+    let mut ignored =
+        |what: &str| notices.push(format!("{what} is not used by {opname} on this stack and was ignored"));
+
+    // options
+    let options = match obj.get("options") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(o)) => o.clone(),
+        Some(_) => {
+            return Err(ApiError::validation("options", "options must be a JSON object"));
+        }
+    };
+    for key in options.keys() {
+        if !KNOWN_OPTIONS.contains(&key.as_str()) {
+            ignored(&format!("options.{key}"));
+        }
+    }
+    let seed = match options.get("seed") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(integer(v, "options.seed", 0, limits.max_seed)?),
+    };
+    let max_count = if spec.multi { limits.max_count } else { 1 };
+    let count = match options.get("count") {
+        None | Some(Value::Null) => 1,
+        Some(v) => {
+            let n = integer(v, "options.count", 1, u64::from(max_count))?;
+            u32::try_from(n).unwrap_or(1)
+        }
+    };
+    let quality = match options.get("quality") {
+        None | Some(Value::Null) => Quality::Standard,
+        Some(Value::String(s)) if s == "standard" => Quality::Standard,
+        Some(Value::String(s)) if s == "premium" => Quality::Premium,
+        Some(_) => {
+            return Err(ApiError::validation("options.quality", "options.quality must be standard or premium"));
+        }
+    };
+    if options.get("quality").is_some_and(|q| !q.is_null()) && !spec.quality {
+        ignored("options.quality");
+    }
+    let strength = match (options.get("strength"), spec.strength) {
+        (None | Some(Value::Null), s) => s.map(|s| s.default),
+        (Some(v), Some(s)) => {
+            let x = v.as_f64().ok_or_else(|| {
+                ApiError::validation(
+                    "options.strength",
+                    format!("options.strength must be a number from {} to {}", s.min, s.max),
+                )
+            })?;
+            if !(s.min..=s.max).contains(&x) {
+                return Err(ApiError::validation(
+                    "options.strength",
+                    format!("options.strength ({}) must be from {} to {} for {opname}", s.meaning, s.min, s.max),
+                ));
+            }
+            Some(x)
+        }
+        (Some(_), None) => {
+            ignored("options.strength");
+            None
+        }
+    };
+    let outpaint_mode = match options.get("outpaintMode") {
+        None | Some(Value::Null) => OutpaintMode::Default,
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("default") => OutpaintMode::Default,
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("precise") => OutpaintMode::Precise,
+        Some(_) => {
+            return Err(ApiError::validation(
+                "options.outpaintMode",
+                "options.outpaintMode must be default or precise",
+            ));
+        }
+    };
+    if options.get("outpaintMode").is_some_and(|m| !m.is_null()) && !spec.outpaint_mode {
+        ignored("options.outpaintMode");
+    }
+    let extents = match options.get("extents") {
+        None | Some(Value::Null) => None,
+        Some(v) if spec.extents => Some(parse_extents(v)?),
+        Some(_) => {
+            ignored("options.extents");
+            None
+        }
+    };
+    if spec.extents && extents.is_none() {
+        return Err(ApiError::validation(
+            "options.extents",
+            format!(
+                "options.extents is required for {opname}: pixels to add on each side, {{\"left\":0,\"right\":256,\"up\":0,\"down\":0}}, 0..{MAX_EXTENT}"
+            ),
+        ));
+    }
+
+    // text
+    let prompt = text(obj, "prompt", limits.max_prompt_chars)?;
+    let negative_prompt = text(obj, "negativePrompt", limits.max_prompt_chars)?;
+    let mask_prompt = text(obj, "maskPrompt", limits.max_prompt_chars)?;
+    let prompt = match (spec.prompt, prompt) {
+        (Need::Required, None) => {
+            return Err(ApiError::validation("prompt", format!("prompt is required for {opname}")));
+        }
+        (Need::Unused, Some(_)) => {
+            ignored("prompt");
+            None
+        }
+        (_, p) => p,
+    };
+    let negative_prompt = match negative_prompt {
+        Some(_) if !spec.negative => {
+            ignored("negativePrompt");
+            None
+        }
+        n => n,
+    };
+    let has_mask = obj.get("mask").is_some_and(|m| !m.is_null() && m.as_str() != Some(""));
+    let mask_prompt = match (spec.mask_prompt, mask_prompt) {
+        (MaskPromptUse::SearchText, None) => {
+            return Err(ApiError::validation(
+                "maskPrompt",
+                format!("maskPrompt is required for {opname}: the text describing what to find in the image"),
+            ));
+        }
+        (MaskPromptUse::AlternativeToMask, Some(_)) if has_mask => {
+            return Err(ApiError::validation("maskPrompt", "send either mask or maskPrompt, not both"));
+        }
+        (MaskPromptUse::Unused, Some(_)) => {
+            ignored("maskPrompt");
+            None
+        }
+        (_, m) => m,
+    };
+    if spec.mask_prompt == MaskPromptUse::AlternativeToMask && !has_mask && mask_prompt.is_none() {
+        return Err(ApiError::validation(
+            "mask",
+            format!("{opname} needs a mask (white = area to change) or a maskPrompt describing the area"),
+        ));
+    }
+    if spec.mask == Need::Required && !has_mask {
+        return Err(ApiError::validation("mask", format!("mask is required for {opname} (white = area to change)")));
+    }
+
+    // images
+    let source = match (spec.image, obj.get("image")) {
+        (Need::Unused, Some(v)) if !v.is_null() => {
+            ignored("image");
+            None
+        }
+        (Need::Unused, _) => None,
+        (_, None | Some(Value::Null)) => {
+            return Err(ApiError::validation(
+                "image",
+                format!("image is required for {opname} (PNG or JPEG, base64 or data URL)"),
+            ));
+        }
+        (_, Some(Value::String(s))) => {
+            let upload = images::decode_upload("image", s)?;
+            let fit = fit_limits(family, &spec);
+            Some(images::prepare_image("image", &upload, &fit, family != Family::Stability)?)
+        }
+        (_, Some(_)) => {
+            return Err(ApiError::validation("image", "image must be a base64 string or data URL"));
+        }
+    };
+    let mask = match (spec.mask, obj.get("mask"), &source) {
+        (Need::Unused, Some(v), _) if !v.is_null() => {
+            ignored("mask");
+            None
+        }
+        (Need::Unused, _, _) | (_, None | Some(Value::Null), _) => None,
+        (_, Some(Value::String(s)), Some(image)) if !s.is_empty() => {
+            let upload = images::decode_upload("mask", s)?;
+            let source_white = mask_convention == MaskConvention::WhiteChanges;
+            let model_white = family.model_mask_change_is_white(operation);
+            Some(images::prepare_mask("mask", &upload, image, source_white, model_white)?)
+        }
+        (_, Some(Value::String(_)), _) => None,
+        (_, Some(_), _) => {
+            return Err(ApiError::validation("mask", "mask must be a base64 string or data URL"));
+        }
+    };
+    if let Some(image) = &source {
+        notices.extend(image.notices.iter().cloned());
+    }
+
+    let seed = if spec.seed {
+        Some(seed.unwrap_or_else(|| random_seed(family)))
+    } else {
+        if seed.is_some() {
+            notices.push(format!("options.seed is not used by {opname} on this stack and was ignored"));
+        }
+        None
+    };
+    let input = EditInput {
+        operation,
+        prompt,
+        negative_prompt,
+        mask_prompt,
+        image: source.as_ref().map(|s| s.model.clone()),
+        mask,
+        seed,
+        count,
+        quality,
+        strength,
+        outpaint_mode,
+        extents: extents.unwrap_or_default(),
+    };
+    Ok(EditPlan { operation, model_id, input, notices, options_sent: Value::Object(options), source })
+}
+
+fn fit_limits(family: Family, spec: &OpSpec) -> FitLimits {
+    let l = family.limits();
+    FitLimits {
+        min_side: l.min_side,
+        max_side: l.max_side,
+        min_pixels: l.min_pixels,
+        max_pixels: spec.max_pixels.map_or(l.max_pixels, |p| p.min(l.max_pixels)),
+        max_aspect: l.max_aspect,
+    }
+}
+
+fn random_seed(family: Family) -> u64 {
+    let max = family.limits().max_seed;
+    // Stability treats 0 as "pick one for me"; start at 1 so the seed we return is the one used.
+    let min = u64::from(family == Family::Stability);
+    rand::rng().random_range(min..=max)
+}
+
+fn integer(v: &Value, field: &str, min: u64, max: u64) -> Result<u64, ApiError> {
+    let err = || ApiError::validation(field, format!("{field} must be an integer from {min} to {max}"));
+    let n = match v {
+        Value::Number(n) => {
+            n.as_u64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as u64))
+        }
+        _ => None,
+    }
+    .ok_or_else(err)?;
+    if !(min..=max).contains(&n) {
+        return Err(err());
+    }
+    Ok(n)
+}
+
+fn text(obj: &Map<String, Value>, field: &str, max_chars: usize) -> Result<Option<String>, ApiError> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => {
+            let t = s.trim();
+            if t.is_empty() {
+                return Ok(None);
+            }
+            let n = t.chars().count();
+            if n > max_chars {
+                return Err(ApiError::validation(
+                    field,
+                    format!("{field} is {n} characters; this model accepts at most {max_chars}"),
+                ));
+            }
+            Ok(Some(t.to_owned()))
+        }
+        Some(_) => Err(ApiError::validation(field, format!("{field} must be a string"))),
+    }
+}
+
+fn parse_extents(v: &Value) -> Result<Extents, ApiError> {
+    let obj = v.as_object().ok_or_else(|| {
+        ApiError::validation("options.extents", "options.extents must be an object {left, right, up, down}")
+    })?;
+    let side = |name: &str| -> Result<u32, ApiError> {
+        match obj.get(name) {
+            None | Some(Value::Null) => Ok(0),
+            Some(v) => {
+                let n = integer(v, &format!("options.extents.{name}"), 0, MAX_EXTENT)?;
+                Ok(u32::try_from(n).unwrap_or(0))
+            }
+        }
+    };
+    let e = Extents { left: side("left")?, right: side("right")?, up: side("up")?, down: side("down")? };
+    if e == Extents::default() {
+        return Err(ApiError::validation("options.extents", "options.extents needs at least one side above 0"));
+    }
+    Ok(e)
+}

@@ -1,0 +1,139 @@
+//! Every answer that is not a success: one enum, one mapping to status, code and JSON body.
+//!
+//! Body: `{"error": {"code": "...", "message": "...", "field": "optional.json.path"}}`.
+
+use lambda_http::http::StatusCode;
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum ApiError {
+    /// 400: bad input; the message names the field and the limit.
+    #[error("{message}")]
+    Validation { message: String, field: Option<String> },
+    /// 400: a known operation this stack's model family (or configuration) does not offer.
+    #[error("operation `{operation}` is not supported by this stack ({family}); supported: {}", supported.join(", "))]
+    UnsupportedOperation { operation: String, family: &'static str, supported: Vec<&'static str> },
+    /// 401: no user identity in the event (the Cognito authorizer did not run).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 404: unknown route, or an edit that is missing or belongs to someone else.
+    #[error("{0}")]
+    NotFound(String),
+    /// 413: body or decoded image above the limit.
+    #[error("{message}")]
+    PayloadTooLarge { message: String, field: Option<String> },
+    /// 422: the model's content filter blocked the input or every output.
+    #[error("{0}")]
+    ContentFiltered(String),
+    /// 429: throttled by Bedrock (or DynamoDB).
+    #[error("{message}")]
+    Throttled { message: String, retry_after_secs: u32 },
+    /// 502: the model failed.
+    #[error("{0}")]
+    ModelError(String),
+    /// 503: model access not enabled, model not in this region, end of life, or Bedrock unavailable.
+    #[error("{message}")]
+    ModelUnavailable { message: String, retry_after_secs: Option<u32> },
+    /// 504: the model did not answer within the API Gateway budget.
+    #[error("{0}")]
+    ModelTimeout(String),
+    /// 500: a bug or an unexpected AWS failure. Never for bad input.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Validation { message: message.into(), field: Some(field.into()) }
+    }
+
+    pub fn too_large(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::PayloadTooLarge { message: message.into(), field: Some(field.into()) }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Validation { .. } | ApiError::UnsupportedOperation { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::ContentFiltered(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::ModelError(_) => StatusCode::BAD_GATEWAY,
+            ApiError::ModelUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::ModelTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable machine-readable code of the contract.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Validation { .. } => "validation_error",
+            ApiError::UnsupportedOperation { .. } => "unsupported_operation",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::ContentFiltered(_) => "content_filtered",
+            ApiError::Throttled { .. } => "throttled",
+            ApiError::ModelError(_) => "model_error",
+            ApiError::ModelUnavailable { .. } => "model_unavailable",
+            ApiError::ModelTimeout(_) => "model_timeout",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ApiError::Validation { field, .. } | ApiError::PayloadTooLarge { field, .. } => field.as_deref(),
+            ApiError::UnsupportedOperation { .. } => Some("operation"),
+            _ => None,
+        }
+    }
+
+    pub fn retry_after_secs(&self) -> Option<u32> {
+        match self {
+            ApiError::Throttled { retry_after_secs, .. } => Some(*retry_after_secs),
+            ApiError::ModelUnavailable { retry_after_secs, .. } => *retry_after_secs,
+            _ => None,
+        }
+    }
+
+    /// Record status of a failed model request.
+    pub fn is_blocked(&self) -> bool {
+        matches!(self, ApiError::ContentFiltered(_))
+    }
+
+    /// The REST API's error body.
+    pub fn body(&self) -> Value {
+        let mut error = json!({ "code": self.code(), "message": self.to_string() });
+        if let Some(field) = self.field() {
+            error["field"] = Value::String(field.to_owned());
+        }
+        json!({ "error": error })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_names_the_field() {
+        let e = ApiError::validation("options.seed", "options.seed must be >= 0");
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            e.body(),
+            json!({"error": {"code": "validation_error", "message": "options.seed must be >= 0", "field": "options.seed"}})
+        );
+        let e = ApiError::UnsupportedOperation {
+            operation: "erase".into(),
+            family: "titan",
+            supported: vec!["inpaint", "outpaint"],
+        };
+        assert_eq!(
+            e.body()["error"]["message"],
+            "operation `erase` is not supported by this stack (titan); supported: inpaint, outpaint"
+        );
+    }
+}

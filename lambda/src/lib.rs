@@ -1,0 +1,23 @@
+//! The image editor's Lambda function: the REST API of docs/openapi.yaml over Amazon Bedrock image
+//! models, behind API Gateway (REST, Cognito authorizer).
+//!
+//! - [`routes`]: the router ([`ROUTES`]) and the handlers; [`App::handle`] answers one event.
+//! - [`edit_request`]: validation of `POST /edits` bodies.
+//! - [`models`]: one module per model family (request bodies, answers, limits).
+//! - [`bedrock`]: the seam to Bedrock ([`bedrock::ImageModel`]) and its error mapping.
+//! - [`images`]: decoding, fitting, masks, thumbnails.
+//! - [`records`]: the DynamoDB history.
+//! - [`config`], [`errors`], [`metrics`], [`cors`].
+
+pub mod bedrock;
+pub mod config;
+pub mod cors;
+pub mod edit_request;
+pub mod errors;
+pub mod images;
+pub mod metrics;
+pub mod models;
+pub mod records;
+pub mod routes;
+
+pub use routes::{App, ROUTES};

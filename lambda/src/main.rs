@@ -1,0 +1,56 @@
+//! `bootstrap`: the Lambda entry point (runtime provided.al2023). Reads the configuration, builds
+//! the SDK clients once, then serves API Gateway events until the sandbox is frozen.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use aws_config::BehaviorVersion;
+use image_edit_lambda::App;
+use image_edit_lambda::bedrock::BedrockModel;
+use image_edit_lambda::config::Config;
+use image_edit_lambda::records::dynamodb_client;
+use lambda_http::{Request, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    init_tracing();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            // Fails the cold start (Runtime.ExitError) with the variable named in the logs.
+            tracing::error!(error = %e, "invalid configuration");
+            eprintln!("image-edit-lambda: {e}");
+            std::process::exit(1);
+        }
+    };
+    let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    let model = BedrockModel::from_sdk_config(&sdk, &config.bedrock_region);
+    let dynamodb = dynamodb_client(&sdk);
+    tracing::info!(
+        family = config.family.as_str(),
+        bedrock_region = %config.bedrock_region,
+        operations = config.operations().len(),
+        "cold start"
+    );
+    let app = Arc::new(App::new(config, model, dynamodb));
+    lambda_http::run(service_fn(move |req: Request| {
+        let app = Arc::clone(&app);
+        async move { Ok::<_, Infallible>(app.handle(req).await) }
+    }))
+    .await
+}
+
+/// JSON logs for CloudWatch: one object per line, no ANSI, level from `RUST_LOG` (default info).
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn"));
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_current_span(true)
+        .with_span_list(false)
+        .flatten_event(true)
+        .with_target(false)
+        .init();
+}

@@ -1,0 +1,391 @@
+//! Model families: what each one can do, its limits, and (in the submodules) the exact request
+//! bodies and response parsing of its InvokeModel schema.
+//!
+//! One table ([`Family::spec`]) says, per family and operation, which inputs are required, optional
+//! or unused. Validation, the request builders and `GET /capabilities` all read it, so the three
+//! cannot drift apart.
+
+pub mod stability;
+pub mod titan_nova;
+
+use serde_json::Value;
+
+/// The operations of `POST /edits`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Operation {
+    Inpaint,
+    Outpaint,
+    Replace,
+    Recolor,
+    Erase,
+    RemoveBackground,
+    Generate,
+    Variation,
+}
+
+impl Operation {
+    /// Canonical order (capabilities, error messages).
+    pub const ALL: [Operation; 8] = [
+        Operation::Inpaint,
+        Operation::Outpaint,
+        Operation::Replace,
+        Operation::Recolor,
+        Operation::Erase,
+        Operation::RemoveBackground,
+        Operation::Generate,
+        Operation::Variation,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Inpaint => "inpaint",
+            Operation::Outpaint => "outpaint",
+            Operation::Replace => "replace",
+            Operation::Recolor => "recolor",
+            Operation::Erase => "erase",
+            Operation::RemoveBackground => "remove-background",
+            Operation::Generate => "generate",
+            Operation::Variation => "variation",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|op| op.as_str() == s)
+    }
+
+    pub fn names() -> Vec<&'static str> {
+        Self::ALL.iter().map(|op| op.as_str()).collect()
+    }
+}
+
+/// The model family of a stack. Titan Image Generator v2 and Nova Canvas share one request schema.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    Stability,
+    Titan,
+    Nova,
+}
+
+/// Whether an input is needed by an operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    Required,
+    Optional,
+    Unused,
+}
+
+impl Need {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Need::Required => "required",
+            Need::Optional => "optional",
+            Need::Unused => "none",
+        }
+    }
+}
+
+/// How `maskPrompt` is used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MaskPromptUse {
+    Unused,
+    /// Titan/Nova: a text selection instead of a mask image (exactly one of the two).
+    AlternativeToMask,
+    /// Stability search-and-replace / search-and-recolor: the text of the thing to find (required).
+    SearchText,
+}
+
+/// What `options.strength` means for an operation, and its range.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StrengthSpec {
+    pub min: f64,
+    pub max: f64,
+    pub default: f64,
+    /// The model parameter: `cfgScale`, `creativity` or `similarityStrength`.
+    pub meaning: &'static str,
+}
+
+/// Inputs of one operation in one family.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OpSpec {
+    pub prompt: Need,
+    pub image: Need,
+    pub mask: Need,
+    pub mask_prompt: MaskPromptUse,
+    /// `negativePrompt` is passed to the model.
+    pub negative: bool,
+    pub strength: Option<StrengthSpec>,
+    /// Stability outpaint: `options.extents` (left/right/up/down) is required.
+    pub extents: bool,
+    /// Titan/Nova outpaint: `options.outpaintMode` default|precise.
+    pub outpaint_mode: bool,
+    /// Titan/Nova: `options.quality` standard|premium.
+    pub quality: bool,
+    /// `options.count` may exceed 1 (up to the family's `max_count`).
+    pub multi: bool,
+    /// The request carries a seed.
+    pub seed: bool,
+    /// A stricter pixel budget than the family's (Stability remove-background).
+    pub max_pixels: Option<u64>,
+}
+
+/// Family-wide limits the SPA should enforce and the Lambda validates.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Limits {
+    pub max_prompt_chars: usize,
+    pub min_side: u32,
+    pub max_side: u32,
+    pub min_pixels: u64,
+    pub max_pixels: u64,
+    pub max_aspect: f64,
+    pub max_count: u32,
+    pub max_seed: u64,
+}
+
+const CFG_TITAN: StrengthSpec = StrengthSpec { min: 1.1, max: 10.0, default: 8.0, meaning: "cfgScale" };
+const CFG_NOVA: StrengthSpec = StrengthSpec { min: 1.1, max: 10.0, default: 6.5, meaning: "cfgScale" };
+const SIMILARITY: StrengthSpec = StrengthSpec { min: 0.2, max: 1.0, default: 0.7, meaning: "similarityStrength" };
+const CREATIVITY: StrengthSpec = StrengthSpec { min: 0.0, max: 1.0, default: 0.5, meaning: "creativity" };
+
+const BASE: OpSpec = OpSpec {
+    prompt: Need::Unused,
+    image: Need::Required,
+    mask: Need::Unused,
+    mask_prompt: MaskPromptUse::Unused,
+    negative: false,
+    strength: None,
+    extents: false,
+    outpaint_mode: false,
+    quality: false,
+    multi: false,
+    seed: true,
+    max_pixels: None,
+};
+
+impl Family {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "stability" => Some(Family::Stability),
+            "titan" => Some(Family::Titan),
+            "nova" => Some(Family::Nova),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::Stability => "stability",
+            Family::Titan => "titan",
+            Family::Nova => "nova",
+        }
+    }
+
+    /// Limits from the model documentation (see docs/openapi.yaml and the Bedrock model pages).
+    /// Titan's input sizes are the least documented: longest side ≤ 1408 as for its outputs.
+    pub fn limits(self) -> Limits {
+        match self {
+            Family::Stability => Limits {
+                max_prompt_chars: 10_000,
+                min_side: 64,
+                max_side: 4096,
+                min_pixels: 4096,
+                max_pixels: 9_437_184,
+                max_aspect: 2.5,
+                max_count: 1,
+                max_seed: 4_294_967_294,
+            },
+            Family::Titan => Limits {
+                max_prompt_chars: 512,
+                min_side: 320,
+                max_side: 1408,
+                min_pixels: 320 * 320,
+                max_pixels: 1408 * 1408,
+                max_aspect: 4.0,
+                max_count: 5,
+                max_seed: 858_993_459,
+            },
+            Family::Nova => Limits {
+                max_prompt_chars: 1024,
+                min_side: 320,
+                max_side: 4096,
+                min_pixels: 320 * 320,
+                max_pixels: 4_194_304,
+                max_aspect: 4.0,
+                max_count: 5,
+                max_seed: 858_993_459,
+            },
+        }
+    }
+
+    /// The inputs of `op` in this family, or `None` when the family cannot do it.
+    pub fn spec(self, op: Operation) -> Option<OpSpec> {
+        use Operation::*;
+        match self {
+            Family::Stability => match op {
+                // The Stability inpaint API requires a prompt; without one, use `erase`.
+                Inpaint => Some(OpSpec { prompt: Need::Required, mask: Need::Required, negative: true, ..BASE }),
+                Outpaint => Some(OpSpec { prompt: Need::Optional, strength: Some(CREATIVITY), extents: true, ..BASE }),
+                Replace | Recolor => Some(OpSpec {
+                    prompt: Need::Required,
+                    mask_prompt: MaskPromptUse::SearchText,
+                    negative: true,
+                    ..BASE
+                }),
+                Erase => Some(OpSpec { mask: Need::Required, ..BASE }),
+                RemoveBackground => Some(OpSpec { seed: false, max_pixels: Some(4_194_304), ..BASE }),
+                Generate => Some(OpSpec { prompt: Need::Required, image: Need::Unused, negative: true, ..BASE }),
+                Variation => None,
+            },
+            Family::Titan | Family::Nova => {
+                let cfg = if self == Family::Titan { CFG_TITAN } else { CFG_NOVA };
+                let edit = OpSpec { strength: Some(cfg), negative: true, quality: true, multi: true, ..BASE };
+                match op {
+                    // Without text, Titan/Nova inpainting removes the masked object.
+                    Inpaint => Some(OpSpec {
+                        prompt: Need::Optional,
+                        mask: Need::Optional,
+                        mask_prompt: MaskPromptUse::AlternativeToMask,
+                        ..edit
+                    }),
+                    Outpaint => Some(OpSpec {
+                        prompt: Need::Required,
+                        mask: Need::Optional,
+                        mask_prompt: MaskPromptUse::AlternativeToMask,
+                        outpaint_mode: true,
+                        ..edit
+                    }),
+                    Generate => Some(OpSpec { prompt: Need::Required, image: Need::Unused, ..edit }),
+                    Variation => Some(OpSpec { prompt: Need::Required, strength: Some(SIMILARITY), ..edit }),
+                    RemoveBackground => Some(OpSpec { seed: false, ..BASE }),
+                    Replace | Recolor | Erase => None,
+                }
+            }
+        }
+    }
+
+    pub fn operations(self) -> Vec<Operation> {
+        Operation::ALL.into_iter().filter(|op| self.spec(*op).is_some()).collect()
+    }
+
+    /// Which mask colour the model treats as "change", for `op`.
+    ///
+    /// Our API: white = area to change. Titan/Nova: black pixels are the *masked region*;
+    /// INPAINTING changes the masked region, OUTPAINTING changes everything outside it (the white).
+    /// Stability: white = change.
+    pub fn model_mask_change_is_white(self, op: Operation) -> bool {
+        match self {
+            Family::Stability => true,
+            Family::Titan | Family::Nova => op == Operation::Outpaint,
+        }
+    }
+}
+
+/// `options.quality` of Titan/Nova.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quality {
+    Standard,
+    Premium,
+}
+
+impl Quality {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Quality::Standard => "standard",
+            Quality::Premium => "premium",
+        }
+    }
+}
+
+/// `options.outpaintMode` of Titan/Nova.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutpaintMode {
+    Default,
+    Precise,
+}
+
+/// Stability outpaint extents in pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Extents {
+    pub left: u32,
+    pub right: u32,
+    pub up: u32,
+    pub down: u32,
+}
+
+/// An image ready for the model: base64 without `data:` prefix, at the size the model will see.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelImage {
+    pub base64: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A validated edit, in the family's terms (mask already in the model's polarity).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EditInput {
+    pub operation: Operation,
+    pub prompt: Option<String>,
+    pub negative_prompt: Option<String>,
+    pub mask_prompt: Option<String>,
+    pub image: Option<ModelImage>,
+    pub mask: Option<ModelImage>,
+    /// The seed sent to the model (chosen at random when the caller gave none); `None` when the
+    /// operation takes no seed.
+    pub seed: Option<u64>,
+    pub count: u32,
+    pub quality: Quality,
+    /// The operation's strength parameter (its default when not given); `None` when unused.
+    pub strength: Option<f64>,
+    pub outpaint_mode: OutpaintMode,
+    pub extents: Extents,
+}
+
+/// What the model produced.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ModelOutput {
+    /// base64 PNGs, no prefix.
+    pub images: Vec<String>,
+    pub seeds: Vec<u64>,
+    pub notices: Vec<String>,
+    /// The local Bedrock stand-in made the images.
+    pub stand_in: bool,
+}
+
+/// The model answered, but not with images.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum AnswerError {
+    #[error("{0}")]
+    Blocked(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// The exact InvokeModel body for `input` in `family`.
+pub fn build_request(family: Family, model_id: &str, input: &EditInput) -> Value {
+    match family {
+        Family::Stability => stability::build_request(model_id, input),
+        Family::Titan | Family::Nova => titan_nova::build_request(family, input),
+    }
+}
+
+/// Reads the model's answer.
+pub fn parse_response(family: Family, input: &EditInput, body: &Value) -> Result<ModelOutput, AnswerError> {
+    let mut out = match family {
+        Family::Stability => stability::parse_response(input, body)?,
+        Family::Titan | Family::Nova => titan_nova::parse_response(input, body)?,
+    };
+    out.stand_in = body.get("standIn").and_then(Value::as_bool).unwrap_or(false);
+    Ok(out)
+}
+
+pub(crate) fn blocked_notice(blocked: usize, total: usize) -> String {
+    if total == 1 {
+        "the image was blocked by the content filter".to_owned()
+    } else {
+        format!("{blocked} of {total} images blocked by the content filter")
+    }
+}
+
+pub(crate) fn is_filter_message(s: &str) -> bool {
+    let s = s.to_ascii_lowercase();
+    s.contains("content filter") || s.contains("filter reason")
+}

@@ -1,0 +1,244 @@
+//! `POST /edits`, `GET /edits`, `GET /edits/{id}`, `DELETE /edits/{id}`.
+
+use std::time::Instant;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde_json::{Value, json};
+
+use super::{App, Ctx, Outcome, empty, json_response};
+use crate::bedrock::ImageModel;
+use crate::config::MAX_RESPONSE_BYTES;
+use crate::edit_request::{self, EditPlan};
+use crate::errors::ApiError;
+use crate::images;
+use crate::models::{self, AnswerError, ModelOutput};
+use crate::records::{DEFAULT_PAGE, MAX_PAGE};
+
+/// Which contract the request came through (kept in the record).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Source {
+    Edits,
+    Seed,
+}
+
+/// A finished edit.
+pub(super) struct EditResult {
+    pub id: String,
+    pub images: Vec<String>,
+    pub seeds: Vec<u64>,
+    pub notices: Vec<String>,
+    pub stand_in: bool,
+    pub duration_ms: u64,
+    pub model_ms: u64,
+}
+
+pub(super) async fn create<M: ImageModel>(
+    app: &App<M>,
+    ctx: &Ctx,
+    body: &[u8],
+    outcome: &mut Outcome,
+) -> Result<Response<Body>, ApiError> {
+    let user = ctx.require_user()?;
+    let plan = edit_request::parse_body(body, &app.config)?;
+    let operation = plan.operation.as_str();
+    let model = plan.model_id.clone();
+    let r = run(app, ctx, user, plan, Source::Edits, outcome).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "id": r.id,
+            "images": r.images,
+            "seeds": r.seeds,
+            "model": model,
+            "operation": operation,
+            "durationMs": r.duration_ms,
+            "notices": r.notices,
+            "standIn": r.stand_in,
+        }),
+    ))
+}
+
+/// Calls the model for a validated plan and writes the record (whatever the outcome).
+pub(super) async fn run<M: ImageModel>(
+    app: &App<M>,
+    ctx: &Ctx,
+    user: &str,
+    plan: EditPlan,
+    source: Source,
+    outcome: &mut Outcome,
+) -> Result<EditResult, ApiError> {
+    let family = app.config.family;
+    outcome.operation = Some(plan.operation.as_str());
+    outcome.model = Some(plan.model_id.clone());
+
+    let request = models::build_request(family, &plan.model_id, &plan.input);
+    let model_started = Instant::now();
+    let answer = app.model.invoke(&plan.model_id, &request).await;
+    drop(request);
+    let model_ms = model_started.elapsed().as_secs_f64() * 1000.0;
+    outcome.model_ms = Some(model_ms);
+
+    let result: Result<ModelOutput, ApiError> = match answer {
+        Ok(body) => models::parse_response(family, &plan.input, &body).map_err(|e| match e {
+            AnswerError::Blocked(m) => ApiError::ContentFiltered(m),
+            AnswerError::Failed(m) => ApiError::ModelError(m),
+        }),
+        Err(e) => {
+            tracing::warn!(error = %e, model = %plan.model_id, "model call failed");
+            Err(e.into_api_error(&plan.model_id, &app.config.bedrock_region))
+        }
+    };
+
+    let id = crate::records::new_edit_id();
+    let input_facts = plan
+        .source
+        .as_ref()
+        .map(|s| json!({"width": s.source_width, "height": s.source_height, "bytes": s.source_bytes}));
+    let mut record = json!({
+        "id": id,
+        "createdAt": now_rfc3339(),
+        "source": match source { Source::Edits => "edits", Source::Seed => "seed" },
+        "operation": plan.operation.as_str(),
+        "prompt": plan.input.prompt,
+        "negativePrompt": plan.input.negative_prompt,
+        "maskPrompt": plan.input.mask_prompt,
+        "model": plan.model_id,
+        "input": input_facts,
+        "options": plan.options_sent,
+        "modelMs": model_ms.round() as u64,
+    });
+
+    match result {
+        Ok(mut out) => {
+            let facts = images::output_facts(&out.images);
+            let mut notices = plan.notices;
+            notices.append(&mut out.notices);
+            fit_response(&mut out, &mut notices);
+            let duration_ms = ctx.started.elapsed().as_millis() as u64;
+            record["status"] = json!("succeeded");
+            record["errorCode"] = Value::Null;
+            record["seeds"] = json!(out.seeds);
+            record["durationMs"] = json!(duration_ms);
+            record["output"] = json!({
+                "width": facts.width, "height": facts.height, "bytes": facts.bytes, "count": out.images.len()
+            });
+            record["thumbnail"] = json!(facts.thumbnail);
+            record["notices"] = json!(notices);
+            write_record(app, user, &record, outcome).await;
+            Ok(EditResult {
+                id,
+                images: out.images,
+                seeds: out.seeds,
+                notices,
+                stand_in: out.stand_in,
+                duration_ms,
+                model_ms: model_ms.round() as u64,
+            })
+        }
+        Err(e) => {
+            outcome.blocked = e.is_blocked();
+            record["status"] = json!(if e.is_blocked() { "blocked" } else { "failed" });
+            record["errorCode"] = json!(e.code());
+            record["seeds"] = json!(plan.input.seed.into_iter().collect::<Vec<_>>());
+            record["durationMs"] = json!(ctx.started.elapsed().as_millis() as u64);
+            record["output"] = Value::Null;
+            record["thumbnail"] = Value::Null;
+            record["notices"] = json!(plan.notices);
+            write_record(app, user, &record, outcome).await;
+            Err(e)
+        }
+    }
+}
+
+/// The user gets the images even when the history write fails; the failure is logged and counted.
+async fn write_record<M: ImageModel>(app: &App<M>, user: &str, record: &Value, outcome: &mut Outcome) {
+    if let Err(e) = app.records.put(user, record).await {
+        outcome.record_write_failed = true;
+        tracing::error!(error = %e, "could not write the edit record");
+    }
+}
+
+/// Keeps the answer under Lambda's 6 MB response limit: large PNGs become JPEGs, and if that is
+/// not enough, trailing images are left out. Each step is reported in `notices`.
+fn fit_response(out: &mut ModelOutput, notices: &mut Vec<String>) {
+    let size = |imgs: &[String]| imgs.iter().map(|s| s.len() + 3).sum::<usize>() + 16 * 1024;
+    if size(&out.images) <= MAX_RESPONSE_BYTES {
+        return;
+    }
+    let mut converted = 0;
+    for img in &mut out.images {
+        if let Some(jpeg) = to_jpeg(img) {
+            *img = jpeg;
+            converted += 1;
+        }
+    }
+    if converted > 0 {
+        notices.push(format!(
+            "{converted} image(s) sent as JPEG to fit the 6 MB response limit; ask for fewer or smaller images for PNG"
+        ));
+    }
+    let before = out.images.len();
+    while out.images.len() > 1 && size(&out.images) > MAX_RESPONSE_BYTES {
+        out.images.pop();
+    }
+    if out.images.len() < before {
+        // One seed per image (Stability) follows the images; a single request seed stays.
+        if out.seeds.len() == before {
+            out.seeds.truncate(out.images.len());
+        }
+        notices.push(format!(
+            "{} of {before} images left out: the response would exceed the 6 MB limit; ask for fewer images",
+            before - out.images.len()
+        ));
+    }
+}
+
+fn to_jpeg(b64: &str) -> Option<String> {
+    let bytes = STANDARD.decode(b64).ok()?;
+    let img = image::load_from_memory(&bytes).ok()?;
+    let rgb = img.to_rgb8();
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90).encode_image(&rgb).ok()?;
+    Some(STANDARD.encode(jpeg))
+}
+
+fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    now.format(&fmt).unwrap_or_else(|_| now.unix_timestamp().to_string())
+}
+
+pub(super) async fn list<M: ImageModel>(app: &App<M>, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiError> {
+    let user = ctx.require_user()?;
+    let query = req.query_string_parameters_ref();
+    let limit =
+        match query.and_then(|q| q.first("limit")) {
+            None | Some("") => DEFAULT_PAGE,
+            Some(s) => s.parse::<u32>().ok().filter(|n| (1..=MAX_PAGE).contains(n)).ok_or_else(|| {
+                ApiError::validation("limit", format!("limit must be an integer from 1 to {MAX_PAGE}"))
+            })?,
+        };
+    let cursor = query.and_then(|q| q.first("cursor")).filter(|c| !c.is_empty());
+    let page = app.records.list(user, limit, cursor).await?;
+    Ok(json_response(StatusCode::OK, &json!({"items": page.items, "nextCursor": page.next_cursor})))
+}
+
+pub(super) async fn get<M: ImageModel>(app: &App<M>, ctx: &Ctx, id: &str) -> Result<Response<Body>, ApiError> {
+    let user = ctx.require_user()?;
+    match app.records.get(user, id).await? {
+        Some(item) => Ok(json_response(StatusCode::OK, &item)),
+        None => Err(ApiError::NotFound(format!("no edit {id}"))),
+    }
+}
+
+pub(super) async fn delete<M: ImageModel>(app: &App<M>, ctx: &Ctx, id: &str) -> Result<Response<Body>, ApiError> {
+    let user = ctx.require_user()?;
+    if app.records.delete(user, id).await? {
+        Ok(empty(StatusCode::NO_CONTENT))
+    } else {
+        Err(ApiError::NotFound(format!("no edit {id}")))
+    }
+}

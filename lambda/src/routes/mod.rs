@@ -1,0 +1,308 @@
+//! The router: API Gateway REST proxy events → handlers → JSON responses with CORS headers, one
+//! log line and one metrics line per request. [`App::handle`] never fails and never panics on
+//! input: every outcome is an HTTP answer.
+
+mod capabilities;
+mod edits;
+mod seed;
+
+use std::time::Instant;
+
+use lambda_http::http::{HeaderValue, Method, StatusCode};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde_json::Value;
+use tracing::Instrument as _;
+
+use crate::bedrock::ImageModel;
+use crate::config::{Config, METRICS_NAMESPACE};
+use crate::errors::ApiError;
+use crate::metrics::{self, RequestMetrics};
+use crate::records::Records;
+
+/// Every (method, resource) the function serves. The provisioner creates these API Gateway
+/// resources and methods (plus an OPTIONS MOCK per resource); docs/openapi.yaml documents them.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("POST", "/edits"),
+    ("GET", "/edits"),
+    ("GET", "/edits/{id}"),
+    ("DELETE", "/edits/{id}"),
+    ("GET", "/capabilities"),
+    ("POST", "/"),
+];
+
+/// The function: configuration, the model seam and the history store, built once at cold start.
+pub struct App<M> {
+    config: Config,
+    model: M,
+    records: Records,
+}
+
+/// What a handler learned that the request's log line and metrics need.
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    pub operation: Option<&'static str>,
+    pub model: Option<String>,
+    pub model_ms: Option<f64>,
+    pub blocked: bool,
+    pub record_write_failed: bool,
+    /// Set by handlers that format their own errors (the seed contract).
+    pub error_code: Option<&'static str>,
+}
+
+/// Per-request facts the handlers need.
+pub(crate) struct Ctx {
+    pub user: Option<String>,
+    pub started: Instant,
+}
+
+impl<M: ImageModel> App<M> {
+    pub fn new(config: Config, model: M, dynamodb: aws_sdk_dynamodb::Client) -> Self {
+        let records = Records::new(dynamodb, config.table_name.clone());
+        App { config, model, records }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Answers one API Gateway event.
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        let started = Instant::now();
+        let origin = req.headers().get("origin").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let request_id = request_id(&req);
+        let method = req.method().clone();
+        let resolved = resolve(&req);
+        let route_name = match &resolved {
+            Some((template, _)) => format!("{method} {template}"),
+            None => format!("{method} (unknown)"),
+        };
+        let ctx = Ctx { user: user_sub(&req), started };
+        let mut outcome = Outcome::default();
+        let span = tracing::info_span!("request", request_id = %request_id, route = %route_name);
+        let result = self.dispatch(&req, &method, resolved, &ctx, &mut outcome).instrument(span.clone()).await;
+        let mut response = match result {
+            Ok(r) => r,
+            Err(e) => {
+                outcome.error_code = Some(e.code());
+                error_response(&e)
+            }
+        };
+        crate::cors::apply(response.headers_mut(), origin.as_deref(), &self.config.allowed_origins);
+
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let status = response.status().as_u16();
+        let _enter = span.enter();
+        tracing::info!(
+            status,
+            duration_ms = latency_ms.round() as u64,
+            operation = outcome.operation.unwrap_or(""),
+            model = outcome.model.as_deref().unwrap_or(""),
+            model_ms = outcome.model_ms.map(|m| m.round() as u64).unwrap_or(0),
+            error_code = outcome.error_code.unwrap_or(""),
+            user = %ctx.user.as_deref().map(user_hash).unwrap_or_default(),
+            "request done"
+        );
+        metrics::emit(
+            METRICS_NAMESPACE,
+            &self.config.function_name,
+            &RequestMetrics {
+                request_id,
+                route: route_name,
+                operation: outcome.operation,
+                status,
+                error_code: outcome.error_code,
+                latency_ms,
+                model_latency_ms: outcome.model_ms,
+                blocked: outcome.blocked,
+                record_write_failed: outcome.record_write_failed,
+            },
+        );
+        response
+    }
+
+    async fn dispatch(
+        &self,
+        req: &Request,
+        method: &Method,
+        resolved: Option<(&'static str, Option<String>)>,
+        ctx: &Ctx,
+        outcome: &mut Outcome,
+    ) -> Result<Response<Body>, ApiError> {
+        let Some((template, id)) = resolved else {
+            if method == Method::OPTIONS {
+                return Ok(empty(StatusCode::NO_CONTENT));
+            }
+            return Err(ApiError::NotFound(format!("no route for {method} {}", path_of(req))));
+        };
+        if method == Method::OPTIONS {
+            return Ok(empty(StatusCode::NO_CONTENT));
+        }
+        let body = req.body().as_ref();
+        match (method.as_str(), template) {
+            ("POST", "/edits") => edits::create(self, ctx, body, outcome).await,
+            ("GET", "/edits") => edits::list(self, ctx, req).await,
+            ("GET", "/edits/{id}") => edits::get(self, ctx, id.as_deref().unwrap_or_default()).await,
+            ("DELETE", "/edits/{id}") => edits::delete(self, ctx, id.as_deref().unwrap_or_default()).await,
+            ("GET", "/capabilities") => Ok(capabilities::get(&self.config)),
+            ("POST", "/") => Ok(seed::create(self, ctx, body, outcome).await),
+            _ => Err(ApiError::NotFound(format!("no route for {method} {template}"))),
+        }
+    }
+}
+
+/// The user: the `sub` claim the Cognito authorizer put in the request context. Never the body.
+fn user_sub(req: &Request) -> Option<String> {
+    let Some(RequestContext::ApiGatewayV1(ctx)) = req.request_context_ref() else {
+        return None;
+    };
+    let claims = ctx.authorizer.fields.get("claims")?;
+    let sub = match claims {
+        Value::Object(map) => map.get("sub").and_then(Value::as_str).map(str::to_owned),
+        // Some integrations serialise the claims map as a JSON string.
+        Value::String(s) => {
+            serde_json::from_str::<Value>(s).ok().and_then(|v| v.get("sub").and_then(Value::as_str).map(str::to_owned))
+        }
+        _ => None,
+    }?;
+    let sub = sub.trim();
+    (!sub.is_empty()).then(|| sub.to_owned())
+}
+
+impl Ctx {
+    pub fn require_user(&self) -> Result<&str, ApiError> {
+        self.user.as_deref().ok_or_else(|| {
+            ApiError::Unauthorized("no user identity in the request (the Cognito authorizer did not run)".to_owned())
+        })
+    }
+}
+
+fn request_id(req: &Request) -> String {
+    if let Some(ctx) = req.lambda_context_ref()
+        && !ctx.request_id.is_empty()
+    {
+        return ctx.request_id.clone();
+    }
+    if let Some(RequestContext::ApiGatewayV1(ctx)) = req.request_context_ref()
+        && let Some(id) = ctx.request_id.as_deref().filter(|s| !s.is_empty())
+    {
+        return id.to_owned();
+    }
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// A short, stable, non-reversible tag of the user for logs (FNV-1a 64): enough to correlate, not
+/// the identity itself.
+fn user_hash(sub: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in sub.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+fn path_of(req: &Request) -> String {
+    let raw = req.raw_http_path();
+    if raw.is_empty() { req.uri().path().to_owned() } else { raw.to_owned() }
+}
+
+/// The route template and `{id}` of a request: API Gateway's `resourcePath` when present, else
+/// the path itself (with or without a leading stage segment).
+fn resolve(req: &Request) -> Option<(&'static str, Option<String>)> {
+    let path_id = || req.path_parameters_ref().and_then(|p| p.first("id")).map(str::to_owned);
+    if let Some(RequestContext::ApiGatewayV1(ctx)) = req.request_context_ref()
+        && let Some(resource) = ctx.resource_path.as_deref()
+        && let Some(template) = ROUTES.iter().map(|(_, t)| *t).find(|t| *t == resource)
+    {
+        let id = path_id().or_else(|| match_template(template, &path_of(req)).flatten());
+        return Some((template, id));
+    }
+    let path = path_of(req);
+    let mut candidates = vec![path.clone()];
+    // A custom domain or a local gateway may leave the stage in the path.
+    if let Some(RequestContext::ApiGatewayV1(ctx)) = req.request_context_ref()
+        && let Some(stage) = ctx.stage.as_deref().filter(|s| !s.is_empty())
+        && path.trim_start_matches('/').split('/').next() == Some(stage)
+    {
+        candidates.push(strip_first_segment(&path));
+    }
+    for candidate in &candidates {
+        for (_, template) in ROUTES {
+            if let Some(id) = match_template(template, candidate) {
+                return Some((template, path_id().or(id)));
+            }
+        }
+    }
+    None
+}
+
+fn strip_first_segment(path: &str) -> String {
+    let trimmed = path.trim_start_matches('/');
+    match trimmed.split_once('/') {
+        Some((_, rest)) => format!("/{rest}"),
+        None => "/".to_owned(),
+    }
+}
+
+/// `Some(id)` when `path` matches `template` (`{id}` matches one segment).
+fn match_template(template: &str, path: &str) -> Option<Option<String>> {
+    let t: Vec<&str> = template.split('/').filter(|s| !s.is_empty()).collect();
+    let p: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if t.len() != p.len() {
+        return None;
+    }
+    let mut id = None;
+    for (ts, ps) in t.iter().zip(&p) {
+        if ts.starts_with('{') {
+            id = Some((*ps).to_owned());
+        } else if ts != ps {
+            return None;
+        }
+    }
+    Some(id)
+}
+
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response<Body> {
+    let mut resp = Response::new(Body::Text(body.to_string()));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert("content-type", HeaderValue::from_static("application/json"));
+    h.insert("cache-control", HeaderValue::from_static("no-store"));
+    resp
+}
+
+pub(crate) fn empty(status: StatusCode) -> Response<Body> {
+    let mut resp = Response::new(Body::Empty);
+    *resp.status_mut() = status;
+    resp
+}
+
+pub(crate) fn error_response(e: &ApiError) -> Response<Body> {
+    let mut resp = json_response(e.status(), &e.body());
+    if let Some(secs) = e.retry_after_secs() {
+        resp.headers_mut().insert("retry-after", HeaderValue::from(secs));
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_match_paths() {
+        assert_eq!(match_template("/edits/{id}", "/edits/01ABC"), Some(Some("01ABC".to_owned())));
+        assert_eq!(match_template("/edits", "/edits/"), Some(None));
+        assert_eq!(match_template("/", "/"), Some(None));
+        assert_eq!(match_template("/edits", "/capabilities"), None);
+        assert_eq!(strip_first_segment("/prod/edits"), "/edits");
+        assert_eq!(strip_first_segment("/prod"), "/");
+    }
+
+    #[test]
+    fn user_hash_is_stable_and_not_the_sub() {
+        assert_eq!(user_hash("abc"), user_hash("abc"));
+        assert_ne!(user_hash("abc"), "abc");
+    }
+}

@@ -1,0 +1,131 @@
+//! `POST /` — the seed app's contract, unchanged, so its own frontend works against this API:
+//! `{prompt: {text, mode}, mask, base_image, model?}` →
+//! `{images, model_used, request_id, generation_time_ms}`; errors `{error, request_id}`.
+//!
+//! The seed's UI paints BLACK on white. For INPAINTING black is the area to change; for
+//! OUTPAINTING black is the area to keep (Titan's masked region) and everything else is redrawn.
+//! `precise-outpaint` is OUTPAINTING with `outPaintingMode: PRECISE` (the seed sent it as a task
+//! type, which Bedrock rejects). On a Stability stack, outpainting-with-a-mask becomes inpainting
+//! of the unmasked area, and inpainting without text becomes erase (when the stack has it).
+
+use lambda_http::http::{HeaderValue, StatusCode};
+use lambda_http::{Body, Response};
+use serde_json::{Map, Value, json};
+
+use super::edits::{self, Source};
+use super::{App, Ctx, Outcome, json_response};
+use crate::bedrock::ImageModel;
+use crate::config::MAX_BODY_BYTES;
+use crate::edit_request::{self, MaskConvention};
+use crate::errors::ApiError;
+use crate::models::{Family, Operation};
+
+/// Images per seed request on Titan/Nova (the seed asked for two).
+const SEED_COUNT: u32 = 2;
+
+pub(super) async fn create<M: ImageModel>(
+    app: &App<M>,
+    ctx: &Ctx,
+    body: &[u8],
+    outcome: &mut Outcome,
+) -> Response<Body> {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    match inner(app, ctx, body, outcome).await {
+        Ok((images, model_used, generation_time_ms)) => json_response(
+            StatusCode::OK,
+            &json!({
+                "images": images,
+                "model_used": model_used,
+                "request_id": request_id,
+                "generation_time_ms": generation_time_ms,
+            }),
+        ),
+        Err(e) => {
+            outcome.error_code = Some(e.code());
+            let mut resp = json_response(e.status(), &json!({"error": e.to_string(), "request_id": request_id}));
+            if let Some(secs) = e.retry_after_secs() {
+                resp.headers_mut().insert("retry-after", HeaderValue::from(secs));
+            }
+            resp
+        }
+    }
+}
+
+async fn inner<M: ImageModel>(
+    app: &App<M>,
+    ctx: &Ctx,
+    body: &[u8],
+    outcome: &mut Outcome,
+) -> Result<(Vec<String>, String, u64), ApiError> {
+    let user = ctx.require_user()?;
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge {
+            message: format!("the request body is {} bytes; at most {MAX_BODY_BYTES} bytes are accepted", body.len()),
+            field: None,
+        });
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|e| ApiError::Validation {
+        message: format!("the request body is not valid JSON ({e})"),
+        field: None,
+    })?;
+    let obj = value.as_object().ok_or_else(|| ApiError::Validation {
+        message: "the request body must be a JSON object".to_owned(),
+        field: None,
+    })?;
+    let prompt = obj
+        .get("prompt")
+        .and_then(Value::as_object)
+        .ok_or_else(|| ApiError::validation("prompt", "prompt must be an object {text, mode}"))?;
+    let text = match prompt.get("text") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.trim().to_owned(),
+        Some(_) => {
+            return Err(ApiError::validation("prompt.text", "prompt.text must be a string"));
+        }
+    };
+    let mode = prompt.get("mode").and_then(Value::as_str).unwrap_or_default();
+    let family = app.config.family;
+    let has = |op: Operation| app.config.model_for(op).is_some();
+    let (operation, convention, precise) = match (mode.to_ascii_uppercase().as_str(), family) {
+        ("INPAINTING", Family::Stability) if text.is_empty() && has(Operation::Erase) => {
+            (Operation::Erase, MaskConvention::BlackChanges, false)
+        }
+        ("INPAINTING", _) => (Operation::Inpaint, MaskConvention::BlackChanges, false),
+        ("OUTPAINTING", Family::Stability) | ("PRECISE-OUTPAINT", Family::Stability) => {
+            (Operation::Inpaint, MaskConvention::WhiteChanges, false)
+        }
+        ("OUTPAINTING", _) => (Operation::Outpaint, MaskConvention::WhiteChanges, false),
+        ("PRECISE-OUTPAINT", _) => (Operation::Outpaint, MaskConvention::WhiteChanges, true),
+        _ => {
+            return Err(ApiError::validation(
+                "prompt.mode",
+                format!("prompt.mode `{mode}` is not one of INPAINTING, OUTPAINTING, precise-outpaint"),
+            ));
+        }
+    };
+    let multi = family.spec(operation).is_some_and(|s| s.multi);
+    let mut options = Map::new();
+    options.insert("count".to_owned(), json!(if multi { SEED_COUNT } else { 1 }));
+    if precise {
+        options.insert("outpaintMode".to_owned(), json!("precise"));
+    }
+    let mut request = json!({
+        "operation": operation.as_str(),
+        "image": obj.get("base_image").cloned().unwrap_or(Value::Null),
+        "mask": obj.get("mask").cloned().unwrap_or(Value::Null),
+        "options": options,
+    });
+    if !text.is_empty() {
+        request["prompt"] = json!(text);
+    }
+    let plan = edit_request::validate(&request, &app.config, convention).map_err(|e| match e {
+        ApiError::Validation { message, field } if field.as_deref() == Some("image") => ApiError::Validation {
+            message: message.replacen("image", "base_image", 1),
+            field: Some("base_image".to_owned()),
+        },
+        other => other,
+    })?;
+    let model = plan.model_id.clone();
+    let r = edits::run(app, ctx, user, plan, Source::Seed, outcome).await?;
+    Ok((r.images, model, r.model_ms))
+}

@@ -1,0 +1,543 @@
+//! Bad inputs → the right status, code and field, without calling the model, with CORS headers.
+
+mod common;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use common::*;
+use serde_json::{Value, json};
+
+const W: u32 = 256;
+const H: u32 = 256;
+
+fn img() -> String {
+    png_b64(W, H)
+}
+
+fn mask() -> String {
+    mask_b64(W, H, (64, 64, 128, 128))
+}
+
+/// A PNG whose header claims `w`×`h` (valid signature, IHDR with a correct CRC, no pixel data).
+fn png_header_only(w: u32, h: u32) -> String {
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend_from_slice(&13u32.to_be_bytes());
+    png.extend_from_slice(&ihdr);
+    png.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+    STANDARD.encode(png)
+}
+
+struct Case {
+    name: &'static str,
+    family: &'static str,
+    body: String,
+    status: u16,
+    code: &'static str,
+    field: Option<&'static str>,
+    message_has: &'static str,
+}
+
+fn case(
+    name: &'static str,
+    family: &'static str,
+    body: Value,
+    status: u16,
+    code: &'static str,
+    field: Option<&'static str>,
+    message_has: &'static str,
+) -> Case {
+    Case { name, family, body: body.to_string(), status, code, field, message_has }
+}
+
+fn cases() -> Vec<Case> {
+    let long = "x".repeat(600);
+    let mut v = vec![
+        Case {
+            name: "malformed JSON",
+            family: "stability",
+            body: "{\"operation\": ".into(),
+            status: 400,
+            code: "validation_error",
+            field: None,
+            message_has: "not valid JSON",
+        },
+        Case {
+            name: "empty body",
+            family: "stability",
+            body: String::new(),
+            status: 400,
+            code: "validation_error",
+            field: None,
+            message_has: "empty",
+        },
+        case("not an object", "stability", json!([1, 2]), 400, "validation_error", None, "JSON object"),
+        case(
+            "missing operation",
+            "stability",
+            json!({"image": img()}),
+            400,
+            "validation_error",
+            Some("operation"),
+            "required",
+        ),
+        case(
+            "unknown operation",
+            "stability",
+            json!({"operation": "teleport", "image": img()}),
+            400,
+            "validation_error",
+            Some("operation"),
+            "teleport",
+        ),
+        case(
+            "operation the family lacks",
+            "titan",
+            json!({"operation": "erase", "image": img(), "mask": mask()}),
+            400,
+            "unsupported_operation",
+            Some("operation"),
+            "supported: inpaint, outpaint, remove-background, generate, variation",
+        ),
+        case(
+            "operation the family lacks (stability variation)",
+            "stability",
+            json!({"operation": "variation", "prompt": "x", "image": img()}),
+            400,
+            "unsupported_operation",
+            Some("operation"),
+            "supported: inpaint, outpaint, replace, recolor, erase, remove-background, generate",
+        ),
+        case(
+            "missing image",
+            "stability",
+            json!({"operation": "inpaint", "prompt": "x", "mask": mask()}),
+            400,
+            "validation_error",
+            Some("image"),
+            "required",
+        ),
+        case(
+            "image not a string",
+            "stability",
+            json!({"operation": "inpaint", "prompt": "x", "image": 5, "mask": mask()}),
+            400,
+            "validation_error",
+            Some("image"),
+            "base64",
+        ),
+        case(
+            "bad base64",
+            "stability",
+            json!({"operation": "erase", "image": "!!!not base64!!!", "mask": mask()}),
+            400,
+            "validation_error",
+            Some("image"),
+            "not valid base64",
+        ),
+        case(
+            "data URL not base64",
+            "stability",
+            json!({"operation": "erase", "image": "data:image/png,abc", "mask": mask()}),
+            400,
+            "validation_error",
+            Some("image"),
+            "base64 data URL",
+        ),
+        case(
+            "not an image",
+            "stability",
+            json!({"operation": "erase", "image": STANDARD.encode("just some text, not pixels"), "mask": mask()}),
+            400,
+            "validation_error",
+            Some("image"),
+            "PNG or JPEG",
+        ),
+        case(
+            "webp",
+            "stability",
+            json!({"operation": "remove-background", "image": STANDARD.encode(b"RIFF\x00\x00\x00\x00WEBPVP8 ")}),
+            400,
+            "validation_error",
+            Some("image"),
+            "WebP",
+        ),
+        case(
+            "truncated png",
+            "stability",
+            json!({"operation": "remove-background", "image": STANDARD.encode(&STANDARD.decode(img()).unwrap_or_default()[..40])}),
+            400,
+            "validation_error",
+            Some("image"),
+            "not a valid PNG",
+        ),
+        case(
+            "huge image (bytes)",
+            "stability",
+            json!({"operation": "remove-background", "image": STANDARD.encode([b"\x89PNG\r\n\x1a\n".as_slice(), &vec![0u8; 4_600_000]].concat())}),
+            413,
+            "payload_too_large",
+            Some("image"),
+            "4500000",
+        ),
+        case(
+            "huge image (pixels)",
+            "stability",
+            json!({"operation": "remove-background", "image": png_header_only(20_000, 20_000)}),
+            413,
+            "payload_too_large",
+            Some("image"),
+            "megapixels",
+        ),
+        case(
+            "mask size mismatch",
+            "stability",
+            json!({"operation": "erase", "image": img(), "mask": mask_b64(128, 128, (0, 0, 64, 64))}),
+            400,
+            "validation_error",
+            Some("mask"),
+            "same size",
+        ),
+        case(
+            "grey mask",
+            "stability",
+            json!({"operation": "erase", "image": img(), "mask": grey_b64(W, H)}),
+            400,
+            "validation_error",
+            Some("mask"),
+            "black and white",
+        ),
+        case(
+            "empty mask",
+            "stability",
+            json!({"operation": "erase", "image": img(), "mask": mask_b64(W, H, (0, 0, 0, 0))}),
+            400,
+            "validation_error",
+            Some("mask"),
+            "selects nothing",
+        ),
+        case(
+            "mask missing",
+            "stability",
+            json!({"operation": "erase", "image": img()}),
+            400,
+            "validation_error",
+            Some("mask"),
+            "required",
+        ),
+        case(
+            "titan inpaint without mask or maskPrompt",
+            "titan",
+            json!({"operation": "inpaint", "image": png_b64(512, 512)}),
+            400,
+            "validation_error",
+            Some("mask"),
+            "maskPrompt",
+        ),
+        case(
+            "mask and maskPrompt",
+            "titan",
+            json!({"operation": "inpaint", "image": png_b64(512, 512), "mask": mask_b64(512, 512, (0, 0, 9, 9)), "maskPrompt": "the dog"}),
+            400,
+            "validation_error",
+            Some("maskPrompt"),
+            "not both",
+        ),
+        case(
+            "prompt too long (titan 512)",
+            "titan",
+            json!({"operation": "generate", "prompt": long}),
+            400,
+            "validation_error",
+            Some("prompt"),
+            "512",
+        ),
+        case(
+            "negative prompt too long (titan)",
+            "titan",
+            json!({"operation": "generate", "prompt": "a", "negativePrompt": long}),
+            400,
+            "validation_error",
+            Some("negativePrompt"),
+            "512",
+        ),
+        case(
+            "prompt not a string",
+            "stability",
+            json!({"operation": "generate", "prompt": ["a"]}),
+            400,
+            "validation_error",
+            Some("prompt"),
+            "string",
+        ),
+        case(
+            "generate without prompt",
+            "stability",
+            json!({"operation": "generate"}),
+            400,
+            "validation_error",
+            Some("prompt"),
+            "required",
+        ),
+        case(
+            "replace without maskPrompt",
+            "stability",
+            json!({"operation": "replace", "prompt": "a dog", "image": img()}),
+            400,
+            "validation_error",
+            Some("maskPrompt"),
+            "required",
+        ),
+        case(
+            "negative seed",
+            "stability",
+            json!({"operation": "erase", "image": img(), "mask": mask(), "options": {"seed": -1}}),
+            400,
+            "validation_error",
+            Some("options.seed"),
+            "0 to 4294967294",
+        ),
+        case(
+            "seed above the family max",
+            "titan",
+            json!({"operation": "generate", "prompt": "a", "options": {"seed": 900_000_000}}),
+            400,
+            "validation_error",
+            Some("options.seed"),
+            "858993459",
+        ),
+        case(
+            "fractional seed",
+            "stability",
+            json!({"operation": "generate", "prompt": "a", "options": {"seed": 1.5}}),
+            400,
+            "validation_error",
+            Some("options.seed"),
+            "integer",
+        ),
+        case(
+            "count 0",
+            "titan",
+            json!({"operation": "generate", "prompt": "a", "options": {"count": 0}}),
+            400,
+            "validation_error",
+            Some("options.count"),
+            "1 to 5",
+        ),
+        case(
+            "count 99",
+            "titan",
+            json!({"operation": "generate", "prompt": "a", "options": {"count": 99}}),
+            400,
+            "validation_error",
+            Some("options.count"),
+            "1 to 5",
+        ),
+        case(
+            "count 2 on stability",
+            "stability",
+            json!({"operation": "generate", "prompt": "a", "options": {"count": 2}}),
+            400,
+            "validation_error",
+            Some("options.count"),
+            "1 to 1",
+        ),
+        case(
+            "strength out of range",
+            "titan",
+            json!({"operation": "generate", "prompt": "a", "options": {"strength": 20}}),
+            400,
+            "validation_error",
+            Some("options.strength"),
+            "1.1 to 10",
+        ),
+        case(
+            "quality unknown",
+            "titan",
+            json!({"operation": "generate", "prompt": "a", "options": {"quality": "ultra"}}),
+            400,
+            "validation_error",
+            Some("options.quality"),
+            "standard or premium",
+        ),
+        case(
+            "outpaint mode unknown",
+            "titan",
+            json!({"operation": "generate", "prompt": "a", "options": {"outpaintMode": "wide"}}),
+            400,
+            "validation_error",
+            Some("options.outpaintMode"),
+            "default or precise",
+        ),
+        case(
+            "options not an object",
+            "stability",
+            json!({"operation": "generate", "prompt": "a", "options": 3}),
+            400,
+            "validation_error",
+            Some("options"),
+            "object",
+        ),
+        case(
+            "stability outpaint without extents",
+            "stability",
+            json!({"operation": "outpaint", "image": img()}),
+            400,
+            "validation_error",
+            Some("options.extents"),
+            "required",
+        ),
+        case(
+            "extents too large",
+            "stability",
+            json!({"operation": "outpaint", "image": img(), "options": {"extents": {"right": 3000}}}),
+            400,
+            "validation_error",
+            Some("options.extents.right"),
+            "0 to 2000",
+        ),
+        case(
+            "extents all zero",
+            "stability",
+            json!({"operation": "outpaint", "image": img(), "options": {"extents": {"left": 0}}}),
+            400,
+            "validation_error",
+            Some("options.extents"),
+            "at least one",
+        ),
+        case(
+            "aspect ratio beyond the family limit",
+            "stability",
+            json!({"operation": "remove-background", "image": png_b64(900, 300)}),
+            400,
+            "validation_error",
+            Some("image"),
+            "2.5:1",
+        ),
+    ];
+    // A body over Lambda's 6 MB limit.
+    v.push(Case {
+        name: "body over 6 MB",
+        family: "stability",
+        body: json!({"operation": "erase", "image": "A".repeat(6_400_000)}).to_string(),
+        status: 413,
+        code: "payload_too_large",
+        field: None,
+        message_has: "6291456",
+    });
+    v
+}
+
+#[tokio::test]
+async fn every_bad_input_gets_the_right_answer() {
+    let mut failures = Vec::new();
+    for c in cases() {
+        let model = FakeModel::ok(c.family, W, H);
+        let app = app(c.family, model.clone());
+        let resp = app.handle(event("POST", "/edits", "/edits", Some(&c.body), Some("user-a"))).await;
+        let body = json_body(&resp);
+        let err = &body["error"];
+        let ok = status(&resp) == c.status
+            && err["code"] == c.code
+            && err.get("field").and_then(Value::as_str) == c.field
+            && err["message"].as_str().is_some_and(|m| m.contains(c.message_has))
+            && model.call_count() == 0
+            && resp.headers().get("access-control-allow-origin").is_some_and(|o| o == ORIGIN)
+            && resp.headers().get("content-type").is_some_and(|t| t == "application/json");
+        if !ok {
+            failures.push(format!("{}: got {} {}", c.name, status(&resp), body));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn no_identity_is_401_and_the_body_never_names_the_user() {
+    let model = FakeModel::ok("stability", W, H);
+    let app = app("stability", model.clone());
+    let body = json!({"operation": "generate", "prompt": "a", "userId": "someone-else"}).to_string();
+    let resp = app.handle(event("POST", "/edits", "/edits", Some(&body), None)).await;
+    assert_eq!(status(&resp), 401);
+    assert_eq!(json_body(&resp)["error"]["code"], "unauthorized");
+    assert_eq!(model.call_count(), 0);
+}
+
+#[tokio::test]
+async fn unknown_routes_and_bad_queries() {
+    let app = app("stability", FakeModel::ok("stability", W, H));
+    let resp = app.handle(event("GET", "/nothing", "/nothing", None, Some("user-a"))).await;
+    assert_eq!(status(&resp), 404);
+    assert_eq!(json_body(&resp)["error"]["code"], "not_found");
+
+    for limit in ["0", "51", "abc", "-3"] {
+        let resp =
+            app.handle(event_with_query("GET", "/edits", "/edits", None, Some("user-a"), &[("limit", limit)])).await;
+        assert_eq!(status(&resp), 400, "limit={limit}");
+        assert_eq!(json_body(&resp)["error"]["field"], "limit");
+    }
+    let resp =
+        app.handle(event_with_query("GET", "/edits", "/edits", None, Some("user-a"), &[("cursor", "garbage")])).await;
+    assert_eq!(status(&resp), 400);
+    assert_eq!(json_body(&resp)["error"]["field"], "cursor");
+    // Not an edit id: nothing to find (no store call needed).
+    let resp = app.handle(event("GET", "/edits/{id}", "/edits/not-an-id", None, Some("user-a"))).await;
+    assert_eq!(status(&resp), 404);
+    let resp = app.handle(event("DELETE", "/edits/{id}", "/edits/not-an-id", None, Some("user-a"))).await;
+    assert_eq!(status(&resp), 404);
+}
+
+#[tokio::test]
+async fn seed_contract_errors_keep_the_seed_shape() {
+    let app = app("titan", FakeModel::ok("titan", W, H));
+    for (body, field_hint) in [
+        ("{broken".to_owned(), "not valid JSON"),
+        (
+            json!({"prompt": {"text": "x", "mode": "SUPER-RES"}, "mask": mask(), "base_image": img()}).to_string(),
+            "SUPER-RES",
+        ),
+        (json!({"prompt": "just a string", "base_image": img()}).to_string(), "prompt must be an object"),
+        (
+            json!({"prompt": {"text": "x", "mode": "INPAINTING"}, "mask": mask(), "base_image": "%%%"}).to_string(),
+            "base_image",
+        ),
+    ] {
+        let resp = app.handle(event("POST", "/", "/", Some(&body), Some("user-a"))).await;
+        assert_eq!(status(&resp), 400, "{body:.80}");
+        let v = json_body(&resp);
+        assert!(v["error"].as_str().is_some_and(|m| m.contains(field_hint)), "{v}");
+        assert!(v["request_id"].as_str().is_some_and(|id| id.len() == 36), "{v}");
+        assert!(resp.headers().get("access-control-allow-origin").is_some());
+    }
+}
+
+#[tokio::test]
+async fn cors_only_for_configured_origins_and_preflight() {
+    let app = app("stability", FakeModel::ok("stability", W, H));
+    let resp = app.handle(event("GET", "/capabilities", "/capabilities", None, Some("user-a"))).await;
+    assert_eq!(resp.headers()["access-control-allow-origin"], ORIGIN);
+    assert_eq!(resp.headers()["access-control-allow-headers"], "Content-Type,Authorization");
+    assert_eq!(resp.headers()["access-control-allow-methods"], "GET,POST,DELETE,OPTIONS");
+    assert_eq!(resp.headers()["vary"], "Origin");
+
+    let mut req = event("GET", "/capabilities", "/capabilities", None, Some("user-a"));
+    req.headers_mut().insert("origin", "https://evil.example".parse().unwrap_or_else(|_| unreachable!()));
+    let resp = app.handle(req).await;
+    assert!(resp.headers().get("access-control-allow-origin").is_none());
+
+    let resp = app.handle(event("OPTIONS", "/edits", "/edits", None, None)).await;
+    assert_eq!(status(&resp), 204);
+    assert_eq!(resp.headers()["access-control-allow-origin"], ORIGIN);
+}

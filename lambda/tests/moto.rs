@@ -1,0 +1,229 @@
+//! Against a real DynamoDB API (moto server): records are written, history paginates newest
+//! first, user B can neither read nor delete user A's edits, and the seed contract answers in the
+//! seed's shape. One moto server for the whole file (a single test drives every scenario, so
+//! the server is stopped when it ends); each scenario uses its own table.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use common::*;
+use image_edit_lambda::App;
+use localcloud::moto::{MotoServer, find_project_root};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn against_moto() {
+    let root: PathBuf = find_project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("project root");
+    let logs = std::env::temp_dir().join(format!("imgedit-lambda-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&logs).expect("log dir");
+    let server = MotoServer::start(&root, &logs, false).await.expect("moto server");
+    let endpoint = server.endpoint.as_str();
+    the_record_is_written(endpoint).await;
+    blocked_and_failed_requests_are_recorded_too(endpoint).await;
+    history_paginates_newest_first(endpoint).await;
+    user_b_cannot_read_or_delete_user_a_edits(endpoint).await;
+    the_seed_contract_returns_the_seed_shape(endpoint).await;
+    a_failing_store_does_not_cost_the_user_the_images(endpoint).await;
+    drop(server);
+}
+
+fn dynamodb(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    let conf = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(conf)
+}
+
+/// A fresh table and an app on it (each test its own table, so tests may run in parallel).
+async fn setup(
+    endpoint: &str,
+    family: &'static str,
+    model: FakeModel,
+) -> (App<FakeModel>, aws_sdk_dynamodb::Client, String) {
+    let client = dynamodb(endpoint);
+    let table = format!("edits-{}", ulid::Ulid::new().to_string().to_lowercase());
+    client
+        .create_table()
+        .table_name(&table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("userId")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attr"),
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attr"),
+        )
+        .key_schema(KeySchemaElement::builder().attribute_name("userId").key_type(KeyType::Hash).build().expect("key"))
+        .key_schema(KeySchemaElement::builder().attribute_name("id").key_type(KeyType::Range).build().expect("key"))
+        .send()
+        .await
+        .expect("create table");
+    let app = App::new(config_with(family, &table), model, client.clone());
+    (app, client, table)
+}
+
+fn inpaint(prompt: &str) -> Value {
+    json!({"operation": "inpaint", "prompt": prompt, "negativePrompt": "blurry", "image": png_b64(320, 240),
+           "mask": mask_b64(320, 240, (10, 10, 100, 100)), "options": {"seed": 77}})
+}
+
+async fn create(app: &App<FakeModel>, user: &str, prompt: &str) -> String {
+    let resp = app.handle(event("POST", "/edits", "/edits", Some(&inpaint(prompt).to_string()), Some(user))).await;
+    assert_eq!(status(&resp), 200, "{}", json_body(&resp));
+    json_body(&resp)["id"].as_str().expect("id").to_owned()
+}
+
+async fn get(app: &App<FakeModel>, user: &str, id: &str) -> (u16, Value) {
+    let resp = app.handle(event("GET", "/edits/{id}", &format!("/edits/{id}"), None, Some(user))).await;
+    (status(&resp), json_body(&resp))
+}
+
+async fn the_record_is_written(endpoint: &str) {
+    let (app, client, table) = setup(endpoint, "stability", FakeModel::ok("stability", 320, 240)).await;
+    let id = create(&app, "user-a", "a red car").await;
+    let (s, item) = get(&app, "user-a", &id).await;
+    assert_eq!(s, 200, "{item}");
+    assert_eq!(item["id"], id);
+    assert_eq!(item["operation"], "inpaint");
+    assert_eq!(item["prompt"], "a red car");
+    assert_eq!(item["negativePrompt"], "blurry");
+    assert_eq!(item["model"], "stability.stable-image-inpaint-v1:0");
+    assert_eq!(item["seeds"], json!([77]));
+    assert_eq!(item["status"], "succeeded");
+    assert_eq!(item["errorCode"], Value::Null);
+    assert_eq!(item["input"]["width"], 320);
+    assert_eq!(item["input"]["height"], 240);
+    assert!(item["input"]["bytes"].as_u64().is_some_and(|b| b > 0));
+    assert_eq!(item["output"]["count"], 1);
+    assert_eq!(item["output"]["width"], 320);
+    assert_eq!(item["options"], json!({"seed": 77}));
+    assert!(item["durationMs"].as_u64().is_some());
+    assert!(item.get("userId").is_none(), "the user id is not echoed");
+    let thumb = item["thumbnail"].as_str().expect("thumbnail");
+    let b64 = thumb.strip_prefix("data:image/jpeg;base64,").expect("jpeg data URL");
+    let t = decode_b64(b64);
+    assert!(t.width().max(t.height()) <= 128);
+    assert!(b64.len() < 12_000, "a few KB, got {}", b64.len());
+    // The item in the table is keyed by the authorizer's sub.
+    let raw = client
+        .get_item()
+        .table_name(&table)
+        .key("userId", aws_sdk_dynamodb::types::AttributeValue::S("user-a".into()))
+        .key("id", aws_sdk_dynamodb::types::AttributeValue::S(id.clone()))
+        .send()
+        .await
+        .expect("get_item");
+    assert!(raw.item.is_some());
+}
+
+async fn blocked_and_failed_requests_are_recorded_too(endpoint: &str) {
+    let model = FakeModel::answering(
+        json!({"seeds": [1], "finish_reasons": ["Filter reason: prompt"], "images": [png_b64(8, 8)]}),
+    );
+    let (app, _, _) = setup(endpoint, "stability", model).await;
+    let resp = app.handle(event("POST", "/edits", "/edits", Some(&inpaint("bad").to_string()), Some("user-a"))).await;
+    assert_eq!(status(&resp), 422);
+    let list = app.handle(event("GET", "/edits", "/edits", None, Some("user-a"))).await;
+    let items = json_body(&list)["items"].clone();
+    assert_eq!(items.as_array().map(Vec::len), Some(1), "{items}");
+    assert_eq!(items[0]["status"], "blocked");
+    assert_eq!(items[0]["errorCode"], "content_filtered");
+    assert_eq!(items[0]["thumbnail"], Value::Null);
+}
+
+async fn history_paginates_newest_first(endpoint: &str) {
+    let (app, _, _) = setup(endpoint, "stability", FakeModel::ok("stability", 320, 240)).await;
+    let mut created = Vec::new();
+    for i in 0..5 {
+        created.push(create(&app, "user-a", &format!("edit {i}")).await);
+    }
+    create(&app, "user-b", "someone else's").await;
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut q = vec![("limit", "2")];
+        if let Some(c) = &cursor {
+            q.push(("cursor", c.as_str()));
+        }
+        let resp = app.handle(event_with_query("GET", "/edits", "/edits", None, Some("user-a"), &q)).await;
+        assert_eq!(status(&resp), 200, "{}", json_body(&resp));
+        let body = json_body(&resp);
+        let items = body["items"].as_array().cloned().unwrap_or_default();
+        assert!(items.len() <= 2);
+        seen.extend(items.iter().map(|i| i["id"].as_str().unwrap_or_default().to_owned()));
+        pages += 1;
+        match body["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+        assert!(pages < 10, "pagination does not end");
+    }
+    created.reverse();
+    assert_eq!(seen, created, "all of user A's edits, newest first, no one else's");
+    assert_eq!(pages, 3);
+}
+
+async fn user_b_cannot_read_or_delete_user_a_edits(endpoint: &str) {
+    let (app, _, _) = setup(endpoint, "stability", FakeModel::ok("stability", 320, 240)).await;
+    let id = create(&app, "user-a", "mine").await;
+    let (s, body) = get(&app, "user-b", &id).await;
+    assert_eq!(s, 404);
+    assert_eq!(body["error"]["code"], "not_found");
+    let resp = app.handle(event("DELETE", "/edits/{id}", &format!("/edits/{id}"), None, Some("user-b"))).await;
+    assert_eq!(status(&resp), 404);
+    let (s, _) = get(&app, "user-a", &id).await;
+    assert_eq!(s, 200, "still there for its owner");
+    let list = app.handle(event("GET", "/edits", "/edits", None, Some("user-b"))).await;
+    assert_eq!(json_body(&list), json!({"items": [], "nextCursor": null}));
+
+    let resp = app.handle(event("DELETE", "/edits/{id}", &format!("/edits/{id}"), None, Some("user-a"))).await;
+    assert_eq!(status(&resp), 204);
+    let (s, _) = get(&app, "user-a", &id).await;
+    assert_eq!(s, 404);
+    let resp = app.handle(event("DELETE", "/edits/{id}", &format!("/edits/{id}"), None, Some("user-a"))).await;
+    assert_eq!(status(&resp), 404, "deleting twice");
+}
+
+async fn the_seed_contract_returns_the_seed_shape(endpoint: &str) {
+    let (app, _, _) = setup(endpoint, "titan", FakeModel::ok("titan", 320, 320)).await;
+    let body = json!({"prompt": {"text": "Make the driveway clear", "mode": "INPAINTING"},
+                      "mask": format!("data:image/png;base64,{}", seed_mask_b64(320, 320, (10, 10, 100, 100))),
+                      "base_image": png_data_url(320, 320), "model": "titan"});
+    let resp = app.handle(event("POST", "/", "/", Some(&body.to_string()), Some("user-a"))).await;
+    assert_eq!(status(&resp), 200, "{}", json_body(&resp));
+    let v = json_body(&resp);
+    let mut keys: Vec<&str> = v.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+    keys.sort_unstable();
+    assert_eq!(keys, vec!["generation_time_ms", "images", "model_used", "request_id"]);
+    assert_eq!(v["images"].as_array().map(Vec::len), Some(2));
+    assert_eq!(v["model_used"], "amazon.titan-image-generator-v2:0");
+    assert!(uuid::Uuid::parse_str(v["request_id"].as_str().unwrap_or_default()).is_ok());
+    assert!(v["generation_time_ms"].as_u64().is_some());
+    let list = app.handle(event("GET", "/edits", "/edits", None, Some("user-a"))).await;
+    let items = json_body(&list)["items"].clone();
+    assert_eq!(items[0]["source"], "seed");
+    assert_eq!(items[0]["operation"], "inpaint");
+    assert_eq!(items[0]["output"]["count"], 2);
+}
+
+async fn a_failing_store_does_not_cost_the_user_the_images(endpoint: &str) {
+    let app =
+        App::new(config_with("stability", "no-such-table"), FakeModel::ok("stability", 320, 240), dynamodb(endpoint));
+    let resp = app.handle(event("POST", "/edits", "/edits", Some(&inpaint("x").to_string()), Some("user-a"))).await;
+    assert_eq!(status(&resp), 200, "{}", json_body(&resp));
+    assert_eq!(json_body(&resp)["images"].as_array().map(Vec::len), Some(1));
+}
