@@ -5,7 +5,9 @@
 //! by `Host` (hosted sites are `<branch>.<appId>.amplifyapp.localhost:PORT`).
 
 pub mod amplify;
+pub mod gateway;
 pub mod moto;
+pub mod runtime;
 
 use std::path::PathBuf;
 
@@ -13,7 +15,7 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 /// Where the stand-ins find the rest of the local cloud.
 #[derive(Debug, Clone)]
@@ -27,6 +29,7 @@ pub struct StandInConfig {
 #[derive(Clone)]
 struct Hosts {
     amplify: amplify::Amplify,
+    gateway: gateway::Gateway,
 }
 
 async fn by_host(State(h): State<Hosts>, req: Request, next: Next) -> Response {
@@ -34,15 +37,34 @@ async fn by_host(State(h): State<Hosts>, req: Request, next: Next) -> Response {
     if let Some(resp) = h.amplify.serve_site(&host, req.uri().path()) {
         return resp;
     }
+    if host.split(':').next().is_some_and(|h| h.ends_with(gateway::HOST_SUFFIX)) {
+        let (parts, body) = req.into_parts();
+        let body = match axum::body::to_bytes(body, 16 << 20).await {
+            Ok(b) => b,
+            Err(_) => return (axum::http::StatusCode::PAYLOAD_TOO_LARGE, "Request Too Long").into_response(),
+        };
+        return match h.gateway.handle(&host, parts.method, &parts.uri, parts.headers, body).await {
+            Some(resp) => resp,
+            None => axum::http::StatusCode::NOT_FOUND.into_response(),
+        };
+    }
     next.run(req).await
 }
 
-/// The stand-ins' router (control planes by path, hosted sites by `Host`).
+/// The stand-ins' router (control planes by path, hosted sites and APIs by `Host`).
 pub fn router(cfg: &StandInConfig) -> Router {
     let amplify = amplify::Amplify::new(cfg.port);
-    let hosts = Hosts { amplify: amplify.clone() };
+    // The function's SDK clients: DynamoDB (and the rest) on moto, Bedrock on this server.
+    let function_env = vec![
+        ("AWS_ENDPOINT_URL".to_owned(), cfg.moto.clone()),
+        ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME".to_owned(), format!("http://127.0.0.1:{}", cfg.port)),
+    ];
+    let lambda = runtime::Lambda::new(&cfg.moto, function_env, cfg.log_dir.clone());
+    let gateway = gateway::Gateway::new(&cfg.moto, lambda.clone());
+    let hosts = Hosts { amplify: amplify.clone(), gateway };
     Router::new()
         .merge(amplify.router())
+        .merge(lambda.router())
         .route("/_localcloud/health", axum::routing::get(|| async { "ok" }))
         .layer(middleware::from_fn_with_state(hosts, by_host))
 }
@@ -56,4 +78,15 @@ pub async fn serve(cfg: StandInConfig) -> std::io::Result<()> {
 /// Runs the stand-ins on a listener the caller bound (tests).
 pub async fn serve_on(listener: tokio::net::TcpListener, cfg: StandInConfig) -> std::io::Result<()> {
     axum::serve(listener, router(&cfg)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_of_every_stand_in_fit_together() {
+        let cfg = StandInConfig { port: 1, moto: "http://127.0.0.1:2".into(), log_dir: std::env::temp_dir() };
+        let _ = router(&cfg);
+    }
 }

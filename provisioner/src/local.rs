@@ -47,8 +47,10 @@ pub struct LocalCloud {
     pub log_dir: PathBuf,
 }
 
+/// Where the local cloud keeps its processes' record and logs (`<root>/.localcloud`, or
+/// `PROVISION_LOCALCLOUD_DIR`, which lets tests run a cloud of their own beside yours).
 pub fn dir(root: &Path) -> PathBuf {
-    root.join(".localcloud")
+    std::env::var_os("PROVISION_LOCALCLOUD_DIR").map(PathBuf::from).unwrap_or_else(|| root.join(".localcloud"))
 }
 
 fn file(root: &Path) -> PathBuf {
@@ -131,6 +133,8 @@ impl LocalCloud {
         vec![
             ("AWS_ENDPOINT_URL".into(), self.moto.endpoint.clone()),
             ("AWS_ENDPOINT_URL_AMPLIFY".into(), self.standins.endpoint.clone()),
+            // Lambda's control plane passes through the stand-ins, which keep the deployed zip to run it.
+            ("AWS_ENDPOINT_URL_LAMBDA".into(), self.standins.endpoint.clone()),
             ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME".into(), self.standins.endpoint.clone()),
             ("AWS_ENDPOINT_URL_EXECUTE_API".into(), gw_host),
             ("AWS_ACCESS_KEY_ID".into(), "local".into()),

@@ -1,0 +1,601 @@
+//! API Gateway data plane stand-in: serves `http://<apiId>.execute-api.localhost:PORT/<stage>/…`
+//! by interpreting the REST API definition `up` created in moto — resources, methods,
+//! authorizers, integrations, MOCK OPTIONS, gateway responses. It assumes nothing: a method
+//! whose authorizationType is NONE is open, a COGNITO_USER_POOLS method gets a real JWT check.
+//!
+//! Like API Gateway, it serves what was *deployed*: the definition is re-read when the stage
+//! points at a new deployment.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region};
+use axum::body::Bytes;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, jwk::JwkSet};
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use crate::runtime::{InvokeError, Lambda};
+
+/// Host names of deployed APIs end with this (before the port).
+pub const HOST_SUFFIX: &str = ".execute-api.localhost";
+/// API Gateway's payload limit.
+const MAX_BODY: usize = 10 * 1024 * 1024;
+/// API Gateway's integration timeout.
+const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(29);
+const REGIONS: &[&str] = &[
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ca-central-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-central-1",
+    "eu-north-1",
+    "eu-south-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-south-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "sa-east-1",
+];
+
+#[derive(Debug, Clone)]
+struct MethodDef {
+    authorization: String,
+    authorizer: Option<Authorizer>,
+    integration: String,
+    uri: String,
+    /// MOCK integration response headers (status 200).
+    mock_headers: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+struct Authorizer {
+    kind: String,
+    /// (region, pool id) of each provider ARN.
+    pools: Vec<(String, String)>,
+    header: String,
+}
+
+#[derive(Debug, Clone)]
+struct Definition {
+    deployment: String,
+    region: String,
+    account: String,
+    /// resource path ("/edits/{id}") → resource id, method → definition.
+    resources: Vec<(String, String, HashMap<String, MethodDef>)>,
+    /// DEFAULT_4XX / DEFAULT_5XX response headers.
+    gateway_headers: HashMap<String, Vec<(String, String)>>,
+}
+
+#[derive(Clone)]
+pub struct Gateway {
+    moto: String,
+    lambda: Lambda,
+    http: reqwest::Client,
+    sdk: Arc<Mutex<HashMap<String, aws_config::SdkConfig>>>,
+    apis: Arc<Mutex<HashMap<String, Arc<Definition>>>>,
+    jwks: Arc<Mutex<HashMap<String, JwkSet>>>,
+}
+
+fn gw_error(status: StatusCode, message: &str, headers: &[(String, String)]) -> Response {
+    let mut r = (status, axum::Json(json!({"message": message}))).into_response();
+    r.headers_mut().insert("x-amzn-errortype", HeaderValue::from_static("GatewayError"));
+    for (k, v) in headers {
+        if let (Ok(k), Ok(v)) = (HeaderName::try_from(k.as_str()), HeaderValue::from_str(v)) {
+            r.headers_mut().insert(k, v);
+        }
+    }
+    r
+}
+
+/// `'value'` (a static mapping) → `value`.
+fn static_value(v: &str) -> String {
+    v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')).unwrap_or(v).to_owned()
+}
+
+/// Matches `/edits/123` against `/edits/{id}`; returns the path parameters.
+fn match_path(template: &str, path: &str) -> Option<BTreeMap<String, String>> {
+    let t: Vec<&str> = template.split('/').filter(|s| !s.is_empty()).collect();
+    let p: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if t.len() != p.len() {
+        return None;
+    }
+    let mut params = BTreeMap::new();
+    for (ts, ps) in t.iter().zip(&p) {
+        if let Some(name) = ts.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            params.insert(name.trim_end_matches('+').to_owned(), (*ps).to_owned());
+        } else if ts != ps {
+            return None;
+        }
+    }
+    Some(params)
+}
+
+impl Gateway {
+    pub fn new(moto: &str, lambda: Lambda) -> Gateway {
+        Gateway {
+            moto: moto.trim_end_matches('/').to_owned(),
+            lambda,
+            http: reqwest::Client::new(),
+            sdk: Arc::default(),
+            apis: Arc::default(),
+            jwks: Arc::default(),
+        }
+    }
+
+    async fn sdk(&self, region: &str) -> aws_config::SdkConfig {
+        let mut cache = self.sdk.lock().await;
+        if let Some(c) = cache.get(region) {
+            return c.clone();
+        }
+        let c = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.to_owned()))
+            .endpoint_url(&self.moto)
+            .credentials_provider(aws_sdk_apigateway::config::Credentials::new("local", "local", None, None, "local"))
+            .load()
+            .await;
+        cache.insert(region.to_owned(), c.clone());
+        c
+    }
+
+    /// The deployed definition of `api` at `stage` (re-read when the stage's deployment changes).
+    async fn definition(&self, api: &str, stage: &str) -> Result<Option<Arc<Definition>>, String> {
+        let cached_region = self.apis.lock().await.get(api).map(|d| d.region.clone());
+        let regions: Vec<String> = match cached_region {
+            Some(r) => vec![r],
+            None => REGIONS.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        for region in regions {
+            let client = aws_sdk_apigateway::Client::new(&self.sdk(&region).await);
+            let Ok(stage_out) = client.get_stage().rest_api_id(api).stage_name(stage).send().await else { continue };
+            let deployment = stage_out.deployment_id().unwrap_or_default().to_owned();
+            if let Some(d) = self.apis.lock().await.get(api)
+                && d.deployment == deployment
+            {
+                return Ok(Some(d.clone()));
+            }
+            let def = Arc::new(self.load(&client, api, &region, deployment).await?);
+            self.apis.lock().await.insert(api.to_owned(), def.clone());
+            return Ok(Some(def));
+        }
+        Ok(None)
+    }
+
+    async fn load(
+        &self,
+        client: &aws_sdk_apigateway::Client,
+        api: &str,
+        region: &str,
+        deployment: String,
+    ) -> Result<Definition, String> {
+        let e = |e: &dyn std::fmt::Display| format!("reading API {api} from moto: {e}");
+        let mut authorizers = HashMap::new();
+        for a in client.get_authorizers().rest_api_id(api).send().await.map_err(|x| e(&x))?.items() {
+            let pools = a
+                .provider_arns()
+                .iter()
+                .filter_map(|arn| {
+                    // arn:aws:cognito-idp:REGION:ACCOUNT:userpool/POOL_ID
+                    let region = arn.split(':').nth(3)?.to_owned();
+                    let id = arn.rsplit('/').next()?.to_owned();
+                    Some((region, id))
+                })
+                .collect();
+            let header = a
+                .identity_source()
+                .and_then(|s| s.strip_prefix("method.request.header."))
+                .unwrap_or("Authorization")
+                .to_ascii_lowercase();
+            authorizers.insert(
+                a.id().unwrap_or_default().to_owned(),
+                Authorizer { kind: a.r#type().map(|t| t.as_str().to_owned()).unwrap_or_default(), pools, header },
+            );
+        }
+        let mut resources = Vec::new();
+        let out = client.get_resources().rest_api_id(api).limit(500).send().await.map_err(|x| e(&x))?;
+        for r in out.items() {
+            let rid = r.id().unwrap_or_default();
+            let mut methods = HashMap::new();
+            for verb in r.resource_methods().map(|m| m.keys().cloned().collect::<Vec<_>>()).unwrap_or_default() {
+                let m = client
+                    .get_method()
+                    .rest_api_id(api)
+                    .resource_id(rid)
+                    .http_method(&verb)
+                    .send()
+                    .await
+                    .map_err(|x| e(&x))?;
+                let integ = m.method_integration();
+                let mock_headers = integ
+                    .and_then(|i| i.integration_responses())
+                    .and_then(|r| r.get("200"))
+                    .and_then(|r| r.response_parameters())
+                    .map(|p| {
+                        p.iter()
+                            .filter_map(|(k, v)| {
+                                Some((k.strip_prefix("method.response.header.")?.to_owned(), static_value(v)))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                methods.insert(
+                    verb,
+                    MethodDef {
+                        authorization: m.authorization_type().unwrap_or("NONE").to_owned(),
+                        authorizer: m.authorizer_id().and_then(|id| authorizers.get(id).cloned()),
+                        integration: integ.and_then(|i| i.r#type()).map(|t| t.as_str().to_owned()).unwrap_or_default(),
+                        uri: integ.and_then(|i| i.uri()).unwrap_or_default().to_owned(),
+                        mock_headers,
+                    },
+                );
+            }
+            resources.push((r.path().unwrap_or("/").to_owned(), rid.to_owned(), methods));
+        }
+        let mut gateway_headers = HashMap::new();
+        for g in client.get_gateway_responses().rest_api_id(api).send().await.map_err(|x| e(&x))?.items() {
+            let headers = g
+                .response_parameters()
+                .map(|p| {
+                    p.iter()
+                        .filter_map(|(k, v)| {
+                            Some((k.strip_prefix("gatewayresponse.header.")?.to_owned(), static_value(v)))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Some(t) = g.response_type() {
+                gateway_headers.insert(t.as_str().to_owned(), headers);
+            }
+        }
+        Ok(Definition {
+            deployment,
+            region: region.to_owned(),
+            account: "123456789012".into(),
+            resources,
+            gateway_headers,
+        })
+    }
+
+    async fn jwks(&self, region: &str, pool: &str) -> Result<JwkSet, String> {
+        let key = format!("{region}/{pool}");
+        if let Some(set) = self.jwks.lock().await.get(&key) {
+            return Ok(set.clone());
+        }
+        // moto serves each pool's JWKS where Cognito does, under its own endpoint.
+        let url = format!("{}/{pool}/.well-known/jwks.json", self.moto);
+        let set: JwkSet = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| format!("JWKS of {pool}: {e}"))?;
+        self.jwks.lock().await.insert(key, set.clone());
+        Ok(set)
+    }
+
+    /// The Cognito authorizer's check; Ok(claims) or Err(reason) (the reason is only logged).
+    async fn authorize(
+        &self,
+        auth: &Authorizer,
+        headers: &HeaderMap,
+    ) -> Result<serde_json::Map<String, Value>, String> {
+        if auth.kind != "COGNITO_USER_POOLS" {
+            return Err(format!("authorizer type {} is not supported by the local gateway", auth.kind));
+        }
+        let token = headers.get(auth.header.as_str()).and_then(|v| v.to_str().ok()).ok_or("no token")?;
+        let header = jsonwebtoken::decode_header(token).map_err(|e| format!("not a JWT: {e}"))?;
+        let unverified: Value = {
+            let payload = token.split('.').nth(1).ok_or("not a JWT")?;
+            use base64::Engine;
+            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).map_err(|e| e.to_string())?;
+            serde_json::from_slice(&bytes).map_err(|e| e.to_string())?
+        };
+        let iss = unverified["iss"].as_str().unwrap_or_default();
+        let (region, pool) = auth
+            .pools
+            .iter()
+            .find(|(r, p)| iss == format!("https://cognito-idp.{r}.amazonaws.com/{p}"))
+            .ok_or_else(|| format!("issuer {iss} is not a user pool of this authorizer"))?;
+        let set = self.jwks(region, pool).await?;
+        let kid = header.kid.ok_or("token has no kid")?;
+        let jwk = set.find(&kid).ok_or_else(|| format!("kid {kid} not in the pool's JWKS"))?;
+        let key = DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_issuer(&[iss]);
+        validation.validate_aud = false; // checked below against the pool's clients
+        validation.leeway = 0;
+        let data = jsonwebtoken::decode::<serde_json::Map<String, Value>>(token, &key, &validation)
+            .map_err(|e| format!("token rejected: {e}"))?;
+        let claims = data.claims;
+        if claims.get("token_use").and_then(Value::as_str) != Some("id") {
+            return Err("not an ID token".into());
+        }
+        let aud = claims.get("aud").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let cognito = aws_sdk_cognitoidentityprovider::Client::new(&self.sdk(region).await);
+        let clients = cognito
+            .list_user_pool_clients()
+            .user_pool_id(pool)
+            .max_results(60)
+            .send()
+            .await
+            .map_err(|e| format!("listing the pool's clients: {e}"))?;
+        if !clients.user_pool_clients().iter().any(|c| c.client_id() == Some(aud.as_str())) {
+            return Err(format!("audience {aud} is not a client of {pool}"));
+        }
+        Ok(claims)
+    }
+
+    /// Serves one request for a `Host` under [`HOST_SUFFIX`]; None when the host is not ours.
+    pub async fn handle(
+        &self,
+        host: &str,
+        method: Method,
+        uri: &axum::http::Uri,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Option<Response> {
+        let hostname = host.split(':').next().unwrap_or(host);
+        let api = hostname.strip_suffix(HOST_SUFFIX)?.to_owned();
+        Some(self.serve(&api, method, uri, headers, body).await)
+    }
+
+    async fn serve(
+        &self,
+        api: &str,
+        method: Method,
+        uri: &axum::http::Uri,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Response {
+        let path = uri.path();
+        let (stage, rest) = match path.trim_start_matches('/').split_once('/') {
+            Some((s, r)) => (s.to_owned(), format!("/{r}")),
+            None => (path.trim_start_matches('/').to_owned(), "/".to_owned()),
+        };
+        let def = match self.definition(api, &stage).await {
+            Ok(Some(d)) => d,
+            Ok(None) => return gw_error(StatusCode::FORBIDDEN, "Forbidden", &[]),
+            Err(e) => {
+                tracing::error!("{e}");
+                return gw_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error", &[]);
+            }
+        };
+        let h4 = def.gateway_headers.get("DEFAULT_4XX").cloned().unwrap_or_default();
+        let h5 = def.gateway_headers.get("DEFAULT_5XX").cloned().unwrap_or_default();
+        if body.len() > MAX_BODY {
+            return gw_error(StatusCode::PAYLOAD_TOO_LARGE, "Request Too Long", &h4);
+        }
+        // Literal segments win over {params}, as in API Gateway.
+        let mut candidates: Vec<_> = def
+            .resources
+            .iter()
+            .filter_map(|(tpl, rid, methods)| match_path(tpl, &rest).map(|p| (tpl, rid, methods, p)))
+            .collect();
+        candidates.sort_by_key(|(tpl, ..)| tpl.matches('{').count());
+        let Some((template, resource_id, methods, params)) = candidates.into_iter().next() else {
+            return gw_error(StatusCode::FORBIDDEN, "Missing Authentication Token", &h4);
+        };
+        let Some(m) = methods.get(method.as_str()).or_else(|| methods.get("ANY")) else {
+            return gw_error(StatusCode::FORBIDDEN, "Missing Authentication Token", &h4);
+        };
+        let claims = match m.authorization.as_str() {
+            "NONE" => None,
+            "COGNITO_USER_POOLS" => {
+                let Some(auth) = &m.authorizer else {
+                    return gw_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error", &h5);
+                };
+                match self.authorize(auth, &headers).await {
+                    Ok(c) => Some(c),
+                    Err(reason) => {
+                        tracing::info!(api, %reason, "401 from the Cognito authorizer");
+                        return gw_error(StatusCode::UNAUTHORIZED, "Unauthorized", &h4);
+                    }
+                }
+            }
+            other => {
+                tracing::error!("authorizationType {other} is not supported by the local gateway");
+                return gw_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error", &h5);
+            }
+        };
+        match m.integration.as_str() {
+            "MOCK" => {
+                let mut r = StatusCode::OK.into_response();
+                for (k, v) in &m.mock_headers {
+                    if let (Ok(k), Ok(v)) = (HeaderName::try_from(k.as_str()), HeaderValue::from_str(v)) {
+                        r.headers_mut().insert(k, v);
+                    }
+                }
+                r
+            }
+            "AWS_PROXY" => {
+                let Some(function) = m.uri.split("functions/").nth(1).and_then(|s| s.split('/').next()) else {
+                    return gw_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error", &h5);
+                };
+                // arn:aws:lambda:REGION:ACCOUNT:function:NAME
+                let region = function.split(':').nth(3).unwrap_or(&def.region).to_owned();
+                let function = function.rsplit(':').next().unwrap_or(function).to_owned();
+                let event = proxy_event(
+                    &def,
+                    api,
+                    &stage,
+                    template,
+                    resource_id,
+                    &method,
+                    uri,
+                    &headers,
+                    &params,
+                    claims,
+                    &body,
+                    &rest,
+                );
+                let payload = Bytes::from(event.to_string());
+                match tokio::time::timeout(INTEGRATION_TIMEOUT, self.lambda.invoke(&region, &function, payload)).await {
+                    Err(_) | Ok(Err(InvokeError::Timeout(..))) => {
+                        gw_error(StatusCode::GATEWAY_TIMEOUT, "Endpoint request timed out", &h5)
+                    }
+                    Ok(Err(e)) => {
+                        tracing::error!("{e}");
+                        gw_error(StatusCode::BAD_GATEWAY, "Internal server error", &h5)
+                    }
+                    Ok(Ok(out)) => proxy_response(&out).unwrap_or_else(|| {
+                        tracing::error!("malformed Lambda proxy response");
+                        gw_error(StatusCode::BAD_GATEWAY, "Internal server error", &h5)
+                    }),
+                }
+            }
+            other => {
+                tracing::error!("integration type {other} is not supported by the local gateway");
+                gw_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error", &h5)
+            }
+        }
+    }
+}
+
+fn push_multi(map: &mut serde_json::Map<String, Value>, k: &str, v: &str) {
+    if let Some(a) = map.entry(k.to_owned()).or_insert_with(|| json!([])).as_array_mut() {
+        a.push(json!(v));
+    }
+}
+
+/// The REST API proxy event, shaped as API Gateway builds it.
+#[allow(clippy::too_many_arguments)]
+fn proxy_event(
+    def: &Definition,
+    api: &str,
+    stage: &str,
+    template: &str,
+    resource_id: &str,
+    method: &Method,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    params: &BTreeMap<String, String>,
+    claims: Option<serde_json::Map<String, Value>>,
+    body: &Bytes,
+    path: &str,
+) -> Value {
+    let mut single = serde_json::Map::new();
+    let mut multi: serde_json::Map<String, Value> = serde_json::Map::new();
+    for (k, v) in headers {
+        let v = v.to_str().unwrap_or_default().to_owned();
+        single.insert(k.as_str().to_owned(), json!(v));
+        push_multi(&mut multi, k.as_str(), &v);
+    }
+    let mut q = serde_json::Map::new();
+    let mut mq: serde_json::Map<String, Value> = serde_json::Map::new();
+    for pair in uri.query().unwrap_or_default().split('&').filter(|s| !s.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        q.insert(k.to_owned(), json!(v));
+        push_multi(&mut mq, k, v);
+    }
+    // API Gateway passes every claim as a string.
+    let claims = claims.map(|c| {
+        let m: serde_json::Map<String, Value> = c
+            .into_iter()
+            .map(|(k, v)| {
+                let s = match v {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                (k, json!(s))
+            })
+            .collect();
+        json!({"claims": m})
+    });
+    let text = std::str::from_utf8(body).ok();
+    let now = time::OffsetDateTime::now_utc();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    json!({
+        "resource": template,
+        "path": path,
+        "httpMethod": method.as_str(),
+        "headers": if single.is_empty() { Value::Null } else { Value::Object(single) },
+        "multiValueHeaders": if multi.is_empty() { Value::Null } else { Value::Object(multi) },
+        "queryStringParameters": if q.is_empty() { Value::Null } else { Value::Object(q) },
+        "multiValueQueryStringParameters": if mq.is_empty() { Value::Null } else { Value::Object(mq) },
+        "pathParameters": if params.is_empty() { Value::Null } else { json!(params) },
+        "stageVariables": null,
+        "requestContext": {
+            "resourceId": resource_id,
+            "resourcePath": template,
+            "httpMethod": method.as_str(),
+            "extendedRequestId": request_id,
+            "requestTime": now.format(&time::format_description::well_known::Rfc2822).unwrap_or_default(),
+            "path": format!("/{stage}{path}"),
+            "accountId": def.account,
+            "protocol": "HTTP/1.1",
+            "stage": stage,
+            "domainPrefix": api,
+            "requestTimeEpoch": (now.unix_timestamp_nanos() / 1_000_000) as i64,
+            "requestId": request_id,
+            "identity": {"sourceIp": "127.0.0.1", "userAgent": headers.get("user-agent").and_then(|v| v.to_str().ok())},
+            "domainName": format!("{api}{HOST_SUFFIX}"),
+            "apiId": api,
+            "authorizer": claims,
+        },
+        "body": match text { Some(t) if !body.is_empty() => json!(t), _ if body.is_empty() => Value::Null, _ => {
+            use base64::Engine;
+            json!(base64::engine::general_purpose::STANDARD.encode(body))
+        } },
+        "isBase64Encoded": text.is_none(),
+    })
+}
+
+/// The function's `{statusCode, headers, multiValueHeaders, body, isBase64Encoded}`.
+fn proxy_response(out: &[u8]) -> Option<Response> {
+    let v: Value = serde_json::from_slice(out).ok()?;
+    let status = StatusCode::from_u16(u16::try_from(v["statusCode"].as_u64()?).ok()?).ok()?;
+    let body = match v["body"].as_str() {
+        Some(b) if v["isBase64Encoded"].as_bool() == Some(true) => {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.decode(b).ok()?
+        }
+        Some(b) => b.as_bytes().to_vec(),
+        None => Vec::new(),
+    };
+    let mut r = (status, body).into_response();
+    // API Gateway's default when the function names no content type.
+    r.headers_mut().insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    // multiValueHeaders win over headers for the same name, as in API Gateway.
+    if let Some(h) = v["headers"].as_object() {
+        for (k, v) in h {
+            if let (Ok(k), Some(Ok(v))) = (HeaderName::try_from(k.as_str()), v.as_str().map(HeaderValue::from_str)) {
+                r.headers_mut().insert(k, v);
+            }
+        }
+    }
+    if let Some(h) = v["multiValueHeaders"].as_object() {
+        for (k, vals) in h {
+            let Ok(name) = HeaderName::try_from(k.as_str()) else { continue };
+            r.headers_mut().remove(&name);
+            for v in vals.as_array().into_iter().flatten() {
+                if let Some(Ok(v)) = v.as_str().map(HeaderValue::from_str) {
+                    r.headers_mut().append(name.clone(), v);
+                }
+            }
+        }
+    }
+    Some(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_templates() {
+        assert_eq!(match_path("/edits/{id}", "/edits/42").and_then(|p| p.get("id").cloned()), Some("42".to_owned()));
+        assert!(match_path("/edits", "/edits/42").is_none());
+        assert!(match_path("/", "/").is_some_and(|p| p.is_empty()));
+    }
+}

@@ -1,0 +1,411 @@
+//! Lambda stand-in: the control plane is moto's (every call is forwarded to it), but the zip of
+//! each CreateFunction/UpdateFunctionCode is kept on the way through, so that Invoke — from the
+//! API Gateway stand-in or `aws lambda invoke` — runs the very `bootstrap` that was deployed, as a
+//! process speaking the Lambda Runtime API, with the function's configuration read from moto.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+#[derive(Debug, thiserror::Error)]
+pub enum InvokeError {
+    #[error("function {0} not found")]
+    NotFound(String),
+    #[error("the code of function {0} was not deployed through this local cloud; run `provision up --local` again")]
+    NoCode(String),
+    #[error("the deployed code of {name} (CodeSha256 {expected}) is not the code this local cloud holds")]
+    CodeMismatch { name: String, expected: String },
+    #[error("function {0} timed out after {1} s")]
+    Timeout(String, u64),
+    #[error("function {name} failed: {message}")]
+    Failed { name: String, message: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// One Runtime API exchange.
+struct Invocation {
+    id: String,
+    event: Bytes,
+    deadline_ms: u128,
+    reply: oneshot::Sender<Result<Bytes, String>>,
+}
+
+/// A running `bootstrap` process and the Runtime API it polls.
+struct Instance {
+    key: String,
+    queue: mpsc::Sender<Invocation>,
+    child: tokio::process::Child,
+}
+
+struct RuntimeApi {
+    next: Mutex<mpsc::Receiver<Invocation>>,
+    pending: Mutex<HashMap<String, oneshot::Sender<Result<Bytes, String>>>>,
+    arn: String,
+}
+
+/// Function name → (CodeSha256 as Lambda reports it, zip bytes).
+type CodeStore = HashMap<String, (String, Arc<Vec<u8>>)>;
+
+#[derive(Clone)]
+pub struct Lambda {
+    moto: String,
+    /// Endpoints the function's own SDK clients get (moto for DynamoDB, us for Bedrock).
+    function_env: Vec<(String, String)>,
+    dir: PathBuf,
+    http: reqwest::Client,
+    /// Function name → (CodeSha256 as Lambda reports it, zip bytes).
+    code: Arc<std::sync::Mutex<CodeStore>>,
+    instances: Arc<Mutex<HashMap<String, Arc<Mutex<Instance>>>>>,
+}
+
+fn code_sha(zip: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(zip))
+}
+
+impl Lambda {
+    pub fn new(moto: &str, function_env: Vec<(String, String)>, dir: PathBuf) -> Lambda {
+        Lambda {
+            moto: moto.trim_end_matches('/').to_owned(),
+            function_env,
+            dir,
+            http: reqwest::Client::new(),
+            code: Arc::default(),
+            instances: Arc::default(),
+        }
+    }
+
+    /// Lambda's REST paths: invocations are ours, everything else is forwarded to moto.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/2015-03-31/functions", post(forward))
+            .route("/2015-03-31/functions/{*rest}", get(forward).post(functions_post).put(forward).delete(forward))
+            .route("/2017-03-31/tags/{*rest}", get(forward).post(forward).delete(forward))
+            .with_state(self.clone())
+    }
+
+    /// Remembers the zip a create/update carries (JSON `Code.ZipFile` / `ZipFile`, base64).
+    fn capture(&self, path: &str, body: &[u8]) {
+        let Ok(v) = serde_json::from_slice::<Value>(body) else { return };
+        let (name, zip) = if path == "/2015-03-31/functions" {
+            (v["FunctionName"].as_str().map(str::to_owned), v["Code"]["ZipFile"].as_str())
+        } else if let Some(n) = path.strip_prefix("/2015-03-31/functions/").and_then(|p| p.strip_suffix("/code")) {
+            (Some(n.to_owned()), v["ZipFile"].as_str())
+        } else {
+            return;
+        };
+        let (Some(name), Some(zip)) = (name, zip) else { return };
+        if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(zip)
+            && let Ok(mut code) = self.code.lock()
+        {
+            code.insert(name, (code_sha(&bytes), Arc::new(bytes)));
+        }
+    }
+
+    /// The function's configuration as moto holds it (in the function's region).
+    async fn configuration(&self, region: &str, name: &str) -> Result<Value, InvokeError> {
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(region.to_owned()))
+            .endpoint_url(&self.moto)
+            .credentials_provider(aws_sdk_lambda::config::Credentials::new("local", "local", None, None, "local"))
+            .load()
+            .await;
+        let out = aws_sdk_lambda::Client::new(&sdk).get_function().function_name(name).send().await;
+        let out = match out {
+            Ok(o) => o,
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => {
+                return Err(InvokeError::NotFound(name.to_owned()));
+            }
+            Err(e) => return Err(InvokeError::Other(format!("moto: {e}"))),
+        };
+        let c = out.configuration().ok_or_else(|| InvokeError::NotFound(name.to_owned()))?;
+        let env: serde_json::Map<String, Value> = c
+            .environment()
+            .and_then(|e| e.variables())
+            .map(|v| v.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
+            .unwrap_or_default();
+        Ok(json!({
+            "CodeSha256": c.code_sha256(),
+            "Environment": {"Variables": env},
+            "Timeout": c.timeout(),
+            "MemorySize": c.memory_size(),
+            "FunctionArn": c.function_arn(),
+            "Handler": c.handler(),
+        }))
+    }
+
+    /// Runs the function on `event` and returns its response payload.
+    pub async fn invoke(&self, region: &str, name: &str, event: Bytes) -> Result<Bytes, InvokeError> {
+        let cfg = self.configuration(region, name).await?;
+        let sha = cfg["CodeSha256"].as_str().unwrap_or_default().to_owned();
+        let zip = {
+            let code = self.code.lock().map_err(|_| InvokeError::Other("lock".into()))?;
+            match code.get(name) {
+                None => return Err(InvokeError::NoCode(name.to_owned())),
+                Some((held, _)) if *held != sha => {
+                    return Err(InvokeError::CodeMismatch { name: name.to_owned(), expected: sha });
+                }
+                Some((_, zip)) => zip.clone(),
+            }
+        };
+        let env: Vec<(String, String)> = cfg["Environment"]["Variables"]
+            .as_object()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
+            .unwrap_or_default();
+        let key = format!("{sha}|{}", serde_json::to_string(&env).unwrap_or_default());
+        let timeout = cfg["Timeout"].as_u64().unwrap_or(3);
+        let instance = self.instance(name, &key, &cfg, &env, &zip).await?;
+        let (tx, rx) = oneshot::channel();
+        let deadline =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)
+                + u128::from(timeout) * 1000;
+        let inv = Invocation { id: uuid::Uuid::new_v4().to_string(), event, deadline_ms: deadline, reply: tx };
+        {
+            let inst = instance.lock().await;
+            inst.queue.send(inv).await.map_err(|_| InvokeError::Other("the function's process is gone".into()))?;
+        }
+        match tokio::time::timeout(Duration::from_secs(timeout), rx).await {
+            Ok(Ok(Ok(body))) => Ok(body),
+            Ok(Ok(Err(message))) => Err(InvokeError::Failed { name: name.to_owned(), message }),
+            Ok(Err(_)) => Err(InvokeError::Failed { name: name.to_owned(), message: "the process exited".into() }),
+            Err(_) => {
+                // Like Lambda: a timed-out environment is not reused.
+                self.instances.lock().await.remove(name);
+                Err(InvokeError::Timeout(name.to_owned(), timeout))
+            }
+        }
+    }
+
+    /// The running instance for this code + configuration, started (cold start) when needed.
+    async fn instance(
+        &self,
+        name: &str,
+        key: &str,
+        cfg: &Value,
+        env: &[(String, String)],
+        zip: &[u8],
+    ) -> Result<Arc<Mutex<Instance>>, InvokeError> {
+        let mut instances = self.instances.lock().await;
+        if let Some(i) = instances.get(name) {
+            let mut inst = i.lock().await;
+            if inst.key == key && matches!(inst.child.try_wait(), Ok(None)) {
+                return Ok(i.clone());
+            }
+            let _ = inst.child.kill().await;
+        }
+        let root = self.dir.join("functions").join(name).join(hex::encode(&Sha256::digest(key.as_bytes())[..8]));
+        unpack(zip, &root).map_err(InvokeError::Other)?;
+        let (tx, rx) = mpsc::channel(16);
+        let arn = cfg["FunctionArn"].as_str().unwrap_or_default().to_owned();
+        let api = Arc::new(RuntimeApi { next: Mutex::new(rx), pending: Mutex::default(), arn });
+        let listener =
+            tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.map_err(|e| InvokeError::Other(e.to_string()))?;
+        let port = listener.local_addr().map_err(|e| InvokeError::Other(e.to_string()))?.port();
+        let app = Router::new()
+            .route("/2018-06-01/runtime/invocation/next", get(next))
+            .route("/2018-06-01/runtime/invocation/{id}/response", post(respond))
+            .route("/2018-06-01/runtime/invocation/{id}/error", post(fail))
+            .route("/2018-06-01/runtime/init/error", post(init_error))
+            .with_state(api);
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        let log_path = self.dir.join(format!("{name}.log"));
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .map_err(|e| InvokeError::Other(format!("{}: {e}", log_path.display())))?;
+        let log_err = log.try_clone().map_err(|e| InvokeError::Other(e.to_string()))?;
+        let region = cfg["FunctionArn"].as_str().and_then(|a| a.split(':').nth(3)).unwrap_or("us-east-1").to_owned();
+        let mut cmd = tokio::process::Command::new(root.join("bootstrap"));
+        cmd.current_dir(&root)
+            .env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
+            .env("AWS_LAMBDA_FUNCTION_NAME", name)
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", cfg["MemorySize"].as_u64().unwrap_or(128).to_string())
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
+            .env("AWS_REGION", &region)
+            .env("AWS_DEFAULT_REGION", &region)
+            .env("AWS_ACCESS_KEY_ID", "local")
+            .env("AWS_SECRET_ACCESS_KEY", "local")
+            .env("LAMBDA_TASK_ROOT", &root)
+            .env("_HANDLER", cfg["Handler"].as_str().unwrap_or("bootstrap"))
+            .envs(self.function_env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_err)
+            .kill_on_drop(true);
+        let child = cmd
+            .spawn()
+            .map_err(|e| InvokeError::Other(format!("starting {}: {e}", root.join("bootstrap").display())))?;
+        let inst = Arc::new(Mutex::new(Instance { key: key.to_owned(), queue: tx, child }));
+        instances.insert(name.to_owned(), inst.clone());
+        Ok(inst)
+    }
+}
+
+fn unpack(zip: &[u8], root: &std::path::Path) -> Result<(), String> {
+    if root.join("bootstrap").is_file() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(root).map_err(|e| format!("{}: {e}", root.display()))?;
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(zip)).map_err(|e| format!("the function's zip: {e}"))?;
+    for i in 0..archive.len() {
+        let mut f = archive.by_index(i).map_err(|e| e.to_string())?;
+        let Some(rel) = f.enclosed_name() else { continue };
+        let path = root.join(rel);
+        if f.is_dir() {
+            std::fs::create_dir_all(&path).map_err(|e| e.to_string())?;
+            continue;
+        }
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+        std::fs::write(&path, bytes).map_err(|e| e.to_string())?;
+        use std::os::unix::fs::PermissionsExt;
+        let mode = f.unix_mode().unwrap_or(0o644);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).map_err(|e| e.to_string())?;
+    }
+    if !root.join("bootstrap").is_file() {
+        return Err("the function's zip has no `bootstrap` at its root (runtime provided.al2023 needs one)".into());
+    }
+    Ok(())
+}
+
+async fn next(State(api): State<Arc<RuntimeApi>>) -> Response {
+    let inv = { api.next.lock().await.recv().await };
+    let Some(inv) = inv else { return StatusCode::GONE.into_response() };
+    api.pending.lock().await.insert(inv.id.clone(), inv.reply);
+    let mut h = HeaderMap::new();
+    let pairs = [
+        ("lambda-runtime-aws-request-id", inv.id.clone()),
+        ("lambda-runtime-deadline-ms", inv.deadline_ms.to_string()),
+        ("lambda-runtime-invoked-function-arn", api.arn.clone()),
+        ("lambda-runtime-trace-id", format!("Root=1-{}", &inv.id[..8])),
+        ("content-type", "application/json".into()),
+    ];
+    for (k, v) in pairs {
+        if let Ok(v) = v.parse() {
+            h.insert(k, v);
+        }
+    }
+    (StatusCode::OK, h, inv.event).into_response()
+}
+
+async fn respond(State(api): State<Arc<RuntimeApi>>, Path(id): Path<String>, body: Bytes) -> StatusCode {
+    match api.pending.lock().await.remove(&id) {
+        Some(tx) => {
+            let _ = tx.send(Ok(body));
+            StatusCode::ACCEPTED
+        }
+        None => StatusCode::BAD_REQUEST,
+    }
+}
+
+async fn fail(State(api): State<Arc<RuntimeApi>>, Path(id): Path<String>, body: Bytes) -> StatusCode {
+    match api.pending.lock().await.remove(&id) {
+        Some(tx) => {
+            let _ = tx.send(Err(String::from_utf8_lossy(&body).into_owned()));
+            StatusCode::ACCEPTED
+        }
+        None => StatusCode::BAD_REQUEST,
+    }
+}
+
+async fn init_error(State(api): State<Arc<RuntimeApi>>, body: Bytes) -> StatusCode {
+    let message = format!("init error: {}", String::from_utf8_lossy(&body));
+    let mut pending = api.pending.lock().await;
+    for (_, tx) in pending.drain() {
+        let _ = tx.send(Err(message.clone()));
+    }
+    StatusCode::ACCEPTED
+}
+
+/// The region of a SigV4-signed request (`Credential=KEY/DATE/REGION/SERVICE/aws4_request`).
+fn signing_region(headers: &HeaderMap) -> Option<String> {
+    let auth = headers.get("authorization")?.to_str().ok()?;
+    let cred = auth.split("Credential=").nth(1)?;
+    cred.split('/').nth(2).map(str::to_owned)
+}
+
+/// POST under a function: Invoke is ours, the rest (AddPermission, tags, …) goes to moto.
+async fn functions_post(State(l): State<Lambda>, Path(rest): Path<String>, req: Request) -> Response {
+    match rest.strip_suffix("/invocations") {
+        Some(name) if !name.contains('/') => {
+            let region = signing_region(req.headers()).unwrap_or_else(|| "us-east-1".to_owned());
+            let Ok(body) = axum::body::to_bytes(req.into_body(), 6 << 20).await else {
+                return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+            };
+            invoke_api(l, &region, name.to_owned(), body).await
+        }
+        _ => forward(State(l), req).await,
+    }
+}
+
+/// `lambda:Invoke` (RequestResponse) through the Lambda REST API.
+async fn invoke_api(l: Lambda, region: &str, name: String, body: Bytes) -> Response {
+    match l.invoke(region, &name, body).await {
+        Ok(payload) => (StatusCode::OK, [("x-amz-executed-version", "$LATEST")], payload).into_response(),
+        Err(InvokeError::NotFound(n)) => (
+            StatusCode::NOT_FOUND,
+            [("x-amzn-errortype", "ResourceNotFoundException")],
+            axum::Json(json!({"Message": format!("Function not found: {n}")})),
+        )
+            .into_response(),
+        Err(e @ (InvokeError::Failed { .. } | InvokeError::Timeout(..))) => (
+            StatusCode::OK,
+            [("x-amz-function-error", "Unhandled")],
+            axum::Json(json!({"errorMessage": e.to_string()})),
+        )
+            .into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            [("x-amzn-errortype", "ServiceException")],
+            axum::Json(json!({"Message": e.to_string()})),
+        )
+            .into_response(),
+    }
+}
+
+/// Everything else goes to moto unchanged (the zip is remembered on the way).
+async fn forward(State(l): State<Lambda>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, 300 << 20).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let path = parts.uri.path().to_owned();
+    if matches!(parts.method.as_str(), "POST" | "PUT") {
+        l.capture(&path, &body);
+    }
+    let url = format!("{}{}", l.moto, parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"));
+    let mut headers = parts.headers.clone();
+    headers.remove("host");
+    let resp = l.http.request(parts.method, url).headers(headers).body(body).send().await;
+    let Ok(resp) = resp else { return StatusCode::BAD_GATEWAY.into_response() };
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = resp.bytes().await.unwrap_or_default();
+    let mut out = (status, bytes).into_response();
+    for (k, v) in headers.iter().filter(|(k, _)| *k != "content-length" && *k != "transfer-encoding") {
+        out.headers_mut().insert(k.clone(), v.clone());
+    }
+    out
+}

@@ -1,0 +1,287 @@
+//! The local cloud end to end: `provision up --local` (its own moto, stand-ins and state, beside
+//! any cloud you run), sign-in through Cognito on moto, requests through the local API Gateway
+//! to the real `bootstrap`, then `provision down --local` leaves nothing and stops every process.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use localcloud::moto::find_project_root;
+use serde_json::{Value, json};
+
+struct Local {
+    root: PathBuf,
+    dir: tempfile::TempDir,
+    state: tempfile::TempDir,
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Local {
+    fn new() -> Local {
+        let root = find_project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("project root");
+        Local { root, dir: tempfile::tempdir().expect("tmp"), state: tempfile::tempdir().expect("tmp") }
+    }
+
+    fn provision(&self, args: &[&str]) -> Run {
+        let out = Command::new(env!("CARGO_BIN_EXE_provision"))
+            .args(args)
+            .current_dir(&self.root)
+            .env("PROVISION_LOCALCLOUD_DIR", self.dir.path())
+            .env("PROVISION_STATE_DIR", self.state.path())
+            .env("PROVISION_SITE_DIR", self.root.join("provisioner/tests/fixtures/site"))
+            .env_remove("AWS_ENDPOINT_URL")
+            .env("PROVISION_BOOTSTRAP", bootstrap())
+            .output()
+            .expect("run provision");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn cloud(&self) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(self.dir.path().join("cloud.json")).expect("cloud.json"))
+            .expect("json")
+    }
+}
+
+/// The workspace's own debug `bootstrap` (built by `cargo test --workspace` with the lambda
+/// crate; a nested cargo build would wait forever on the lock this test run holds).
+fn bootstrap() -> PathBuf {
+    let exe = std::env::current_exe().expect("test exe");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let b = dir.join("bootstrap");
+    assert!(
+        b.is_file(),
+        "{} is missing: run `cargo build -p image-edit-lambda` (or cargo test --workspace)",
+        b.display()
+    );
+    b
+}
+
+/// `*.localhost` resolves to loopback in browsers; tell the HTTP client the same.
+fn client() -> reqwest::Client {
+    struct Loopback;
+    impl reqwest::dns::Resolve for Loopback {
+        fn resolve(&self, _name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+            let addrs: reqwest::dns::Addrs =
+                Box::new(vec![std::net::SocketAddr::from(([127, 0, 0, 1], 0))].into_iter());
+            Box::pin(async move { Ok(addrs) })
+        }
+    }
+    reqwest::Client::builder().dns_resolver(std::sync::Arc::new(Loopback)).build().expect("client")
+}
+
+async fn id_token(moto: &str, client_id: &str, user: &str, password: &str) -> String {
+    let v: Value = reqwest::Client::new()
+        .post(moto)
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("x-amz-target", "AWSCognitoIdentityProviderService.InitiateAuth")
+        .body(
+            json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client_id,
+                   "AuthParameters": {"USERNAME": user, "PASSWORD": password}})
+            .to_string(),
+        )
+        .send()
+        .await
+        .expect("initiate auth")
+        .json()
+        .await
+        .expect("json");
+    v["AuthenticationResult"]["IdToken"].as_str().unwrap_or_else(|| panic!("no token: {v}")).to_owned()
+}
+
+async fn cognito(moto: &str, target: &str, body: Value) -> Value {
+    reqwest::Client::new()
+        .post(moto)
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("x-amz-target", format!("AWSCognitoIdentityProviderService.{target}"))
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("cognito call")
+        .json()
+        .await
+        .unwrap_or(Value::Null)
+}
+
+/// Re-signs `token`'s claims, changed by `edit`, with moto's own key (so only the change differs).
+fn resign(root: &Path, token: &str, edit: impl FnOnce(&mut Value)) -> String {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("jwt");
+    let mut claims: Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("b64"))
+            .expect("claims");
+    edit(&mut claims);
+    let script = "import json,sys\nfrom joserfc import jwk, jwt\nfrom moto.utilities.utils import load_resource\n\
+        key = jwk.RSAKey.import_key(load_resource('cognitoidp/resources/jwks-private.json'))\n\
+        print(jwt.encode({'kid': 'dummy', 'alg': 'RS256'}, json.loads(sys.argv[1]), key))";
+    let out =
+        Command::new(root.join(".venv/bin/python")).args(["-c", script, &claims.to_string()]).output().expect("python");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+fn alive(pid: u64) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.split_whitespace().nth(2) != Some("Z"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
+    let l = Local::new();
+    let up = l.provision(&["--json", "up", "--local"]);
+    assert_eq!(up.code, 0, "up --local failed:\n{}\n{}", up.stdout, up.stderr);
+    let outputs = up
+        .stdout
+        .lines()
+        .filter_map(|x| serde_json::from_str::<Value>(x).ok())
+        .find(|v| v["event"] == "outputs")
+        .map(|v| v["outputs"].clone())
+        .expect("outputs event");
+    let api = outputs["apiUrl"].as_str().expect("api url").to_owned();
+    let client_id = outputs["userPoolClientId"].as_str().expect("client").to_owned();
+    let pool = outputs["userPoolId"].as_str().expect("pool").to_owned();
+    let email = outputs["demoUser"]["email"].as_str().expect("demo user").to_owned();
+    let password = outputs["demoUser"]["password"].as_str().expect("password").to_owned();
+    let cloud = l.cloud();
+    let moto = cloud["moto"]["endpoint"].as_str().expect("moto").to_owned();
+    let http = client();
+
+    // The site is served at the app URL with its config.
+    let app = outputs["appUrl"].as_str().expect("app url");
+    let cfg: Value = http.get(format!("{app}/config.json")).send().await.expect("config").json().await.expect("json");
+    assert_eq!(cfg["apiUrl"], json!(api));
+    assert_eq!(cfg["local"], json!(true));
+
+    let token = id_token(&moto, &client_id, &email, &password).await;
+    let get = |t: Option<String>| {
+        let http = http.clone();
+        let url = format!("{api}/edits");
+        async move {
+            let mut r = http.get(url).header("origin", "http://evil.example");
+            if let Some(t) = t {
+                r = r.header("authorization", t);
+            }
+            r.send().await.expect("request")
+        }
+    };
+
+    // No token, an expired one, a tampered one, one from another pool: 401, with CORS headers.
+    let expired = resign(&l.root, &token, |c| c["exp"] = json!(c["iat"].as_i64().unwrap_or(0) - 60));
+    let mut tampered = resign(&l.root, &token, |c| c["sub"] = json!("someone-else"));
+    tampered = {
+        let mut parts: Vec<&str> = token.split('.').collect();
+        let forged_payload = tampered.split('.').nth(1).unwrap_or_default().to_owned();
+        parts[1] = &forged_payload;
+        parts.join(".")
+    };
+    let other_pool =
+        cognito(&moto, "CreateUserPool", json!({"PoolName": "intruders", "UsernameAttributes": ["email"]})).await;
+    let other_id = other_pool["UserPool"]["Id"].as_str().expect("pool id").to_owned();
+    let other_client = cognito(&moto, "CreateUserPoolClient", json!({"UserPoolId": other_id, "ClientName": "c", "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]})).await;
+    let other_client = other_client["UserPoolClient"]["ClientId"].as_str().expect("client").to_owned();
+    cognito(
+        &moto,
+        "AdminCreateUser",
+        json!({"UserPoolId": other_id, "Username": "x@example.com", "MessageAction": "SUPPRESS"}),
+    )
+    .await;
+    cognito(
+        &moto,
+        "AdminSetUserPassword",
+        json!({"UserPoolId": other_id, "Username": "x@example.com", "Password": "Other-pass-123", "Permanent": true}),
+    )
+    .await;
+    let foreign = id_token(&moto, &other_client, "x@example.com", "Other-pass-123").await;
+    for (what, t) in
+        [("no token", None), ("expired", Some(expired)), ("tampered", Some(tampered)), ("other pool", Some(foreign))]
+    {
+        let r = get(t).await;
+        assert_eq!(r.status(), 401, "{what}");
+        assert!(r.headers().contains_key("access-control-allow-origin"), "{what}: CORS on the 401");
+    }
+
+    // A good token reaches the function, which answers for this user only.
+    let r = get(Some(token.clone())).await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["items"], json!([]));
+    let caps: Value = http
+        .get(format!("{api}/capabilities"))
+        .header("authorization", &token)
+        .send()
+        .await
+        .expect("caps")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(caps["family"], "stability");
+
+    // Preflight is open and carries the app's origin.
+    let pre = http.request(reqwest::Method::OPTIONS, format!("{api}/edits")).send().await.expect("options");
+    assert_eq!(pre.status(), 200);
+    assert_eq!(pre.headers()["access-control-allow-origin"], app);
+
+    // The gateway interprets the deployed definition: open a method and redeploy → it lets
+    // requests through, and the provisioner's own check flags the method.
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-west-2"))
+        .endpoint_url(&moto)
+        .credentials_provider(aws_sdk_sts::config::Credentials::new("t", "t", None, None, "t"))
+        .load()
+        .await;
+    let apigw = aws_sdk_apigateway::Client::new(&sdk);
+    let api_id = outputs["restApiId"].as_str().expect("api id");
+    let resources = apigw.get_resources().rest_api_id(api_id).send().await.expect("resources");
+    let caps_rid =
+        resources.items().iter().find(|r| r.path() == Some("/capabilities")).and_then(|r| r.id()).expect("rid");
+    // (moto cannot patch authorizationType: replace the method, keeping its integration.)
+    let m =
+        apigw.get_method().rest_api_id(api_id).resource_id(caps_rid).http_method("GET").send().await.expect("method");
+    let uri = m.method_integration().and_then(|i| i.uri()).expect("uri").to_owned();
+    apigw.delete_method().rest_api_id(api_id).resource_id(caps_rid).http_method("GET").send().await.expect("delete");
+    apigw
+        .put_method()
+        .rest_api_id(api_id)
+        .resource_id(caps_rid)
+        .http_method("GET")
+        .authorization_type("NONE")
+        .send()
+        .await
+        .expect("put method");
+    apigw
+        .put_integration()
+        .rest_api_id(api_id)
+        .resource_id(caps_rid)
+        .http_method("GET")
+        .r#type(aws_sdk_apigateway::types::IntegrationType::AwsProxy)
+        .integration_http_method("POST")
+        .uri(uri)
+        .send()
+        .await
+        .expect("put integration");
+    let before = http.get(format!("{api}/capabilities")).send().await.expect("caps");
+    assert_eq!(before.status(), 401, "not deployed yet: the stage still serves the old definition");
+    apigw.create_deployment().rest_api_id(api_id).stage_name("prod").send().await.expect("deploy");
+    let open = http.get(format!("{api}/capabilities")).send().await.expect("caps");
+    assert_ne!(open.status(), 401, "NONE means no authorizer: the gateway assumes nothing");
+    let status = l.provision(&["status", "--local"]);
+    assert!(status.stdout.contains("GET /capabilities is reachable without a Cognito token"), "{}", status.stdout);
+    assert_ne!(status.code, 0);
+    let _ = pool;
+
+    // down --local: the documented teardown, nothing left, every process stopped.
+    let pids: Vec<u64> = ["moto", "standins"].iter().filter_map(|p| cloud[p]["pid"].as_u64()).collect();
+    assert_eq!(pids.len(), 2);
+    let down = l.provision(&["down", "--local", "--yes"]);
+    assert_eq!(down.code, 0, "{}\n{}", down.stdout, down.stderr);
+    assert!(down.stderr.contains("nothing of stack `dev` is left"), "{}", down.stderr);
+    for pid in pids {
+        assert!(!alive(pid), "process {pid} still running after down --local");
+    }
+}
