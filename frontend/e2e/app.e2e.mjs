@@ -116,7 +116,8 @@ export async function runE2E() {
   const page = await context.newPage();
   watch(page, 'desktop');
   const base = APP_URL.endsWith('/') ? APP_URL : `${APP_URL}/`;
-  const config = await (await fetch(new URL('config.json', base))).json().catch(() => ({}));
+  // Read through the browser: it resolves *.localhost (the local cloud's hosts) to loopback, Node does not.
+  let config = {};
   const marker = `e2e-${Date.now()}`;
   const prompt = `a red bicycle leaning on the wall (${marker})`;
 
@@ -124,6 +125,7 @@ export async function runE2E() {
     await step(page, 'open', async () => {
       await page.goto(base);
       await page.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: 20_000 });
+      config = await page.evaluate(async () => (await fetch('/config.json', { cache: 'no-store' })).json()).catch(() => ({}));
     });
 
     if (config.selfSignUp && env.CONFIRM_CODE_CMD) {

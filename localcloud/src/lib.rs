@@ -5,6 +5,7 @@
 //! by `Host` (hosted sites are `<branch>.<appId>.amplifyapp.localhost:PORT`).
 
 pub mod amplify;
+pub mod bedrock;
 pub mod gateway;
 pub mod moto;
 pub mod runtime;
@@ -62,8 +63,10 @@ pub fn router(cfg: &StandInConfig) -> Router {
     let lambda = runtime::Lambda::new(&cfg.moto, function_env, cfg.log_dir.clone());
     let gateway = gateway::Gateway::new(&cfg.moto, lambda.clone());
     let hosts = Hosts { amplify: amplify.clone(), gateway };
+    let bedrock = bedrock::Bedrock::new();
     Router::new()
         .merge(amplify.router())
+        .merge(bedrock.router())
         .merge(lambda.router())
         .route("/_localcloud/health", axum::routing::get(|| async { "ok" }))
         .layer(middleware::from_fn_with_state(hosts, by_host))

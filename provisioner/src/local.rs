@@ -136,6 +136,7 @@ impl LocalCloud {
             // Lambda's control plane passes through the stand-ins, which keep the deployed zip to run it.
             ("AWS_ENDPOINT_URL_LAMBDA".into(), self.standins.endpoint.clone()),
             ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME".into(), self.standins.endpoint.clone()),
+            ("AWS_ENDPOINT_URL_BEDROCK".into(), self.standins.endpoint.clone()),
             ("AWS_ENDPOINT_URL_EXECUTE_API".into(), gw_host),
             ("AWS_ACCESS_KEY_ID".into(), "local".into()),
             ("AWS_SECRET_ACCESS_KEY".into(), "local".into()),

@@ -101,6 +101,8 @@ async fn cognito(moto: &str, target: &str, body: Value) -> Value {
         .post(moto)
         .header("content-type", "application/x-amz-json-1.1")
         .header("x-amz-target", format!("AWSCognitoIdentityProviderService.{target}"))
+        // moto takes the region from the credential scope: the stack's pool lives in us-west-2.
+        .header("authorization", "AWS4-HMAC-SHA256 Credential=t/20260101/us-west-2/cognito-idp/aws4_request, SignedHeaders=host, Signature=0")
         .body(body.to_string())
         .send()
         .await
@@ -222,6 +224,57 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
         .expect("json");
     assert_eq!(caps["family"], "stability");
 
+    // An edit end to end: gateway → the real bootstrap → the Bedrock stand-in → DynamoDB.
+    let (photo, mask) = pictures();
+    let post = |t: &str, path: &str, body: Value| {
+        http.post(format!("{api}{path}")).header("authorization", t).json(&body).send()
+    };
+    let r = post(
+        &token,
+        "/edits",
+        json!({"operation": "inpaint", "prompt": "a red bicycle", "image": photo, "mask": mask}),
+    )
+    .await
+    .expect("edit");
+    assert_eq!(r.status(), 200);
+    let edit: Value = r.json().await.expect("json");
+    assert!(edit["images"][0].as_str().is_some_and(|i| i.len() > 1000), "an image came back: {edit}");
+    assert_eq!(edit["standIn"], json!(true));
+    let id = edit["id"].as_str().expect("id").to_owned();
+    let history: Value = get(Some(token.clone())).await.json().await.expect("json");
+    assert_eq!(history["items"][0]["id"], json!(id), "the history shows the edit");
+
+    // User B of the same pool cannot see or delete it.
+    cognito(
+        &moto,
+        "AdminCreateUser",
+        json!({"UserPoolId": pool, "Username": "b@example.com", "MessageAction": "SUPPRESS"}),
+    )
+    .await;
+    cognito(
+        &moto,
+        "AdminSetUserPassword",
+        json!({"UserPoolId": pool, "Username": "b@example.com", "Password": "User-b-pass-1", "Permanent": true}),
+    )
+    .await;
+    let token_b = id_token(&moto, &client_id, "b@example.com", "User-b-pass-1").await;
+    let b_get = http.get(format!("{api}/edits/{id}")).header("authorization", &token_b).send().await.expect("get");
+    assert_eq!(b_get.status(), 404);
+    let b_del = http.delete(format!("{api}/edits/{id}")).header("authorization", &token_b).send().await.expect("del");
+    assert_eq!(b_del.status(), 404);
+    let b_list: Value = get(Some(token_b)).await.json().await.expect("json");
+    assert_eq!(b_list["items"], json!([]));
+
+    // The seed app's contract on POST /.
+    let seed = post(&token, "/", json!({"prompt": {"text": "a red bicycle", "mode": "INPAINTING"}, "mask": edit_mask_black(), "base_image": photo_b64()}))
+        .await
+        .expect("seed");
+    assert_eq!(seed.status(), 200);
+    let seed: Value = seed.json().await.expect("json");
+    for k in ["images", "model_used", "request_id", "generation_time_ms"] {
+        assert!(seed.get(k).is_some(), "seed response has {k}: {seed}");
+    }
+
     // Preflight is open and carries the app's origin.
     let pre = http.request(reqwest::Method::OPTIONS, format!("{api}/edits")).send().await.expect("options");
     assert_eq!(pre.status(), 200);
@@ -273,7 +326,6 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
     let status = l.provision(&["status", "--local"]);
     assert!(status.stdout.contains("GET /capabilities is reachable without a Cognito token"), "{}", status.stdout);
     assert_ne!(status.code, 0);
-    let _ = pool;
 
     // down --local: the documented teardown, nothing left, every process stopped.
     let pids: Vec<u64> = ["moto", "standins"].iter().filter_map(|p| cloud[p]["pid"].as_u64()).collect();
@@ -284,4 +336,40 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
     for pid in pids {
         assert!(!alive(pid), "process {pid} still running after down --local");
     }
+}
+
+fn png(img: image::DynamicImage) -> String {
+    use base64::Engine;
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).expect("png");
+    base64::engine::general_purpose::STANDARD.encode(out.into_inner())
+}
+
+const W: u32 = 512;
+const H: u32 = 384;
+
+fn photo_b64() -> String {
+    png(image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(W, H, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+    })))
+}
+
+/// Our API's mask: white = change (a box in the middle).
+fn mask_white() -> String {
+    png(image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(W, H, |x, y| {
+        let inside = (192..320).contains(&x) && (128..256).contains(&y);
+        if inside { image::Rgb([255, 255, 255]) } else { image::Rgb([0, 0, 0]) }
+    })))
+}
+
+/// The seed app's mask: black strokes on white = change.
+fn edit_mask_black() -> String {
+    png(image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(W, H, |x, y| {
+        let inside = (192..320).contains(&x) && (128..256).contains(&y);
+        if inside { image::Rgb([0, 0, 0]) } else { image::Rgb([255, 255, 255]) }
+    })))
+}
+
+fn pictures() -> (String, String) {
+    (format!("data:image/png;base64,{}", photo_b64()), mask_white())
 }

@@ -1,0 +1,634 @@
+//! The Bedrock stand-in through the real `aws-sdk-bedrockruntime` client: valid edits of both
+//! families, Bedrock's validation errors, and the test switches.
+
+use localcloud::bedrock;
+
+use std::io::Cursor;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use aws_sdk_bedrockruntime::Client;
+use aws_sdk_bedrockruntime::config::retry::RetryConfig;
+use aws_sdk_bedrockruntime::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_bedrockruntime::operation::invoke_model::InvokeModelError;
+use aws_sdk_bedrockruntime::primitives::Blob;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use image::{ImageFormat, RgbImage, RgbaImage};
+use serde_json::{Value, json};
+
+const TITAN: &str = "amazon.titan-image-generator-v2:0";
+const NOVA: &str = "amazon.nova-canvas-v1:0";
+const INPAINT: &str = "stability.stable-image-inpaint-v1:0";
+
+struct Server {
+    addr: SocketAddr,
+    client: Client,
+    http: reqwest::Client,
+}
+
+async fn start() -> Server {
+    let stand_in = bedrock::Bedrock::new();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = stand_in.router();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let conf = aws_sdk_bedrockruntime::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-west-2"))
+        .credentials_provider(Credentials::new("AKIDLOCALCLOUD", "secret", None, None, "test"))
+        .endpoint_url(format!("http://{addr}"))
+        .retry_config(RetryConfig::standard().with_max_attempts(1))
+        .build();
+    Server { addr, client: Client::from_conf(conf), http: reqwest::Client::new() }
+}
+
+impl Server {
+    async fn call(&self, model: &str, body: &Value) -> Result<Value, InvokeModelError> {
+        let out = self
+            .client
+            .invoke_model()
+            .model_id(model)
+            .content_type("application/json")
+            .accept("application/json")
+            .body(Blob::new(serde_json::to_vec(body).unwrap()))
+            .send()
+            .await
+            .map_err(|e| e.into_service_error())?;
+        assert_eq!(out.content_type(), "application/json");
+        Ok(serde_json::from_slice(out.body().as_ref()).unwrap())
+    }
+
+    async fn ok(&self, model: &str, body: &Value) -> Value {
+        match self.call(model, body).await {
+            Ok(v) => v,
+            Err(e) => panic!("{model}: {e:?}"),
+        }
+    }
+
+    /// The ValidationException's message.
+    async fn invalid(&self, model: &str, body: &Value) -> String {
+        match self.call(model, body).await {
+            Err(InvokeModelError::ValidationException(e)) => e.message().unwrap_or_default().to_owned(),
+            other => panic!("{model}: expected ValidationException, got {other:?}"),
+        }
+    }
+
+    async fn switches(&self, settings: Value) {
+        let r = self.http.post(format!("http://{}/_localcloud/bedrock/config", self.addr)).json(&settings).send().await;
+        assert_eq!(r.unwrap().status(), 200);
+    }
+}
+
+fn png_of(img: &RgbImage) -> String {
+    let mut buf = Cursor::new(Vec::new());
+    img.write_to(&mut buf, ImageFormat::Png).unwrap();
+    B64.encode(buf.into_inner())
+}
+
+/// A busy test picture (every pixel differs from its neighbours).
+fn picture(w: u32, h: u32) -> RgbImage {
+    RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 3 % 256) as u8, (y * 5 % 256) as u8, ((x + y) % 256) as u8]))
+}
+
+/// A mask of `inside` colour in the square [a, b)² and `outside` elsewhere.
+fn square_mask(w: u32, h: u32, a: u32, b: u32, inside: u8, outside: u8) -> RgbImage {
+    RgbImage::from_fn(w, h, |x, y| {
+        let v = if (a..b).contains(&x) && (a..b).contains(&y) { inside } else { outside };
+        image::Rgb([v, v, v])
+    })
+}
+
+fn decode(b64: &Value) -> RgbaImage {
+    let bytes = B64.decode(b64.as_str().expect("a base64 string")).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "a PNG");
+    image::load_from_memory(&bytes).unwrap().into_rgba8()
+}
+
+/// A PNG with a header and no pixel data (enough for a size check, which comes before decoding).
+fn png_header_only(w: u32, h: u32) -> String {
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend(w.to_be_bytes());
+    ihdr.extend(h.to_be_bytes());
+    ihdr.extend([8, 2, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    // IHDR, the start of a zlib stream, IEND.
+    for chunk in [ihdr, b"IDAT\x78\x01".to_vec(), b"IEND".to_vec()] {
+        png.extend(((chunk.len() - 4) as u32).to_be_bytes());
+        png.extend(&chunk);
+        png.extend(crc32(&chunk).to_be_bytes());
+    }
+    B64.encode(png)
+}
+
+fn titan_inpaint(image: &RgbImage, mask: &RgbImage, text: &str) -> Value {
+    json!({
+        "taskType": "INPAINTING",
+        "inPaintingParams": {"image": png_of(image), "maskImage": png_of(mask), "text": text},
+        "imageGenerationConfig": {"numberOfImages": 1, "quality": "standard", "cfgScale": 8.0, "seed": 7},
+    })
+}
+
+/// Counts (changed pixels inside [a,b)², changed pixels outside [a-margin, b+margin)²).
+fn changes(before: &RgbImage, after: &RgbaImage, a: u32, b: u32, margin: u32) -> (u32, u32, u32) {
+    let (mut inside, mut inside_total, mut outside) = (0, 0, 0);
+    for (x, y, p) in before.enumerate_pixels() {
+        let q = after.get_pixel(x, y);
+        let changed = p.0 != [q[0], q[1], q[2]];
+        let is_in = (a..b).contains(&x) && (a..b).contains(&y);
+        let near =
+            (a.saturating_sub(margin)..b + margin).contains(&x) && (a.saturating_sub(margin)..b + margin).contains(&y);
+        if is_in {
+            inside_total += 1;
+            inside += u32::from(changed);
+        } else if !near {
+            outside += u32::from(changed);
+        }
+    }
+    (inside, inside_total, outside)
+}
+
+#[tokio::test]
+async fn titan_and_nova_inpaint_change_only_the_black_area() {
+    let s = start().await;
+    let img = picture(512, 384);
+    // Titan/Nova: black = the area to change.
+    let mask = square_mask(512, 384, 128, 256, 0, 255);
+    for model in [TITAN, NOVA, "amazon.titan-image-generator-v1"] {
+        let out = s.ok(model, &titan_inpaint(&img, &mask, "a red balloon")).await;
+        assert_eq!(out["error"], Value::Null);
+        assert_eq!(out["standIn"], true);
+        let images = out["images"].as_array().unwrap();
+        assert_eq!(images.len(), 1);
+        let after = decode(&images[0]);
+        assert_eq!(after.dimensions(), (512, 384));
+        let (inside, total, outside) = changes(&img, &after, 128, 256, 0);
+        assert!(inside * 10 > total * 9, "{model}: only {inside} of {total} masked pixels changed");
+        assert_eq!(outside, 0, "{model}: pixels outside the mask changed");
+    }
+}
+
+#[tokio::test]
+async fn stability_inpaint_changes_only_the_white_area() {
+    let s = start().await;
+    let img = picture(640, 480);
+    // Stability: white = the area to change; grow_mask (default 5) feathers 5 px around it.
+    let mask = square_mask(640, 480, 200, 300, 255, 0);
+    let body = json!({"image": png_of(&img), "mask": png_of(&mask), "prompt": "a cat", "output_format": "png"});
+    let out = s.ok(INPAINT, &body).await;
+    assert_eq!(out["finish_reasons"], json!([null]));
+    assert_eq!(out["standIn"], true);
+    let seed = out["seeds"][0].as_u64().unwrap();
+    assert!((1..=4_294_967_294).contains(&seed));
+    let after = decode(&out["images"][0]);
+    assert_eq!(after.dimensions(), (640, 480));
+    let (inside, total, outside) = changes(&img, &after, 200, 300, 6);
+    assert!(inside * 10 > total * 9, "only {inside} of {total} masked pixels changed");
+    assert_eq!(outside, 0, "pixels away from the mask changed");
+
+    // The seed given is the seed answered; grow_mask 0 changes nothing outside the mask.
+    let body = json!({"image": png_of(&img), "mask": png_of(&mask), "prompt": "a cat", "seed": 99, "grow_mask": 0});
+    let out = s.ok(&format!("us.{INPAINT}"), &body).await;
+    assert_eq!(out["seeds"], json!([99]));
+    let (_, _, outside) = changes(&img, &decode(&out["images"][0]), 200, 300, 0);
+    assert_eq!(outside, 0);
+}
+
+#[tokio::test]
+async fn answers_are_deterministic() {
+    let s = start().await;
+    let img = picture(512, 512);
+    let mask = square_mask(512, 512, 100, 200, 0, 255);
+    let body = titan_inpaint(&img, &mask, "a boat");
+    assert_eq!(s.ok(TITAN, &body).await, s.ok(TITAN, &body).await);
+    let stab = json!({"image": png_of(&img), "mask": png_of(&mask), "prompt": "a boat"});
+    let (a, b) = (s.ok(INPAINT, &stab).await, s.ok(INPAINT, &stab).await);
+    assert_eq!(a, b);
+    // A different prompt gives a different picture.
+    assert_ne!(s.ok(TITAN, &titan_inpaint(&img, &mask, "a tree")).await, s.ok(TITAN, &body).await);
+}
+
+#[tokio::test]
+async fn titan_several_images_differ() {
+    let s = start().await;
+    let img = picture(512, 512);
+    let mask = square_mask(512, 512, 100, 300, 0, 255);
+    let mut body = titan_inpaint(&img, &mask, "a kite");
+    body["imageGenerationConfig"]["numberOfImages"] = json!(3);
+    let out = s.ok(NOVA, &body).await;
+    let images = out["images"].as_array().unwrap();
+    assert_eq!(images.len(), 3);
+    assert_ne!(images[0], images[1]);
+    assert_ne!(images[1], images[2]);
+}
+
+#[tokio::test]
+async fn grey_or_wrong_size_masks_are_rejected() {
+    let s = start().await;
+    let img = picture(512, 512);
+    let grey = square_mask(512, 512, 100, 200, 128, 255);
+    let m = s.invalid(TITAN, &titan_inpaint(&img, &grey, "x")).await;
+    assert!(m.contains("#/inPaintingParams/maskImage") && m.contains("pure black"), "{m}");
+    let m = s.invalid(NOVA, &titan_inpaint(&img, &grey, "x")).await;
+    assert!(m.contains("maskImage") && m.contains("(128,128,128)"), "{m}");
+
+    let small = square_mask(256, 256, 10, 20, 0, 255);
+    let m = s.invalid(TITAN, &titan_inpaint(&img, &small, "x")).await;
+    assert!(m.contains("maskImage") && m.contains("same size"), "{m}");
+    let body = json!({"image": png_of(&img), "mask": png_of(&small), "prompt": "x"});
+    let m = s.invalid(INPAINT, &body).await;
+    assert!(m.contains("#/mask") && m.contains("same size"), "{m}");
+
+    // Stability takes grey as a partial mask.
+    let body = json!({"image": png_of(&img), "mask": png_of(&grey), "prompt": "x"});
+    s.ok(INPAINT, &body).await;
+}
+
+#[tokio::test]
+async fn images_outside_the_size_limits_are_rejected() {
+    let s = start().await;
+    // Stability: 4,096–9,437,184 pixels, each side ≥ 64, aspect 1:2.5..2.5:1.
+    let body = json!({"image": png_header_only(3073, 3072), "prompt": "x", "mask": png_header_only(3073, 3072)});
+    let m = s.invalid(INPAINT, &body).await;
+    assert!(m.contains("#/image") && m.contains("9437184"), "{m}");
+    let m = s.invalid(INPAINT, &json!({"image": png_of(&picture(63, 100)), "prompt": "x"})).await;
+    assert!(m.contains("at least 64"), "{m}");
+    let m = s.invalid(INPAINT, &json!({"image": png_of(&picture(400, 100)), "prompt": "x"})).await;
+    assert!(m.contains("aspect ratio"), "{m}");
+    let rmbg = "stability.stable-image-remove-background-v1:0";
+    let m = s.invalid(rmbg, &json!({"image": png_header_only(2100, 2000)})).await;
+    assert!(m.contains("4194304"), "{m}");
+
+    // Nova: at most 4,194,304 pixels, sides 320–4096.
+    let mask = png_header_only(2064, 2048);
+    let body = json!({"taskType": "INPAINTING", "inPaintingParams": {"image": mask, "maskPrompt": "the dog"}});
+    let m = s.invalid(NOVA, &body).await;
+    assert!(m.contains("#/inPaintingParams/image") && m.contains("4194304"), "{m}");
+    // Titan: longest side at most 1408.
+    let body =
+        json!({"taskType": "INPAINTING", "inPaintingParams": {"image": png_header_only(1409, 800), "maskPrompt": "x"}});
+    let m = s.invalid(TITAN, &body).await;
+    assert!(m.contains("at most 1408"), "{m}");
+    // Generation sizes: Nova 16-divisible, Titan from the list.
+    let gen_body = |w: u32, h: u32| json!({"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "x"}, "imageGenerationConfig": {"width": w, "height": h}});
+    assert!(s.invalid(NOVA, &gen_body(1000, 1024)).await.contains("divisible by 16"));
+    assert!(s.invalid(NOVA, &gen_body(4096, 512)).await.contains("aspect ratio"));
+    assert!(s.invalid(TITAN, &gen_body(1000, 1000)).await.contains("not a supported image size"));
+    let out = s.ok(TITAN, &gen_body(1152, 640)).await;
+    assert_eq!(decode(&out["images"][0]).dimensions(), (1152, 640));
+}
+
+#[tokio::test]
+async fn prompts_that_are_too_long_are_rejected() {
+    let s = start().await;
+    let img = picture(512, 512);
+    let mask = square_mask(512, 512, 100, 200, 0, 255);
+    let m = s.invalid(TITAN, &titan_inpaint(&img, &mask, &"a".repeat(513))).await;
+    assert!(m.contains("#/inPaintingParams/text: expected maxLength: 512, actual: 513"), "{m}");
+    s.ok(NOVA, &titan_inpaint(&img, &mask, &"a".repeat(1024))).await;
+    let m = s.invalid(NOVA, &titan_inpaint(&img, &mask, &"a".repeat(1025))).await;
+    assert!(m.contains("expected maxLength: 1024, actual: 1025"), "{m}");
+    let m = s.invalid(TITAN, &titan_inpaint(&img, &mask, "")).await;
+    assert!(m.contains("expected minLength: 1, actual: 0"), "{m}");
+    let body = json!({"image": png_of(&img), "mask": png_of(&mask), "prompt": "a".repeat(10_001)});
+    let m = s.invalid(INPAINT, &body).await;
+    assert!(m.contains("#/prompt: expected maxLength: 10000, actual: 10001"), "{m}");
+}
+
+#[tokio::test]
+async fn missing_and_extraneous_fields_are_rejected() {
+    let s = start().await;
+    let img = png_of(&picture(512, 512));
+    let mask = png_of(&square_mask(512, 512, 100, 200, 0, 255));
+    let m = s.invalid(TITAN, &json!({"taskType": "INPAINTING", "inPaintingParams": {"maskImage": mask}})).await;
+    assert!(m.contains("#/inPaintingParams: required key [image] not found"), "{m}");
+    let m = s.invalid(TITAN, &json!({"inPaintingParams": {"image": img, "maskImage": mask}})).await;
+    assert!(m.contains("#: required key [taskType] not found"), "{m}");
+    let m = s.invalid(NOVA, &json!({"taskType": "INPAINTING"})).await;
+    assert!(m.contains("required key [inPaintingParams] not found"), "{m}");
+    let m = s.invalid(INPAINT, &json!({"image": img, "mask": mask})).await;
+    assert!(m.contains("#: required key [prompt] not found"), "{m}");
+    let m = s.invalid("stability.stable-image-search-replace-v1:0", &json!({"image": img, "prompt": "x"})).await;
+    assert!(m.contains("required key [search_prompt] not found"), "{m}");
+    let m = s
+        .invalid(NOVA, &json!({"taskType": "OUTPAINTING", "outPaintingParams": {"image": img, "maskImage": mask}}))
+        .await;
+    assert!(m.contains("required key [text] not found"), "{m}");
+
+    let m = s
+        .invalid(
+            TITAN,
+            &json!({"taskType": "INPAINTING", "inPaintingParams": {"image": img, "maskImage": mask}, "foo": 1}),
+        )
+        .await;
+    assert!(m.contains("#: extraneous key [foo] is not permitted"), "{m}");
+    let body = json!({"taskType": "INPAINTING", "inPaintingParams": {"image": img, "maskImage": mask, "mask": "x"}});
+    let m = s.invalid(NOVA, &body).await;
+    assert!(m.contains("#/inPaintingParams: extraneous key [mask] is not permitted"), "{m}");
+    let m = s.invalid(INPAINT, &json!({"image": img, "mask": mask, "prompt": "x", "strength": 0.5})).await;
+    assert!(m.contains("extraneous key [strength] is not permitted"), "{m}");
+    // The seed's "precise-outpaint" task type does not exist.
+    let m = s.invalid(TITAN, &json!({"taskType": "precise-outpaint", "outPaintingParams": {}})).await;
+    assert!(m.contains("#/taskType: precise-outpaint is not a valid enum value"), "{m}");
+}
+
+#[tokio::test]
+async fn other_field_rules() {
+    let s = start().await;
+    let img = picture(512, 512);
+    let mask = square_mask(512, 512, 100, 200, 0, 255);
+    let both = json!({"taskType": "INPAINTING", "inPaintingParams": {"image": png_of(&img), "maskImage": png_of(&mask), "maskPrompt": "dog"}});
+    assert!(s.invalid(TITAN, &both).await.contains("exactly one of [maskImage, maskPrompt]"));
+    let neither = json!({"taskType": "INPAINTING", "inPaintingParams": {"image": png_of(&img)}});
+    assert!(s.invalid(NOVA, &neither).await.contains("exactly one of [maskImage, maskPrompt]"));
+
+    let mut body = titan_inpaint(&img, &mask, "x");
+    body["imageGenerationConfig"]["numberOfImages"] = json!(6);
+    assert!(s.invalid(TITAN, &body).await.contains("numberOfImages: 6 is not less or equal to 5"));
+    body["imageGenerationConfig"]["numberOfImages"] = json!(1);
+    body["imageGenerationConfig"]["cfgScale"] = json!(11);
+    assert!(s.invalid(TITAN, &body).await.contains("cfgScale: 11 is not less or equal to 10.0"));
+    body["imageGenerationConfig"]["cfgScale"] = json!(5);
+    body["imageGenerationConfig"]["seed"] = json!(858_993_460);
+    assert!(s.invalid(NOVA, &body).await.contains("seed: 858993460 is not less or equal to 858993459"));
+    body["imageGenerationConfig"]["seed"] = json!("1");
+    assert!(s.invalid(TITAN, &body).await.contains("seed: expected type: Integer, found: String"));
+
+    let out = json!({"taskType": "OUTPAINTING", "outPaintingParams": {"image": png_of(&img), "maskImage": png_of(&mask), "text": "x", "outPaintingMode": "FAST"}});
+    assert!(s.invalid(NOVA, &out).await.contains("FAST is not a valid enum value"));
+
+    let outpaint = "stability.stable-outpaint-v1:0";
+    let m = s.invalid(outpaint, &json!({"image": png_of(&img), "left": 0})).await;
+    assert!(m.contains("at least one of [left, right, up, down]"), "{m}");
+    let m = s.invalid(outpaint, &json!({"image": png_of(&img), "left": 2001})).await;
+    assert!(m.contains("#/left: 2001 is not less or equal to 2000"), "{m}");
+    let m = s.invalid(INPAINT, &json!({"image": "data:image/png;base64,AAAA", "prompt": "x"})).await;
+    assert!(m.contains("#/image") && m.contains("base64"), "{m}");
+    let m = s.invalid(INPAINT, &json!({"image": B64.encode(b"GIF89a not really"), "prompt": "x"})).await;
+    assert!(m.contains("PNG or JPEG"), "{m}");
+    // No mask and no alpha channel: nothing says what to change.
+    let m = s.invalid(INPAINT, &json!({"image": png_of(&img), "prompt": "x"})).await;
+    assert!(m.contains("required key [mask]"), "{m}");
+    // Titan/Nova refuse transparent pixels.
+    let rgba = RgbaImage::from_fn(512, 512, |x, _| image::Rgba([1, 2, 3, if x == 5 { 0 } else { 255 }]));
+    let mut buf = Cursor::new(Vec::new());
+    rgba.write_to(&mut buf, ImageFormat::Png).unwrap();
+    let body =
+        json!({"taskType": "BACKGROUND_REMOVAL", "backgroundRemovalParams": {"image": B64.encode(buf.into_inner())}});
+    assert!(s.invalid(NOVA, &body).await.contains("transparent"));
+    let m = s.invalid(TITAN, &json!([1, 2])).await;
+    assert!(m.contains("expected type: JSONObject, found: JSONArray"), "{m}");
+}
+
+#[tokio::test]
+async fn unknown_models_are_invalid_identifiers() {
+    let s = start().await;
+    for id in ["stability.stable-image-inpaint-v9:0", "us.amazon.nova-canvas-v1:0", "anthropic.claude-v2"] {
+        let m = s.invalid(id, &json!({})).await;
+        assert_eq!(m, "The provided model identifier is invalid.");
+    }
+    // Profiles and ARNs of known models work.
+    let img = picture(256, 256);
+    let mask = square_mask(256, 256, 10, 50, 255, 0);
+    let body = json!({"image": png_of(&img), "mask": png_of(&mask), "prompt": "x"});
+    s.ok("eu.stability.stable-image-inpaint-v1:0", &body).await;
+    s.ok("arn:aws:bedrock:us-west-2::foundation-model/stability.stable-image-inpaint-v1:0", &body).await;
+}
+
+#[tokio::test]
+async fn every_operation_makes_a_picture() {
+    let s = start().await;
+    let img = picture(512, 384);
+    let b64 = png_of(&img);
+
+    // Stability outpaint grows the canvas and keeps the original in place.
+    let out =
+        s.ok("stability.stable-outpaint-v1:0", &json!({"image": b64, "left": 64, "down": 32, "prompt": "sea"})).await;
+    let after = decode(&out["images"][0]);
+    assert_eq!(after.dimensions(), (576, 416));
+    assert_eq!(after.get_pixel(64 + 10, 10).0[..3], img.get_pixel(10, 10).0);
+    assert_ne!(after.get_pixel(5, 5).0[..3], after.get_pixel(6, 200).0[..3]);
+
+    // Titan/Nova OUTPAINTING keeps the black (masked) area and changes the white.
+    let mask = square_mask(512, 384, 100, 300, 0, 255);
+    let body = json!({"taskType": "OUTPAINTING", "outPaintingParams": {"image": b64, "maskImage": png_of(&mask), "text": "sky", "outPaintingMode": "PRECISE"}});
+    let after = decode(&s.ok(TITAN, &body).await["images"][0]);
+    let (inside, _, outside) = changes(&img, &after, 100, 300, 0);
+    assert_eq!(inside, 0, "the masked region must be kept");
+    assert!(outside > 100_000, "{outside}");
+
+    // maskPrompt (no segmentation: the centre) still edits something.
+    let body = json!({"taskType": "INPAINTING", "inPaintingParams": {"image": b64, "maskPrompt": "the dog"}});
+    let after = decode(&s.ok(NOVA, &body).await["images"][0]);
+    assert_ne!(after.get_pixel(256, 192).0[..3], img.get_pixel(256, 192).0);
+    assert_eq!(after.get_pixel(2, 2).0[..3], img.get_pixel(2, 2).0);
+
+    // Background removal: PNG with alpha, border colour transparent.
+    let framed = RgbImage::from_fn(512, 384, |x, y| {
+        if (100..400).contains(&x) && (100..300).contains(&y) {
+            image::Rgb([200, 30, 30])
+        } else {
+            image::Rgb([240, 240, 240])
+        }
+    });
+    for (model, body) in [
+        ("stability.stable-image-remove-background-v1:0", json!({"image": png_of(&framed)})),
+        (NOVA, json!({"taskType": "BACKGROUND_REMOVAL", "backgroundRemovalParams": {"image": png_of(&framed)}})),
+    ] {
+        let after = decode(&s.ok(model, &body).await["images"][0]);
+        assert_eq!(after.get_pixel(5, 5)[3], 0, "{model}");
+        assert_eq!(after.get_pixel(200, 200)[3], 255, "{model}");
+    }
+
+    // Erase, search-and-replace, search-and-recolor.
+    let white = square_mask(512, 384, 100, 200, 255, 0);
+    let erase = s.ok("stability.stable-image-erase-object-v1:0", &json!({"image": b64, "mask": png_of(&white)})).await;
+    let (inside, total, outside) = changes(&img, &decode(&erase["images"][0]), 100, 200, 6);
+    assert!(inside * 10 > total * 9 && outside == 0);
+    for (model, key) in [
+        ("stability.stable-image-search-replace-v1:0", "search_prompt"),
+        ("stability.stable-image-search-recolor-v1:0", "select_prompt"),
+    ] {
+        let out = s.ok(model, &json!({"image": b64, "prompt": "a red car", key: "the car"})).await;
+        let after = decode(&out["images"][0]);
+        assert_ne!(after.get_pixel(256, 192).0[..3], img.get_pixel(256, 192).0, "{model}");
+        assert_eq!(after.get_pixel(1, 1).0[..3], img.get_pixel(1, 1).0, "{model}");
+    }
+
+    // Text to image: Stability by aspect ratio, Titan/Nova by width/height (default 1024²).
+    let out =
+        s.ok("stability.stable-image-core-v1:1", &json!({"prompt": "a lighthouse", "aspect_ratio": "16:9"})).await;
+    assert_eq!(decode(&out["images"][0]).dimensions(), (1344, 768));
+    let out = s.ok("us.stability.sd3-5-large-v1:0", &json!({"prompt": "a lighthouse", "mode": "text-to-image"})).await;
+    assert_eq!(decode(&out["images"][0]).dimensions(), (1024, 1024));
+    let out = s.ok(NOVA, &json!({"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "a lighthouse"}})).await;
+    assert_eq!(decode(&out["images"][0]).dimensions(), (1024, 1024));
+    let body = json!({"taskType": "COLOR_GUIDED_GENERATION", "colorGuidedGenerationParams": {"text": "x", "colors": ["#FF9800", "#0000ff"]}, "imageGenerationConfig": {"width": 512, "height": 512}});
+    let after = decode(&s.ok(TITAN, &body).await["images"][0]);
+    assert_eq!(after.dimensions(), (512, 512));
+    let body =
+        json!({"taskType": "COLOR_GUIDED_GENERATION", "colorGuidedGenerationParams": {"text": "x", "colors": ["red"]}});
+    assert!(s.invalid(TITAN, &body).await.contains("does not match pattern"));
+
+    // Variation at the configured size.
+    let body = json!({"taskType": "IMAGE_VARIATION", "imageVariationParams": {"images": [b64], "text": "autumn", "similarityStrength": 0.8}, "imageGenerationConfig": {"width": 1152, "height": 896}});
+    assert_eq!(decode(&s.ok(TITAN, &body).await["images"][0]).dimensions(), (1152, 896));
+
+    // JPEG when asked.
+    let mask = png_of(&square_mask(512, 384, 10, 60, 255, 0));
+    let out = s.ok(INPAINT, &json!({"image": b64, "mask": mask, "prompt": "x", "output_format": "jpeg"})).await;
+    let bytes = B64.decode(out["images"][0].as_str().unwrap()).unwrap();
+    assert_eq!(&bytes[..3], b"\xFF\xD8\xFF");
+}
+
+#[tokio::test]
+async fn switches_latency_throttle_and_failures() {
+    let s = start().await;
+    let img = picture(256, 256);
+    let mask = square_mask(256, 256, 10, 50, 255, 0);
+    let body = json!({"image": png_of(&img), "mask": png_of(&mask), "prompt": "x"});
+
+    s.switches(json!({"latencyMs": 300})).await;
+    let t = Instant::now();
+    s.ok(INPAINT, &body).await;
+    assert!(t.elapsed() >= Duration::from_millis(300), "{:?}", t.elapsed());
+    let got: Value =
+        s.http.get(format!("http://{}/_localcloud/bedrock/config", s.addr)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(got["latencyMs"], 300);
+    assert_eq!(got["block"], Value::Null);
+
+    s.switches(json!({"throttle": true})).await;
+    match s.call(INPAINT, &body).await {
+        Err(InvokeModelError::ThrottlingException(e)) => {
+            assert_eq!(e.message(), Some("Too many requests, please wait before trying again."))
+        }
+        other => panic!("{other:?}"),
+    }
+    s.switches(json!({"fail": "model_error"})).await;
+    assert!(matches!(s.call(INPAINT, &body).await, Err(InvokeModelError::ModelErrorException(_))));
+    s.switches(json!({"fail": "timeout"})).await;
+    assert!(matches!(s.call(INPAINT, &body).await, Err(InvokeModelError::ModelTimeoutException(_))));
+    s.switches(json!({"fail": "not_ready"})).await;
+    assert!(matches!(s.call(INPAINT, &body).await, Err(InvokeModelError::ModelNotReadyException(_))));
+    s.switches(json!({"fail": "access_denied"})).await;
+    match s.call(INPAINT, &body).await {
+        Err(InvokeModelError::AccessDeniedException(e)) => {
+            assert_eq!(e.message(), Some("You don't have access to the model with the specified model ID."))
+        }
+        other => panic!("{other:?}"),
+    }
+    // Invalid requests stay invalid while a model failure is switched on.
+    s.switches(json!({"fail": "model_error"})).await;
+    assert!(s.invalid(INPAINT, &json!({"image": png_of(&img)})).await.contains("required key [prompt]"));
+
+    // Bad switches are refused and change nothing.
+    let r = s
+        .http
+        .post(format!("http://{}/_localcloud/bedrock/config", s.addr))
+        .json(&json!({"fail": "boom"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    s.switches(json!({})).await;
+    s.ok(INPAINT, &body).await;
+}
+
+#[tokio::test]
+async fn content_filter_switches() {
+    let s = start().await;
+    let img = picture(512, 512);
+    let mask = square_mask(512, 512, 100, 200, 0, 255);
+    let titan = titan_inpaint(&img, &mask, "x");
+    let stab = json!({"image": png_of(&img), "mask": png_of(&square_mask(512, 512, 100, 200, 255, 0)), "prompt": "x"});
+
+    s.switches(json!({"block": "input"})).await;
+    for (model, body) in [(TITAN, &titan), (INPAINT, &stab)] {
+        let m = s.invalid(model, body).await;
+        assert!(m.contains("blocked by our content filters"), "{m}");
+    }
+
+    s.switches(json!({"block": "output"})).await;
+    let out = s.ok(TITAN, &titan).await;
+    assert_eq!(out["images"], json!([]));
+    assert_eq!(out["error"], "All of the generated images have been blocked by our content filters.");
+    let mut two = titan.clone();
+    two["imageGenerationConfig"]["numberOfImages"] = json!(2);
+    let out = s.ok(NOVA, &two).await;
+    assert_eq!(out["images"].as_array().unwrap().len(), 1);
+    assert_eq!(out["error"], "Some of the generated images have been blocked by our content filters.");
+    let out = s.ok(INPAINT, &stab).await;
+    assert_eq!(out["finish_reasons"], json!(["Filter reason: output image"]));
+    assert_eq!(out["images"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn get_foundation_model() {
+    let s = start().await;
+    let url = |id: &str| format!("http://{}/foundation-models/{}", s.addr, id.replace(':', "%3A"));
+    let r = s.http.get(url("stability.stable-image-inpaint-v1:0")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    let d = &v["modelDetails"];
+    assert_eq!(d["modelId"], "stability.stable-image-inpaint-v1:0");
+    assert_eq!(d["modelArn"], "arn:aws:bedrock:us-east-1::foundation-model/stability.stable-image-inpaint-v1:0");
+    assert_eq!(d["providerName"], "Stability AI");
+    assert_eq!(d["outputModalities"], json!(["IMAGE"]));
+    assert_eq!(d["modelLifecycle"]["status"], "ACTIVE");
+
+    s.switches(json!({"lifecycle": {NOVA: "LEGACY"}})).await;
+    let v: Value = s.http.get(url(NOVA)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["modelDetails"]["modelLifecycle"]["status"], "LEGACY");
+    assert_eq!(v["modelDetails"]["providerName"], "Amazon");
+
+    for id in ["amazon.nova-canvas-v9:0", "us.stability.stable-image-inpaint-v1:0"] {
+        let r = s.http.get(url(id)).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+        let kind = r.headers()["x-amzn-errortype"].to_str().unwrap().to_owned();
+        assert!(kind.starts_with("ResourceNotFoundException"), "{kind}");
+    }
+    let v: Value = s
+        .http
+        .get(format!("http://{}/foundation-models?byProvider=stability", s.addr))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["modelSummaries"].as_array().unwrap().len(), 9);
+}
+
+/// Not a benchmark: prints how long a 1024×1024 inpaint takes end to end (run with --nocapture).
+#[tokio::test]
+async fn timing_of_a_1024_inpaint() {
+    let s = start().await;
+    let img = picture(1024, 1024);
+    let body = titan_inpaint(&img, &square_mask(1024, 1024, 300, 700, 0, 255), "a red balloon");
+    let stab =
+        json!({"image": png_of(&img), "mask": png_of(&square_mask(1024, 1024, 300, 700, 255, 0)), "prompt": "x"});
+    s.ok(TITAN, &body).await;
+    for (model, body) in [(TITAN, &body), (INPAINT, &stab)] {
+        let t = Instant::now();
+        s.ok(model, body).await;
+        println!("1024x1024 inpaint via the SDK, {model}: {:?}", t.elapsed());
+        // The stand-in alone (no SigV4 signing or SDK parsing).
+        let bytes = serde_json::to_vec(body).unwrap();
+        let url = format!("http://{}/model/{}/invoke", s.addr, model.replace(':', "%3A"));
+        let t = Instant::now();
+        let r = s.http.post(url).body(bytes).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        r.bytes().await.unwrap();
+        println!("1024x1024 inpaint over plain HTTP, {model}: {:?}", t.elapsed());
+    }
+}
