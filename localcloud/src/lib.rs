@@ -7,6 +7,7 @@
 pub mod amplify;
 pub mod bedrock;
 pub mod gateway;
+pub mod logs;
 pub mod moto;
 pub mod runtime;
 

@@ -21,6 +21,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
+use crate::logs;
+
 #[derive(Debug, thiserror::Error)]
 pub enum InvokeError {
     #[error("function {0} not found")]
@@ -50,6 +52,7 @@ struct Instance {
     key: String,
     queue: mpsc::Sender<Invocation>,
     child: tokio::process::Child,
+    logs: logs::Shipper,
 }
 
 struct RuntimeApi {
@@ -173,12 +176,24 @@ impl Lambda {
         let deadline =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)
                 + u128::from(timeout) * 1000;
-        let inv = Invocation { id: uuid::Uuid::new_v4().to_string(), event, deadline_ms: deadline, reply: tx };
-        {
+        let id = uuid::Uuid::new_v4().to_string();
+        let inv = Invocation { id: id.clone(), event, deadline_ms: deadline, reply: tx };
+        let started = std::time::Instant::now();
+        let log = {
             let inst = instance.lock().await;
+            inst.logs.line(format!("START RequestId: {id} Version: $LATEST"));
             inst.queue.send(inv).await.map_err(|_| InvokeError::Other("the function's process is gone".into()))?;
-        }
-        match tokio::time::timeout(Duration::from_secs(timeout), rx).await {
+            inst.logs.clone()
+        };
+        let outcome = tokio::time::timeout(Duration::from_secs(timeout), rx).await;
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        log.line(format!("END RequestId: {id}"));
+        log.line(format!(
+            "REPORT RequestId: {id}\tDuration: {ms:.2} ms\tBilled Duration: {} ms\tMemory Size: {} MB",
+            ms.ceil() as u64,
+            cfg["MemorySize"].as_u64().unwrap_or(128)
+        ));
+        match outcome {
             Ok(Ok(Ok(body))) => Ok(body),
             Ok(Ok(Err(message))) => Err(InvokeError::Failed { name: name.to_owned(), message }),
             Ok(Err(_)) => Err(InvokeError::Failed { name: name.to_owned(), message: "the process exited".into() }),
@@ -230,7 +245,6 @@ impl Lambda {
             .append(true)
             .open(&log_path)
             .map_err(|e| InvokeError::Other(format!("{}: {e}", log_path.display())))?;
-        let log_err = log.try_clone().map_err(|e| InvokeError::Other(e.to_string()))?;
         let region = cfg["FunctionArn"].as_str().and_then(|a| a.split(':').nth(3)).unwrap_or("us-east-1").to_owned();
         let mut cmd = tokio::process::Command::new(root.join("bootstrap"));
         cmd.current_dir(&root)
@@ -250,13 +264,22 @@ impl Lambda {
             .envs(self.function_env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(log_err)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .kill_on_drop(true);
-        let child = cmd
+        let mut child = cmd
             .spawn()
             .map_err(|e| InvokeError::Other(format!("starting {}: {e}", root.join("bootstrap").display())))?;
-        let inst = Arc::new(Mutex::new(Instance { key: key.to_owned(), queue: tx, child }));
+        // Like Lambda: the process's stdout and stderr go to CloudWatch Logs (moto's), in a
+        // stream of their own per execution environment — and to a file beside the cloud's logs.
+        let shipper = logs::Shipper::start(&self.moto, &region, name, log).await;
+        if let Some(out) = child.stdout.take() {
+            tokio::spawn(logs::pump(out, shipper.clone()));
+        }
+        if let Some(err) = child.stderr.take() {
+            tokio::spawn(logs::pump(err, shipper.clone()));
+        }
+        let inst = Arc::new(Mutex::new(Instance { key: key.to_owned(), queue: tx, child, logs: shipper }));
         instances.insert(name.to_owned(), inst.clone());
         Ok(inst)
     }

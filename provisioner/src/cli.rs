@@ -73,6 +73,24 @@ pub enum Command {
     Outputs,
     /// Check credentials, region, Bedrock model access and the build tools, with the fix for each.
     Doctor,
+    /// Print a Cognito ID token for a user of the stack (for `curl -H "Authorization: $TOKEN"`).
+    ///
+    /// The password comes from PROVISION_PASSWORD or is asked for; with --local and no
+    /// --username, the local demo user signs in.
+    Token {
+        /// The user's e-mail address.
+        #[arg(long)]
+        username: Option<String>,
+    },
+    /// Print the editing function's CloudWatch Logs events (START/END/REPORT and its own lines).
+    Logs {
+        /// How far back to start: 30s, 10m, 2h, 1d (at most 30d).
+        #[arg(long, default_value = "10m", value_parser = crate::session::parse_since)]
+        since: std::time::Duration,
+        /// Keep printing new events until interrupted.
+        #[arg(long, short = 'f')]
+        follow: bool,
+    },
     /// Run the local cloud's stand-ins in the foreground (started for you by `up --local`).
     #[command(hide = true)]
     LocalServe {

@@ -14,6 +14,7 @@ pub mod error;
 pub mod local;
 pub mod progress;
 pub mod resources;
+pub mod session;
 pub mod stack;
 pub mod state;
 pub mod teardown;

@@ -88,6 +88,8 @@ fn run(cli: Cli) -> Result<Exit, CliError> {
             Command::Status => commands::status(&ctx).await,
             Command::Outputs => commands::outputs(&ctx).await,
             Command::Doctor => commands::doctor(&ctx).await,
+            Command::Token { username } => provisioner::session::token(&ctx, username).await,
+            Command::Logs { since, follow } => provisioner::session::logs(&ctx, since, follow).await,
             Command::LocalServe { .. } => Ok(Exit::Ok),
         }
     })

@@ -280,6 +280,41 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
     assert_eq!(pre.status(), 200);
     assert_eq!(pre.headers()["access-control-allow-origin"], app);
 
+    // `provision token` signs the demo user in: its token passes the authorizer as the app's does.
+    let tok = l.provision(&["token", "--local"]);
+    assert_eq!(tok.code, 0, "{}", tok.stderr);
+    let cli_token = tok.stdout.trim().to_owned();
+    assert_eq!(cli_token.split('.').count(), 3, "a JWT: {}", tok.stdout);
+    let r = get(Some(cli_token.clone())).await;
+    assert_eq!(r.status(), 200);
+    let bad = Command::new(env!("CARGO_BIN_EXE_provision"))
+        .args(["token", "--local", "--username", &email])
+        .current_dir(&l.root)
+        .env("PROVISION_LOCALCLOUD_DIR", l.dir.path())
+        .env("PROVISION_STATE_DIR", l.state.path())
+        .env("PROVISION_PASSWORD", "not-the-password-1")
+        .output()
+        .expect("token");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("wrong user name or password"));
+
+    // `provision logs`: the function's output reached CloudWatch Logs (moto's), as on AWS, with
+    // Lambda's own START/REPORT lines — and no token or image data in it.
+    let mut logs = l.provision(&["logs", "--local", "--since", "1h"]);
+    for _ in 0..20 {
+        if logs.stdout.contains("request done") && logs.stdout.contains("REPORT RequestId") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        logs = l.provision(&["logs", "--local", "--since", "1h"]);
+    }
+    assert_eq!(logs.code, 0, "{}", logs.stderr);
+    for needle in ["START RequestId", "REPORT RequestId", "Memory Size: 1024 MB", "\"route\":\"POST /edits\""] {
+        assert!(logs.stdout.contains(needle), "no {needle} in logs:\n{}", logs.stdout);
+    }
+    assert!(!logs.stdout.contains(&cli_token[..40]), "a token in the logs");
+    assert!(!logs.stdout.contains("iVBORw0KGgo"), "image data in the logs");
+
     // The gateway interprets the deployed definition: open a method and redeploy → it lets
     // requests through, and the provisioner's own check flags the method.
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())

@@ -1,0 +1,186 @@
+//! Using a stack that is up: `token` (an ID token to call the API with curl) and `logs` (the
+//! function's CloudWatch Logs). Both work the same on AWS and on the local cloud.
+
+use std::time::Duration;
+
+use crate::aws::{Aws, AwsError, Ctx as _};
+use crate::commands::Ctx;
+use crate::error::{CliError, Exit};
+use crate::local;
+use crate::resources::Outputs;
+use crate::state::{StateFile, state_dir};
+
+fn deployed_outputs(ctx: &Ctx) -> Result<Outputs, CliError> {
+    let state = StateFile::open(&state_dir(&ctx.root), &ctx.config.name).map_err(CliError::State)?;
+    if !state.exists() {
+        return Err(CliError::Usage(format!(
+            "stack `{}` has no state here: run `provision up{}` first",
+            ctx.config.name,
+            if ctx.local.is_some() { " --local" } else { "" }
+        )));
+    }
+    Ok(state.state.outputs.clone())
+}
+
+/// Signs a user in (USER_PASSWORD_AUTH, as the app's client allows) and prints the ID token —
+/// the value the API's Cognito authorizer expects in `Authorization`.
+pub async fn token(ctx: &Ctx, username: Option<String>) -> Result<Exit, CliError> {
+    let outputs = deployed_outputs(ctx)?;
+    let client_id = outputs
+        .known("WebClient", "id")
+        .ok_or_else(|| CliError::Usage("the state file has no app client id: run `provision up` again".into()))?
+        .to_owned();
+    let (username, password) = match (username, ctx.local.is_some()) {
+        (Some(u), _) => {
+            let p = password_for(&u)?;
+            (u, p)
+        }
+        (None, true) => {
+            let u = format!("demo@{}.local", ctx.config.name);
+            let p = std::env::var("PROVISION_PASSWORD").unwrap_or_else(|_| local::DEMO_PASSWORD.to_owned());
+            (u, p)
+        }
+        (None, false) => {
+            return Err(CliError::Usage("--username is required (the e-mail you signed up with in the app)".into()));
+        }
+    };
+    let aws = Aws::load(&ctx.config.region).await;
+    let out = aws
+        .cognito
+        .initiate_auth()
+        .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::UserPasswordAuth)
+        .client_id(&client_id)
+        .auth_parameters("USERNAME", &username)
+        .auth_parameters("PASSWORD", &password)
+        .send()
+        .await
+        .ctx("cognito-idp:InitiateAuth");
+    let out = match out {
+        Ok(o) => o,
+        Err(e) if e.code_is("NotAuthorizedException") => {
+            return Err(CliError::Usage(format!("{username}: wrong user name or password ({})", e.message)));
+        }
+        Err(e) if e.code_is("UserNotConfirmedException") => {
+            return Err(CliError::Usage(format!(
+                "{username} has not confirmed the sign-up yet: enter the code from the e-mail in the app first"
+            )));
+        }
+        Err(e) => return Err(CliError::Aws(e)),
+    };
+    if let Some(challenge) = out.challenge_name() {
+        return Err(CliError::Usage(format!(
+            "{username} must answer the {} challenge first: sign in once in the app",
+            challenge.as_str()
+        )));
+    }
+    let token = out
+        .authentication_result()
+        .and_then(|r| r.id_token())
+        .ok_or_else(|| CliError::Aws(AwsError::new("cognito-idp:InitiateAuth", "no ID token in the answer")))?;
+    println!("{token}");
+    Ok(Exit::Ok)
+}
+
+fn password_for(username: &str) -> Result<String, CliError> {
+    if let Ok(p) = std::env::var("PROVISION_PASSWORD") {
+        return Ok(p);
+    }
+    rpassword::prompt_password(format!("password for {username}: "))
+        .map_err(|e| CliError::Usage(format!("cannot read the password ({e}); set PROVISION_PASSWORD instead")))
+}
+
+/// `--since` values: `30s`, `10m`, `2h`, `1d`.
+pub fn parse_since(s: &str) -> Result<Duration, String> {
+    let err = || format!("`{s}` is not a duration like 30s, 10m, 2h or 1d");
+    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).ok_or_else(err)?);
+    let n: u64 = n.parse().map_err(|_| err())?;
+    let secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(err()),
+    };
+    if n == 0 {
+        return Err(format!("`{s}`: must be more than zero"));
+    }
+    if n.saturating_mul(secs) > 30 * 86_400 {
+        return Err(format!("`{s}`: at most 30d"));
+    }
+    Ok(Duration::from_secs(n.saturating_mul(secs)))
+}
+
+/// Prints the function's log events (`<time> <message>`), oldest first; with `follow`, keeps
+/// polling for new ones until interrupted.
+pub async fn logs(ctx: &Ctx, since: Duration, follow: bool) -> Result<Exit, CliError> {
+    let group = format!("/aws/lambda/{}-edit", ctx.config.name);
+    let aws = Aws::load(&ctx.config.region).await;
+    let now = time::OffsetDateTime::now_utc();
+    let mut start = (now - since).unix_timestamp() * 1000;
+    let mut seen = std::collections::HashSet::new();
+    loop {
+        let mut next: Option<String> = None;
+        let mut newest = start;
+        loop {
+            let page = aws
+                .logs
+                .filter_log_events()
+                .log_group_name(&group)
+                .start_time(start)
+                .set_next_token(next.take())
+                .send()
+                .await
+                .ctx("logs:FilterLogEvents");
+            let page = match page {
+                Ok(p) => p,
+                Err(e) if e.code_is("ResourceNotFoundException") => {
+                    return Err(CliError::Usage(format!(
+                        "log group {group} does not exist: is the stack up (`provision status{}`)?",
+                        if ctx.local.is_some() { " --local" } else { "" }
+                    )));
+                }
+                Err(e) => return Err(CliError::Aws(e)),
+            };
+            for e in page.events() {
+                let id = e.event_id().unwrap_or_default().to_owned();
+                if !seen.insert(id) {
+                    continue;
+                }
+                let ts = e.timestamp().unwrap_or_default();
+                newest = newest.max(ts);
+                let when = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ts) * 1_000_000)
+                    .ok()
+                    .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+                    .unwrap_or_default();
+                println!("{when} {}", e.message().unwrap_or_default().trim_end());
+            }
+            next = page.next_token().map(str::to_owned);
+            if next.is_none() {
+                break;
+            }
+        }
+        if !follow {
+            return Ok(Exit::Ok);
+        }
+        start = newest;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_accepts_units_and_names_the_limit() {
+        assert_eq!(parse_since("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_since("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_since("2h"), Ok(Duration::from_secs(7200)));
+        assert_eq!(parse_since("1d"), Ok(Duration::from_secs(86_400)));
+        assert!(parse_since("10").unwrap_err().contains("like 30s"));
+        assert!(parse_since("m").unwrap_err().contains("like 30s"));
+        assert!(parse_since("5w").unwrap_err().contains("like 30s"));
+        assert!(parse_since("0m").unwrap_err().contains("more than zero"));
+        assert!(parse_since("31d").unwrap_err().contains("at most 30d"));
+    }
+}
