@@ -26,6 +26,14 @@ ensure_moto() {
   fi
 }
 
+# The template checkers the synth tests run (PyPI), beside moto.
+ensure_template_checkers() {
+  if [ ! -x .venv/bin/cfn-lint ] || [ ! -x .venv/bin/checkov ]; then
+    step "installing cfn-lint and checkov into .venv"
+    .venv/bin/python -m pip install --disable-pip-version-check --quiet 'cfn-lint>=1.20,<2' 'checkov>=3.2,<4'
+  fi
+}
+
 ensure_frontend_deps() {
   if [ ! -d frontend/node_modules ] || [ frontend/package-lock.json -nt frontend/node_modules/.package-lock.json ]; then
     step "installing frontend packages (npm ci)"

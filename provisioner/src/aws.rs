@@ -87,6 +87,8 @@ pub struct Aws {
     pub amplify: aws_sdk_amplify::Client,
     pub bedrock: aws_sdk_bedrock::Client,
     pub sts: aws_sdk_sts::Client,
+    pub cfn: aws_sdk_cloudformation::Client,
+    pub s3: aws_sdk_s3::Client,
     pub calls: CallLog,
 }
 
@@ -124,6 +126,18 @@ impl Aws {
             amplify: client!(aws_sdk_amplify, &sdk, calls),
             bedrock: client!(aws_sdk_bedrock, &sdk, calls),
             sts: client!(aws_sdk_sts, &sdk, calls),
+            cfn: client!(aws_sdk_cloudformation, &sdk, calls),
+            // Emulators answer on one host: address buckets by path there.
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&sdk)
+                    .force_path_style(
+                        sdk.endpoint_url().is_some()
+                            || std::env::var_os("AWS_ENDPOINT_URL").is_some()
+                            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some(),
+                    )
+                    .interceptor(Recorder(calls.clone()))
+                    .build(),
+            ),
             sdk,
             calls,
         }

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -45,6 +45,9 @@ pub enum Command {
         /// Proceed although the state file names another account or region.
         #[arg(long)]
         force: bool,
+        /// Who creates the resources: this tool's own engine, or CloudFormation (the template of `synth`).
+        #[arg(long, value_enum, default_value_t = Engine::Direct)]
+        engine: Engine,
         /// Deploy the existing builds (frontend/dist, the last bootstrap) without rebuilding.
         #[arg(long)]
         no_build: bool,
@@ -60,6 +63,15 @@ pub enum Command {
         /// Proceed although the state file names another account or region.
         #[arg(long)]
         force: bool,
+        /// The engine the stack was stood up with (`up --engine`).
+        #[arg(long, value_enum, default_value_t = Engine::Direct)]
+        engine: Engine,
+    },
+    /// Write the stack as a CloudFormation template (YAML), rendered from the same constructs as `up`.
+    Synth {
+        /// Write the template to FILE instead of standard output.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Show what `up` would create, update (field by field) or leave; exit 6 when changes are pending.
     Diff {
@@ -101,4 +113,13 @@ pub enum Command {
         #[arg(long)]
         log_dir: PathBuf,
     },
+}
+
+/// Who converges the stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Engine {
+    /// Call each service's API directly: read, compare field by field, create or update (the default).
+    Direct,
+    /// Deploy the synthesized template as a CloudFormation stack (change set, stack events).
+    Cloudformation,
 }

@@ -18,6 +18,7 @@ use crate::resources::{Env, Outputs, apigateway};
 use crate::stack::{self, Stack};
 use crate::state::{StateFile, state_dir};
 use crate::teardown;
+use crate::{cfn, synth};
 
 /// Everything a command needs, resolved from the command line.
 pub struct Ctx {
@@ -441,11 +442,16 @@ pub async fn down(ctx: &Ctx, yes: bool, dry_run: bool, force: bool) -> Result<Ex
         }
         return Ok(Exit::LeftBehind);
     }
-    ctx.say(format!("nothing of stack `{}` is left ({} deleted)", ctx.config.name, report.deleted.len()));
-    progress.emit(Event::info("left-behind check: nothing left"));
     if !report.errors.is_empty() {
+        ctx.say(format!(
+            "{} deleted, but the errors above leave it open whether anything of stack `{}` is left: fix them and run `down` again",
+            report.deleted.len(),
+            ctx.config.name
+        ));
         return Ok(Exit::AwsFailure);
     }
+    ctx.say(format!("nothing of stack `{}` is left ({} deleted)", ctx.config.name, report.deleted.len()));
+    progress.emit(Event::info("left-behind check: nothing left"));
     state.remove().map_err(CliError::State)?;
     if let Some(cloud) = &ctx.local {
         for p in cloud.stop(&ctx.root) {
@@ -530,4 +536,205 @@ pub async fn doctor(ctx: &Ctx) -> Result<Exit, CliError> {
         None => line(false, "npm", "missing — install Node.js 20 with npm".into()),
     }
     Ok(if bad == 0 { Exit::Ok } else { Exit::AwsFailure })
+}
+
+/// `provision synth`: the CloudFormation template of the stack.
+pub async fn synth(ctx: &Ctx, output: Option<&std::path::Path>) -> Result<Exit, CliError> {
+    let aws = Aws::load(&ctx.config.region).await;
+    let stack = ctx.stack();
+    stack.validate().map_err(CliError::Usage)?;
+    let template = synth::template(&stack, &aws)?;
+    let yaml = synth::to_yaml(&template)?;
+    match output {
+        None => print!("{yaml}"),
+        Some(path) => {
+            let tmp = path.with_extension("tmp");
+            std::fs::write(&tmp, &yaml)
+                .and_then(|()| std::fs::rename(&tmp, path))
+                .map_err(|e| CliError::Usage(format!("-o {}: {e}", path.display())))?;
+            let n = template["Resources"].as_object().map(|m| m.len()).unwrap_or(0);
+            ctx.say(format!("wrote {} ({n} resources, {} bytes)", path.display(), yaml.len()));
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+/// Why `--engine cloudformation` does not run on the local cloud.
+pub const CFN_NOT_LOCAL: &str = "--engine cloudformation needs AWS CloudFormation: moto's CloudFormation reports \
+    Cognito, the API authorizer, the stage and Amplify as created without creating them (docs/cloudformation.md). \
+    On the local cloud use the default engine.";
+
+fn cfn_refuse_local(ctx: &Ctx) -> Result<(), CliError> {
+    if ctx.local.is_some() {
+        return Err(CliError::Usage(CFN_NOT_LOCAL.into()));
+    }
+    Ok(())
+}
+
+fn cfn_printers(ctx: &Ctx) -> (impl FnMut(&cfn::Change) + Send + use<>, impl FnMut(&cfn::StackEvent) + Send + use<>) {
+    let json = ctx.json;
+    let on_change = move |c: &cfn::Change| {
+        if json {
+            println!("{}", json!({"event": "change", "change": c}));
+        } else {
+            let replace = match c.replacement.as_deref() {
+                Some("True") => "  (replacement)",
+                Some("Conditional") => "  (may be replaced)",
+                _ => "",
+            };
+            let iam = if c.kind.starts_with("AWS::IAM::") { "  ! IAM change" } else { "" };
+            eprintln!("  {:<8} {:<34} {}{replace}{iam}", c.action, c.logical_id, c.kind);
+        }
+    };
+    let on_event = move |e: &cfn::StackEvent| {
+        if json {
+            println!("{}", json!({"event": "stack_event", "stack_event": e}));
+        } else {
+            let reason = e.reason.as_deref().map(|r| format!("  {r}")).unwrap_or_default();
+            eprintln!("  {}  {:<34} {:<36} {}{reason}", e.time, e.logical_id, e.kind, e.status);
+        }
+    };
+    (on_change, on_event)
+}
+
+/// `up --engine cloudformation`: the synthesized template through a change set, then the site.
+pub async fn up_cloudformation(ctx: &Ctx, force: bool, no_build: bool) -> Result<Exit, CliError> {
+    cfn_refuse_local(ctx)?;
+    let aws = Aws::load(&ctx.config.region).await;
+    let id = whoami(ctx, &aws).await?;
+    let mut state = StateFile::open(&state_dir(&ctx.root), &ctx.config.name).map_err(CliError::State)?;
+    check_identity(&state, &id, force)?;
+    let artifacts = build_artifacts(ctx, no_build)?;
+    let stack = ctx.stack();
+    stack.validate().map_err(CliError::Usage)?;
+    let template = synth::to_yaml(&synth::template(&stack, &aws)?)?;
+    let started = std::time::Instant::now();
+
+    let zip = artifacts.lambda_zip().map_err(CliError::Resource)?;
+    let digest = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(zip))
+    };
+    let (bucket, key) =
+        cfn::upload_function(&aws, &ctx.config.name, &id.account, zip, &digest).await.map_err(CliError::Aws)?;
+    ctx.say(format!("function zip: s3://{bucket}/{key}"));
+    let name = cfn::stack_name(&ctx.config.name);
+    ctx.say(format!("CloudFormation stack {name}: change set"));
+    let (mut on_change, mut on_event) = cfn_printers(ctx);
+    let params = [(synth::CODE_BUCKET_PARAM, bucket.clone()), (synth::CODE_KEY_PARAM, key)];
+    let req = cfn::DeployRequest {
+        name: &name,
+        template: &template,
+        template_bucket: &bucket,
+        parameters: &params,
+        tags: &ctx.config.tags,
+    };
+    let deployed = cfn::deploy(&aws, &req, &mut on_change, &mut on_event).await?;
+    if deployed.changes.is_empty() {
+        ctx.say("the CloudFormation stack is up to date");
+    }
+
+    // The stack's outputs in the engine's terms, then what CloudFormation does not do: the site.
+    let o = &deployed.outputs;
+    let get = |k: &str| o.get(k).cloned().unwrap_or_default();
+    let mut outputs = Outputs::default();
+    let one = |k: &str, v: String| std::collections::BTreeMap::from([(k.to_owned(), v)]);
+    outputs.set("UserPool", one("id", get("UserPoolId")));
+    outputs.set("WebClient", one("id", get("UserPoolClientId")));
+    outputs.set(
+        "Api",
+        std::collections::BTreeMap::from([
+            ("id".to_owned(), get("RestApiId")),
+            ("url".to_owned(), get("ApiUrl")),
+            ("stage".to_owned(), ctx.config.api.stage.clone()),
+        ]),
+    );
+    outputs.set(
+        "WebApp",
+        std::collections::BTreeMap::from([
+            ("id".to_owned(), get("AmplifyAppId")),
+            ("origin".to_owned(), get("AppUrl")),
+        ]),
+    );
+    outputs.set("WebBranch", one("name", ctx.config.frontend.branch.clone()));
+    outputs.set("EditsTable", one("name", get("TableName")));
+    outputs.set("Function", one("name", get("FunctionName")));
+    outputs.set("FunctionLogs", one("name", get("LogGroupName")));
+    outputs.set("Site", one("url", get("AppUrl")));
+    if let Some(node) = stack.node("Site")
+        && let stack::Construct::Site(site) = &node.construct
+    {
+        let env = crate::resources::Env {
+            aws: &aws,
+            stack: &stack,
+            account: &id.account,
+            outputs: &outputs,
+            artifacts: &artifacts,
+        };
+        let desired = crate::resources::amplify::site_desired(site, &env).map_err(CliError::Resource)?;
+        let live = crate::resources::amplify::site_read(&env, site).await.map_err(CliError::Aws)?;
+        if live.map(|l| l.props) != Some(desired.clone()) {
+            ctx.say("deploying the site to the Amplify branch");
+            crate::resources::amplify::site_deploy(&env, site, &desired).await.map_err(CliError::Resource)?;
+        }
+    }
+    state.state.account = id.account.clone();
+    state.state.region = id.region.clone();
+    state.state.outputs = outputs.clone();
+    state.save().map_err(CliError::State)?;
+    ctx.say(format!("{} CloudFormation changes in {:.1}s", deployed.changes.len(), started.elapsed().as_secs_f64()));
+    print_outputs(ctx, &outputs, None);
+    Ok(Exit::Ok)
+}
+
+/// `down --engine cloudformation`: delete the stack, then the asset bucket and whatever of the
+/// stack the template does not own (log groups created by Lambda or API Gateway, anything
+/// CloudFormation retained), then the left-behind check.
+pub async fn down_cloudformation(ctx: &Ctx, yes: bool, force: bool) -> Result<Exit, CliError> {
+    cfn_refuse_local(ctx)?;
+    let aws = Aws::load(&ctx.config.region).await;
+    let id = whoami(ctx, &aws).await?;
+    let state = StateFile::open(&state_dir(&ctx.root), &ctx.config.name).map_err(CliError::State)?;
+    check_identity(&state, &id, force)?;
+    let name = cfn::stack_name(&ctx.config.name);
+    let exists = cfn::status(&aws, &name).await.map_err(CliError::Aws)?.is_some();
+    if exists && !yes && !confirm(ctx, &format!("delete CloudFormation stack {name}"))? {
+        ctx.say("not confirmed: nothing deleted");
+        return Ok(Exit::Usage);
+    }
+    let (_, mut on_event) = cfn_printers(ctx);
+    if cfn::delete(&aws, &name, &mut on_event).await? {
+        ctx.say(format!("CloudFormation stack {name} deleted"));
+    } else {
+        ctx.say(format!("no CloudFormation stack {name}"));
+    }
+    if cfn::delete_assets(&aws, &ctx.config.name, &id.account).await.map_err(CliError::Aws)? {
+        ctx.say(format!("deleted the asset bucket {}", cfn::asset_bucket(&ctx.config.name, &id.account, &aws.region)));
+    }
+    let state_ref = state.exists().then_some(&state);
+    let progress = ctx.progress();
+    let report = teardown::down(&aws, &ctx.config.name, state_ref, &progress).await;
+    for d in &report.deleted {
+        ctx.say(format!("deleted what the stack did not: {} {}", d.kind, d.id));
+    }
+    for e in &report.errors {
+        ctx.say(format!("error: {e}"));
+    }
+    if !report.left_behind.is_empty() {
+        ctx.say("left behind (still present):");
+        for l in &report.left_behind {
+            ctx.say(format!("  {:<46} {}", l.kind, l.id));
+        }
+        return Ok(Exit::LeftBehind);
+    }
+    if !report.errors.is_empty() {
+        ctx.say(format!(
+            "the errors above leave it open whether anything of stack `{}` is left: fix them and run `down` again",
+            ctx.config.name
+        ));
+        return Ok(Exit::AwsFailure);
+    }
+    ctx.say(format!("nothing of stack `{}` is left", ctx.config.name));
+    state.remove().map_err(CliError::State)?;
+    Ok(Exit::Ok)
 }

@@ -45,12 +45,21 @@ pub enum CliError {
     Local(#[from] LocalError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Synth(#[from] crate::synth::SynthError),
+    #[error(transparent)]
+    Cfn(#[from] crate::cfn::CfnError),
 }
 
 impl CliError {
     pub fn exit(&self) -> Exit {
         match self {
-            CliError::Usage(_) | CliError::Config(_) | CliError::State(_) | CliError::Artifact(_) => Exit::Usage,
+            CliError::Usage(_)
+            | CliError::Config(_)
+            | CliError::State(_)
+            | CliError::Artifact(_)
+            | CliError::Synth(_) => Exit::Usage,
+            CliError::Cfn(e) => e.exit(),
             CliError::Aws(_) | CliError::Resource(_) | CliError::Local(_) | CliError::Io(_) => Exit::AwsFailure,
         }
     }

@@ -6,6 +6,7 @@
 
 pub mod artifacts;
 pub mod aws;
+pub mod cfn;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -17,4 +18,5 @@ pub mod resources;
 pub mod session;
 pub mod stack;
 pub mod state;
+pub mod synth;
 pub mod teardown;

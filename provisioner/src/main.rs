@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use provisioner::cli::{Cli, Command};
+use provisioner::cli::{Cli, Command, Engine};
 use provisioner::commands::{self, Ctx};
 use provisioner::config;
 use provisioner::error::{CliError, Exit};
@@ -58,6 +58,14 @@ fn run(cli: Cli) -> Result<Exit, CliError> {
 
     // The local cloud is found (or started) on a short-lived single-threaded runtime, and its
     // endpoints exported before the main runtime starts any thread.
+    if cli.global.local
+        && matches!(
+            cli.command,
+            Command::Up { engine: Engine::Cloudformation, .. } | Command::Down { engine: Engine::Cloudformation, .. }
+        )
+    {
+        return Err(CliError::Usage(provisioner::commands::CFN_NOT_LOCAL.into()));
+    }
     let local = if cli.global.local {
         let exe = std::env::current_exe()?;
         let rt = runtime(false)?;
@@ -82,8 +90,17 @@ fn run(cli: Cli) -> Result<Exit, CliError> {
     let rt = runtime(true)?;
     rt.block_on(async {
         match cli.command {
-            Command::Up { force, no_build } => commands::up(&ctx, force, no_build).await,
-            Command::Down { yes, dry_run, force } => commands::down(&ctx, yes, dry_run, force).await,
+            Command::Up { force, no_build, engine: Engine::Direct } => commands::up(&ctx, force, no_build).await,
+            Command::Up { force, no_build, engine: Engine::Cloudformation } => {
+                commands::up_cloudformation(&ctx, force, no_build).await
+            }
+            Command::Down { yes, dry_run, force, engine: Engine::Direct } => {
+                commands::down(&ctx, yes, dry_run, force).await
+            }
+            Command::Down { yes, dry_run: _, force, engine: Engine::Cloudformation } => {
+                commands::down_cloudformation(&ctx, yes, force).await
+            }
+            Command::Synth { output } => commands::synth(&ctx, output.as_deref()).await,
             Command::Diff { no_build } => commands::diff(&ctx, no_build).await,
             Command::Status => commands::status(&ctx).await,
             Command::Outputs => commands::outputs(&ctx).await,

@@ -341,3 +341,52 @@ async fn interrupt_lets_in_flight_calls_finish_and_saves_state() {
     let down = c.provision(&["--stack-file", f, "down", "--yes"]);
     assert_eq!(down.code, 0, "{}", down.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn diff_says_what_up_would_do_and_exits_nonzero_only_for_changes() {
+    let c = cloud().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = stack_file(dir.path(), "delta", "");
+    let f = file.to_str().expect("utf8").to_owned();
+    let lines = |out: &str, sign: char| out.lines().filter(|l| l.starts_with(sign)).count();
+
+    // Nothing exists: every construct would be created, the role called out; nothing is created.
+    let d = c.provision(&["--stack-file", &f, "diff"]);
+    assert_eq!(d.code, 6, "{}\n{}", d.stdout, d.stderr);
+    for id in ["UserPool", "WebClient", "EditsTable", "FunctionLogs", "FunctionRole", "Function", "Api", "WebApp"] {
+        assert!(d.stdout.lines().any(|l| l.starts_with(&format!("+ {id} "))), "{id}:\n{}", d.stdout);
+    }
+    assert_eq!(lines(&d.stdout, '~') + lines(&d.stdout, '='), 0, "{}", d.stdout);
+    assert!(d.stdout.contains("! IAM change"), "{}", d.stdout);
+    let dry = c.provision(&["--stack-file", &f, "down", "--dry-run"]);
+    assert!(dry.stdout.contains("nothing: no resource of the stack exists"), "diff created something:\n{}", dry.stdout);
+
+    // Up, then no change: exit 0, every construct unchanged, no IAM call-out.
+    let up = c.provision(&["--stack-file", &f, "up"]);
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    let d = c.provision(&["--stack-file", &f, "diff"]);
+    assert_eq!(d.code, 0, "{}\n{}", d.stdout, d.stderr);
+    assert_eq!(lines(&d.stdout, '+') + lines(&d.stdout, '~'), 0, "{}", d.stdout);
+    assert!(lines(&d.stdout, '=') >= 10 && !d.stdout.contains("IAM change"), "{}", d.stdout);
+
+    // One setting changed: that construct only, field by field; IAM untouched.
+    stack_file(dir.path(), "delta", "function: {memory_mb: 2048}\n");
+    let d = c.provision(&["--stack-file", &f, "diff"]);
+    assert_eq!(d.code, 6, "{}", d.stdout);
+    assert!(d.stdout.lines().any(|l| l.starts_with("~ Function ")), "{}", d.stdout);
+    assert_eq!(lines(&d.stdout, '~'), 1, "{}", d.stdout);
+    assert!(d.stdout.contains("memory_mb: 1024 → 2048"), "{}", d.stdout);
+    assert!(!d.stdout.contains("IAM change"), "{}", d.stdout);
+
+    // IAM widened: a cross-region inference profile adds model ARNs in other regions.
+    stack_file(dir.path(), "delta", "models: {ids: {generate: 'us.stability.stable-image-ultra-v1:1'}}\n");
+    let d = c.provision(&["--stack-file", &f, "diff"]);
+    assert_eq!(d.code, 6, "{}", d.stdout);
+    assert!(d.stdout.lines().any(|l| l.starts_with("~ FunctionRole ")), "{}", d.stdout);
+    assert!(d.stdout.contains("! IAM change"), "{}", d.stdout);
+    assert!(d.stdout.contains("inference-profile/us.stability.stable-image-ultra-v1:1"), "{}", d.stdout);
+    assert!(d.stdout.contains("arn:aws:bedrock:us-east-1::foundation-model/stability.stable-image-ultra-v1:1"));
+
+    let down = c.provision(&["--stack-file", &f, "down", "--yes"]);
+    assert_eq!(down.code, 0, "{}", down.stderr);
+}

@@ -33,7 +33,7 @@ pub fn stage_url(api_id: &str, region: &str, stage: &str) -> String {
 }
 
 /// Every resource path the routes need, parents included ("/", "/edits", "/edits/{id}").
-fn resource_paths(c: &RestApi) -> BTreeSet<String> {
+pub fn resource_paths(c: &RestApi) -> BTreeSet<String> {
     let mut paths = BTreeSet::from(["/".to_owned()]);
     for r in &c.routes {
         let mut acc = String::new();
@@ -55,7 +55,7 @@ fn cors_headers(origin: &str) -> Value {
 }
 
 /// The definition without its deployment marker; its hash decides when to deploy.
-fn definition(c: &RestApi, env: &Env<'_>) -> Value {
+pub fn definition(c: &RestApi, env: &Env<'_>) -> Value {
     let fn_arn = env.outputs.get(c.function.id, "arn");
     let uri = format!("arn:aws:apigateway:{}:lambda:path/2015-03-31/functions/{fn_arn}/invocations", env.region());
     let origin = env.outputs.get(c.app.id, "origin");

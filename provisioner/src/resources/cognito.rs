@@ -12,7 +12,7 @@ use super::{Env, Live, ResourceError, tags_value};
 use crate::aws::{Aws, AwsError, Ctx, optional};
 use crate::stack::{UserPool, UserPoolClient};
 
-const AUTH_FLOWS: &[&str] = &["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"];
+pub const AUTH_FLOWS: &[&str] = &["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"];
 
 pub fn pool_desired(c: &UserPool, env: &Env<'_>) -> Value {
     json!({
