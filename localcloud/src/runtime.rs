@@ -165,7 +165,8 @@ impl Lambda {
                 Some((_, zip)) => zip.clone(),
             }
         };
-        let env: Vec<(String, String)> = cfg["Environment"]["Variables"]
+        // Sorted: the key below must not depend on the order the variables come back in.
+        let env: std::collections::BTreeMap<String, String> = cfg["Environment"]["Variables"]
             .as_object()
             .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
             .unwrap_or_default();
@@ -211,7 +212,7 @@ impl Lambda {
         name: &str,
         key: &str,
         cfg: &Value,
-        env: &[(String, String)],
+        env: &std::collections::BTreeMap<String, String>,
         zip: &[u8],
     ) -> Result<Arc<Mutex<Instance>>, InvokeError> {
         let mut instances = self.instances.lock().await;

@@ -318,7 +318,7 @@ pub async fn status(ctx: &Ctx) -> Result<Exit, CliError> {
             if cloud.moto.ours { "" } else { " (not started by us)" }
         ));
         ctx.say(format!(
-            "  stand-ins   {}  pid {:?}  (Amplify + hosting)",
+            "  stand-ins   {}  pid {:?}  (Amplify + hosting, API Gateway data plane, Lambda runtime, Bedrock runtime)",
             cloud.standins.endpoint, cloud.standins.pid
         ));
     }

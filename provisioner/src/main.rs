@@ -74,6 +74,14 @@ fn run(cli: Cli) -> Result<Exit, CliError> {
             _ => rt.block_on(LocalCloud::find(&root)),
         };
         drop(rt);
+        // Never fall through to AWS: without a running local cloud, only `down` (nothing to
+        // delete) and `synth` (no calls) make sense.
+        if cloud.is_none() && !matches!(cli.command, Command::Down { .. } | Command::Synth { .. }) {
+            return Err(CliError::Usage(
+                "the local cloud is not running: start it with `provision up --local` (`--local` never falls back to AWS)"
+                    .into(),
+            ));
+        }
         // SAFETY: no other thread exists yet (the runtime above was dropped; the main one is not built).
         unsafe { std::env::set_var(provisioner::local::ENV_LOCAL, "1") };
         if let Some(c) = &cloud {

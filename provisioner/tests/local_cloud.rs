@@ -313,6 +313,8 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
         assert!(logs.stdout.contains(needle), "no {needle} in logs:\n{}", logs.stdout);
     }
     assert!(!logs.stdout.contains(&cli_token[..40]), "a token in the logs");
+    // One execution environment served every request so far: a single cold start, as on Lambda.
+    assert_eq!(logs.stdout.matches("\"message\":\"cold start\"").count(), 1, "{}", logs.stdout);
     assert!(!logs.stdout.contains("iVBORw0KGgo"), "image data in the logs");
 
     // The gateway interprets the deployed definition: open a method and redeploy → it lets

@@ -218,3 +218,12 @@ fn bad_output_path_is_named() {
     assert_eq!(run.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&run.stderr).contains("-o /nonexistent-dir/t.yaml"));
 }
+
+/// The gateway's methods are exactly the routes the function serves: a route added to one side
+/// only would be a 403 "Missing Authentication Token" (or a method nothing answers).
+#[test]
+fn the_gateway_routes_are_the_functions_routes() {
+    let gateway: BTreeSet<(&str, &str)> = ROUTES.iter().map(|r| (r.method, r.path)).collect();
+    let function: BTreeSet<(&str, &str)> = image_edit_lambda::ROUTES.iter().copied().collect();
+    assert_eq!(gateway, function);
+}
