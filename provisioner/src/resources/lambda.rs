@@ -124,7 +124,7 @@ pub async fn create(env: &Env<'_>, c: &Function, _desired: &Value) -> Result<Liv
                 return update(env, c, &live, &desired(c, env)?).await;
             }
             Err(e) if is_role_propagation(&e) && started.elapsed() < ROLE_PROPAGATION_LIMIT => {
-                tracing::info!(function = %c.name, "waiting for IAM propagation of the new role");
+                tracing::warn!(function = %c.name, "waiting for IAM propagation of the new role (retrying CreateFunction for up to 90 s)");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(8));
             }
