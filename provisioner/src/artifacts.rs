@@ -181,10 +181,13 @@ fn has_command(program: &str, args: &[&str]) -> bool {
 /// `for_aws` builds a release binary for the Lambda runtime (cargo-zigbuild with glibc pinned to
 /// 2.34 when available, a native build checked against the glibc ceiling otherwise); the local
 /// cloud runs the workspace's own debug build on this machine.
-pub fn build_lambda(root: &Path, arch: Architecture, for_aws: bool) -> Result<LambdaZip, ArtifactError> {
+///
+/// With `build` false the last build is taken as it is (`up --no-build`, `status`).
+pub fn build_lambda(root: &Path, arch: Architecture, for_aws: bool, build: bool) -> Result<LambdaZip, ArtifactError> {
     let binary = match std::env::var_os(ENV_BOOTSTRAP) {
         Some(p) => PathBuf::from(p),
-        None => cargo_build_bootstrap(root, arch, for_aws)?,
+        None if build => cargo_build_bootstrap(root, arch, for_aws)?,
+        None => last_build(root, arch, for_aws)?,
     };
     let bytes = std::fs::read(&binary).map_err(io(&binary))?;
     let elf = inspect_elf(&bytes, &binary)?;
@@ -202,11 +205,41 @@ pub fn build_lambda(root: &Path, arch: Architecture, for_aws: bool) -> Result<La
     Ok(LambdaZip { bytes: zipped, sha256, binary, elf })
 }
 
-fn cargo_build_bootstrap(root: &Path, arch: Architecture, for_aws: bool) -> Result<PathBuf, ArtifactError> {
-    let triple = match arch {
+fn target_triple(arch: Architecture) -> &'static str {
+    match arch {
         Architecture::X86_64 => "x86_64-unknown-linux-gnu",
         Architecture::Arm64 => "aarch64-unknown-linux-gnu",
+    }
+}
+
+/// The newest `bootstrap` a previous build left where `cargo_build_bootstrap` puts it.
+fn last_build(root: &Path, arch: Architecture, for_aws: bool) -> Result<PathBuf, ArtifactError> {
+    let target = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(t) => root.join(t),
+        None => root.join("target"),
     };
+    newest_bootstrap(&target, arch, for_aws)
+}
+
+fn newest_bootstrap(target: &Path, arch: Architecture, for_aws: bool) -> Result<PathBuf, ArtifactError> {
+    let candidates: Vec<PathBuf> = if for_aws {
+        vec![target.join(target_triple(arch)).join("release/bootstrap"), target.join("release/bootstrap")]
+    } else {
+        vec![target.join("debug/bootstrap")]
+    };
+    candidates
+        .iter()
+        .filter_map(|p| Some((std::fs::metadata(p).ok()?.modified().ok()?, p)))
+        .max_by_key(|(t, _)| *t)
+        .map(|(_, p)| p.clone())
+        .ok_or_else(|| ArtifactError::Bad {
+            path: candidates[0].clone(),
+            message: "no build of the function here yet: run without --no-build".into(),
+        })
+}
+
+fn cargo_build_bootstrap(root: &Path, arch: Architecture, for_aws: bool) -> Result<PathBuf, ArtifactError> {
+    let triple = target_triple(arch);
     let host_matches = (std::env::consts::ARCH == "x86_64") == (arch == Architecture::X86_64);
     let mut cmd = Command::new("cargo");
     if for_aws && has_command("cargo", &["zigbuild", "--help"]) {
@@ -342,5 +375,20 @@ mod tests {
         let bytes = std::fs::read(&exe).expect("read");
         let info = inspect_elf(&bytes, &exe).expect("elf");
         assert!(info.max_glibc.is_some());
+    }
+
+    #[test]
+    fn no_build_takes_the_last_build_or_says_there_is_none() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let err = newest_bootstrap(dir.path(), Architecture::X86_64, false).unwrap_err().to_string();
+        assert!(err.contains("debug/bootstrap") && err.contains("run without --no-build"), "{err}");
+        std::fs::create_dir_all(dir.path().join("debug")).expect("mkdir");
+        std::fs::write(dir.path().join("debug/bootstrap"), b"x").expect("write");
+        assert_eq!(
+            newest_bootstrap(dir.path(), Architecture::X86_64, false).expect("found"),
+            dir.path().join("debug/bootstrap")
+        );
+        let err = newest_bootstrap(dir.path(), Architecture::Arm64, true).unwrap_err().to_string();
+        assert!(err.contains("aarch64-unknown-linux-gnu/release/bootstrap"), "{err}");
     }
 }

@@ -71,9 +71,13 @@ fn check_identity(state: &StateFile, id: &Identity, force: bool) -> Result<(), C
 
 fn build_artifacts(ctx: &Ctx, no_build: bool) -> Result<Artifacts, CliError> {
     let for_aws = ctx.local.is_none();
-    ctx.say("building the function (lambda/) …");
-    let lambda =
-        artifacts::build_lambda(&ctx.root, ctx.config.function.architecture, for_aws).map_err(CliError::Artifact)?;
+    ctx.say(if no_build {
+        "taking the last build of the function (lambda/) …"
+    } else {
+        "building the function (lambda/) …"
+    });
+    let lambda = artifacts::build_lambda(&ctx.root, ctx.config.function.architecture, for_aws, !no_build)
+        .map_err(CliError::Artifact)?;
     ctx.say(format!(
         "  bootstrap: {} ({} KB zipped, {:?}, highest glibc {})",
         lambda.binary.display(),
@@ -330,7 +334,7 @@ pub async fn status(ctx: &Ctx) -> Result<Exit, CliError> {
     }
     // Compare against the last deployed code: no rebuild for a status.
     let mut artifacts = Artifacts::default();
-    if let Ok(l) = artifacts::build_lambda(&ctx.root, ctx.config.function.architecture, ctx.local.is_none()) {
+    if let Ok(l) = artifacts::build_lambda(&ctx.root, ctx.config.function.architecture, ctx.local.is_none(), false) {
         artifacts.lambda = Some(l);
     }
     if let Ok(s) = artifacts::build_site(&ctx.root, false) {
