@@ -102,12 +102,11 @@ fn run(cli: Cli) -> Result<Exit, CliError> {
             Command::Up { force, no_build, engine: Engine::Cloudformation } => {
                 commands::up_cloudformation(&ctx, force, no_build).await
             }
-            Command::Down { yes, dry_run, force, engine: Engine::Direct } => {
-                commands::down(&ctx, yes, dry_run, force).await
-            }
-            Command::Down { yes, dry_run: _, force, engine: Engine::Cloudformation } => {
+            Command::Down { yes, dry_run: false, force, engine: Engine::Cloudformation } => {
                 commands::down_cloudformation(&ctx, yes, force).await
             }
+            // A dry run lists the stack's resources by name and tags, whichever engine made them.
+            Command::Down { yes, dry_run, force, engine: _ } => commands::down(&ctx, yes, dry_run, force).await,
             Command::Synth { output } => commands::synth(&ctx, output.as_deref()).await,
             Command::Diff { no_build } => commands::diff(&ctx, no_build).await,
             Command::Status => commands::status(&ctx).await,

@@ -179,22 +179,31 @@ async fn the_synthesized_template_deploys_updates_and_deletes_through_cloudforma
     let f = aws.lambda.get_function().function_name("cfn-edit").send().await.expect("function");
     assert_eq!(f.configuration().and_then(|c| c.memory_size()), Some(2048));
 
-    // `down --engine cloudformation`: the stack, the asset bucket, then the sweep and the check.
-    let down = Command::new(env!("CARGO_BIN_EXE_provision"))
-        .args(["--stack-file"])
-        .arg(&file)
-        .args(["down", "--engine", "cloudformation", "--yes"])
-        .current_dir(&root)
-        .env("AWS_ENDPOINT_URL", &moto.endpoint)
-        .env("AWS_ENDPOINT_URL_AMPLIFY", &standins)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env("PROVISION_STATE_DIR", dir.path())
-        .env_remove("AWS_PROFILE")
-        .env_remove("PROVISION_LOCAL")
-        .output()
-        .expect("down");
+    // `down --engine cloudformation`: the stack, the asset bucket, then the sweep and the check;
+    // with --dry-run it only lists what is there.
+    let provision = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_provision"))
+            .args(["--stack-file"])
+            .arg(&file)
+            .args(args)
+            .current_dir(&root)
+            .env("AWS_ENDPOINT_URL", &moto.endpoint)
+            .env("AWS_ENDPOINT_URL_AMPLIFY", &standins)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .env("PROVISION_STATE_DIR", dir.path())
+            .env_remove("AWS_PROFILE")
+            .env_remove("PROVISION_LOCAL")
+            .output()
+            .expect("provision")
+    };
+    let dry = provision(&["down", "--engine", "cloudformation", "--dry-run"]);
+    let listed = String::from_utf8_lossy(&dry.stdout);
+    assert_eq!(dry.status.code(), Some(0), "{listed}");
+    assert!(listed.contains("Would delete:") && listed.contains("cfn-edits"), "{listed}");
+    assert!(aws.dynamodb.describe_table().table_name("cfn-edits").send().await.is_ok(), "a dry run deleted");
+    let down = provision(&["down", "--engine", "cloudformation", "--yes"]);
     let stderr = String::from_utf8_lossy(&down.stderr);
     assert_eq!(down.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("CloudFormation stack cfn-image-editor deleted"), "{stderr}");
