@@ -26,25 +26,6 @@ pub const HOST_SUFFIX: &str = ".execute-api.localhost";
 const MAX_BODY: usize = 10 * 1024 * 1024;
 /// API Gateway's integration timeout.
 const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(29);
-const REGIONS: &[&str] = &[
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-    "ca-central-1",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "eu-central-1",
-    "eu-north-1",
-    "eu-south-1",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-south-1",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "sa-east-1",
-];
 
 #[derive(Debug, Clone)]
 struct MethodDef {
@@ -151,7 +132,7 @@ impl Gateway {
         let cached_region = self.apis.lock().await.get(api).map(|d| d.region.clone());
         let regions: Vec<String> = match cached_region {
             Some(r) => vec![r],
-            None => REGIONS.iter().map(|s| (*s).to_owned()).collect(),
+            None => crate::REGIONS.iter().map(|s| (*s).to_owned()).collect(),
         };
         for region in regions {
             let client = aws_sdk_apigateway::Client::new(&self.sdk(&region).await);

@@ -13,6 +13,28 @@ pub mod runtime;
 
 use std::path::PathBuf;
 
+/// The regions a stack may use (where the project's model families are offered). The provisioner
+/// validates stack files against this list; the gateway stand-in looks for an API id in each.
+pub const REGIONS: &[&str] = &[
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ca-central-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-central-1",
+    "eu-north-1",
+    "eu-south-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-south-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "sa-east-1",
+];
+
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::header;

@@ -79,17 +79,12 @@ pub struct Deployed {
 }
 
 /// Creates the asset bucket when missing (private, in the stack's region) and uploads `zip`
-/// under its digest; returns (bucket, key).
-pub async fn upload_function(
-    aws: &Aws,
-    stack: &str,
-    account: &str,
-    zip: &[u8],
-    sha256_hex: &str,
-) -> Result<(String, String), AwsError> {
+/// under its SHA-256; returns (bucket, key).
+pub async fn upload_function(aws: &Aws, stack: &str, account: &str, zip: &[u8]) -> Result<(String, String), AwsError> {
+    use sha2::Digest;
     let bucket = asset_bucket(stack, account, &aws.region);
     ensure_bucket(aws, &bucket, stack).await?;
-    let key = format!("function/{sha256_hex}.zip");
+    let key = format!("function/{}.zip", hex::encode(sha2::Sha256::digest(zip)));
     let head = aws.s3.head_object().bucket(&bucket).key(&key).send().await;
     if head.is_err() {
         aws.s3.put_object().bucket(&bucket).key(&key).body(zip.to_vec().into()).send().await.ctx("s3:PutObject")?;

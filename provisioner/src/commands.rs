@@ -258,18 +258,25 @@ fn print_outputs(ctx: &Ctx, o: &Outputs, demo: Option<&(String, String)>) {
     }
 }
 
-pub async fn outputs(ctx: &Ctx) -> Result<Exit, CliError> {
+/// The outputs the last `up` recorded, or the advice to run it.
+pub(crate) fn deployed_outputs(ctx: &Ctx) -> Result<Outputs, CliError> {
     let state = StateFile::open(&state_dir(&ctx.root), &ctx.config.name).map_err(CliError::State)?;
     if !state.exists() {
         return Err(CliError::Usage(format!(
-            "stack `{}` has no state here: run `provision up` first",
-            ctx.config.name
+            "stack `{}` has no state here: run `provision up{}` first",
+            ctx.config.name,
+            if ctx.local.is_some() { " --local" } else { "" }
         )));
     }
+    Ok(state.state.outputs.clone())
+}
+
+pub async fn outputs(ctx: &Ctx) -> Result<Exit, CliError> {
+    let outputs = deployed_outputs(ctx)?;
     if ctx.json {
-        println!("{}", outputs_json(&ctx.config, &state.state.outputs));
+        println!("{}", outputs_json(&ctx.config, &outputs));
     } else {
-        print_outputs(ctx, &state.state.outputs, None);
+        print_outputs(ctx, &outputs, None);
     }
     Ok(Exit::Ok)
 }
@@ -615,12 +622,7 @@ pub async fn up_cloudformation(ctx: &Ctx, force: bool, no_build: bool) -> Result
     let started = std::time::Instant::now();
 
     let zip = artifacts.lambda_zip().map_err(CliError::Resource)?;
-    let digest = {
-        use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(zip))
-    };
-    let (bucket, key) =
-        cfn::upload_function(&aws, &ctx.config.name, &id.account, zip, &digest).await.map_err(CliError::Aws)?;
+    let (bucket, key) = cfn::upload_function(&aws, &ctx.config.name, &id.account, zip).await.map_err(CliError::Aws)?;
     ctx.say(format!("function zip: s3://{bucket}/{key}"));
     let name = cfn::stack_name(&ctx.config.name);
     ctx.say(format!("CloudFormation stack {name}: change set"));

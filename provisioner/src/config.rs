@@ -15,25 +15,7 @@ pub const LOG_RETENTION_DAYS: &[i32] =
     &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 /// Regions where the project's model families are offered (Bedrock image models are not in every region).
-pub const KNOWN_REGIONS: &[&str] = &[
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-    "ca-central-1",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "eu-central-1",
-    "eu-north-1",
-    "eu-south-1",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-south-1",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "sa-east-1",
-];
+pub const KNOWN_REGIONS: &[&str] = localcloud::REGIONS;
 
 /// Operations of the editing API, in the order the docs list them.
 pub const OPERATIONS: &[&str] =

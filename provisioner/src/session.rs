@@ -4,23 +4,9 @@
 use std::time::Duration;
 
 use crate::aws::{Aws, AwsError, Ctx as _};
-use crate::commands::Ctx;
+use crate::commands::{Ctx, deployed_outputs};
 use crate::error::{CliError, Exit};
 use crate::local;
-use crate::resources::Outputs;
-use crate::state::{StateFile, state_dir};
-
-fn deployed_outputs(ctx: &Ctx) -> Result<Outputs, CliError> {
-    let state = StateFile::open(&state_dir(&ctx.root), &ctx.config.name).map_err(CliError::State)?;
-    if !state.exists() {
-        return Err(CliError::Usage(format!(
-            "stack `{}` has no state here: run `provision up{}` first",
-            ctx.config.name,
-            if ctx.local.is_some() { " --local" } else { "" }
-        )));
-    }
-    Ok(state.state.outputs.clone())
-}
 
 /// Signs a user in (USER_PASSWORD_AUTH, as the app's client allows) and prints the ID token —
 /// the value the API's Cognito authorizer expects in `Authorization`.

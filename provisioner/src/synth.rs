@@ -66,10 +66,6 @@ fn skips(kind: &str) -> Vec<(&'static str, &'static str)> {
             ),
             ("CKV_AWS_173", "The environment holds names and model ids only, no secrets."),
         ],
-        "AWS::ApiGateway::Method" => vec![(
-            "CKV_AWS_59",
-            "Only the OPTIONS preflight methods are open (browsers send preflights without credentials); every other method uses the Cognito authorizer.",
-        )],
         "AWS::ApiGateway::Stage" => vec![
             ("CKV_AWS_120", "Responses are per-user and per-request (edits); caching them would be wrong."),
             ("CKV_AWS_73", "X-Ray tracing is optional for a workshop; the function emits its own timing metrics."),
@@ -81,6 +77,12 @@ fn skips(kind: &str) -> Vec<(&'static str, &'static str)> {
         _ => vec![],
     }
 }
+
+/// The checkov skip of an OPTIONS preflight method.
+const OPEN_PREFLIGHT: &[(&str, &str)] = &[(
+    "CKV_AWS_59",
+    "Only the OPTIONS preflight methods are open (browsers send preflights without credentials); every other method uses the Cognito authorizer.",
+)];
 
 /// A `${Id.key}` placeholder of the engine as CloudFormation `Fn::Sub` syntax.
 fn attribute(id: &str, key: &str, stack: &Stack) -> Option<String> {
@@ -175,14 +177,24 @@ struct Template {
 
 impl Template {
     fn add(&mut self, id: &str, kind: &str, props: Value, extra: Value) -> Result<(), SynthError> {
+        self.add_with_skips(id, kind, props, extra, &skips(kind))
+    }
+
+    fn add_with_skips(
+        &mut self,
+        id: &str,
+        kind: &str,
+        props: Value,
+        extra: Value,
+        skip: &[(&str, &str)],
+    ) -> Result<(), SynthError> {
         let mut r = json!({"Type": kind, "Properties": sub(props, &self.stack)?});
         if let Value::Object(m) = extra {
             for (k, v) in m {
                 r[k] = v;
             }
         }
-        let skip = skips(kind);
-        if !skip.is_empty() && (kind != "AWS::ApiGateway::Method" || id.contains("MethodOptions")) {
+        if !skip.is_empty() {
             r["Metadata"] = json!({"checkov": {"skip": skip.iter().map(|(id, why)| json!({"id": id, "comment": why})).collect::<Vec<_>>()}});
         }
         self.resources.insert(id.to_owned(), r);
@@ -509,7 +521,9 @@ fn rest_api(t: &mut Template, id: &str, c: &crate::stack::RestApi, env: &Env<'_>
             props["AuthorizerId"] = json!({"Ref": authorizer_id});
             props["Integration"] = json!({"Type": m["integration"], "IntegrationHttpMethod": "POST", "Uri": m["uri"]});
         }
-        t.add(&mid, "AWS::ApiGateway::Method", props, json!({}))?;
+        // The preflights are open by design; every other method is behind the authorizer.
+        let skip: &[(&str, &str)] = if m["authorization"] == "NONE" { OPEN_PREFLIGHT } else { &[] };
+        t.add_with_skips(&mid, "AWS::ApiGateway::Method", props, json!({}), skip)?;
         methods.push(mid);
     }
     for (kind, headers) in def["gateway_responses"].as_object().cloned().unwrap_or_default() {

@@ -4,7 +4,6 @@
 //! created without creating them — so the site step of `up --engine cloudformation` cannot run
 //! here; docs/cloudformation.md says what was not tested.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
@@ -13,21 +12,9 @@ use localcloud::moto::{MotoServer, find_project_root};
 use provisioner::aws::Aws;
 use provisioner::{cfn, config, stack, synth};
 
-fn function_zip() -> (Vec<u8>, String) {
-    let mut buf = std::io::Cursor::new(Vec::new());
-    {
-        let mut z = zip::ZipWriter::new(&mut buf);
-        let opts = zip::write::SimpleFileOptions::default().unix_permissions(0o755);
-        z.start_file("bootstrap", opts).expect("zip");
-        z.write_all(&std::fs::read("/bin/true").expect("/bin/true")).expect("zip");
-        z.finish().expect("zip");
-    }
-    let bytes = buf.into_inner();
-    let sha = {
-        use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(&bytes))
-    };
-    (bytes, sha)
+fn function_zip() -> Vec<u8> {
+    let bootstrap = std::fs::read("/bin/true").expect("/bin/true");
+    provisioner::artifacts::zip_files(&[("bootstrap", &bootstrap)], 0o755).expect("zip")
 }
 
 /// Resource types moto's CloudFormation cannot model at all (it rejects any `Fn::GetAtt` on
@@ -76,8 +63,7 @@ async fn deploy(
 ) -> (Result<cfn::Deployed, cfn::CfnError>, Vec<cfn::StackEvent>) {
     let s = stack::image_editor(cfg);
     let template = synth::to_yaml(&for_moto(synth::template(&s, aws).expect("template"))).expect("yaml");
-    let (zip, sha) = function_zip();
-    let (bucket, key) = cfn::upload_function(aws, &cfg.name, account, &zip, &sha).await.expect("upload");
+    let (bucket, key) = cfn::upload_function(aws, &cfg.name, account, &function_zip()).await.expect("upload");
     let mut events = Vec::new();
     let params = [(synth::CODE_BUCKET_PARAM, bucket.clone()), (synth::CODE_KEY_PARAM, key)];
     let name = cfn::stack_name(&cfg.name);

@@ -27,8 +27,13 @@ impl Local {
     }
 
     fn provision(&self, args: &[&str]) -> Run {
+        self.provision_with(args, &[])
+    }
+
+    fn provision_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let out = Command::new(env!("CARGO_BIN_EXE_provision"))
             .args(args)
+            .envs(env.iter().copied())
             .current_dir(&self.root)
             .env("PROVISION_LOCALCLOUD_DIR", self.dir.path())
             .env("PROVISION_STATE_DIR", self.state.path())
@@ -287,16 +292,10 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
     assert_eq!(cli_token.split('.').count(), 3, "a JWT: {}", tok.stdout);
     let r = get(Some(cli_token.clone())).await;
     assert_eq!(r.status(), 200);
-    let bad = Command::new(env!("CARGO_BIN_EXE_provision"))
-        .args(["token", "--local", "--username", &email])
-        .current_dir(&l.root)
-        .env("PROVISION_LOCALCLOUD_DIR", l.dir.path())
-        .env("PROVISION_STATE_DIR", l.state.path())
-        .env("PROVISION_PASSWORD", "not-the-password-1")
-        .output()
-        .expect("token");
-    assert_eq!(bad.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("wrong user name or password"));
+    let bad =
+        l.provision_with(&["token", "--local", "--username", &email], &[("PROVISION_PASSWORD", "not-the-password-1")]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("wrong user name or password"));
 
     // `provision logs`: the function's output reached CloudWatch Logs (moto's), as on AWS, with
     // Lambda's own START/REPORT lines — and no token or image data in it.
