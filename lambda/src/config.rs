@@ -24,14 +24,19 @@ pub const ENV_ALLOWED_ORIGINS: &str = "ALLOWED_ORIGINS";
 /// Set by the Lambda service; used as the `Function` dimension of the metrics.
 pub const ENV_LAMBDA_FUNCTION_NAME: &str = "AWS_LAMBDA_FUNCTION_NAME";
 
-/// The whole Bedrock call, retries included, must end before API Gateway's 29 s integration
-/// timeout, leaving room for our own work and the DynamoDB write.
-pub const BEDROCK_OPERATION_TIMEOUT: Duration = Duration::from_secs(25);
+/// API Gateway's default integration timeout for REST APIs (29 s, "Amazon API Gateway quotas",
+/// docs.aws.amazon.com/apigateway/latest/developerguide/limits.html). Each request's deadline is
+/// taken from it and from the invocation's own deadline (`routes::deadline_of`).
+pub const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(29);
+/// The SDK's bound on one Bedrock call, retries included; the request's deadline is usually
+/// shorter and wins (`routes::edits::run`).
+pub const BEDROCK_OPERATION_TIMEOUT: Duration = Duration::from_secs(27);
 /// InvokeModel has no idempotency token: at most one retry, and the SDK only retries errors that
 /// happen before the model ran (throttling, 5xx, connection failures).
 pub const BEDROCK_MAX_ATTEMPTS: u32 = 2;
 pub const BEDROCK_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-/// The record write happens after the model answered; it must stay short.
+/// The record write happens after the model answered; it must stay short (and within the
+/// request's deadline, whichever is less).
 pub const DYNAMODB_OPERATION_TIMEOUT: Duration = Duration::from_secs(2);
 pub const DYNAMODB_MAX_ATTEMPTS: u32 = 2;
 
@@ -41,7 +46,10 @@ pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
 pub const MAX_UPLOAD_BYTES: usize = 4_500_000;
 /// Largest image we agree to decode at all (decompression-bomb guard): 25 megapixels.
 pub const MAX_DECODE_PIXELS: u64 = 25_000_000;
-/// Lambda's buffered response limit, minus headroom for headers and the JSON envelope.
+/// Lambda's limit on a synchronous response (6 MB: "Response payload size exceeded maximum allowed
+/// payload size (6291556 bytes)", docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html),
+/// less headroom for the proxy envelope around the body: status, headers, and the escaping of the
+/// body's few quotes. The body of every answer stays at or under this.
 pub const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024 - 64 * 1024;
 
 /// Namespace of the CloudWatch Embedded Metric Format lines.

@@ -31,6 +31,9 @@ pub enum ApiError {
     /// 502: the model failed.
     #[error("{0}")]
     ModelError(String),
+    /// 502: the answer would exceed Lambda's 6 MB response limit even after it was shrunk.
+    #[error("{0}")]
+    ResponseTooLarge(String),
     /// 503: model access not enabled, model not in this region, end of life, or Bedrock unavailable.
     #[error("{message}")]
     ModelUnavailable { message: String, retry_after_secs: Option<u32> },
@@ -59,7 +62,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::ContentFiltered(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::ModelError(_) => StatusCode::BAD_GATEWAY,
+            ApiError::ModelError(_) | ApiError::ResponseTooLarge(_) => StatusCode::BAD_GATEWAY,
             ApiError::ModelUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::ModelTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -77,6 +80,7 @@ impl ApiError {
             ApiError::ContentFiltered(_) => "content_filtered",
             ApiError::Throttled { .. } => "throttled",
             ApiError::ModelError(_) => "model_error",
+            ApiError::ResponseTooLarge(_) => "response_too_large",
             ApiError::ModelUnavailable { .. } => "model_unavailable",
             ApiError::ModelTimeout(_) => "model_timeout",
             ApiError::Internal(_) => "internal_error",

@@ -9,7 +9,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{Value, json};
 
 use super::{App, Ctx, Outcome, empty, json_response};
-use crate::bedrock::ImageModel;
+use crate::bedrock::{ImageModel, ModelCallError};
 use crate::config::MAX_RESPONSE_BYTES;
 use crate::edit_request::{self, EditPlan};
 use crate::errors::ApiError;
@@ -76,7 +76,12 @@ pub(super) async fn run<M: ImageModel>(
 
     let request = models::build_request(family, &plan.model_id, &plan.input);
     let model_started = Instant::now();
-    let answer = app.model.invoke(&plan.model_id, &request).await;
+    // Stop waiting in time to answer a JSON 504 ourselves, before API Gateway's own 504.
+    let budget = ctx.deadline.saturating_duration_since(model_started);
+    let answer = match tokio::time::timeout(budget, app.model.invoke(&plan.model_id, &request)).await {
+        Ok(answer) => answer,
+        Err(_) => Err(ModelCallError::Timeout),
+    };
     drop(request);
     let model_ms = model_started.elapsed().as_secs_f64() * 1000.0;
     outcome.model_ms = Some(model_ms);
@@ -127,7 +132,7 @@ pub(super) async fn run<M: ImageModel>(
             });
             record["thumbnail"] = json!(facts.thumbnail);
             record["notices"] = json!(notices);
-            write_record(app, user, &record, outcome).await;
+            write_record(app, ctx, user, &record, outcome).await;
             Ok(EditResult {
                 id,
                 images: out.images,
@@ -147,30 +152,39 @@ pub(super) async fn run<M: ImageModel>(
             record["output"] = Value::Null;
             record["thumbnail"] = Value::Null;
             record["notices"] = json!(plan.notices);
-            write_record(app, user, &record, outcome).await;
+            write_record(app, ctx, user, &record, outcome).await;
             Err(e)
         }
     }
 }
 
 /// The user gets the images even when the history write fails; the failure is logged and counted.
-async fn write_record<M: ImageModel>(app: &App<M>, user: &str, record: &Value, outcome: &mut Outcome) {
-    if let Err(e) = app.records.put(user, record).await {
-        outcome.record_write_failed = true;
-        tracing::error!(error = %e, "could not write the edit record");
-    }
+/// The write may use the time left before the deadline (plus the part of the reserve kept for it),
+/// never more, so a slow DynamoDB cannot push the answer past API Gateway's timeout.
+async fn write_record<M: ImageModel>(app: &App<M>, ctx: &Ctx, user: &str, record: &Value, outcome: &mut Outcome) {
+    let budget = (ctx.deadline + RECORD_RESERVE).saturating_duration_since(Instant::now());
+    let failure = match tokio::time::timeout(budget, app.records.put(user, record)).await {
+        Ok(Ok(())) => return,
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => format!("no answer from DynamoDB within {} ms (the request's deadline)", budget.as_millis()),
+    };
+    outcome.record_write_failed = true;
+    tracing::error!(error = %failure, "could not write the edit record");
 }
 
-/// Keeps the answer under Lambda's 6 MB response limit: large PNGs become JPEGs, and if that is
-/// not enough, trailing images are left out. Each step is reported in `notices`.
+/// The part of [`super::ANSWER_RESERVE`] the record write may use; the rest is for the answer.
+const RECORD_RESERVE: std::time::Duration = std::time::Duration::from_millis(1000);
+
+/// Keeps the answer under Lambda's 6 MB response limit: large PNGs become JPEGs; if that is not
+/// enough, trailing images are left out; if one JPEG alone is still too large, it is scaled down.
+/// Each step is reported in `notices`.
 fn fit_response(out: &mut ModelOutput, notices: &mut Vec<String>) {
-    let size = |imgs: &[String]| imgs.iter().map(|s| s.len() + 3).sum::<usize>() + 16 * 1024;
-    if size(&out.images) <= MAX_RESPONSE_BYTES {
+    if response_size(&out.images) <= MAX_RESPONSE_BYTES {
         return;
     }
     let mut converted = 0;
     for img in &mut out.images {
-        if let Some(jpeg) = to_jpeg(img) {
+        if let Some(jpeg) = to_jpeg(img, 1.0) {
             *img = jpeg;
             converted += 1;
         }
@@ -181,7 +195,7 @@ fn fit_response(out: &mut ModelOutput, notices: &mut Vec<String>) {
         ));
     }
     let before = out.images.len();
-    while out.images.len() > 1 && size(&out.images) > MAX_RESPONSE_BYTES {
+    while out.images.len() > 1 && response_size(&out.images) > MAX_RESPONSE_BYTES {
         out.images.pop();
     }
     if out.images.len() < before {
@@ -194,11 +208,38 @@ fn fit_response(out: &mut ModelOutput, notices: &mut Vec<String>) {
             before - out.images.len()
         ));
     }
+    // One image still too large: scale it by the square root of the excess (JPEG size follows the
+    // pixel count), with a margin, until it fits.
+    let mut scale = 1.0f64;
+    let original = out.images.first().cloned().unwrap_or_default();
+    while response_size(&out.images) > MAX_RESPONSE_BYTES && scale > 0.05 {
+        let excess = MAX_RESPONSE_BYTES as f64 / response_size(&out.images) as f64;
+        scale *= excess.sqrt() * 0.9;
+        match to_jpeg(&original, scale) {
+            Some(smaller) => out.images[0] = smaller,
+            None => break,
+        }
+    }
+    if scale < 1.0 {
+        notices
+            .push(format!("the image was scaled to {:.0}% of its size to fit the 6 MB response limit", scale * 100.0));
+    }
 }
 
-fn to_jpeg(b64: &str) -> Option<String> {
+/// The answer's size for these images: their base64, quoted, plus room for the rest of the body.
+fn response_size(imgs: &[String]) -> usize {
+    imgs.iter().map(|s| s.len() + 3).sum::<usize>() + 16 * 1024
+}
+
+/// The image as a JPEG (quality 90), scaled by `scale` (≤ 1).
+fn to_jpeg(b64: &str, scale: f64) -> Option<String> {
     let bytes = STANDARD.decode(b64).ok()?;
-    let img = image::load_from_memory(&bytes).ok()?;
+    let mut img = image::load_from_memory(&bytes).ok()?;
+    if scale < 1.0 {
+        let w = ((f64::from(img.width()) * scale).round() as u32).max(1);
+        let h = ((f64::from(img.height()) * scale).round() as u32).max(1);
+        img = img.resize_exact(w, h, image::imageops::FilterType::Triangle);
+    }
     let rgb = img.to_rgb8();
     let mut jpeg = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90).encode_image(&rgb).ok()?;

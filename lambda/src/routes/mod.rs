@@ -6,7 +6,7 @@ mod capabilities;
 mod edits;
 mod seed;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use lambda_http::http::{HeaderValue, Method, StatusCode};
 use lambda_http::request::RequestContext;
@@ -15,7 +15,7 @@ use serde_json::Value;
 use tracing::Instrument as _;
 
 use crate::bedrock::ImageModel;
-use crate::config::{Config, METRICS_NAMESPACE};
+use crate::config::{Config, INTEGRATION_TIMEOUT, MAX_RESPONSE_BYTES, METRICS_NAMESPACE};
 use crate::errors::ApiError;
 use crate::metrics::{self, RequestMetrics};
 use crate::records::Records;
@@ -54,6 +54,33 @@ pub(crate) struct Outcome {
 pub(crate) struct Ctx {
     pub user: Option<String>,
     pub started: Instant,
+    /// When the answer must be sent: the earlier of the invocation's deadline and API Gateway's
+    /// integration timeout, less [`ANSWER_RESERVE`].
+    pub deadline: Instant,
+}
+
+/// Time kept back from the deadline to write the record and send the answer.
+pub(crate) const ANSWER_RESERVE: Duration = Duration::from_millis(1500);
+
+/// The request's deadline: API Gateway stops waiting [`INTEGRATION_TIMEOUT`] after it received the
+/// request (`requestContext.requestTimeEpoch`), Lambda stops the function at the invocation's
+/// deadline (`Lambda-Runtime-Deadline-Ms`); whichever is first, less the reserve to answer.
+fn deadline_of(req: &Request, started: Instant) -> Instant {
+    let now_ms =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    let mut left_ms = INTEGRATION_TIMEOUT.as_millis() as i64;
+    if let Some(RequestContext::ApiGatewayV1(ctx)) = req.request_context_ref()
+        && ctx.request_time_epoch > 0
+    {
+        left_ms = left_ms.min(ctx.request_time_epoch + INTEGRATION_TIMEOUT.as_millis() as i64 - now_ms);
+    }
+    if let Some(lambda) = req.lambda_context_ref()
+        && lambda.deadline > 0
+    {
+        left_ms = left_ms.min(lambda.deadline as i64 - now_ms);
+    }
+    let left = Duration::from_millis(left_ms.max(0) as u64).saturating_sub(ANSWER_RESERVE);
+    started + left
 }
 
 impl<M: ImageModel> App<M> {
@@ -77,11 +104,11 @@ impl<M: ImageModel> App<M> {
             Some((template, _)) => format!("{method} {template}"),
             None => format!("{method} (unknown)"),
         };
-        let ctx = Ctx { user: user_sub(&req), started };
+        let ctx = Ctx { user: user_sub(&req), started, deadline: deadline_of(&req, started) };
         let mut outcome = Outcome::default();
         let span = tracing::info_span!("request", request_id = %request_id, route = %route_name);
         let result = self.dispatch(&req, &method, resolved, &ctx, &mut outcome).instrument(span.clone()).await;
-        let mut response = match result {
+        let mut response = match result.and_then(within_response_limit) {
             Ok(r) => r,
             Err(e) => {
                 outcome.error_code = Some(e.code());
@@ -261,6 +288,26 @@ fn match_template(template: &str, path: &str) -> Option<Option<String>> {
         }
     }
     Some(id)
+}
+
+/// Lambda refuses a response over 6 MB (`Function.ResponseSizeTooLarge`) and API Gateway then
+/// answers a bare 502; the handlers shrink their images to fit ([`edits`]), and this is the last
+/// guard: an answer that would still not fit becomes a clear JSON error instead.
+fn within_response_limit(r: Response<Body>) -> Result<Response<Body>, ApiError> {
+    let len = match r.body() {
+        Body::Text(t) => t.len(),
+        Body::Binary(b) => b.len().div_ceil(3) * 4,
+        Body::Empty => 0,
+        _ => 0,
+    };
+    if len > MAX_RESPONSE_BYTES {
+        tracing::error!(bytes = len, limit = MAX_RESPONSE_BYTES, "answer over Lambda's response limit");
+        return Err(ApiError::ResponseTooLarge(format!(
+            "the answer would be {len} bytes, over the {MAX_RESPONSE_BYTES} bytes Lambda can return; ask for fewer or \
+             smaller images"
+        )));
+    }
+    Ok(r)
 }
 
 pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response<Body> {

@@ -76,6 +76,27 @@ pub fn event_with_query(
     user: Option<&str>,
     query: &[(&str, &str)],
 ) -> Request {
+    let ev = event_value(method, resource, path, body, user, query);
+    lambda_http::request::from_str(&ev.to_string()).expect("valid API Gateway event")
+}
+
+/// `POST /edits` as API Gateway sends it when it received the request `ms` milliseconds ago
+/// (`requestContext.requestTimeEpoch`): its 29 s integration timeout counts from then.
+pub fn post_edit_received_ms_ago(body: &Value, ms: i64) -> Request {
+    let mut ev = event_value("POST", "/edits", "/edits", Some(&body.to_string()), Some("user-a"), &[]);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    ev["requestContext"]["requestTimeEpoch"] = json!(now - ms);
+    lambda_http::request::from_str(&ev.to_string()).expect("valid API Gateway event")
+}
+
+fn event_value(
+    method: &str,
+    resource: &str,
+    path: &str,
+    body: Option<&str>,
+    user: Option<&str>,
+    query: &[(&str, &str)],
+) -> Value {
     let path_params = if resource.contains("{id}") {
         json!({"id": path.rsplit('/').next().unwrap_or_default()})
     } else {
@@ -115,7 +136,7 @@ pub fn event_with_query(
         "body": body,
         "isBase64Encoded": false,
     });
-    lambda_http::request::from_str(&ev.to_string()).expect("valid API Gateway event")
+    ev
 }
 
 pub fn post_edit(body: &Value) -> Request {
