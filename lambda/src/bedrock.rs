@@ -101,9 +101,10 @@ impl ModelCallError {
         match self {
             ModelCallError::AccessDenied(m) => ApiError::ModelUnavailable {
                 message: format!(
-                    "Bedrock denied access to model {model_id} in {region}. Operator: enable access to this model \
-                     in the Bedrock console (Model access) for this account and region — Stability models also need \
-                     their AWS Marketplace subscription — and allow the function's role bedrock:InvokeModel on it. ({})",
+                    "Bedrock denied access to model {model_id} in {region}. Operator: invoke the model once as an \
+                     administrator in this account and region to subscribe to it (Stability models are AWS Marketplace \
+                     products; docs/setup.md section 4), and check that the function's role allows \
+                     bedrock:InvokeModel on it. ({})",
                     short(&m)
                 ),
                 retry_after_secs: None,
@@ -127,7 +128,7 @@ impl ModelCallError {
                     ApiError::ModelUnavailable {
                         message: format!(
                             "model {model_id} cannot be invoked on demand in {region}. Operator: configure its \
-                             inference profile id instead (e.g. us.{model_id}). ({})",
+                             inference profile id instead (e.g. us.{model_id}; `provision doctor` names it). ({})",
                             short(&m)
                         ),
                         retry_after_secs: None,
@@ -165,8 +166,9 @@ impl ModelCallError {
                 retry_after_secs: Some(UNAVAILABLE_RETRY_AFTER_SECS),
             },
             ModelCallError::ModelTimeout(_) | ModelCallError::Timeout => ApiError::ModelTimeout(format!(
-                "the model did not answer within {} s; try a smaller image, fewer images or standard quality",
-                BEDROCK_OPERATION_TIMEOUT.as_secs()
+                "the model did not answer in time (API Gateway waits at most {} s for an answer); try a smaller \
+                 image, fewer images or standard quality",
+                crate::config::INTEGRATION_TIMEOUT.as_secs()
             )),
             ModelCallError::ModelFailed(m) => ApiError::ModelError(format!("the model failed: {}", short(&m))),
             ModelCallError::Internal(_) => ApiError::ModelError("Bedrock had an internal error; try again".to_owned()),

@@ -72,7 +72,7 @@ const ERROR_CASES: &[ErrorCase] = &[
         503,
         "model_unavailable",
         None,
-        "Model access",
+        "invoke the model once as an administrator",
     ),
     (
         "ResourceNotFound",
@@ -92,7 +92,7 @@ const ERROR_CASES: &[ErrorCase] = &[
     ),
     (
         "Validation",
-        "Invocation of model ID stability.x with on-demand throughput isn't supported. Retry your request with the ID or ARN of an inference profile that contains this model.",
+        "Invocation of model ID stability.x with on-demand throughput isn’t supported. Retry your request with the ID or ARN of an inference profile that contains this model.",
         503,
         "model_unavailable",
         None,
@@ -101,7 +101,7 @@ const ERROR_CASES: &[ErrorCase] = &[
     ("Validation", "Malformed input request: image dimensions", 400, "validation_error", None, "Malformed input"),
     ("Throttling", "Too many requests", 429, "throttled", Some("5"), "try again"),
     ("Quota", "quota", 429, "throttled", Some("5"), "try again"),
-    ("ModelTimeout", "timed out", 504, "model_timeout", None, "25 s"),
+    ("ModelTimeout", "timed out", 504, "model_timeout", None, "29 s"),
     ("ModelError", "boom", 502, "model_error", None, "boom"),
     ("NotReady", "warming", 503, "model_unavailable", Some("60"), "not ready"),
     ("Unavailable", "down", 503, "model_unavailable", Some("10"), "temporarily"),

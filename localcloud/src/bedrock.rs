@@ -41,14 +41,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::catalogue;
+
 /// InvokeModel's body limit [SDK].
 const MAX_BODY: usize = 25_000_000;
 
 /// The env var with the initial latency in milliseconds.
 pub const LATENCY_ENV: &str = "LOCALCLOUD_BEDROCK_LATENCY_MS";
-
-/// Geography prefixes of cross-region inference profiles.
-const GEO_PREFIXES: &[&str] = &["us.", "eu.", "apac."];
 
 const STAB_MIN_SIDE: u32 = 64;
 const STAB_MIN_PIXELS: u64 = 4_096;
@@ -67,7 +66,8 @@ const TITAN_MAX_SEED: i64 = 2_147_483_646;
 /// Titan's documented input image limit.
 const TITAN_MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
 
-/// Titan Image Generator's output sizes (width, height).
+/// Titan Image Generator v2's output sizes (width, height): the documented list ("Supported image
+/// sizes", docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-titan-image.html).
 const TITAN_SIZES: &[(u32, u32)] = &[
     (1024, 1024),
     (768, 768),
@@ -154,53 +154,34 @@ enum Kind {
     Core,
     Ultra,
     Sd35,
-    TitanV1,
     TitanV2,
     Nova,
 }
 
-struct ModelInfo {
-    id: &'static str,
-    name: &'static str,
-    kind: Kind,
-}
-
-const MODELS: &[ModelInfo] = &[
-    ModelInfo { id: "stability.stable-image-inpaint-v1:0", name: "Stable Image Inpaint", kind: Kind::Inpaint },
-    ModelInfo { id: "stability.stable-outpaint-v1:0", name: "Stable Image Outpaint", kind: Kind::Outpaint },
-    ModelInfo {
-        id: "stability.stable-image-search-replace-v1:0",
-        name: "Stable Image Search and Replace",
-        kind: Kind::SearchReplace,
-    },
-    ModelInfo {
-        id: "stability.stable-image-search-recolor-v1:0",
-        name: "Stable Image Search and Recolor",
-        kind: Kind::SearchRecolor,
-    },
-    ModelInfo { id: "stability.stable-image-erase-object-v1:0", name: "Stable Image Erase Object", kind: Kind::Erase },
-    ModelInfo {
-        id: "stability.stable-image-remove-background-v1:0",
-        name: "Stable Image Remove Background",
-        kind: Kind::RemoveBackground,
-    },
-    ModelInfo { id: "stability.stable-image-core-v1:1", name: "Stable Image Core 1.1", kind: Kind::Core },
-    ModelInfo { id: "stability.stable-image-ultra-v1:1", name: "Stable Image Ultra 1.1", kind: Kind::Ultra },
-    ModelInfo { id: "stability.sd3-5-large-v1:0", name: "Stable Diffusion 3.5 Large", kind: Kind::Sd35 },
-    ModelInfo { id: "amazon.titan-image-generator-v2:0", name: "Titan Image Generator G1 v2", kind: Kind::TitanV2 },
-    ModelInfo { id: "amazon.titan-image-generator-v1", name: "Titan Image Generator G1", kind: Kind::TitanV1 },
-    ModelInfo { id: "amazon.nova-canvas-v1:0", name: "Nova Canvas", kind: Kind::Nova },
+/// The request schema each model speaks. Where and how AWS offers each one (regions, on-demand
+/// or inference profile, lifecycle) is the catalogue's (`crate::catalogue`), with its sources.
+const KINDS: &[(&str, Kind)] = &[
+    ("stability.stable-image-inpaint-v1:0", Kind::Inpaint),
+    ("stability.stable-outpaint-v1:0", Kind::Outpaint),
+    ("stability.stable-image-search-replace-v1:0", Kind::SearchReplace),
+    ("stability.stable-image-search-recolor-v1:0", Kind::SearchRecolor),
+    ("stability.stable-image-erase-object-v1:0", Kind::Erase),
+    ("stability.stable-image-remove-background-v1:0", Kind::RemoveBackground),
+    ("stability.stable-image-core-v1:1", Kind::Core),
+    ("stability.stable-image-ultra-v1:1", Kind::Ultra),
+    ("stability.sd3-5-large-v1:0", Kind::Sd35),
+    ("amazon.titan-image-generator-v2:0", Kind::TitanV2),
+    ("amazon.nova-canvas-v1:0", Kind::Nova),
 ];
 
+#[derive(Clone, Copy)]
+struct ModelInfo {
+    id: &'static str,
+    kind: Kind,
+    model: &'static catalogue::Model,
+}
+
 impl ModelInfo {
-    fn is_stability(&self) -> bool {
-        !matches!(self.kind, Kind::TitanV1 | Kind::TitanV2 | Kind::Nova)
-    }
-
-    fn provider(&self) -> &'static str {
-        if self.is_stability() { "Stability AI" } else { "Amazon" }
-    }
-
     fn input_modalities(&self) -> &'static [&'static str] {
         match self.kind {
             Kind::RemoveBackground | Kind::Erase => &["IMAGE"],
@@ -209,46 +190,41 @@ impl ModelInfo {
         }
     }
 
+    /// GetFoundationModel's `modelDetails` (and a ListFoundationModels summary) in `region`.
     fn details(&self, region: &str, status: &str) -> Value {
         json!({
-            "modelArn": format!("arn:aws:bedrock:{region}::foundation-model/{}", self.id),
+            "modelArn": catalogue::foundation_model_arn(region, self.id),
             "modelId": self.id,
-            "modelName": self.name,
-            "providerName": self.provider(),
+            "modelName": self.model.name,
+            "providerName": self.model.provider,
             "inputModalities": self.input_modalities(),
             "outputModalities": ["IMAGE"],
             "responseStreamingSupported": false,
             "customizationsSupported": [],
-            "inferenceTypesSupported": if self.is_stability() { json!(["ON_DEMAND", "INFERENCE_PROFILE"]) } else { json!(["ON_DEMAND"]) },
+            "inferenceTypesSupported": self.model.inference_types(region),
             "modelLifecycle": {"status": status},
         })
     }
 }
 
-fn find_model(id: &str) -> Option<&'static ModelInfo> {
-    MODELS.iter().find(|m| m.id == id)
+fn find_model(id: &str) -> Option<ModelInfo> {
+    let kind = KINDS.iter().find(|(k, _)| *k == id)?.1;
+    let model = catalogue::model(id)?;
+    Some(ModelInfo { id: model.id, kind, model })
 }
 
-/// The model id inside a foundation-model or inference-profile ARN; other strings unchanged.
-fn strip_arn(raw: &str) -> &str {
-    if !raw.starts_with("arn:") {
-        return raw;
+/// The model an InvokeModel `modelId` (an id or ARN of a foundation model or an inference
+/// profile) reaches from `region`, or Bedrock's ValidationException: the plain id of a model that
+/// is offered there only through a profile gets Bedrock's "on-demand throughput isn’t supported"
+/// message; an id not offered in the region, "The provided model identifier is invalid."
+/// (observed for Nova Canvas outside its regions; shared/reference/aws-fidelity.md).
+fn resolve_invoke(raw: &str, region: &str) -> VResult<ModelInfo> {
+    let invalid = || ApiError::validation("The provided model identifier is invalid.");
+    match catalogue::resolve(raw, region) {
+        Ok((m, _)) => find_model(m.id).ok_or_else(invalid),
+        Err(e @ catalogue::Refusal::ProfileOnly { .. }) => Err(ApiError::validation(e.to_string())),
+        Err(_) => Err(invalid()),
     }
-    let resource = raw.splitn(6, ':').nth(5).unwrap_or(raw);
-    resource
-        .strip_prefix("foundation-model/")
-        .or_else(|| resource.strip_prefix("inference-profile/"))
-        .unwrap_or(resource)
-}
-
-/// The model an InvokeModel `modelId` names: a foundation-model id or ARN, or (Stability only: Titan
-/// and Nova Canvas have no cross-region profiles) a `us.`/`eu.`/`apac.` inference profile id or ARN.
-fn resolve_invoke(raw: &str) -> Option<&'static ModelInfo> {
-    let id = strip_arn(raw);
-    if let Some(m) = find_model(id) {
-        return Some(m);
-    }
-    GEO_PREFIXES.iter().filter_map(|p| id.strip_prefix(p)).filter_map(find_model).find(|m| m.is_stability())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -325,6 +301,8 @@ impl Bedrock {
             .route("/model/{model_id}/invoke", post(invoke))
             .route("/foundation-models", get(list_foundation_models))
             .route("/foundation-models/{model_id}", get(get_foundation_model))
+            .route("/inference-profiles", get(list_inference_profiles))
+            .route("/inference-profiles/{profile_id}", get(get_inference_profile))
             .route("/_localcloud/bedrock/config", get(get_config).post(set_config))
             .with_state(self.clone())
     }
@@ -932,15 +910,18 @@ fn digest(parts: &[&[u8]]) -> [u8; 32] {
 
 fn validate_titan_nova(kind: Kind, body: &Value) -> VResult<Job> {
     let nova = kind == Kind::Nova;
-    let v2 = kind != Kind::TitanV1;
     let max_text = if nova { 1024 } else { 512 };
     let rules = if nova { NOVA_IMAGES } else { TITAN_IMAGES };
     let root = Obj::root(body)?;
 
-    let mut tasks = vec!["TEXT_IMAGE", "INPAINTING", "OUTPAINTING", "IMAGE_VARIATION"];
-    if v2 {
-        tasks.extend(["COLOR_GUIDED_GENERATION", "BACKGROUND_REMOVAL"]);
-    }
+    let mut tasks = vec![
+        "TEXT_IMAGE",
+        "INPAINTING",
+        "OUTPAINTING",
+        "IMAGE_VARIATION",
+        "COLOR_GUIDED_GENERATION",
+        "BACKGROUND_REMOVAL",
+    ];
     if nova {
         tasks.push("VIRTUAL_TRY_ON");
     }
@@ -995,10 +976,7 @@ fn validate_titan_nova(kind: Kind, body: &Value) -> VResult<Job> {
     let text = |obj: &Obj, key: &str| obj.string(key, 1, max_text).map(|o| o.map(str::to_owned));
     let render = match task {
         "TEXT_IMAGE" => {
-            let mut keys = vec!["text", "negativeText"];
-            if v2 {
-                keys.extend(["conditionImage", "controlMode", "controlStrength"]);
-            }
+            let mut keys = vec!["text", "negativeText", "conditionImage", "controlMode", "controlStrength"];
             if nova {
                 keys.push("style");
             }
@@ -1743,13 +1721,14 @@ fn encode(w: usize, h: usize, data: &[u8], color: ExtendedColorType, format: Out
 // ---------------------------------------------------------------------------------------------
 // Handlers
 
-async fn invoke(State(b): State<Bedrock>, Path(model_id): Path<String>, body: Body) -> Response {
+async fn invoke(State(b): State<Bedrock>, Path(model_id): Path<String>, headers: HeaderMap, body: Body) -> Response {
     let settings = b.settings();
+    let region = region_of(&headers);
     let started = Instant::now();
     if settings.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(settings.latency_ms)).await;
     }
-    let result = invoke_model(&settings, &model_id, body).await;
+    let result = invoke_model(&settings, &model_id, &region, body).await;
     match result {
         Ok(answer) => {
             tracing::info!(model = %model_id, ms = started.elapsed().as_millis() as u64, "bedrock stand-in: InvokeModel");
@@ -1764,10 +1743,8 @@ async fn invoke(State(b): State<Bedrock>, Path(model_id): Path<String>, body: Bo
     }
 }
 
-async fn invoke_model(settings: &Settings, model_id: &str, body: Body) -> VResult<Vec<u8>> {
-    let Some(model) = resolve_invoke(model_id) else {
-        return Err(ApiError::validation("The provided model identifier is invalid."));
-    };
+async fn invoke_model(settings: &Settings, model_id: &str, region: &str, body: Body) -> VResult<Vec<u8>> {
+    let model = resolve_invoke(model_id, region)?;
     if settings.fail == Some(Fail::AccessDenied) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -1800,7 +1777,7 @@ async fn invoke_model(settings: &Settings, model_id: &str, body: Body) -> VResul
         tokio::task::spawn_blocking(move || -> VResult<(Job, Vec<Encoded>)> {
             let t0 = Instant::now();
             let job = match kind {
-                Kind::TitanV1 | Kind::TitanV2 | Kind::Nova => validate_titan_nova(kind, &value)?,
+                Kind::TitanV2 | Kind::Nova => validate_titan_nova(kind, &value)?,
                 _ => validate_stability(kind, &value, &hash)?,
             };
             drop(value);
@@ -1883,26 +1860,31 @@ fn region_of(headers: &HeaderMap) -> String {
         .to_owned()
 }
 
-fn lifecycle(settings: &Settings, id: &str) -> String {
-    settings.lifecycle.get(id).cloned().unwrap_or_else(|| "ACTIVE".to_owned())
+/// The model's lifecycle: the catalogue's, unless a test switch says otherwise.
+fn lifecycle(settings: &Settings, m: &ModelInfo) -> String {
+    settings.lifecycle.get(m.id).cloned().unwrap_or_else(|| m.model.lifecycle.status().to_owned())
+}
+
+/// A foundation model offered in `region` (in-region or as a profile's source region).
+fn offered_in(id: &str, region: &str) -> Option<ModelInfo> {
+    find_model(id).filter(|m| m.model.regions().contains(&region))
+}
+
+fn not_found(what: &str) -> Response {
+    ApiError::new(StatusCode::NOT_FOUND, "ResourceNotFoundException", what.to_owned()).into_response()
 }
 
 async fn get_foundation_model(State(b): State<Bedrock>, Path(id): Path<String>, headers: HeaderMap) -> Response {
     let settings = b.settings();
+    let region = region_of(&headers);
     // Inference-profile ids (`us.…`) are not foundation models.
-    match find_model(strip_arn(&id)) {
+    match offered_in(catalogue::strip_arn(&id), &region) {
         Some(m) => {
-            let mut r = Json(json!({"modelDetails": m.details(&region_of(&headers), &lifecycle(&settings, m.id))}))
-                .into_response();
+            let mut r = Json(json!({"modelDetails": m.details(&region, &lifecycle(&settings, &m))})).into_response();
             add_request_id(&mut r);
             r
         }
-        None => ApiError::new(
-            StatusCode::NOT_FOUND,
-            "ResourceNotFoundException",
-            "Could not resolve the foundation model from the provided model identifier.",
-        )
-        .into_response(),
+        None => not_found("Could not resolve the foundation model from the provided model identifier."),
     }
 }
 
@@ -1914,17 +1896,64 @@ async fn list_foundation_models(
     let settings = b.settings();
     let region = region_of(&headers);
     let provider = q.get("byProvider").map(|p| p.to_ascii_lowercase());
-    let summaries: Vec<Value> = MODELS
+    let summaries: Vec<Value> = KINDS
         .iter()
+        .filter_map(|(id, _)| offered_in(id, &region))
         .filter(|m| {
-            provider.as_deref().is_none_or(|p| {
-                m.provider().to_ascii_lowercase() == p || m.provider().to_ascii_lowercase().starts_with(p)
-            })
+            let name = m.model.provider.to_ascii_lowercase();
+            provider.as_deref().is_none_or(|p| name == p || name.starts_with(p))
         })
         .filter(|_| q.get("byOutputModality").is_none_or(|o| o == "IMAGE"))
-        .map(|m| m.details(&region, &lifecycle(&settings, m.id)))
+        .filter(|m| q.get("byInferenceType").is_none_or(|t| m.model.inference_types(&region).contains(&t.as_str())))
+        .map(|m| m.details(&region, &lifecycle(&settings, &m)))
         .collect();
     let mut r = Json(json!({"modelSummaries": summaries})).into_response();
+    add_request_id(&mut r);
+    r
+}
+
+/// The account of the local cloud (moto's default account; STS answers it to every caller).
+const LOCAL_ACCOUNT: &str = "123456789012";
+
+/// GetInferenceProfile's answer for a system-defined profile, from the catalogue (required members
+/// per the service model: name, ARN, models, id, status, type).
+fn profile_json(m: &catalogue::Model, p: &catalogue::Profile, region: &str) -> Value {
+    json!({
+        "inferenceProfileName": format!("US {}", m.name),
+        "description": format!("Routes requests to {} in {}.", m.name, p.destinations.join(", ")),
+        "inferenceProfileArn": catalogue::profile_arn(region, LOCAL_ACCOUNT, p.id),
+        "inferenceProfileId": p.id,
+        "models": p.destinations.iter().map(|r| json!({"modelArn": catalogue::foundation_model_arn(r, m.id)})).collect::<Vec<_>>(),
+        "status": "ACTIVE",
+        "type": "SYSTEM_DEFINED",
+    })
+}
+
+async fn get_inference_profile(Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let region = region_of(&headers);
+    match catalogue::profile(catalogue::strip_arn(&id)).filter(|(_, p)| p.sources.contains(&region.as_str())) {
+        Some((m, p)) => {
+            let mut r = Json(profile_json(m, p, &region)).into_response();
+            add_request_id(&mut r);
+            r
+        }
+        None => not_found("The specified inference profile doesn't exist."),
+    }
+}
+
+async fn list_inference_profiles(Query(q): Query<HashMap<String, String>>, headers: HeaderMap) -> Response {
+    let region = region_of(&headers);
+    let summaries: Vec<Value> = if q.get("type").is_some_and(|t| t != "SYSTEM_DEFINED") {
+        Vec::new()
+    } else {
+        catalogue::MODELS
+            .iter()
+            .flat_map(|m| m.profiles.iter().map(move |p| (m, p)))
+            .filter(|(_, p)| p.sources.contains(&region.as_str()))
+            .map(|(m, p)| profile_json(m, p, &region))
+            .collect()
+    };
+    let mut r = Json(json!({"inferenceProfileSummaries": summaries})).into_response();
     add_request_id(&mut r);
     r
 }
@@ -1955,24 +1984,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn model_ids_resolve_with_profiles_and_arns() {
-        assert_eq!(resolve_invoke("stability.stable-image-inpaint-v1:0").map(|m| m.kind), Some(Kind::Inpaint));
-        assert_eq!(resolve_invoke("us.stability.stable-image-inpaint-v1:0").map(|m| m.kind), Some(Kind::Inpaint));
-        assert_eq!(resolve_invoke("apac.stability.stable-outpaint-v1:0").map(|m| m.kind), Some(Kind::Outpaint));
+    fn model_ids_resolve_as_aws_offers_them() {
+        let kind = |id: &str, region: &str| resolve_invoke(id, region).map(|m| m.kind).map_err(|e| e.message);
+        assert_eq!(kind("us.stability.stable-image-inpaint-v1:0", "us-west-2"), Ok(Kind::Inpaint));
+        assert_eq!(kind("us.stability.stable-outpaint-v1:0", "us-east-2"), Ok(Kind::Outpaint));
         assert_eq!(
-            resolve_invoke("arn:aws:bedrock:us-west-2::foundation-model/stability.stable-image-core-v1:1")
-                .map(|m| m.kind),
-            Some(Kind::Core)
+            kind("arn:aws:bedrock:us-west-2::foundation-model/stability.stable-image-core-v1:1", "us-west-2"),
+            Ok(Kind::Core)
         );
         assert_eq!(
-            resolve_invoke("arn:aws:bedrock:us-west-2:123456789012:inference-profile/us.stability.sd3-5-large-v1:0")
-                .map(|m| m.kind),
-            Some(Kind::Sd35)
+            kind(
+                "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.stability.stable-image-erase-object-v1:0",
+                "us-east-1"
+            ),
+            Ok(Kind::Erase)
         );
-        assert_eq!(resolve_invoke("amazon.nova-canvas-v1:0").map(|m| m.kind), Some(Kind::Nova));
-        // Nova Canvas and Titan have no cross-region inference profiles.
-        assert!(resolve_invoke("us.amazon.nova-canvas-v1:0").is_none());
-        assert!(resolve_invoke("stability.stable-image-inpaint-v9:0").is_none());
+        assert_eq!(kind("amazon.nova-canvas-v1:0", "eu-west-1"), Ok(Kind::Nova));
+        // The plain id of a profile-only model: Bedrock's own words.
+        assert_eq!(
+            kind("stability.stable-image-inpaint-v1:0", "us-west-2"),
+            Err("Invocation of model ID stability.stable-image-inpaint-v1:0 with on-demand throughput isn’t supported. \
+                 Retry your request with the ID or ARN of an inference profile that contains this model."
+                .to_owned())
+        );
+        // Not offered in the region, no such profile, unknown version.
+        let invalid = Err("The provided model identifier is invalid.".to_owned());
+        assert_eq!(kind("amazon.nova-canvas-v1:0", "us-west-2"), invalid);
+        assert_eq!(kind("stability.stable-image-core-v1:1", "us-east-1"), invalid);
+        assert_eq!(kind("us.stability.stable-image-inpaint-v1:0", "eu-west-1"), invalid);
+        assert_eq!(kind("us.amazon.nova-canvas-v1:0", "us-east-1"), invalid);
+        assert_eq!(kind("stability.stable-image-inpaint-v9:0", "us-west-2"), invalid);
     }
 
     #[test]

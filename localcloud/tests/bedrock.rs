@@ -19,7 +19,10 @@ use serde_json::{Value, json};
 
 const TITAN: &str = "amazon.titan-image-generator-v2:0";
 const NOVA: &str = "amazon.nova-canvas-v1:0";
-const INPAINT: &str = "stability.stable-image-inpaint-v1:0";
+/// The Stability Image Services are invoked through their `us.` inference profiles.
+const INPAINT: &str = "us.stability.stable-image-inpaint-v1:0";
+/// Every model of the families is offered here except Stable Image Core/Ultra and SD3.5 (us-west-2).
+const REGION: &str = "us-east-1";
 
 struct Server {
     addr: SocketAddr,
@@ -28,6 +31,10 @@ struct Server {
 }
 
 async fn start() -> Server {
+    start_in(REGION).await
+}
+
+async fn start_in(region: &'static str) -> Server {
     let stand_in = bedrock::Bedrock::new();
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -35,7 +42,7 @@ async fn start() -> Server {
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     let conf = aws_sdk_bedrockruntime::Config::builder()
         .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-west-2"))
+        .region(Region::new(region))
         .credentials_provider(Credentials::new("AKIDLOCALCLOUD", "secret", None, None, "test"))
         .endpoint_url(format!("http://{addr}"))
         .retry_config(RetryConfig::standard().with_max_attempts(1))
@@ -164,7 +171,7 @@ async fn titan_and_nova_inpaint_change_only_the_black_area() {
     let img = picture(512, 384);
     // Titan/Nova: black = the area to change.
     let mask = square_mask(512, 384, 128, 256, 0, 255);
-    for model in [TITAN, NOVA, "amazon.titan-image-generator-v1"] {
+    for model in [TITAN, NOVA] {
         let out = s.ok(model, &titan_inpaint(&img, &mask, "a red balloon")).await;
         assert_eq!(out["error"], Value::Null);
         assert_eq!(out["standIn"], true);
@@ -198,7 +205,7 @@ async fn stability_inpaint_changes_only_the_white_area() {
 
     // The seed given is the seed answered; grow_mask 0 changes nothing outside the mask.
     let body = json!({"image": png_of(&img), "mask": png_of(&mask), "prompt": "a cat", "seed": 99, "grow_mask": 0});
-    let out = s.ok(&format!("us.{INPAINT}"), &body).await;
+    let out = s.ok(INPAINT, &body).await;
     assert_eq!(out["seeds"], json!([99]));
     let (_, _, outside) = changes(&img, &decode(&out["images"][0]), 200, 300, 0);
     assert_eq!(outside, 0);
@@ -265,7 +272,7 @@ async fn images_outside_the_size_limits_are_rejected() {
     assert!(m.contains("at least 64"), "{m}");
     let m = s.invalid(INPAINT, &json!({"image": png_of(&picture(400, 100)), "prompt": "x"})).await;
     assert!(m.contains("aspect ratio"), "{m}");
-    let rmbg = "stability.stable-image-remove-background-v1:0";
+    let rmbg = "us.stability.stable-image-remove-background-v1:0";
     let m = s.invalid(rmbg, &json!({"image": png_header_only(2100, 2000)})).await;
     assert!(m.contains("4194304"), "{m}");
 
@@ -318,7 +325,7 @@ async fn missing_and_extraneous_fields_are_rejected() {
     assert!(m.contains("required key [inPaintingParams] not found"), "{m}");
     let m = s.invalid(INPAINT, &json!({"image": img, "mask": mask})).await;
     assert!(m.contains("#: required key [prompt] not found"), "{m}");
-    let m = s.invalid("stability.stable-image-search-replace-v1:0", &json!({"image": img, "prompt": "x"})).await;
+    let m = s.invalid("us.stability.stable-image-search-replace-v1:0", &json!({"image": img, "prompt": "x"})).await;
     assert!(m.contains("required key [search_prompt] not found"), "{m}");
     let m = s
         .invalid(NOVA, &json!({"taskType": "OUTPAINTING", "outPaintingParams": {"image": img, "maskImage": mask}}))
@@ -367,7 +374,7 @@ async fn other_field_rules() {
     let out = json!({"taskType": "OUTPAINTING", "outPaintingParams": {"image": png_of(&img), "maskImage": png_of(&mask), "text": "x", "outPaintingMode": "FAST"}});
     assert!(s.invalid(NOVA, &out).await.contains("FAST is not a valid enum value"));
 
-    let outpaint = "stability.stable-outpaint-v1:0";
+    let outpaint = "us.stability.stable-outpaint-v1:0";
     let m = s.invalid(outpaint, &json!({"image": png_of(&img), "left": 0})).await;
     assert!(m.contains("at least one of [left, right, up, down]"), "{m}");
     let m = s.invalid(outpaint, &json!({"image": png_of(&img), "left": 2001})).await;
@@ -401,8 +408,24 @@ async fn unknown_models_are_invalid_identifiers() {
     let img = picture(256, 256);
     let mask = square_mask(256, 256, 10, 50, 255, 0);
     let body = json!({"image": png_of(&img), "mask": png_of(&mask), "prompt": "x"});
-    s.ok("eu.stability.stable-image-inpaint-v1:0", &body).await;
-    s.ok("arn:aws:bedrock:us-west-2::foundation-model/stability.stable-image-inpaint-v1:0", &body).await;
+    s.ok("arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.stability.stable-image-inpaint-v1:0", &body)
+        .await;
+    s.ok(
+        "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-image-generator-v2:0",
+        &titan_inpaint(&img, &square_mask(256, 256, 10, 50, 0, 255), "x"),
+    )
+    .await;
+    // As AWS: the plain id of a profile-only model, and ids not offered in the caller's region.
+    assert_eq!(
+        s.invalid("stability.stable-image-inpaint-v1:0", &body).await,
+        "Invocation of model ID stability.stable-image-inpaint-v1:0 with on-demand throughput isn’t supported. \
+         Retry your request with the ID or ARN of an inference profile that contains this model."
+    );
+    for id in ["eu.stability.stable-image-inpaint-v1:0", "stability.stable-image-core-v1:1"] {
+        assert_eq!(s.invalid(id, &body).await, "The provided model identifier is invalid.", "{id}");
+    }
+    let oregon = start_in("us-west-2").await;
+    assert_eq!(oregon.invalid(NOVA, &json!({})).await, "The provided model identifier is invalid.");
 }
 
 #[tokio::test]
@@ -412,8 +435,9 @@ async fn every_operation_makes_a_picture() {
     let b64 = png_of(&img);
 
     // Stability outpaint grows the canvas and keeps the original in place.
-    let out =
-        s.ok("stability.stable-outpaint-v1:0", &json!({"image": b64, "left": 64, "down": 32, "prompt": "sea"})).await;
+    let out = s
+        .ok("us.stability.stable-outpaint-v1:0", &json!({"image": b64, "left": 64, "down": 32, "prompt": "sea"}))
+        .await;
     let after = decode(&out["images"][0]);
     assert_eq!(after.dimensions(), (576, 416));
     assert_eq!(after.get_pixel(64 + 10, 10).0[..3], img.get_pixel(10, 10).0);
@@ -442,7 +466,7 @@ async fn every_operation_makes_a_picture() {
         }
     });
     for (model, body) in [
-        ("stability.stable-image-remove-background-v1:0", json!({"image": png_of(&framed)})),
+        ("us.stability.stable-image-remove-background-v1:0", json!({"image": png_of(&framed)})),
         (NOVA, json!({"taskType": "BACKGROUND_REMOVAL", "backgroundRemovalParams": {"image": png_of(&framed)}})),
     ] {
         let after = decode(&s.ok(model, &body).await["images"][0]);
@@ -452,12 +476,13 @@ async fn every_operation_makes_a_picture() {
 
     // Erase, search-and-replace, search-and-recolor.
     let white = square_mask(512, 384, 100, 200, 255, 0);
-    let erase = s.ok("stability.stable-image-erase-object-v1:0", &json!({"image": b64, "mask": png_of(&white)})).await;
+    let erase =
+        s.ok("us.stability.stable-image-erase-object-v1:0", &json!({"image": b64, "mask": png_of(&white)})).await;
     let (inside, total, outside) = changes(&img, &decode(&erase["images"][0]), 100, 200, 6);
     assert!(inside * 10 > total * 9 && outside == 0);
     for (model, key) in [
-        ("stability.stable-image-search-replace-v1:0", "search_prompt"),
-        ("stability.stable-image-search-recolor-v1:0", "select_prompt"),
+        ("us.stability.stable-image-search-replace-v1:0", "search_prompt"),
+        ("us.stability.stable-image-search-recolor-v1:0", "select_prompt"),
     ] {
         let out = s.ok(model, &json!({"image": b64, "prompt": "a red car", key: "the car"})).await;
         let after = decode(&out["images"][0]);
@@ -466,10 +491,13 @@ async fn every_operation_makes_a_picture() {
     }
 
     // Text to image: Stability by aspect ratio, Titan/Nova by width/height (default 1024²).
+    // Stable Image Core and SD3.5 are offered in us-west-2 only.
+    let oregon = start_in("us-west-2").await;
     let out =
-        s.ok("stability.stable-image-core-v1:1", &json!({"prompt": "a lighthouse", "aspect_ratio": "16:9"})).await;
+        oregon.ok("stability.stable-image-core-v1:1", &json!({"prompt": "a lighthouse", "aspect_ratio": "16:9"})).await;
     assert_eq!(decode(&out["images"][0]).dimensions(), (1344, 768));
-    let out = s.ok("us.stability.sd3-5-large-v1:0", &json!({"prompt": "a lighthouse", "mode": "text-to-image"})).await;
+    let out =
+        oregon.ok("stability.sd3-5-large-v1:0", &json!({"prompt": "a lighthouse", "mode": "text-to-image"})).await;
     assert_eq!(decode(&out["images"][0]).dimensions(), (1024, 1024));
     let out = s.ok(NOVA, &json!({"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "a lighthouse"}})).await;
     assert_eq!(decode(&out["images"][0]).dimensions(), (1024, 1024));
@@ -585,11 +613,17 @@ async fn get_foundation_model() {
     assert_eq!(d["providerName"], "Stability AI");
     assert_eq!(d["outputModalities"], json!(["IMAGE"]));
     assert_eq!(d["modelLifecycle"]["status"], "ACTIVE");
+    // Offered through the `us.` profile only (ListFoundationModels' inferenceTypesSupported).
+    assert_eq!(d["inferenceTypesSupported"], json!(["INFERENCE_PROFILE"]));
 
-    s.switches(json!({"lifecycle": {NOVA: "LEGACY"}})).await;
+    // Nova Canvas is legacy (its model card); a switch can say otherwise.
     let v: Value = s.http.get(url(NOVA)).send().await.unwrap().json().await.unwrap();
     assert_eq!(v["modelDetails"]["modelLifecycle"]["status"], "LEGACY");
+    assert_eq!(v["modelDetails"]["inferenceTypesSupported"], json!(["ON_DEMAND"]));
     assert_eq!(v["modelDetails"]["providerName"], "Amazon");
+    s.switches(json!({"lifecycle": {NOVA: "ACTIVE"}})).await;
+    let v: Value = s.http.get(url(NOVA)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["modelDetails"]["modelLifecycle"]["status"], "ACTIVE");
 
     for id in ["amazon.nova-canvas-v9:0", "us.stability.stable-image-inpaint-v1:0"] {
         let r = s.http.get(url(id)).send().await.unwrap();
@@ -606,7 +640,44 @@ async fn get_foundation_model() {
         .json()
         .await
         .unwrap();
-    assert_eq!(v["modelSummaries"].as_array().unwrap().len(), 9);
+    // The six Stability Image Services (Core, Ultra and SD3.5 are in us-west-2 only).
+    assert_eq!(v["modelSummaries"].as_array().unwrap().len(), 6);
+}
+
+#[tokio::test]
+async fn inference_profiles_through_the_sdk() {
+    use aws_sdk_bedrock::operation::get_inference_profile::GetInferenceProfileError;
+    let s = start().await;
+    let conf = aws_sdk_bedrock::Config::builder()
+        .behavior_version(aws_sdk_bedrock::config::BehaviorVersion::latest())
+        .region(aws_sdk_bedrock::config::Region::new("us-east-2"))
+        .credentials_provider(aws_sdk_bedrock::config::Credentials::new("AKIDLOCALCLOUD", "secret", None, None, "t"))
+        .endpoint_url(format!("http://{}", s.addr))
+        .build();
+    let bedrock = aws_sdk_bedrock::Client::from_conf(conf);
+    let p = bedrock.get_inference_profile().inference_profile_identifier(INPAINT).send().await.unwrap();
+    assert_eq!(p.inference_profile_id(), INPAINT);
+    assert_eq!(
+        p.inference_profile_arn(),
+        format!("arn:aws:bedrock:us-east-2:123456789012:inference-profile/{INPAINT}")
+    );
+    assert_eq!(p.status().as_str(), "ACTIVE");
+    assert_eq!(p.r#type().as_str(), "SYSTEM_DEFINED");
+    let routes: Vec<&str> = p.models().iter().filter_map(|m| m.model_arn()).collect();
+    assert_eq!(
+        routes,
+        [
+            "arn:aws:bedrock:us-east-1::foundation-model/stability.stable-image-inpaint-v1:0",
+            "arn:aws:bedrock:us-east-2::foundation-model/stability.stable-image-inpaint-v1:0",
+            "arn:aws:bedrock:us-west-2::foundation-model/stability.stable-image-inpaint-v1:0",
+        ]
+    );
+    let all = bedrock.list_inference_profiles().send().await.unwrap();
+    assert_eq!(all.inference_profile_summaries().len(), 6);
+    for missing in ["us.amazon.nova-canvas-v1:0", "eu.stability.stable-image-inpaint-v1:0"] {
+        let e = bedrock.get_inference_profile().inference_profile_identifier(missing).send().await.unwrap_err();
+        assert!(matches!(e.into_service_error(), GetInferenceProfileError::ResourceNotFoundException(_)), "{missing}");
+    }
 }
 
 /// Not a benchmark: prints how long a 1024×1024 inpaint takes end to end (run with --nocapture).

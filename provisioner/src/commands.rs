@@ -13,6 +13,7 @@ use crate::config::StackConfig;
 use crate::engine::{self, Action, Report};
 use crate::error::{CliError, Exit};
 use crate::local::{self, LocalCloud};
+use crate::models::ModelAccess;
 use crate::progress::{Event, Progress};
 use crate::resources::{Env, Outputs, apigateway};
 use crate::stack::{self, Stack};
@@ -31,6 +32,15 @@ pub struct Ctx {
 impl Ctx {
     fn stack(&self) -> Stack {
         stack::image_editor(&self.config)
+    }
+
+    /// The stack with the destination regions of its inference profiles as AWS reports them
+    /// (GetInferenceProfile), for everything that creates or compares the role.
+    async fn live_stack(&self, aws: &Aws) -> Result<Stack, CliError> {
+        let mut stack = self.stack();
+        let access = ModelAccess::read(aws, &self.config).await.map_err(CliError::Aws)?;
+        stack.set_model_access(&access);
+        Ok(stack)
     }
 
     fn progress(&self) -> Progress {
@@ -112,7 +122,7 @@ pub async fn up(ctx: &Ctx, force: bool, no_build: bool) -> Result<Exit, CliError
     let state = StateFile::open(&state_dir(&ctx.root), &ctx.config.name).map_err(CliError::State)?;
     check_identity(&state, &id, force)?;
     let artifacts = build_artifacts(ctx, no_build)?;
-    let stack = ctx.stack();
+    let stack = ctx.live_stack(&aws).await?;
     stack.validate().map_err(CliError::Usage)?;
     let state = std::sync::Mutex::new(state);
     if let Ok(mut s) = state.lock() {
@@ -311,8 +321,8 @@ pub async fn diff(ctx: &Ctx, no_build: bool) -> Result<Exit, CliError> {
     let id = whoami(ctx, &aws).await?;
     let state = StateFile::open(&state_dir(&ctx.root), &ctx.config.name).map_err(CliError::State)?;
     let artifacts = build_artifacts(ctx, no_build)?;
-    let report =
-        engine::plan(&ctx.stack(), &aws, &id.account, &artifacts, Some(&state)).await.map_err(CliError::Resource)?;
+    let stack = ctx.live_stack(&aws).await?;
+    let report = engine::plan(&stack, &aws, &id.account, &artifacts, Some(&state)).await.map_err(CliError::Resource)?;
     print_plan(ctx, &report);
     let pending = report.steps.iter().filter(|s| s.action != Action::NoChange).count();
     ctx.say(if pending == 0 { "no changes".to_owned() } else { format!("{pending} resources would change") });
@@ -347,7 +357,7 @@ pub async fn status(ctx: &Ctx) -> Result<Exit, CliError> {
     if let Ok(s) = artifacts::build_site(&ctx.root, false) {
         artifacts.site = Some(s);
     }
-    let stack = ctx.stack();
+    let stack = ctx.live_stack(&aws).await?;
     let report = engine::plan(&stack, &aws, &id.account, &artifacts, Some(&state)).await;
     let report = match report {
         Ok(r) => r,
@@ -493,38 +503,10 @@ pub async fn doctor(ctx: &Ctx) -> Result<Exit, CliError> {
         Err(e) => line(false, "credentials", e.to_string()),
     }
     line(true, "region", format!("{} (from {})", ctx.config.region, ctx.config.source.display()));
-    for (op, model) in &ctx.config.models {
-        let base =
-            model.split_once('.').filter(|(p, _)| ["us", "eu", "apac"].contains(p)).map(|x| x.1).unwrap_or(model);
-        match aws.bedrock.get_foundation_model().model_identifier(base).send().await {
-            Ok(out) => {
-                let status = out
-                    .model_details()
-                    .and_then(|d| d.model_lifecycle())
-                    .map(|l| l.status().as_str().to_owned())
-                    .unwrap_or_else(|| "unknown".into());
-                let ok = status == "ACTIVE";
-                line(
-                    ok,
-                    &format!("model {op}"),
-                    format!(
-                        "{model}: lifecycle {status}{}",
-                        if ok { "" } else { " — choose another model or family in the stack file" }
-                    ),
-                );
-            }
-            Err(e) => {
-                let e = AwsError::from_sdk("bedrock:GetFoundationModel", e);
-                line(
-                    false,
-                    &format!("model {op}"),
-                    format!(
-                        "{model}: {} — enable access in the Bedrock console (Model access) in {}, see docs/setup.md",
-                        e.message, ctx.config.region
-                    ),
-                );
-            }
-        }
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    for (op, id) in &ctx.config.models {
+        let check = crate::doctor::model(&aws, &ctx.config.region, id, &today).await;
+        line(check.is_ok(), &format!("model {op}"), check.unwrap_or_else(|e| e));
     }
     let tool = |cmd: &str, args: &[&str]| {
         std::process::Command::new(cmd)
@@ -616,7 +598,7 @@ pub async fn up_cloudformation(ctx: &Ctx, force: bool, no_build: bool) -> Result
     let mut state = StateFile::open(&state_dir(&ctx.root), &ctx.config.name).map_err(CliError::State)?;
     check_identity(&state, &id, force)?;
     let artifacts = build_artifacts(ctx, no_build)?;
-    let stack = ctx.stack();
+    let stack = ctx.live_stack(&aws).await?;
     stack.validate().map_err(CliError::Usage)?;
     let template = synth::to_yaml(&synth::template(&stack, &aws)?)?;
     let started = std::time::Instant::now();

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use localcloud::catalogue::{self, Refusal};
 use serde::{Deserialize, Serialize};
 
 /// Stack names become prefixes of every physical name; the tightest limit is the IAM role name
@@ -50,8 +51,9 @@ impl ModelFamily {
         }
     }
 
-    /// The default model id per operation; operations a family lacks are absent.
-    pub fn default_models(self) -> BTreeMap<String, String> {
+    /// The foundation model of each operation the family offers (operations it lacks are absent).
+    /// Which id invokes it depends on the region: see [`ModelFamily::models_in`].
+    pub fn base_models(self) -> BTreeMap<&'static str, &'static str> {
         let pairs: &[(&str, &str)] = match self {
             ModelFamily::Stability => &[
                 ("inpaint", "stability.stable-image-inpaint-v1:0"),
@@ -77,12 +79,34 @@ impl ModelFamily {
                 ("variation", "amazon.nova-canvas-v1:0"),
             ],
         };
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs.iter().copied().collect()
+    }
+
+    /// The default model id per operation as AWS offers it in `region` (the plain id where the
+    /// model is on demand there, else its inference profile; see `localcloud::catalogue`).
+    /// Operations whose model is not offered in `region` are absent.
+    pub fn models_in(self, region: &str) -> BTreeMap<String, String> {
+        self.base_models()
+            .into_iter()
+            .filter_map(|(op, base)| {
+                let id = catalogue::model(base)?.invocable_id(region)?;
+                Some((op.to_owned(), id.to_owned()))
+            })
+            .collect()
+    }
+
+    /// Regions where the family offers at least one operation, sorted.
+    pub fn regions(self) -> Vec<&'static str> {
+        let mut r: Vec<&'static str> =
+            self.base_models().values().filter_map(|b| catalogue::model(b)).flat_map(|m| m.regions()).collect();
+        r.sort_unstable();
+        r.dedup();
+        r
     }
 
     /// Operations the family can serve at all.
     pub fn supports(self, operation: &str) -> bool {
-        self.default_models().contains_key(operation)
+        self.base_models().contains_key(operation)
     }
 }
 
@@ -391,14 +415,26 @@ fn validate(file: StackFile, path: &Path, default_name: &str) -> Result<StackCon
     }
 
     let family = file.models.family;
-    let mut models = family.default_models();
+    let region = file.region.as_str();
+    let mut models = family.models_in(region);
+    if models.is_empty() {
+        return Err(invalid(
+            path,
+            "models.family",
+            format!(
+                "the {} family is not offered in region {region}; it is offered in: {} (change `region` or `models.family`)",
+                family.as_str(),
+                family.regions().join(", ")
+            ),
+        ));
+    }
     for (op, id) in &file.models.ids {
         let key = format!("models.ids.{op}");
         if !OPERATIONS.contains(&op.as_str()) {
             return Err(invalid(path, &key, format!("unknown operation; operations are: {}", OPERATIONS.join(", "))));
         }
         if !family.supports(op) {
-            let supported: Vec<String> = family.default_models().into_keys().collect();
+            let supported: Vec<&str> = family.base_models().into_keys().collect();
             return Err(invalid(
                 path,
                 &key,
@@ -410,10 +446,11 @@ fn validate(file: StackFile, path: &Path, default_name: &str) -> Result<StackCon
                 path,
                 &key,
                 format!(
-                    "{id:?} is not a Bedrock model id (e.g. `stability.stable-image-inpaint-v1:0` or `us.stability.…`)"
+                    "{id:?} is not a Bedrock model id (e.g. `stability.stable-image-core-v1:1` or `us.stability.…`)"
                 ),
             ));
         }
+        check_model_id(family, op, id, region).map_err(|m| invalid(path, &key, m))?;
         models.insert(op.clone(), id.clone());
     }
 
@@ -467,14 +504,42 @@ fn valid_model_id(id: &str) -> bool {
         && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'))
 }
 
-/// Geography prefixes of cross-region inference profiles and the regions they route to.
-pub fn inference_profile_regions(model_id: &str) -> Option<&'static [&'static str]> {
-    let (prefix, _) = model_id.split_once('.')?;
-    match prefix {
-        "us" => Some(&["us-east-1", "us-east-2", "us-west-2"]),
-        "eu" => Some(&["eu-central-1", "eu-west-1", "eu-west-3", "eu-north-1"]),
-        "apac" => Some(&["ap-northeast-1", "ap-northeast-2", "ap-south-1", "ap-southeast-1", "ap-southeast-2"]),
-        _ => None,
+/// A model id given for `op` must be one AWS lets the stack invoke from `region`, of the
+/// stack's family (the function speaks one family's request schema).
+fn check_model_id(family: ModelFamily, op: &str, id: &str, region: &str) -> Result<(), String> {
+    let known = || {
+        let mut ids: Vec<&str> = catalogue::MODELS
+            .iter()
+            .filter(|m| m.family == family.as_str())
+            .filter_map(|m| m.invocable_id(region))
+            .collect();
+        ids.sort_unstable();
+        if ids.is_empty() { "none".to_owned() } else { ids.join(", ") }
+    };
+    match catalogue::resolve(id, region) {
+        Ok((m, _)) if m.family != family.as_str() => Err(format!(
+            "{id} is a {} model, but the stack's `models.family` is {}; for `{op}` in {region} use one of: {}",
+            m.family,
+            family.as_str(),
+            known()
+        )),
+        Ok(_) => Ok(()),
+        Err(Refusal::ProfileOnly { profile: Some(p), .. }) => Err(format!(
+            "{id} is offered in {region} only through a cross-region inference profile: use `{p}` (AWS refuses the plain id: \"on-demand throughput isn’t supported\")"
+        )),
+        Err(Refusal::ProfileOnly { profile: None, .. }) => Err(format!(
+            "{id} is offered only through a cross-region inference profile, and none is invocable from {region}"
+        )),
+        Err(Refusal::NotInRegion { offered, .. }) => Err(format!(
+            "{id} is not offered in region {region}; it is offered in: {} (change `region`, or use one of: {})",
+            offered.join(", "),
+            known()
+        )),
+        Err(Refusal::Unknown(_)) => Err(format!(
+            "{id} is not a {} model this project knows; in {region} use one of: {}",
+            family.as_str(),
+            known()
+        )),
     }
 }
 

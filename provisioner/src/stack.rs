@@ -10,6 +10,7 @@ use std::marker::PhantomData;
 use serde::Serialize;
 
 use crate::config::StackConfig;
+use crate::models::ModelAccess;
 
 /// The logical id of a construct in its stack ("UserPool", "Function", …).
 pub type Id = &'static str;
@@ -62,8 +63,9 @@ pub struct LogGroup {
 /// from the grants of the constructs that use it.
 #[derive(Debug, Clone)]
 pub enum Grant {
-    /// bedrock:InvokeModel on exactly these model ids (foundation models or inference profiles).
-    InvokeModels(Vec<String>),
+    /// bedrock:InvokeModel on exactly what these model ids need (foundation models, or inference
+    /// profiles and their destination models).
+    InvokeModels(ModelAccess),
     /// Item reads/writes on exactly this table.
     TableReadWrite(Ref<Table>),
     /// Writing log events to exactly this log group.
@@ -237,6 +239,30 @@ pub struct Stack {
 }
 
 impl Stack {
+    /// Replaces the documented model access of every role with `access` (read from AWS).
+    pub fn set_model_access(&mut self, access: &ModelAccess) {
+        for node in &mut self.nodes {
+            if let Construct::Role(role) = &mut node.construct {
+                for g in &mut role.grants {
+                    if let Grant::InvokeModels(a) = g {
+                        *a = access.clone();
+                    }
+                }
+            }
+        }
+    }
+
+    /// The model access of the function's role.
+    pub fn model_access(&self) -> Option<&ModelAccess> {
+        self.nodes.iter().find_map(|n| match &n.construct {
+            Construct::Role(r) => r.grants.iter().find_map(|g| match g {
+                Grant::InvokeModels(a) => Some(a),
+                _ => None,
+            }),
+            _ => None,
+        })
+    }
+
     fn add<T>(&mut self, id: Id, construct: Construct) -> Ref<T> {
         self.nodes.push(Node { id, construct });
         Ref::new(id)
@@ -375,18 +401,16 @@ pub fn image_editor(config: &StackConfig) -> Stack {
             retention_days: config.logs.retention_days,
         }),
     );
-    let models: Vec<String> = {
-        let mut m: Vec<String> = config.models.values().cloned().collect();
-        m.sort();
-        m.dedup();
-        m
-    };
     let role: Ref<Role> = stack.add(
         "FunctionRole",
         Construct::Role(Role {
             name: Names::role(s),
             policy_name: Names::policy(s),
-            grants: vec![Grant::InvokeModels(models), Grant::TableReadWrite(table), Grant::WriteLogs(logs)],
+            grants: vec![
+                Grant::InvokeModels(ModelAccess::documented(config)),
+                Grant::TableReadWrite(table),
+                Grant::WriteLogs(logs),
+            ],
         }),
     );
     let app: Ref<AmplifyApp> = stack.add("WebApp", Construct::AmplifyApp(AmplifyApp { name: Names::app(s) }));

@@ -195,7 +195,8 @@ impl Template {
             }
         }
         if !skip.is_empty() {
-            r["Metadata"] = json!({"checkov": {"skip": skip.iter().map(|(id, why)| json!({"id": id, "comment": why})).collect::<Vec<_>>()}});
+            r["Metadata"]["checkov"] =
+                json!({"skip": skip.iter().map(|(id, why)| json!({"id": id, "comment": why})).collect::<Vec<_>>()});
         }
         self.resources.insert(id.to_owned(), r);
         Ok(())
@@ -302,7 +303,11 @@ pub fn template(stack: &Stack, aws: &Aws) -> Result<Value, SynthError> {
                         "Policies": policies,
                         "Tags": tag_list(tags),
                     }),
-                    json!({}),
+                    // Which Bedrock ARNs the policy grants, and why (see provisioner/src/models.rs).
+                    match stack.model_access() {
+                        Some(a) => json!({"Metadata": {"provision": {"bedrockInvokeModel": a.explanation()}}}),
+                        None => json!({}),
+                    },
                 )?;
             }
             Construct::AmplifyApp(c) => {

@@ -273,3 +273,22 @@ fn wildcard_matching() {
     assert!(matches("[..]", "anything"));
     assert!(!matches("a[..]b[..]c", "a-c-b"));
 }
+
+/// docs/setup.md's region and model tables are the catalogue's (localcloud/src/catalogue.rs), as
+/// `provisioner::models::docs_tables` renders them. `UPDATE_DOCS=1` rewrites them in place.
+#[test]
+fn the_setup_page_shows_the_model_catalogue() {
+    let path = root().join("docs/setup.md");
+    let page = std::fs::read_to_string(&path).expect("setup.md");
+    let (start, end) = ("<!-- models:begin -->\n", "<!-- models:end -->");
+    let a = page.find(start).expect("setup.md has the models:begin marker") + start.len();
+    let b = page.find(end).expect("setup.md has the models:end marker");
+    let want = provisioner::models::docs_tables();
+    if page[a..b] != want {
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(&path, format!("{}{want}{}", &page[..a], &page[b..])).expect("write setup.md");
+        } else {
+            panic!("docs/setup.md's model tables differ from the catalogue; run with UPDATE_DOCS=1:\n{want}");
+        }
+    }
+}

@@ -64,6 +64,8 @@ impl Cloud {
             .current_dir(&self.root)
             .env("AWS_ENDPOINT_URL", &self.moto.endpoint)
             .env("AWS_ENDPOINT_URL_AMPLIFY", &self.standins)
+            // moto has no GetInferenceProfile: the Bedrock control plane is the stand-in.
+            .env("AWS_ENDPOINT_URL_BEDROCK", &self.standins)
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_MAX_ATTEMPTS", "1")
@@ -180,10 +182,28 @@ async fn up_is_complete_idempotent_and_down_leaves_nothing() {
         "{resources:?}"
     );
     assert!(resources.contains(&"arn:aws:logs:us-west-2:123456789012:log-group:/aws/lambda/alpha-edit:*".to_owned()));
-    assert!(
-        resources
-            .contains(&"arn:aws:bedrock:us-west-2::foundation-model/stability.stable-image-inpaint-v1:0".to_owned())
-    );
+    // Bedrock, exactly: each Stability Image Service through its `us.` profile (the profile, and the
+    // model in each region GetInferenceProfile routes to), Stable Image Core in-region.
+    let mut bedrock: Vec<&str> =
+        resources.iter().map(String::as_str).filter(|r| r.starts_with("arn:aws:bedrock:")).collect();
+    bedrock.sort_unstable();
+    let services = [
+        "stable-image-erase-object-v1:0",
+        "stable-image-inpaint-v1:0",
+        "stable-image-remove-background-v1:0",
+        "stable-image-search-recolor-v1:0",
+        "stable-image-search-replace-v1:0",
+        "stable-outpaint-v1:0",
+    ];
+    let mut expected = vec!["arn:aws:bedrock:us-west-2::foundation-model/stability.stable-image-core-v1:1".to_owned()];
+    for s in services {
+        expected.push(format!("arn:aws:bedrock:us-west-2:123456789012:inference-profile/us.stability.{s}"));
+        for r in ["us-east-1", "us-east-2", "us-west-2"] {
+            expected.push(format!("arn:aws:bedrock:{r}::foundation-model/stability.{s}"));
+        }
+    }
+    expected.sort_unstable();
+    assert_eq!(bedrock, expected);
     assert!(resources.iter().all(|r| r != "*"), "no wildcard resources: {resources:?}");
     let attached = iam.list_attached_role_policies().role_name("alpha-edit-fn").send().await.expect("attached");
     assert!(attached.attached_policies().is_empty(), "no managed policies");
@@ -240,11 +260,25 @@ async fn bad_stack_files_are_refused_before_anything_is_created() {
         ("logs: {retention_days: 15}\n", "logs.retention_days"),
         ("funtion: {}\n", "funtion"),
         ("function: {memory_mb: lots}\n", "memory_mb"),
+        // Bedrock as AWS offers it (localcloud::catalogue): Nova Canvas is not in us-west-2, the
+        // Stability Image Services are invoked only through their `us.` profile, Nova is not Titan.
+        (
+            "models: {family: nova}\n",
+            "`models.family` the nova family is not offered in region us-west-2; it is offered in: ap-northeast-1, eu-west-1, us-east-1",
+        ),
+        (
+            "models: {ids: {inpaint: stability.stable-image-inpaint-v1:0}}\n",
+            "use `us.stability.stable-image-inpaint-v1:0`",
+        ),
+        ("models: {ids: {inpaint: eu.stability.stable-image-inpaint-v1:0}}\n", "`models.ids.inpaint`"),
+        ("models: {ids: {generate: amazon.titan-image-generator-v2:0}}\n", "is a titan model"),
     ] {
         let f = stack_file(dir.path(), "gamma", extra);
-        let run = c.provision(&["--stack-file", f.to_str().expect("utf8"), "up"]);
-        assert_eq!(run.code, 2, "{extra}: {}", run.stderr);
-        assert!(run.stderr.contains(needle) && run.stderr.contains("gamma.yaml"), "{extra}: {}", run.stderr);
+        for cmd in ["up", "diff", "synth", "doctor"] {
+            let run = c.provision(&["--stack-file", f.to_str().expect("utf8"), cmd]);
+            assert_eq!(run.code, 2, "{cmd} {extra}: {}", run.stderr);
+            assert!(run.stderr.contains(needle) && run.stderr.contains("gamma.yaml"), "{cmd} {extra}: {}", run.stderr);
+        }
     }
     let missing = c.provision(&["--stack", "nope", "up"]);
     assert_eq!(missing.code, 2);
@@ -378,15 +412,43 @@ async fn diff_says_what_up_would_do_and_exits_nonzero_only_for_changes() {
     assert!(d.stdout.contains("memory_mb: 1024 → 2048"), "{}", d.stdout);
     assert!(!d.stdout.contains("IAM change"), "{}", d.stdout);
 
-    // IAM widened: a cross-region inference profile adds model ARNs in other regions.
-    stack_file(dir.path(), "delta", "models: {ids: {generate: 'us.stability.stable-image-ultra-v1:1'}}\n");
+    // IAM changed: another model for `generate` changes the granted model ARN.
+    stack_file(dir.path(), "delta", "models: {ids: {generate: 'stability.stable-image-ultra-v1:1'}}\n");
     let d = c.provision(&["--stack-file", &f, "diff"]);
     assert_eq!(d.code, 6, "{}", d.stdout);
     assert!(d.stdout.lines().any(|l| l.starts_with("~ FunctionRole ")), "{}", d.stdout);
     assert!(d.stdout.contains("! IAM change"), "{}", d.stdout);
-    assert!(d.stdout.contains("inference-profile/us.stability.stable-image-ultra-v1:1"), "{}", d.stdout);
-    assert!(d.stdout.contains("arn:aws:bedrock:us-east-1::foundation-model/stability.stable-image-ultra-v1:1"));
+    assert!(d.stdout.contains("arn:aws:bedrock:us-west-2::foundation-model/stability.stable-image-ultra-v1:1"));
 
     let down = c.provision(&["--stack-file", &f, "down", "--yes"]);
     assert_eq!(down.code, 0, "{}", down.stderr);
+}
+
+/// `doctor` asks the Bedrock stand-in (which answers as the catalogue says AWS does) about each
+/// configured model: lifecycle, the way the stack invokes it, and the profile's routes.
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_checks_each_model_the_way_the_stack_invokes_it() {
+    let c = cloud().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let f = stack_file(dir.path(), "delta", "");
+    let run = c.provision(&["--stack-file", f.to_str().expect("utf8"), "doctor"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(
+            "ok   model inpaint              us.stability.stable-image-inpaint-v1:0: ACTIVE, inference profile routing to us-east-1, us-east-2, us-west-2"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("ok   model generate             stability.stable-image-core-v1:1: ACTIVE"));
+
+    // A legacy family: every model line fails, with the date and the fix; exit 3.
+    let f = stack_file(dir.path(), "delta", "models: {family: titan}\n");
+    let run = c.provision(&["--stack-file", f.to_str().expect("utf8"), "doctor"]);
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    let fails: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("FAIL model ")).collect();
+    assert_eq!(fails.len(), 5, "{}", run.stdout);
+    assert!(
+        fails.iter().all(|l| l.contains("LEGACY, end of life 2026-06-30") && l.contains("models.family: stability"))
+    );
 }

@@ -227,3 +227,24 @@ fn the_gateway_routes_are_the_functions_routes() {
     let function: BTreeSet<(&str, &str)> = image_edit_lambda::ROUTES.iter().copied().collect();
     assert_eq!(gateway, function);
 }
+
+/// `bedrock:InvokeModel`'s resources for each family in a region that offers it, exactly as
+/// `synth` renders them from the catalogue (`up` reads the profiles' destinations from Bedrock
+/// instead; tests/moto.rs asserts what it grants there). No `eu.`/`apac.` case: AWS offers no
+/// geography profile but `us.` for these models, and the stack file refuses other prefixes.
+#[test]
+fn bedrock_grants_per_family_and_region() {
+    let mut out = String::new();
+    for (family, region) in
+        [("stability", "us-west-2"), ("stability", "us-east-2"), ("titan", "us-east-1"), ("nova", "eu-west-1")]
+    {
+        let text = format!("region: {region}\nmodels: {{family: {family}}}\n");
+        let config = provisioner::config::parse(&text, Path::new("stacks/grants.yaml"), "grants").expect("valid");
+        let access = image_editor(&config).model_access().expect("the role grants models").clone();
+        out.push_str(&format!("{family} in {region}:\n"));
+        for arn in access.arns(region, "111122223333") {
+            out.push_str(&format!("  {arn}\n"));
+        }
+    }
+    insta::assert_snapshot!("bedrock_grants", out);
+}

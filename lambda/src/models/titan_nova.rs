@@ -9,7 +9,10 @@ use serde_json::{Map, Value, json};
 
 use super::{AnswerError, EditInput, Family, ModelOutput, Operation, OutpaintMode, blocked_notice, is_filter_message};
 
-/// Output sizes Titan Image Generator accepts for generation (the larger of each documented pair).
+/// Output sizes Titan Image Generator v2 accepts for generation: the larger of each pair of the
+/// documented list ("Supported image sizes", docs.aws.amazon.com/bedrock/latest/userguide/
+/// model-parameters-titan-image.html). It has 1152×640 and 1173×640 but no portrait 640×1152;
+/// the Bedrock stand-in refuses any size not in the list.
 const TITAN_SIZES: &[(u32, u32)] = &[
     (1024, 1024),
     (768, 1152),
@@ -22,8 +25,8 @@ const TITAN_SIZES: &[(u32, u32)] = &[
     (1408, 768),
     (640, 1408),
     (1408, 640),
-    (640, 1152),
     (1152, 640),
+    (1173, 640),
 ];
 
 pub fn build_request(family: Family, input: &EditInput) -> Value {
@@ -189,6 +192,8 @@ mod tests {
         assert_eq!(output_size(Family::Titan, 1000, 1000), (1024, 1024));
         assert_eq!(output_size(Family::Titan, 1600, 900), (1152, 640));
         assert_eq!(output_size(Family::Titan, 600, 1400), (640, 1408));
+        // 5:9 portrait: 640×1152 is not a Titan size; the nearest documented one is.
+        assert_eq!(output_size(Family::Titan, 640, 1152), (768, 1408));
     }
 
     #[test]

@@ -6,7 +6,6 @@ use serde_json::{Value, json};
 
 use super::{Env, Live, ResourceError, percent_decode, tags_value};
 use crate::aws::{Aws, AwsError, Ctx, optional};
-use crate::config::inference_profile_regions;
 use crate::stack::{Construct, Grant, Role};
 
 pub fn trust_policy() -> Value {
@@ -20,31 +19,14 @@ pub fn trust_policy() -> Value {
     })
 }
 
-/// The resource ARNs `bedrock:InvokeModel` needs for one configured model id: the foundation
-/// model in the stack's region, or for a cross-region inference profile the profile itself plus
-/// the foundation model in every region the profile routes to.
-pub fn model_arns(model_id: &str, region: &str, account: &str) -> Vec<String> {
-    match inference_profile_regions(model_id) {
-        Some(regions) => {
-            let base = model_id.split_once('.').map(|x| x.1).unwrap_or(model_id);
-            let mut v = vec![format!("arn:aws:bedrock:{region}:{account}:inference-profile/{model_id}")];
-            v.extend(regions.iter().map(|r| format!("arn:aws:bedrock:{r}::foundation-model/{base}")));
-            v
-        }
-        None => vec![format!("arn:aws:bedrock:{region}::foundation-model/{model_id}")],
-    }
-}
-
 /// The one inline policy: exactly what the grants name, no wildcards on resources.
 pub fn policy_document(role: &Role, env: &Env<'_>) -> Value {
     let (region, account) = (env.region(), env.account);
     let mut statements = Vec::new();
     for g in &role.grants {
         match g {
-            Grant::InvokeModels(models) => {
-                let mut arns: Vec<String> = models.iter().flat_map(|m| model_arns(m, region, account)).collect();
-                arns.sort();
-                arns.dedup();
+            Grant::InvokeModels(access) => {
+                let arns = access.arns(region, account);
                 statements.push(json!({
                     "Sid": "InvokeConfiguredModels",
                     "Effect": "Allow",
@@ -239,32 +221,4 @@ pub async fn delete(aws: &Aws, name: &str) -> Result<(), AwsError> {
     }
     optional(aws.iam.delete_role().role_name(name).send().await.ctx("iam:DeleteRole"))?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn inference_profile_grants_profile_and_destination_models() {
-        let arns = model_arns("us.stability.stable-image-inpaint-v1:0", "us-west-2", "111122223333");
-        assert_eq!(
-            arns[0],
-            "arn:aws:bedrock:us-west-2:111122223333:inference-profile/us.stability.stable-image-inpaint-v1:0"
-        );
-        assert!(
-            arns.contains(
-                &"arn:aws:bedrock:us-east-1::foundation-model/stability.stable-image-inpaint-v1:0".to_owned()
-            )
-        );
-        assert!(arns.iter().all(|a| !a.contains('*')));
-    }
-
-    #[test]
-    fn foundation_model_grant_is_regional_and_exact() {
-        assert_eq!(
-            model_arns("amazon.titan-image-generator-v2:0", "us-east-1", "1"),
-            vec!["arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-image-generator-v2:0"]
-        );
-    }
 }

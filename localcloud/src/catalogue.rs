@@ -1,0 +1,351 @@
+//! The Bedrock image models the project can use, as AWS offers them: in which regions each model
+//! can be invoked with its plain id (in-region, on demand), which cross-region inference profiles
+//! carry it (from which source regions, to which destination regions), and its lifecycle.
+//!
+//! This is the one place for these facts. The provisioner reads it to pick the invocable id of each
+//! default, to refuse a family or a model id in a region where AWS does not offer it, and to
+//! render the IAM grants of `synth`; the Bedrock stand-in reads it to refuse what AWS refuses (a
+//! plain id of a profile-only model, a model or profile outside its regions) and to answer
+//! ListFoundationModels / GetFoundationModel / GetInferenceProfile; docs/setup.md shows it (a test
+//! keeps that table equal to this one).
+//!
+//! On AWS, `provision up` does not trust the destination regions below: it reads them with
+//! GetInferenceProfile and grants exactly what AWS answers. They serve `synth` (which makes no
+//! calls) and the local cloud.
+//!
+//! Sources: each entry names the model card of the Bedrock user guide it was taken from
+//! (<https://docs.aws.amazon.com/bedrock/latest/userguide/model-cards.html>: "Regional
+//! availability", "Inference profile IDs", lifecycle), and "Supported Regions and models for
+//! inference profiles" (…/userguide/inference-profiles-support.html). Checked 2026-12.
+
+/// A model's lifecycle, as GetFoundationModel's `modelLifecycle` reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lifecycle {
+    Active,
+    /// "New customers can't use Legacy models and existing customers may lose access to Legacy
+    /// models due to inactivity"; AWS retires it at `eol` (…/userguide/model-lifecycle.html).
+    Legacy {
+        eol: &'static str,
+    },
+}
+
+impl Lifecycle {
+    pub fn status(self) -> &'static str {
+        match self {
+            Lifecycle::Active => "ACTIVE",
+            Lifecycle::Legacy { .. } => "LEGACY",
+        }
+    }
+}
+
+/// A system-defined cross-region inference profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Profile {
+    /// e.g. `us.stability.stable-image-inpaint-v1:0`.
+    pub id: &'static str,
+    /// Regions from which the profile may be invoked.
+    pub sources: &'static [&'static str],
+    /// Regions the profile routes requests to (GetInferenceProfile's `models[].modelArn`).
+    pub destinations: &'static [&'static str],
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Model {
+    pub id: &'static str,
+    /// The project's model family whose request schema the model speaks.
+    pub family: &'static str,
+    pub name: &'static str,
+    pub provider: &'static str,
+    /// Regions where the plain id is invocable (`inferenceTypesSupported` has ON_DEMAND there).
+    pub on_demand: &'static [&'static str],
+    pub profiles: &'static [Profile],
+    pub lifecycle: Lifecycle,
+    /// The page these facts come from.
+    pub source: &'static str,
+}
+
+/// The three US regions of the Stability AI Image Services and of their `us.` profiles.
+const US_STABILITY: &[&str] = &["us-east-1", "us-east-2", "us-west-2"];
+
+/// A Stability AI Image Service: no in-region access anywhere, one `us.` profile whose source and
+/// destination regions are the three US regions ("Regional availability by models",
+/// …/userguide/models-region-compatibility.html: In-Region "not-supported", Geo "supported",
+/// Global "not-supported" in us-east-1, us-east-2 and us-west-2).
+macro_rules! stability_service {
+    ($id:literal, $name:literal, $card:literal) => {
+        Model {
+            id: $id,
+            family: "stability",
+            name: $name,
+            provider: "Stability AI",
+            on_demand: &[],
+            profiles: &[Profile { id: concat!("us.", $id), sources: US_STABILITY, destinations: US_STABILITY }],
+            lifecycle: Lifecycle::Active,
+            source: concat!(
+                "https://docs.aws.amazon.com/bedrock/latest/userguide/model-card-stability-ai-",
+                $card,
+                ".html"
+            ),
+        }
+    };
+}
+
+/// Every model the project knows.
+pub const MODELS: &[Model] = &[
+    stability_service!("stability.stable-image-inpaint-v1:0", "Stable Image Inpaint", "stable-image-inpaint"),
+    stability_service!("stability.stable-outpaint-v1:0", "Stable Image Outpaint", "stable-image-outpaint"),
+    stability_service!(
+        "stability.stable-image-search-replace-v1:0",
+        "Stable Image Search and Replace",
+        "stable-image-search-and-replace"
+    ),
+    stability_service!(
+        "stability.stable-image-search-recolor-v1:0",
+        "Stable Image Search and Recolor",
+        "stable-image-search-and-recolor"
+    ),
+    stability_service!(
+        "stability.stable-image-erase-object-v1:0",
+        "Stable Image Erase Object",
+        "stable-image-erase-object"
+    ),
+    stability_service!(
+        "stability.stable-image-remove-background-v1:0",
+        "Stable Image Remove Background",
+        "stable-image-remove-background"
+    ),
+    // In-region in us-west-2 only; no Geo or Global profile (same page).
+    Model {
+        id: "stability.stable-image-core-v1:1",
+        family: "stability",
+        name: "Stable Image Core 1.1",
+        provider: "Stability AI",
+        on_demand: &["us-west-2"],
+        profiles: &[],
+        lifecycle: Lifecycle::Active,
+        source: "https://docs.aws.amazon.com/bedrock/latest/userguide/models-region-compatibility.html",
+    },
+    Model {
+        id: "stability.stable-image-ultra-v1:1",
+        family: "stability",
+        name: "Stable Image Ultra 1.1",
+        provider: "Stability AI",
+        on_demand: &["us-west-2"],
+        profiles: &[],
+        lifecycle: Lifecycle::Active,
+        source: "https://docs.aws.amazon.com/bedrock/latest/userguide/models-region-compatibility.html",
+    },
+    Model {
+        id: "stability.sd3-5-large-v1:0",
+        family: "stability",
+        name: "Stable Diffusion 3.5 Large",
+        provider: "Stability AI",
+        on_demand: &["us-west-2"],
+        profiles: &[],
+        lifecycle: Lifecycle::Active,
+        source: "https://docs.aws.amazon.com/bedrock/latest/userguide/models-region-compatibility.html",
+    },
+    // In-region in us-east-1 and us-west-2; the model card: "Model lifecycle: Legacy", "Model EOL
+    // date: June 30, 2026".
+    Model {
+        id: "amazon.titan-image-generator-v2:0",
+        family: "titan",
+        name: "Titan Image Generator G1 v2",
+        provider: "Amazon",
+        on_demand: &["us-east-1", "us-west-2"],
+        profiles: &[],
+        lifecycle: Lifecycle::Legacy { eol: "2026-06-30" },
+        source: "https://docs.aws.amazon.com/bedrock/latest/userguide/model-card-amazon-titan-image-generator-g1-v2.html",
+    },
+    // In-region only, "Legacy (EOL: 2026-09-30)" in each of its three regions.
+    Model {
+        id: "amazon.nova-canvas-v1:0",
+        family: "nova",
+        name: "Nova Canvas",
+        provider: "Amazon",
+        on_demand: &["us-east-1", "eu-west-1", "ap-northeast-1"],
+        profiles: &[],
+        lifecycle: Lifecycle::Legacy { eol: "2026-09-30" },
+        source: "https://docs.aws.amazon.com/bedrock/latest/userguide/model-card-amazon-nova-canvas.html",
+    },
+];
+
+/// How a model id is invoked in a region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// The plain foundation-model id, in-region.
+    OnDemand,
+    /// A cross-region inference profile.
+    Profile(&'static Profile),
+}
+
+/// Why AWS refuses an id in a region; the messages are AWS's own where AWS has one.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// Not a model or profile id AWS knows (or one this project does not use).
+    #[error("`{0}` is not a Bedrock image model this project supports")]
+    Unknown(String),
+    /// The plain id of a model that is offered only through inference profiles here. The message
+    /// is Bedrock's ValidationException text.
+    #[error(
+        "Invocation of model ID {id} with on-demand throughput isn’t supported. Retry your request with the ID or ARN of an inference profile that contains this model."
+    )]
+    ProfileOnly { id: String, profile: Option<&'static str> },
+    /// The model (or profile) is not offered in this region.
+    #[error("`{id}` is not offered in {region}; it is offered in: {}", .offered.join(", "))]
+    NotInRegion { id: String, region: String, offered: Vec<String> },
+}
+
+pub fn model(id: &str) -> Option<&'static Model> {
+    MODELS.iter().find(|m| m.id == id)
+}
+
+/// The model and profile of a profile id (`us.stability.…`).
+pub fn profile(id: &str) -> Option<(&'static Model, &'static Profile)> {
+    MODELS.iter().find_map(|m| m.profiles.iter().find(|p| p.id == id).map(|p| (m, p)))
+}
+
+impl Model {
+    /// Every region from which the model can be invoked, one way or the other, sorted.
+    pub fn regions(&self) -> Vec<&'static str> {
+        let mut r: Vec<&'static str> =
+            self.on_demand.iter().chain(self.profiles.iter().flat_map(|p| p.sources.iter())).copied().collect();
+        r.sort_unstable();
+        r.dedup();
+        r
+    }
+
+    /// The id to invoke this model with from `region`: the plain id where it is on demand, else the
+    /// profile whose source regions include `region`.
+    pub fn invocable_id(&self, region: &str) -> Option<&'static str> {
+        if self.on_demand.contains(&region) {
+            return Some(self.id);
+        }
+        self.profiles.iter().find(|p| p.sources.contains(&region)).map(|p| p.id)
+    }
+
+    /// `inferenceTypesSupported` in `region`, as ListFoundationModels reports it.
+    pub fn inference_types(&self, region: &str) -> Vec<&'static str> {
+        let mut t = Vec::new();
+        if self.on_demand.contains(&region) {
+            t.push("ON_DEMAND");
+        }
+        if self.profiles.iter().any(|p| p.sources.contains(&region)) {
+            t.push("INFERENCE_PROFILE");
+        }
+        t
+    }
+}
+
+/// What invoking `id` (a model id, a profile id, or either's ARN) from `region` reaches, or how
+/// AWS refuses it.
+pub fn resolve(id: &str, region: &str) -> Result<(&'static Model, Via), Refusal> {
+    let id = strip_arn(id);
+    if let Some(m) = model(id) {
+        if m.on_demand.contains(&region) {
+            return Ok((m, Via::OnDemand));
+        }
+        if m.profiles.iter().any(|p| p.sources.contains(&region)) || (m.on_demand.is_empty() && !m.profiles.is_empty())
+        {
+            return Err(Refusal::ProfileOnly { id: id.to_owned(), profile: m.invocable_id(region) });
+        }
+        return Err(not_in_region(id, region, m.regions()));
+    }
+    if let Some((m, p)) = profile(id) {
+        if p.sources.contains(&region) {
+            return Ok((m, Via::Profile(p)));
+        }
+        let mut offered = p.sources.to_vec();
+        offered.sort_unstable();
+        return Err(not_in_region(id, region, offered));
+    }
+    Err(Refusal::Unknown(id.to_owned()))
+}
+
+fn not_in_region(id: &str, region: &str, offered: Vec<&str>) -> Refusal {
+    Refusal::NotInRegion {
+        id: id.to_owned(),
+        region: region.to_owned(),
+        offered: offered.into_iter().map(str::to_owned).collect(),
+    }
+}
+
+/// The model or profile id inside a `foundation-model/` or `inference-profile/` ARN; other
+/// strings unchanged.
+pub fn strip_arn(raw: &str) -> &str {
+    if !raw.starts_with("arn:") {
+        return raw;
+    }
+    let resource = raw.splitn(6, ':').nth(5).unwrap_or(raw);
+    resource
+        .strip_prefix("foundation-model/")
+        .or_else(|| resource.strip_prefix("inference-profile/"))
+        .unwrap_or(resource)
+}
+
+/// The ARN of a foundation model (no account: foundation models belong to no account).
+pub fn foundation_model_arn(region: &str, model_id: &str) -> String {
+    format!("arn:aws:bedrock:{region}::foundation-model/{model_id}")
+}
+
+pub fn profile_arn(region: &str, account: &str, profile_id: &str) -> String {
+    format!("arn:aws:bedrock:{region}:{account}:inference-profile/{profile_id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_regions_sorted_known() {
+        let mut ids: Vec<&str> = MODELS.iter().map(|m| m.id).collect();
+        ids.extend(MODELS.iter().flat_map(|m| m.profiles.iter().map(|p| p.id)));
+        let n = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "duplicate ids");
+        for m in MODELS {
+            for r in m.on_demand.iter().chain(m.profiles.iter().flat_map(|p| p.sources.iter().chain(p.destinations))) {
+                assert!(crate::REGIONS.contains(r), "{}: {r} is not in REGIONS", m.id);
+            }
+            for p in m.profiles {
+                assert!(p.id.ends_with(m.id), "{} does not carry {}", p.id, m.id);
+                assert!(!p.sources.is_empty() && !p.destinations.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn the_stack_regions_are_where_models_are_offered() {
+        let mut offered: Vec<&str> = MODELS.iter().flat_map(|m| m.regions()).collect();
+        offered.sort_unstable();
+        offered.dedup();
+        assert_eq!(offered, crate::REGIONS);
+    }
+
+    #[test]
+    fn profile_only_models_are_refused_by_their_plain_id() {
+        let inpaint = "stability.stable-image-inpaint-v1:0";
+        assert_eq!(
+            resolve(inpaint, "us-west-2"),
+            Err(Refusal::ProfileOnly { id: inpaint.into(), profile: Some("us.stability.stable-image-inpaint-v1:0") })
+        );
+        assert!(matches!(resolve("us.stability.stable-image-inpaint-v1:0", "us-east-2"), Ok((_, Via::Profile(_)))));
+        assert!(matches!(
+            resolve("us.stability.stable-image-inpaint-v1:0", "eu-west-1"),
+            Err(Refusal::NotInRegion { .. })
+        ));
+        assert!(matches!(resolve("amazon.nova-canvas-v1:0", "us-west-2"), Err(Refusal::NotInRegion { .. })));
+        assert!(matches!(resolve("amazon.nova-canvas-v1:0", "eu-west-1"), Ok((_, Via::OnDemand))));
+        assert!(matches!(resolve("eu.stability.stable-image-inpaint-v1:0", "eu-west-1"), Err(Refusal::Unknown(_))));
+    }
+
+    #[test]
+    fn arns_resolve_like_ids() {
+        let m = MODELS[0];
+        let region = m.regions()[0];
+        let id = m.invocable_id(region).expect("invocable where offered");
+        let arn = if id == m.id { foundation_model_arn(region, id) } else { profile_arn(region, "123456789012", id) };
+        assert_eq!(resolve(&arn, region).map(|r| r.0.id), Ok(m.id));
+    }
+}
