@@ -23,6 +23,18 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::logs;
 
+/// Lambda's limits for a synchronous (RequestResponse) invocation: 6 MB for the event and 6 MB for
+/// the response ("Lambda quotas", docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+/// The byte counts are the ones Lambda's own messages name: "N byte payload is too large for the
+/// RequestResponse invocation type (limit 6291456 bytes)" and "Response payload size exceeded
+/// maximum allowed payload size (6291556 bytes)."
+pub const MAX_EVENT_BYTES: usize = 6_291_456;
+pub const MAX_RESPONSE_BYTES: usize = 6_291_556;
+
+/// What the Runtime API itself accepts from a function before the limit above is applied (so an
+/// over-size response is refused as Lambda refuses it, not cut off by the HTTP server).
+const RUNTIME_API_BODY_LIMIT: usize = 64 << 20;
+
 #[derive(Debug, thiserror::Error)]
 pub enum InvokeError {
     #[error("function {0} not found")]
@@ -35,8 +47,23 @@ pub enum InvokeError {
     Timeout(String, u64),
     #[error("function {name} failed: {message}")]
     Failed { name: String, message: String },
+    /// The event is over Lambda's limit (Lambda answers RequestEntityTooLargeException, HTTP 413).
+    #[error("{0} byte payload is too large for the RequestResponse invocation type (limit {MAX_EVENT_BYTES} bytes)")]
+    RequestTooLarge(usize),
+    /// The function's response is over Lambda's limit (`Function.ResponseSizeTooLarge`).
+    #[error("Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes).")]
+    ResponseTooLarge,
     #[error("{0}")]
     Other(String),
+}
+
+/// How an invocation ended, as the Runtime API saw it.
+enum Reply {
+    Response(Bytes),
+    /// The function reported an error (or its init failed).
+    Error(String),
+    /// The function posted a response over [`MAX_RESPONSE_BYTES`].
+    TooLarge,
 }
 
 /// One Runtime API exchange.
@@ -44,20 +71,35 @@ struct Invocation {
     id: String,
     event: Bytes,
     deadline_ms: u128,
-    reply: oneshot::Sender<Result<Bytes, String>>,
+    reply: oneshot::Sender<Reply>,
 }
 
-/// A running `bootstrap` process and the Runtime API it polls.
+/// An execution environment: a running `bootstrap` process and the Runtime API it polls. Like
+/// Lambda, an environment serves one invocation at a time; concurrent invocations get environments
+/// of their own (created on demand, each with a cold start, and reused when idle).
 struct Instance {
     key: String,
     queue: mpsc::Sender<Invocation>,
-    child: tokio::process::Child,
+    child: Mutex<tokio::process::Child>,
     logs: logs::Shipper,
+    busy: std::sync::atomic::AtomicBool,
+}
+
+impl Instance {
+    /// Takes the environment for one invocation if it is idle.
+    fn claim(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        self.busy.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_ok()
+    }
+
+    fn release(&self) {
+        self.busy.store(false, std::sync::atomic::Ordering::Release);
+    }
 }
 
 struct RuntimeApi {
     next: Mutex<mpsc::Receiver<Invocation>>,
-    pending: Mutex<HashMap<String, oneshot::Sender<Result<Bytes, String>>>>,
+    pending: Mutex<HashMap<String, oneshot::Sender<Reply>>>,
     arn: String,
 }
 
@@ -73,7 +115,8 @@ pub struct Lambda {
     http: reqwest::Client,
     /// Function name → (CodeSha256 as Lambda reports it, zip bytes).
     code: Arc<std::sync::Mutex<CodeStore>>,
-    instances: Arc<Mutex<HashMap<String, Arc<Mutex<Instance>>>>>,
+    /// Function name → its execution environments.
+    instances: Arc<Mutex<HashMap<String, Vec<Arc<Instance>>>>>,
 }
 
 fn code_sha(zip: &[u8]) -> String {
@@ -153,6 +196,9 @@ impl Lambda {
 
     /// Runs the function on `event` and returns its response payload.
     pub async fn invoke(&self, region: &str, name: &str, event: Bytes) -> Result<Bytes, InvokeError> {
+        if event.len() > MAX_EVENT_BYTES {
+            return Err(InvokeError::RequestTooLarge(event.len()));
+        }
         let cfg = self.configuration(region, name).await?;
         let sha = cfg["CodeSha256"].as_str().unwrap_or_default().to_owned();
         let zip = {
@@ -180,33 +226,50 @@ impl Lambda {
         let id = uuid::Uuid::new_v4().to_string();
         let inv = Invocation { id: id.clone(), event, deadline_ms: deadline, reply: tx };
         let started = std::time::Instant::now();
-        let log = {
-            let inst = instance.lock().await;
-            inst.logs.line(format!("START RequestId: {id} Version: $LATEST"));
-            inst.queue.send(inv).await.map_err(|_| InvokeError::Other("the function's process is gone".into()))?;
-            inst.logs.clone()
-        };
+        instance.logs.line(format!("START RequestId: {id} Version: $LATEST"));
+        if instance.queue.send(inv).await.is_err() {
+            self.retire(name, &instance).await;
+            return Err(InvokeError::Other("the function's process is gone".into()));
+        }
         let outcome = tokio::time::timeout(Duration::from_secs(timeout), rx).await;
         let ms = started.elapsed().as_secs_f64() * 1000.0;
-        log.line(format!("END RequestId: {id}"));
-        log.line(format!(
+        instance.logs.line(format!("END RequestId: {id}"));
+        instance.logs.line(format!(
             "REPORT RequestId: {id}\tDuration: {ms:.2} ms\tBilled Duration: {} ms\tMemory Size: {} MB",
             ms.ceil() as u64,
             cfg["MemorySize"].as_u64().unwrap_or(128)
         ));
         match outcome {
-            Ok(Ok(Ok(body))) => Ok(body),
-            Ok(Ok(Err(message))) => Err(InvokeError::Failed { name: name.to_owned(), message }),
-            Ok(Err(_)) => Err(InvokeError::Failed { name: name.to_owned(), message: "the process exited".into() }),
+            Ok(Ok(reply)) => {
+                instance.release();
+                match reply {
+                    Reply::Response(body) => Ok(body),
+                    Reply::Error(message) => Err(InvokeError::Failed { name: name.to_owned(), message }),
+                    Reply::TooLarge => Err(InvokeError::ResponseTooLarge),
+                }
+            }
+            Ok(Err(_)) => {
+                self.retire(name, &instance).await;
+                Err(InvokeError::Failed { name: name.to_owned(), message: "the process exited".into() })
+            }
             Err(_) => {
                 // Like Lambda: a timed-out environment is not reused.
-                self.instances.lock().await.remove(name);
+                self.retire(name, &instance).await;
                 Err(InvokeError::Timeout(name.to_owned(), timeout))
             }
         }
     }
 
-    /// The running instance for this code + configuration, started (cold start) when needed.
+    /// Stops an environment and forgets it.
+    async fn retire(&self, name: &str, instance: &Arc<Instance>) {
+        let _ = instance.child.lock().await.kill().await;
+        if let Some(envs) = self.instances.lock().await.get_mut(name) {
+            envs.retain(|e| !Arc::ptr_eq(e, instance));
+        }
+    }
+
+    /// An idle environment for this code + configuration, claimed for one invocation; a new one
+    /// (a cold start) when all are busy. Environments of older code or configuration are stopped.
     async fn instance(
         &self,
         name: &str,
@@ -214,18 +277,41 @@ impl Lambda {
         cfg: &Value,
         env: &std::collections::BTreeMap<String, String>,
         zip: &[u8],
-    ) -> Result<Arc<Mutex<Instance>>, InvokeError> {
+    ) -> Result<Arc<Instance>, InvokeError> {
         let mut instances = self.instances.lock().await;
-        if let Some(i) = instances.get(name) {
-            let mut inst = i.lock().await;
-            if inst.key == key && matches!(inst.child.try_wait(), Ok(None)) {
-                return Ok(i.clone());
+        let envs = instances.entry(name.to_owned()).or_default();
+        let mut live = Vec::with_capacity(envs.len());
+        for e in envs.drain(..) {
+            let running = matches!(e.child.lock().await.try_wait(), Ok(None));
+            if e.key == key && running {
+                live.push(e);
+            } else {
+                let _ = e.child.lock().await.kill().await;
             }
-            let _ = inst.child.kill().await;
         }
+        *envs = live;
+        if let Some(e) = envs.iter().find(|e| e.claim()) {
+            return Ok(e.clone());
+        }
+        let inst = Arc::new(self.start(name, key, cfg, env, zip).await?);
+        inst.claim();
+        envs.push(inst.clone());
+        Ok(inst)
+    }
+
+    /// Starts an execution environment: unpacks the code (once per code and configuration) and
+    /// runs `bootstrap` against a Runtime API of its own.
+    async fn start(
+        &self,
+        name: &str,
+        key: &str,
+        cfg: &Value,
+        env: &std::collections::BTreeMap<String, String>,
+        zip: &[u8],
+    ) -> Result<Instance, InvokeError> {
         let root = self.dir.join("functions").join(name).join(hex::encode(&Sha256::digest(key.as_bytes())[..8]));
         unpack(zip, &root).map_err(InvokeError::Other)?;
-        let (tx, rx) = mpsc::channel(16);
+        let (tx, rx) = mpsc::channel(1);
         let arn = cfg["FunctionArn"].as_str().unwrap_or_default().to_owned();
         let api = Arc::new(RuntimeApi { next: Mutex::new(rx), pending: Mutex::default(), arn });
         let listener =
@@ -236,6 +322,7 @@ impl Lambda {
             .route("/2018-06-01/runtime/invocation/{id}/response", post(respond))
             .route("/2018-06-01/runtime/invocation/{id}/error", post(fail))
             .route("/2018-06-01/runtime/init/error", post(init_error))
+            .layer(axum::extract::DefaultBodyLimit::max(RUNTIME_API_BODY_LIMIT))
             .with_state(api);
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -280,9 +367,13 @@ impl Lambda {
         if let Some(err) = child.stderr.take() {
             tokio::spawn(logs::pump(err, shipper.clone()));
         }
-        let inst = Arc::new(Mutex::new(Instance { key: key.to_owned(), queue: tx, child, logs: shipper }));
-        instances.insert(name.to_owned(), inst.clone());
-        Ok(inst)
+        Ok(Instance {
+            key: key.to_owned(),
+            queue: tx,
+            child: Mutex::new(child),
+            logs: shipper,
+            busy: std::sync::atomic::AtomicBool::new(false),
+        })
     }
 }
 
@@ -334,20 +425,31 @@ async fn next(State(api): State<Arc<RuntimeApi>>) -> Response {
     (StatusCode::OK, h, inv.event).into_response()
 }
 
-async fn respond(State(api): State<Arc<RuntimeApi>>, Path(id): Path<String>, body: Bytes) -> StatusCode {
-    match api.pending.lock().await.remove(&id) {
-        Some(tx) => {
-            let _ = tx.send(Ok(body));
-            StatusCode::ACCEPTED
-        }
-        None => StatusCode::BAD_REQUEST,
+/// The function's response. Over Lambda's limit, the invocation fails with
+/// `Function.ResponseSizeTooLarge` and the Runtime API answers the function 413, as Lambda does.
+async fn respond(State(api): State<Arc<RuntimeApi>>, Path(id): Path<String>, body: Bytes) -> Response {
+    let Some(tx) = api.pending.lock().await.remove(&id) else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    if body.len() > MAX_RESPONSE_BYTES {
+        let _ = tx.send(Reply::TooLarge);
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            axum::Json(json!({
+                "errorMessage": format!("Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."),
+                "errorType": "RequestEntityTooLarge",
+            })),
+        )
+            .into_response();
     }
+    let _ = tx.send(Reply::Response(body));
+    StatusCode::ACCEPTED.into_response()
 }
 
 async fn fail(State(api): State<Arc<RuntimeApi>>, Path(id): Path<String>, body: Bytes) -> StatusCode {
     match api.pending.lock().await.remove(&id) {
         Some(tx) => {
-            let _ = tx.send(Err(String::from_utf8_lossy(&body).into_owned()));
+            let _ = tx.send(Reply::Error(String::from_utf8_lossy(&body).into_owned()));
             StatusCode::ACCEPTED
         }
         None => StatusCode::BAD_REQUEST,
@@ -358,7 +460,7 @@ async fn init_error(State(api): State<Arc<RuntimeApi>>, body: Bytes) -> StatusCo
     let message = format!("init error: {}", String::from_utf8_lossy(&body));
     let mut pending = api.pending.lock().await;
     for (_, tx) in pending.drain() {
-        let _ = tx.send(Err(message.clone()));
+        let _ = tx.send(Reply::Error(message.clone()));
     }
     StatusCode::ACCEPTED
 }
@@ -375,8 +477,8 @@ async fn functions_post(State(l): State<Lambda>, Path(rest): Path<String>, req: 
     match rest.strip_suffix("/invocations") {
         Some(name) if !name.contains('/') => {
             let region = signing_region(req.headers()).unwrap_or_else(|| "us-east-1".to_owned());
-            let Ok(body) = axum::body::to_bytes(req.into_body(), 6 << 20).await else {
-                return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+            let Ok(body) = axum::body::to_bytes(req.into_body(), RUNTIME_API_BODY_LIMIT).await else {
+                return invoke_api_error(&InvokeError::RequestTooLarge(RUNTIME_API_BODY_LIMIT));
             };
             invoke_api(l, &region, name.to_owned(), body).await
         }
@@ -388,19 +490,39 @@ async fn functions_post(State(l): State<Lambda>, Path(rest): Path<String>, req: 
 async fn invoke_api(l: Lambda, region: &str, name: String, body: Bytes) -> Response {
     match l.invoke(region, &name, body).await {
         Ok(payload) => (StatusCode::OK, [("x-amz-executed-version", "$LATEST")], payload).into_response(),
-        Err(InvokeError::NotFound(n)) => (
+        Err(e) => invoke_api_error(&e),
+    }
+}
+
+/// Invoke's error answers, shaped as Lambda's (the service model's error shapes; the function's
+/// own failures are a 200 with `X-Amz-Function-Error`).
+fn invoke_api_error(e: &InvokeError) -> Response {
+    match e {
+        InvokeError::RequestTooLarge(_) => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            [("x-amzn-errortype", "RequestTooLargeException")],
+            axum::Json(json!({"Type": "User", "message": e.to_string()})),
+        )
+            .into_response(),
+        InvokeError::ResponseTooLarge => (
+            StatusCode::OK,
+            [("x-amz-function-error", "Unhandled")],
+            axum::Json(json!({"errorMessage": e.to_string(), "errorType": "Function.ResponseSizeTooLarge"})),
+        )
+            .into_response(),
+        InvokeError::NotFound(n) => (
             StatusCode::NOT_FOUND,
             [("x-amzn-errortype", "ResourceNotFoundException")],
             axum::Json(json!({"Message": format!("Function not found: {n}")})),
         )
             .into_response(),
-        Err(e @ (InvokeError::Failed { .. } | InvokeError::Timeout(..))) => (
+        InvokeError::Failed { .. } | InvokeError::Timeout(..) => (
             StatusCode::OK,
             [("x-amz-function-error", "Unhandled")],
             axum::Json(json!({"errorMessage": e.to_string()})),
         )
             .into_response(),
-        Err(e) => (
+        _ => (
             StatusCode::INTERNAL_SERVER_ERROR,
             [("x-amzn-errortype", "ServiceException")],
             axum::Json(json!({"Message": e.to_string()})),
