@@ -2,12 +2,13 @@
 // picture → mask / extents → form → POST /edits → results → history.
 
 import type { ApiClient } from './api/client';
+import { ApiError } from './api/errors';
 import type { Capabilities, EditRequest } from './api/types';
 import type { Session } from './auth/session';
 import type { AppConfig } from './config';
 import { EditForm } from './editor/form';
 import { operationLabel } from './editor/operations';
-import { buildRequest, usesPaintedMask, validate } from './editor/request';
+import { buildRequest, requestTooLarge, usesPaintedMask, validate } from './editor/request';
 import { base64Bytes, formatBytes, formatSize } from './image/downscale';
 import { type PreparedImage, prepareImage } from './image/load';
 import { MaskEditor } from './mask/editor';
@@ -227,6 +228,11 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
       try {
         const built = await assemble();
         if (!built) return;
+        const tooLarge = requestTooLarge(built.req, caps.limits);
+        if (tooLarge) {
+          notifier.error(new ApiError({ kind: 'http', status: 413, code: 'payload_too_large', message: tooLarge }), { context: 'The edit' });
+          return;
+        }
         const res = await api.createEdit(built.req, ctrl.signal);
         // Stability outpaints on the server: pad the "before" the same way so the slider lines up.
         const info = form.info;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { operationInfo } from '../src/editor/operations';
-import { type FormState, buildRequest, parseSeed, validate } from '../src/editor/request';
+import { type FormState, buildRequest, parseSeed, requestBytes, requestTooLarge, validate } from '../src/editor/request';
 import { extentsProblem, normalizeExtents, paddedSize } from '../src/outpaint/extents';
 import { stabilityCaps, titanCaps } from './helpers';
 
@@ -110,5 +110,26 @@ describe('extents arithmetic', () => {
     expect(extentsProblem(1000, 1000, { left: 0, right: 0, up: 0, down: 400 }, titanCaps.limits, true)).toBeNull();
     expect(extentsProblem(1000, 1000, { left: 400, right: 0, up: 0, down: 400 }, { ...titanCaps.limits, maxPixels: 1_500_000 }, true)).toMatch(/1.5 MP/);
     expect(extentsProblem(320, 320, { left: 1000, right: 0, up: 0, down: 0 }, titanCaps.limits, true)).toMatch(/elongated/);
+  });
+});
+
+describe('requestTooLarge', () => {
+  const limits = { ...stabilityCaps.limits, maxRequestBytes: 6_258_688 };
+  it('lets a request that fits through', () => {
+    const req = { operation: 'inpaint', prompt: 'a cat', image: 'data:image/png;base64,' + 'A'.repeat(4_000_000) };
+    expect(requestTooLarge(req, limits)).toBeNull();
+  });
+  it('refuses image + mask over the limit, naming both sizes', () => {
+    const req = { operation: 'inpaint', prompt: 'a cat', image: 'data:image/png;base64,' + 'A'.repeat(5_400_000), mask: 'data:image/png;base64,' + 'A'.repeat(900_000) };
+    expect(requestBytes(req)).toBeGreaterThan(6_258_688);
+    expect(requestTooLarge(req, limits)).toMatch(/6\.3 MB request; at most 6\.3 MB/);
+  });
+  it('counts bytes, not characters', () => {
+    const req = { operation: 'generate', prompt: 'é'.repeat(10) };
+    expect(requestBytes(req)).toBe(JSON.stringify(req).length + 10);
+  });
+  it('checks nothing when the API does not say its limit', () => {
+    const req = { operation: 'inpaint', image: 'A'.repeat(7_000_000) };
+    expect(requestTooLarge(req, { ...limits, maxRequestBytes: undefined })).toBeNull();
   });
 });

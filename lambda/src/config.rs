@@ -40,9 +40,21 @@ pub const BEDROCK_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 pub const DYNAMODB_OPERATION_TIMEOUT: Duration = Duration::from_secs(2);
 pub const DYNAMODB_MAX_ATTEMPTS: u32 = 2;
 
-/// Lambda's buffered request limit (API Gateway allows 10 MB, Lambda 6 MB).
-pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
-/// Largest decoded upload (image or mask) in bytes; base64 of two of these nearly fills 6 MB.
+/// Lambda's limit on the whole event of a synchronous invocation: "N byte payload is too large for
+/// the RequestResponse invocation type (limit 6291456 bytes)" ("Lambda quotas",
+/// docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). API Gateway allows 10 MB, so
+/// this is the limit that binds, and it counts the event around the body too.
+pub const MAX_EVENT_BYTES: usize = 6_291_456;
+/// What the proxy event adds around the body: the headers twice (`headers` and
+/// `multiValueHeaders`, with the ~1 KB ID token), the request context with the token's claims,
+/// and the JSON escaping of the body's quotes. Measured at ~6 KB; kept generous.
+pub const EVENT_ENVELOPE_RESERVE: usize = 32 * 1024;
+/// The largest request body that can reach the function: image and mask (base64) and the JSON
+/// around them. `GET /capabilities` tells clients (`limits.maxRequestBytes`); a larger body gets
+/// API Gateway's 413 `{"message": "Request Too Long"}` before the function runs.
+pub const MAX_BODY_BYTES: usize = MAX_EVENT_BYTES - EVENT_ENVELOPE_RESERVE;
+/// Largest decoded upload (image or mask) in bytes; its base64 (6 MB) fits the body limit alone,
+/// image and mask together must fit [`MAX_BODY_BYTES`].
 pub const MAX_UPLOAD_BYTES: usize = 4_500_000;
 /// Largest image we agree to decode at all (decompression-bomb guard): 25 megapixels.
 pub const MAX_DECODE_PIXELS: u64 = 25_000_000;

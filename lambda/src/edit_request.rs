@@ -40,10 +40,7 @@ pub struct EditPlan {
 /// Parses and validates a body of `POST /edits`.
 pub fn parse_body(body: &[u8], config: &Config) -> Result<EditPlan, ApiError> {
     if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::PayloadTooLarge {
-            message: format!("the request body is {} bytes; at most {MAX_BODY_BYTES} bytes are accepted", body.len()),
-            field: None,
-        });
+        return Err(ApiError::body_too_large(body.len()));
     }
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::Validation {

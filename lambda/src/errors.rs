@@ -50,6 +50,18 @@ impl ApiError {
         ApiError::Validation { message: message.into(), field: Some(field.into()) }
     }
 
+    /// A body that cannot fit in Lambda's event with its envelope (`config::MAX_BODY_BYTES`).
+    pub fn body_too_large(len: usize) -> Self {
+        use crate::config::{MAX_BODY_BYTES, MAX_EVENT_BYTES};
+        ApiError::PayloadTooLarge {
+            message: format!(
+                "the request body is {len} bytes; at most {MAX_BODY_BYTES} bytes fit in Lambda's {MAX_EVENT_BYTES}-byte \
+                 request with the rest of the request; send smaller images"
+            ),
+            field: None,
+        }
+    }
+
     pub fn too_large(field: impl Into<String>, message: impl Into<String>) -> Self {
         ApiError::PayloadTooLarge { message: message.into(), field: Some(field.into()) }
     }

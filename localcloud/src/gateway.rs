@@ -22,9 +22,10 @@ use crate::runtime::{InvokeError, Lambda};
 
 /// Host names of deployed APIs end with this (before the port).
 pub const HOST_SUFFIX: &str = ".execute-api.localhost";
-/// API Gateway's payload limit.
-const MAX_BODY: usize = 10 * 1024 * 1024;
-/// API Gateway's integration timeout.
+/// API Gateway's payload limit: 10 MB ("Amazon API Gateway quotas",
+/// docs.aws.amazon.com/apigateway/latest/developerguide/limits.html).
+pub const MAX_BODY: usize = 10 * 1024 * 1024;
+/// API Gateway's default integration timeout for REST APIs: 29 s (same page).
 const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(29);
 
 #[derive(Debug, Clone)]
@@ -324,7 +325,7 @@ impl Gateway {
         method: Method,
         uri: &axum::http::Uri,
         headers: HeaderMap,
-        body: Bytes,
+        body: Option<Bytes>,
     ) -> Option<Response> {
         let hostname = host.split(':').next().unwrap_or(host);
         let api = hostname.strip_suffix(HOST_SUFFIX)?.to_owned();
@@ -337,7 +338,7 @@ impl Gateway {
         method: Method,
         uri: &axum::http::Uri,
         headers: HeaderMap,
-        body: Bytes,
+        body: Option<Bytes>,
     ) -> Response {
         let path = uri.path();
         let (stage, rest) = match path.trim_start_matches('/').split_once('/') {
@@ -354,9 +355,11 @@ impl Gateway {
         };
         let h4 = def.gateway_headers.get("DEFAULT_4XX").cloned().unwrap_or_default();
         let h5 = def.gateway_headers.get("DEFAULT_5XX").cloned().unwrap_or_default();
-        if body.len() > MAX_BODY {
+        // Over the 10 MB payload limit: the REQUEST_TOO_LARGE gateway response (413, its default
+        // body "Request Too Long"; api-gateway-gatewayResponse-definition.html), a 4XX.
+        let Some(body) = body.filter(|b| b.len() <= MAX_BODY) else {
             return gw_error(StatusCode::PAYLOAD_TOO_LARGE, "Request Too Long", &h4);
-        }
+        };
         // Literal segments win over {params}, as in API Gateway.
         let mut candidates: Vec<_> = def
             .resources
@@ -425,6 +428,13 @@ impl Gateway {
                     Err(_) | Ok(Err(InvokeError::Timeout(..))) => {
                         gw_error(StatusCode::GATEWAY_TIMEOUT, "Endpoint request timed out", &h5)
                     }
+                    // Lambda refused the event (over its 6 MB request limit): observed as a 413
+                    // `{"message": "Request Too Long"}` from API Gateway (a 4XX, so DEFAULT_4XX's
+                    // headers), while the 10 MB check above let the body through.
+                    Ok(Err(InvokeError::RequestTooLarge(n))) => {
+                        tracing::info!(api, bytes = n, "413: the Lambda event is over 6 MB");
+                        gw_error(StatusCode::PAYLOAD_TOO_LARGE, "Request Too Long", &h4)
+                    }
                     Ok(Err(e)) => {
                         tracing::error!("{e}");
                         gw_error(StatusCode::BAD_GATEWAY, "Internal server error", &h5)
@@ -474,10 +484,14 @@ fn proxy_event(
     }
     let mut q = serde_json::Map::new();
     let mut mq: serde_json::Map<String, Value> = serde_json::Map::new();
+    // API Gateway URL-decodes query string names and values for the proxy event
+    // (`?limit=%32%30` arrives as `"limit": "20"`); the last value of a repeated name wins in
+    // `queryStringParameters`, all of them are in `multiValueQueryStringParameters`.
     for pair in uri.query().unwrap_or_default().split('&').filter(|s| !s.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        q.insert(k.to_owned(), json!(v));
-        push_multi(&mut mq, k, v);
+        let (k, v) = (url_decode(k), url_decode(v));
+        q.insert(k.clone(), json!(v));
+        push_multi(&mut mq, &k, &v);
     }
     // API Gateway passes every claim as a string.
     let claims = claims.map(|c| {
@@ -532,6 +546,26 @@ fn proxy_event(
     })
 }
 
+/// `%XX` escapes decoded (invalid ones kept as they are); `+` stays `+`, as in a URL's query.
+fn url_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%'
+            && let (Some(h), Some(l)) = (b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// The function's `{statusCode, headers, multiValueHeaders, body, isBase64Encoded}`.
 fn proxy_response(out: &[u8]) -> Option<Response> {
     let v: Value = serde_json::from_slice(out).ok()?;
@@ -578,5 +612,14 @@ mod tests {
         assert_eq!(match_path("/edits/{id}", "/edits/42").and_then(|p| p.get("id").cloned()), Some("42".to_owned()));
         assert!(match_path("/edits", "/edits/42").is_none());
         assert!(match_path("/", "/").is_some_and(|p| p.is_empty()));
+    }
+
+    #[test]
+    fn query_strings_are_url_decoded() {
+        assert_eq!(url_decode("%32%30"), "20");
+        assert_eq!(url_decode("a%2Fb+c"), "a/b+c");
+        assert_eq!(url_decode("100%"), "100%");
+        assert_eq!(url_decode("%zz%4"), "%zz%4");
+        assert_eq!(url_decode("caf%C3%A9"), "café");
     }
 }

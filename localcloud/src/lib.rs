@@ -46,10 +46,8 @@ async fn by_host(State(h): State<Hosts>, req: Request, next: Next) -> Response {
     }
     if host.split(':').next().is_some_and(|h| h.ends_with(gateway::HOST_SUFFIX)) {
         let (parts, body) = req.into_parts();
-        let body = match axum::body::to_bytes(body, 16 << 20).await {
-            Ok(b) => b,
-            Err(_) => return (axum::http::StatusCode::PAYLOAD_TOO_LARGE, "Request Too Long").into_response(),
-        };
+        // Over the gateway's payload limit the body is not read; the gateway answers 413 itself.
+        let body = axum::body::to_bytes(body, gateway::MAX_BODY).await.ok();
         return match h.gateway.handle(&host, parts.method, &parts.uri, parts.headers, body).await {
             Some(resp) => resp,
             None => axum::http::StatusCode::NOT_FOUND.into_response(),

@@ -363,6 +363,66 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
     assert!(status.stdout.contains("GET /capabilities is reachable without a Cognito token"), "{}", status.stdout);
     assert_ne!(status.code, 0);
 
+    // API Gateway URL-decodes the query string: `?limit=%32%30` is `limit=20`.
+    let r = http.get(format!("{api}/edits?limit=%32%30")).header("authorization", &token).send().await.expect("get");
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+
+    // Lambda runs concurrent invocations in separate execution environments: 12 parallel 1 MP
+    // edits all answer 200 (one environment serving them one by one would push most past 29 s).
+    let (photo_1mp, mask_1mp) = (
+        format!("data:image/png;base64,{}", png(noise(1024, 1024))),
+        png(image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(1024, 1024, |x, y| {
+            if (300..700).contains(&x) && (300..700).contains(&y) { image::Rgb([255; 3]) } else { image::Rgb([0; 3]) }
+        }))),
+    );
+    let body = json!({"operation": "inpaint", "prompt": "a red bicycle", "image": photo_1mp, "mask": mask_1mp});
+    let started = std::time::Instant::now();
+    let answers = futures::future::join_all((0..12).map(|_| {
+        let req = http.post(format!("{api}/edits")).header("authorization", &token).json(&body);
+        async move {
+            let r = req.send().await.expect("edit");
+            (r.status().as_u16(), r.text().await.unwrap_or_default().len())
+        }
+    }))
+    .await;
+    let statuses: Vec<u16> = answers.iter().map(|a| a.0).collect();
+    assert_eq!(statuses, vec![200; 12], "12 parallel edits");
+    println!(
+        "12 parallel 1 MP inpaints: {:?}, answers of {:?} bytes",
+        started.elapsed(),
+        answers.iter().map(|a| a.1).collect::<Vec<_>>()
+    );
+
+    // A Bedrock slower than the request's budget: the function stops waiting in time to answer its
+    // own JSON 504 (with CORS) before API Gateway's 29 s timeout would answer a bare one.
+    let standins = cloud["standins"]["endpoint"].as_str().expect("stand-ins").to_owned();
+    let set = |v: Value| {
+        let http = reqwest::Client::new();
+        let url = format!("{standins}/_localcloud/bedrock/config");
+        async move { assert!(http.post(url).json(&v).send().await.expect("switch").status().is_success()) }
+    };
+    set(json!({"latencyMs": 40_000})).await;
+    let started = std::time::Instant::now();
+    let r = http
+        .post(format!("{api}/edits"))
+        .header("authorization", &token)
+        .header("origin", app)
+        .json(&json!({"operation": "generate", "prompt": "a lighthouse"}))
+        .send()
+        .await
+        .expect("edit");
+    let waited = started.elapsed();
+    set(json!({})).await;
+    assert_eq!(r.status(), 504);
+    assert_eq!(r.headers()["access-control-allow-origin"], app);
+    let body: Value = r.json().await.expect("the function's JSON, not the gateway's");
+    assert_eq!(body["error"]["code"], "model_timeout", "{body}");
+    assert!(waited < std::time::Duration::from_secs(29), "answered after {waited:?}");
+    println!(
+        "deadline: the function's 504 came {:?} before API Gateway's 29 s",
+        std::time::Duration::from_secs(29) - waited
+    );
+
     // down --local: the documented teardown, nothing left, every process stopped.
     let pids: Vec<u64> = ["moto", "standins"].iter().filter_map(|p| cloud[p]["pid"].as_u64()).collect();
     assert_eq!(pids.len(), 2);
@@ -404,6 +464,17 @@ fn edit_mask_black() -> String {
         let inside = (192..320).contains(&x) && (128..256).contains(&y);
         if inside { image::Rgb([0, 0, 0]) } else { image::Rgb([255, 255, 255]) }
     })))
+}
+
+/// Noise: an image that compresses badly (the largest PNG for its size).
+fn noise(w: u32, h: u32) -> image::DynamicImage {
+    let mut x: u32 = 0x2545_F491;
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(w, h, |_, _| {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        image::Rgb([x as u8, (x >> 8) as u8, (x >> 16) as u8])
+    }))
 }
 
 fn pictures() -> (String, String) {

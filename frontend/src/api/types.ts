@@ -45,6 +45,8 @@ export interface Limits {
   maxCount: number;
   maxSeed: number;
   maxUploadBytes: number;
+  /** Largest request body: Lambda's 6 MB event limit less the event's envelope. */
+  maxRequestBytes?: number;
   strength?: StrengthLimits;
 }
 

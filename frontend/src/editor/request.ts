@@ -125,3 +125,22 @@ export function buildRequest(
   if (Object.keys(options).length) req.options = options;
   return req;
 }
+
+/** The request body's size in bytes, as it goes over the wire. */
+export function requestBytes(req: EditRequest): number {
+  return new TextEncoder().encode(JSON.stringify(req)).length;
+}
+
+/**
+ * Why the request cannot reach the function, or null. Lambda takes at most 6 MB per invocation,
+ * the request's envelope included; `limits.maxRequestBytes` is what is left for the body (API
+ * Gateway would answer a bare 413 for more). Older APIs do not send the limit: nothing to check.
+ */
+export function requestTooLarge(req: EditRequest, limits: Capabilities['limits']): string | null {
+  const max = limits.maxRequestBytes;
+  if (!max) return null;
+  const bytes = requestBytes(req);
+  if (bytes <= max) return null;
+  const mb = (n: number) => `${(n / 1_000_000).toFixed(1)} MB`;
+  return `The picture and mask together make a ${mb(bytes)} request; at most ${mb(max)} fit in one request. Use a smaller picture (or a simpler mask) and try again.`;
+}

@@ -5,7 +5,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};
 
-use crate::config::{Config, MAX_UPLOAD_BYTES};
+use crate::config::{Config, MAX_BODY_BYTES, MAX_UPLOAD_BYTES};
 use crate::edit_request::MAX_EXTENT;
 use crate::models::{MaskPromptUse, StrengthSpec};
 
@@ -63,6 +63,7 @@ pub(super) fn document(config: &Config) -> Value {
             "maxCount": limits.max_count,
             "maxSeed": limits.max_seed,
             "maxUploadBytes": MAX_UPLOAD_BYTES,
+            "maxRequestBytes": MAX_BODY_BYTES,
             "strength": strength(main_strength),
         },
         "standIn": false,

@@ -59,10 +59,7 @@ async fn inner<M: ImageModel>(
 ) -> Result<(Vec<String>, String, u64), ApiError> {
     let user = ctx.require_user()?;
     if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::PayloadTooLarge {
-            message: format!("the request body is {} bytes; at most {MAX_BODY_BYTES} bytes are accepted", body.len()),
-            field: None,
-        });
+        return Err(ApiError::body_too_large(body.len()));
     }
     let value: Value = serde_json::from_slice(body).map_err(|e| ApiError::Validation {
         message: format!("the request body is not valid JSON ({e})"),
