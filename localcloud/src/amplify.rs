@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -161,7 +161,9 @@ impl Amplify {
             .route("/apps/{app}/branches/{branch}", get(get_branch).post(update_branch).delete(delete_branch))
             .route("/apps/{app}/branches/{branch}/deployments", post(create_deployment))
             .route("/apps/{app}/branches/{branch}/deployments/start", post(start_deployment))
+            .route("/apps/{app}/branches/{branch}/jobs", get(list_jobs))
             .route("/apps/{app}/branches/{branch}/jobs/{job}", get(get_job))
+            .route("/apps/{app}/branches/{branch}/jobs/{job}/stop", delete(stop_job))
             .route("/tags/{*arn}", post(tag_resource).get(list_tags))
             .route("/_amplify_upload/{app}/{branch}/{job}", put(upload))
             .with_state(self.clone())
@@ -429,12 +431,31 @@ async fn delete_branch(State(s): State<Amplify>, Path((app, branch)): Path<(Stri
     Json(json!({"branch": s.branch_json(&a, &b)})).into_response()
 }
 
+/// A job that has not reached a terminal status (`JobStatus` of the service model: FAILED, SUCCEED
+/// and CANCELLED are the terminal ones).
+fn unfinished(j: &Job) -> bool {
+    !matches!(j.status, "FAILED" | "SUCCEED" | "CANCELLED")
+}
+
+/// Amplify accepts a new manual deployment only when the branch's jobs have finished: otherwise
+/// CreateDeployment is a BadRequestException with this message (reported in
+/// aws-amplify/amplify-backend #2137 and #1528; shared/reference/aws-fidelity.md).
 async fn create_deployment(State(s): State<Amplify>, Path((app, branch)): Path<(String, String)>) -> Response {
     let Ok(mut inner) = s.inner.lock() else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailureException", "lock");
     };
     let Some(a) = inner.apps.get_mut(&app) else { return not_found(&format!("App {app}")) };
     let Some(b) = a.branches.get_mut(&branch) else { return not_found(&format!("Branch {branch}")) };
+    if let Some(open) = b.jobs.iter().rev().find(|j| unfinished(j)) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "BadRequestException",
+            format!(
+                "The last job(deployment) {} was not finished, please wait until it finish or use StopJob operation to cancel it before creating a new deployment",
+                open.id
+            ),
+        );
+    }
     let id = (b.jobs.len() + 1).to_string();
     b.jobs.push(Job { id: id.clone(), status: "PENDING", zip: None, reason: None, started: now() });
     let url = format!("http://{}/_amplify_upload/{app}/{branch}/{id}", s.authority);
@@ -493,6 +514,10 @@ async fn start_deployment(
     let Some(a) = inner.apps.get_mut(&app) else { return not_found(&format!("App {app}")) };
     let Some(b) = a.branches.get_mut(&branch) else { return not_found(&format!("Branch {branch}")) };
     let Some(pos) = b.jobs.iter().position(|j| j.id == job_id) else { return not_found(&format!("Job {job_id}")) };
+    if b.jobs[pos].status != "PENDING" {
+        let status = b.jobs[pos].status;
+        return error(StatusCode::BAD_REQUEST, "BadRequestException", format!("Job {job_id} is {status}, not PENDING"));
+    }
     let zip = b.jobs[pos].zip.take();
     let result = match zip {
         None => Err("no zip was uploaded to the deployment's zipUploadUrl".to_owned()),
@@ -511,6 +536,40 @@ async fn start_deployment(
     let a = a.clone();
     let b = &a.branches[&branch];
     Json(json!({"jobSummary": s.job_summary(&a, b, &b.jobs[pos])})).into_response()
+}
+
+/// ListJobs: the branch's jobs, most recent first.
+async fn list_jobs(State(s): State<Amplify>, Path((app, branch)): Path<(String, String)>) -> Response {
+    let Ok(inner) = s.inner.lock() else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailureException", "lock");
+    };
+    let Some(a) = inner.apps.get(&app) else { return not_found(&format!("App {app}")) };
+    let Some(b) = a.branches.get(&branch) else { return not_found(&format!("Branch {branch}")) };
+    let jobs: Vec<Value> = b.jobs.iter().rev().map(|j| s.job_summary(a, b, j)).collect();
+    Json(json!({"jobSummaries": jobs})).into_response()
+}
+
+/// StopJob: an unfinished job is cancelled; a finished one cannot be stopped.
+async fn stop_job(State(s): State<Amplify>, Path((app, branch, job)): Path<(String, String, String)>) -> Response {
+    let Ok(mut inner) = s.inner.lock() else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailureException", "lock");
+    };
+    let Some(a) = inner.apps.get_mut(&app) else { return not_found(&format!("App {app}")) };
+    let Some(b) = a.branches.get_mut(&branch) else { return not_found(&format!("Branch {branch}")) };
+    let Some(j) = b.jobs.iter_mut().find(|j| j.id == job) else { return not_found(&format!("Job {job}")) };
+    if !unfinished(j) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "BadRequestException",
+            format!("Job {job} has already finished ({})", j.status),
+        );
+    }
+    j.status = "CANCELLED";
+    j.zip = None;
+    let a = a.clone();
+    let b = &a.branches[&branch];
+    let Some(j) = b.jobs.iter().find(|j| j.id == job) else { return not_found(&format!("Job {job}")) };
+    Json(json!({"jobSummary": s.job_summary(&a, b, j)})).into_response()
 }
 
 async fn get_job(State(s): State<Amplify>, Path((app, branch, job)): Path<(String, String, String)>) -> Response {

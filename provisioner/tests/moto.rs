@@ -6,7 +6,7 @@ use std::process::Command;
 
 use aws_config::{BehaviorVersion, Region};
 use localcloud::moto::{MotoServer, find_project_root, free_port};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// A small real x86_64 glibc executable: moto stores the zip without running it, so the
 /// control-plane tests need no Lambda build (the local-cloud tests run the real bootstrap).
@@ -451,4 +451,63 @@ async fn doctor_checks_each_model_the_way_the_stack_invokes_it() {
     assert!(
         fails.iter().all(|l| l.contains("LEGACY, end of life 2026-06-30") && l.contains("models.family: stability"))
     );
+}
+
+/// Amplify takes a new manual deployment only when the branch's last job has finished. A job
+/// left PENDING (an `up` killed between CreateDeployment and StartDeployment) is stopped by the
+/// next `up`, which then deploys and serves the new site.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deployment_left_pending_is_stopped_by_the_next_up() {
+    let c = cloud().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let f = stack_file(dir.path(), "eta", "");
+    let f = f.to_str().expect("utf8");
+    let up = c.provision(&["--json", "--stack-file", f, "up"]);
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    let out = outputs(&up);
+    let (app, branch) = (out["amplifyAppId"].as_str().expect("app id").to_owned(), "main");
+
+    // What a killed `up` leaves: a created, never started deployment. Amplify refuses the next one.
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-west-2"))
+        .endpoint_url(&c.standins)
+        .credentials_provider(aws_sdk_sts::config::Credentials::new("test", "test", None, None, "tests"))
+        .load()
+        .await;
+    let amplify = aws_sdk_amplify::Client::new(&sdk);
+    let left = amplify.create_deployment().app_id(&app).branch_name(branch).send().await.expect("deployment");
+    let left = left.job_id().expect("job id").to_owned();
+    let refused = amplify.create_deployment().app_id(&app).branch_name(branch).send().await.expect_err("refused");
+    let refused = format!("{}", aws_sdk_amplify::error::DisplayErrorContext(refused));
+    assert!(
+        refused.contains("BadRequestException")
+            && refused.contains(&format!("The last job(deployment) {left} was not finished")),
+        "{refused}"
+    );
+
+    // A change to the site's configuration: `up` stops the pending job, deploys, and serves.
+    stack_file(dir.path(), "eta", "auth: {self_sign_up: false}\n");
+    let up = c.provision(&["--json", "--stack-file", f, "up"]);
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    let jobs = amplify.list_jobs().app_id(&app).branch_name(branch).send().await.expect("jobs");
+    let status = |id: &str| {
+        jobs.job_summaries().iter().find(|j| j.job_id() == id).map(|j| j.status().as_str().to_owned()).expect("job")
+    };
+    assert_eq!(status(&left), "CANCELLED");
+    let newest = jobs.job_summaries().first().expect("a job");
+    assert_eq!(newest.status().as_str(), "SUCCEED");
+    let host = format!("{branch}.{app}.amplifyapp.localhost");
+    let cfg: Value = reqwest::Client::new()
+        .get(format!("{}/config.json", c.standins))
+        .header("host", host)
+        .send()
+        .await
+        .expect("site")
+        .json()
+        .await
+        .expect("config.json");
+    assert_eq!(cfg["selfSignUp"], json!(false), "the new site is served: {cfg}");
+
+    let down = c.provision(&["--stack-file", f, "down", "--yes"]);
+    assert_eq!(down.code, 0, "{}", down.stderr);
 }

@@ -275,6 +275,7 @@ pub async fn site_deploy(env: &Env<'_>, c: &Site, desired: &Value) -> Result<Liv
     let app = env.outputs.get(c.app.id, "id");
     let branch = env.outputs.get(c.branch.id, "name");
     let zip = env.artifacts.site_zip(&site_config(c, env))?;
+    settle_unfinished_jobs(aws, &app, &branch).await?;
     let dep = aws
         .amplify
         .create_deployment()
@@ -284,48 +285,22 @@ pub async fn site_deploy(env: &Env<'_>, c: &Site, desired: &Value) -> Result<Liv
         .await
         .ctx("amplify:CreateDeployment")?;
     let job = dep.job_id().unwrap_or_default().to_owned();
-    let put = reqwest::Client::new()
-        .put(dep.zip_upload_url())
-        .header("content-type", "application/zip")
-        .body(zip)
-        .send()
-        .await
-        .map_err(|e| ResourceError::Refused(format!("uploading the site to Amplify failed: {e}")))?;
-    if !put.status().is_success() {
-        return Err(ResourceError::Refused(format!("uploading the site to Amplify failed: HTTP {}", put.status())));
+    // A job that is never started blocks every later deployment of the branch: stop it when the
+    // upload or the start fails.
+    if let Err(e) = upload_and_start(aws, &app, &branch, &job, dep.zip_upload_url(), zip).await {
+        let stopped = stop_job(aws, &app, &branch, &job).await;
+        return Err(ResourceError::Refused(match stopped {
+            Ok(()) => format!("{e} (deployment job {job} stopped; run `provision up` again)"),
+            Err(s) => format!("{e}; stopping deployment job {job} failed too ({s}): `provision up` stops it next time"),
+        }));
     }
-    aws.amplify
-        .start_deployment()
-        .app_id(&app)
-        .branch_name(&branch)
-        .job_id(&job)
-        .send()
-        .await
-        .ctx("amplify:StartDeployment")?;
-    let started = Instant::now();
-    let mut delay = Duration::from_millis(200);
-    loop {
-        let out =
-            aws.amplify.get_job().app_id(&app).branch_name(&branch).job_id(&job).send().await.ctx("amplify:GetJob")?;
-        let status = out.job().and_then(|j| j.summary()).map(|s| s.status().clone());
-        match status {
-            Some(JobStatus::Succeed) => break,
-            Some(s @ (JobStatus::Failed | JobStatus::Cancelled)) => {
-                return Err(ResourceError::Refused(format!(
-                    "Amplify deployment job {job} ended {}: see the app's console page for the log",
-                    s.as_str()
-                )));
-            }
-            _ if started.elapsed() > JOB_LIMIT => {
-                return Err(ResourceError::Refused(format!(
-                    "Amplify deployment job {job} still running after {} s; run `provision up` again to wait",
-                    JOB_LIMIT.as_secs()
-                )));
-            }
-            _ => {
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
-            }
+    match wait_for_job(aws, &app, &branch, &job).await? {
+        JobStatus::Succeed => {}
+        s => {
+            return Err(ResourceError::Refused(format!(
+                "Amplify deployment job {job} ended {}: see the app's console page for the log",
+                s.as_str()
+            )));
         }
     }
     aws.amplify
@@ -339,4 +314,85 @@ pub async fn site_deploy(env: &Env<'_>, c: &Site, desired: &Value) -> Result<Liv
     site_read(env, c)
         .await?
         .ok_or_else(|| ResourceError::Refused(format!("Amplify branch {branch} vanished after the deployment")))
+}
+
+async fn upload_and_start(
+    aws: &Aws,
+    app: &str,
+    branch: &str,
+    job: &str,
+    url: &str,
+    zip: Vec<u8>,
+) -> Result<(), ResourceError> {
+    let put = reqwest::Client::new()
+        .put(url)
+        .header("content-type", "application/zip")
+        .body(zip)
+        .send()
+        .await
+        .map_err(|e| ResourceError::Refused(format!("uploading the site to Amplify failed: {e}")))?;
+    if !put.status().is_success() {
+        return Err(ResourceError::Refused(format!("uploading the site to Amplify failed: HTTP {}", put.status())));
+    }
+    aws.amplify
+        .start_deployment()
+        .app_id(app)
+        .branch_name(branch)
+        .job_id(job)
+        .send()
+        .await
+        .ctx("amplify:StartDeployment")?;
+    Ok(())
+}
+
+/// Amplify accepts a new manual deployment only when the branch's last job has finished
+/// (CreateDeployment answers BadRequestException "The last job(deployment) N was not finished …
+/// use StopJob operation to cancel it"; shared/reference/aws-fidelity.md). A job an interrupted
+/// `up` left behind is settled first: one that was created but never started (nothing will ever
+/// start it) is stopped; one that is running is waited for.
+async fn settle_unfinished_jobs(aws: &Aws, app: &str, branch: &str) -> Result<(), ResourceError> {
+    let jobs =
+        aws.amplify.list_jobs().app_id(app).branch_name(branch).max_results(10).send().await.ctx("amplify:ListJobs")?;
+    for j in jobs.job_summaries() {
+        match j.status() {
+            JobStatus::Created | JobStatus::Pending => {
+                tracing::warn!(job = j.job_id(), "stopping a deployment job an interrupted `up` left pending");
+                stop_job(aws, app, branch, j.job_id()).await?;
+            }
+            JobStatus::Provisioning | JobStatus::Running | JobStatus::Cancelling => {
+                tracing::warn!(job = j.job_id(), "waiting for an earlier deployment job to finish");
+                wait_for_job(aws, app, branch, j.job_id()).await?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+async fn stop_job(aws: &Aws, app: &str, branch: &str, job: &str) -> Result<(), ResourceError> {
+    aws.amplify.stop_job().app_id(app).branch_name(branch).job_id(job).send().await.ctx("amplify:StopJob")?;
+    Ok(())
+}
+
+/// Waits until the job has finished; its terminal status, or an error after [`JOB_LIMIT`].
+async fn wait_for_job(aws: &Aws, app: &str, branch: &str, job: &str) -> Result<JobStatus, ResourceError> {
+    let started = Instant::now();
+    let mut delay = Duration::from_millis(200);
+    loop {
+        let out =
+            aws.amplify.get_job().app_id(app).branch_name(branch).job_id(job).send().await.ctx("amplify:GetJob")?;
+        match out.job().and_then(|j| j.summary()).map(|s| s.status().clone()) {
+            Some(s @ (JobStatus::Succeed | JobStatus::Failed | JobStatus::Cancelled)) => return Ok(s),
+            _ if started.elapsed() > JOB_LIMIT => {
+                return Err(ResourceError::Refused(format!(
+                    "Amplify deployment job {job} still running after {} s; run `provision up` again to wait",
+                    JOB_LIMIT.as_secs()
+                )));
+            }
+            _ => {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
 }
