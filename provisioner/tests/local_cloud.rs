@@ -363,6 +363,29 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
     assert!(status.stdout.contains("GET /capabilities is reachable without a Cognito token"), "{}", status.stdout);
     assert_ne!(status.code, 0);
 
+    // Every operation of the default stack answers through the ids it is deployed with — the
+    // `us.` inference profiles of the Stability Image Services (the Bedrock stand-in refuses their
+    // plain ids, as Bedrock does) and Stable Image Core in-region.
+    let (photo, mask) = pictures();
+    for body in [
+        json!({"operation": "inpaint", "prompt": "a red bicycle", "image": photo, "mask": mask}),
+        json!({"operation": "outpaint", "prompt": "more sea", "image": photo, "options": {"extents": {"left": 64, "down": 32}}}),
+        json!({"operation": "replace", "prompt": "a cat", "maskPrompt": "the box", "image": photo}),
+        json!({"operation": "recolor", "prompt": "bright red", "maskPrompt": "the box", "image": photo}),
+        json!({"operation": "erase", "image": photo, "mask": mask}),
+        json!({"operation": "remove-background", "image": photo}),
+        json!({"operation": "generate", "prompt": "a lighthouse"}),
+    ] {
+        let r =
+            http.post(format!("{api}/edits")).header("authorization", &token).json(&body).send().await.expect("edit");
+        let status = r.status();
+        let answer: Value = r.json().await.expect("json");
+        assert_eq!(status, 200, "{}: {answer}", body["operation"]);
+        let model = answer["model"].as_str().unwrap_or_default();
+        let expected_prefix = if body["operation"] == "generate" { "stability." } else { "us.stability." };
+        assert!(model.starts_with(expected_prefix), "{}: {model}", body["operation"]);
+    }
+
     // API Gateway URL-decodes the query string: `?limit=%32%30` is `limit=20`.
     let r = http.get(format!("{api}/edits?limit=%32%30")).header("authorization", &token).send().await.expect("get");
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
