@@ -4,68 +4,28 @@
 //!
 //! Every AWS call goes through a local HTTP proxy that sleeps for the latency, then forwards.
 
+// Shared with the fault-injection test; the bench uses its latency only.
+#[allow(dead_code)]
+#[path = "../tests/support/proxy.rs"]
+mod proxy;
+
 use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use localcloud::moto::{MotoServer, find_project_root, free_port};
+use proxy::Faults;
 use serde_json::Value;
 
-#[derive(Clone)]
-struct Proxy {
-    target: String,
-    delay: Duration,
-    count: Arc<AtomicUsize>,
-    client: reqwest::Client,
-}
-
-async fn forward(State(p): State<Proxy>, req: Request) -> Response {
-    p.count.fetch_add(1, Ordering::SeqCst);
-    tokio::time::sleep(p.delay).await;
-    let (parts, body) = req.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, 64 << 20).await else { return StatusCode::BAD_REQUEST.into_response() };
-    let url = format!("{}{}", p.target, parts.uri.path_and_query().map(|q| q.as_str()).unwrap_or("/"));
-    let mut headers = HeaderMap::new();
-    for (k, v) in parts.headers.iter().filter(|(k, _)| *k != "host") {
-        headers.insert(k.clone(), v.clone());
-    }
-    let Ok(resp) = p.client.request(parts.method, url).headers(headers).body(body.to_vec()).send().await else {
-        return StatusCode::BAD_GATEWAY.into_response();
-    };
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes: Bytes = resp.bytes().await.unwrap_or_default();
-    let mut out = (status, bytes).into_response();
-    for (k, v) in headers.iter().filter(|(k, _)| *k != "content-length" && *k != "transfer-encoding") {
-        out.headers_mut().insert(k.clone(), v.clone());
-    }
-    out
-}
-
-async fn proxy(target: String, delay: Duration, count: Arc<AtomicUsize>) -> String {
-    let port = free_port().expect("port");
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
-    let state = Proxy { target, delay, count, client: reqwest::Client::new() };
-    let app = axum::Router::new().fallback(forward).with_state(state);
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    format!("http://127.0.0.1:{port}")
-}
-
-fn provision(root: &Path, state: &Path, moto: &str, amplify: &str, args: &[&str]) -> (Duration, String) {
+fn provision(root: &Path, state: &Path, moto: &str, standins: &str, args: &[&str]) -> (Duration, String) {
     let started = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_provision"))
         .args(args)
         .current_dir(root)
         .env("AWS_ENDPOINT_URL", moto)
-        .env("AWS_ENDPOINT_URL_AMPLIFY", amplify)
+        .env("AWS_ENDPOINT_URL_AMPLIFY", standins)
+        .env("AWS_ENDPOINT_URL_BEDROCK", standins)
         .env("AWS_ACCESS_KEY_ID", "bench")
         .env("AWS_SECRET_ACCESS_KEY", "bench")
         .env("AWS_MAX_ATTEMPTS", "1")
@@ -106,10 +66,11 @@ async fn main() {
     );
     for ms in latencies {
         moto.reset().await.expect("reset");
-        let delay = Duration::from_millis(ms);
-        let count = Arc::new(AtomicUsize::new(0));
-        let moto_ep = proxy(moto.endpoint.clone(), delay, count.clone()).await;
-        let amplify_ep = proxy(standins.clone(), delay, count.clone()).await;
+        let delay = Faults::latency(Duration::from_millis(ms));
+        let moto_proxy = proxy::start(moto.endpoint.clone(), delay).await;
+        let standins_proxy = proxy::start(standins.clone(), delay).await;
+        let (moto_ep, amplify_ep) = (moto_proxy.endpoint.clone(), standins_proxy.endpoint.clone());
+        let count = || moto_proxy.count.swap(0, Ordering::SeqCst) + standins_proxy.count.swap(0, Ordering::SeqCst);
         let state = tempfile::tempdir().expect("tmp");
         let (up, out) = provision(&root, state.path(), &moto_ep, &amplify_ep, &["--stack-file", sf, "--json", "up"]);
         let summary = out
@@ -118,11 +79,11 @@ async fn main() {
             .find(|v| v["event"] == "summary")
             .unwrap_or(Value::Null);
         let crit = summary["critical_path_calls"].as_u64().unwrap_or(0);
-        let up_calls = count.swap(0, Ordering::SeqCst);
+        let up_calls = count();
         let (again, _) = provision(&root, state.path(), &moto_ep, &amplify_ep, &["--stack-file", sf, "up"]);
-        let again_calls = count.swap(0, Ordering::SeqCst);
+        let again_calls = count();
         let (down, _) = provision(&root, state.path(), &moto_ep, &amplify_ep, &["--stack-file", sf, "down", "--yes"]);
-        let down_calls = count.swap(0, Ordering::SeqCst);
+        let down_calls = count();
         println!(
             "{ms:>9} ms | {:>6.2}s | {:>6.2}s ({crit} calls on {}) | {up_calls} ({}) | {:>5.2}s ({again_calls}) | {:>5.2}s ({down_calls})",
             up.as_secs_f64(),

@@ -73,6 +73,29 @@ impl Intercept for Recorder {
     }
 }
 
+/// Attempts per call unless `AWS_MAX_ATTEMPTS` says otherwise.
+pub const MAX_ATTEMPTS: u32 = 10;
+
+/// Throttling and transient 5xx answers are normal on AWS control planes — API Gateway's limits
+/// are a few requests per second per account for most write operations ("Amazon API Gateway
+/// quotas", API Gateway throttling quotas for configuring and running a REST API) and `up` makes
+/// about fifty calls to it in a row — so every call is retried well beyond the SDK's default
+/// three attempts, with exponential backoff and full jitter (200 ms doubling up to 20 s: ten
+/// attempts span about two minutes). Not the SDK's adaptive mode: its client-side rate limiter
+/// is tuned for steady traffic and slows a short burst of calls like `up` to a crawl after the
+/// first throttle. The SDK retries throttling, 5xx and connection failures; a create whose first
+/// attempt took effect before the error is found by the engine's read before the next create (as
+/// after an interrupted run). Waiters poll through the same retrying clients, so a transient
+/// error while waiting is one more attempt, not a failure. `AWS_MAX_ATTEMPTS` (the SDK's own
+/// variable) overrides the attempts.
+pub fn retry_config() -> aws_config::retry::RetryConfig {
+    let attempts = std::env::var("AWS_MAX_ATTEMPTS").ok().and_then(|v| v.trim().parse().ok()).unwrap_or(MAX_ATTEMPTS);
+    aws_config::retry::RetryConfig::standard()
+        .with_max_attempts(attempts.max(1))
+        .with_initial_backoff(std::time::Duration::from_millis(200))
+        .with_max_backoff(std::time::Duration::from_secs(20))
+}
+
 /// The clients the provisioner uses, and who/where we are.
 #[derive(Clone, Debug)]
 pub struct Aws {
@@ -107,9 +130,13 @@ macro_rules! client {
 }
 
 impl Aws {
-    /// Loads the standard chain for `region`.
+    /// Loads the standard chain for `region`, with [`retry_config`].
     pub async fn load(region: &str) -> Aws {
-        let sdk = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.to_owned())).load().await;
+        let sdk = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.to_owned()))
+            .retry_config(retry_config())
+            .load()
+            .await;
         Aws::from_sdk(sdk, region)
     }
 

@@ -78,30 +78,32 @@ impl ModelAccess {
         ModelAccess { grants, origin: Origin::Documented }
     }
 
-    /// From AWS: GetInferenceProfile for each profile id, its `models[].modelArn` as they are.
+    /// From AWS: GetInferenceProfile for each profile id (concurrently), its `models[].modelArn`
+    /// as they are.
     pub async fn read(aws: &Aws, config: &StackConfig) -> Result<ModelAccess, AwsError> {
-        let mut grants = Vec::new();
-        for id in model_ids(config) {
-            let mut destinations = Vec::new();
-            if catalogue::profile(&id).is_some() {
-                let out = aws
-                    .bedrock
-                    .get_inference_profile()
-                    .inference_profile_identifier(&id)
-                    .send()
-                    .await
-                    .ctx("bedrock:GetInferenceProfile")?;
-                destinations = out.models().iter().filter_map(|m| m.model_arn().map(str::to_owned)).collect();
-                destinations.sort();
-                if destinations.is_empty() {
-                    return Err(AwsError::new(
-                        "bedrock:GetInferenceProfile",
-                        format!("inference profile {id} lists no models to route to"),
-                    ));
-                }
+        let grants = futures::future::try_join_all(model_ids(config).into_iter().map(|id| async move {
+            if catalogue::profile(&id).is_none() {
+                return Ok(ModelGrant { id, destinations: Vec::new() });
             }
-            grants.push(ModelGrant { id, destinations });
-        }
+            let out = aws
+                .bedrock
+                .get_inference_profile()
+                .inference_profile_identifier(&id)
+                .send()
+                .await
+                .ctx("bedrock:GetInferenceProfile")?;
+            let mut destinations: Vec<String> =
+                out.models().iter().filter_map(|m| m.model_arn().map(str::to_owned)).collect();
+            destinations.sort();
+            if destinations.is_empty() {
+                return Err(AwsError::new(
+                    "bedrock:GetInferenceProfile",
+                    format!("inference profile {id} lists no models to route to"),
+                ));
+            }
+            Ok(ModelGrant { id, destinations })
+        }))
+        .await?;
         Ok(ModelAccess { grants, origin: Origin::Read })
     }
 

@@ -1,0 +1,81 @@
+//! AWS throttling is normal, not a failure: with a proxy in front of moto and the stand-ins that
+//! answers 30% of the calls with throttling errors and 5xx (seeded), `up` and `down` each complete
+//! in one run, `status` finds the stack as the stack file says, and nothing is left.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use localcloud::moto::{MotoServer, find_project_root, free_port};
+use support::proxy::{self, Faults};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn provision(root: &Path, state: &Path, moto: &str, standins: &str, args: &[&str]) -> Run {
+    // A hang (a retry loop without end) fails the test instead of stalling CI.
+    let out = Command::new("timeout")
+        .arg("300")
+        .arg(env!("CARGO_BIN_EXE_provision"))
+        .args(args)
+        .current_dir(root)
+        .env("AWS_ENDPOINT_URL", moto)
+        .env("AWS_ENDPOINT_URL_AMPLIFY", standins)
+        .env("AWS_ENDPOINT_URL_BEDROCK", standins)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env_remove("AWS_MAX_ATTEMPTS")
+        .env_remove("AWS_PROFILE")
+        .env_remove("PROVISION_LOCAL")
+        .env("PROVISION_STATE_DIR", state)
+        .env("PROVISION_BOOTSTRAP", "/bin/true")
+        .env("PROVISION_SITE_DIR", root.join("provisioner/tests/fixtures/site"))
+        .output()
+        .expect("run provision");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn up_and_down_complete_through_throttling_and_5xx() {
+    let root = find_project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("root");
+    let logs = tempfile::tempdir().expect("tmp");
+    let moto = MotoServer::start(&root, logs.path(), false).await.expect("moto");
+    let port = free_port().expect("port");
+    let cfg = localcloud::StandInConfig { port, moto: moto.endpoint.clone(), log_dir: logs.path().to_owned() };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
+    tokio::spawn(async move { localcloud::serve_on(listener, cfg).await });
+    let faults = Faults { latency: Duration::ZERO, percent: 30, seed: 20261202 };
+    let moto_proxy = proxy::start(moto.endpoint.clone(), faults).await;
+    let standins_proxy = proxy::start(format!("http://127.0.0.1:{port}"), Faults { seed: 7, ..faults }).await;
+    let (m, s) = (moto_proxy.endpoint.as_str(), standins_proxy.endpoint.as_str());
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let stack = dir.path().join("theta.yaml");
+    std::fs::write(&stack, "name: theta\nregion: us-west-2\n").expect("stack file");
+    let sf = stack.to_str().expect("utf8");
+    let state = tempfile::tempdir().expect("tmp");
+
+    let up = provision(&root, state.path(), m, s, &["--stack-file", sf, "up"]);
+    assert_eq!(up.code, 0, "up failed in one run:\n{}", up.stderr);
+    let failed = moto_proxy.failed.load(Ordering::SeqCst) + standins_proxy.failed.load(Ordering::SeqCst);
+    let total = moto_proxy.count.load(Ordering::SeqCst) + standins_proxy.count.load(Ordering::SeqCst);
+    assert!(failed * 5 > total, "the proxy failed {failed} of {total} calls: not the 30% it should");
+    println!("up: {failed} of {total} calls answered with throttling or 5xx");
+
+    let status = provision(&root, state.path(), m, s, &["--stack-file", sf, "status"]);
+    assert_eq!(status.code, 0, "status after up:\n{}\n{}", status.stdout, status.stderr);
+
+    let down = provision(&root, state.path(), m, s, &["--stack-file", sf, "down", "--yes"]);
+    assert_eq!(down.code, 0, "down failed in one run:\n{}", down.stderr);
+    assert!(down.stderr.contains("nothing of stack `theta` is left"), "{}", down.stderr);
+}
