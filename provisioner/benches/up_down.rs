@@ -4,19 +4,17 @@
 //!
 //! Every AWS call goes through a local HTTP proxy that sleeps for the latency, then forwards.
 
-// Shared with the fault-injection test; the bench uses its latency only.
-#[allow(dead_code)]
-#[path = "../tests/support/proxy.rs"]
-mod proxy;
+// Shared with the tests (the fault-injecting proxy: the bench uses its latency only).
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use localcloud::moto::{MotoServer, find_project_root, free_port};
-use proxy::Faults;
 use serde_json::Value;
+use support::proxy::{self, Faults};
 
 fn provision(root: &Path, state: &Path, moto: &str, standins: &str, args: &[&str]) -> (Duration, String) {
     let started = Instant::now();
@@ -41,16 +39,8 @@ fn provision(root: &Path, state: &Path, moto: &str, standins: &str, args: &[&str
 
 #[tokio::main]
 async fn main() {
-    let root = find_project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("root");
-    let logs = tempfile::tempdir().expect("tmp");
-    let moto = MotoServer::start(&root, logs.path(), false).await.expect("moto");
-    let port = free_port().expect("port");
-    let cfg = localcloud::StandInConfig { port, moto: moto.endpoint.clone(), log_dir: logs.path().to_owned() };
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
-    tokio::spawn(async move {
-        let _ = localcloud::serve_on(listener, cfg).await;
-    });
-    let standins = format!("http://127.0.0.1:{port}");
+    let cloud = support::cloud::start().await;
+    let (root, moto, standins) = (&cloud.root, &cloud.moto, cloud.standins.clone());
     let latencies: Vec<u64> = std::env::var("LATENCIES_MS")
         .unwrap_or_else(|_| "0,25,50".into())
         .split(',')
@@ -72,7 +62,7 @@ async fn main() {
         let (moto_ep, amplify_ep) = (moto_proxy.endpoint.clone(), standins_proxy.endpoint.clone());
         let count = || moto_proxy.count.swap(0, Ordering::SeqCst) + standins_proxy.count.swap(0, Ordering::SeqCst);
         let state = tempfile::tempdir().expect("tmp");
-        let (up, out) = provision(&root, state.path(), &moto_ep, &amplify_ep, &["--stack-file", sf, "--json", "up"]);
+        let (up, out) = provision(root, state.path(), &moto_ep, &amplify_ep, &["--stack-file", sf, "--json", "up"]);
         let summary = out
             .lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
@@ -80,9 +70,9 @@ async fn main() {
             .unwrap_or(Value::Null);
         let crit = summary["critical_path_calls"].as_u64().unwrap_or(0);
         let up_calls = count();
-        let (again, _) = provision(&root, state.path(), &moto_ep, &amplify_ep, &["--stack-file", sf, "up"]);
+        let (again, _) = provision(root, state.path(), &moto_ep, &amplify_ep, &["--stack-file", sf, "up"]);
         let again_calls = count();
-        let (down, _) = provision(&root, state.path(), &moto_ep, &amplify_ep, &["--stack-file", sf, "down", "--yes"]);
+        let (down, _) = provision(root, state.path(), &moto_ep, &amplify_ep, &["--stack-file", sf, "down", "--yes"]);
         let down_calls = count();
         println!(
             "{ms:>9} ms | {:>6.2}s | {:>6.2}s ({crit} calls on {}) | {up_calls} ({}) | {:>5.2}s ({again_calls}) | {:>5.2}s ({down_calls})",

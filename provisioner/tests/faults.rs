@@ -9,7 +9,6 @@ use std::process::Command;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use localcloud::moto::{MotoServer, find_project_root, free_port};
 use support::proxy::{self, Faults};
 
 struct Run {
@@ -47,16 +46,11 @@ fn provision(root: &Path, state: &Path, moto: &str, standins: &str, args: &[&str
 
 #[tokio::test(flavor = "multi_thread")]
 async fn up_and_down_complete_through_throttling_and_5xx() {
-    let root = find_project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("root");
-    let logs = tempfile::tempdir().expect("tmp");
-    let moto = MotoServer::start(&root, logs.path(), false).await.expect("moto");
-    let port = free_port().expect("port");
-    let cfg = localcloud::StandInConfig { port, moto: moto.endpoint.clone(), log_dir: logs.path().to_owned() };
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
-    tokio::spawn(async move { localcloud::serve_on(listener, cfg).await });
+    let cloud = support::cloud::start().await;
+    let root = cloud.root.clone();
     let faults = Faults { latency: Duration::ZERO, percent: 30, seed: 20261202 };
-    let moto_proxy = proxy::start(moto.endpoint.clone(), faults).await;
-    let standins_proxy = proxy::start(format!("http://127.0.0.1:{port}"), Faults { seed: 7, ..faults }).await;
+    let moto_proxy = proxy::start(cloud.moto.endpoint.clone(), faults).await;
+    let standins_proxy = proxy::start(cloud.standins.clone(), Faults { seed: 7, ..faults }).await;
     let (m, s) = (moto_proxy.endpoint.as_str(), standins_proxy.endpoint.as_str());
 
     let dir = tempfile::tempdir().expect("tmp");

@@ -2,4 +2,5 @@
 //! takes a part of them, so what one leaves unused is not dead.
 #![allow(dead_code)]
 
+pub mod cloud;
 pub mod proxy;

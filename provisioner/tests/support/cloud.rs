@@ -1,0 +1,25 @@
+//! moto and the stand-ins on free loopback ports, for tests and benches that drive `provision`
+//! against them (through proxies of their own, or directly).
+
+use std::path::{Path, PathBuf};
+
+use localcloud::moto::{MotoServer, find_project_root, free_port};
+
+pub struct Cloud {
+    pub root: PathBuf,
+    pub moto: MotoServer,
+    /// `http://127.0.0.1:PORT` of the stand-ins (Amplify, Bedrock, Lambda runtime, gateway).
+    pub standins: String,
+    _logs: tempfile::TempDir,
+}
+
+pub async fn start() -> Cloud {
+    let root = find_project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("project root");
+    let logs = tempfile::tempdir().expect("tmp");
+    let moto = MotoServer::start(&root, logs.path(), false).await.expect("moto starts");
+    let port = free_port().expect("port");
+    let cfg = localcloud::StandInConfig { port, moto: moto.endpoint.clone(), log_dir: logs.path().to_owned() };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
+    tokio::spawn(async move { localcloud::serve_on(listener, cfg).await });
+    Cloud { root, moto, standins: format!("http://127.0.0.1:{port}"), _logs: logs }
+}
