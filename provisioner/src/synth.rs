@@ -531,13 +531,19 @@ fn rest_api(t: &mut Template, id: &str, c: &crate::stack::RestApi, env: &Env<'_>
         t.add_with_skips(&mid, "AWS::ApiGateway::Method", props, json!({}), skip)?;
         methods.push(mid);
     }
+    // Gateway responses, like methods, take effect only in a new deployment ("Changes to methods,
+    // integrations or gateway responses take effect only in a new deployment"): the deployment
+    // depends on them too, so an update that changes only them is deployed after they change.
+    let mut deployed = methods.clone();
     for (kind, headers) in def["gateway_responses"].as_object().cloned().unwrap_or_default() {
         let params: Map<String, Value> = headers
             .as_object()
             .map(|h| h.iter().map(|(k, v)| (format!("gatewayresponse.header.{k}"), v.clone())).collect())
             .unwrap_or_default();
+        let rid = format!("{id}Response{}", path_id(&kind.to_ascii_lowercase().replace('_', "-")));
+        deployed.push(rid.clone());
         t.add(
-            &format!("{id}Response{}", path_id(&kind.to_ascii_lowercase().replace('_', "-"))),
+            &rid,
             "AWS::ApiGateway::GatewayResponse",
             json!({"RestApiId": {"Ref": id}, "ResponseType": kind, "ResponseParameters": params}),
             json!({}),
@@ -554,7 +560,7 @@ fn rest_api(t: &mut Template, id: &str, c: &crate::stack::RestApi, env: &Env<'_>
         &deployment,
         "AWS::ApiGateway::Deployment",
         json!({"RestApiId": {"Ref": id}, "Description": format!("definition sha256:{hash}")}),
-        json!({"DependsOn": methods}),
+        json!({"DependsOn": deployed}),
     )?;
     t.add(
         &format!("{id}Stage"),

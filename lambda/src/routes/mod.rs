@@ -53,6 +53,9 @@ pub(crate) struct Outcome {
 /// Per-request facts the handlers need.
 pub(crate) struct Ctx {
     pub user: Option<String>,
+    /// The id the request's log line carries (the Lambda request id), so an answer that names it
+    /// (the seed route's `request_id`) can be found with `provision logs`.
+    pub request_id: String,
     pub started: Instant,
     /// When the answer must be sent: the earlier of the invocation's deadline and API Gateway's
     /// integration timeout, less [`ANSWER_RESERVE`].
@@ -104,7 +107,8 @@ impl<M: ImageModel> App<M> {
             Some((template, _)) => format!("{method} {template}"),
             None => format!("{method} (unknown)"),
         };
-        let ctx = Ctx { user: user_sub(&req), started, deadline: deadline_of(&req, started) };
+        let ctx =
+            Ctx { user: user_sub(&req), request_id: request_id.clone(), started, deadline: deadline_of(&req, started) };
         let mut outcome = Outcome::default();
         let span = tracing::info_span!("request", request_id = %request_id, route = %route_name);
         let result = self.dispatch(&req, &method, resolved, &ctx, &mut outcome).instrument(span.clone()).await;

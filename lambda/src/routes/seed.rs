@@ -29,7 +29,7 @@ pub(super) async fn create<M: ImageModel>(
     body: &[u8],
     outcome: &mut Outcome,
 ) -> Response<Body> {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = ctx.request_id.clone();
     match inner(app, ctx, body, outcome).await {
         Ok((images, model_used, generation_time_ms)) => json_response(
             StatusCode::OK,
