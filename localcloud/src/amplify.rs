@@ -164,7 +164,7 @@ impl Amplify {
             .route("/apps/{app}/branches/{branch}/jobs", get(list_jobs))
             .route("/apps/{app}/branches/{branch}/jobs/{job}", get(get_job))
             .route("/apps/{app}/branches/{branch}/jobs/{job}/stop", delete(stop_job))
-            .route("/tags/{*arn}", post(tag_resource).get(list_tags))
+            .route("/tags/{*arn}", post(tag_resource).get(list_tags).delete(untag_resource))
             .route("/_amplify_upload/{app}/{branch}/{job}", put(upload))
             .with_state(self.clone())
     }
@@ -284,6 +284,9 @@ async fn create_app(State(s): State<Amplify>, Json(req): Json<CreateApp>) -> Res
             "the local Amplify supports manual deployments only",
         );
     }
+    if let Err(m) = check_tags(&req.tags) {
+        return error(StatusCode::BAD_REQUEST, "BadRequestException", m);
+    }
     let Ok(mut inner) = s.inner.lock() else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailureException", "lock");
     };
@@ -366,6 +369,9 @@ async fn create_branch(State(s): State<Amplify>, Path(app): Path<String>, Json(r
     let Ok(mut inner) = s.inner.lock() else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailureException", "lock");
     };
+    if let Err(m) = check_tags(&req.tags) {
+        return error(StatusCode::BAD_REQUEST, "BadRequestException", m);
+    }
     let Some(a) = inner.apps.get_mut(&app) else { return not_found(&format!("App {app}")) };
     if a.branches.contains_key(&req.branch_name) {
         return error(
@@ -590,12 +596,47 @@ fn arn_target(arn: &str) -> Option<(String, Option<String>)> {
     }
 }
 
+/// Amplify's tag constraints, from its service model: `TagKey` 1–128 characters matching
+/// `^(?!aws:)[a-zA-Z+-=._:/]+$`, `TagValue` at most 256 matching `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`,
+/// at most 50 tags (`TagMap`). Amplify is the strictest of the stack's services.
+fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), String> {
+    static PATTERNS: std::sync::OnceLock<(fancy_regex::Regex, fancy_regex::Regex)> = std::sync::OnceLock::new();
+    let (key, value) = PATTERNS.get_or_init(|| {
+        (
+            fancy_regex::Regex::new(r"^(?!aws:)[a-zA-Z+-=._:/]+$").expect("TagKey pattern"),
+            fancy_regex::Regex::new(r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$").expect("TagValue pattern"),
+        )
+    });
+    if tags.len() > 50 {
+        return Err(format!(
+            "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50 (got {})",
+            tags.len()
+        ));
+    }
+    for (k, v) in tags {
+        if k.is_empty() || k.chars().count() > 128 || !key.is_match(k).unwrap_or(false) {
+            return Err(format!(
+                "1 validation error detected: Value '{k}' at 'tags' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: ^(?!aws:)[a-zA-Z+-=._:/]+$]"
+            ));
+        }
+        if v.chars().count() > 256 || !value.is_match(v).unwrap_or(false) {
+            return Err(format!(
+                "1 validation error detected: Value '{v}' at 'tags.{k}' failed to satisfy constraint: Member must satisfy regular expression pattern: ^([\\p{{L}}\\p{{Z}}\\p{{N}}_.:/=+\\-@]*)$"
+            ));
+        }
+    }
+    Ok(())
+}
+
 async fn tag_resource(State(s): State<Amplify>, Path(arn): Path<String>, Json(req): Json<Value>) -> Response {
     let tags: BTreeMap<String, String> = req
         .get("tags")
         .and_then(Value::as_object)
         .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
         .unwrap_or_default();
+    if let Err(m) = check_tags(&tags) {
+        return error(StatusCode::BAD_REQUEST, "BadRequestException", m);
+    }
     let Ok(mut inner) = s.inner.lock() else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailureException", "lock");
     };
@@ -609,6 +650,36 @@ async fn tag_resource(State(s): State<Amplify>, Path(arn): Path<String>, Json(re
             None => return not_found(&format!("Branch {br}")),
         },
         None => a.tags.extend(tags),
+    }
+    Json(json!({})).into_response()
+}
+
+/// UntagResource: `DELETE /tags/{resourceArn}?tagKeys=…&tagKeys=…`.
+async fn untag_resource(State(s): State<Amplify>, Path(arn): Path<String>, uri: axum::http::Uri) -> Response {
+    let keys: Vec<String> = uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .filter(|(k, _)| *k == "tagKeys")
+        .map(|(_, v)| crate::gateway::url_decode(v))
+        .collect();
+    let Ok(mut inner) = s.inner.lock() else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailureException", "lock");
+    };
+    let Some((app, branch)) = arn_target(&arn) else {
+        return error(StatusCode::BAD_REQUEST, "BadRequestException", "bad ARN");
+    };
+    let Some(a) = inner.apps.get_mut(&app) else { return not_found(&format!("App {app}")) };
+    let tags = match branch {
+        Some(br) => match a.branches.get_mut(&br) {
+            Some(b) => &mut b.tags,
+            None => return not_found(&format!("Branch {br}")),
+        },
+        None => &mut a.tags,
+    };
+    for k in keys {
+        tags.remove(&k);
     }
     Json(json!({})).into_response()
 }
@@ -634,6 +705,21 @@ async fn list_tags(State(s): State<Amplify>, Path(arn): Path<String>, _h: Header
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tags_follow_the_service_model() {
+        let t = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        };
+        assert!(check_tags(&t(&[("team", "imaging"), ("cost-center", "42"), ("a:b/c=d+e", "x y@z")])).is_ok());
+        for bad in
+            [("aws:owner", "x"), ("has space", "x"), ("at@sign", "x"), ("", "x"), ("ok", "semi;colon"), ("ok", "tab\t")]
+        {
+            assert!(check_tags(&t(&[bad])).is_err(), "{bad:?}");
+        }
+        let many: BTreeMap<String, String> = (0..51).map(|i| (format!("k{i}"), String::new())).collect();
+        assert!(check_tags(&many).is_err());
+    }
 
     #[test]
     fn spa_rule_rewrites_routes_but_not_assets() {

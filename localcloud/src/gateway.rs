@@ -547,7 +547,7 @@ fn proxy_event(
 }
 
 /// `%XX` escapes decoded (invalid ones kept as they are); `+` stays `+`, as in a URL's query.
-fn url_decode(s: &str) -> String {
+pub(crate) fn url_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

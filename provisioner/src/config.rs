@@ -375,19 +375,17 @@ fn validate(file: StackFile, path: &Path, default_name: &str) -> Result<StackCon
     }
 
     for (k, v) in &file.tags {
-        if k.is_empty() || k.len() > 128 || k.starts_with("aws:") {
-            return Err(invalid(
-                path,
-                &format!("tags.{k}"),
-                "tag keys are 1-128 characters and may not start with `aws:`",
-            ));
-        }
-        if v.len() > 256 {
-            return Err(invalid(path, &format!("tags.{k}"), "tag values are at most 256 characters"));
-        }
+        check_tag(k, v).map_err(|m| invalid(path, &format!("tags.{k}"), m))?;
     }
-    if file.tags.len() > 40 {
-        return Err(invalid(path, "tags", "at most 40 tags (the stack adds 2 of its own)"));
+    if file.tags.len() > MAX_TAGS - 2 {
+        return Err(invalid(
+            path,
+            "tags",
+            format!(
+                "at most {} tags: AWS allows {MAX_TAGS} per resource and the stack adds 2 of its own",
+                MAX_TAGS - 2
+            ),
+        ));
     }
 
     let a = &file.auth;
@@ -504,6 +502,40 @@ fn valid_model_id(id: &str) -> bool {
         && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'))
 }
 
+/// Tags per resource (the service models' `TagMap`/`tagListType` maximum, the same for every
+/// tagged service of the stack).
+pub const MAX_TAGS: usize = 50;
+
+/// A tag every tagged service of the stack accepts, checked before anything is created so `up`
+/// never fails half-way on one. The rules are the intersection of the service models' (botocore):
+/// Amplify's `TagKey` `^(?!aws:)[a-zA-Z+-=._:/]+$` (letters, digits, `+ - = . _ : /` — no spaces,
+/// no `@`), IAM's and CloudWatch Logs' `[\p{L}\p{Z}\p{N}_.:/=+\-@]` for keys and values; keys
+/// 1–128 characters, values at most 256; `aws:` is reserved.
+fn check_tag(key: &str, value: &str) -> Result<(), String> {
+    let key_char = |c: char| c.is_ascii_alphanumeric() || "+-=._:/".contains(c);
+    let value_char = |c: char| {
+        c.is_alphabetic() || c.is_numeric() || (c.is_whitespace() && !c.is_control()) || "_.:/=+-@".contains(c)
+    };
+    if key.is_empty() || key.chars().count() > 128 {
+        return Err("tag keys are 1-128 characters".to_owned());
+    }
+    if key.to_ascii_lowercase().starts_with("aws:") {
+        return Err("tag keys may not start with `aws:` (reserved by AWS)".to_owned());
+    }
+    if let Some(c) = key.chars().find(|c| !key_char(*c)) {
+        return Err(format!(
+            "{c:?} is not allowed in a tag key: use letters, digits and + - = . _ : / (Amplify's rule, the strictest of the stack's services)"
+        ));
+    }
+    if value.chars().count() > 256 {
+        return Err("tag values are at most 256 characters".to_owned());
+    }
+    if let Some(c) = value.chars().find(|c| !value_char(*c)) {
+        return Err(format!("{c:?} is not allowed in a tag value: use letters, digits, spaces and _ . : / = + - @"));
+    }
+    Ok(())
+}
+
 /// A model id given for `op` must be one AWS lets the stack invoke from `region`, of the
 /// stack's family (the function speaks one family's request schema).
 fn check_model_id(family: ModelFamily, op: &str, id: &str, region: &str) -> Result<(), String> {
@@ -571,6 +603,10 @@ mod tests {
             ("region: us-west-2\nfunction: {memory_mb: 'lots'}\n", "memory_mb"),
             ("region: us-west-2\nmodels: {family: titan, ids: {replace: x.y}}\n", "models.ids.replace"),
             ("region: us-west-2\ncors: {extra_origins: ['*']}\n", "cors.extra_origins[0]"),
+            ("region: us-west-2\ntags: {'cost center': x}\n", "tags.cost center"),
+            ("region: us-west-2\ntags: {'owner@team': x}\n", "tags.owner@team"),
+            ("region: us-west-2\ntags: {'AWS:x': y}\n", "tags.AWS:x"),
+            ("region: us-west-2\ntags: {team: 'a;b'}\n", "tags.team"),
         ];
         for (text, key) in cases {
             let err = p(text).expect_err(text).to_string();

@@ -314,7 +314,11 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
     assert!(!logs.stdout.contains(&cli_token[..40]), "a token in the logs");
     // The seed route's `request_id` is the id its log line carries.
     let seed_id = seed["request_id"].as_str().expect("request_id");
-    assert!(logs.stdout.contains(&format!("\"request_id\":\"{seed_id}\"")), "{seed_id} not in the logs:\n{}", logs.stdout);
+    assert!(
+        logs.stdout.contains(&format!("\"request_id\":\"{seed_id}\"")),
+        "{seed_id} not in the logs:\n{}",
+        logs.stdout
+    );
     // One execution environment served every request so far: a single cold start, as on Lambda.
     assert_eq!(logs.stdout.matches("\"message\":\"cold start\"").count(), 1, "{}", logs.stdout);
     assert!(!logs.stdout.contains("iVBORw0KGgo"), "image data in the logs");

@@ -511,3 +511,72 @@ async fn a_deployment_left_pending_is_stopped_by_the_next_up() {
     let down = c.provision(&["--stack-file", f, "down", "--yes"]);
     assert_eq!(down.code, 0, "{}", down.stderr);
 }
+
+/// A tag removed from the stack file is removed from every tagged resource (TagResource only
+/// adds; UpdateUserPool replaces the pool's tags). Not asserted here: that the next `up` has
+/// nothing to do — moto's UpdateUserPool also drops the pool's UsernameAttributes (AWS keeps
+/// them: they cannot change after creation), so on moto the pool differs after any update.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_removed_tag_is_untagged() {
+    let c = cloud().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let f = stack_file(dir.path(), "iota", "").to_str().expect("utf8").to_owned();
+    // stack_file's tags are {team: tests}; add one more, then take it away again.
+    std::fs::write(&f, "name: iota\nregion: us-west-2\ntags: {team: tests, temporary: 'yes'}\n").expect("write");
+    let up = c.provision(&["--json", "--stack-file", &f, "up"]);
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    let out = outputs(&up);
+    std::fs::write(&f, "name: iota\nregion: us-west-2\ntags: {team: tests}\n").expect("write");
+    let d = c.provision(&["--stack-file", &f, "diff"]);
+    assert!(d.stdout.contains("tags.temporary: \"yes\" → null"), "{}", d.stdout);
+    let up = c.provision(&["--stack-file", &f, "up"]);
+    assert_eq!(up.code, 0, "{}", up.stderr);
+
+    let sdk = c.sdk().await;
+    let table_arn = aws_sdk_dynamodb::Client::new(&sdk)
+        .describe_table()
+        .table_name("iota-edits")
+        .send()
+        .await
+        .expect("table")
+        .table()
+        .and_then(|t| t.table_arn().map(str::to_owned))
+        .expect("arn");
+    let keys = |tags: Vec<String>| {
+        assert!(tags.contains(&"team".to_owned()), "{tags:?}");
+        assert!(!tags.contains(&"temporary".to_owned()), "the removed tag is still there: {tags:?}");
+    };
+    let t = aws_sdk_dynamodb::Client::new(&sdk)
+        .list_tags_of_resource()
+        .resource_arn(&table_arn)
+        .send()
+        .await
+        .expect("tags");
+    keys(t.tags().iter().map(|t| t.key().to_owned()).collect());
+    let t = aws_sdk_iam::Client::new(&sdk).list_role_tags().role_name("iota-edit-fn").send().await.expect("tags");
+    keys(t.tags().iter().map(|t| t.key().to_owned()).collect());
+    let fn_arn = aws_sdk_lambda::Client::new(&sdk).get_function().function_name("iota-edit").send().await.expect("fn");
+    let fn_arn = fn_arn.configuration().and_then(|c| c.function_arn()).expect("arn").to_owned();
+    let t = aws_sdk_lambda::Client::new(&sdk).list_tags().resource(&fn_arn).send().await.expect("tags");
+    keys(t.tags().map(|m| m.keys().cloned().collect()).unwrap_or_default());
+    let amplify = aws_sdk_amplify::Client::new(
+        &aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new("us-west-2"))
+            .endpoint_url(&c.standins)
+            .credentials_provider(aws_sdk_sts::config::Credentials::new("test", "test", None, None, "tests"))
+            .load()
+            .await,
+    );
+    let app_arn = format!("arn:aws:amplify:us-west-2:123456789012:apps/{}", out["amplifyAppId"].as_str().expect("app"));
+    let t = amplify.list_tags_for_resource().resource_arn(&app_arn).send().await.expect("tags");
+    keys(t.tags().map(|m| m.keys().cloned().collect()).unwrap_or_default());
+
+    // Nothing else is left to change but what moto's UpdateUserPool lost (see above).
+    let d = c.provision(&["--stack-file", &f, "diff"]);
+    let changed: Vec<&str> = d.stdout.lines().filter(|l| l.starts_with("~ ") || l.starts_with("+ ")).collect();
+    assert!(changed.iter().all(|l| l.starts_with("~ UserPool ")), "{}", d.stdout);
+    assert!(!d.stdout.contains("tags."), "{}", d.stdout);
+
+    let down = c.provision(&["--stack-file", &f, "down", "--yes"]);
+    assert_eq!(down.code, 0, "{}", down.stderr);
+}

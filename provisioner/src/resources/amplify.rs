@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_amplify::types::{CustomRule, JobStatus, Platform, Stage};
 use serde_json::{Value, json};
 
-use super::{Env, Live, ResourceError, tags_value};
+use super::{Env, Live, ResourceError, removed_tags, tags_value};
 use crate::aws::{Aws, AwsError, Ctx, optional};
 use crate::stack::{AmplifyApp, AmplifyBranch, Site};
 
@@ -134,14 +134,7 @@ pub async fn app_update(env: &Env<'_>, c: &AmplifyApp, live: &Live, desired: &Va
     }
     if live.props["tags"] != desired["tags"] {
         let arn = format!("arn:aws:amplify:{}:{}:apps/{}", env.region(), env.account, live.physical);
-        env.aws
-            .amplify
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(env.tags().clone().into_iter().collect()))
-            .send()
-            .await
-            .ctx("amplify:TagResource")?;
+        retag(env, &arn, &live.props["tags"], &desired["tags"]).await?;
     }
     app_read(env.aws, &c.name, Some(&live.physical), &env.stack.config.frontend.branch)
         .await?
@@ -213,14 +206,7 @@ pub async fn branch_update(
     if live.props["tags"] != desired["tags"]
         && let Some(arn) = live.outputs.get("arn")
     {
-        env.aws
-            .amplify
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(env.tags().clone().into_iter().collect()))
-            .send()
-            .await
-            .ctx("amplify:TagResource")?;
+        retag(env, arn, &live.props["tags"], &desired["tags"]).await?;
     }
     branch_read(env, c)
         .await?
@@ -314,6 +300,30 @@ pub async fn site_deploy(env: &Env<'_>, c: &Site, desired: &Value) -> Result<Liv
     site_read(env, c)
         .await?
         .ok_or_else(|| ResourceError::Refused(format!("Amplify branch {branch} vanished after the deployment")))
+}
+
+/// Tags as the stack file says: removed keys untagged, the rest (re)tagged.
+async fn retag(env: &Env<'_>, arn: &str, live: &Value, desired: &Value) -> Result<(), ResourceError> {
+    let removed = removed_tags(live, desired);
+    if !removed.is_empty() {
+        env.aws
+            .amplify
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(removed))
+            .send()
+            .await
+            .ctx("amplify:UntagResource")?;
+    }
+    env.aws
+        .amplify
+        .tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(env.tags().clone().into_iter().collect()))
+        .send()
+        .await
+        .ctx("amplify:TagResource")?;
+    Ok(())
 }
 
 async fn upload_and_start(

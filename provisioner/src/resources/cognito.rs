@@ -129,7 +129,8 @@ pub async fn pool_create(env: &Env<'_>, c: &UserPool, _desired: &Value) -> Resul
 }
 
 pub async fn pool_update(env: &Env<'_>, c: &UserPool, live: &Live, _desired: &Value) -> Result<Live, ResourceError> {
-    // UpdateUserPool resets what it is not given: send every setting we manage.
+    // UpdateUserPool resets what it is not given: send every setting we manage (its
+    // UserPoolTags replace the pool's tags, so a removed tag goes with it).
     env.aws
         .cognito
         .update_user_pool()

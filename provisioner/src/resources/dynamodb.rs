@@ -139,6 +139,16 @@ pub async fn update(env: &Env<'_>, c: &Table, live: &Live, desired: &Value) -> R
     }
     if live.props["tags"] != desired["tags"] {
         let arn = live.outputs.get("arn").cloned().unwrap_or_default();
+        let removed = super::removed_tags(&live.props["tags"], &desired["tags"]);
+        if !removed.is_empty() {
+            aws.dynamodb
+                .untag_resource()
+                .resource_arn(&arn)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .ctx("dynamodb:UntagResource")?;
+        }
         aws.dynamodb
             .tag_resource()
             .resource_arn(&arn)

@@ -195,6 +195,10 @@ pub async fn update(env: &Env<'_>, c: &Role, live: &Live, desired: &Value) -> Re
         }
     }
     if live.props["tags"] != desired["tags"] {
+        let removed = super::removed_tags(&live.props["tags"], &desired["tags"]);
+        if !removed.is_empty() {
+            aws.iam.untag_role().role_name(&c.name).set_tag_keys(Some(removed)).send().await.ctx("iam:UntagRole")?;
+        }
         aws.iam.tag_role().role_name(&c.name).set_tags(Some(iam_tags(env)?)).send().await.ctx("iam:TagRole")?;
     }
     read(aws, c).await?.ok_or_else(|| ResourceError::Refused(format!("role {} vanished during the update", c.name)))

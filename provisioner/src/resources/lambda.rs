@@ -189,6 +189,16 @@ pub async fn update(env: &Env<'_>, c: &Function, live: &Live, desired: &Value) -
     }
     if changed("tags") {
         let arn = live.outputs.get("arn").cloned().unwrap_or_default();
+        let removed = super::removed_tags(&live.props["tags"], &desired["tags"]);
+        if !removed.is_empty() {
+            aws.lambda
+                .untag_resource()
+                .resource(&arn)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .ctx("lambda:UntagResource")?;
+        }
         aws.lambda
             .tag_resource()
             .resource(arn)

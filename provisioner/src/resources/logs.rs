@@ -92,6 +92,17 @@ pub async fn update(env: &Env<'_>, c: &LogGroup, live: &Live, desired: &Value) -
     }
     if live.props["tags"] != desired["tags"] {
         let arn = live.outputs.get("arn").cloned().unwrap_or_default();
+        let removed = super::removed_tags(&live.props["tags"], &desired["tags"]);
+        if !removed.is_empty() {
+            env.aws
+                .logs
+                .untag_resource()
+                .resource_arn(&arn)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .ctx("logs:UntagResource")?;
+        }
         env.aws
             .logs
             .tag_resource()

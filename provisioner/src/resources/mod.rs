@@ -155,10 +155,14 @@ pub struct FieldChange {
 }
 
 /// The fields of `desired` whose live value differs. Keys only in `live` are ignored: we only
-/// manage what we declare.
+/// manage what we declare — except in `tags`, which the stack file owns whole (a tag removed from
+/// it is removed from the resources, as CloudFormation does), `aws:` tags aside (AWS's own).
 pub fn diff(live: &Value, desired: &Value) -> Vec<FieldChange> {
     let mut out = Vec::new();
     diff_into("", live, desired, &mut out);
+    for k in removed_tags(&live["tags"], &desired["tags"]) {
+        out.push(FieldChange { field: format!("tags.{k}"), from: live["tags"][&k].clone(), to: Value::Null });
+    }
     out
 }
 
@@ -178,6 +182,13 @@ fn diff_into(path: &str, live: &Value, desired: &Value, out: &mut Vec<FieldChang
 /// Tags as a sorted JSON object, the shape every `props` uses.
 pub fn tags_value(tags: &BTreeMap<String, String>) -> Value {
     serde_json::to_value(tags).unwrap_or(Value::Null)
+}
+
+/// Keys the resource carries that the stack file no longer names: TagResource only adds and
+/// overwrites, so these must be removed with the service's UntagResource.
+pub fn removed_tags(live: &Value, desired: &Value) -> Vec<String> {
+    let (Some(have), Some(want)) = (live.as_object(), desired.as_object()) else { return Vec::new() };
+    have.keys().filter(|k| !want.contains_key(k.as_str()) && !k.starts_with("aws:")).cloned().collect()
 }
 
 /// Tags from any map-like AWS answer.
