@@ -190,7 +190,7 @@ pub enum Refusal {
     #[error(
         "Invocation of model ID {id} with on-demand throughput isn’t supported. Retry your request with the ID or ARN of an inference profile that contains this model."
     )]
-    ProfileOnly { id: String, profile: Option<&'static str> },
+    ProfileOnly { id: String, profile: &'static str },
     /// The model (or profile) is not offered in this region.
     #[error("`{id}` is not offered in {region}; it is offered in: {}", .offered.join(", "))]
     NotInRegion { id: String, region: String, offered: Vec<String> },
@@ -245,9 +245,8 @@ pub fn resolve(id: &str, region: &str) -> Result<(&'static Model, Via), Refusal>
         if m.on_demand.contains(&region) {
             return Ok((m, Via::OnDemand));
         }
-        if m.profiles.iter().any(|p| p.sources.contains(&region)) || (m.on_demand.is_empty() && !m.profiles.is_empty())
-        {
-            return Err(Refusal::ProfileOnly { id: id.to_owned(), profile: m.invocable_id(region) });
+        if let Some(p) = m.profiles.iter().find(|p| p.sources.contains(&region)) {
+            return Err(Refusal::ProfileOnly { id: id.to_owned(), profile: p.id });
         }
         return Err(not_in_region(id, region, m.regions()));
     }
@@ -328,7 +327,7 @@ mod tests {
         let inpaint = "stability.stable-image-inpaint-v1:0";
         assert_eq!(
             resolve(inpaint, "us-west-2"),
-            Err(Refusal::ProfileOnly { id: inpaint.into(), profile: Some("us.stability.stable-image-inpaint-v1:0") })
+            Err(Refusal::ProfileOnly { id: inpaint.into(), profile: "us.stability.stable-image-inpaint-v1:0" })
         );
         assert!(matches!(resolve("us.stability.stable-image-inpaint-v1:0", "us-east-2"), Ok((_, Via::Profile(_)))));
         assert!(matches!(

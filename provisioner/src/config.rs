@@ -556,11 +556,8 @@ fn check_model_id(family: ModelFamily, op: &str, id: &str, region: &str) -> Resu
             known()
         )),
         Ok(_) => Ok(()),
-        Err(Refusal::ProfileOnly { profile: Some(p), .. }) => Err(format!(
+        Err(Refusal::ProfileOnly { profile: p, .. }) => Err(format!(
             "{id} is offered in {region} only through a cross-region inference profile: use `{p}` (AWS refuses the plain id: \"on-demand throughput isn’t supported\")"
-        )),
-        Err(Refusal::ProfileOnly { profile: None, .. }) => Err(format!(
-            "{id} is offered only through a cross-region inference profile, and none is invocable from {region}"
         )),
         Err(Refusal::NotInRegion { offered, .. }) => Err(format!(
             "{id} is not offered in region {region}; it is offered in: {} (change `region`, or use one of: {})",
