@@ -209,6 +209,10 @@ pub async fn deploy(
     let DeployRequest { name, template, template_bucket, parameters, tags } = *req;
     let kind = match status(aws, name).await? {
         None => ChangeSetType::Create,
+        // A CREATE change set that failed leaves an empty stack in REVIEW_IN_PROGRESS; CloudFormation
+        // rejects an UPDATE change set for it ("You can't use the UPDATE type to create a change
+        // set for a new stack"), so it is created again.
+        Some((StackStatus::ReviewInProgress, _)) => ChangeSetType::Create,
         Some((s, _)) if s == StackStatus::RollbackComplete || s == StackStatus::RollbackFailed => {
             return Err(CfnError::NeedsDelete { stack: name.to_owned(), status: s.as_str().to_owned() });
         }
@@ -386,6 +390,62 @@ mod tests {
         assert!(is_terminal(&StackStatus::DeleteFailed));
         assert!(!is_terminal(&StackStatus::CreateInProgress));
         assert!(!is_terminal(&StackStatus::UpdateCompleteCleanupInProgress));
+    }
+
+    /// The state moto cannot produce: a stack left in REVIEW_IN_PROGRESS by a failed CREATE change
+    /// set. CloudFormation accepts only a CREATE change set for it.
+    #[tokio::test]
+    async fn a_stack_in_review_gets_a_create_change_set() {
+        use aws_sdk_cloudformation::operation::create_change_set::{CreateChangeSetError, CreateChangeSetOutput};
+        use aws_sdk_cloudformation::operation::delete_change_set::DeleteChangeSetOutput;
+        use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
+        use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput;
+        use aws_sdk_cloudformation::types::Stack;
+        use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+        let stacks = mock!(aws_sdk_cloudformation::Client::describe_stacks).then_output(|| {
+            let s = Stack::builder()
+                .stack_name("dev-image-editor")
+                .stack_status(StackStatus::ReviewInProgress)
+                .creation_time(aws_smithy_types::DateTime::from_secs(0))
+                .build();
+            DescribeStacksOutput::builder().stacks(s).build()
+        });
+        let create = mock!(aws_sdk_cloudformation::Client::create_change_set)
+            .match_requests(|r| r.change_set_type() == Some(&ChangeSetType::Create))
+            .then_output(|| CreateChangeSetOutput::builder().id("cs").build());
+        let update = mock!(aws_sdk_cloudformation::Client::create_change_set)
+            .match_requests(|r| r.change_set_type() != Some(&ChangeSetType::Create))
+            .then_error(|| {
+                CreateChangeSetError::unhandled(
+                    "ValidationError: You can't use the UPDATE type to create a change set for a new stack",
+                )
+            });
+        let describe = mock!(aws_sdk_cloudformation::Client::describe_change_set).then_output(|| {
+            DescribeChangeSetOutput::builder()
+                .status(ChangeSetStatus::Failed)
+                .status_reason("The submitted information didn't contain changes.")
+                .build()
+        });
+        let delete = mock!(aws_sdk_cloudformation::Client::delete_change_set)
+            .then_output(|| DeleteChangeSetOutput::builder().build());
+        let client =
+            mock_client!(aws_sdk_cloudformation, RuleMode::MatchAny, &[&stacks, &create, &update, &describe, &delete]);
+        let sdk = aws_config::SdkConfig::builder().behavior_version(aws_config::BehaviorVersion::latest()).build();
+        let mut aws = Aws::from_sdk(sdk, "us-west-2");
+        aws.cfn = client;
+        let tags = BTreeMap::new();
+        let req = DeployRequest {
+            name: "dev-image-editor",
+            template: "Resources: {}",
+            template_bucket: "b",
+            parameters: &[],
+            tags: &tags,
+        };
+        let out = deploy(&aws, &req, &mut |_| {}, &mut |_| {}).await;
+        assert!(out.is_ok(), "{:?}", out.err().map(|e| e.to_string()));
+        assert_eq!(create.num_calls(), 1);
+        assert_eq!(update.num_calls(), 0);
     }
 
     #[test]
