@@ -90,6 +90,23 @@ macro_rules! stability_service {
     };
 }
 
+/// A Stability model offered in-region in us-west-2 only, with no Geo or Global profile (same page:
+/// In-Region "supported" in us-west-2, Geo and Global "not-supported").
+macro_rules! stability_in_oregon {
+    ($id:literal, $name:literal) => {
+        Model {
+            id: $id,
+            family: "stability",
+            name: $name,
+            provider: "Stability AI",
+            on_demand: &["us-west-2"],
+            profiles: &[],
+            lifecycle: Lifecycle::Active,
+            source: "https://docs.aws.amazon.com/bedrock/latest/userguide/models-region-compatibility.html",
+        }
+    };
+}
+
 /// Every model the project knows.
 pub const MODELS: &[Model] = &[
     stability_service!("stability.stable-image-inpaint-v1:0", "Stable Image Inpaint", "stable-image-inpaint"),
@@ -114,37 +131,9 @@ pub const MODELS: &[Model] = &[
         "Stable Image Remove Background",
         "stable-image-remove-background"
     ),
-    // In-region in us-west-2 only; no Geo or Global profile (same page).
-    Model {
-        id: "stability.stable-image-core-v1:1",
-        family: "stability",
-        name: "Stable Image Core 1.1",
-        provider: "Stability AI",
-        on_demand: &["us-west-2"],
-        profiles: &[],
-        lifecycle: Lifecycle::Active,
-        source: "https://docs.aws.amazon.com/bedrock/latest/userguide/models-region-compatibility.html",
-    },
-    Model {
-        id: "stability.stable-image-ultra-v1:1",
-        family: "stability",
-        name: "Stable Image Ultra 1.1",
-        provider: "Stability AI",
-        on_demand: &["us-west-2"],
-        profiles: &[],
-        lifecycle: Lifecycle::Active,
-        source: "https://docs.aws.amazon.com/bedrock/latest/userguide/models-region-compatibility.html",
-    },
-    Model {
-        id: "stability.sd3-5-large-v1:0",
-        family: "stability",
-        name: "Stable Diffusion 3.5 Large",
-        provider: "Stability AI",
-        on_demand: &["us-west-2"],
-        profiles: &[],
-        lifecycle: Lifecycle::Active,
-        source: "https://docs.aws.amazon.com/bedrock/latest/userguide/models-region-compatibility.html",
-    },
+    stability_in_oregon!("stability.stable-image-core-v1:1", "Stable Image Core 1.1"),
+    stability_in_oregon!("stability.stable-image-ultra-v1:1", "Stable Image Ultra 1.1"),
+    stability_in_oregon!("stability.sd3-5-large-v1:0", "Stable Diffusion 3.5 Large"),
     // In-region in us-east-1 and us-west-2; the model card: "Model lifecycle: Legacy", "Model EOL
     // date: June 30, 2026".
     Model {
