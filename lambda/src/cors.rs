@@ -3,7 +3,9 @@
 
 use lambda_http::http::{HeaderMap, HeaderValue};
 
-pub const ALLOW_HEADERS: &str = "Content-Type,Authorization";
+/// Request headers a page may send: the contract's two, and the two the seed application's
+/// frontend sends as request headers (see `ALLOW_HEADERS` in the provisioner's apigateway.rs).
+pub const ALLOW_HEADERS: &str = "Content-Type,Authorization,Access-Control-Allow-Origin,Access-Control-Allow-Headers";
 pub const ALLOW_METHODS: &str = "GET,POST,DELETE,OPTIONS";
 /// The SPA reads `Retry-After` on 429/503 answers.
 pub const EXPOSE_HEADERS: &str = "Retry-After";

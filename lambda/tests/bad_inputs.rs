@@ -529,7 +529,7 @@ async fn cors_only_for_configured_origins_and_preflight() {
     let app = app("stability", FakeModel::ok("stability", W, H));
     let resp = app.handle(event("GET", "/capabilities", "/capabilities", None, Some("user-a"))).await;
     assert_eq!(resp.headers()["access-control-allow-origin"], ORIGIN);
-    assert_eq!(resp.headers()["access-control-allow-headers"], "Content-Type,Authorization");
+    assert_eq!(resp.headers()["access-control-allow-headers"], image_edit_lambda::cors::ALLOW_HEADERS);
     assert_eq!(resp.headers()["access-control-allow-methods"], "GET,POST,DELETE,OPTIONS");
     assert_eq!(resp.headers()["vary"], "Origin");
 

@@ -34,8 +34,9 @@ struct MethodDef {
     authorizer: Option<Authorizer>,
     integration: String,
     uri: String,
-    /// MOCK integration response headers (status 200).
+    /// MOCK integration response 200: its header mappings and its `application/json` template.
     mock_headers: Vec<(String, String)>,
+    mock_template: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -53,8 +54,78 @@ struct Definition {
     account: String,
     /// resource path ("/edits/{id}") → resource id, method → definition.
     resources: Vec<(String, String, HashMap<String, MethodDef>)>,
-    /// DEFAULT_4XX / DEFAULT_5XX response headers.
-    gateway_headers: HashMap<String, Vec<(String, String)>>,
+    /// The customized gateway responses, by response type.
+    gateway_responses: HashMap<String, GatewayResponse>,
+}
+
+/// A customized gateway response: its status (when overridden), header mappings and templates.
+#[derive(Debug, Clone, Default)]
+struct GatewayResponse {
+    status: Option<u16>,
+    headers: Vec<(String, String)>,
+    templates: HashMap<String, String>,
+}
+
+/// The gateway responses the stand-in produces, with their documented default statuses
+/// ("Gateway response types for API Gateway",
+/// docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html).
+/// A type that is not customized falls back to DEFAULT_4XX or DEFAULT_5XX by its status class,
+/// keeping its own status — as the same page describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseType {
+    /// 401: no token, or the Cognito authorizer rejected it.
+    Unauthorized,
+    /// 403: no such resource or method.
+    MissingAuthenticationToken,
+    /// 413: above the payload limit.
+    RequestTooLarge,
+    /// 429: above the stage's throttling limits.
+    Throttled,
+    /// 504: the integration did not answer within 29 s.
+    IntegrationTimeout,
+    /// 502 for a failed or malformed Lambda proxy answer. No documented type has 502 as its
+    /// status, so it is served as a 5XX without a specific type: DEFAULT_5XX applies.
+    BadGateway,
+    /// 500: the API's definition cannot be served (e.g. a template that does not render).
+    ApiConfigurationError,
+}
+
+impl ResponseType {
+    fn name(self) -> &'static str {
+        match self {
+            ResponseType::Unauthorized => "UNAUTHORIZED",
+            ResponseType::MissingAuthenticationToken => "MISSING_AUTHENTICATION_TOKEN",
+            ResponseType::RequestTooLarge => "REQUEST_TOO_LARGE",
+            ResponseType::Throttled => "THROTTLED",
+            ResponseType::IntegrationTimeout => "INTEGRATION_TIMEOUT",
+            ResponseType::BadGateway => "DEFAULT_5XX",
+            ResponseType::ApiConfigurationError => "API_CONFIGURATION_ERROR",
+        }
+    }
+
+    fn status(self) -> StatusCode {
+        match self {
+            ResponseType::Unauthorized => StatusCode::UNAUTHORIZED,
+            ResponseType::MissingAuthenticationToken => StatusCode::FORBIDDEN,
+            ResponseType::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ResponseType::Throttled => StatusCode::TOO_MANY_REQUESTS,
+            ResponseType::IntegrationTimeout => StatusCode::GATEWAY_TIMEOUT,
+            ResponseType::BadGateway => StatusCode::BAD_GATEWAY,
+            ResponseType::ApiConfigurationError => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// API Gateway's default message for the type.
+    fn message(self) -> &'static str {
+        match self {
+            ResponseType::Unauthorized => "Unauthorized",
+            ResponseType::MissingAuthenticationToken => "Missing Authentication Token",
+            ResponseType::RequestTooLarge => "Request Too Long",
+            ResponseType::Throttled => "Too Many Requests",
+            ResponseType::IntegrationTimeout => "Endpoint request timed out",
+            ResponseType::BadGateway | ResponseType::ApiConfigurationError => "Internal server error",
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -67,11 +138,45 @@ pub struct Gateway {
     jwks: Arc<Mutex<HashMap<String, JwkSet>>>,
 }
 
-fn gw_error(status: StatusCode, message: &str, headers: &[(String, String)]) -> Response {
+/// A response API Gateway makes itself, before any API is known (no customization applies).
+fn gw_error(status: StatusCode, message: &str) -> Response {
     let mut r = (status, axum::Json(json!({"message": message}))).into_response();
     r.headers_mut().insert("x-amzn-errortype", HeaderValue::from_static("GatewayError"));
-    for (k, v) in headers {
-        if let (Ok(k), Ok(v)) = (HeaderName::try_from(k.as_str()), HeaderValue::from_str(v)) {
+    r
+}
+
+/// The gateway response of `kind` for a request to a deployed API, customized as the API says:
+/// its header mappings (a `'static'` value or `method.request.header.<name>`, the request's header,
+/// case-insensitive), and its `application/json` template, which API Gateway renders with simple
+/// variable substitution only ("A GatewayResponse mapping template isn't processed by the VTL
+/// engine", …/api-gateway-swagger-extensions-gateway-responses.responseTemplates.html).
+fn gateway_response(def: &Definition, kind: ResponseType, request: &HeaderMap, request_id: &str) -> Response {
+    let status = kind.status();
+    let fallback = if status.is_client_error() { "DEFAULT_4XX" } else { "DEFAULT_5XX" };
+    let custom = def.gateway_responses.get(kind.name()).or_else(|| def.gateway_responses.get(fallback));
+    let status = custom.and_then(|c| c.status).and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(status);
+    let message = kind.message();
+    let body = match custom.and_then(|c| c.templates.get("application/json")) {
+        Some(t) => t
+            .replace("$context.error.messageString", &Value::from(message).to_string())
+            .replace("$context.error.message", message)
+            .replace("$context.error.responseType", kind.name())
+            .replace("$context.requestId", request_id),
+        None => json!({"message": message}).to_string(),
+    };
+    let mut r = (status, body).into_response();
+    r.headers_mut().insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert("x-amzn-errortype", HeaderValue::from_static("GatewayError"));
+    for (k, mapping) in custom.map(|c| c.headers.as_slice()).unwrap_or_default() {
+        let value = if let Some(h) = mapping.strip_prefix("method.request.header.") {
+            request.get(h).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        } else if mapping.starts_with('\'') {
+            Some(static_value(mapping))
+        } else {
+            tracing::error!("gateway response {}: mapping `{mapping}` is not supported here", kind.name());
+            None
+        };
+        if let (Ok(k), Some(Ok(v))) = (HeaderName::try_from(k.as_str()), value.map(|v| HeaderValue::from_str(&v))) {
             r.headers_mut().insert(k, v);
         }
     }
@@ -196,18 +301,19 @@ impl Gateway {
                     .await
                     .map_err(|x| e(&x))?;
                 let integ = m.method_integration();
-                let mock_headers = integ
-                    .and_then(|i| i.integration_responses())
-                    .and_then(|r| r.get("200"))
+                let response_200 = integ.and_then(|i| i.integration_responses()).and_then(|r| r.get("200"));
+                let mock_headers = response_200
                     .and_then(|r| r.response_parameters())
                     .map(|p| {
                         p.iter()
                             .filter_map(|(k, v)| {
-                                Some((k.strip_prefix("method.response.header.")?.to_owned(), static_value(v)))
+                                Some((k.strip_prefix("method.response.header.")?.to_owned(), v.clone()))
                             })
                             .collect()
                     })
                     .unwrap_or_default();
+                let mock_template =
+                    response_200.and_then(|r| r.response_templates()).and_then(|t| t.get("application/json")).cloned();
                 methods.insert(
                     verb,
                     MethodDef {
@@ -216,25 +322,35 @@ impl Gateway {
                         integration: integ.and_then(|i| i.r#type()).map(|t| t.as_str().to_owned()).unwrap_or_default(),
                         uri: integ.and_then(|i| i.uri()).unwrap_or_default().to_owned(),
                         mock_headers,
+                        mock_template,
                     },
                 );
             }
             resources.push((r.path().unwrap_or("/").to_owned(), rid.to_owned(), methods));
         }
-        let mut gateway_headers = HashMap::new();
+        let mut gateway_responses = HashMap::new();
         for g in client.get_gateway_responses().rest_api_id(api).send().await.map_err(|x| e(&x))?.items() {
+            // GetGatewayResponses lists every type; only the customized ones change anything.
+            if g.default_response() {
+                continue;
+            }
             let headers = g
                 .response_parameters()
                 .map(|p| {
                     p.iter()
-                        .filter_map(|(k, v)| {
-                            Some((k.strip_prefix("gatewayresponse.header.")?.to_owned(), static_value(v)))
-                        })
+                        .filter_map(|(k, v)| Some((k.strip_prefix("gatewayresponse.header.")?.to_owned(), v.clone())))
                         .collect()
                 })
                 .unwrap_or_default();
             if let Some(t) = g.response_type() {
-                gateway_headers.insert(t.as_str().to_owned(), headers);
+                gateway_responses.insert(
+                    t.as_str().to_owned(),
+                    GatewayResponse {
+                        status: g.status_code().and_then(|s| s.parse().ok()),
+                        headers,
+                        templates: g.response_templates().cloned().unwrap_or_default(),
+                    },
+                );
             }
         }
         Ok(Definition {
@@ -242,7 +358,7 @@ impl Gateway {
             region: region.to_owned(),
             account: "123456789012".into(),
             resources,
-            gateway_headers,
+            gateway_responses,
         })
     }
 
@@ -347,18 +463,20 @@ impl Gateway {
         };
         let def = match self.definition(api, &stage).await {
             Ok(Some(d)) => d,
-            Ok(None) => return gw_error(StatusCode::FORBIDDEN, "Forbidden", &[]),
+            Ok(None) => return gw_error(StatusCode::FORBIDDEN, "Forbidden"),
             Err(e) => {
                 tracing::error!("{e}");
-                return gw_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error", &[]);
+                return gw_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error");
             }
         };
-        let h4 = def.gateway_headers.get("DEFAULT_4XX").cloned().unwrap_or_default();
-        let h5 = def.gateway_headers.get("DEFAULT_5XX").cloned().unwrap_or_default();
+        // The id API Gateway gives the request: in the proxy event, and in gateway responses
+        // (`$context.requestId`).
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let error = |kind: ResponseType| gateway_response(&def, kind, &headers, &request_id);
         // Over the 10 MB payload limit: the REQUEST_TOO_LARGE gateway response (413, its default
-        // body "Request Too Long"; api-gateway-gatewayResponse-definition.html), a 4XX.
+        // body "Request Too Long"; api-gateway-gatewayResponse-definition.html).
         let Some(body) = body.filter(|b| b.len() <= MAX_BODY) else {
-            return gw_error(StatusCode::PAYLOAD_TOO_LARGE, "Request Too Long", &h4);
+            return error(ResponseType::RequestTooLarge);
         };
         // Literal segments win over {params}, as in API Gateway.
         let mut candidates: Vec<_> = def
@@ -368,43 +486,38 @@ impl Gateway {
             .collect();
         candidates.sort_by_key(|(tpl, ..)| tpl.matches('{').count());
         let Some((template, resource_id, methods, params)) = candidates.into_iter().next() else {
-            return gw_error(StatusCode::FORBIDDEN, "Missing Authentication Token", &h4);
+            return error(ResponseType::MissingAuthenticationToken);
         };
         let Some(m) = methods.get(method.as_str()).or_else(|| methods.get("ANY")) else {
-            return gw_error(StatusCode::FORBIDDEN, "Missing Authentication Token", &h4);
+            return error(ResponseType::MissingAuthenticationToken);
         };
         let claims = match m.authorization.as_str() {
             "NONE" => None,
             "COGNITO_USER_POOLS" => {
                 let Some(auth) = &m.authorizer else {
-                    return gw_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error", &h5);
+                    return error(ResponseType::ApiConfigurationError);
                 };
                 match self.authorize(auth, &headers).await {
                     Ok(c) => Some(c),
                     Err(reason) => {
                         tracing::info!(api, %reason, "401 from the Cognito authorizer");
-                        return gw_error(StatusCode::UNAUTHORIZED, "Unauthorized", &h4);
+                        return error(ResponseType::Unauthorized);
                     }
                 }
             }
             other => {
                 tracing::error!("authorizationType {other} is not supported by the local gateway");
-                return gw_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error", &h5);
+                return error(ResponseType::ApiConfigurationError);
             }
         };
         match m.integration.as_str() {
-            "MOCK" => {
-                let mut r = StatusCode::OK.into_response();
-                for (k, v) in &m.mock_headers {
-                    if let (Ok(k), Ok(v)) = (HeaderName::try_from(k.as_str()), HeaderValue::from_str(v)) {
-                        r.headers_mut().insert(k, v);
-                    }
-                }
-                r
-            }
+            "MOCK" => mock_response(m, &headers).unwrap_or_else(|e| {
+                tracing::error!(api, "MOCK integration of {} {template}: {e}", method.as_str());
+                error(ResponseType::ApiConfigurationError)
+            }),
             "AWS_PROXY" => {
                 let Some(function) = m.uri.split("functions/").nth(1).and_then(|s| s.split('/').next()) else {
-                    return gw_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error", &h5);
+                    return error(ResponseType::ApiConfigurationError);
                 };
                 // arn:aws:lambda:REGION:ACCOUNT:function:NAME
                 let region = function.split(':').nth(3).unwrap_or(&def.region).to_owned();
@@ -422,35 +535,66 @@ impl Gateway {
                     claims,
                     &body,
                     &rest,
+                    &request_id,
                 );
                 let payload = Bytes::from(event.to_string());
                 match tokio::time::timeout(INTEGRATION_TIMEOUT, self.lambda.invoke(&region, &function, payload)).await {
-                    Err(_) | Ok(Err(InvokeError::Timeout(..))) => {
-                        gw_error(StatusCode::GATEWAY_TIMEOUT, "Endpoint request timed out", &h5)
-                    }
+                    Err(_) | Ok(Err(InvokeError::Timeout(..))) => error(ResponseType::IntegrationTimeout),
                     // Lambda refused the event (over its 6 MB request limit): observed as a 413
-                    // `{"message": "Request Too Long"}` from API Gateway (a 4XX, so DEFAULT_4XX's
-                    // headers), while the 10 MB check above let the body through.
+                    // "Request Too Long" from API Gateway, while the 10 MB check above let the
+                    // body through.
                     Ok(Err(InvokeError::RequestTooLarge(n))) => {
                         tracing::info!(api, bytes = n, "413: the Lambda event is over 6 MB");
-                        gw_error(StatusCode::PAYLOAD_TOO_LARGE, "Request Too Long", &h4)
+                        error(ResponseType::RequestTooLarge)
                     }
                     Ok(Err(e)) => {
                         tracing::error!("{e}");
-                        gw_error(StatusCode::BAD_GATEWAY, "Internal server error", &h5)
+                        error(ResponseType::BadGateway)
                     }
                     Ok(Ok(out)) => proxy_response(&out).unwrap_or_else(|| {
                         tracing::error!("malformed Lambda proxy response");
-                        gw_error(StatusCode::BAD_GATEWAY, "Internal server error", &h5)
+                        error(ResponseType::BadGateway)
                     }),
                 }
             }
             other => {
                 tracing::error!("integration type {other} is not supported by the local gateway");
-                gw_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error", &h5)
+                error(ResponseType::ApiConfigurationError)
             }
         }
     }
+}
+
+/// A MOCK integration's answer: status 200 (the request template `{"statusCode": 200}` selects
+/// it), the integration response's static header mappings, then its template's
+/// `$context.responseOverride` values, which win over the mappings.
+fn mock_response(m: &MethodDef, request: &HeaderMap) -> Result<Response, String> {
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for (k, mapping) in &m.mock_headers {
+        if !mapping.starts_with('\'') {
+            return Err(format!("header mapping `{mapping}` for {k}: a MOCK integration has only static values"));
+        }
+        headers.push((k.clone(), static_value(mapping)));
+    }
+    let mut status = StatusCode::OK;
+    let mut body = String::new();
+    if let Some(t) = &m.mock_template {
+        let out = crate::vtl::render(t, request).map_err(|e| e.to_string())?;
+        headers.retain(|(k, _)| !out.override_headers.keys().any(|o| o.eq_ignore_ascii_case(k)));
+        headers.extend(out.override_headers);
+        if let Some(s) = out.override_status {
+            status = StatusCode::from_u16(s).map_err(|e| e.to_string())?;
+        }
+        body = out.body.trim().to_owned();
+    }
+    let mut r = (status, body).into_response();
+    r.headers_mut().insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    for (k, v) in headers {
+        let k = HeaderName::try_from(k.as_str()).map_err(|e| format!("{k}: {e}"))?;
+        let v = HeaderValue::from_str(&v).map_err(|e| format!("{k}: {e}"))?;
+        r.headers_mut().insert(k, v);
+    }
+    Ok(r)
 }
 
 fn push_multi(map: &mut serde_json::Map<String, Value>, k: &str, v: &str) {
@@ -474,6 +618,7 @@ fn proxy_event(
     claims: Option<serde_json::Map<String, Value>>,
     body: &Bytes,
     path: &str,
+    request_id: &str,
 ) -> Value {
     let mut single = serde_json::Map::new();
     let mut multi: serde_json::Map<String, Value> = serde_json::Map::new();
@@ -509,7 +654,6 @@ fn proxy_event(
     });
     let text = std::str::from_utf8(body).ok();
     let now = time::OffsetDateTime::now_utc();
-    let request_id = uuid::Uuid::new_v4().to_string();
     json!({
         "resource": template,
         "path": path,

@@ -11,6 +11,7 @@ pub mod gateway;
 pub mod logs;
 pub mod moto;
 pub mod runtime;
+pub mod vtl;
 
 use std::path::PathBuf;
 

@@ -468,6 +468,14 @@ fn validate(file: StackFile, path: &Path, default_name: &str) -> Result<StackCon
         if !scheme_ok || rest.is_empty() || rest.contains('/') || o.ends_with('/') {
             return Err(invalid(path, &key, format!("{o:?} is not an origin: scheme://host[:port], no path")));
         }
+        // Browsers send the Origin header in lower case; the preflight compares it exactly.
+        if !rest.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-:[]".contains(c)) {
+            return Err(invalid(
+                path,
+                &key,
+                format!("{o:?}: a host name in lower case (letters, digits, '.', '-') and an optional :port"),
+            ));
+        }
     }
     let branch = &file.frontend.branch;
     if branch.is_empty() || branch.len() > 255 || branch.contains(char::is_whitespace) {
@@ -600,6 +608,8 @@ mod tests {
             ("region: us-west-2\nfunction: {memory_mb: 'lots'}\n", "memory_mb"),
             ("region: us-west-2\nmodels: {family: titan, ids: {replace: x.y}}\n", "models.ids.replace"),
             ("region: us-west-2\ncors: {extra_origins: ['*']}\n", "cors.extra_origins[0]"),
+            ("region: us-west-2\ncors: {extra_origins: ['http://LocalHost:5173']}\n", "cors.extra_origins[0]"),
+            ("region: us-west-2\ncors: {extra_origins: [\"https://a.example', 'x\"]}\n", "cors.extra_origins[0]"),
             ("region: us-west-2\ntags: {'cost center': x}\n", "tags.cost center"),
             ("region: us-west-2\ntags: {'owner@team': x}\n", "tags.owner@team"),
             ("region: us-west-2\ntags: {'AWS:x': y}\n", "tags.AWS:x"),

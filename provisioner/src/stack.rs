@@ -121,6 +121,8 @@ pub struct RestApi {
     pub function: Ref<Function>,
     pub app: Ref<AmplifyApp>,
     pub routes: Vec<Route>,
+    /// Origins besides the app's that CORS allows (`cors.extra_origins`).
+    pub extra_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -440,6 +442,7 @@ pub fn image_editor(config: &StackConfig) -> Stack {
             function,
             app,
             routes: ROUTES.to_vec(),
+            extra_origins: config.cors.extra_origins.clone(),
         }),
     );
     let _permission: Ref<Permission> = stack.add(

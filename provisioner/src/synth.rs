@@ -509,18 +509,22 @@ fn rest_api(t: &mut Template, id: &str, c: &crate::stack::RestApi, env: &Env<'_>
             "AuthorizationType": m["authorization"],
         });
         if m["integration"] == "MOCK" {
-            let headers = m["cors"].as_object().cloned().unwrap_or_default();
+            let headers = m["headers"].as_object().cloned().unwrap_or_default();
             props["Integration"] = json!({
                 "Type": "MOCK",
                 "RequestTemplates": {"application/json": "{\"statusCode\": 200}"},
                 "IntegrationResponses": [{
                     "StatusCode": "200",
                     "ResponseParameters": headers.iter().map(|(h, v)| (format!("method.response.header.{h}"), v.clone())).collect::<Map<_, _>>(),
+                    "ResponseTemplates": {"application/json": m["template"]},
                 }],
             });
             props["MethodResponses"] = json!([{
                 "StatusCode": "200",
-                "ResponseParameters": headers.keys().map(|h| (format!("method.response.header.{h}"), json!(true))).collect::<Map<_, _>>(),
+                "ResponseParameters": crate::resources::apigateway::preflight_response_headers(&m)
+                    .iter()
+                    .map(|h| (format!("method.response.header.{h}"), json!(false)))
+                    .collect::<Map<_, _>>(),
             }]);
         } else {
             props["AuthorizerId"] = json!({"Ref": authorizer_id});
@@ -535,8 +539,8 @@ fn rest_api(t: &mut Template, id: &str, c: &crate::stack::RestApi, env: &Env<'_>
     // integrations or gateway responses take effect only in a new deployment"): the deployment
     // depends on them too, so an update that changes only them is deployed after they change.
     let mut deployed = methods.clone();
-    for (kind, headers) in def["gateway_responses"].as_object().cloned().unwrap_or_default() {
-        let params: Map<String, Value> = headers
+    for (kind, spec) in def["gateway_responses"].as_object().cloned().unwrap_or_default() {
+        let params: Map<String, Value> = spec["headers"]
             .as_object()
             .map(|h| h.iter().map(|(k, v)| (format!("gatewayresponse.header.{k}"), v.clone())).collect())
             .unwrap_or_default();
@@ -545,7 +549,8 @@ fn rest_api(t: &mut Template, id: &str, c: &crate::stack::RestApi, env: &Env<'_>
         t.add(
             &rid,
             "AWS::ApiGateway::GatewayResponse",
-            json!({"RestApiId": {"Ref": id}, "ResponseType": kind, "ResponseParameters": params}),
+            json!({"RestApiId": {"Ref": id}, "ResponseType": kind, "ResponseParameters": params,
+                   "ResponseTemplates": {"application/json": spec["template"]}}),
             json!({}),
         )?;
     }

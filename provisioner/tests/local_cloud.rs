@@ -7,6 +7,9 @@ use std::process::Command;
 
 use localcloud::moto::find_project_root;
 use serde_json::{Value, json};
+use support::cors::{pairs, preflight_allows, response_allows};
+
+mod support;
 
 struct Local {
     root: PathBuf,
@@ -281,7 +284,12 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
     }
 
     // Preflight is open and carries the app's origin.
-    let pre = http.request(reqwest::Method::OPTIONS, format!("{api}/edits")).send().await.expect("options");
+    let pre = http
+        .request(reqwest::Method::OPTIONS, format!("{api}/edits"))
+        .header("origin", app)
+        .send()
+        .await
+        .expect("options");
     assert_eq!(pre.status(), 200);
     assert_eq!(pre.headers()["access-control-allow-origin"], app);
 
@@ -453,6 +461,8 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
         std::time::Duration::from_secs(29) - waited
     );
 
+    cors_as_browsers_see_it(&l, &http, &api, app, &token).await;
+
     // down --local: the documented teardown, nothing left, every process stopped.
     let pids: Vec<u64> = ["moto", "standins"].iter().filter_map(|p| cloud[p]["pid"].as_u64()).collect();
     assert_eq!(pids.len(), 2);
@@ -462,6 +472,107 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
     for pid in pids {
         assert!(!alive(pid), "process {pid} still running after down --local");
     }
+}
+
+/// The requests browsers send, replayed: a preflight (Origin, Access-Control-Request-Method,
+/// Access-Control-Request-Headers), then the request, judged by the Fetch standard's rules
+/// (support/cors.rs) — for the SPA, the seed page's header set, an extra origin and a foreign one.
+async fn cors_as_browsers_see_it(l: &Local, http: &reqwest::Client, api: &str, app: &str, token: &str) {
+    const SPA: &[&str] = &["content-type", "authorization"];
+    // The seed application's api.js sends these two as request headers too.
+    const SEED: &[&str] =
+        &["content-type", "authorization", "access-control-allow-origin", "access-control-allow-headers"];
+    const DEV: &str = "http://localhost:5173";
+    const FOREIGN: &str = "https://evil.example";
+    let preflight = |origin: &'static str, method: &'static str, path: &'static str, headers: &'static [&str]| {
+        let http = http.clone();
+        let url = format!("{api}{path}");
+        async move {
+            let r = http
+                .request(reqwest::Method::OPTIONS, url)
+                .header("origin", origin)
+                .header("access-control-request-method", method)
+                .header("access-control-request-headers", headers.join(","))
+                .send()
+                .await
+                .expect("preflight");
+            preflight_allows(r.status().as_u16(), &pairs(r.headers()), origin, method, headers)
+        }
+    };
+    let app: &'static str = Box::leak(app.to_owned().into_boxed_str());
+    let seed_body = json!({"prompt": {"text": "a red bicycle", "mode": "INPAINTING"}, "mask": edit_mask_black(), "base_image": photo_b64()});
+    let seed_post = |origin: &str| {
+        http.post(format!("{api}/"))
+            .header("origin", origin)
+            .header("authorization", token)
+            .header("access-control-allow-origin", "*")
+            .header("access-control-allow-headers", "Content-Type")
+            .json(&seed_body)
+            .send()
+    };
+
+    // The stack as deployed: the app's origin only.
+    for (path, method, headers) in [("/edits", "POST", SPA), ("/edits/{id}", "DELETE", SPA), ("/", "POST", SEED)] {
+        let path = if path == "/edits/{id}" { "/edits/some-id" } else { path };
+        preflight(app, method, path, headers).await.unwrap_or_else(|e| panic!("app {method} {path}: {e}"));
+        assert!(preflight(DEV, method, path, headers).await.is_err(), "{DEV} allowed before it is configured");
+        assert!(preflight(FOREIGN, method, path, headers).await.is_err(), "{FOREIGN} allowed");
+    }
+    let r = seed_post(app).await.expect("seed request");
+    assert_eq!(r.status(), 200, "the seed page's request");
+    response_allows(&pairs(r.headers()), app).expect("the seed page reads the answer");
+    // The gateway's own 401, in the function's error shape, readable by the app.
+    let r = http.get(format!("{api}/edits")).header("origin", app).send().await.expect("401");
+    assert_eq!(r.status(), 401);
+    response_allows(&pairs(r.headers()), app).expect("the app reads the gateway's 401");
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body, json!({"error": {"code": "UNAUTHORIZED", "message": "Unauthorized"}}));
+    let r = http.get(format!("{api}/edits")).header("origin", FOREIGN).send().await.expect("401");
+    assert!(response_allows(&pairs(r.headers()), FOREIGN).is_err(), "a foreign page reads the 401");
+    let r = http.get(format!("{api}/no-such-route")).header("authorization", token).send().await.expect("403");
+    assert_eq!(r.status(), 403);
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "MISSING_AUTHENTICATION_TOKEN", "{body}");
+
+    // `cors.extra_origins` added: the update redeploys, and the extra origin passes everywhere.
+    // The stack's name is the file's: the same `dev`, from another directory.
+    let file = l.dir.path().join("extra-origin/dev.yaml");
+    std::fs::create_dir_all(file.parent().expect("dir")).expect("mkdir");
+    let dev = std::fs::read_to_string(l.root.join("stacks/dev.yaml")).expect("dev.yaml");
+    let dev = dev.replace("extra_origins: []", &format!("extra_origins: [\"{DEV}\"]"));
+    assert!(dev.contains(DEV), "stacks/dev.yaml has `extra_origins: []`");
+    std::fs::write(&file, dev).expect("write");
+    let up = l.provision(&["up", "--local", "--stack-file", file.to_str().expect("utf-8")]);
+    assert_eq!(up.code, 0, "{}\n{}", up.stdout, up.stderr);
+    for origin in [app, DEV] {
+        preflight(origin, "POST", "/edits", SPA).await.unwrap_or_else(|e| panic!("{origin}: {e}"));
+        preflight(origin, "POST", "/", SEED).await.unwrap_or_else(|e| panic!("{origin} seed: {e}"));
+        let r = http.get(format!("{api}/edits")).header("origin", origin).header("authorization", token).send().await;
+        let r = r.expect("list");
+        assert_eq!(r.status(), 200);
+        response_allows(&pairs(r.headers()), origin).unwrap_or_else(|e| panic!("{origin} reads its history: {e}"));
+        let r = http.get(format!("{api}/edits")).header("origin", origin).send().await.expect("401");
+        assert_eq!(r.status(), 401);
+        response_allows(&pairs(r.headers()), origin).unwrap_or_else(|e| panic!("{origin} reads the 401: {e}"));
+    }
+    let r = seed_post(DEV).await.expect("seed request");
+    assert_eq!(r.status(), 200);
+    response_allows(&pairs(r.headers()), DEV).expect("the seed page on the extra origin reads the answer");
+    // A foreign page: refused at the preflight, so its request never carries a token; the
+    // function never allows it either.
+    assert!(preflight(FOREIGN, "POST", "/edits", SPA).await.is_err());
+    assert!(preflight(FOREIGN, "GET", "/edits", &["authorization"]).await.is_err());
+    let r = http.get(format!("{api}/edits")).header("origin", FOREIGN).header("authorization", token).send().await;
+    assert!(response_allows(&pairs(r.expect("list").headers()), FOREIGN).is_err());
+    // Documented limit: a gateway response cannot test the origin (no template logic), so with
+    // extra origins its 4XX/5XX repeat the request's Origin; they carry no data.
+    let r = http.get(format!("{api}/edits")).header("origin", FOREIGN).send().await.expect("401");
+    assert_eq!(r.headers()["access-control-allow-origin"], FOREIGN);
+
+    // Back to the stack file as it was.
+    let up = l.provision(&["up", "--local"]);
+    assert_eq!(up.code, 0, "{}\n{}", up.stdout, up.stderr);
+    assert!(preflight(DEV, "POST", "/edits", SPA).await.is_err(), "{DEV} still allowed after it was removed");
 }
 
 fn png(img: image::DynamicImage) -> String {

@@ -137,6 +137,24 @@ async fn up_is_complete_idempotent_and_down_leaves_nothing() {
                 .expect("method");
             if verb == "OPTIONS" {
                 assert_eq!(m.authorization_type(), Some("NONE"));
+                // The template as stored, rendered as API Gateway does: the app's origin only.
+                let app = out["appUrl"].as_str().expect("app url");
+                let tpl = m
+                    .method_integration()
+                    .and_then(|i| i.integration_responses())
+                    .and_then(|r| r.get("200"))
+                    .and_then(|r| r.response_templates())
+                    .and_then(|t| t.get("application/json"))
+                    .expect("preflight template");
+                for (origin, allowed) in
+                    [(app, true), ("https://evil.example", false), ("http://localhost:5173", false)]
+                {
+                    let mut h = axum::http::HeaderMap::new();
+                    h.insert("origin", origin.parse().expect("header"));
+                    let rendered = localcloud::vtl::render(tpl, &h).expect("renders");
+                    let got = rendered.override_headers.get("Access-Control-Allow-Origin");
+                    assert_eq!(got.is_some_and(|o| o == origin), allowed, "{origin}: {got:?}");
+                }
             } else {
                 methods += 1;
                 assert_eq!(m.authorization_type(), Some("COGNITO_USER_POOLS"), "{verb} {:?}", r.path());

@@ -194,10 +194,23 @@ fn the_template_says_what_the_constructs_say() {
     assert!(doc.contains("table/dev-edits"), "{doc}");
     let cors = serde_json::to_string(&resources["ApiResponseDefault4xx"]).expect("json");
     assert!(cors.contains("'https://main.${WebApp.DefaultDomain}'") && !cors.contains("'*'"), "{cors}");
+    // The preflights, as API Gateway renders their template: the app's origin only (dev), the
+    // app's and the extra one (variant); a foreign origin never.
+    let app = "https://main.d1example.amplifyapp.com";
+    assert_eq!(preflight_origins(&t, app), vec![app.to_owned()]);
+    let v = load(&variant);
+    assert_eq!(preflight_origins(&v, app), vec![app.to_owned(), "http://localhost:5173".to_owned()]);
+    let gw = &v["Resources"]["ApiResponseDefault4xx"]["Properties"];
+    assert_eq!(
+        gw["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"],
+        "method.request.header.Origin"
+    );
+    assert!(
+        gw["ResponseTemplates"]["application/json"].as_str().is_some_and(|b| b.contains("$context.error.responseType"))
+    );
 
     // The region is pinned by a rule; the variant's settings reach the template.
     assert_eq!(t["Rules"]["StackRegion"]["Assertions"][0]["Assert"]["Fn::Equals"][1], "us-west-2");
-    let v = load(&variant);
     let f = &v["Resources"]["Function"]["Properties"];
     assert_eq!(f["Architectures"][0], "arm64");
     assert_eq!(f["MemorySize"], 2048);
@@ -206,6 +219,47 @@ fn the_template_says_what_the_constructs_say() {
     assert_eq!(v["Resources"]["ApiStage"]["Properties"]["StageName"], "v1");
     assert!(f["Environment"]["Variables"]["ALLOWED_ORIGINS"].to_string().contains("http://localhost:5173"));
     assert!(serde_json::to_string(&v["Resources"]["FunctionRole"]).expect("json").contains("nova"));
+}
+
+/// The origins a template's preflights allow, found by rendering each OPTIONS method's
+/// integration response template (with the app's domain put in for `${WebApp.DefaultDomain}`) as
+/// the gateway stand-in does, for the candidate origins. Every preflight must agree.
+fn preflight_origins(t: &Value, app: &str) -> Vec<String> {
+    let candidates =
+        [app, "http://localhost:5173", "https://evil.example", "https://main.d1example.amplifyapp.com.evil"];
+    let mut seen: Option<Vec<String>> = None;
+    for m in t["Resources"].as_object().expect("resources").values() {
+        if m["Type"] != "AWS::ApiGateway::Method" || m["Properties"]["HttpMethod"] != "OPTIONS" {
+            continue;
+        }
+        let tpl = &m["Properties"]["Integration"]["IntegrationResponses"][0]["ResponseTemplates"]["application/json"];
+        let tpl = tpl["Fn::Sub"]
+            .as_str()
+            .or(tpl.as_str())
+            .expect("a template")
+            .replace("https://main.${WebApp.DefaultDomain}", app);
+        let declared = m["Properties"]["MethodResponses"][0]["ResponseParameters"].clone();
+        assert!(declared.get("method.response.header.Access-Control-Allow-Origin").is_some(), "{declared}");
+        let allowed: Vec<String> = candidates
+            .iter()
+            .filter(|o| {
+                let mut h = axum::http::HeaderMap::new();
+                h.insert("origin", o.parse().expect("header"));
+                let out = localcloud::vtl::render(&tpl, &h).expect("renders");
+                out.override_headers.get("Access-Control-Allow-Origin").is_some_and(|v| v == *o)
+            })
+            .map(|o| (*o).to_owned())
+            .collect();
+        assert!(seen.as_ref().is_none_or(|s| s == &allowed), "preflights disagree");
+        seen = Some(allowed);
+    }
+    seen.expect("OPTIONS methods")
+}
+
+#[test]
+fn the_function_and_the_gateway_allow_the_same_headers() {
+    assert_eq!(provisioner::resources::apigateway::ALLOW_HEADERS, image_edit_lambda::cors::ALLOW_HEADERS);
+    assert_eq!(provisioner::resources::apigateway::ALLOW_METHODS, image_edit_lambda::cors::ALLOW_METHODS);
 }
 
 #[test]

@@ -15,8 +15,23 @@ use crate::aws::{Aws, AwsError, Ctx, optional};
 use crate::stack::RestApi;
 
 pub const AUTHORIZER_NAME: &str = "cognito-user-pool";
-pub const ALLOW_HEADERS: &str = "Content-Type,Authorization";
+/// Request headers a page may send. `Content-Type` and `Authorization` are the contract's; the
+/// seed application's frontend also sends `Access-Control-Allow-Origin` and
+/// `Access-Control-Allow-Headers` as *request* headers (a quirk its users' copies keep), and a
+/// browser asks for them in `Access-Control-Request-Headers`. The function sends the same list
+/// (`image_edit_lambda::cors::ALLOW_HEADERS`; a test keeps the two equal).
+pub const ALLOW_HEADERS: &str = "Content-Type,Authorization,Access-Control-Allow-Origin,Access-Control-Allow-Headers";
 pub const ALLOW_METHODS: &str = "GET,POST,DELETE,OPTIONS";
+/// Seconds a browser may reuse a preflight answer (Chromium caps it at 7200, Firefox at 86400);
+/// without it every POST waits for a new preflight after 5 s.
+pub const PREFLIGHT_MAX_AGE: &str = "600";
+/// The body of every error API Gateway makes itself (401, 403, 413, 429, 502, 504), in the
+/// function's error shape. A gateway response template gets simple variable substitution only
+/// (api-gateway-swagger-extensions-gateway-responses.responseTemplates.html), so the code is the
+/// gateway response type itself (`UNAUTHORIZED`, `THROTTLED`, …): upper case tells a client the
+/// gateway answered, not the function.
+pub const ERROR_TEMPLATE: &str =
+    r#"{"error":{"code":"$context.error.responseType","message":$context.error.messageString}}"#;
 const DEPLOYMENT_PREFIX: &str = "definition sha256:";
 
 /// Where a deployed stage is served. `AWS_ENDPOINT_URL_EXECUTE_API` (the local cloud's gateway,
@@ -46,11 +61,68 @@ pub fn resource_paths(c: &RestApi) -> BTreeSet<String> {
     paths
 }
 
-fn cors_headers(origin: &str) -> Value {
+/// The origins CORS allows: the app's, then `cors.extra_origins`.
+fn origins(c: &RestApi, env: &Env<'_>) -> Vec<String> {
+    let mut o = vec![env.outputs.get(c.app.id, "origin")];
+    o.extend(c.extra_origins.iter().cloned());
+    o
+}
+
+/// The preflights' integration response template. A MOCK integration's header mappings are
+/// static, so they can name one origin only; this template sets `Access-Control-Allow-Origin` to
+/// the request's `Origin` when it is exactly one of `origins`, and leaves it out otherwise (the
+/// browser then blocks the page) — API Gateway's documented response override
+/// (apigateway-override-request-response-parameters.html). The header is read under both
+/// spellings: browsers send `Origin` over HTTP/1.1 and `origin` over HTTP/2, and
+/// `$input.params().header` keeps the name as sent.
+pub fn preflight_template(origins: &[String]) -> String {
+    let allowed: Vec<String> = origins.iter().map(|o| format!("$origin == '{o}'")).collect();
+    format!(
+        "#set($origin = $input.params().header.get('Origin'))\n\
+         #if(\"$!origin\" == \"\")\n\
+         #set($origin = $input.params().header.get('origin'))\n\
+         #end\n\
+         #if({})\n\
+         #set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)\n\
+         #end\n",
+        allowed.join(" || ")
+    )
+}
+
+/// The OPTIONS method of every resource: open (a browser sends no token with a preflight), MOCK.
+fn preflight(origins: &[String]) -> Value {
     json!({
-        "Access-Control-Allow-Origin": format!("'{origin}'"),
-        "Access-Control-Allow-Headers": format!("'{ALLOW_HEADERS}'"),
-        "Access-Control-Allow-Methods": format!("'{ALLOW_METHODS}'"),
+        "authorization": "NONE",
+        "integration": "MOCK",
+        "headers": {
+            "Access-Control-Allow-Headers": format!("'{ALLOW_HEADERS}'"),
+            "Access-Control-Allow-Methods": format!("'{ALLOW_METHODS}'"),
+            "Access-Control-Max-Age": format!("'{PREFLIGHT_MAX_AGE}'"),
+            "Vary": "'Origin'",
+        },
+        "template": preflight_template(origins),
+    })
+}
+
+/// The headers that let the page read the gateway's own errors (a 401 must reach the app as a
+/// 401, not as a CORS failure). A gateway response has no template logic, so with one origin it
+/// names that origin, and with extra origins it repeats the request's `Origin`
+/// (`method.request.header.Origin`): these error bodies carry no data, and a page of a foreign
+/// origin never gets further, because the preflight (which does check) refuses it the
+/// `Authorization` header.
+fn gateway_response(origins: &[String]) -> Value {
+    let origin = match origins {
+        [one] => format!("'{one}'"),
+        _ => "method.request.header.Origin".to_owned(),
+    };
+    json!({
+        "headers": {
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Allow-Headers": format!("'{ALLOW_HEADERS}'"),
+            "Access-Control-Allow-Methods": format!("'{ALLOW_METHODS}'"),
+            "Vary": "'Origin'",
+        },
+        "template": ERROR_TEMPLATE,
     })
 }
 
@@ -58,13 +130,10 @@ fn cors_headers(origin: &str) -> Value {
 pub fn definition(c: &RestApi, env: &Env<'_>) -> Value {
     let fn_arn = env.outputs.get(c.function.id, "arn");
     let uri = format!("arn:aws:apigateway:{}:lambda:path/2015-03-31/functions/{fn_arn}/invocations", env.region());
-    let origin = env.outputs.get(c.app.id, "origin");
+    let origins = origins(c, env);
     let mut methods = serde_json::Map::new();
     for p in resource_paths(c) {
-        methods.insert(
-            format!("OPTIONS {p}"),
-            json!({"authorization": "NONE", "integration": "MOCK", "cors": cors_headers(&origin)}),
-        );
+        methods.insert(format!("OPTIONS {p}"), preflight(&origins));
     }
     for r in &c.routes {
         methods.insert(
@@ -83,8 +152,8 @@ pub fn definition(c: &RestApi, env: &Env<'_>) -> Value {
         },
         "methods": methods,
         "gateway_responses": {
-            "DEFAULT_4XX": cors_headers(&origin),
-            "DEFAULT_5XX": cors_headers(&origin),
+            "DEFAULT_4XX": gateway_response(&origins),
+            "DEFAULT_5XX": gateway_response(&origins),
         },
         "stage": c.stage,
     })
@@ -198,18 +267,19 @@ pub async fn read(env: &Env<'_>, c: &RestApi, physical: Option<&str>) -> Result<
             let integ = m.method_integration();
             let itype = integ.and_then(|i| i.r#type()).map(|t| t.as_str().to_owned()).unwrap_or_default();
             let v = if verb == "OPTIONS" && auth == "NONE" {
-                let params = integ
-                    .and_then(|i| i.integration_responses())
-                    .and_then(|r| r.get("200"))
-                    .and_then(|r| r.response_parameters());
-                let header = |h: &str| {
-                    params.and_then(|p| p.get(&format!("method.response.header.{h}"))).cloned().unwrap_or_default()
-                };
-                json!({"authorization": auth, "integration": itype, "cors": {
-                    "Access-Control-Allow-Origin": header("Access-Control-Allow-Origin"),
-                    "Access-Control-Allow-Headers": header("Access-Control-Allow-Headers"),
-                    "Access-Control-Allow-Methods": header("Access-Control-Allow-Methods"),
-                }})
+                let response = integ.and_then(|i| i.integration_responses()).and_then(|r| r.get("200"));
+                let headers: serde_json::Map<String, Value> = response
+                    .and_then(|r| r.response_parameters())
+                    .map(|p| {
+                        p.iter()
+                            .filter_map(|(k, v)| {
+                                Some((k.strip_prefix("method.response.header.")?.to_owned(), json!(v)))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let template = response.and_then(|r| r.response_templates()).and_then(|t| t.get("application/json"));
+                json!({"authorization": auth, "integration": itype, "headers": headers, "template": template})
             } else {
                 let auth_name = if m.authorizer_id() == Some(authorizer_id.as_str()) && !authorizer_id.is_empty() {
                     json!(AUTHORIZER_NAME)
@@ -233,17 +303,17 @@ pub async fn read(env: &Env<'_>, c: &RestApi, physical: Option<&str>) -> Result<
                 .await
                 .ctx("apigateway:GetGatewayResponse"),
         )?;
-        let params = r.as_ref().and_then(|r| r.response_parameters());
-        let header =
-            |h: &str| params.and_then(|p| p.get(&format!("gatewayresponse.header.{h}"))).cloned().unwrap_or_default();
-        gateway_responses.insert(
-            t.to_owned(),
-            json!({
-                "Access-Control-Allow-Origin": header("Access-Control-Allow-Origin"),
-                "Access-Control-Allow-Headers": header("Access-Control-Allow-Headers"),
-                "Access-Control-Allow-Methods": header("Access-Control-Allow-Methods"),
-            }),
-        );
+        let headers: serde_json::Map<String, Value> = r
+            .as_ref()
+            .and_then(|r| r.response_parameters())
+            .map(|p| {
+                p.iter()
+                    .filter_map(|(k, v)| Some((k.strip_prefix("gatewayresponse.header.")?.to_owned(), json!(v))))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let template = r.as_ref().and_then(|r| r.response_templates()).and_then(|t| t.get("application/json"));
+        gateway_responses.insert(t.to_owned(), json!({"headers": headers, "template": template}));
     }
 
     let stage = optional(
@@ -378,7 +448,7 @@ pub async fn apply(env: &Env<'_>, c: &RestApi, desired: &Value, live: Option<&Li
             )?;
         }
         if verb == "OPTIONS" {
-            put_preflight(aws, &id, &rid, &spec["cors"]).await?;
+            put_preflight(aws, &id, &rid, spec).await?;
         } else {
             put_proxy_method(aws, &id, &rid, verb, &authorizer_id, spec["uri"].as_str().unwrap_or_default()).await?;
         }
@@ -400,23 +470,16 @@ pub async fn apply(env: &Env<'_>, c: &RestApi, desired: &Value, live: Option<&Li
     }
 
     // CORS on the gateway's own errors (401 from the authorizer included).
-    for (t, headers) in desired["gateway_responses"].as_object().cloned().unwrap_or_default() {
-        if live_props["gateway_responses"][&t] == headers {
+    for (t, spec) in desired["gateway_responses"].as_object().cloned().unwrap_or_default() {
+        if live_props["gateway_responses"][&t] == spec {
             continue;
         }
-        let params: std::collections::HashMap<String, String> = headers
-            .as_object()
-            .map(|h| {
-                h.iter()
-                    .map(|(k, v)| (format!("gatewayresponse.header.{k}"), v.as_str().unwrap_or_default().to_owned()))
-                    .collect()
-            })
-            .unwrap_or_default();
         aws.apigateway
             .put_gateway_response()
             .rest_api_id(&id)
             .response_type(GatewayResponseType::from(t.as_str()))
-            .set_response_parameters(Some(params))
+            .set_response_parameters(Some(string_map(&spec["headers"], "gatewayresponse.header.")))
+            .response_templates("application/json", spec["template"].as_str().unwrap_or_default())
             .send()
             .await
             .ctx("apigateway:PutGatewayResponse")?;
@@ -469,7 +532,24 @@ async fn put_proxy_method(
     Ok(())
 }
 
-async fn put_preflight(aws: &Aws, api: &str, rid: &str, cors: &Value) -> Result<(), AwsError> {
+/// `{"Name": "value"}` → `{"<prefix>Name": "value"}`.
+fn string_map(headers: &Value, prefix: &str) -> std::collections::HashMap<String, String> {
+    headers
+        .as_object()
+        .map(|h| h.iter().map(|(k, v)| (format!("{prefix}{k}"), v.as_str().unwrap_or_default().to_owned())).collect())
+        .unwrap_or_default()
+}
+
+/// The header names a preflight's method response declares: its static headers and the origin
+/// its template sets.
+pub fn preflight_response_headers(spec: &Value) -> Vec<String> {
+    let mut names: Vec<String> = spec["headers"].as_object().map(|h| h.keys().cloned().collect()).unwrap_or_default();
+    names.push("Access-Control-Allow-Origin".to_owned());
+    names.sort();
+    names
+}
+
+async fn put_preflight(aws: &Aws, api: &str, rid: &str, spec: &Value) -> Result<(), AwsError> {
     aws.apigateway
         .put_method()
         .rest_api_id(api)
@@ -479,14 +559,15 @@ async fn put_preflight(aws: &Aws, api: &str, rid: &str, cors: &Value) -> Result<
         .send()
         .await
         .ctx("apigateway:PutMethod")?;
-    let names = ["Access-Control-Allow-Origin", "Access-Control-Allow-Headers", "Access-Control-Allow-Methods"];
     aws.apigateway
         .put_method_response()
         .rest_api_id(api)
         .resource_id(rid)
         .http_method("OPTIONS")
         .status_code("200")
-        .set_response_parameters(Some(names.iter().map(|h| (format!("method.response.header.{h}"), true)).collect()))
+        .set_response_parameters(Some(
+            preflight_response_headers(spec).iter().map(|h| (format!("method.response.header.{h}"), false)).collect(),
+        ))
         .send()
         .await
         .ctx("apigateway:PutMethodResponse")?;
@@ -506,12 +587,8 @@ async fn put_preflight(aws: &Aws, api: &str, rid: &str, cors: &Value) -> Result<
         .resource_id(rid)
         .http_method("OPTIONS")
         .status_code("200")
-        .set_response_parameters(Some(
-            names
-                .iter()
-                .map(|h| (format!("method.response.header.{h}"), cors[*h].as_str().unwrap_or_default().to_owned()))
-                .collect(),
-        ))
+        .set_response_parameters(Some(string_map(&spec["headers"], "method.response.header.")))
+        .response_templates("application/json", spec["template"].as_str().unwrap_or_default())
         .send()
         .await
         .ctx("apigateway:PutIntegrationResponse")?;

@@ -3,4 +3,5 @@
 #![allow(dead_code)]
 
 pub mod cloud;
+pub mod cors;
 pub mod proxy;
