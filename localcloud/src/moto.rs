@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 
 /// The moto release line the local cloud is tested with.
 pub const MOTO_REQUIREMENT: &str = "moto[server]>=5.1,<6";
+/// What moto lacks or accepts that AWS does not, patched in before the server starts (each patch
+/// names its AWS source).
+const MOTO_PATCHES: &str = include_str!("moto_patches.py");
 
 #[derive(Debug, thiserror::Error)]
 pub enum MotoError {
@@ -95,7 +98,8 @@ impl MotoServer {
             let out = std::fs::File::create(&log).map_err(|source| MotoError::Io { path: log.clone(), source })?;
             let err = out.try_clone().map_err(|source| MotoError::Io { path: log.clone(), source })?;
             let mut cmd = Command::new(&python);
-            cmd.args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+            // moto.server, with the patches that make it as strict as AWS (moto_patches.py).
+            cmd.args(["-c", MOTO_PATCHES, "-H", "127.0.0.1", "-p", &port.to_string()])
                 .stdin(Stdio::null())
                 .stdout(out)
                 .stderr(err);

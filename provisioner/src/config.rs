@@ -303,6 +303,10 @@ pub struct StackConfig {
     /// The file it came from (for messages only).
     #[serde(skip)]
     pub source: PathBuf,
+    /// Deployed to the local cloud (`--local`) rather than AWS. Set from the command line, not
+    /// the file: what differs is only what the emulator needs (the password sign-in flow).
+    #[serde(skip)]
+    pub local: bool,
 }
 
 /// Finds `stacks/<name>.yaml` under `root`.
@@ -499,6 +503,7 @@ fn validate(file: StackFile, path: &Path, default_name: &str) -> Result<StackCon
         cors: file.cors,
         frontend: file.frontend,
         source: path.to_owned(),
+        local: false,
     })
 }
 

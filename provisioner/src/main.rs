@@ -54,7 +54,8 @@ fn run(cli: Cli) -> Result<Exit, CliError> {
             config::stack_path(&root, &cli.global.stack)
         }
     };
-    let config = config::load(&path)?;
+    let mut config = config::load(&path)?;
+    config.local = cli.global.local;
 
     // The local cloud is found (or started) on a short-lived single-threaded runtime, and its
     // endpoints exported before the main runtime starts any thread.

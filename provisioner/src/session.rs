@@ -3,13 +3,17 @@
 
 use std::time::Duration;
 
+use aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthOutput;
+use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ChallengeNameType};
+
 use crate::aws::{Aws, AwsError, Ctx as _};
 use crate::commands::{Ctx, deployed_outputs};
 use crate::error::{CliError, Exit};
 use crate::local;
 
-/// Signs a user in (USER_PASSWORD_AUTH, as the app's client allows) and prints the ID token —
-/// the value the API's Cognito authorizer expects in `Authorization`.
+/// Signs a user in and prints the ID token — the value the API's Cognito authorizer expects in
+/// `Authorization`. On AWS with SRP, as the web app does (the app client allows no other
+/// password flow there); on the local cloud with USER_PASSWORD_AUTH.
 pub async fn token(ctx: &Ctx, username: Option<String>) -> Result<Exit, CliError> {
     let outputs = deployed_outputs(ctx)?;
     let client_id = outputs
@@ -31,16 +35,24 @@ pub async fn token(ctx: &Ctx, username: Option<String>) -> Result<Exit, CliError
         }
     };
     let aws = Aws::load(&ctx.config.region).await;
-    let out = aws
-        .cognito
-        .initiate_auth()
-        .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::UserPasswordAuth)
-        .client_id(&client_id)
-        .auth_parameters("USERNAME", &username)
-        .auth_parameters("PASSWORD", &password)
-        .send()
-        .await
-        .ctx("cognito-idp:InitiateAuth");
+    let out = if ctx.local.is_some() {
+        // The local cloud's Cognito cannot verify SRP; its app client allows the password flow.
+        aws.cognito
+            .initiate_auth()
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .client_id(&client_id)
+            .auth_parameters("USERNAME", &username)
+            .auth_parameters("PASSWORD", &password)
+            .send()
+            .await
+            .ctx("cognito-idp:InitiateAuth")
+    } else {
+        let pool = outputs
+            .known("UserPool", "id")
+            .ok_or_else(|| CliError::Usage("the state file has no user pool id: run `provision up` again".into()))?
+            .to_owned();
+        srp_sign_in(&aws, &pool, &client_id, &username, &password).await
+    };
     let out = match out {
         Ok(o) => o,
         Err(e) if e.code_is("NotAuthorizedException") => {
@@ -65,6 +77,58 @@ pub async fn token(ctx: &Ctx, username: Option<String>) -> Result<Exit, CliError
         .ok_or_else(|| CliError::Aws(AwsError::new("cognito-idp:InitiateAuth", "no ID token in the answer")))?;
     println!("{token}");
     Ok(Exit::Ok)
+}
+
+/// USER_SRP_AUTH, then the PASSWORD_VERIFIER challenge answered with the SRP proof: the password
+/// never leaves this machine.
+async fn srp_sign_in(
+    aws: &Aws,
+    pool: &str,
+    client_id: &str,
+    username: &str,
+    password: &str,
+) -> Result<InitiateAuthOutput, AwsError> {
+    use aws_cognito_srp::{SrpClient, User};
+    let srp = SrpClient::new(User::new(pool, username, password), client_id, None);
+    let start = srp.get_auth_parameters();
+    let first = aws
+        .cognito
+        .initiate_auth()
+        .auth_flow(AuthFlowType::UserSrpAuth)
+        .client_id(client_id)
+        .auth_parameters("USERNAME", &start.username)
+        .auth_parameters("SRP_A", &start.a)
+        .send()
+        .await
+        .ctx("cognito-idp:InitiateAuth")?;
+    if first.challenge_name() != Some(&ChallengeNameType::PasswordVerifier) {
+        return Ok(first);
+    }
+    let p = first.challenge_parameters().cloned().unwrap_or_default();
+    let param = |k: &str| p.get(k).map(String::as_str).unwrap_or_default();
+    let proof =
+        srp.verify(param("SECRET_BLOCK"), param("USER_ID_FOR_SRP"), param("SALT"), param("SRP_B")).map_err(|e| {
+            AwsError::new("cognito-idp:InitiateAuth", format!("the SRP challenge could not be answered: {e}"))
+        })?;
+    let answer = aws
+        .cognito
+        .respond_to_auth_challenge()
+        .client_id(client_id)
+        .challenge_name(ChallengeNameType::PasswordVerifier)
+        .set_session(first.session().map(str::to_owned))
+        .challenge_responses("USERNAME", param("USER_ID_FOR_SRP"))
+        .challenge_responses("PASSWORD_CLAIM_SECRET_BLOCK", &proof.password_claim_secret_block)
+        .challenge_responses("PASSWORD_CLAIM_SIGNATURE", &proof.password_claim_signature)
+        .challenge_responses("TIMESTAMP", &proof.timestamp)
+        .send()
+        .await
+        .ctx("cognito-idp:RespondToAuthChallenge")?;
+    // The two answers carry the same fields; the caller reads the challenge or the tokens.
+    Ok(InitiateAuthOutput::builder()
+        .set_challenge_name(answer.challenge_name().cloned())
+        .set_session(answer.session().map(str::to_owned))
+        .set_authentication_result(answer.authentication_result().cloned())
+        .build())
 }
 
 fn password_for(username: &str) -> Result<String, CliError> {

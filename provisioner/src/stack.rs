@@ -46,6 +46,10 @@ pub struct UserPool {
 pub struct UserPoolClient {
     pub name: String,
     pub pool: Ref<UserPool>,
+    /// Also allow USER_PASSWORD_AUTH: only on the local cloud, whose Cognito emulator cannot
+    /// verify SRP. On AWS the app and `provision token` sign in with SRP (the password never
+    /// leaves the machine) and renew with the refresh token.
+    pub password_auth: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -393,8 +397,10 @@ pub fn image_editor(config: &StackConfig) -> Stack {
             password_min_length: config.auth.password_min_length,
         }),
     );
-    let client: Ref<UserPoolClient> =
-        stack.add("WebClient", Construct::UserPoolClient(UserPoolClient { name: Names::client(s), pool }));
+    let client: Ref<UserPoolClient> = stack.add(
+        "WebClient",
+        Construct::UserPoolClient(UserPoolClient { name: Names::client(s), pool, password_auth: config.local }),
+    );
     let table: Ref<Table> = stack.add("EditsTable", Construct::Table(Table { name: Names::table(s) }));
     let logs: Ref<LogGroup> = stack.add(
         "FunctionLogs",

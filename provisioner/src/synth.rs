@@ -223,6 +223,7 @@ pub fn template(stack: &Stack, aws: &Aws) -> Result<Value, SynthError> {
                     json!({
                         "UserPoolName": d["name"],
                         "UsernameAttributes": [d["sign_in"]],
+                        "UsernameConfiguration": {"CaseSensitive": d["case_sensitive_user_names"]},
                         "AutoVerifiedAttributes": d["auto_verified"],
                         "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": !c.self_sign_up},
                         "Policies": {"PasswordPolicy": {

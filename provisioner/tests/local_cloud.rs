@@ -169,6 +169,17 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
     assert_eq!(cfg["local"], json!(true));
 
     let token = id_token(&moto, &client_id, &email, &password).await;
+    // User names are case-insensitive: the same user, whatever the case typed.
+    let upper = id_token(&moto, &client_id, &email.to_uppercase(), &password).await;
+    let sub = |t: &str| {
+        use base64::Engine;
+        let claims: Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(t.split('.').nth(1).expect("jwt")).expect("b64"),
+        )
+        .expect("claims");
+        claims["sub"].clone()
+    };
+    assert_eq!(sub(&upper), sub(&token));
     let get = |t: Option<String>| {
         let http = http.clone();
         let url = format!("{api}/edits");

@@ -380,9 +380,7 @@ pub async fn apply(env: &Env<'_>, c: &RestApi, desired: &Value, live: Option<&Li
                     .update_authorizer()
                     .rest_api_id(&id)
                     .authorizer_id(&aid)
-                    .patch_operations(
-                        PatchOperation::builder().op(Op::Replace).path("/providerARNs/0").value(&pool_arn).build(),
-                    )
+                    .set_patch_operations(Some(provider_arn_patch(a.provider_arns(), &pool_arn)))
                     .send()
                     .await
                     .ctx("apigateway:UpdateAuthorizer")?;
@@ -530,6 +528,20 @@ async fn put_proxy_method(
         .await
         .ctx("apigateway:PutIntegration")?;
     Ok(())
+}
+
+/// The operations that make an authorizer's providerARNs exactly `[want]`: API Gateway takes
+/// `add` and `remove` on `/providerARNs` with the ARN as the value, and the list may never be
+/// empty, so the new ARN is added before the old ones are removed (PatchOperation in the API
+/// Gateway reference; the AWS Terraform provider's authorizer does the same).
+pub fn provider_arn_patch(have: &[String], want: &str) -> Vec<PatchOperation> {
+    let op = |op: Op, arn: &str| PatchOperation::builder().op(op).path("/providerARNs").value(arn).build();
+    let mut ops = Vec::new();
+    if !have.iter().any(|a| a == want) {
+        ops.push(op(Op::Add, want));
+    }
+    ops.extend(have.iter().filter(|a| *a != want).map(|a| op(Op::Remove, a)));
+    ops
 }
 
 /// `{"Name": "value"}` → `{"<prefix>Name": "value"}`.

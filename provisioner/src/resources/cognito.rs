@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use aws_sdk_cognitoidentityprovider::types::{
     AdminCreateUserConfigType, DeletionProtectionType, ExplicitAuthFlowsType, PasswordPolicyType,
-    PreventUserExistenceErrorTypes, UserPoolPolicyType, UsernameAttributeType, VerifiedAttributeType,
+    PreventUserExistenceErrorTypes, UserPoolPolicyType, UsernameAttributeType, UsernameConfigurationType,
+    VerifiedAttributeType,
 };
 use serde_json::{Value, json};
 
@@ -12,12 +13,23 @@ use super::{Env, Live, ResourceError, tags_value};
 use crate::aws::{Aws, AwsError, Ctx, optional};
 use crate::stack::{UserPool, UserPoolClient};
 
-pub const AUTH_FLOWS: &[&str] = &["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"];
+/// The app client's sign-in flows: SRP and refresh, plus the password flow on the local cloud only
+/// (its emulator cannot verify SRP), sorted as DescribeUserPoolClient is read back.
+pub fn auth_flows(c: &UserPoolClient) -> Vec<&'static str> {
+    if c.password_auth {
+        vec!["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"]
+    } else {
+        vec!["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"]
+    }
+}
 
 pub fn pool_desired(c: &UserPool, env: &Env<'_>) -> Value {
     json!({
         "name": c.name,
         "sign_in": "email",
+        // Alice@Example.com and alice@example.com are one user. Set at creation only: AWS cannot
+        // change it on an existing pool (UsernameConfiguration is not in UpdateUserPool).
+        "case_sensitive_user_names": false,
         "auto_verified": ["email"],
         "self_sign_up": c.self_sign_up,
         "password": {
@@ -77,6 +89,8 @@ pub async fn pool_read(aws: &Aws, name: &str, physical: Option<&str>) -> Result<
     let props = json!({
         "name": p.name(),
         "sign_in": if p.username_attributes().contains(&UsernameAttributeType::Email) { "email" } else { "username" },
+        // Pools created without the setting are case-sensitive (the API's default).
+        "case_sensitive_user_names": p.username_configuration().map(|u| u.case_sensitive()).unwrap_or(true),
         "auto_verified": p.auto_verified_attributes().iter().map(|a| a.as_str()).collect::<Vec<_>>(),
         "self_sign_up": !p.admin_create_user_config().is_some_and(|c| c.allow_admin_create_user_only()),
         "password": {
@@ -107,6 +121,13 @@ fn admin_create(c: &UserPool) -> AdminCreateUserConfigType {
     AdminCreateUserConfigType::builder().allow_admin_create_user_only(!c.self_sign_up).build()
 }
 
+fn case_insensitive() -> Result<UsernameConfigurationType, ResourceError> {
+    UsernameConfigurationType::builder()
+        .case_sensitive(false)
+        .build()
+        .map_err(|e| ResourceError::Refused(format!("user name configuration: {e}")))
+}
+
 pub async fn pool_create(env: &Env<'_>, c: &UserPool, _desired: &Value) -> Result<Live, ResourceError> {
     let out = env
         .aws
@@ -114,6 +135,7 @@ pub async fn pool_create(env: &Env<'_>, c: &UserPool, _desired: &Value) -> Resul
         .create_user_pool()
         .pool_name(&c.name)
         .username_attributes(UsernameAttributeType::Email)
+        .username_configuration(case_insensitive()?)
         .auto_verified_attributes(VerifiedAttributeType::Email)
         .policies(UserPoolPolicyType::builder().password_policy(password_policy(c)).build())
         .admin_create_user_config(admin_create(c))
@@ -128,7 +150,14 @@ pub async fn pool_create(env: &Env<'_>, c: &UserPool, _desired: &Value) -> Resul
         .ok_or_else(|| ResourceError::Refused(format!("user pool {id} vanished right after it was created")))
 }
 
-pub async fn pool_update(env: &Env<'_>, c: &UserPool, live: &Live, _desired: &Value) -> Result<Live, ResourceError> {
+pub async fn pool_update(env: &Env<'_>, c: &UserPool, live: &Live, desired: &Value) -> Result<Live, ResourceError> {
+    if live.props["case_sensitive_user_names"] != desired["case_sensitive_user_names"] {
+        tracing::warn!(
+            "user pool {} was created with case-sensitive user names; AWS cannot change that on an existing \
+             pool (a new pool would lose its users), so it stays as it is",
+            live.physical
+        );
+    }
     // UpdateUserPool resets what it is not given: send every setting we manage (its
     // UserPoolTags replace the pool's tags, so a removed tag goes with it).
     env.aws
@@ -215,7 +244,7 @@ pub fn client_desired(c: &UserPoolClient) -> Value {
     json!({
         "name": c.name,
         "secret": false,
-        "auth_flows": AUTH_FLOWS,
+        "auth_flows": auth_flows(c),
         "prevent_user_existence_errors": "ENABLED",
         "token_validity": {"id_minutes": 60, "access_minutes": 60, "refresh_days": 30},
     })
@@ -258,8 +287,8 @@ pub async fn client_read(env: &Env<'_>, c: &UserPoolClient, physical: Option<&st
     Ok(Some(Live { outputs: BTreeMap::from([("id".to_owned(), id.clone())]), physical: id, props }))
 }
 
-fn flows() -> Vec<ExplicitAuthFlowsType> {
-    AUTH_FLOWS.iter().map(|f| ExplicitAuthFlowsType::from(*f)).collect()
+fn flows(c: &UserPoolClient) -> Vec<ExplicitAuthFlowsType> {
+    auth_flows(c).into_iter().map(ExplicitAuthFlowsType::from).collect()
 }
 
 fn validity_units() -> aws_sdk_cognitoidentityprovider::types::TokenValidityUnitsType {
@@ -280,7 +309,7 @@ pub async fn client_create(env: &Env<'_>, c: &UserPoolClient, _desired: &Value) 
         .user_pool_id(&pool)
         .client_name(&c.name)
         .generate_secret(false)
-        .set_explicit_auth_flows(Some(flows()))
+        .set_explicit_auth_flows(Some(flows(c)))
         .prevent_user_existence_errors(PreventUserExistenceErrorTypes::Enabled)
         .id_token_validity(60)
         .access_token_validity(60)
@@ -308,7 +337,7 @@ pub async fn client_update(
         .user_pool_id(&pool)
         .client_id(&live.physical)
         .client_name(&c.name)
-        .set_explicit_auth_flows(Some(flows()))
+        .set_explicit_auth_flows(Some(flows(c)))
         .prevent_user_existence_errors(PreventUserExistenceErrorTypes::Enabled)
         .id_token_validity(60)
         .access_token_validity(60)

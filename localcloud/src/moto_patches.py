@@ -1,0 +1,129 @@
+"""moto, made as strict as AWS where the product relies on it, then started like `moto.server`.
+
+Each patch below names the AWS behaviour it reproduces and where that is documented. Run as
+`python -c <this file> -H HOST -p PORT` (the arguments of moto.server).
+"""
+
+import base64
+import sys
+
+from moto.apigateway import models as apigateway
+from moto.apigateway.exceptions import BadRequestException
+from moto.cognitoidp import models as cognitoidp
+from moto.cognitoidp.exceptions import InvalidParameterException
+from moto.cognitoidp.utils import flatten_attrs
+
+# --- API Gateway: UpdateAuthorizer on providerARNs -----------------------------------------------
+# API Gateway changes a Cognito authorizer's providerARNs with `add` and `remove` operations on
+# the path `/providerARNs`, the ARN as the value; the list cannot become empty, so an ARN is
+# replaced by adding the new one first (PatchOperation in the API Gateway API reference; the same
+# operations in the AWS Terraform provider's authorizer resource). moto 5 raises on that path.
+_authorizer_apply = apigateway.Authorizer.apply_operations
+
+
+def _authorizer_apply_operations(self, patch_operations):
+    rest = []
+    for op in patch_operations:
+        path, verb, value = op.get("path", ""), op.get("op"), op.get("value")
+        if not path.startswith("/providerARNs"):
+            rest.append(op)
+            continue
+        if path != "/providerARNs" or verb not in ("add", "remove") or not value:
+            raise BadRequestException(
+                f"Invalid patch operation specified. Must be one of: [add, remove] on path /providerARNs "
+                f"with an ARN as the value (got op {verb!r}, path {path!r})"
+            )
+        arns = list(self.provider_arns or [])
+        if verb == "add":
+            if value not in arns:
+                arns.append(value)
+        else:
+            if value not in arns:
+                raise BadRequestException(f"Invalid providerARN to remove: {value}")
+            arns.remove(value)
+            if not arns:
+                raise BadRequestException("providerARNs must contain at least one user pool ARN")
+        self.provider_arns = arns
+    return _authorizer_apply(self, rest) if rest else self
+
+
+apigateway.Authorizer.apply_operations = _authorizer_apply_operations
+
+# --- Cognito: what UpdateUserPool cannot change --------------------------------------------------
+# UsernameAttributes, AliasAttributes and UsernameConfiguration are set when a pool is created and
+# are not parameters of UpdateUserPool (API reference, UpdateUserPool; "Changing user pool
+# attributes after creation is not possible"). moto resets them to its defaults on every update.
+_IMMUTABLE = ("UsernameAttributes", "AliasAttributes", "UsernameConfiguration")
+_update_extended_config = cognitoidp.CognitoIdpUserPool.update_extended_config
+
+
+def _keep_immutable(self, extended_config):
+    kept = {k: v for k, v in getattr(self, "extended_config", {}).items() if k in _IMMUTABLE}
+    _update_extended_config(self, extended_config)
+    self.extended_config.update(kept)
+
+
+cognitoidp.CognitoIdpUserPool.update_extended_config = _keep_immutable
+
+# --- Cognito: case-insensitive user names ---------------------------------------------------------
+# With UsernameConfiguration {CaseSensitive: false}, "user names and aliases are case insensitive"
+# (API reference, UsernameConfigurationType): Alice@Example.com and alice@example.com are one
+# user, for sign-in, lookups and the existence check of sign-up. moto ignores the setting.
+_get_user = cognitoidp.CognitoIdpUserPool._get_user
+
+
+def _get_user_any_case(self, username):
+    user = _get_user(self, username)
+    if user is not None or not username:
+        return user
+    if (self.extended_config.get("UsernameConfiguration") or {}).get("CaseSensitive", True) is not False:
+        return None
+    wanted = username.lower()
+    attributes = self.extended_config.get("UsernameAttributes") or []
+    for candidate in self.users.values():
+        names = [candidate.username] + [flatten_attrs(candidate.attributes).get(a) for a in attributes]
+        if any(n and n.lower() == wanted for n in names):
+            return candidate
+    return None
+
+
+cognitoidp.CognitoIdpUserPool._get_user = _get_user_any_case
+
+# --- Cognito: an app client signs in only with the flows it allows --------------------------------
+# InitiateAuth with a flow missing from the client's ExplicitAuthFlows fails with
+# InvalidParameterException "<FLOW> flow not enabled for this client" (API reference,
+# InitiateAuth; ExplicitAuthFlows in CreateUserPoolClient). moto accepts any flow.
+_initiate_auth = cognitoidp.CognitoIdpBackend.initiate_auth
+
+
+def _initiate_auth_checked(self, client_id, auth_flow, auth_parameters):
+    for pool in self.user_pools.values():
+        client = pool.clients.get(client_id)
+        if client is None:
+            continue
+        allowed = client.extended_config.get("ExplicitAuthFlows") or []
+        flow = str(auth_flow)
+        if allowed and f"ALLOW_{flow}" not in allowed and flow not in allowed:
+            raise InvalidParameterException(f"{flow} flow not enabled for this client")
+    answer = _initiate_auth(self, client_id, auth_flow, auth_parameters)
+    # USER_SRP_AUTH: Cognito's SECRET_BLOCK is base64 (an SRP client decodes it to sign the
+    # claim); moto sends its session id as it is. Send it base64-encoded and accept it back so.
+    # moto does not check the SRP proof itself: a wrong password still signs in this way, so the
+    # local cloud keeps the password flow for its own sign-ins (see provisioner/src/stack.rs).
+    params = answer.get("ChallengeParameters") or {}
+    if answer.get("ChallengeName") == "PASSWORD_VERIFIER" and "SECRET_BLOCK" in params:
+        raw = params["SECRET_BLOCK"]
+        block = base64.b64encode(raw.encode()).decode()
+        if raw in self.sessions:
+            self.sessions[block] = self.sessions.pop(raw)
+        params["SECRET_BLOCK"] = block
+        answer["Session"] = block
+    return answer
+
+
+cognitoidp.CognitoIdpBackend.initiate_auth = _initiate_auth_checked
+
+if __name__ == "__main__":
+    from moto.server import main
+
+    main(sys.argv[1:])
