@@ -57,6 +57,9 @@ pub const MAX_BODY_BYTES: usize = MAX_EVENT_BYTES - EVENT_ENVELOPE_RESERVE;
 /// image and mask together must fit [`MAX_BODY_BYTES`].
 pub const MAX_UPLOAD_BYTES: usize = 4_500_000;
 /// Largest image we agree to decode at all (decompression-bomb guard): 25 megapixels.
+/// Largest decoded image buffer, whatever the bit depth and channels: 25 megapixels of 8-bit
+/// RGBA. A 16-bit image may have half as many pixels. Bounds the function's memory per image.
+pub const MAX_DECODE_BYTES: u64 = MAX_DECODE_PIXELS * 4;
 pub const MAX_DECODE_PIXELS: u64 = 25_000_000;
 /// Lambda's limit on a synchronous response (6 MB: "Response payload size exceeded maximum allowed
 /// payload size (6291556 bytes)", docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html),

@@ -13,6 +13,9 @@ use crate::models::{EditInput, Extents, Family, MaskPromptUse, Need, OpSpec, Ope
 /// Largest Stability outpaint extent per side, in pixels.
 pub const MAX_EXTENT: u64 = 2000;
 const KNOWN_OPTIONS: &[&str] = &["seed", "count", "quality", "strength", "outpaintMode", "extents"];
+/// The fields of a `POST /edits` body. Anything else is refused by name: an unknown key is a
+/// typo or a client built for another API, and only validated values are ever stored.
+const KNOWN_FIELDS: &[&str] = &["operation", "prompt", "negativePrompt", "maskPrompt", "image", "mask", "options"];
 
 /// How the caller's mask encodes "change".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,8 +34,8 @@ pub struct EditPlan {
     pub input: EditInput,
     /// Things the caller should know (resizing, ignored fields).
     pub notices: Vec<String>,
-    /// `options` as sent (for the record).
-    pub options_sent: Value,
+    /// The options as validated and used (for the record): never the caller's raw JSON.
+    pub options_used: Value,
     /// The uploaded image (absent for `generate`).
     pub source: Option<PreparedImage>,
 }
@@ -61,6 +64,9 @@ pub fn validate(value: &Value, config: &Config, mask_convention: MaskConvention)
         message: "the request body must be a JSON object".to_owned(),
         field: None,
     })?;
+    if let Some(key) = obj.keys().find(|k| !KNOWN_FIELDS.contains(&k.as_str())) {
+        return Err(unknown_key("", key, KNOWN_FIELDS));
+    }
     let family = config.family;
     let limits = family.limits();
 
@@ -106,10 +112,8 @@ pub fn validate(value: &Value, config: &Config, mask_convention: MaskConvention)
             return Err(ApiError::validation("options", "options must be a JSON object"));
         }
     };
-    for key in options.keys() {
-        if !KNOWN_OPTIONS.contains(&key.as_str()) {
-            ignored(&format!("options.{key}"));
-        }
+    if let Some(key) = options.keys().find(|k| !KNOWN_OPTIONS.contains(&k.as_str())) {
+        return Err(unknown_key("options.", key, KNOWN_OPTIONS));
     }
     let seed = match options.get("seed") {
         None | Some(Value::Null) => None,
@@ -187,27 +191,25 @@ pub fn validate(value: &Value, config: &Config, mask_convention: MaskConvention)
         ));
     }
 
-    // text
-    let prompt = text(obj, "prompt", limits.max_prompt_chars)?;
-    let negative_prompt = text(obj, "negativePrompt", limits.max_prompt_chars)?;
-    let mask_prompt = text(obj, "maskPrompt", limits.max_prompt_chars)?;
-    let prompt = match (spec.prompt, prompt) {
-        (Need::Required, None) => {
-            return Err(ApiError::validation("prompt", format!("prompt is required for {opname}")));
-        }
-        (Need::Unused, Some(_)) => {
-            ignored("prompt");
-            None
-        }
-        (_, p) => p,
-    };
-    let negative_prompt = match negative_prompt {
-        Some(_) if !spec.negative => {
-            ignored("negativePrompt");
-            None
-        }
-        n => n,
-    };
+    // text: a field the operation does not use is ignored (with a notice) without checking its
+    // length, since it goes nowhere.
+    let present = |f: &str| obj.get(f).is_some_and(|v| !v.is_null());
+    let used_text = |f: &str, used: bool| if used { text(obj, f, limits.max_prompt_chars) } else { Ok(None) };
+    let prompt = used_text("prompt", spec.prompt != Need::Unused)?;
+    let negative_prompt = used_text("negativePrompt", spec.negative)?;
+    let mask_prompt = used_text("maskPrompt", spec.mask_prompt != MaskPromptUse::Unused)?;
+    if spec.prompt == Need::Unused && present("prompt") {
+        ignored("prompt");
+    }
+    if !spec.negative && present("negativePrompt") {
+        ignored("negativePrompt");
+    }
+    if spec.mask_prompt == MaskPromptUse::Unused && present("maskPrompt") {
+        ignored("maskPrompt");
+    }
+    if spec.prompt == Need::Required && prompt.is_none() {
+        return Err(ApiError::validation("prompt", format!("prompt is required for {opname}")));
+    }
     let has_mask = obj.get("mask").is_some_and(|m| !m.is_null() && m.as_str() != Some(""));
     let mask_prompt = match (spec.mask_prompt, mask_prompt) {
         (MaskPromptUse::SearchText, None) => {
@@ -218,10 +220,6 @@ pub fn validate(value: &Value, config: &Config, mask_convention: MaskConvention)
         }
         (MaskPromptUse::AlternativeToMask, Some(_)) if has_mask => {
             return Err(ApiError::validation("maskPrompt", "send either mask or maskPrompt, not both"));
-        }
-        (MaskPromptUse::Unused, Some(_)) => {
-            ignored("maskPrompt");
-            None
         }
         (_, m) => m,
     };
@@ -300,7 +298,45 @@ pub fn validate(value: &Value, config: &Config, mask_convention: MaskConvention)
         outpaint_mode,
         extents: extents.unwrap_or_default(),
     };
-    Ok(EditPlan { operation, model_id, input, notices, options_sent: Value::Object(options), source })
+    let options_used = used_options(&input, &spec);
+    Ok(EditPlan { operation, model_id, input, notices, options_used, source })
+}
+
+/// The options the model was asked for, as validated: what the history shows and stores.
+fn used_options(input: &EditInput, spec: &OpSpec) -> Value {
+    let mut o = Map::new();
+    if let Some(seed) = input.seed {
+        o.insert("seed".to_owned(), Value::from(seed));
+    }
+    o.insert("count".to_owned(), Value::from(input.count));
+    if spec.quality {
+        o.insert("quality".to_owned(), Value::from(input.quality.as_str()));
+    }
+    if let Some(s) = input.strength {
+        o.insert("strength".to_owned(), Value::from(s));
+    }
+    if spec.outpaint_mode {
+        o.insert("outpaintMode".to_owned(), Value::from(input.outpaint_mode.as_str()));
+    }
+    if spec.extents {
+        let e = input.extents;
+        o.insert(
+            "extents".to_owned(),
+            serde_json::json!({"left": e.left, "right": e.right, "up": e.up, "down": e.down}),
+        );
+    }
+    Value::Object(o)
+}
+
+/// A 400 naming an unknown key and the ones that exist. The key is shown shortened and escaped:
+/// it is the caller's text.
+fn unknown_key(prefix: &str, key: &str, known: &[&str]) -> ApiError {
+    let shown: String = key.chars().take(40).collect::<String>().escape_debug().to_string();
+    let ellipsis = if key.chars().count() > 40 { "…" } else { "" };
+    ApiError::validation(
+        format!("{prefix}{shown}{ellipsis}"),
+        format!("`{prefix}{shown}{ellipsis}` is not a field of this request; known: {}", known.join(", ")),
+    )
 }
 
 fn fit_limits(family: Family, spec: &OpSpec) -> FitLimits {

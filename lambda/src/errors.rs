@@ -37,6 +37,10 @@ pub enum ApiError {
     /// 503: model access not enabled, model not in this region, end of life, or Bedrock unavailable.
     #[error("{message}")]
     ModelUnavailable { message: String, retry_after_secs: Option<u32> },
+    /// 503: the history store could not record the request, so the model was not called (no
+    /// image is made, and billed, without a record).
+    #[error("{0}")]
+    HistoryUnavailable(String),
     /// 504: the model did not answer within the API Gateway budget.
     #[error("{0}")]
     ModelTimeout(String),
@@ -75,7 +79,7 @@ impl ApiError {
             ApiError::ContentFiltered(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::ModelError(_) | ApiError::ResponseTooLarge(_) => StatusCode::BAD_GATEWAY,
-            ApiError::ModelUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::ModelUnavailable { .. } | ApiError::HistoryUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::ModelTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -94,6 +98,7 @@ impl ApiError {
             ApiError::ModelError(_) => "model_error",
             ApiError::ResponseTooLarge(_) => "response_too_large",
             ApiError::ModelUnavailable { .. } => "model_unavailable",
+            ApiError::HistoryUnavailable(_) => "history_unavailable",
             ApiError::ModelTimeout(_) => "model_timeout",
             ApiError::Internal(_) => "internal_error",
         }
@@ -111,6 +116,7 @@ impl ApiError {
         match self {
             ApiError::Throttled { retry_after_secs, .. } => Some(*retry_after_secs),
             ApiError::ModelUnavailable { retry_after_secs, .. } => *retry_after_secs,
+            ApiError::HistoryUnavailable(_) => Some(1),
             _ => None,
         }
     }

@@ -18,7 +18,7 @@ use image::{
     ColorType, DynamicImage, GrayImage, ImageDecoder, ImageEncoder, ImageFormat, ImageReader, Limits, RgbImage,
 };
 
-use crate::config::{MAX_DECODE_PIXELS, MAX_UPLOAD_BYTES};
+use crate::config::{MAX_DECODE_BYTES, MAX_DECODE_PIXELS, MAX_UPLOAD_BYTES};
 use crate::errors::ApiError;
 use crate::models::ModelImage;
 
@@ -173,6 +173,7 @@ fn open<'a>(field: &str, upload: &'a Upload) -> Result<Opened<'a>, ApiError> {
     // Refuse decompression bombs from the header alone, before any decoder allocates.
     if let Some((w, h)) = header_dimensions(&upload.bytes, upload.kind) {
         check_pixels(field, w, h)?;
+        check_bytes(field, w, h, png_bytes_per_pixel(&upload.bytes, upload.kind))?;
     }
     let mut reader = ImageReader::with_format(Cursor::new(upload.bytes.as_slice()), upload.kind.format());
     let mut limits = Limits::default();
@@ -203,7 +204,44 @@ fn open<'a>(field: &str, upload: &'a Upload) -> Result<Opened<'a>, ApiError> {
         _ => (raw_w, raw_h),
     };
     let color = decoder.color_type();
+    // The decoded buffer, bit depth and channels included: `max_alloc` is not applied to the
+    // buffer `DynamicImage::from_decoder` allocates, so it is bounded here, before any decode.
+    check_bytes(field, raw_w, raw_h, u64::from(color.bytes_per_pixel()))?;
     Ok(Opened { decoder: Box::new(decoder), width, height, color, orientation })
+}
+
+/// Bytes per decoded pixel from a PNG's IHDR (bit depth and colour type; palettes and low bit
+/// depths decode to 8-bit RGB(A)); JPEG decodes to at most 3 bytes.
+fn png_bytes_per_pixel(bytes: &[u8], kind: ImageKind) -> u64 {
+    match kind {
+        ImageKind::Jpeg => 3,
+        ImageKind::Png => {
+            let (depth, color) = (bytes.get(24).copied().unwrap_or(8), bytes.get(25).copied().unwrap_or(6));
+            let channels = match color {
+                0 => 1,
+                2 => 3,
+                4 => 2,
+                _ => 4, // 6 = RGBA; 3 = palette, at worst RGBA
+            };
+            if depth == 16 { channels * 2 } else { channels }
+        }
+    }
+}
+
+fn check_bytes(field: &str, w: u32, h: u32, bytes_per_pixel: u64) -> Result<(), ApiError> {
+    let bytes = u64::from(w) * u64::from(h) * bytes_per_pixel;
+    if bytes > MAX_DECODE_BYTES {
+        return Err(ApiError::too_large(
+            field,
+            format!(
+                "{field} ({w}×{h}, {bytes_per_pixel} bytes a pixel) needs {} MB to decode; at most {} MB can be \
+                 processed (send 8 bits per channel, or fewer pixels)",
+                bytes.div_ceil(1 << 20),
+                MAX_DECODE_BYTES >> 20
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn check_pixels(field: &str, w: u32, h: u32) -> Result<(), ApiError> {
@@ -249,6 +287,13 @@ fn header_dimensions(bytes: &[u8], kind: ImageKind) -> Option<(u32, u32)> {
             None
         }
     }
+}
+
+/// Decodes the whole image into a scratch buffer (bounded by [`MAX_DECODE_BYTES`] in [`open`]).
+fn check_decodes(field: &str, opened: Opened<'_>) -> Result<(), ApiError> {
+    let decoder = opened.decoder;
+    let mut buf = vec![0u8; usize::try_from(decoder.total_bytes()).unwrap_or(usize::MAX)];
+    decoder.read_image(&mut buf).map_err(|e| ApiError::validation(field, format!("{field} could not be decoded ({e})")))
 }
 
 fn decode(field: &str, opened: Opened<'_>) -> Result<DynamicImage, ApiError> {
@@ -322,6 +367,9 @@ pub fn prepare_image(
     let must_check_alpha = opaque && opened.color == ColorType::Rgba8;
     let untouched = !resize && !oriented && pass_through_color;
     if untouched && !must_check_alpha {
+        // Passed on as sent, but only after a complete decode: a truncated or corrupt file is the
+        // caller's 400 here, not the model's error (and a billed call) later.
+        check_decodes(field, opened)?;
         return Ok(PreparedImage {
             model: ModelImage { base64: upload.to_base64(), width: sw, height: sh },
             source_width: sw,

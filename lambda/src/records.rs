@@ -38,7 +38,11 @@ impl From<RecordsError> for ApiError {
                 message: "the history store is busy; try again shortly".to_owned(),
                 retry_after_secs: 1,
             },
-            RecordsError::Failed { .. } => ApiError::Internal("the history store failed; try again".to_owned()),
+            RecordsError::Failed { operation, detail } => {
+                // The answer says little; the log says what DynamoDB said.
+                tracing::error!(operation, detail = %detail, "history store failure");
+                ApiError::Internal("the history store failed; try again".to_owned())
+            }
         }
     }
 }
@@ -115,7 +119,7 @@ impl Records {
             .send()
             .await
             .map_err(|e| sdk_error("GetItem", &e))?;
-        Ok(out.item.map(|item| public_item(&item)))
+        Ok(out.item.as_ref().and_then(readable))
     }
 
     /// Deletes the caller's edit `id`; `false` when there was none.
@@ -167,7 +171,7 @@ impl Records {
         let out = query.send().await.map_err(|e| ApiError::from(sdk_error("Query", &e)))?;
         let raw = out.items.unwrap_or_default();
         let more = raw.len() > limit as usize || out.last_evaluated_key.is_some();
-        let items: Vec<Value> = raw.iter().take(limit as usize).map(public_item).collect();
+        let items: Vec<Value> = raw.iter().take(limit as usize).filter_map(readable).collect();
         let next_cursor = if more {
             items.last().and_then(|i| i.get(ATTR_ID)).and_then(Value::as_str).map(encode_cursor)
         } else {
@@ -203,6 +207,21 @@ pub fn decode_cursor(cursor: &str) -> Option<String> {
     let v: Value = serde_json::from_slice(&bytes).ok()?;
     let id = v.get("id")?.as_str()?;
     is_edit_id(id).then(|| id.to_owned())
+}
+
+/// The item as the API shows it, or None (logged) when it is not a record this API wrote: one bad
+/// item never makes a page, or the history, unreadable.
+fn readable(item: &HashMap<String, AttributeValue>) -> Option<Value> {
+    let v = public_item(item);
+    let ok = v.get(ATTR_ID).and_then(Value::as_str).is_some_and(is_edit_id)
+        && v.get("status").is_some_and(Value::is_string)
+        && v.get("createdAt").is_some_and(Value::is_string);
+    if !ok {
+        let id = item.get(ATTR_ID).and_then(|a| a.as_s().ok()).map(String::as_str).unwrap_or("?");
+        tracing::error!(id, "skipping a history item that is not a valid record");
+        return None;
+    }
+    Some(v)
 }
 
 /// The item as the API shows it (without `userId`).

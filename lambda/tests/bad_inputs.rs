@@ -20,6 +20,11 @@ fn mask() -> String {
 
 /// A PNG whose header claims `w`×`h` (valid signature, IHDR with a correct CRC, no pixel data).
 fn png_header_only(w: u32, h: u32) -> String {
+    png_header(w, h, 8, 2)
+}
+
+/// The same, with a bit depth and PNG colour type (6 = RGBA).
+fn png_header(w: u32, h: u32, depth: u8, color: u8) -> String {
     fn crc32(data: &[u8]) -> u32 {
         let mut crc = 0xFFFF_FFFFu32;
         for &b in data {
@@ -33,7 +38,7 @@ fn png_header_only(w: u32, h: u32) -> String {
     let mut ihdr = b"IHDR".to_vec();
     ihdr.extend_from_slice(&w.to_be_bytes());
     ihdr.extend_from_slice(&h.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    ihdr.extend_from_slice(&[depth, color, 0, 0, 0]);
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     png.extend_from_slice(&13u32.to_be_bytes());
     png.extend_from_slice(&ihdr);
@@ -428,6 +433,55 @@ fn cases() -> Vec<Case> {
             "2.5:1",
         ),
     ];
+    // Hostile input: unknown keys are refused by name (nothing unvalidated is ever stored).
+    v.push(case(
+        "unknown top-level key",
+        "stability",
+        json!({"operation": "erase", "image": img(), "mask": mask(), "colour": "red"}),
+        400,
+        "validation_error",
+        Some("colour"),
+        "known: operation",
+    ));
+    v.push(case(
+        "unknown option (an empty key)",
+        "stability",
+        json!({"operation": "erase", "image": img(), "mask": mask(), "options": {"": 1}}),
+        400,
+        "validation_error",
+        Some("options."),
+        "known: seed",
+    ));
+    v.push(case(
+        "an option nested 100 deep",
+        "stability",
+        json!({"operation": "erase", "image": img(), "mask": mask(), "options": {"deep": nested(100)}}),
+        400,
+        "validation_error",
+        Some("options.deep"),
+        "not a field",
+    ));
+    v.push(case(
+        "a 16-bit RGBA image too large to decode (header only: refused before decoding)",
+        "stability",
+        json!({"operation": "remove-background", "image": png_header(4000, 4000, 16, 6)}),
+        413,
+        "payload_too_large",
+        Some("image"),
+        "MB to decode",
+    ));
+    // A real PNG cut at 60 %: a valid header, so only a complete decode finds it.
+    let whole = STANDARD.decode(img()).expect("b64");
+    let cut = STANDARD.encode(&whole[..whole.len() * 6 / 10]);
+    v.push(case(
+        "a truncated PNG",
+        "stability",
+        json!({"operation": "remove-background", "image": cut}),
+        400,
+        "validation_error",
+        Some("image"),
+        "could not be decoded",
+    ));
     // A body over Lambda's 6 MB limit.
     v.push(Case {
         name: "body over 6 MB",
@@ -439,6 +493,10 @@ fn cases() -> Vec<Case> {
         message_has: "6291456",
     });
     v
+}
+
+fn nested(depth: usize) -> Value {
+    (0..depth).fold(json!(1), |v, _| json!([v]))
 }
 
 #[tokio::test]
@@ -541,4 +599,35 @@ async fn cors_only_for_configured_origins_and_preflight() {
     let resp = app.handle(event("OPTIONS", "/edits", "/edits", None, None)).await;
     assert_eq!(status(&resp), 204);
     assert_eq!(resp.headers()["access-control-allow-origin"], ORIGIN);
+}
+
+/// Text an operation does not use is ignored with a notice, whatever its length.
+#[tokio::test]
+async fn unused_text_is_ignored_whatever_its_length() {
+    let model = FakeModel::ok("titan", 1024, 1024);
+    let app = app("titan", model.clone());
+    let body = json!({"operation": "generate", "prompt": "a lighthouse", "maskPrompt": "x".repeat(20_000)});
+    let resp = app.handle(post_edit(&body)).await;
+    assert_eq!(status(&resp), 200, "{}", json_body(&resp));
+    let notices = json_body(&resp)["notices"].to_string();
+    assert!(notices.contains("maskPrompt is not used by generate"), "{notices}");
+}
+
+/// No model call without a record: DynamoDB failing the first PutItem (a state no emulator
+/// produces on demand: an InternalServerError from the service) means a 503 and no model call.
+#[tokio::test]
+async fn no_record_no_model_call() {
+    use aws_sdk_dynamodb::operation::put_item::PutItemError;
+    use aws_sdk_dynamodb::types::error::InternalServerError;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    let put = mock!(aws_sdk_dynamodb::Client::put_item)
+        .then_error(|| PutItemError::InternalServerError(InternalServerError::builder().message("boom").build()));
+    let failing = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&put]);
+    let model = FakeModel::ok("stability", W, H);
+    let app = image_edit_lambda::App::new(config("stability"), model.clone(), failing);
+    let resp = app.handle(post_edit(&json!({"operation": "erase", "image": img(), "mask": mask()}))).await;
+    assert_eq!(status(&resp), 503, "{}", json_body(&resp));
+    assert_eq!(json_body(&resp)["error"]["code"], "history_unavailable");
+    assert_eq!(resp.headers()["retry-after"], "1");
+    assert_eq!(model.call_count(), 0, "the model was called without a record");
 }

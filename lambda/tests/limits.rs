@@ -128,12 +128,19 @@ async fn a_dynamodb_that_never_answers_does_not_push_the_answer_past_the_deadlin
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("a", "b", None, None, "t"))
         .endpoint_url(format!("http://{addr}"))
         .build();
-    let app =
-        App::new(config("stability"), FakeModel::ok("stability", 64, 64), aws_sdk_dynamodb::Client::from_conf(conf));
+    let model = FakeModel::ok("stability", 64, 64);
+    let app = App::new(config("stability"), model.clone(), aws_sdk_dynamodb::Client::from_conf(conf));
     let started = Instant::now();
     let resp = app.handle(post_edit_received_ms_ago(&inpaint(), 26_000)).await;
     let elapsed = started.elapsed();
-    // The user still gets the image; the failed write is logged and counted.
-    assert_eq!(status(&resp), 200, "{}", json_body(&resp));
+    // The request cannot be recorded, so it is not made: a 503 in time, and no model call.
+    assert_eq!(status(&resp), 503, "{}", json_body(&resp));
+    assert_eq!(model.call_count(), 0);
     assert!(elapsed < Duration::from_secs(3), "answered after {elapsed:?}: API Gateway would have answered first");
+    // From a fresh request too: the first write waits at most FIRST_WRITE_LIMIT, not the whole
+    // budget the model needs.
+    let started = Instant::now();
+    let resp = app.handle(post_edit_received_ms_ago(&inpaint(), 0)).await;
+    assert_eq!(status(&resp), 503, "{}", json_body(&resp));
+    assert!(started.elapsed() < Duration::from_secs(5), "waited {:?} for the first write", started.elapsed());
 }

@@ -26,7 +26,7 @@ async fn against_moto() {
     history_paginates_newest_first(endpoint).await;
     user_b_cannot_read_or_delete_user_a_edits(endpoint).await;
     the_seed_contract_returns_the_seed_shape(endpoint).await;
-    a_failing_store_does_not_cost_the_user_the_images(endpoint).await;
+    a_failing_store_means_no_model_call(endpoint).await;
     drop(server);
 }
 
@@ -109,7 +109,7 @@ async fn the_record_is_written(endpoint: &str) {
     assert!(item["input"]["bytes"].as_u64().is_some_and(|b| b > 0));
     assert_eq!(item["output"]["count"], 1);
     assert_eq!(item["output"]["width"], 320);
-    assert_eq!(item["options"], json!({"seed": 77}));
+    assert_eq!(item["options"], json!({"seed": 77, "count": 1}), "the options as used, not as sent");
     assert!(item["durationMs"].as_u64().is_some());
     assert!(item.get("userId").is_none(), "the user id is not echoed");
     let thumb = item["thumbnail"].as_str().expect("thumbnail");
@@ -221,10 +221,13 @@ async fn the_seed_contract_returns_the_seed_shape(endpoint: &str) {
     assert_eq!(items[0]["output"]["count"], 2);
 }
 
-async fn a_failing_store_does_not_cost_the_user_the_images(endpoint: &str) {
-    let app =
-        App::new(config_with("stability", "no-such-table"), FakeModel::ok("stability", 320, 240), dynamodb(endpoint));
+async fn a_failing_store_means_no_model_call(endpoint: &str) {
+    // No model call without a record: the first write fails (no such table), so the request is
+    // answered 503 and nothing is made or billed.
+    let model = FakeModel::ok("stability", 320, 240);
+    let app = App::new(config_with("stability", "no-such-table"), model.clone(), dynamodb(endpoint));
     let resp = app.handle(event("POST", "/edits", "/edits", Some(&inpaint("x").to_string()), Some("user-a"))).await;
-    assert_eq!(status(&resp), 200, "{}", json_body(&resp));
-    assert_eq!(json_body(&resp)["images"].as_array().map(Vec::len), Some(1));
+    assert_eq!(status(&resp), 503, "{}", json_body(&resp));
+    assert_eq!(json_body(&resp)["error"]["code"], "history_unavailable");
+    assert_eq!(model.call_count(), 0);
 }

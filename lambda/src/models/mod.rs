@@ -302,6 +302,15 @@ pub enum OutpaintMode {
     Precise,
 }
 
+impl OutpaintMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutpaintMode::Default => "default",
+            OutpaintMode::Precise => "precise",
+        }
+    }
+}
+
 /// Stability outpaint extents in pixels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Extents {

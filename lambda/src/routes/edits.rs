@@ -74,6 +74,41 @@ pub(super) async fn run<M: ImageModel>(
     outcome.operation = Some(plan.operation.as_str());
     outcome.model = Some(plan.model_id.clone());
 
+    // No model call without a record: the request is recorded as running first; if that write
+    // fails, the answer is a 503 and nothing is made (or billed).
+    let id = crate::records::new_edit_id();
+    let input_facts = plan
+        .source
+        .as_ref()
+        .map(|s| json!({"width": s.source_width, "height": s.source_height, "bytes": s.source_bytes}));
+    let mut record = json!({
+        "id": id,
+        "createdAt": now_rfc3339(),
+        "source": match source { Source::Edits => "edits", Source::Seed => "seed" },
+        "operation": plan.operation.as_str(),
+        "prompt": plan.input.prompt,
+        "negativePrompt": plan.input.negative_prompt,
+        "maskPrompt": plan.input.mask_prompt,
+        "model": plan.model_id,
+        "input": input_facts,
+        "options": plan.options_used,
+        "status": "running",
+        "errorCode": null,
+        "seeds": plan.input.seed.into_iter().collect::<Vec<_>>(),
+        "durationMs": null,
+        "modelMs": null,
+        "output": null,
+        "thumbnail": null,
+        "notices": plan.notices,
+    });
+    if let Err(failure) = put_first_record(app, ctx, user, &record).await {
+        outcome.record_write_failed = true;
+        tracing::error!(error = %failure, "could not record the request; the model was not called");
+        return Err(ApiError::HistoryUnavailable(
+            "the edit could not be recorded in your history, so it was not made; try again shortly".to_owned(),
+        ));
+    }
+
     let request = models::build_request(family, &plan.model_id, &plan.input);
     let model_started = Instant::now();
     // Stop waiting in time to answer a JSON 504 ourselves, before API Gateway's own 504.
@@ -96,25 +131,7 @@ pub(super) async fn run<M: ImageModel>(
             Err(e.into_api_error(&plan.model_id, &app.config.bedrock_region))
         }
     };
-
-    let id = crate::records::new_edit_id();
-    let input_facts = plan
-        .source
-        .as_ref()
-        .map(|s| json!({"width": s.source_width, "height": s.source_height, "bytes": s.source_bytes}));
-    let mut record = json!({
-        "id": id,
-        "createdAt": now_rfc3339(),
-        "source": match source { Source::Edits => "edits", Source::Seed => "seed" },
-        "operation": plan.operation.as_str(),
-        "prompt": plan.input.prompt,
-        "negativePrompt": plan.input.negative_prompt,
-        "maskPrompt": plan.input.mask_prompt,
-        "model": plan.model_id,
-        "input": input_facts,
-        "options": plan.options_sent,
-        "modelMs": model_ms.round() as u64,
-    });
+    record["modelMs"] = json!(model_ms.round() as u64);
 
     match result {
         Ok(mut out) => {
@@ -158,18 +175,42 @@ pub(super) async fn run<M: ImageModel>(
     }
 }
 
-/// The user gets the images even when the history write fails; the failure is logged and counted.
-/// The write may use the time left before the deadline (plus the part of the reserve kept for it),
-/// never more, so a slow DynamoDB cannot push the answer past API Gateway's timeout.
+/// Completes the record. The user gets the images even when this write fails (the record then
+/// stays `running`); the failure is logged and counted. The write may use the time left before
+/// the deadline (plus the part of the reserve kept for it), never more, so a slow DynamoDB cannot
+/// push the answer past API Gateway's timeout.
 async fn write_record<M: ImageModel>(app: &App<M>, ctx: &Ctx, user: &str, record: &Value, outcome: &mut Outcome) {
-    let budget = (ctx.deadline + RECORD_RESERVE).saturating_duration_since(Instant::now());
-    let failure = match tokio::time::timeout(budget, app.records.put(user, record)).await {
-        Ok(Ok(())) => return,
-        Ok(Err(e)) => e.to_string(),
-        Err(_) => format!("no answer from DynamoDB within {} ms (the request's deadline)", budget.as_millis()),
-    };
-    outcome.record_write_failed = true;
-    tracing::error!(error = %failure, "could not write the edit record");
+    if let Err(failure) = put_record(app, ctx, user, record, RECORD_RESERVE).await {
+        outcome.record_write_failed = true;
+        tracing::error!(error = %failure, "could not complete the edit record");
+    }
+}
+
+/// How long the first write may take: DynamoDB answers in milliseconds, and the rest of the
+/// request's time belongs to the model.
+const FIRST_WRITE_LIMIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+async fn put_first_record<M: ImageModel>(app: &App<M>, ctx: &Ctx, user: &str, record: &Value) -> Result<(), String> {
+    match tokio::time::timeout(FIRST_WRITE_LIMIT, put_record(app, ctx, user, record, std::time::Duration::ZERO)).await {
+        Ok(r) => r,
+        Err(_) => Err(format!("no answer from DynamoDB within {} ms", FIRST_WRITE_LIMIT.as_millis())),
+    }
+}
+
+/// One bounded PutItem: at most until the deadline plus `extra`.
+async fn put_record<M: ImageModel>(
+    app: &App<M>,
+    ctx: &Ctx,
+    user: &str,
+    record: &Value,
+    extra: std::time::Duration,
+) -> Result<(), String> {
+    let budget = (ctx.deadline + extra).saturating_duration_since(Instant::now());
+    match tokio::time::timeout(budget, app.records.put(user, record)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("no answer from DynamoDB within {} ms (the request's deadline)", budget.as_millis())),
+    }
 }
 
 /// The part of [`super::ANSWER_RESERVE`] the record write may use; the rest is for the answer.
