@@ -34,6 +34,15 @@ ensure_template_checkers() {
   fi
 }
 
+# The API fuzzer (PyPI), beside them. checkov needs packaging<24, which schemathesis accepts:
+# say so, or pip would upgrade it past checkov.
+ensure_fuzzer() {
+  if [ ! -x .venv/bin/schemathesis ]; then
+    step "installing schemathesis into .venv"
+    .venv/bin/python -m pip install --disable-pip-version-check --quiet 'schemathesis>=4.3,<5' 'packaging>=23,<24'
+  fi
+}
+
 ensure_frontend_deps() {
   if [ ! -d frontend/node_modules ] || [ frontend/package-lock.json -nt frontend/node_modules/.package-lock.json ]; then
     step "installing frontend packages (npm ci)"

@@ -174,7 +174,7 @@ impl Default for AuthSettings {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FunctionSettings {
-    /// Lambda memory in MB (128..=10240). Image work is CPU-bound; more memory = more CPU.
+    /// Lambda memory in MB (256..=10240). Image work is CPU-bound; more memory = more CPU.
     #[serde(default = "default_memory")]
     pub memory_mb: i32,
     /// Lambda timeout in seconds (1..=900). API Gateway stops waiting at 29 s.
@@ -283,6 +283,9 @@ fn default_stage() -> String {
 fn default_branch() -> String {
     "main".to_owned()
 }
+
+/// The smallest function memory the stack file allows (see `validate`).
+pub const MIN_MEMORY_MB: i32 = 256;
 
 /// A validated stack: what the constructs are built from.
 #[derive(Debug, Clone, Serialize)]
@@ -401,8 +404,19 @@ fn validate(file: StackFile, path: &Path, default_name: &str) -> Result<StackCon
         ));
     }
     let f = &file.function;
-    if !(128..=10240).contains(&f.memory_mb) {
-        return Err(invalid(path, "function.memory_mb", format!("must be 128..=10240 MB (got {})", f.memory_mb)));
+    // Lambda takes 128..=10240; below 256 the largest images the function accepts (121 MB peak
+    // in the handler alone, `cargo bench -p image-edit-lambda --bench worst_memory`) would not
+    // fit with the runtime beside them.
+    if !(MIN_MEMORY_MB..=10240).contains(&f.memory_mb) {
+        return Err(invalid(
+            path,
+            "function.memory_mb",
+            format!(
+                "must be {MIN_MEMORY_MB}..=10240 MB (got {}): the largest images the function accepts need about \
+                 121 MB besides the runtime",
+                f.memory_mb
+            ),
+        ));
     }
     if !(1..=900).contains(&f.timeout_s) {
         return Err(invalid(path, "function.timeout_s", format!("must be 1..=900 seconds (got {})", f.timeout_s)));
@@ -611,6 +625,7 @@ mod tests {
             ("region: mars-1\n", "region"),
             ("region: us-west-2\nname: Bad_Name\n", "name"),
             ("region: us-west-2\nfunction: {memory_mb: 'lots'}\n", "memory_mb"),
+            ("region: us-west-2\nfunction: {memory_mb: 128}\n", "function.memory_mb"),
             ("region: us-west-2\nmodels: {family: titan, ids: {replace: x.y}}\n", "models.ids.replace"),
             ("region: us-west-2\ncors: {extra_origins: ['*']}\n", "cors.extra_origins[0]"),
             ("region: us-west-2\ncors: {extra_origins: ['http://LocalHost:5173']}\n", "cors.extra_origins[0]"),
