@@ -453,6 +453,24 @@ fn cases() -> Vec<Case> {
         "known: seed",
     ));
     v.push(case(
+        "a seed of 1e300",
+        "stability",
+        json!({"operation": "erase", "image": img(), "mask": mask(), "options": {"seed": 1e300}}),
+        400,
+        "validation_error",
+        Some("options.seed"),
+        "integer from 0",
+    ));
+    v.push(case(
+        "a 500 KB option value under an unknown key",
+        "stability",
+        json!({"operation": "erase", "image": img(), "mask": mask(), "options": {"note": "x".repeat(500_000)}}),
+        400,
+        "validation_error",
+        Some("options.note"),
+        "not a field",
+    ));
+    v.push(case(
         "an option nested 100 deep",
         "stability",
         json!({"operation": "erase", "image": img(), "mask": mask(), "options": {"deep": nested(100)}}),

@@ -27,6 +27,7 @@ async fn against_moto() {
     user_b_cannot_read_or_delete_user_a_edits(endpoint).await;
     the_seed_contract_returns_the_seed_shape(endpoint).await;
     a_failing_store_means_no_model_call(endpoint).await;
+    an_item_that_is_not_a_record_is_skipped(endpoint).await;
     drop(server);
 }
 
@@ -230,4 +231,35 @@ async fn a_failing_store_means_no_model_call(endpoint: &str) {
     assert_eq!(status(&resp), 503, "{}", json_body(&resp));
     assert_eq!(json_body(&resp)["error"]["code"], "history_unavailable");
     assert_eq!(model.call_count(), 0);
+}
+
+/// An item this API did not write (no status, no createdAt — e.g. written by hand in the console)
+/// is skipped with a logged error: the page and the user's other records stay readable.
+async fn an_item_that_is_not_a_record_is_skipped(endpoint: &str) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let (app, client, table) = setup(endpoint, "stability", FakeModel::ok("stability", 320, 240)).await;
+    let resp = app.handle(event("POST", "/edits", "/edits", Some(&inpaint("x").to_string()), Some("user-a"))).await;
+    assert_eq!(status(&resp), 200, "{}", json_body(&resp));
+    let good = json_body(&resp)["id"].as_str().expect("id").to_owned();
+    let bad = ulid::Ulid::new().to_string();
+    client
+        .put_item()
+        .table_name(&table)
+        .item("userId", AttributeValue::S("user-a".into()))
+        .item("id", AttributeValue::S(bad.clone()))
+        .item("note", AttributeValue::S("added by hand".into()))
+        .send()
+        .await
+        .expect("a foreign item");
+    let list = app.handle(event("GET", "/edits", "/edits", None, Some("user-a"))).await;
+    assert_eq!(status(&list), 200, "{}", json_body(&list));
+    let ids: Vec<String> = json_body(&list)["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["id"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(ids, vec![good], "the foreign item is skipped, the record stays");
+    let one = app.handle(event("GET", "/edits/{id}", &format!("/edits/{bad}"), None, Some("user-a"))).await;
+    assert_eq!(status(&one), 404, "{}", json_body(&one));
 }
