@@ -96,7 +96,7 @@ export interface EditResponse {
   standIn?: boolean;
 }
 
-export type EditStatus = 'succeeded' | 'blocked' | 'failed';
+export type EditStatus = 'running' | 'succeeded' | 'blocked' | 'failed';
 
 export interface EditRecord {
   id: string;

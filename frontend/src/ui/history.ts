@@ -15,6 +15,8 @@ const STATUS_TEXT: Record<string, string> = {
   succeeded: 'Succeeded',
   blocked: 'Blocked by the content filter',
   failed: 'Failed',
+  // Recorded before the model was called and not completed (in progress, or the function stopped).
+  running: 'Not finished',
 };
 
 export interface HistoryActions {
