@@ -5,12 +5,13 @@ Each patch below names the AWS behaviour it reproduces and where that is documen
 """
 
 import base64
+import json
 import sys
 
 from moto.apigateway import models as apigateway
 from moto.apigateway.exceptions import BadRequestException
 from moto.cognitoidp import models as cognitoidp
-from moto.cognitoidp.exceptions import InvalidParameterException
+from moto.cognitoidp.exceptions import InvalidParameterException, NotAuthorizedError
 from moto.cognitoidp.utils import flatten_attrs
 
 # --- API Gateway: UpdateAuthorizer on providerARNs -----------------------------------------------
@@ -111,6 +112,21 @@ def _initiate_auth_checked(self, client_id, auth_flow, auth_parameters):
     # moto does not check the SRP proof itself: a wrong password still signs in this way, so the
     # local cloud keeps the password flow for its own sign-ins (see provisioner/src/stack.rs).
     params = answer.get("ChallengeParameters") or {}
+    # NEW_PASSWORD_REQUIRED (an invited user's first sign-in): Cognito sends the user's attributes
+    # and the required ones as JSON strings, which client libraries parse (API reference,
+    # InitiateAuth, ChallengeParameters; amazon-cognito-identity-js reads `userAttributes`).
+    # moto sends neither.
+    if answer.get("ChallengeName") == "NEW_PASSWORD_REQUIRED":
+        user = None
+        for pool in self.user_pools.values():
+            if client_id in pool.clients:
+                user = pool._get_user((auth_parameters or {}).get("USERNAME"))
+        if user is not None:
+            attrs = {k: v for k, v in flatten_attrs(user.attributes).items() if k != "sub"}
+            params.setdefault("userAttributes", json.dumps(attrs))
+            params.setdefault("requiredAttributes", "[]")
+            params.setdefault("USER_ID_FOR_SRP", user.username)
+            answer["ChallengeParameters"] = params
     if answer.get("ChallengeName") == "PASSWORD_VERIFIER" and "SECRET_BLOCK" in params:
         raw = params["SECRET_BLOCK"]
         block = base64.b64encode(raw.encode()).decode()
@@ -122,6 +138,24 @@ def _initiate_auth_checked(self, client_id, auth_flow, auth_parameters):
 
 
 cognitoidp.CognitoIdpBackend.initiate_auth = _initiate_auth_checked
+
+# --- Cognito: self sign-up off -------------------------------------------------------------------
+# With AdminCreateUserConfig.AllowAdminCreateUserOnly, "only the administrator is allowed to create
+# user profiles": SignUp fails with NotAuthorizedException "SignUp is not permitted for this user
+# pool" (API reference, AdminCreateUserConfigType and SignUp). moto lets anyone sign up.
+_sign_up = cognitoidp.CognitoIdpBackend.sign_up
+
+
+def _sign_up_if_allowed(self, client_id, username, password, attributes):
+    for pool in self.user_pools.values():
+        if client_id in pool.clients:
+            config = pool.extended_config.get("AdminCreateUserConfig") or {}
+            if config.get("AllowAdminCreateUserOnly"):
+                raise NotAuthorizedError("SignUp is not permitted for this user pool")
+    return _sign_up(self, client_id, username, password, attributes)
+
+
+cognitoidp.CognitoIdpBackend.sign_up = _sign_up_if_allowed
 
 if __name__ == "__main__":
     from moto.server import main

@@ -94,6 +94,12 @@ pub enum Command {
         #[arg(long)]
         username: Option<String>,
     },
+    /// Invite, list and remove the people who may sign in (self sign-up is off unless the stack
+    /// file turns it on).
+    Users {
+        #[command(subcommand)]
+        action: UsersAction,
+    },
     /// Print the editing function's CloudWatch Logs events (START/END/REPORT and its own lines).
     Logs {
         /// How far back to start: 30s, 10m, 2h, 1d (at most 30d).
@@ -112,6 +118,27 @@ pub enum Command {
         moto: String,
         #[arg(long)]
         log_dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersAction {
+    /// Invite people: Cognito e-mails each a temporary password (printed instead on the local
+    /// cloud, which sends no e-mail); the app asks for a new one at the first sign-in.
+    Add {
+        /// E-mail addresses.
+        emails: Vec<String>,
+        /// A class list: one address per line, or the first column of a CSV.
+        #[arg(long, value_name = "FILE")]
+        csv: Option<PathBuf>,
+    },
+    /// The stack's users and whether they have signed in yet.
+    List,
+    /// Remove people (they can no longer sign in; their history stays until `down`).
+    Remove {
+        /// E-mail addresses.
+        #[arg(required = true)]
+        emails: Vec<String>,
     },
 }
 

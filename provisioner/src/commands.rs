@@ -266,6 +266,10 @@ fn print_outputs(ctx: &Ctx, o: &Outputs, demo: Option<&(String, String)>) {
     if let Some((email, password)) = demo {
         println!("Demo login:   {email} / {password}");
     }
+    if !ctx.config.auth.self_sign_up {
+        let local = if ctx.local.is_some() { " --local" } else { "" };
+        println!("Sign-in:      by invitation (self sign-up is off): provision users add{local} EMAIL…");
+    }
 }
 
 /// The outputs the last `up` recorded, or the advice to run it.

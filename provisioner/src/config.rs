@@ -157,8 +157,11 @@ pub struct StackFile {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
-    /// Let people create their own account from the sign-in page.
-    #[serde(default = "yes")]
+    /// Let people create their own account from the sign-in page. Off unless turned on: the app
+    /// client id is public in the web app, so with sign-up on anyone who finds the URL can make an
+    /// account and spend the owner's Bedrock budget; the owner invites people instead
+    /// (`provision users add`).
+    #[serde(default)]
     pub self_sign_up: bool,
     /// Minimum password length (Cognito allows 6..=99).
     #[serde(default = "default_password_length")]
@@ -167,7 +170,7 @@ pub struct AuthSettings {
 
 impl Default for AuthSettings {
     fn default() -> Self {
-        AuthSettings { self_sign_up: true, password_min_length: default_password_length() }
+        AuthSettings { self_sign_up: false, password_min_length: default_password_length() }
     }
 }
 
@@ -256,9 +259,6 @@ impl Default for FrontendSettings {
     }
 }
 
-fn yes() -> bool {
-    true
-}
 fn default_password_length() -> i32 {
     8
 }

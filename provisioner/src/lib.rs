@@ -22,3 +22,4 @@ pub mod stack;
 pub mod state;
 pub mod synth;
 pub mod teardown;
+pub mod users;

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use provisioner::cli::{Cli, Command, Engine};
+use provisioner::cli::{Cli, Command, Engine, UsersAction};
 use provisioner::commands::{self, Ctx};
 use provisioner::config;
 use provisioner::error::{CliError, Exit};
@@ -115,6 +115,11 @@ fn run(cli: Cli) -> Result<Exit, CliError> {
             Command::Doctor => commands::doctor(&ctx).await,
             Command::Token { username } => provisioner::session::token(&ctx, username).await,
             Command::Logs { since, follow } => provisioner::session::logs(&ctx, since, follow).await,
+            Command::Users { action: UsersAction::Add { emails, csv } } => {
+                provisioner::users::add(&ctx, emails, csv.as_deref()).await
+            }
+            Command::Users { action: UsersAction::List } => provisioner::users::list(&ctx).await,
+            Command::Users { action: UsersAction::Remove { emails } } => provisioner::users::remove(&ctx, emails).await,
             Command::LocalServe { .. } => Ok(Exit::Ok),
         }
     })

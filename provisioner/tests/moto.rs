@@ -558,7 +558,7 @@ async fn a_deployment_left_pending_is_stopped_by_the_next_up() {
     );
 
     // A change to the site's configuration: `up` stops the pending job, deploys, and serves.
-    stack_file(dir.path(), "eta", "auth: {self_sign_up: false}\n");
+    stack_file(dir.path(), "eta", "auth: {self_sign_up: true}\n");
     let up = c.provision(&["--json", "--stack-file", f, "up"]);
     assert_eq!(up.code, 0, "{}", up.stderr);
     let jobs = amplify.list_jobs().app_id(&app).branch_name(branch).send().await.expect("jobs");
@@ -578,7 +578,7 @@ async fn a_deployment_left_pending_is_stopped_by_the_next_up() {
         .json()
         .await
         .expect("config.json");
-    assert_eq!(cfg["selfSignUp"], json!(false), "the new site is served: {cfg}");
+    assert_eq!(cfg["selfSignUp"], json!(true), "the new site is served: {cfg}");
 
     let down = c.provision(&["--stack-file", f, "down", "--yes"]);
     assert_eq!(down.code, 0, "{}", down.stderr);
@@ -647,6 +647,80 @@ async fn a_removed_tag_is_untagged() {
     assert_eq!(d.code, 0, "{}", d.stdout);
     let again = c.provision(&["--stack-file", &f, "up"]);
     assert!(again.stderr.contains(" 0 mutating calls"), "{}", again.stderr);
+
+    let down = c.provision(&["--stack-file", &f, "down", "--yes"]);
+    assert_eq!(down.code, 0, "{}", down.stderr);
+}
+
+/// Self sign-up is off unless the stack file turns it on: Cognito refuses SignUp (moto is
+/// patched to, as AWS does), and the owner invites people with `provision users`.
+#[tokio::test(flavor = "multi_thread")]
+async fn people_are_invited_unless_sign_up_is_on() {
+    let c = cloud().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let f = stack_file(dir.path(), "kappa", "").to_str().expect("utf8").to_owned();
+    let up = c.provision(&["--json", "--stack-file", &f, "up"]);
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    let out = outputs(&up);
+    let human = c.provision(&["--stack-file", &f, "outputs"]);
+    assert!(human.stdout.contains("provision users add EMAIL"), "{}", human.stdout);
+
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&c.sdk().await);
+    let refused = cognito
+        .sign_up()
+        .client_id(out["userPoolClientId"].as_str().expect("client"))
+        .username("mallory@example.com")
+        .password("Mallory-pass-1")
+        .send()
+        .await
+        .expect_err("sign-up is off");
+    assert!(format!("{:?}", refused.into_service_error()).contains("SignUp is not permitted"));
+
+    let class = dir.path().join("class.csv");
+    std::fs::write(&class, "email,name\nbob@example.org,Bob\ncy@example.net,Cy\n").expect("csv");
+    let add = c.provision(&[
+        "--json",
+        "--stack-file",
+        &f,
+        "users",
+        "add",
+        "Ada@Example.com",
+        "--csv",
+        class.to_str().expect("utf8"),
+    ]);
+    assert_eq!(add.code, 0, "{}", add.stderr);
+    let added: Value = serde_json::from_str(&add.stdout).expect("json");
+    let results: Vec<(&str, &str)> = added["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .map(|u| (u["email"].as_str().unwrap_or_default(), u["result"].as_str().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        results,
+        vec![("ada@example.com", "invited"), ("bob@example.org", "invited"), ("cy@example.net", "invited")]
+    );
+    // On AWS Cognito e-mails the temporary password; it is never printed.
+    assert!(added["users"].as_array().expect("users").iter().all(|u| u["temporaryPassword"].is_null()));
+    let again = c.provision(&["--json", "--stack-file", &f, "users", "add", "ada@example.com"]);
+    assert!(again.stdout.contains("already a user"), "{}", again.stdout);
+    let bad = c.provision(&["--stack-file", &f, "users", "add", "not-an-address"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("is not an e-mail address"), "{}", bad.stderr);
+
+    let list = c.provision(&["--json", "--stack-file", &f, "users", "list"]);
+    let listed: Value = serde_json::from_str(&list.stdout).expect("json");
+    let users = listed["users"].as_array().expect("users");
+    assert_eq!(users.len(), 3, "{listed}");
+    assert!(users.iter().all(|u| u["status"] == "FORCE_CHANGE_PASSWORD" && u["signedIn"] == false), "{listed}");
+
+    let remove =
+        c.provision(&["--json", "--stack-file", &f, "users", "remove", "ada@example.com", "nobody@example.com"]);
+    assert_eq!(remove.code, 0, "{}", remove.stderr);
+    assert!(remove.stdout.contains("\"removed\"") && remove.stdout.contains("not a user"), "{}", remove.stdout);
+    let list = c.provision(&["--json", "--stack-file", &f, "users", "list"]);
+    let listed: Value = serde_json::from_str(&list.stdout).expect("json");
+    assert_eq!(listed["users"].as_array().map(Vec::len), Some(2), "{listed}");
 
     let down = c.provision(&["--stack-file", &f, "down", "--yes"]);
     assert_eq!(down.code, 0, "{}", down.stderr);
