@@ -128,6 +128,22 @@ impl ResponseType {
     }
 }
 
+/// A stage's method throttling (`*/*`): rate per second and burst.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Throttle {
+    rate: f64,
+    burst: f64,
+}
+
+/// One method's token bucket ("API Gateway throttles requests to your API using the token bucket
+/// algorithm, where a token counts for a request"; per-stage limits "are applied at the API
+/// method level", api-gateway-request-throttling.html).
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: std::time::Instant,
+}
+
 #[derive(Clone)]
 pub struct Gateway {
     moto: String,
@@ -136,6 +152,8 @@ pub struct Gateway {
     sdk: Arc<Mutex<HashMap<String, aws_config::SdkConfig>>>,
     apis: Arc<Mutex<HashMap<String, Arc<Definition>>>>,
     jwks: Arc<Mutex<HashMap<String, JwkSet>>>,
+    /// "api/stage/VERB /resource" → its bucket.
+    buckets: Arc<std::sync::Mutex<HashMap<String, Bucket>>>,
 }
 
 /// A response API Gateway makes itself, before any API is known (no customization applies).
@@ -215,6 +233,7 @@ impl Gateway {
             sdk: Arc::default(),
             apis: Arc::default(),
             jwks: Arc::default(),
+            buckets: Arc::default(),
         }
     }
 
@@ -234,7 +253,9 @@ impl Gateway {
     }
 
     /// The deployed definition of `api` at `stage` (re-read when the stage's deployment changes).
-    async fn definition(&self, api: &str, stage: &str) -> Result<Option<Arc<Definition>>, String> {
+    /// The deployed definition, and the stage's throttling as it is now (stage settings apply
+    /// without a deployment).
+    async fn definition(&self, api: &str, stage: &str) -> Result<Option<(Arc<Definition>, Option<Throttle>)>, String> {
         let cached_region = self.apis.lock().await.get(api).map(|d| d.region.clone());
         let regions: Vec<String> = match cached_region {
             Some(r) => vec![r],
@@ -244,14 +265,18 @@ impl Gateway {
             let client = aws_sdk_apigateway::Client::new(&self.sdk(&region).await);
             let Ok(stage_out) = client.get_stage().rest_api_id(api).stage_name(stage).send().await else { continue };
             let deployment = stage_out.deployment_id().unwrap_or_default().to_owned();
+            let throttle = stage_out
+                .method_settings()
+                .and_then(|m| m.get("*/*"))
+                .map(|m| Throttle { rate: m.throttling_rate_limit(), burst: f64::from(m.throttling_burst_limit()) });
             if let Some(d) = self.apis.lock().await.get(api)
                 && d.deployment == deployment
             {
-                return Ok(Some(d.clone()));
+                return Ok(Some((d.clone(), throttle)));
             }
             let def = Arc::new(self.load(&client, api, &region, deployment).await?);
             self.apis.lock().await.insert(api.to_owned(), def.clone());
-            return Ok(Some(def));
+            return Ok(Some((def, throttle)));
         }
         Ok(None)
     }
@@ -434,6 +459,21 @@ impl Gateway {
         Ok(claims)
     }
 
+    /// Takes a token from the method's bucket (refilled at `rate` a second up to `burst`).
+    fn take_token(&self, key: &str, t: Throttle) -> bool {
+        let now = std::time::Instant::now();
+        let Ok(mut buckets) = self.buckets.lock() else { return true };
+        let b = buckets.entry(key.to_owned()).or_insert(Bucket { tokens: t.burst, at: now });
+        b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * t.rate).min(t.burst);
+        b.at = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
     /// Serves one request for a `Host` under [`HOST_SUFFIX`]; None when the host is not ours.
     pub async fn handle(
         &self,
@@ -461,7 +501,7 @@ impl Gateway {
             Some((s, r)) => (s.to_owned(), format!("/{r}")),
             None => (path.trim_start_matches('/').to_owned(), "/".to_owned()),
         };
-        let def = match self.definition(api, &stage).await {
+        let (def, throttle) = match self.definition(api, &stage).await {
             Ok(Some(d)) => d,
             Ok(None) => return gw_error(StatusCode::FORBIDDEN, "Forbidden"),
             Err(e) => {
@@ -491,6 +531,14 @@ impl Gateway {
         let Some(m) = methods.get(method.as_str()).or_else(|| methods.get("ANY")) else {
             return error(ResponseType::MissingAuthenticationToken);
         };
+        // Throttling comes before the authorizer and the integration: a throttled request costs
+        // nothing behind the gateway.
+        if let Some(t) = throttle
+            && !self.take_token(&format!("{api}/{stage}/{} {template}", method.as_str()), t)
+        {
+            tracing::info!(api, "429: over the stage's throttling ({} a second, burst {})", t.rate, t.burst);
+            return error(ResponseType::Throttled);
+        }
         let claims = match m.authorization.as_str() {
             "NONE" => None,
             "COGNITO_USER_POOLS" => {

@@ -229,12 +229,43 @@ pub struct ApiSettings {
     /// The API Gateway stage name (the first path segment of the API URL).
     #[serde(default = "default_stage")]
     pub stage: String,
+    /// The stage's throttling, applied by API Gateway to each method (a 429 above it).
+    #[serde(default)]
+    pub throttle: Throttle,
 }
 
 impl Default for ApiSettings {
     fn default() -> Self {
-        ApiSettings { stage: default_stage() }
+        ApiSettings { stage: default_stage(), throttle: Throttle::default() }
     }
+}
+
+/// API Gateway's stage throttling (method settings `*/*`): a token bucket per method that holds
+/// `burst` requests and refills at `rate` a second ("Throttle requests to your REST APIs",
+/// api-gateway-request-throttling.html). The defaults are far above what people clicking in the
+/// app send (a few requests a minute each) and well below what a script in a loop sends.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Throttle {
+    /// Steady requests per second, per method.
+    #[serde(default = "default_rate")]
+    pub rate: f64,
+    /// Requests that may arrive at once, per method.
+    #[serde(default = "default_burst")]
+    pub burst: i32,
+}
+
+impl Default for Throttle {
+    fn default() -> Self {
+        Throttle { rate: default_rate(), burst: default_burst() }
+    }
+}
+
+fn default_rate() -> f64 {
+    10.0
+}
+fn default_burst() -> i32 {
+    20
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -476,6 +507,20 @@ fn validate(file: StackFile, path: &Path, default_name: &str) -> Result<StackCon
         return Err(invalid(path, "api.stage", "must be 1-64 characters of letters, digits, '-' and '_'"));
     }
 
+    // API Gateway's account-level defaults per Region are 10,000 requests a second and a burst of
+    // 5,000 (Amazon API Gateway quotas); a stage cannot usefully go above them.
+    let t = file.api.throttle;
+    if !(t.rate.is_finite() && t.rate >= 0.1 && t.rate <= 10_000.0) {
+        return Err(invalid(
+            path,
+            "api.throttle.rate",
+            format!("must be 0.1..=10000 requests a second (got {})", t.rate),
+        ));
+    }
+    if !(1..=5_000).contains(&t.burst) {
+        return Err(invalid(path, "api.throttle.burst", format!("must be 1..=5000 requests (got {})", t.burst)));
+    }
+
     for (i, o) in file.cors.extra_origins.iter().enumerate() {
         let key = format!("cors.extra_origins[{i}]");
         if o == "*" {
@@ -626,6 +671,8 @@ mod tests {
             ("region: us-west-2\nname: Bad_Name\n", "name"),
             ("region: us-west-2\nfunction: {memory_mb: 'lots'}\n", "memory_mb"),
             ("region: us-west-2\nfunction: {memory_mb: 128}\n", "function.memory_mb"),
+            ("region: us-west-2\napi: {throttle: {rate: 0}}\n", "api.throttle.rate"),
+            ("region: us-west-2\napi: {throttle: {burst: 6000}}\n", "api.throttle.burst"),
             ("region: us-west-2\nmodels: {family: titan, ids: {replace: x.y}}\n", "models.ids.replace"),
             ("region: us-west-2\ncors: {extra_origins: ['*']}\n", "cors.extra_origins[0]"),
             ("region: us-west-2\ncors: {extra_origins: ['http://LocalHost:5173']}\n", "cors.extra_origins[0]"),

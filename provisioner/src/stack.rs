@@ -127,6 +127,8 @@ pub struct RestApi {
     pub routes: Vec<Route>,
     /// Origins besides the app's that CORS allows (`cors.extra_origins`).
     pub extra_origins: Vec<String>,
+    /// The stage's throttling (`api.throttle`).
+    pub throttle: crate::config::Throttle,
 }
 
 #[derive(Debug, Clone)]
@@ -449,6 +451,7 @@ pub fn image_editor(config: &StackConfig) -> Stack {
             app,
             routes: ROUTES.to_vec(),
             extra_origins: config.cors.extra_origins.clone(),
+            throttle: config.api.throttle,
         }),
     );
     let _permission: Ref<Permission> = stack.add(

@@ -571,7 +571,10 @@ fn rest_api(t: &mut Template, id: &str, c: &crate::stack::RestApi, env: &Env<'_>
     t.add(
         &format!("{id}Stage"),
         "AWS::ApiGateway::Stage",
-        json!({"RestApiId": {"Ref": id}, "DeploymentId": {"Ref": deployment}, "StageName": def["stage"], "Tags": tag_list(&t.stack.config.tags)}),
+        json!({"RestApiId": {"Ref": id}, "DeploymentId": {"Ref": deployment}, "StageName": def["stage"],
+               "MethodSettings": [{"ResourcePath": "/*", "HttpMethod": "*",
+                                   "ThrottlingRateLimit": c.throttle.rate, "ThrottlingBurstLimit": c.throttle.burst}],
+               "Tags": tag_list(&t.stack.config.tags)}),
         json!({}),
     )?;
     Ok(())

@@ -473,6 +473,7 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
     );
 
     cors_as_browsers_see_it(&l, &http, &api, app, &token).await;
+    a_burst_over_the_stage_throttle_gets_429(&l, &http, &api, app, &token).await;
 
     // down --local: the documented teardown, nothing left, every process stopped.
     let pids: Vec<u64> = ["moto", "standins"].iter().filter_map(|p| cloud[p]["pid"].as_u64()).collect();
@@ -584,6 +585,50 @@ async fn cors_as_browsers_see_it(l: &Local, http: &reqwest::Client, api: &str, a
     let up = l.provision(&["up", "--local"]);
     assert_eq!(up.code, 0, "{}\n{}", up.stdout, up.stderr);
     assert!(preflight(DEV, "POST", "/edits", SPA).await.is_err(), "{DEV} still allowed after it was removed");
+}
+
+/// `api.throttle` reaches the stage (no redeployment needed) and the gateway stand-in applies it
+/// per method as API Gateway does: a burst above it gets THROTTLED (429) in the error shape, with
+/// CORS, and never reaches the function.
+async fn a_burst_over_the_stage_throttle_gets_429(
+    l: &Local,
+    http: &reqwest::Client,
+    api: &str,
+    app: &str,
+    token: &str,
+) {
+    let file = l.dir.path().join("throttled/dev.yaml");
+    std::fs::create_dir_all(file.parent().expect("dir")).expect("mkdir");
+    let dev = std::fs::read_to_string(l.root.join("stacks/dev.yaml")).expect("dev.yaml");
+    let dev = dev.replace("throttle: {rate: 10, burst: 20}", "throttle: {rate: 1, burst: 3}");
+    assert!(dev.contains("burst: 3"), "stacks/dev.yaml has `throttle: {{rate: 10, burst: 20}}`");
+    std::fs::write(&file, dev).expect("write");
+    let up = l.provision(&["up", "--local", "--stack-file", file.to_str().expect("utf-8")]);
+    assert_eq!(up.code, 0, "{}\n{}", up.stdout, up.stderr);
+    let burst = (0..10)
+        .map(|_| http.get(format!("{api}/capabilities")).header("authorization", token).header("origin", app).send());
+    let answers = futures::future::join_all(burst).await;
+    let mut ok = 0;
+    let mut throttled = 0;
+    for r in answers {
+        let r = r.expect("request");
+        match r.status().as_u16() {
+            200 => ok += 1,
+            429 => {
+                throttled += 1;
+                response_allows(&pairs(r.headers()), app).expect("the app reads the 429");
+                let body: Value = r.json().await.expect("json");
+                assert_eq!(body["error"]["code"], "THROTTLED", "{body}");
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!((3..=4).contains(&ok) && throttled == 10 - ok, "{ok} answered, {throttled} throttled");
+    // Another method has its own bucket.
+    let r = http.get(format!("{api}/edits")).header("authorization", token).send().await.expect("list");
+    assert_eq!(r.status(), 200);
+    let up = l.provision(&["up", "--local"]);
+    assert_eq!(up.code, 0, "{}\n{}", up.stdout, up.stderr);
 }
 
 fn png(img: image::DynamicImage) -> String {

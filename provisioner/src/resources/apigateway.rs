@@ -167,7 +167,13 @@ pub fn desired(c: &RestApi, env: &Env<'_>) -> Value {
     let mut d = definition(c, env);
     let h = hash(&d);
     d["deployed_definition"] = json!(h);
+    // Stage settings, not part of a deployment: a change applies at once, without redeploying.
+    d["throttle"] = throttle_json(c.throttle.rate, c.throttle.burst);
     d
+}
+
+fn throttle_json(rate: f64, burst: i32) -> Value {
+    json!({"rate": rate, "burst": burst})
 }
 
 /// REST APIs with this name (API names are not unique in API Gateway).
@@ -334,6 +340,12 @@ pub async fn read(env: &Env<'_>, c: &RestApi, physical: Option<&str>) -> Result<
             deployed = json!(h);
         }
     }
+    let throttle = stage
+        .as_ref()
+        .and_then(|s| s.method_settings())
+        .and_then(|m| m.get("*/*"))
+        .map(|m| throttle_json(m.throttling_rate_limit(), m.throttling_burst_limit()))
+        .unwrap_or(Value::Null);
     let props = json!({
         "name": api.name(),
         "endpoint": endpoint,
@@ -342,6 +354,7 @@ pub async fn read(env: &Env<'_>, c: &RestApi, physical: Option<&str>) -> Result<
         "gateway_responses": gateway_responses,
         "stage": stage.as_ref().and_then(|s| s.stage_name()),
         "deployed_definition": deployed,
+        "throttle": throttle,
     });
     Ok(Some(Live { outputs: outputs(env, c, &id), physical: id, props }))
 }
@@ -483,15 +496,30 @@ pub async fn apply(env: &Env<'_>, c: &RestApi, desired: &Value, live: Option<&Li
             .ctx("apigateway:PutGatewayResponse")?;
     }
 
-    // A new deployment: the definition changed (that is why we are here).
-    aws.apigateway
-        .create_deployment()
-        .rest_api_id(&id)
-        .stage_name(&c.stage)
-        .description(format!("{DEPLOYMENT_PREFIX}{}", desired["deployed_definition"].as_str().unwrap_or_default()))
-        .send()
-        .await
-        .ctx("apigateway:CreateDeployment")?;
+    // A new deployment when the definition changed (not for stage settings alone).
+    if live_props["deployed_definition"] != desired["deployed_definition"] {
+        aws.apigateway
+            .create_deployment()
+            .rest_api_id(&id)
+            .stage_name(&c.stage)
+            .description(format!("{DEPLOYMENT_PREFIX}{}", desired["deployed_definition"].as_str().unwrap_or_default()))
+            .send()
+            .await
+            .ctx("apigateway:CreateDeployment")?;
+    }
+    // The stage's throttling for every method (`*/*`), applied at once.
+    if live_props["throttle"] != desired["throttle"] {
+        let op = |path: &str, value: String| PatchOperation::builder().op(Op::Replace).path(path).value(value).build();
+        aws.apigateway
+            .update_stage()
+            .rest_api_id(&id)
+            .stage_name(&c.stage)
+            .patch_operations(op("/*/*/throttling/rateLimit", c.throttle.rate.to_string()))
+            .patch_operations(op("/*/*/throttling/burstLimit", c.throttle.burst.to_string()))
+            .send()
+            .await
+            .ctx("apigateway:UpdateStage")?;
+    }
 
     read(env, c, Some(&id))
         .await?
