@@ -100,6 +100,9 @@ impl MotoServer {
             let mut cmd = Command::new(&python);
             // moto.server, with the patches that make it as strict as AWS (moto_patches.py).
             cmd.args(["-c", MOTO_PATCHES, "-H", "127.0.0.1", "-p", &port.to_string()])
+                // Lambda's default account concurrency, with 100 kept unreserved: moto enforces
+                // PutFunctionConcurrency against it only when told the quota.
+                .env("MOTO_LAMBDA_CONCURRENCY_QUOTA", "1000")
                 .stdin(Stdio::null())
                 .stdout(out)
                 .stderr(err);

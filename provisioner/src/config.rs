@@ -185,11 +185,22 @@ pub struct FunctionSettings {
     pub timeout_s: i32,
     #[serde(default = "default_arch")]
     pub architecture: Architecture,
+    /// Reserved concurrency: at most this many requests run at once, and Lambda keeps them for
+    /// this function. Off by default: it is taken from the account's pool (1,000 by default, of
+    /// which Lambda keeps 100 unreserved; new accounts may have far less), so every stack of a
+    /// class in one account reserving it would exhaust the pool.
+    #[serde(default)]
+    pub reserved_concurrency: Option<i32>,
 }
 
 impl Default for FunctionSettings {
     fn default() -> Self {
-        FunctionSettings { memory_mb: default_memory(), timeout_s: default_timeout(), architecture: default_arch() }
+        FunctionSettings {
+            memory_mb: default_memory(),
+            timeout_s: default_timeout(),
+            architecture: default_arch(),
+            reserved_concurrency: None,
+        }
     }
 }
 
@@ -509,6 +520,18 @@ fn validate(file: StackFile, path: &Path, default_name: &str) -> Result<StackCon
 
     // API Gateway's account-level defaults per Region are 10,000 requests a second and a burst of
     // 5,000 (Amazon API Gateway quotas); a stage cannot usefully go above them.
+    // Lambda keeps at least 100 of the account's concurrency (1,000 by default) unreserved
+    // ("Lambda function scaling", lambda/latest/dg/lambda-concurrency.html); 0 would stop the
+    // function altogether.
+    if let Some(n) = file.function.reserved_concurrency
+        && !(1..=900).contains(&n)
+    {
+        return Err(invalid(
+            path,
+            "function.reserved_concurrency",
+            format!("must be 1..=900 (got {n}): Lambda keeps 100 of the account's default 1,000 unreserved"),
+        ));
+    }
     let t = file.api.throttle;
     if !(t.rate.is_finite() && t.rate >= 0.1 && t.rate <= 10_000.0) {
         return Err(invalid(
@@ -672,6 +695,7 @@ mod tests {
             ("region: us-west-2\nfunction: {memory_mb: 'lots'}\n", "memory_mb"),
             ("region: us-west-2\nfunction: {memory_mb: 128}\n", "function.memory_mb"),
             ("region: us-west-2\napi: {throttle: {rate: 0}}\n", "api.throttle.rate"),
+            ("region: us-west-2\nfunction: {reserved_concurrency: 0}\n", "function.reserved_concurrency"),
             ("region: us-west-2\napi: {throttle: {burst: 6000}}\n", "api.throttle.burst"),
             ("region: us-west-2\nmodels: {family: titan, ids: {replace: x.y}}\n", "models.ids.replace"),
             ("region: us-west-2\ncors: {extra_origins: ['*']}\n", "cors.extra_origins[0]"),

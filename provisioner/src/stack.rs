@@ -98,6 +98,8 @@ pub struct Function {
     pub models: BTreeMap<String, String>,
     pub region: String,
     pub extra_origins: Vec<String>,
+    /// `function.reserved_concurrency`.
+    pub reserved_concurrency: Option<i32>,
 }
 
 /// One route of the REST API: served by the function, behind the authorizer.
@@ -439,6 +441,7 @@ pub fn image_editor(config: &StackConfig) -> Stack {
             models: config.models.clone(),
             region: config.region.clone(),
             extra_origins: config.cors.extra_origins.clone(),
+            reserved_concurrency: config.function.reserved_concurrency,
         })),
     );
     let api: Ref<RestApi> = stack.add(

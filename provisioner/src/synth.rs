@@ -62,7 +62,7 @@ fn skips(kind: &str) -> Vec<(&'static str, &'static str)> {
             ),
             (
                 "CKV_AWS_115",
-                "Concurrency is bounded by API Gateway's account throttle; reserving it per workshop stack would exhaust the account's pool.",
+                "No function.reserved_concurrency in the stack file: reserving it per workshop stack would exhaust the account's pool; the stage throttle (api.throttle) bounds the request rate.",
             ),
             ("CKV_AWS_173", "The environment holds names and model ids only, no secrets."),
         ],
@@ -349,10 +349,12 @@ pub fn template(stack: &Stack, aws: &Aws) -> Result<Value, SynthError> {
                 )?;
             }
             Construct::Function(c) => {
-                t.add(
-                    id,
-                    "AWS::Lambda::Function",
-                    json!({
+                // CKV_AWS_115 (reserved concurrency) is skipped only while the stack reserves none.
+                let skip: Vec<(&str, &str)> = skips("AWS::Lambda::Function")
+                    .into_iter()
+                    .filter(|(check, _)| c.reserved_concurrency.is_none() || *check != "CKV_AWS_115")
+                    .collect();
+                let mut props = json!({
                         "FunctionName": c.name,
                         "Runtime": "provided.al2023",
                         "Handler": "bootstrap",
@@ -363,10 +365,12 @@ pub fn template(stack: &Stack, aws: &Aws) -> Result<Value, SynthError> {
                         "Environment": {"Variables": lambda::environment(c, &env)},
                         "Code": {"S3Bucket": {"Ref": CODE_BUCKET_PARAM}, "S3Key": {"Ref": CODE_KEY_PARAM}},
                         "Tags": tag_list(tags),
-                    }),
-                    // The log group (with its retention) before the function can write to it.
-                    json!({"DependsOn": [c.logs.id]}),
-                )?;
+                });
+                if let Some(n) = c.reserved_concurrency {
+                    props["ReservedConcurrentExecutions"] = json!(n);
+                }
+                // The log group (with its retention) before the function can write to it.
+                t.add_with_skips(id, "AWS::Lambda::Function", props, json!({"DependsOn": [c.logs.id]}), &skip)?;
             }
             Construct::Permission(c) => {
                 let d = lambda::permission_desired(c, &env);

@@ -725,3 +725,35 @@ async fn people_are_invited_unless_sign_up_is_on() {
     let down = c.provision(&["--stack-file", &f, "down", "--yes"]);
     assert_eq!(down.code, 0, "{}", down.stderr);
 }
+
+/// `function.reserved_concurrency` is put on the function, and taken off when the stack file
+/// drops it; 900, the most the stack file allows, leaves exactly Lambda's 100 unreserved of the
+/// default 1,000 and is accepted (moto is told that quota, and enforces it as Lambda does).
+#[tokio::test(flavor = "multi_thread")]
+async fn reserved_concurrency_follows_the_stack_file() {
+    let c = cloud().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let f =
+        stack_file(dir.path(), "lambda5", "function: {reserved_concurrency: 5}\n").to_str().expect("utf8").to_owned();
+    let up = c.provision(&["--stack-file", &f, "up"]);
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    let lambda = aws_sdk_lambda::Client::new(&c.sdk().await);
+    let got = lambda.get_function_concurrency().function_name("lambda5-edit").send().await.expect("concurrency");
+    assert_eq!(got.reserved_concurrent_executions(), Some(5));
+    let again = c.provision(&["--stack-file", &f, "up"]);
+    assert!(again.stderr.contains(" 0 mutating calls"), "{}", again.stderr);
+
+    stack_file(dir.path(), "lambda5", "");
+    let d = c.provision(&["--stack-file", &f, "diff"]);
+    assert!(d.stdout.contains("reserved_concurrency: 5 → null"), "{}", d.stdout);
+    let up = c.provision(&["--stack-file", &f, "up"]);
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    let got = lambda.get_function_concurrency().function_name("lambda5-edit").send().await.expect("concurrency");
+    assert_eq!(got.reserved_concurrent_executions(), None);
+
+    stack_file(dir.path(), "lambda5", "function: {reserved_concurrency: 900}\n");
+    let fits = c.provision(&["--stack-file", &f, "up"]);
+    assert_eq!(fits.code, 0, "900 leaves exactly 100 unreserved: {}", fits.stderr);
+    let down = c.provision(&["--stack-file", &f, "down", "--yes"]);
+    assert_eq!(down.code, 0, "{}", down.stderr);
+}

@@ -6,20 +6,21 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use provisioner::stack::{Construct, ROUTES, image_editor};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().expect("root")
 }
 
-/// A variant far from dev.yaml: another region and family, arm64, no self sign-up, extra origins.
+/// A variant far from dev.yaml: another region and family, arm64, sign-up on, extra origins,
+/// reserved concurrency, its own throttling.
 const VARIANT: &str = "region: us-east-1
 tags: {team: imaging}
-auth: {self_sign_up: false, password_min_length: 12}
-function: {memory_mb: 2048, timeout_s: 20, architecture: arm64}
+auth: {self_sign_up: true, password_min_length: 12}
+function: {memory_mb: 2048, timeout_s: 20, architecture: arm64, reserved_concurrency: 5}
 logs: {retention_days: 30}
 models: {family: nova}
-api: {stage: v1}
+api: {stage: v1, throttle: {rate: 2.5, burst: 7}}
 cors: {extra_origins: ['http://localhost:5173']}
 ";
 
@@ -215,7 +216,15 @@ fn the_template_says_what_the_constructs_say() {
     assert_eq!(f["Architectures"][0], "arm64");
     assert_eq!(f["MemorySize"], 2048);
     assert_eq!(v["Resources"]["FunctionLogs"]["Properties"]["RetentionInDays"], 30);
-    assert_eq!(v["Resources"]["UserPool"]["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"], true);
+    assert_eq!(v["Resources"]["UserPool"]["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"], false);
+    assert_eq!(t["Resources"]["UserPool"]["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"], true);
+    assert_eq!(f["ReservedConcurrentExecutions"], 5);
+    assert!(t["Resources"]["Function"]["Properties"].get("ReservedConcurrentExecutions").is_none());
+    let settings = &v["Resources"]["ApiStage"]["Properties"]["MethodSettings"][0];
+    assert_eq!(
+        (settings["ThrottlingRateLimit"].clone(), settings["ThrottlingBurstLimit"].clone()),
+        (json!(2.5), json!(7))
+    );
     assert_eq!(v["Resources"]["ApiStage"]["Properties"]["StageName"], "v1");
     assert!(f["Environment"]["Variables"]["ALLOWED_ORIGINS"].to_string().contains("http://localhost:5173"));
     assert!(serde_json::to_string(&v["Resources"]["FunctionRole"]).expect("json").contains("nova"));

@@ -47,6 +47,7 @@ pub fn desired(c: &Function, env: &Env<'_>) -> Result<Value, ResourceError> {
         "environment": environment(c, env),
         "code_sha256": code,
         "tags": tags_value(env.tags()),
+        "reserved_concurrency": c.reserved_concurrency,
     }))
 }
 
@@ -75,6 +76,7 @@ pub async fn read(aws: &Aws, name: &str) -> Result<Option<Live>, AwsError> {
         "environment": env,
         "code_sha256": cfg.code_sha256(),
         "tags": tags_value(&tags),
+        "reserved_concurrency": out.concurrency().and_then(|c| c.reserved_concurrent_executions()),
     });
     let arn = cfg.function_arn().unwrap_or_default().to_owned();
     Ok(Some(Live {
@@ -132,9 +134,37 @@ pub async fn create(env: &Env<'_>, c: &Function, _desired: &Value) -> Result<Liv
         }
     }
     wait_active(env.aws, &c.name).await?;
+    set_concurrency(env.aws, c, &Value::Null).await?;
     read(env.aws, &c.name)
         .await?
         .ok_or_else(|| ResourceError::Refused(format!("function {} vanished right after it was created", c.name)))
+}
+
+/// Puts or removes the function's reserved concurrency when it differs from `live`.
+async fn set_concurrency(aws: &Aws, c: &Function, live: &Value) -> Result<(), ResourceError> {
+    if *live == serde_json::json!(c.reserved_concurrency) {
+        return Ok(());
+    }
+    match c.reserved_concurrency {
+        Some(n) => {
+            aws.lambda
+                .put_function_concurrency()
+                .function_name(&c.name)
+                .reserved_concurrent_executions(n)
+                .send()
+                .await
+                .ctx("lambda:PutFunctionConcurrency")?;
+        }
+        None => {
+            aws.lambda
+                .delete_function_concurrency()
+                .function_name(&c.name)
+                .send()
+                .await
+                .ctx("lambda:DeleteFunctionConcurrency")?;
+        }
+    }
+    Ok(())
 }
 
 async fn wait_active(aws: &Aws, name: &str) -> Result<(), ResourceError> {
@@ -187,6 +217,7 @@ pub async fn update(env: &Env<'_>, c: &Function, live: &Live, desired: &Value) -
             .ctx("lambda:UpdateFunctionCode")?;
         wait_updated(aws, &c.name).await?;
     }
+    set_concurrency(aws, c, &live.props["reserved_concurrency"]).await?;
     if changed("tags") {
         let arn = live.outputs.get("arn").cloned().unwrap_or_default();
         let removed = super::removed_tags(&live.props["tags"], &desired["tags"]);
