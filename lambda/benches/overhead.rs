@@ -67,6 +67,8 @@ fn config(family: &str, ids: &str) -> Config {
         ("MODEL_FAMILY", family.to_owned()),
         ("MODEL_IDS", ids.to_owned()),
         ("ALLOWED_ORIGINS", "https://app.example.com".to_owned()),
+        ("QUOTA_IMAGES_PER_USER_PER_DAY", "1000000".to_owned()),
+        ("QUOTA_IMAGES_PER_DAY", "1000000".to_owned()),
     ];
     Config::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())).expect("config")
 }
@@ -209,7 +211,10 @@ fn main() {
     ];
     for (family, ids, answer) in families {
         let put = mock!(aws_sdk_dynamodb::Client::put_item).then_output(|| PutItemOutput::builder().build());
-        let dynamodb = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&put]);
+        let count = mock!(aws_sdk_dynamodb::Client::transact_write_items).then_output(|| {
+            aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput::builder().build()
+        });
+        let dynamodb = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&put, &count]);
         let model = InstantModel { answer: serde_json::to_vec(&answer).expect("answer") };
         let app = App::new(config(family, ids), model, dynamodb);
         let mut samples = Vec::with_capacity(iters);

@@ -117,6 +117,8 @@ fn run_case(name: &str, path: &str) {
         ("MODEL_FAMILY", (*family).to_owned()),
         ("MODEL_IDS", (*ids).to_owned()),
         ("ALLOWED_ORIGINS", "https://app.example.com".to_owned()),
+        ("QUOTA_IMAGES_PER_USER_PER_DAY", "1000000".to_owned()),
+        ("QUOTA_IMAGES_PER_DAY", "1000000".to_owned()),
     ];
     let config = Config::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())).expect("config");
     let small = encode(DynamicImage::ImageRgb8(ImageBuffer::from_pixel(64, 64, Rgb([1, 2, 3]))), ImageFormat::Png);
@@ -126,7 +128,10 @@ fn run_case(name: &str, path: &str) {
         json!({"images": [small]})
     };
     let put = mock!(aws_sdk_dynamodb::Client::put_item).then_output(|| PutItemOutput::builder().build());
-    let app = App::new(config, InstantModel(answer), mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&put]));
+    let count = mock!(aws_sdk_dynamodb::Client::transact_write_items)
+        .then_output(|| aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput::builder().build());
+    let app =
+        App::new(config, InstantModel(answer), mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&put, &count]));
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let req = lambda_http::request::from_str(&event).expect("event");
     drop(event);

@@ -88,6 +88,8 @@ pub struct Config {
     pub allowed_origins: AllowedOrigins,
     /// The Lambda function name, for metric dimensions (`local` outside Lambda).
     pub function_name: String,
+    /// Images a day, per user and for the whole stack.
+    pub quota: crate::quota::Limits,
 }
 
 impl Config {
@@ -133,7 +135,18 @@ impl Config {
             .map_err(|reason| ConfigError::Invalid { name: ENV_ALLOWED_ORIGINS, reason })?;
         let function_name =
             get(ENV_LAMBDA_FUNCTION_NAME).filter(|s| !s.is_empty()).unwrap_or_else(|| "local".to_owned());
-        Ok(Config { table_name, bedrock_region, family, model_ids, allowed_origins, function_name })
+        let limit = |name: &'static str| -> Result<u32, ConfigError> {
+            let raw = required(name, "a number of images a day (the stack file's limits.*)")?;
+            raw.parse::<u32>().ok().filter(|n| *n >= 1).ok_or_else(|| ConfigError::Invalid {
+                name,
+                reason: format!("`{raw}` is not a number of images (1 or more)"),
+            })
+        };
+        let quota = crate::quota::Limits {
+            per_user: limit(crate::quota::ENV_PER_USER)?,
+            per_stack: limit(crate::quota::ENV_PER_STACK)?,
+        };
+        Ok(Config { table_name, bedrock_region, family, model_ids, allowed_origins, function_name, quota })
     }
 
     /// The model id for `op`, when the stack offers it.
@@ -205,6 +218,8 @@ mod tests {
             r#"{"inpaint":"us.stability.stable-image-inpaint-v1:0","erase":"stability.stable-image-erase-object-v1:0"}"#,
         ),
         ("ALLOWED_ORIGINS", "https://app.example.com, http://localhost:5173"),
+        ("QUOTA_IMAGES_PER_USER_PER_DAY", "50"),
+        ("QUOTA_IMAGES_PER_DAY", "500"),
     ];
 
     #[test]

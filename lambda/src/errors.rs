@@ -28,6 +28,9 @@ pub enum ApiError {
     /// 429: throttled by Bedrock (or DynamoDB).
     #[error("{message}")]
     Throttled { message: String, retry_after_secs: u32 },
+    /// 429: today's images are used up (the user's or the stack's `limits.*`).
+    #[error("{message}")]
+    QuotaExceeded { message: String, retry_after_secs: u32 },
     /// 502: the model failed.
     #[error("{0}")]
     ModelError(String),
@@ -77,7 +80,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::ContentFiltered(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Throttled { .. } | ApiError::QuotaExceeded { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::ModelError(_) | ApiError::ResponseTooLarge(_) => StatusCode::BAD_GATEWAY,
             ApiError::ModelUnavailable { .. } | ApiError::HistoryUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::ModelTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
@@ -95,6 +98,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::ContentFiltered(_) => "content_filtered",
             ApiError::Throttled { .. } => "throttled",
+            ApiError::QuotaExceeded { .. } => "quota_exceeded",
             ApiError::ModelError(_) => "model_error",
             ApiError::ResponseTooLarge(_) => "response_too_large",
             ApiError::ModelUnavailable { .. } => "model_unavailable",
@@ -114,7 +118,9 @@ impl ApiError {
 
     pub fn retry_after_secs(&self) -> Option<u32> {
         match self {
-            ApiError::Throttled { retry_after_secs, .. } => Some(*retry_after_secs),
+            ApiError::Throttled { retry_after_secs, .. } | ApiError::QuotaExceeded { retry_after_secs, .. } => {
+                Some(*retry_after_secs)
+            }
             ApiError::ModelUnavailable { retry_after_secs, .. } => *retry_after_secs,
             ApiError::HistoryUnavailable(_) => Some(1),
             _ => None,

@@ -17,6 +17,7 @@ pub mod errors;
 pub mod images;
 pub mod metrics;
 pub mod models;
+pub mod quota;
 pub mod records;
 pub mod routes;
 

@@ -28,6 +28,7 @@ async fn against_moto() {
     the_seed_contract_returns_the_seed_shape(endpoint).await;
     a_failing_store_means_no_model_call(endpoint).await;
     an_item_that_is_not_a_record_is_skipped(endpoint).await;
+    daily_quotas_hold_under_concurrency(endpoint).await;
     drop(server);
 }
 
@@ -262,4 +263,58 @@ async fn an_item_that_is_not_a_record_is_skipped(endpoint: &str) {
     assert_eq!(ids, vec![good], "the foreign item is skipped, the record stays");
     let one = app.handle(event("GET", "/edits/{id}", &format!("/edits/{bad}"), None, Some("user-a"))).await;
     assert_eq!(status(&one), 404, "{}", json_body(&one));
+}
+
+/// With 3 images a user and 5 for the stack a day, 20 concurrent requests of one user make
+/// exactly 3 model calls and 17 answers of 429 quota_exceeded (the counters move in one
+/// conditional DynamoDB transaction, so concurrency cannot overshoot); another user gets the
+/// stack's remaining 2, then the stack-wide 429. A failed model call gives its count back.
+async fn daily_quotas_hold_under_concurrency(endpoint: &str) {
+    let (_, client, table) = setup(endpoint, "stability", FakeModel::ok("stability", 320, 240)).await;
+    let mut config = config_with("stability", &table);
+    config.quota = image_edit_lambda::quota::Limits { per_user: 3, per_stack: 5 };
+    let model = FakeModel::ok("stability", 320, 240);
+    let app = App::new(config.clone(), model.clone(), client.clone());
+    let body = inpaint("x").to_string();
+    let burst = (0..20).map(|_| app.handle(event("POST", "/edits", "/edits", Some(&body), Some("user-a"))));
+    let answers = futures::future::join_all(burst).await;
+    let ok = answers.iter().filter(|r| status(r) == 200).count();
+    let over: Vec<&lambda_http::Response<lambda_http::Body>> = answers.iter().filter(|r| status(r) == 429).collect();
+    assert_eq!((ok, over.len()), (3, 17), "statuses: {:?}", answers.iter().map(status).collect::<Vec<_>>());
+    assert_eq!(model.call_count(), 3, "exactly the allowed model calls");
+    let e = json_body(over[0]);
+    assert_eq!(e["error"]["code"], "quota_exceeded", "{e}");
+    assert!(e["error"]["message"].as_str().is_some_and(|m| m.contains("today's 3 images")), "{e}");
+    assert!(
+        over[0].headers()["retry-after"].to_str().ok().and_then(|s| s.parse::<u32>().ok()).is_some_and(|s| s <= 86_400)
+    );
+
+    // Another user: the stack has 2 left of its 5.
+    for expected in [200, 200, 429] {
+        let r = app.handle(event("POST", "/edits", "/edits", Some(&body), Some("user-b"))).await;
+        assert_eq!(status(&r), expected, "{}", json_body(&r));
+        if expected == 429 {
+            assert!(
+                json_body(&r)["error"]["message"].as_str().is_some_and(|m| m.contains("its 5 images")),
+                "{}",
+                json_body(&r)
+            );
+        }
+    }
+    assert_eq!(model.call_count(), 5);
+
+    // A model that fails makes nothing, so it costs no quota.
+    let (_, client2, table2) = setup(endpoint, "stability", FakeModel::ok("stability", 320, 240)).await;
+    let mut config2 = config_with("stability", &table2);
+    config2.quota = image_edit_lambda::quota::Limits { per_user: 1, per_stack: 10 };
+    let failing = App::new(
+        config2.clone(),
+        FakeModel::failing(image_edit_lambda::bedrock::ModelCallError::Other("boom".into())),
+        client2.clone(),
+    );
+    let r = failing.handle(event("POST", "/edits", "/edits", Some(&body), Some("user-c"))).await;
+    assert!(status(&r) >= 500, "{}", json_body(&r));
+    let working = App::new(config2, FakeModel::ok("stability", 320, 240), client2);
+    let r = working.handle(event("POST", "/edits", "/edits", Some(&body), Some("user-c"))).await;
+    assert_eq!(status(&r), 200, "the failed call gave its image back: {}", json_body(&r));
 }

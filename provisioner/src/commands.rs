@@ -270,6 +270,7 @@ fn print_outputs(ctx: &Ctx, o: &Outputs, demo: Option<&(String, String)>) {
         let local = if ctx.local.is_some() { " --local" } else { "" };
         println!("Sign-in:      by invitation (self sign-up is off): provision users add{local} EMAIL…");
     }
+    println!("Spend:        {}", crate::spend::ceiling(&ctx.config));
 }
 
 /// The outputs the last `up` recorded, or the advice to run it.
@@ -507,6 +508,7 @@ pub async fn doctor(ctx: &Ctx) -> Result<Exit, CliError> {
         Err(e) => line(false, "credentials", e.to_string()),
     }
     line(true, "region", format!("{} (from {})", ctx.config.region, ctx.config.source.display()));
+    line(true, "spend ceiling", crate::spend::ceiling(&ctx.config));
     let today = time::OffsetDateTime::now_utc().date().to_string();
     for (op, id) in &ctx.config.models {
         let check = crate::doctor::model(&aws, &ctx.config.region, id, &today).await;

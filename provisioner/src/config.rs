@@ -152,6 +152,34 @@ pub struct StackFile {
     pub cors: CorsSettings,
     #[serde(default)]
     pub frontend: FrontendSettings,
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// Daily spend caps, counted per image made (a request for 5 images counts 5), before the model
+/// is called; over a cap the API answers 429 `quota_exceeded` until 00:00 UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Images one user may make a day.
+    #[serde(default = "default_per_user")]
+    pub edits_per_user_per_day: u32,
+    /// Images the whole stack may make a day.
+    #[serde(default = "default_per_stack")]
+    pub edits_per_day: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { edits_per_user_per_day: default_per_user(), edits_per_day: default_per_stack() }
+    }
+}
+
+fn default_per_user() -> u32 {
+    50
+}
+fn default_per_stack() -> u32 {
+    500
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -345,6 +373,7 @@ pub struct StackConfig {
     pub api: ApiSettings,
     pub cors: CorsSettings,
     pub frontend: FrontendSettings,
+    pub limits: Limits,
     /// The file it came from (for messages only).
     #[serde(skip)]
     pub source: PathBuf,
@@ -532,6 +561,24 @@ fn validate(file: StackFile, path: &Path, default_name: &str) -> Result<StackCon
             format!("must be 1..=900 (got {n}): Lambda keeps 100 of the account's default 1,000 unreserved"),
         ));
     }
+    for (key, n) in [
+        ("limits.edits_per_user_per_day", file.limits.edits_per_user_per_day),
+        ("limits.edits_per_day", file.limits.edits_per_day),
+    ] {
+        if !(1..=100_000).contains(&n) {
+            return Err(invalid(path, key, format!("must be 1..=100000 images a day (got {n})")));
+        }
+    }
+    if file.limits.edits_per_user_per_day > file.limits.edits_per_day {
+        return Err(invalid(
+            path,
+            "limits.edits_per_user_per_day",
+            format!(
+                "({}) is more than limits.edits_per_day ({}): one user could never use it",
+                file.limits.edits_per_user_per_day, file.limits.edits_per_day
+            ),
+        ));
+    }
     let t = file.api.throttle;
     if !(t.rate.is_finite() && t.rate >= 0.1 && t.rate <= 10_000.0) {
         return Err(invalid(
@@ -583,6 +630,7 @@ fn validate(file: StackFile, path: &Path, default_name: &str) -> Result<StackCon
         models,
         api: file.api,
         cors: file.cors,
+        limits: file.limits,
         frontend: file.frontend,
         source: path.to_owned(),
         local: false,
@@ -695,6 +743,8 @@ mod tests {
             ("region: us-west-2\nfunction: {memory_mb: 'lots'}\n", "memory_mb"),
             ("region: us-west-2\nfunction: {memory_mb: 128}\n", "function.memory_mb"),
             ("region: us-west-2\napi: {throttle: {rate: 0}}\n", "api.throttle.rate"),
+            ("region: us-west-2\nlimits: {edits_per_day: 0}\n", "limits.edits_per_day"),
+            ("region: us-west-2\nlimits: {edits_per_user_per_day: 600}\n", "limits.edits_per_user_per_day"),
             ("region: us-west-2\nfunction: {reserved_concurrency: 0}\n", "function.reserved_concurrency"),
             ("region: us-west-2\napi: {throttle: {burst: 6000}}\n", "api.throttle.burst"),
             ("region: us-west-2\nmodels: {family: titan, ids: {replace: x.y}}\n", "models.ids.replace"),

@@ -18,6 +18,7 @@ pub mod models;
 pub mod progress;
 pub mod resources;
 pub mod session;
+pub mod spend;
 pub mod stack;
 pub mod state;
 pub mod synth;

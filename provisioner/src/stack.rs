@@ -100,6 +100,8 @@ pub struct Function {
     pub extra_origins: Vec<String>,
     /// `function.reserved_concurrency`.
     pub reserved_concurrency: Option<i32>,
+    /// `limits.*`: images a day per user and for the stack.
+    pub limits: crate::config::Limits,
 }
 
 /// One route of the REST API: served by the function, behind the authorizer.
@@ -442,6 +444,7 @@ pub fn image_editor(config: &StackConfig) -> Stack {
             region: config.region.clone(),
             extra_origins: config.cors.extra_origins.clone(),
             reserved_concurrency: config.function.reserved_concurrency,
+            limits: config.limits,
         })),
     );
     let api: Ref<RestApi> = stack.add(

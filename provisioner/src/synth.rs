@@ -275,6 +275,7 @@ pub fn template(stack: &Stack, aws: &Aws) -> Result<Value, SynthError> {
                             {"AttributeName": sk, "AttributeType": st},
                         ],
                         "KeySchema": [{"AttributeName": pk, "KeyType": "HASH"}, {"AttributeName": sk, "KeyType": "RANGE"}],
+                        "TimeToLiveSpecification": {"AttributeName": d["ttl_attribute"], "Enabled": true},
                         "Tags": tag_list(tags),
                     }),
                     delete.clone(),

@@ -101,7 +101,22 @@ pub(super) async fn run<M: ImageModel>(
         "thumbnail": null,
         "notices": plan.notices,
     });
-    if let Err(failure) = put_first_record(app, ctx, user, &record).await {
+    // Today's images, counted before anything is made (a 429 when the user or the stack is over).
+    let asked = plan.input.count;
+    // The count and the first record share FIRST_WRITE_LIMIT, and never pass the deadline.
+    let first_budget = FIRST_WRITE_LIMIT.min(ctx.deadline.saturating_duration_since(Instant::now()));
+    let first_until = Instant::now() + first_budget;
+    match tokio::time::timeout(first_budget, app.quota.take(user, asked)).await {
+        Ok(counted) => counted?,
+        Err(_) => {
+            tracing::error!("no answer from DynamoDB within {} ms for today's count", FIRST_WRITE_LIMIT.as_millis());
+            return Err(ApiError::HistoryUnavailable(
+                "today's image count could not be checked, so the edit was not made; try again shortly".to_owned(),
+            ));
+        }
+    }
+    if let Err(failure) = put_first_record(app, ctx, user, &record, first_until).await {
+        app.quota.give_back(user, asked).await;
         outcome.record_write_failed = true;
         tracing::error!(error = %failure, "could not record the request; the model was not called");
         return Err(ApiError::HistoryUnavailable(
@@ -150,6 +165,11 @@ pub(super) async fn run<M: ImageModel>(
             record["thumbnail"] = json!(facts.thumbnail);
             record["notices"] = json!(notices);
             write_record(app, ctx, user, &record, outcome).await;
+            // Counted per image made: what the model did not make is given back.
+            let made = u32::try_from(out.images.len()).unwrap_or(asked);
+            if made < asked {
+                app.quota.give_back(user, asked - made).await;
+            }
             Ok(EditResult {
                 id,
                 images: out.images,
@@ -170,6 +190,7 @@ pub(super) async fn run<M: ImageModel>(
             record["thumbnail"] = Value::Null;
             record["notices"] = json!(plan.notices);
             write_record(app, ctx, user, &record, outcome).await;
+            app.quota.give_back(user, asked).await;
             Err(e)
         }
     }
@@ -190,8 +211,15 @@ async fn write_record<M: ImageModel>(app: &App<M>, ctx: &Ctx, user: &str, record
 /// request's time belongs to the model.
 const FIRST_WRITE_LIMIT: std::time::Duration = std::time::Duration::from_secs(3);
 
-async fn put_first_record<M: ImageModel>(app: &App<M>, ctx: &Ctx, user: &str, record: &Value) -> Result<(), String> {
-    match tokio::time::timeout(FIRST_WRITE_LIMIT, put_record(app, ctx, user, record, std::time::Duration::ZERO)).await {
+async fn put_first_record<M: ImageModel>(
+    app: &App<M>,
+    ctx: &Ctx,
+    user: &str,
+    record: &Value,
+    until: Instant,
+) -> Result<(), String> {
+    let budget = until.saturating_duration_since(Instant::now());
+    match tokio::time::timeout(budget, put_record(app, ctx, user, record, std::time::Duration::ZERO)).await {
         Ok(r) => r,
         Err(_) => Err(format!("no answer from DynamoDB within {} ms", FIRST_WRITE_LIMIT.as_millis())),
     }

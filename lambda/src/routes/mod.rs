@@ -36,6 +36,7 @@ pub struct App<M> {
     config: Config,
     model: M,
     records: Records,
+    quota: crate::quota::Quota,
 }
 
 /// What a handler learned that the request's log line and metrics need.
@@ -88,8 +89,9 @@ fn deadline_of(req: &Request, started: Instant) -> Instant {
 
 impl<M: ImageModel> App<M> {
     pub fn new(config: Config, model: M, dynamodb: aws_sdk_dynamodb::Client) -> Self {
+        let quota = crate::quota::Quota::new(dynamodb.clone(), config.table_name.clone(), config.quota);
         let records = Records::new(dynamodb, config.table_name.clone());
-        App { config, model, records }
+        App { config, model, records, quota }
     }
 
     pub fn config(&self) -> &Config {

@@ -57,6 +57,8 @@ pub fn config_with(family: &str, table: &str) -> Config {
         ("MODEL_FAMILY", family.to_owned()),
         ("MODEL_IDS", ids.to_owned()),
         ("ALLOWED_ORIGINS", format!("{ORIGIN},http://localhost:5173")),
+        ("QUOTA_IMAGES_PER_USER_PER_DAY", "1000".to_owned()),
+        ("QUOTA_IMAGES_PER_DAY", "100000".to_owned()),
     ]);
     Config::from_lookup(|k| env.get(k).cloned()).expect("test config")
 }
@@ -293,10 +295,13 @@ impl ImageModel for FakeModel {
     }
 }
 
-/// A DynamoDB client whose PutItem always succeeds (no network).
+/// A DynamoDB client whose PutItem (records) and TransactWriteItems (daily counts) always
+/// succeed (no network).
 pub fn dynamodb_accepting_puts() -> aws_sdk_dynamodb::Client {
     let put = mock!(aws_sdk_dynamodb::Client::put_item).then_output(|| PutItemOutput::builder().build());
-    mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&put])
+    let count = mock!(aws_sdk_dynamodb::Client::transact_write_items)
+        .then_output(|| aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput::builder().build());
+    mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&put, &count])
 }
 
 pub fn app(family: &str, model: FakeModel) -> App<FakeModel> {

@@ -15,9 +15,14 @@ pub fn desired(c: &Table, env: &Env<'_>) -> Value {
         "name": c.name,
         "billing_mode": "PAY_PER_REQUEST",
         "keys": {"partition": "userId:S", "sort": "id:S"},
+        // The function's daily image counters carry `expiresAt`; DynamoDB deletes them after it.
+        "ttl_attribute": TTL_ATTRIBUTE,
         "tags": tags_value(env.tags()),
     })
 }
+
+/// The time-to-live attribute of the table (the quota counters' expiry, epoch seconds).
+pub const TTL_ATTRIBUTE: &str = "expiresAt";
 
 pub async fn read(aws: &Aws, name: &str) -> Result<Option<Live>, AwsError> {
     let Some(out) =
@@ -52,9 +57,24 @@ pub async fn read(aws: &Aws, name: &str) -> Result<Option<Live>, AwsError> {
         .and_then(|b| b.billing_mode())
         .map(|b| b.as_str().to_owned())
         .unwrap_or_else(|| "PROVISIONED".to_owned());
+    let ttl = aws.dynamodb.describe_time_to_live().table_name(name).send().await.ctx("dynamodb:DescribeTimeToLive")?;
+    let ttl_attribute = ttl
+        .time_to_live_description()
+        .filter(|d| {
+            matches!(
+                d.time_to_live_status(),
+                Some(
+                    aws_sdk_dynamodb::types::TimeToLiveStatus::Enabled
+                        | aws_sdk_dynamodb::types::TimeToLiveStatus::Enabling
+                )
+            )
+        })
+        .and_then(|d| d.attribute_name())
+        .map(str::to_owned);
     let props = json!({
         "name": t.table_name(),
         "billing_mode": billing,
+        "ttl_attribute": ttl_attribute,
         "keys": {"partition": key(KeyType::Hash), "sort": key(KeyType::Range)},
         "tags": tags_value(&tags),
     });
@@ -115,6 +135,7 @@ pub async fn create(env: &Env<'_>, c: &Table, _desired: &Value) -> Result<Live, 
         .wait(std::time::Duration::from_secs(300))
         .await
         .map_err(|e| ResourceError::Refused(format!("table {} did not become ACTIVE: {e}", c.name)))?;
+    enable_ttl(env.aws, &c.name).await?;
     read(env.aws, &c.name)
         .await?
         .ok_or_else(|| ResourceError::Refused(format!("table {} vanished right after it was created", c.name)))
@@ -136,6 +157,9 @@ pub async fn update(env: &Env<'_>, c: &Table, live: &Live, desired: &Value) -> R
             .send()
             .await
             .ctx("dynamodb:UpdateTable")?;
+    }
+    if live.props["ttl_attribute"] != desired["ttl_attribute"] {
+        enable_ttl(aws, &c.name).await?;
     }
     if live.props["tags"] != desired["tags"] {
         let arn = live.outputs.get("arn").cloned().unwrap_or_default();
@@ -160,6 +184,22 @@ pub async fn update(env: &Env<'_>, c: &Table, live: &Live, desired: &Value) -> R
     read(aws, &c.name)
         .await?
         .ok_or_else(|| ResourceError::Refused(format!("table {} vanished during the update", c.name)))
+}
+
+async fn enable_ttl(aws: &Aws, name: &str) -> Result<(), AwsError> {
+    let spec = aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
+        .enabled(true)
+        .attribute_name(TTL_ATTRIBUTE)
+        .build()
+        .map_err(|e| AwsError::new("dynamodb:UpdateTimeToLive", e.to_string()))?;
+    aws.dynamodb
+        .update_time_to_live()
+        .table_name(name)
+        .time_to_live_specification(spec)
+        .send()
+        .await
+        .ctx("dynamodb:UpdateTimeToLive")?;
+    Ok(())
 }
 
 pub async fn delete(aws: &Aws, name: &str) -> Result<(), AwsError> {

@@ -42,7 +42,8 @@ pub fn policy_document(role: &Role, env: &Env<'_>) -> Value {
                 statements.push(json!({
                     "Sid": "EditsTableItems",
                     "Effect": "Allow",
-                    "Action": ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+                    // UpdateItem: the daily image counters (conditional, in TransactWriteItems).
+                    "Action": ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
                     "Resource": format!("arn:aws:dynamodb:{region}:{account}:table/{name}"),
                 }));
             }

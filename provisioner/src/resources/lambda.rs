@@ -30,6 +30,8 @@ pub fn environment(c: &Function, env: &Env<'_>) -> BTreeMap<String, String> {
         ("MODEL_FAMILY".to_owned(), c.family.to_owned()),
         ("MODEL_IDS".to_owned(), serde_json::to_string(&c.models).unwrap_or_default()),
         ("ALLOWED_ORIGINS".to_owned(), origins(c, env)),
+        ("QUOTA_IMAGES_PER_USER_PER_DAY".to_owned(), c.limits.edits_per_user_per_day.to_string()),
+        ("QUOTA_IMAGES_PER_DAY".to_owned(), c.limits.edits_per_day.to_string()),
         ("RUST_LOG".to_owned(), "info".to_owned()),
     ])
 }
