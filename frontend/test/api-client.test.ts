@@ -14,6 +14,7 @@ describe('errorFromResponse — every status in the contract', () => {
     [413, err('payload_too_large', 'image above 4500000 bytes'), /too large to send/, 'none'],
     [422, err('content_filtered', 'blocked'), /content filter blocked.*different prompt/, 'none'],
     [429, err('throttled', 'slow down'), /busy.*wait/, 'retry'],
+    [429, err('quota_exceeded', "you have used today's 50 images"), /today's 50 images.*00:00 UTC/, 'none'],
     [502, err('model_error', 'boom'), /failed to make a picture/, 'retry'],
     [503, err('model_unavailable', 'enable stability.stable-image-inpaint-v1:0 in us-west-2'), /model access is not enabled/, 'docs'],
     [504, err('model_timeout', 'over 29 s'), /took too long/, 'retry'],

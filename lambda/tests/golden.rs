@@ -430,7 +430,7 @@ async fn capabilities_of_a_stability_stack() {
         caps["limits"],
         json!({"maxPromptLength": 10000, "minSide": 64, "maxSide": 4096, "minPixels": 4096, "maxPixels": 9_437_184,
                "maxAspect": 2.5, "maxCount": 1, "maxSeed": 4_294_967_294u64, "maxUploadBytes": 4_500_000,
-               "maxRequestBytes": 6_258_688,
+               "maxRequestBytes": 6_258_688, "imagesPerUserPerDay": 1000, "imagesPerDay": 100_000,
                "strength": {"min": 0.0, "max": 1.0, "default": 0.5, "meaning": "creativity"}})
     );
 }

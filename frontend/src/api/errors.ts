@@ -135,6 +135,15 @@ export function errorFromResponse(status: number, body: unknown, retryAfterHeade
       });
     case 429: {
       const wait = parseRetryAfter(retryAfterHeader);
+      if (code === 'quota_exceeded') {
+        // Today's images are used up (the user's or the app's daily limit); no point retrying soon.
+        return new ApiError({
+          ...base,
+          retryAfterSeconds: wait,
+          message: `${serverMessage ?? "Today's images are used up."} Your limit starts again at 00:00 UTC.`,
+          action: 'none',
+        });
+      }
       return new ApiError({
         ...base,
         retryAfterSeconds: wait,

@@ -47,6 +47,9 @@ export interface Limits {
   maxUploadBytes: number;
   /** Largest request body: Lambda's 6 MB event limit less the event's envelope. */
   maxRequestBytes?: number;
+  /** Daily image limits (`limits.*` of the stack file); over them the API answers 429 quota_exceeded. */
+  imagesPerUserPerDay?: number;
+  imagesPerDay?: number;
   strength?: StrengthLimits;
 }
 

@@ -64,6 +64,8 @@ pub(super) fn document(config: &Config) -> Value {
             "maxSeed": limits.max_seed,
             "maxUploadBytes": MAX_UPLOAD_BYTES,
             "maxRequestBytes": MAX_BODY_BYTES,
+            "imagesPerUserPerDay": config.quota.per_user,
+            "imagesPerDay": config.quota.per_stack,
             "strength": strength(main_strength),
         },
         "standIn": false,
