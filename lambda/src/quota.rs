@@ -59,45 +59,37 @@ impl Quota {
         Quota { client, table: table.into(), limits }
     }
 
-    fn update(
-        &self,
-        partition: String,
-        day: &str,
-        n: u32,
-        limit: Option<u32>,
-        expires: i64,
-    ) -> Option<TransactWriteItem> {
-        let mut u = Update::builder()
-            .table_name(&self.table)
-            .key("userId", AttributeValue::S(partition))
-            .key("id", AttributeValue::S(day.to_owned()))
-            .update_expression("ADD images :n SET expiresAt = :exp")
-            .expression_attribute_values(
-                ":n",
-                AttributeValue::N(if limit.is_some() { n.to_string() } else { format!("-{n}") }),
-            )
-            .expression_attribute_values(":exp", AttributeValue::N(expires.to_string()));
-        if let Some(limit) = limit {
-            // Room for n more: no counter yet, or at most limit - n made so far.
-            u = u
-                .condition_expression("attribute_not_exists(images) OR images <= :room")
-                .expression_attribute_values(":room", AttributeValue::N(limit.saturating_sub(n).to_string()));
-        }
-        u.build().ok().map(|u| TransactWriteItem::builder().update(u).build())
+    /// The two counters' updates for today: `+n` within each limit (`take`), or `-n` (`give_back`).
+    fn counters(&self, user: &str, n: u32, now: OffsetDateTime, take: bool) -> Vec<TransactWriteItem> {
+        let day = today(now);
+        let expires = now.unix_timestamp() + 2 * 86_400;
+        [(user_key(user), self.limits.per_user), (STACK_KEY.to_owned(), self.limits.per_stack)]
+            .into_iter()
+            .filter_map(|(partition, limit)| {
+                let delta = if take { n.to_string() } else { format!("-{n}") };
+                let mut u = Update::builder()
+                    .table_name(&self.table)
+                    .key("userId", AttributeValue::S(partition))
+                    .key("id", AttributeValue::S(day.clone()))
+                    .update_expression("ADD images :n SET expiresAt = :exp")
+                    .expression_attribute_values(":n", AttributeValue::N(delta))
+                    .expression_attribute_values(":exp", AttributeValue::N(expires.to_string()));
+                if take {
+                    // Room for n more: no counter yet, or at most limit - n made so far.
+                    u = u
+                        .condition_expression("attribute_not_exists(images) OR images <= :room")
+                        .expression_attribute_values(":room", AttributeValue::N(limit.saturating_sub(n).to_string()));
+                }
+                // Every required field is set above, so this cannot fail.
+                u.build().ok().map(|u| TransactWriteItem::builder().update(u).build())
+            })
+            .collect()
     }
 
     /// Counts `n` images for `user` and for the stack, or refuses (429) when either would go over.
     pub async fn take(&self, user: &str, n: u32) -> Result<(), ApiError> {
         let now = OffsetDateTime::now_utc();
-        let day = today(now);
-        let expires = now.unix_timestamp() + 2 * 86_400;
-        let items: Vec<TransactWriteItem> = [
-            self.update(user_key(user), &day, n, Some(self.limits.per_user), expires),
-            self.update(STACK_KEY.to_owned(), &day, n, Some(self.limits.per_stack), expires),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        let items = self.counters(user, n, now, true);
         let out = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
         match out {
             Ok(_) => Ok(()),
@@ -141,16 +133,7 @@ impl Quota {
 
     /// Gives `n` images back (the model made nothing). Best effort: a failure is logged.
     pub async fn give_back(&self, user: &str, n: u32) {
-        let now = OffsetDateTime::now_utc();
-        let day = today(now);
-        let expires = now.unix_timestamp() + 2 * 86_400;
-        let items: Vec<TransactWriteItem> = [
-            self.update(user_key(user), &day, n, None, expires),
-            self.update(STACK_KEY.to_owned(), &day, n, None, expires),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        let items = self.counters(user, n, OffsetDateTime::now_utc(), false);
         if let Err(e) = self.client.transact_write_items().set_transact_items(Some(items)).send().await {
             tracing::error!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&e), "could not give back the quota of a failed edit");
         }
