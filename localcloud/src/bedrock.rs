@@ -18,7 +18,8 @@
 //! - variation / image-to-image: a tinted, striped copy of the (first) image at the output size.
 //!
 //! Every successful body carries `"standIn": true`. Test switches (`POST /_localcloud/bedrock/config`)
-//! add latency, throttling, content-filter blocks and model failures.
+//! add latency, throttling, content-filter blocks and model failures; `GET
+//! /_localcloud/bedrock/invocations` counts the InvokeModel calls received.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Display;
@@ -269,10 +270,13 @@ struct Settings {
     lifecycle: BTreeMap<String, String>,
 }
 
-/// The Bedrock stand-in. Cloning shares the switches.
+/// The Bedrock stand-in. Cloning shares the switches and the count.
 #[derive(Clone)]
 pub struct Bedrock {
     settings: Arc<Mutex<Settings>>,
+    /// InvokeModel calls received (`GET /_localcloud/bedrock/invocations`): what a test counts
+    /// to prove that a refused request never reached the model.
+    invocations: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Default for Bedrock {
@@ -291,7 +295,7 @@ impl Bedrock {
                 Err(_) => tracing::warn!(value = %v, "{LATENCY_ENV} is not a number of milliseconds; ignored"),
             }
         }
-        Bedrock { settings: Arc::new(Mutex::new(settings)) }
+        Bedrock { settings: Arc::new(Mutex::new(settings)), invocations: Arc::default() }
     }
 
     /// The routes (`/model/{modelId}/invoke`, `/foundation-models[/{id}]`, `/_localcloud/bedrock/config`);
@@ -304,6 +308,7 @@ impl Bedrock {
             .route("/inference-profiles", get(list_inference_profiles))
             .route("/inference-profiles/{profile_id}", get(get_inference_profile))
             .route("/_localcloud/bedrock/config", get(get_config).post(set_config))
+            .route("/_localcloud/bedrock/invocations", get(invocations))
             .with_state(self.clone())
     }
 
@@ -1722,6 +1727,7 @@ fn encode(w: usize, h: usize, data: &[u8], color: ExtendedColorType, format: Out
 // Handlers
 
 async fn invoke(State(b): State<Bedrock>, Path(model_id): Path<String>, headers: HeaderMap, body: Body) -> Response {
+    b.invocations.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let settings = b.settings();
     let region = region_of(&headers);
     let started = Instant::now();
@@ -1956,6 +1962,10 @@ async fn list_inference_profiles(Query(q): Query<HashMap<String, String>>, heade
     let mut r = Json(json!({"inferenceProfileSummaries": summaries})).into_response();
     add_request_id(&mut r);
     r
+}
+
+async fn invocations(State(b): State<Bedrock>) -> Response {
+    Json(json!({"count": b.invocations.load(std::sync::atomic::Ordering::Relaxed)})).into_response()
 }
 
 async fn get_config(State(b): State<Bedrock>) -> Response {

@@ -516,6 +516,14 @@ fn invoke_api_error(e: &InvokeError) -> Response {
             axum::Json(json!({"Message": format!("Function not found: {n}")})),
         )
             .into_response(),
+        // The function's own error document (`{"errorType", "errorMessage"}`, as it posted it to
+        // the Runtime API) is Invoke's payload, as Lambda returns it.
+        InvokeError::Failed { message, .. }
+            if serde_json::from_str::<Value>(message).is_ok_and(|v| v["errorMessage"].is_string()) =>
+        {
+            let headers = [("x-amz-function-error", "Unhandled"), ("content-type", "application/json")];
+            (StatusCode::OK, headers, message.clone()).into_response()
+        }
         InvokeError::Failed { .. } | InvokeError::Timeout(..) => (
             StatusCode::OK,
             [("x-amz-function-error", "Unhandled")],
