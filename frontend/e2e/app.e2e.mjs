@@ -133,6 +133,18 @@ export async function runE2E() {
       const password = env.SIGNUP_PASSWORD ?? DEMO_PASSWORD;
       await step(page, 'sign-up', async () => {
         await page.getByRole('button', { name: 'Create an account' }).click();
+        if (env.REFUSED_SIGNUP_EMAIL) {
+          // A domain outside `auth.allowed_email_domains`: the pool's pre sign-up trigger refuses it,
+          // and the form says why. Cognito answers 400, which the browser logs: expected here.
+          allowFailedLoads = true;
+          await page.getByLabel('E-mail').fill(env.REFUSED_SIGNUP_EMAIL);
+          await page.getByLabel('Password', { exact: true }).fill(password);
+          await page.getByRole('button', { name: 'Create account' }).click();
+          const refusal = page.locator('.form-error').filter({ hasText: 'open only to e-mail addresses at' });
+          await refusal.waitFor({ timeout: 20_000 });
+          console.log(`\n    refused: ${(await refusal.innerText()).trim()}`);
+          allowFailedLoads = false;
+        }
         await page.getByLabel('E-mail').fill(email);
         await page.getByLabel('Password', { exact: true }).fill(password);
         await page.getByRole('button', { name: 'Create account' }).click();
@@ -184,6 +196,8 @@ export async function runE2E() {
       if (!/Inpaint/.test(meta)) fail(`unexpected result header: ${meta}`);
       const seed = await page.locator('figure.result .seed code').first().innerText();
       if (!/^\d+$/.test(seed)) fail(`no seed shown (got "${seed}")`);
+      // What is left today, re-read after the edit (GET /usage).
+      await page.locator('.usage').filter({ hasText: /left today|for today/ }).waitFor({ timeout: 10_000 });
       const standIn = await page.locator('section.results .stand-in').count();
       console.log(`\n    seed ${seed}${standIn ? ', made by the stand-in model (said so on the page)' : ''}`);
     });

@@ -155,6 +155,23 @@ export async function startMock(opts = {}) {
   }
   async function api(method, path, query, body, sub) {
     if (method === 'GET' && path === '/capabilities') return { body: caps };
+    if (method === 'GET' && path === '/usage') {
+      // Shaped as docs/openapi.yaml's Usage; the mock counts the caller's edits of the session.
+      const used = edits.filter((e) => e.sub === sub).length;
+      const perUser = caps.limits.imagesPerUserPerDay ?? 50;
+      const perApp = caps.limits.imagesPerDay ?? 500;
+      const count = (n, limit) => ({ used: n, limit, left: Math.max(0, limit - n) });
+      const user = count(used, perUser);
+      const app = count(edits.length, perApp);
+      const next = new Date();
+      next.setUTCHours(24, 0, 0, 0);
+      return {
+        body: {
+          day: new Date().toISOString().slice(0, 10), resetsAt: next.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          secondsToReset: Math.max(1, Math.round((next.getTime() - Date.now()) / 1000)), left: Math.min(user.left, app.left), user, app,
+        },
+      };
+    }
     if (method === 'POST' && path === '/edits') {
       const op = caps.operations.find((o) => o.name === body?.operation);
       if (!op) return apiError(400, 'unsupported_operation', `operation "${body?.operation}" is not supported; supported: ${caps.operations.map((o) => o.name).join(', ')}`);

@@ -22,6 +22,7 @@ import { ResultsView, STAND_IN_TEXT } from './ui/results';
 import { SHORTCUT_HELP, installShortcuts } from './ui/shortcuts';
 import { Stage, installPasteAndDrop } from './ui/stage';
 import { TeachPanel } from './ui/teach';
+import { UsageNote } from './ui/usage';
 
 export interface AppDeps {
   root: HTMLElement;
@@ -108,11 +109,12 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
 
     const banner = caps.standIn ? h('p', { class: 'stand-in banner', role: 'note' }, h('strong', {}, 'Local cloud. '), STAND_IN_TEXT) : null;
     const familyNote = h('p', { class: 'family hint' }, `Model family: ${caps.family} · region ${caps.region}`);
+    const usage = new UsageNote(api);
     const workspace = h(
       'div',
       { class: 'workspace' },
       h('section', { class: 'canvas-col panel', 'aria-label': 'Picture and mask' }, stage.el, noImageNote, mask.toolbar, pictureInfo, pictureActions),
-      h('div', { class: 'form-col' }, form.el, familyNote),
+      h('div', { class: 'form-col' }, form.el, usage.el, familyNote),
     );
     const help = h(
       'details',
@@ -129,6 +131,7 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
     mask.onChange = refresh;
     refresh();
     void history.load(true);
+    void usage.refresh();
 
     async function loadPicture(blob: Blob, name: string): Promise<void> {
       if (running) return notifier.info('Wait for the running edit to finish (or cancel it) before changing the picture.');
@@ -248,6 +251,7 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
       } finally {
         running = null;
         form.setBusy(false);
+        void usage.refresh();
       }
     }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { authErrorMessage } from '../src/auth/messages';
 import { ConfigError, loadConfig, parseConfig } from '../src/config';
 import { shortcutFor } from '../src/ui/shortcuts';
+import { usageText } from '../src/ui/usage';
 import { json, scriptedFetch } from './helpers';
 
 const key = (k: string, mods: Partial<{ ctrlKey: boolean; metaKey: boolean; shiftKey: boolean; altKey: boolean }> = {}) => ({
@@ -87,5 +88,28 @@ describe('authErrorMessage', () => {
     expect(authErrorMessage({ code: 'InvalidPasswordException', message: 'Password does not conform to policy: Password must have symbol characters' })).toMatch(/not strong enough: Password must have symbol/);
     expect(authErrorMessage({ code: 'NetworkError', message: 'Network error' })).toMatch(/Could not reach the sign-in service/);
     expect(authErrorMessage(new Error('The two passwords are not the same.'))).toMatch(/not the same/);
+  });
+
+  it('shows the reason of a sign-up the stack refused, without Cognito\'s wrapping', () => {
+    const reason = 'Sign-up is open only to e-mail addresses at example.com. Ask the workshop host for an invitation.';
+    expect(authErrorMessage({ code: 'UserLambdaValidationException', message: `PreSignUp failed with error ${reason}.` })).toBe(reason);
+    expect(authErrorMessage({ code: 'UnexpectedLambdaException', message: 'PreSignUp invocation failed due to error AccessDeniedException.' })).toMatch(
+      /could not be checked/,
+    );
+  });
+});
+
+describe('usageText', () => {
+  const u = (userUsed: number, userLimit: number, appUsed: number, appLimit: number) => {
+    const user = { used: userUsed, limit: userLimit, left: Math.max(0, userLimit - userUsed) };
+    const app = { used: appUsed, limit: appLimit, left: Math.max(0, appLimit - appUsed) };
+    return { day: '2026-12-02', resetsAt: '2026-12-03T00:00:00Z', secondsToReset: 3600, left: Math.min(user.left, app.left), user, app };
+  };
+  it('says what is left today and which limit binds', () => {
+    expect(usageText(u(3, 50, 10, 500))).toBe('47 images left today of your 50; the count starts again at 00:00 UTC.');
+    expect(usageText(u(49, 50, 10, 500))).toMatch(/^1 image left today/);
+    expect(usageText(u(3, 50, 498, 500))).toBe('2 images left today (the whole app has 2 of 500 left); the count starts again at 00:00 UTC.');
+    expect(usageText(u(50, 50, 60, 500))).toBe('You have made your 50 images for today; the count starts again at 00:00 UTC.');
+    expect(usageText(u(3, 50, 500, 500))).toMatch(/^This app has made its 500 images for today/);
   });
 });

@@ -7,6 +7,7 @@
 //! - [`bedrock`]: the seam to Bedrock ([`bedrock::ImageModel`]) and its error mapping.
 //! - [`images`]: decoding, fitting, masks, thumbnails.
 //! - [`records`]: the DynamoDB history.
+//! - [`sign_up`]: the user pool's pre sign-up trigger (allowed e-mail domains).
 //! - [`config`], [`errors`], [`metrics`], [`cors`].
 
 pub mod bedrock;
@@ -20,5 +21,6 @@ pub mod models;
 pub mod quota;
 pub mod records;
 pub mod routes;
+pub mod sign_up;
 
 pub use routes::{App, ROUTES};

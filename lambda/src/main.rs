@@ -1,7 +1,7 @@
 //! `bootstrap`: the Lambda entry point (runtime provided.al2023). Reads the configuration, builds
-//! the SDK clients once, then serves API Gateway events until the sandbox is frozen.
+//! the SDK clients once, then serves API Gateway events, and the user pool's pre sign-up trigger
+//! when the stack restricts self sign-up, until the sandbox is frozen.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use aws_config::BehaviorVersion;
@@ -9,7 +9,9 @@ use image_edit_lambda::App;
 use image_edit_lambda::bedrock::BedrockModel;
 use image_edit_lambda::config::Config;
 use image_edit_lambda::records::dynamodb_client;
-use lambda_http::{Request, service_fn};
+use image_edit_lambda::sign_up::{self, AllowedDomains};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -33,11 +35,27 @@ async fn main() -> Result<(), lambda_http::Error> {
         "cold start"
     );
     let app = Arc::new(App::new(config, model, dynamodb));
+    let allowed = Arc::new(AllowedDomains::from_env());
     lambda_http::run(service_fn(move |req: Request| {
-        let app = Arc::clone(&app);
-        async move { Ok::<_, Infallible>(app.handle(req).await) }
+        let (app, allowed) = (Arc::clone(&app), Arc::clone(&allowed));
+        async move {
+            // Any event that is not API Gateway's arrives as lambda_http's pass-through request,
+            // its body the raw event; the answer's JSON body is returned to the caller as is.
+            if matches!(req.request_context_ref(), Some(RequestContext::PassThrough)) {
+                let event = sign_up::handle(&allowed, req.body())?;
+                return Ok(trigger_answer(&event));
+            }
+            Ok::<_, sign_up::Refused>(app.handle(req).await)
+        }
     }))
     .await
+}
+
+/// The trigger's answer as the pass-through response: a text body holding the event's JSON.
+fn trigger_answer(event: &serde_json::Value) -> lambda_http::Response<Body> {
+    let mut resp = lambda_http::Response::new(Body::Text(event.to_string()));
+    resp.headers_mut().insert("content-type", lambda_http::http::HeaderValue::from_static("application/json"));
+    resp
 }
 
 /// JSON logs for CloudWatch: one object per line, no ANSI, level from `RUST_LOG` (default info).

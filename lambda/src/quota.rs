@@ -38,7 +38,8 @@ pub struct Quota {
     pub limits: Limits,
 }
 
-fn today(now: OffsetDateTime) -> String {
+/// The UTC day the counters are kept for, `YYYY-MM-DD`.
+pub fn today(now: OffsetDateTime) -> String {
     let d = now.date();
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }

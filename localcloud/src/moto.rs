@@ -88,6 +88,17 @@ impl MotoServer {
     /// Installs moto if needed and starts it on a free port, waiting until it answers.
     /// `detached` puts the server in its own process group so it outlives the caller.
     pub async fn start(root: &Path, log_dir: &Path, detached: bool) -> Result<Self, MotoError> {
+        Self::start_with(root, log_dir, detached, None).await
+    }
+
+    /// [`start`](Self::start), told where the stand-ins' Lambda Invoke endpoint is
+    /// (`http://127.0.0.1:PORT`), so the Cognito patches can run a pool's PreSignUp trigger.
+    pub async fn start_with(
+        root: &Path,
+        log_dir: &Path,
+        detached: bool,
+        lambda_endpoint: Option<&str>,
+    ) -> Result<Self, MotoError> {
         std::fs::create_dir_all(log_dir).map_err(|source| MotoError::Io { path: log_dir.to_owned(), source })?;
         let python = ensure_installed(root, log_dir)?;
         let mut last = None;
@@ -103,6 +114,7 @@ impl MotoServer {
                 // Lambda's default account concurrency, with 100 kept unreserved: moto enforces
                 // PutFunctionConcurrency against it only when told the quota.
                 .env("MOTO_LAMBDA_CONCURRENCY_QUOTA", "1000")
+                .env("LOCALCLOUD_LAMBDA_ENDPOINT", lambda_endpoint.unwrap_or_default())
                 .stdin(Stdio::null())
                 .stdout(out)
                 .stderr(err);

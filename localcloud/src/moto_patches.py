@@ -6,13 +6,19 @@ Each patch below names the AWS behaviour it reproduces and where that is documen
 
 import base64
 import json
+import os
 import sys
+import threading
+import urllib.error
+import urllib.request
 
 from moto.apigateway import models as apigateway
 from moto.apigateway.exceptions import BadRequestException
 from moto.cognitoidp import models as cognitoidp
 from moto.cognitoidp.exceptions import InvalidParameterException, NotAuthorizedError
 from moto.cognitoidp.utils import flatten_attrs
+from moto.core.exceptions import JsonRESTError
+from moto.dynamodb import models as dynamodb
 
 # --- API Gateway: UpdateAuthorizer on providerARNs -----------------------------------------------
 # API Gateway changes a Cognito authorizer's providerARNs with `add` and `remove` operations on
@@ -49,6 +55,28 @@ def _authorizer_apply_operations(self, patch_operations):
 
 
 apigateway.Authorizer.apply_operations = _authorizer_apply_operations
+
+# --- DynamoDB: writes are atomic, transactions serializable ---------------------------------------
+# "TransactWriteItems … all-or-nothing", with serializable isolation between transactions and
+# standard writes (DynamoDB Developer Guide, "Amazon DynamoDB Transactions: How it works",
+# "Isolation levels"). moto's server is threaded and its TransactWriteItems undoes a cancelled
+# transaction by restoring a copy of the whole table taken before it: a concurrent write that
+# lands in between is lost or, when a later copy is restored, counted twice (the daily image
+# counters drifted under 20 concurrent requests). One lock around every write makes each write
+# and each transaction happen whole, one at a time — stricter than DynamoDB, never looser.
+_WRITE_LOCK = threading.RLock()
+
+
+def _serialized(method):
+    def run(self, *args, **kwargs):
+        with _WRITE_LOCK:
+            return method(self, *args, **kwargs)
+
+    return run
+
+
+for _name in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"):
+    setattr(dynamodb.DynamoDBBackend, _name, _serialized(getattr(dynamodb.DynamoDBBackend, _name)))
 
 # --- Cognito: what UpdateUserPool cannot change --------------------------------------------------
 # UsernameAttributes, AliasAttributes and UsernameConfiguration are set when a pool is created and
@@ -143,19 +171,128 @@ cognitoidp.CognitoIdpBackend.initiate_auth = _initiate_auth_checked
 # With AdminCreateUserConfig.AllowAdminCreateUserOnly, "only the administrator is allowed to create
 # user profiles": SignUp fails with NotAuthorizedException "SignUp is not permitted for this user
 # pool" (API reference, AdminCreateUserConfigType and SignUp). moto lets anyone sign up.
+# (`_sign_up_checked` below, with the trigger.)
 _sign_up = cognitoidp.CognitoIdpBackend.sign_up
 
+# --- Cognito: the PreSignUp trigger --------------------------------------------------------------
+# A pool's LambdaConfig.PreSignUp function runs before SignUp (PreSignUp_SignUp) and
+# AdminCreateUser (PreSignUp_AdminCreateUser) create a user; Cognito invokes it synchronously with
+# the event, a function error refuses the call with UserLambdaValidationException "PreSignUp failed
+# with error MESSAGE." (Cognito Developer Guide, "Pre sign-up Lambda trigger" and "Lambda trigger
+# event: common parameters"). Cognito may invoke it only if the function's resource policy allows
+# cognito-idp.amazonaws.com from the pool's ARN; otherwise "PreSignUp invocation failed due to
+# error AccessDeniedException." (UnexpectedLambdaException in the SignUp API reference). moto runs
+# no trigger; the function runs in the local cloud's Lambda stand-in, whose Invoke endpoint the
+# local cloud passes here.
+LAMBDA_ENDPOINT = os.environ.get("LOCALCLOUD_LAMBDA_ENDPOINT", "")
+# Cognito waits 5 seconds for a trigger (Developer Guide, "Customizing user pool workflows with
+# Lambda triggers": "the function must respond within 5 seconds").
+TRIGGER_TIMEOUT_S = 5
 
-def _sign_up_if_allowed(self, client_id, username, password, attributes):
+
+class UserLambdaValidationException(JsonRESTError):
+    def __init__(self, message):
+        super().__init__("UserLambdaValidationException", message)
+
+
+class UnexpectedLambdaException(JsonRESTError):
+    def __init__(self, message):
+        super().__init__("UnexpectedLambdaException", message)
+
+
+def _cognito_may_invoke(function_arn, pool_arn):
+    from moto.awslambda.models import lambda_backends
+
+    _, _, _, region, account, _, name = function_arn.split(":", 6)
+    try:
+        # GetPolicy's answer: {"Policy": "<the policy document as a JSON string>", "RevisionId": …}
+        policy = json.loads(json.loads(lambda_backends[account][region].get_policy(name))["Policy"])
+    except Exception:  # no function or no policy: nothing allows Cognito
+        return False
+    for st in policy.get("Statement", []):
+        principal = st.get("Principal")
+        service = principal.get("Service") if isinstance(principal, dict) else principal
+        source = ((st.get("Condition") or {}).get("ArnLike") or {}).get("AWS:SourceArn")
+        if (
+            st.get("Effect") == "Allow"
+            and st.get("Action") in ("lambda:InvokeFunction", ["lambda:InvokeFunction"])
+            and service == "cognito-idp.amazonaws.com"
+            and source in (None, pool_arn)
+        ):
+            return True
+    return False
+
+
+def _run_pre_sign_up(pool, source, username, attributes, client_id=None):
+    arn = (pool.extended_config.get("LambdaConfig") or {}).get("PreSignUp")
+    if not arn:
+        return
+    if not LAMBDA_ENDPOINT:
+        raise UnexpectedLambdaException(
+            "PreSignUp invocation failed: this moto was started without the local cloud's Lambda endpoint"
+        )
+    if not _cognito_may_invoke(arn, pool.arn):
+        raise UnexpectedLambdaException("PreSignUp invocation failed due to error AccessDeniedException.")
+    user_attributes = flatten_attrs(attributes or [])
+    if "email" in (pool.extended_config.get("UsernameAttributes") or []) and "@" in username:
+        user_attributes.setdefault("email", username)
+    region = arn.split(":")[3]
+    event = {
+        "version": "1",
+        "region": region,
+        "userPoolId": pool.id,
+        "userName": username,
+        "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": client_id or "CLIENT_ID_NOT_APPLICABLE"},
+        "triggerSource": source,
+        "request": {"userAttributes": user_attributes, "validationData": None},
+        "response": {"autoConfirmUser": False, "autoVerifyEmail": False, "autoVerifyPhone": False},
+    }
+    name = arn.rsplit(":", 1)[-1]
+    req = urllib.request.Request(
+        f"{LAMBDA_ENDPOINT}/2015-03-31/functions/{name}/invocations",
+        data=json.dumps(event).encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            # The stand-in finds the function by the region of the SigV4 credential scope.
+            "Authorization": f"AWS4-HMAC-SHA256 Credential=cognito/20261202/{region}/lambda/aws4_request",
+        },
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=TRIGGER_TIMEOUT_S) as resp:
+            failed = resp.headers.get("X-Amz-Function-Error")
+            payload = json.loads(resp.read() or b"null")
+    except (urllib.error.URLError, TimeoutError, ValueError) as e:
+        raise UnexpectedLambdaException(f"PreSignUp invocation failed due to error {type(e).__name__}.")
+    if failed:
+        message = payload.get("errorMessage", "") if isinstance(payload, dict) else ""
+        raise UserLambdaValidationException(f"PreSignUp failed with error {message}.")
+    if not isinstance(payload, dict) or "response" not in payload:
+        raise UnexpectedLambdaException("PreSignUp invocation failed due to error Unrecognizable lambda output.")
+
+
+def _sign_up_checked(self, client_id, username, password, attributes):
     for pool in self.user_pools.values():
         if client_id in pool.clients:
             config = pool.extended_config.get("AdminCreateUserConfig") or {}
             if config.get("AllowAdminCreateUserOnly"):
                 raise NotAuthorizedError("SignUp is not permitted for this user pool")
+            _run_pre_sign_up(pool, "PreSignUp_SignUp", username, attributes, client_id)
     return _sign_up(self, client_id, username, password, attributes)
 
 
-cognitoidp.CognitoIdpBackend.sign_up = _sign_up_if_allowed
+_admin_create_user = cognitoidp.CognitoIdpBackend.admin_create_user
+
+
+def _admin_create_user_vetted(self, user_pool_id, username, message_action, temporary_password, attributes):
+    if message_action != "RESEND":
+        pool = self.describe_user_pool(user_pool_id)
+        _run_pre_sign_up(pool, "PreSignUp_AdminCreateUser", username, attributes)
+    return _admin_create_user(self, user_pool_id, username, message_action, temporary_password, attributes)
+
+
+cognitoidp.CognitoIdpBackend.sign_up = _sign_up_checked
+cognitoidp.CognitoIdpBackend.admin_create_user = _admin_create_user_vetted
 
 if __name__ == "__main__":
     from moto.server import main

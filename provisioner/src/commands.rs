@@ -266,9 +266,14 @@ fn print_outputs(ctx: &Ctx, o: &Outputs, demo: Option<&(String, String)>) {
     if let Some((email, password)) = demo {
         println!("Demo login:   {email} / {password}");
     }
-    if !ctx.config.auth.self_sign_up {
+    let auth = &ctx.config.auth;
+    if !auth.self_sign_up {
         let local = if ctx.local.is_some() { " --local" } else { "" };
         println!("Sign-in:      by invitation (self sign-up is off): provision users add{local} EMAIL…");
+    } else if !auth.allowed_email_domains.is_empty() {
+        println!("Sign-up:      open to addresses at {} (and invited users)", auth.allowed_email_domains.join(", "));
+    } else {
+        println!("Sign-up:      open to anyone who finds the app (auth.self_sign_up: true)");
     }
     println!("Spend:        {}", crate::spend::ceiling(&ctx.config));
 }

@@ -191,6 +191,11 @@ pub struct AuthSettings {
     /// (`provision users add`).
     #[serde(default)]
     pub self_sign_up: bool,
+    /// With self sign-up on: only addresses at these domains may sign themselves up (exact
+    /// domains, lower case). Enforced by the user pool's pre sign-up trigger (the function), so a
+    /// direct SignUp call is refused too; invitations are not restricted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_email_domains: Vec<String>,
     /// Minimum password length (Cognito allows 6..=99).
     #[serde(default = "default_password_length")]
     pub password_min_length: i32,
@@ -198,7 +203,11 @@ pub struct AuthSettings {
 
 impl Default for AuthSettings {
     fn default() -> Self {
-        AuthSettings { self_sign_up: false, password_min_length: default_password_length() }
+        AuthSettings {
+            self_sign_up: false,
+            allowed_email_domains: Vec::new(),
+            password_min_length: default_password_length(),
+        }
     }
 }
 
@@ -425,6 +434,41 @@ fn invalid(path: &Path, key: &str, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { path: path.to_owned(), key: key.to_owned(), message: message.into() }
 }
 
+/// At most this many domains: they travel in one environment variable of the function, and
+/// Lambda allows 4 KB for all of them ("Lambda quotas").
+const MAX_EMAIL_DOMAINS: usize = 20;
+
+fn check_email_domains(a: &AuthSettings) -> Result<(), (String, String)> {
+    let key = "auth.allowed_email_domains".to_owned();
+    if a.allowed_email_domains.is_empty() {
+        return Ok(());
+    }
+    if !a.self_sign_up {
+        return Err((key, "restricts self sign-up, which is off: set `auth.self_sign_up: true` or remove it".into()));
+    }
+    if a.allowed_email_domains.len() > MAX_EMAIL_DOMAINS {
+        return Err((key, format!("at most {MAX_EMAIL_DOMAINS} domains (got {})", a.allowed_email_domains.len())));
+    }
+    for (i, d) in a.allowed_email_domains.iter().enumerate() {
+        // A host name as e-mail addresses carry it (RFC 1035 labels), in lower case: the trigger
+        // compares the part after `@` whole, so `example.com` never admits `badexample.com`.
+        let labels_ok = d.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        });
+        if d.len() > 253 || !d.contains('.') || !labels_ok {
+            return Err((
+                format!("{key}[{i}]"),
+                format!("{d:?} is not an e-mail domain: lower-case labels joined by '.', like `example.com` (no `@`)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub fn validate_stack_name(name: &str) -> Result<(), String> {
     let ok_chars = name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     let starts = name.chars().next().is_some_and(|c| c.is_ascii_lowercase());
@@ -474,6 +518,7 @@ fn validate(file: StackFile, path: &Path, default_name: &str) -> Result<StackCon
             format!("must be 6..=99 (got {})", a.password_min_length),
         ));
     }
+    check_email_domains(a).map_err(|(key, m)| invalid(path, &key, m))?;
     let f = &file.function;
     // Lambda takes 128..=10240; below 256 the largest images the function accepts (121 MB peak
     // in the handler alone, `cargo bench -p image-edit-lambda --bench worst_memory`) would not
@@ -751,6 +796,12 @@ mod tests {
             ("region: us-west-2\ncors: {extra_origins: ['*']}\n", "cors.extra_origins[0]"),
             ("region: us-west-2\ncors: {extra_origins: ['http://LocalHost:5173']}\n", "cors.extra_origins[0]"),
             ("region: us-west-2\ncors: {extra_origins: [\"https://a.example', 'x\"]}\n", "cors.extra_origins[0]"),
+            ("region: us-west-2\nauth: {allowed_email_domains: [example.com]}\n", "auth.self_sign_up: true"),
+            (
+                "region: us-west-2\nauth: {self_sign_up: true, allowed_email_domains: ['@Example.com']}\n",
+                "auth.allowed_email_domains[0]",
+            ),
+            ("region: us-west-2\nauth: {self_sign_up: true, allowed_email_domains: [com]}\n", "like `example.com`"),
             ("region: us-west-2\ntags: {'cost center': x}\n", "tags.cost center"),
             ("region: us-west-2\ntags: {'owner@team': x}\n", "tags.owner@team"),
             ("region: us-west-2\ntags: {'AWS:x': y}\n", "tags.AWS:x"),

@@ -83,6 +83,9 @@ impl LocalCloud {
         }
         let log_dir = dir(root).join("logs");
         std::fs::create_dir_all(&log_dir).map_err(|source| LocalError::Io { path: log_dir.clone(), source })?;
+        // The stand-ins' port first: moto runs the user pool's triggers through their Lambda.
+        let port = moto::free_port().map_err(LocalError::Spawn)?;
+        let standins_endpoint = format!("http://127.0.0.1:{port}");
         let moto = match std::env::var("AWS_ENDPOINT_URL").ok().filter(|s| !s.is_empty()) {
             Some(ep) => Part {
                 port: ep.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0),
@@ -91,12 +94,11 @@ impl LocalCloud {
                 ours: false,
             },
             None => {
-                let server = MotoServer::start(root, &log_dir, true).await?;
+                let server = MotoServer::start_with(root, &log_dir, true, Some(&standins_endpoint)).await?;
                 let (endpoint, port) = (server.endpoint.clone(), server.port);
                 Part { endpoint, port, pid: server.detach(), ours: true }
             }
         };
-        let port = moto::free_port().map_err(LocalError::Spawn)?;
         let log = log_dir.join("standins.log");
         let out = std::fs::File::create(&log).map_err(|source| LocalError::Io { path: log.clone(), source })?;
         let err = out.try_clone().map_err(|source| LocalError::Io { path: log.clone(), source })?;
@@ -112,7 +114,7 @@ impl LocalCloud {
                 .spawn()
                 .map_err(LocalError::Spawn)?
         };
-        let standins = Part { endpoint: format!("http://127.0.0.1:{port}"), port, pid: Some(child.id()), ours: true };
+        let standins = Part { endpoint: standins_endpoint, port, pid: Some(child.id()), ours: true };
         let started = Instant::now();
         while !answers(&format!("{}/_localcloud/health", standins.endpoint)).await {
             if started.elapsed() > Duration::from_secs(30) {

@@ -40,6 +40,9 @@ pub struct UserPool {
     pub name: String,
     pub self_sign_up: bool,
     pub password_min_length: i32,
+    /// The function that vets self sign-ups (`auth.allowed_email_domains`), as the pool's
+    /// PreSignUp trigger.
+    pub pre_sign_up: Option<Ref<Function>>,
 }
 
 #[derive(Debug, Clone)]
@@ -102,6 +105,8 @@ pub struct Function {
     pub reserved_concurrency: Option<i32>,
     /// `limits.*`: images a day per user and for the stack.
     pub limits: crate::config::Limits,
+    /// `auth.allowed_email_domains`: what the pre sign-up trigger admits.
+    pub allowed_email_domains: Vec<String>,
 }
 
 /// One route of the REST API: served by the function, behind the authorizer.
@@ -115,6 +120,7 @@ pub struct Route {
 pub const ROUTES: &[Route] = &[
     Route { method: "POST", path: "/" },
     Route { method: "GET", path: "/capabilities" },
+    Route { method: "GET", path: "/usage" },
     Route { method: "GET", path: "/edits" },
     Route { method: "POST", path: "/edits" },
     Route { method: "GET", path: "/edits/{id}" },
@@ -135,11 +141,29 @@ pub struct RestApi {
     pub throttle: crate::config::Throttle,
 }
 
+/// Who a [`Permission`] lets invoke the function: exactly one API or one user pool.
+#[derive(Debug, Clone, Copy)]
+pub enum Invoker {
+    /// Any stage, method and path of this API (`apigateway.amazonaws.com`).
+    Api(Ref<RestApi>),
+    /// This pool's triggers (`cognito-idp.amazonaws.com`).
+    UserPool(Ref<UserPool>),
+}
+
 #[derive(Debug, Clone)]
 pub struct Permission {
     pub statement_id: String,
     pub function: Ref<Function>,
-    pub api: Ref<RestApi>,
+    pub invoker: Invoker,
+}
+
+impl Permission {
+    pub fn invoker_id(&self) -> Id {
+        match self.invoker {
+            Invoker::Api(r) => r.id,
+            Invoker::UserPool(r) => r.id,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -217,7 +241,8 @@ impl Construct {
     /// The constructs this one refers to: the edges of the graph.
     pub fn deps(&self) -> Vec<Id> {
         match self {
-            Construct::UserPool(_) | Construct::Table(_) | Construct::LogGroup(_) | Construct::AmplifyApp(_) => vec![],
+            Construct::UserPool(c) => c.pre_sign_up.iter().map(|f| f.id).collect(),
+            Construct::Table(_) | Construct::LogGroup(_) | Construct::AmplifyApp(_) => vec![],
             Construct::UserPoolClient(c) => vec![c.pool.id],
             Construct::Role(c) => c
                 .grants
@@ -230,7 +255,7 @@ impl Construct {
                 .collect(),
             Construct::Function(c) => vec![c.role.id, c.table.id, c.logs.id, c.app.id],
             Construct::RestApi(c) => vec![c.pool.id, c.function.id, c.app.id],
-            Construct::Permission(c) => vec![c.function.id, c.api.id],
+            Construct::Permission(c) => vec![c.function.id, c.invoker_id()],
             Construct::AmplifyBranch(c) => vec![c.app.id],
             Construct::Site(c) => vec![c.branch.id, c.app.id, c.api.id, c.pool.id, c.client.id],
         }
@@ -385,6 +410,9 @@ impl Names {
     pub fn permission(stack: &str) -> String {
         format!("{stack}-apigw-invoke")
     }
+    pub fn sign_up_permission(stack: &str) -> String {
+        format!("{stack}-cognito-invoke")
+    }
     pub fn app(stack: &str) -> String {
         format!("{stack}-web")
     }
@@ -394,6 +422,10 @@ impl Names {
 pub fn image_editor(config: &StackConfig) -> Stack {
     let s = config.name.as_str();
     let mut stack = Stack { config: config.clone(), nodes: Vec::new() };
+    // Declared below; the pool names it as its trigger only when sign-ups are vetted, so the
+    // function then comes before the pool.
+    let function: Ref<Function> = Ref::new("Function");
+    let vets_sign_ups = !config.auth.allowed_email_domains.is_empty();
 
     let pool: Ref<UserPool> = stack.add(
         "UserPool",
@@ -401,6 +433,7 @@ pub fn image_editor(config: &StackConfig) -> Stack {
             name: Names::user_pool(s),
             self_sign_up: config.auth.self_sign_up,
             password_min_length: config.auth.password_min_length,
+            pre_sign_up: vets_sign_ups.then_some(function),
         }),
     );
     let client: Ref<UserPoolClient> = stack.add(
@@ -428,8 +461,8 @@ pub fn image_editor(config: &StackConfig) -> Stack {
         }),
     );
     let app: Ref<AmplifyApp> = stack.add("WebApp", Construct::AmplifyApp(AmplifyApp { name: Names::app(s) }));
-    let function: Ref<Function> = stack.add(
-        "Function",
+    let _: Ref<Function> = stack.add(
+        function.id,
         Construct::Function(Box::new(Function {
             name: Names::function(s),
             role,
@@ -445,6 +478,7 @@ pub fn image_editor(config: &StackConfig) -> Stack {
             extra_origins: config.cors.extra_origins.clone(),
             reserved_concurrency: config.function.reserved_concurrency,
             limits: config.limits,
+            allowed_email_domains: config.auth.allowed_email_domains.clone(),
         })),
     );
     let api: Ref<RestApi> = stack.add(
@@ -462,8 +496,18 @@ pub fn image_editor(config: &StackConfig) -> Stack {
     );
     let _permission: Ref<Permission> = stack.add(
         "ApiInvokePermission",
-        Construct::Permission(Permission { statement_id: Names::permission(s), function, api }),
+        Construct::Permission(Permission { statement_id: Names::permission(s), function, invoker: Invoker::Api(api) }),
     );
+    if vets_sign_ups {
+        let _: Ref<Permission> = stack.add(
+            "SignUpInvokePermission",
+            Construct::Permission(Permission {
+                statement_id: Names::sign_up_permission(s),
+                function,
+                invoker: Invoker::UserPool(pool),
+            }),
+        );
+    }
     let branch: Ref<AmplifyBranch> =
         stack.add("WebBranch", Construct::AmplifyBranch(AmplifyBranch { name: config.frontend.branch.clone(), app }));
     let _site: Ref<Site> = stack

@@ -238,6 +238,10 @@ pub fn template(stack: &Stack, aws: &Aws) -> Result<Value, SynthError> {
                     }),
                     delete.clone(),
                 )?;
+                if !d["pre_sign_up"].is_null() {
+                    t.resources[id]["Properties"]["LambdaConfig"] =
+                        json!({"PreSignUp": sub(d["pre_sign_up"].clone(), stack)?});
+                }
             }
             Construct::UserPoolClient(c) => {
                 let d = cognito::client_desired(c);

@@ -474,6 +474,8 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
 
     cors_as_browsers_see_it(&l, &http, &api, app, &token).await;
     a_burst_over_the_stage_throttle_gets_429(&l, &http, &api, app, &token).await;
+    daily_limits_hold_through_the_gateway(&l, &http, &api, app, &token, &client_id, &pool).await;
+    sign_ups_are_vetted_by_the_pools_trigger(&l, &client_id, &pool).await;
 
     // down --local: the documented teardown, nothing left, every process stopped.
     let pids: Vec<u64> = ["moto", "standins"].iter().filter_map(|p| cloud[p]["pid"].as_u64()).collect();
@@ -548,13 +550,8 @@ async fn cors_as_browsers_see_it(l: &Local, http: &reqwest::Client, api: &str, a
 
     // `cors.extra_origins` added: the update redeploys, and the extra origin passes everywhere.
     // The stack's name is the file's: the same `dev`, from another directory.
-    let file = l.dir.path().join("extra-origin/dev.yaml");
-    std::fs::create_dir_all(file.parent().expect("dir")).expect("mkdir");
-    let dev = std::fs::read_to_string(l.root.join("stacks/dev.yaml")).expect("dev.yaml");
-    let dev = dev.replace("extra_origins: []", &format!("extra_origins: [\"{DEV}\"]"));
-    assert!(dev.contains(DEV), "stacks/dev.yaml has `extra_origins: []`");
-    std::fs::write(&file, dev).expect("write");
-    let up = l.provision(&["up", "--local", "--stack-file", file.to_str().expect("utf-8")]);
+    let file = dev_variant(l, "extra-origin", &[("extra_origins: []", &format!("extra_origins: [\"{DEV}\"]"))]);
+    let up = l.provision(&["up", "--local", "--stack-file", &file]);
     assert_eq!(up.code, 0, "{}\n{}", up.stdout, up.stderr);
     for origin in [app, DEV] {
         preflight(origin, "POST", "/edits", SPA).await.unwrap_or_else(|e| panic!("{origin}: {e}"));
@@ -597,13 +594,8 @@ async fn a_burst_over_the_stage_throttle_gets_429(
     app: &str,
     token: &str,
 ) {
-    let file = l.dir.path().join("throttled/dev.yaml");
-    std::fs::create_dir_all(file.parent().expect("dir")).expect("mkdir");
-    let dev = std::fs::read_to_string(l.root.join("stacks/dev.yaml")).expect("dev.yaml");
-    let dev = dev.replace("throttle: {rate: 10, burst: 20}", "throttle: {rate: 1, burst: 3}");
-    assert!(dev.contains("burst: 3"), "stacks/dev.yaml has `throttle: {{rate: 10, burst: 20}}`");
-    std::fs::write(&file, dev).expect("write");
-    let up = l.provision(&["up", "--local", "--stack-file", file.to_str().expect("utf-8")]);
+    let file = dev_variant(l, "throttled", &[("throttle: {rate: 10, burst: 20}", "throttle: {rate: 1, burst: 3}")]);
+    let up = l.provision(&["up", "--local", "--stack-file", &file]);
     assert_eq!(up.code, 0, "{}\n{}", up.stdout, up.stderr);
     let burst = (0..10)
         .map(|_| http.get(format!("{api}/capabilities")).header("authorization", token).header("origin", app).send());
@@ -629,6 +621,230 @@ async fn a_burst_over_the_stage_throttle_gets_429(
     assert_eq!(r.status(), 200);
     let up = l.provision(&["up", "--local"]);
     assert_eq!(up.code, 0, "{}\n{}", up.stdout, up.stderr);
+}
+
+/// A copy of stacks/dev.yaml with each `from` replaced by its `to` (asserting dev.yaml has `from`).
+fn dev_variant(l: &Local, name: &str, edits: &[(&str, &str)]) -> String {
+    let file = l.dir.path().join(name).join("dev.yaml");
+    std::fs::create_dir_all(file.parent().expect("dir")).expect("mkdir");
+    let mut dev = std::fs::read_to_string(l.root.join("stacks/dev.yaml")).expect("dev.yaml");
+    for (from, to) in edits {
+        assert!(dev.contains(from), "stacks/dev.yaml has `{from}`");
+        dev = dev.replace(from, to);
+    }
+    std::fs::write(&file, dev).expect("write");
+    file.to_str().expect("utf-8").to_owned()
+}
+
+/// `limits` through the real gateway, authorizer, function and DynamoDB emulator: with 3 images a
+/// user and room for 5 more in the app today, 20 concurrent requests of one user make exactly 3
+/// model calls (the Bedrock stand-in counts them) and 17 answers of 429 `quota_exceeded` with
+/// Retry-After and CORS; another user gets the app's remaining 2, then the app-wide 429.
+/// `GET /usage` tells each what is left.
+async fn daily_limits_hold_through_the_gateway(
+    l: &Local,
+    http: &reqwest::Client,
+    api: &str,
+    app: &str,
+    token: &str,
+    client_id: &str,
+    pool: &str,
+) {
+    let usage = |t: String| {
+        let http = http.clone();
+        let url = format!("{api}/usage");
+        async move {
+            let r = http.get(url).header("authorization", t).header("origin", app).send().await.expect("usage");
+            assert_eq!(r.status(), 200);
+            response_allows(&pairs(r.headers()), app).expect("the app reads its usage");
+            r.json::<Value>().await.expect("json")
+        }
+    };
+    // Earlier steps made images today: the app-wide limit is set just above what they made.
+    let before = usage(token.to_owned()).await;
+    let app_used = before["app"]["used"].as_u64().expect("app used");
+    assert_eq!(before["app"]["limit"], 500, "{before}");
+    assert_eq!(before["user"]["limit"], 50, "{before}");
+    let per_day = format!("edits_per_day: {}", app_used + 5);
+    let file = dev_variant(
+        l,
+        "limited",
+        &[
+            ("edits_per_user_per_day: 50", "edits_per_user_per_day: 3"),
+            ("edits_per_day: 500", &per_day),
+            // The burst of 20 must reach the function: this is about the quota, not the throttle.
+            ("throttle: {rate: 10, burst: 20}", "throttle: {rate: 100, burst: 100}"),
+        ],
+    );
+    let up = l.provision(&["up", "--local", "--stack-file", &file]);
+    assert_eq!(up.code, 0, "{}\n{}", up.stdout, up.stderr);
+    let cloud = l.cloud();
+    let standins = cloud["standins"]["endpoint"].as_str().expect("stand-ins").to_owned();
+    let moto = cloud["moto"]["endpoint"].as_str().expect("moto").to_owned();
+    let model_calls = || {
+        let url = format!("{standins}/_localcloud/bedrock/invocations");
+        async move {
+            let v: Value = reqwest::get(url).await.expect("count").json().await.expect("json");
+            v["count"].as_u64().expect("count")
+        }
+    };
+    let fresh_user = |name: &'static str| {
+        let moto = moto.clone();
+        async move {
+            let email = format!("{name}@example.com");
+            let created = cognito(
+                &moto,
+                "AdminCreateUser",
+                json!({"UserPoolId": pool, "Username": email, "MessageAction": "SUPPRESS"}),
+            )
+            .await;
+            assert!(created["User"].is_object(), "{created}");
+            cognito(
+                &moto,
+                "AdminSetUserPassword",
+                json!({"UserPoolId": pool, "Username": email, "Password": "Quota-pass-2026", "Permanent": true}),
+            )
+            .await;
+            id_token(&moto, client_id, &email, "Quota-pass-2026").await
+        }
+    };
+    let edit = |t: String| {
+        let http = http.clone();
+        let url = format!("{api}/edits");
+        async move {
+            http.post(url)
+                .header("authorization", t)
+                .header("origin", app)
+                .json(&json!({"operation": "generate", "prompt": "a lighthouse"}))
+                .send()
+                .await
+                .expect("edit")
+        }
+    };
+    // 20 at once → (images made, model calls, the refusals' messages).
+    let burst = |t: String| async move {
+        let calls = model_calls().await;
+        let answers = futures::future::join_all((0..20).map(|_| edit(t.clone()))).await;
+        let mut made = 0;
+        let mut refused = Vec::new();
+        for r in answers {
+            match r.status().as_u16() {
+                200 => made += 1,
+                429 => {
+                    response_allows(&pairs(r.headers()), app).expect("the app reads the 429");
+                    let retry: u64 = r.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
+                    assert!((1..=86_400).contains(&retry), "Retry-After {retry}");
+                    let body: Value = r.json().await.expect("json");
+                    assert_eq!(body["error"]["code"], "quota_exceeded", "{body}");
+                    refused.push(body["error"]["message"].as_str().unwrap_or_default().to_owned());
+                }
+                other => panic!("unexpected {other}: {}", r.text().await.unwrap_or_default()),
+            }
+        }
+        (made, model_calls().await - calls, refused)
+    };
+
+    let ann = fresh_user("quota-ann").await;
+    let (made, calls, refused) = burst(ann.clone()).await;
+    println!("limits: one user's 20 concurrent requests → {made} images, {calls} model calls, {} × 429", refused.len());
+    assert_eq!((made, calls, refused.len()), (3, 3, 17));
+    assert!(refused.iter().all(|m| m.contains("today's 3 images")), "{refused:?}");
+    let u = usage(ann).await;
+    assert_eq!((u["left"].as_u64(), u["user"]["used"].as_u64()), (Some(0), Some(3)), "{u}");
+
+    let bo = fresh_user("quota-bo").await;
+    let (made, calls, refused) = burst(bo.clone()).await;
+    println!("limits: another user's 20 → {made} images, {calls} model calls (the app's last 2)");
+    assert_eq!((made, calls, refused.len()), (2, 2, 18));
+    assert!(refused.iter().all(|m| m.contains("this app has made its")), "{refused:?}");
+    let u = usage(bo).await;
+    assert_eq!(u["app"]["left"], 0, "{u}");
+    assert_eq!(u["user"]["left"], 1, "{u}");
+    assert_eq!(u["left"], 0, "{u}");
+
+    let up = l.provision(&["up", "--local"]);
+    assert_eq!(up.code, 0, "{}\n{}", up.stdout, up.stderr);
+}
+
+/// `auth.allowed_email_domains`: the pool's PreSignUp trigger (the function) refuses a self
+/// sign-up from another domain, through Cognito as a client meets it, and lets an invitation of
+/// any address through; the trigger needs its permission (the stand-in checks it as Cognito does,
+/// and `up` puts a removed one back); turning the setting off removes trigger and permission.
+async fn sign_ups_are_vetted_by_the_pools_trigger(l: &Local, client_id: &str, pool: &str) {
+    let file = dev_variant(
+        l,
+        "vetted",
+        &[
+            ("self_sign_up: false", "self_sign_up: true"),
+            ("allowed_email_domains: []", "allowed_email_domains: [example.com]"),
+        ],
+    );
+    let up = l.provision(&["up", "--local", "--stack-file", &file]);
+    assert_eq!(up.code, 0, "{}\n{}", up.stdout, up.stderr);
+    let cloud = l.cloud();
+    let moto = cloud["moto"]["endpoint"].as_str().expect("moto").to_owned();
+    let standins = cloud["standins"]["endpoint"].as_str().expect("stand-ins").to_owned();
+    let described = cognito(&moto, "DescribeUserPool", json!({"UserPoolId": pool})).await;
+    let trigger = described["UserPool"]["LambdaConfig"]["PreSignUp"].as_str().unwrap_or_default().to_owned();
+    assert!(trigger.ends_with(":function:dev-edit"), "{described}");
+    let sign_up = |email: &str| {
+        let body = json!({"ClientId": client_id, "Username": email, "Password": "Signup-pass-2026",
+                          "UserAttributes": [{"Name": "email", "Value": email}]});
+        let moto = moto.clone();
+        async move { cognito(&moto, "SignUp", body).await }
+    };
+
+    let ok = sign_up("ann.vetted@example.com").await;
+    assert!(ok["UserSub"].is_string(), "{ok}");
+    let refused = sign_up("mallory@elsewhere.test").await;
+    assert_eq!(refused["__type"], "UserLambdaValidationException", "{refused}");
+    let message = refused["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("PreSignUp failed with error Sign-up is open only to e-mail addresses at example.com."),
+        "{message}"
+    );
+    // A look-alike domain is another domain.
+    let refused = sign_up("eve@badexample.com").await;
+    assert_eq!(refused["__type"], "UserLambdaValidationException", "{refused}");
+    // The owner invites whom they choose: AdminCreateUser runs the trigger too, which lets it by.
+    let invited = l.provision(&["--json", "--local", "--stack-file", &file, "users", "add", "guest@other.org"]);
+    assert_eq!(invited.code, 0, "{}\n{}", invited.stdout, invited.stderr);
+
+    // Without Cognito's permission on the function the trigger cannot run: sign-up fails as on
+    // AWS, and the next `up` puts the permission back.
+    let lambda_call = |method: reqwest::Method, path: String| {
+        let url = format!("{standins}/2015-03-31/functions/dev-edit/{path}");
+        async move {
+            reqwest::Client::new()
+                .request(method, url)
+                .header("authorization", "AWS4-HMAC-SHA256 Credential=t/20260101/us-west-2/lambda/aws4_request")
+                .send()
+                .await
+                .expect("lambda call")
+        }
+    };
+    let policy_has = |sid: &'static str| async move {
+        let v: Value = lambda_call(reqwest::Method::GET, "policy".into()).await.json().await.expect("json");
+        v["Policy"].as_str().is_some_and(|p| p.contains(sid))
+    };
+    assert!(policy_has("dev-cognito-invoke").await);
+    let removed = lambda_call(reqwest::Method::DELETE, "policy/dev-cognito-invoke".into()).await;
+    assert!(removed.status().is_success(), "{}", removed.status());
+    let denied = sign_up("bo.vetted@example.com").await;
+    assert_eq!(denied["__type"], "UnexpectedLambdaException", "{denied}");
+    assert!(denied["message"].as_str().is_some_and(|m| m.contains("AccessDeniedException")), "{denied}");
+    let up = l.provision(&["up", "--local", "--stack-file", &file]);
+    assert_eq!(up.code, 0, "{}\n{}", up.stdout, up.stderr);
+    assert!(sign_up("bo.vetted@example.com").await["UserSub"].is_string());
+
+    // Back to the dev stack: sign-up off, no trigger, and Cognito's permission gone with it.
+    let up = l.provision(&["up", "--local"]);
+    assert_eq!(up.code, 0, "{}\n{}", up.stdout, up.stderr);
+    let described = cognito(&moto, "DescribeUserPool", json!({"UserPoolId": pool})).await;
+    assert!(described["UserPool"]["LambdaConfig"]["PreSignUp"].is_null(), "{described}");
+    assert!(!policy_has("dev-cognito-invoke").await, "the trigger's permission outlived it");
+    assert!(policy_has("dev-apigw-invoke").await);
+    assert_eq!(sign_up("cy.vetted@example.com").await["__type"], "NotAuthorizedException");
 }
 
 fn png(img: image::DynamicImage) -> String {

@@ -12,11 +12,11 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().expect("root")
 }
 
-/// A variant far from dev.yaml: another region and family, arm64, sign-up on, extra origins,
-/// reserved concurrency, its own throttling.
+/// A variant far from dev.yaml: another region and family, arm64, sign-up on for two domains,
+/// extra origins, reserved concurrency, its own throttling.
 const VARIANT: &str = "region: us-east-1
 tags: {team: imaging}
-auth: {self_sign_up: true, password_min_length: 12}
+auth: {self_sign_up: true, allowed_email_domains: [example.com, school.edu], password_min_length: 12}
 function: {memory_mb: 2048, timeout_s: 20, architecture: arm64, reserved_concurrency: 5}
 logs: {retention_days: 30}
 models: {family: nova}
@@ -185,7 +185,10 @@ fn the_template_says_what_the_constructs_say() {
     let expected: BTreeSet<(String, String)> =
         ROUTES.iter().map(|r| (r.method.to_owned(), r.path.to_owned())).collect();
     assert_eq!(routes, expected);
-    assert_eq!(preflights, BTreeSet::from(["/".into(), "/edits".into(), "/edits/{id}".into(), "/capabilities".into()]));
+    assert_eq!(
+        preflights,
+        BTreeSet::from(["/".into(), "/edits".into(), "/edits/{id}".into(), "/capabilities".into(), "/usage".into()])
+    );
 
     // Least privilege: exact resources, no managed policies, the CORS origin is the app's only.
     let role = &resources["FunctionRole"]["Properties"];
@@ -228,6 +231,20 @@ fn the_template_says_what_the_constructs_say() {
     assert_eq!(v["Resources"]["ApiStage"]["Properties"]["StageName"], "v1");
     assert!(f["Environment"]["Variables"]["ALLOWED_ORIGINS"].to_string().contains("http://localhost:5173"));
     assert!(serde_json::to_string(&v["Resources"]["FunctionRole"]).expect("json").contains("nova"));
+
+    // Sign-ups vetted by domain (variant): the pool's PreSignUp trigger is the function, which
+    // only that pool may invoke for it; dev has neither.
+    let pool = &v["Resources"]["UserPool"]["Properties"];
+    assert_eq!(pool["LambdaConfig"], json!({"PreSignUp": {"Fn::GetAtt": ["Function", "Arn"]}}));
+    let p = &v["Resources"]["SignUpInvokePermission"]["Properties"];
+    assert_eq!(p["Principal"], "cognito-idp.amazonaws.com");
+    assert_eq!(p["SourceArn"], json!({"Fn::GetAtt": ["UserPool", "Arn"]}));
+    assert_eq!(f["Environment"]["Variables"]["ALLOWED_EMAIL_DOMAINS"], "example.com,school.edu");
+    assert!(t["Resources"]["UserPool"]["Properties"].get("LambdaConfig").is_none());
+    assert!(t["Resources"].get("SignUpInvokePermission").is_none());
+    assert!(
+        t["Resources"]["Function"]["Properties"]["Environment"]["Variables"].get("ALLOWED_EMAIL_DOMAINS").is_none()
+    );
 }
 
 /// The origins a template's preflights allow, found by rendering each OPTIONS method's

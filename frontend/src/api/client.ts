@@ -9,7 +9,7 @@ import {
   networkError,
   timeoutError,
 } from './errors';
-import type { Capabilities, EditPage, EditRecord, EditRequest, EditResponse } from './types';
+import type { Capabilities, EditPage, EditRecord, EditRequest, EditResponse, Usage } from './types';
 
 /** Supplies a valid ID token; `forceRefresh` asks for a new one even if the cached one looks valid. */
 export type TokenProvider = (opts?: { forceRefresh?: boolean }) => Promise<string>;
@@ -48,6 +48,10 @@ export class ApiClient {
 
   capabilities(signal?: AbortSignal): Promise<Capabilities> {
     return this.request<Capabilities>('GET', '/capabilities', { signal });
+  }
+
+  usage(signal?: AbortSignal): Promise<Usage> {
+    return this.request<Usage>('GET', '/usage', { signal });
   }
 
   createEdit(req: EditRequest, signal?: AbortSignal): Promise<EditResponse> {

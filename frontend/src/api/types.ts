@@ -53,6 +53,24 @@ export interface Limits {
   strength?: StrengthLimits;
 }
 
+/** One daily count of GET /usage. */
+export interface UsageCount {
+  used: number;
+  limit: number;
+  left: number;
+}
+
+/** GET /usage: images made today (UTC) by the caller and by the whole app, out of the daily limits. */
+export interface Usage {
+  day: string;
+  resetsAt: string;
+  secondsToReset: number;
+  /** What the caller may still make today: the tighter of `user.left` and `app.left`. */
+  left: number;
+  user: UsageCount;
+  app: UsageCount;
+}
+
 export interface Capabilities {
   family: 'stability' | 'titan' | 'nova' | string;
   region: string;

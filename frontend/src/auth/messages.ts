@@ -19,6 +19,12 @@ export function authErrorMessage(err: unknown): string {
       return msg ? `The password is not strong enough: ${msg.replace(/^Password does not conform to policy: /, '')}` : 'The password is not strong enough.';
     case 'InvalidParameterException':
       return msg || 'Some input was not accepted. Check the e-mail address and password.';
+    case 'UserLambdaValidationException':
+      // The stack's pre sign-up check refused (e.g. an e-mail domain outside `auth.allowed_email_domains`):
+      // Cognito wraps the function's reason as "PreSignUp failed with error REASON." — show the reason.
+      return msg ? msg.replace(/^\w+ failed with error /, '').replace(/\.\.$/, '.') : 'Sign-up was refused. Ask the workshop host for an invitation.';
+    case 'UnexpectedLambdaException':
+      return 'Sign-up could not be checked right now. Try again later, or ask the workshop host for an invitation.';
     case 'CodeMismatchException':
       return 'That code is not right. Check the e-mail and type it again.';
     case 'ExpiredCodeException':

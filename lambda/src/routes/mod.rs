@@ -5,6 +5,7 @@
 mod capabilities;
 mod edits;
 mod seed;
+mod usage;
 
 use std::time::{Duration, Instant};
 
@@ -28,6 +29,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/edits/{id}"),
     ("DELETE", "/edits/{id}"),
     ("GET", "/capabilities"),
+    ("GET", "/usage"),
     ("POST", "/"),
 ];
 
@@ -178,6 +180,7 @@ impl<M: ImageModel> App<M> {
             ("GET", "/edits/{id}") => edits::get(self, ctx, id.as_deref().unwrap_or_default()).await,
             ("DELETE", "/edits/{id}") => edits::delete(self, ctx, id.as_deref().unwrap_or_default()).await,
             ("GET", "/capabilities") => Ok(capabilities::get(&self.config)),
+            ("GET", "/usage") => usage::get(self, ctx).await,
             ("POST", "/") => Ok(seed::create(self, ctx, body, outcome).await),
             _ => Err(ApiError::NotFound(format!("no route for {method} {template}"))),
         }

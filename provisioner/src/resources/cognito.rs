@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_cognitoidentityprovider::types::{
-    AdminCreateUserConfigType, DeletionProtectionType, ExplicitAuthFlowsType, PasswordPolicyType,
+    AdminCreateUserConfigType, DeletionProtectionType, ExplicitAuthFlowsType, LambdaConfigType, PasswordPolicyType,
     PreventUserExistenceErrorTypes, UserPoolPolicyType, UsernameAttributeType, UsernameConfigurationType,
     VerifiedAttributeType,
 };
@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::{Env, Live, ResourceError, tags_value};
 use crate::aws::{Aws, AwsError, Ctx, optional};
-use crate::stack::{UserPool, UserPoolClient};
+use crate::stack::{Names, UserPool, UserPoolClient};
 
 /// The app client's sign-in flows: SRP and refresh, plus the password flow on the local cloud only
 /// (its emulator cannot verify SRP), sorted as DescribeUserPoolClient is read back.
@@ -38,6 +38,7 @@ pub fn pool_desired(c: &UserPool, env: &Env<'_>) -> Value {
             "require_numbers": true, "require_symbols": false,
         },
         "deletion_protection": "INACTIVE",
+        "pre_sign_up": c.pre_sign_up.map(|f| env.outputs.get(f.id, "arn")),
         "tags": tags_value(env.tags()),
     })
 }
@@ -101,6 +102,7 @@ pub async fn pool_read(aws: &Aws, name: &str, physical: Option<&str>) -> Result<
             "require_symbols": pw.is_some_and(|x| x.require_symbols()),
         },
         "deletion_protection": p.deletion_protection().map(|d| d.as_str()).unwrap_or("INACTIVE"),
+        "pre_sign_up": p.lambda_config().and_then(|l| l.pre_sign_up()),
         "tags": p.user_pool_tags().map(|t| tags_value(&t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())).unwrap_or(json!({})),
     });
     let arn = p.arn().map(str::to_owned).unwrap_or_default();
@@ -121,6 +123,12 @@ fn admin_create(c: &UserPool) -> AdminCreateUserConfigType {
     AdminCreateUserConfigType::builder().allow_admin_create_user_only(!c.self_sign_up).build()
 }
 
+/// The pool's triggers: the pre sign-up function when sign-ups are vetted, none otherwise
+/// (UpdateUserPool without LambdaConfig removes every trigger).
+fn triggers(desired: &Value) -> Option<LambdaConfigType> {
+    desired["pre_sign_up"].as_str().map(|arn| LambdaConfigType::builder().pre_sign_up(arn).build())
+}
+
 fn case_insensitive() -> Result<UsernameConfigurationType, ResourceError> {
     UsernameConfigurationType::builder()
         .case_sensitive(false)
@@ -128,7 +136,7 @@ fn case_insensitive() -> Result<UsernameConfigurationType, ResourceError> {
         .map_err(|e| ResourceError::Refused(format!("user name configuration: {e}")))
 }
 
-pub async fn pool_create(env: &Env<'_>, c: &UserPool, _desired: &Value) -> Result<Live, ResourceError> {
+pub async fn pool_create(env: &Env<'_>, c: &UserPool, desired: &Value) -> Result<Live, ResourceError> {
     let out = env
         .aws
         .cognito
@@ -139,6 +147,7 @@ pub async fn pool_create(env: &Env<'_>, c: &UserPool, _desired: &Value) -> Resul
         .auto_verified_attributes(VerifiedAttributeType::Email)
         .policies(UserPoolPolicyType::builder().password_policy(password_policy(c)).build())
         .admin_create_user_config(admin_create(c))
+        .set_lambda_config(triggers(desired))
         .deletion_protection(DeletionProtectionType::Inactive)
         .set_user_pool_tags(Some(env.tags().clone().into_iter().collect()))
         .send()
@@ -167,11 +176,26 @@ pub async fn pool_update(env: &Env<'_>, c: &UserPool, live: &Live, desired: &Val
         .auto_verified_attributes(VerifiedAttributeType::Email)
         .policies(UserPoolPolicyType::builder().password_policy(password_policy(c)).build())
         .admin_create_user_config(admin_create(c))
+        .set_lambda_config(triggers(desired))
         .deletion_protection(DeletionProtectionType::Inactive)
         .set_user_pool_tags(Some(env.tags().clone().into_iter().collect()))
         .send()
         .await
         .ctx("cognito-idp:UpdateUserPool")?;
+    // Sign-ups no longer vetted: Cognito no longer needs to invoke the function, so its
+    // permission goes with the trigger (the stack no longer declares it).
+    if let (None, Some(function)) = (desired["pre_sign_up"].as_str(), live.props["pre_sign_up"].as_str()) {
+        optional(
+            env.aws
+                .lambda
+                .remove_permission()
+                .function_name(function)
+                .statement_id(Names::sign_up_permission(&env.stack.config.name))
+                .send()
+                .await
+                .ctx("lambda:RemovePermission"),
+        )?;
+    }
     pool_read(env.aws, &c.name, Some(&live.physical))
         .await?
         .ok_or_else(|| ResourceError::Refused(format!("user pool {} vanished during the update", live.physical)))

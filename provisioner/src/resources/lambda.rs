@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::{Env, Live, ResourceError, tags_value};
 use crate::aws::{Aws, AwsError, Ctx, optional};
-use crate::stack::{Function, Permission};
+use crate::stack::{Function, Invoker, Permission};
 
 /// How long to keep retrying CreateFunction while a new role propagates through IAM.
 const ROLE_PROPAGATION_LIMIT: Duration = Duration::from_secs(90);
@@ -24,7 +24,7 @@ fn origins(c: &Function, env: &Env<'_>) -> String {
 
 /// The function's environment: everything the code needs to know about its stack.
 pub fn environment(c: &Function, env: &Env<'_>) -> BTreeMap<String, String> {
-    BTreeMap::from([
+    let mut vars = BTreeMap::from([
         ("TABLE_NAME".to_owned(), env.outputs.get(c.table.id, "name")),
         ("BEDROCK_REGION".to_owned(), c.region.clone()),
         ("MODEL_FAMILY".to_owned(), c.family.to_owned()),
@@ -33,7 +33,11 @@ pub fn environment(c: &Function, env: &Env<'_>) -> BTreeMap<String, String> {
         ("QUOTA_IMAGES_PER_USER_PER_DAY".to_owned(), c.limits.edits_per_user_per_day.to_string()),
         ("QUOTA_IMAGES_PER_DAY".to_owned(), c.limits.edits_per_day.to_string()),
         ("RUST_LOG".to_owned(), "info".to_owned()),
-    ])
+    ]);
+    if !c.allowed_email_domains.is_empty() {
+        vars.insert("ALLOWED_EMAIL_DOMAINS".to_owned(), c.allowed_email_domains.join(","));
+    }
+    vars
 }
 
 pub fn desired(c: &Function, env: &Env<'_>) -> Result<Value, ResourceError> {
@@ -265,12 +269,19 @@ pub fn source_arn(env: &Env<'_>, api_id: &str) -> String {
     format!("arn:aws:execute-api:{}:{}:{api_id}/*/*/*", env.region(), env.account)
 }
 
+/// The service that invokes, and exactly which of its resources may (Lambda's resource-based
+/// policy; Cognito's triggers need `cognito-idp.amazonaws.com` with the pool's ARN, Cognito
+/// Developer Guide "Customizing user pool workflows with Lambda triggers").
 pub fn permission_desired(c: &Permission, env: &Env<'_>) -> Value {
+    let (principal, source) = match c.invoker {
+        Invoker::Api(api) => ("apigateway.amazonaws.com", source_arn(env, &env.outputs.get(api.id, "id"))),
+        Invoker::UserPool(pool) => ("cognito-idp.amazonaws.com", env.outputs.get(pool.id, "arn")),
+    };
     json!({
         "statement_id": c.statement_id,
         "action": "lambda:InvokeFunction",
-        "principal": "apigateway.amazonaws.com",
-        "source_arn": source_arn(env, &env.outputs.get(c.api.id, "id")),
+        "principal": principal,
+        "source_arn": source,
     })
 }
 
@@ -303,7 +314,7 @@ pub async fn permission_create(env: &Env<'_>, c: &Permission, desired: &Value) -
         .function_name(env.outputs.get(c.function.id, "name"))
         .statement_id(&c.statement_id)
         .action("lambda:InvokeFunction")
-        .principal("apigateway.amazonaws.com")
+        .principal(desired["principal"].as_str().unwrap_or_default())
         .source_arn(desired["source_arn"].as_str().unwrap_or_default())
         .send()
         .await

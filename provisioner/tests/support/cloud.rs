@@ -16,10 +16,11 @@ pub struct Cloud {
 pub async fn start() -> Cloud {
     let root = find_project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("project root");
     let logs = tempfile::tempdir().expect("tmp");
-    let moto = MotoServer::start(&root, logs.path(), false).await.expect("moto starts");
     let port = free_port().expect("port");
+    let standins = format!("http://127.0.0.1:{port}");
+    let moto = MotoServer::start_with(&root, logs.path(), false, Some(&standins)).await.expect("moto starts");
     let cfg = localcloud::StandInConfig { port, moto: moto.endpoint.clone(), log_dir: logs.path().to_owned() };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
     tokio::spawn(async move { localcloud::serve_on(listener, cfg).await });
-    Cloud { root, moto, standins: format!("http://127.0.0.1:{port}"), _logs: logs }
+    Cloud { root, moto, standins, _logs: logs }
 }
