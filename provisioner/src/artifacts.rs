@@ -252,9 +252,15 @@ fn cargo_build_bootstrap(root: &Path, arch: Architecture, for_aws: bool) -> Resu
     } else if for_aws {
         cmd.args(["build", "--release"]);
     } else {
-        cmd.arg("build");
+        // The same packages as scripts/up-local's `cargo build`: cargo unifies dependency
+        // features over the packages it is asked for, so `-p image-edit-lambda` alone would
+        // build serde, tokio, hyper… a second time with another feature set.
+        cmd.args(["build", "-p", "provisioner"]);
     }
-    cmd.args(["-p", "image-edit-lambda", "--bin", "bootstrap", "--message-format=json-render-diagnostics"])
+    if for_aws {
+        cmd.args(["--bin", "bootstrap"]);
+    }
+    cmd.args(["-p", "image-edit-lambda", "--message-format=json-render-diagnostics"])
         .current_dir(root)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
