@@ -66,6 +66,9 @@ pub struct Report {
     pub steps: Vec<Step>,
     pub outputs: Outputs,
     pub interrupted: bool,
+    /// The state file could not be saved at the end (the resources exist all the same; the next
+    /// `up` finds them by name): why.
+    pub save_error: Option<String>,
 }
 
 impl Report {
@@ -118,7 +121,7 @@ pub async fn plan(
             error: None,
         });
     }
-    Ok(Report { steps, outputs, interrupted: false })
+    Ok(Report { steps, outputs, interrupted: false, save_error: None })
 }
 
 /// Converges one construct: read, compare, create or update. Journals through `state`.
@@ -236,7 +239,9 @@ pub async fn apply(
     }
     if let Ok(mut s) = state.lock() {
         s.state.outputs = outputs.clone();
-        let _ = s.save();
+        if let Err(e) = s.save() {
+            report.save_error = Some(e.to_string());
+        }
     }
     report.outputs = outputs;
     report

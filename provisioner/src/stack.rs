@@ -355,24 +355,6 @@ impl Stack {
         }
         best.into_values().max_by_key(|c| c.1).unwrap_or_default()
     }
-
-    /// The longest chain of dependent constructs (the critical path), in nodes.
-    pub fn critical_path(&self) -> Vec<Id> {
-        let mut best: BTreeMap<Id, Vec<Id>> = BTreeMap::new();
-        for n in self.topological() {
-            let mut chain = n
-                .construct
-                .deps()
-                .iter()
-                .filter_map(|d| best.get(d))
-                .max_by_key(|c| c.len())
-                .cloned()
-                .unwrap_or_default();
-            chain.push(n.id);
-            best.insert(n.id, chain);
-        }
-        best.into_values().max_by_key(Vec::len).unwrap_or_default()
-    }
 }
 
 /// Physical names, all derived from the stack name so stacks live side by side.

@@ -198,22 +198,7 @@ pub fn tags_from<'a>(it: impl IntoIterator<Item = (&'a String, &'a String)>) -> 
 
 /// Decodes the %-encoding IAM applies to policy documents.
 pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 #[cfg(test)]
@@ -233,5 +218,7 @@ mod tests {
     fn percent_decoding_of_policy_documents() {
         assert_eq!(percent_decode("%7B%22a%22%3A1%7D"), "{\"a\":1}");
         assert_eq!(percent_decode("{\"a\":1}"), "{\"a\":1}");
+        // Not an escape: kept as it is, never a panic on a character after `%`.
+        assert_eq!(percent_decode("100%é%4"), "100%é%4");
     }
 }
