@@ -1,5 +1,5 @@
-//! Command-line definitions (clap). Commands never see these types: `main` resolves them into
-//! settings first.
+//! Command-line definitions (clap). `main` resolves the global flags and the stack file into a
+//! [`crate::commands::Ctx`] and calls one command function with the subcommand's arguments.
 
 use std::path::PathBuf;
 
@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     long_about = "Stand the serverless image editor up on AWS (or on the local cloud) and tear it down.\n\n\
         Cognito user pool → IAM role → DynamoDB table → Lambda → API Gateway (Cognito authorizer) → Amplify app.\n\
         Credentials and region come from the standard AWS chain; AWS_ENDPOINT_URL[_SERVICE] is honoured.",
-    after_help = "Exit codes: 0 ok · 2 usage or config error · 3 AWS failure · 4 partial success (some changes made, then a failure) · 5 resources left behind · 6 changes pending (diff) · 130 interrupted"
+    after_help = crate::error::exit_codes_help()
 )]
 pub struct Cli {
     #[command(flatten)]

@@ -47,6 +47,16 @@ impl Ctx {
         Progress::new(self.json)
     }
 
+    /// The one way a command prints its result on stdout: `doc` under `--json` (one JSON
+    /// document), `human` otherwise. Progress and notes go to stderr through [`Ctx::say`].
+    pub(crate) fn print(&self, doc: &serde_json::Value, human: impl FnOnce()) {
+        if self.json {
+            println!("{doc}");
+        } else {
+            human();
+        }
+    }
+
     fn say(&self, line: impl AsRef<str>) {
         if !self.json {
             eprintln!("{}", line.as_ref());
@@ -149,6 +159,11 @@ pub async fn up(ctx: &Ctx, force: bool, no_build: bool) -> Result<Exit, CliError
             json!({"event": "summary", "wall_ms": elapsed.as_millis(), "calls": calls.len(), "mutating_calls": mutating,
                    "critical_path": path, "critical_path_calls": path_calls, "by_operation": by_operation})
         );
+    }
+    if let Some(e) = &report.save_error {
+        return Err(CliError::Io(std::io::Error::other(format!(
+            "the state file could not be saved ({e}); what was created exists, and the next `provision up` finds it by name"
+        ))));
     }
     if report.interrupted {
         ctx.say("interrupted: state saved; run `provision up` again to finish");
@@ -368,50 +383,72 @@ pub async fn status(ctx: &Ctx) -> Result<Exit, CliError> {
         artifacts.site = Some(s);
     }
     let stack = ctx.live_stack(&aws).await?;
-    let report = engine::plan(&stack, &aws, &id.account, &artifacts, Some(&state)).await;
-    let report = match report {
-        Ok(r) => r,
-        Err(e) => {
-            ctx.say(format!("could not compare everything: {e}"));
-            return Ok(Exit::AwsFailure);
-        }
-    };
-    let mut drift = 0;
-    for s in &report.steps {
-        let recorded = state.physical(s.id);
-        let live = s.physical.as_deref();
-        let word = match (&s.action, recorded) {
-            (Action::Create, Some(_)) => "MISSING (in state, not in AWS)",
-            (Action::Create, None) => "absent",
-            (Action::Update { .. }, _) => "drifted",
-            (Action::NoChange, None) => "exists (not in state: `up` adopts it)",
-            (Action::NoChange, Some(_)) => "in sync",
-        };
-        if word != "in sync" {
-            drift += 1;
-        }
-        println!("{:<20} {:<28} {:<36} {}", s.id, s.kind, word, live.or(recorded).unwrap_or("-"));
-        if let Action::Update { changes } = &s.action {
-            for c in changes {
-                println!("    {}: live {} ≠ stack {}", c.field, c.from, c.to);
-            }
-        }
-    }
+    let report = engine::plan(&stack, &aws, &id.account, &artifacts, Some(&state)).await.map_err(|e| {
+        CliError::Aws(crate::aws::AwsError::new("status", format!("could not compare everything: {e}")))
+    })?;
+    let resources: Vec<serde_json::Value> = report
+        .steps
+        .iter()
+        .map(|s| {
+            let recorded = state.physical(s.id);
+            let word = match (&s.action, recorded) {
+                (Action::Create, Some(_)) => "missing",
+                (Action::Create, None) => "absent",
+                (Action::Update { .. }, _) => "drifted",
+                (Action::NoChange, None) => "exists-not-in-state",
+                (Action::NoChange, Some(_)) => "in-sync",
+            };
+            let changes: Vec<serde_json::Value> = match &s.action {
+                Action::Update { changes } => {
+                    changes.iter().map(|c| json!({"field": c.field, "live": c.from, "stack": c.to})).collect()
+                }
+                _ => Vec::new(),
+            };
+            json!({"id": s.id, "kind": s.kind, "state": word, "physical": s.physical.as_deref().or(recorded),
+                   "changes": changes})
+        })
+        .collect();
+    let drift = resources.iter().filter(|r| r["state"] != "in-sync").count();
     // The security check: every non-OPTIONS method must be behind the authorizer.
     let env = Env { aws: &aws, stack: &stack, account: &id.account, outputs: &report.outputs, artifacts: &artifacts };
+    let mut open = Vec::new();
     if let Some(api) = stack.nodes.iter().find(|n| n.id == "Api")
         && let crate::stack::Construct::RestApi(c) = &api.construct
         && let Ok(Some(live)) = apigateway::read(&env, c, state.physical("Api")).await
     {
-        let open = apigateway::unauthenticated_methods(&live);
+        open = apigateway::unauthenticated_methods(&live);
+    }
+    let doc = json!({
+        "stack": ctx.config.name,
+        "localCloud": ctx.local.as_ref().map(|c| json!({"moto": c.moto.endpoint, "standIns": c.standins.endpoint,
+                                                         "logs": c.log_dir})),
+        "resources": resources,
+        "unauthenticatedMethods": open,
+    });
+    ctx.print(&doc, || {
+        for r in &resources {
+            let word = match r["state"].as_str().unwrap_or_default() {
+                "missing" => "MISSING (in state, not in AWS)",
+                "exists-not-in-state" => "exists (not in state: `up` adopts it)",
+                "in-sync" => "in sync",
+                other => other,
+            };
+            let name = r["physical"].as_str().unwrap_or("-");
+            println!(
+                "{:<20} {:<28} {:<36} {name}",
+                r["id"].as_str().unwrap_or_default(),
+                r["kind"].as_str().unwrap_or_default(),
+                word
+            );
+            for c in r["changes"].as_array().into_iter().flatten() {
+                println!("    {}: live {} ≠ stack {}", c["field"].as_str().unwrap_or_default(), c["live"], c["stack"]);
+            }
+        }
         for m in &open {
             println!("! {m} is reachable without a Cognito token (authorizationType is not COGNITO_USER_POOLS)");
         }
-        if !open.is_empty() {
-            return Ok(Exit::ChangesPending);
-        }
-    }
-    Ok(if drift == 0 { Exit::Ok } else { Exit::ChangesPending })
+    });
+    Ok(if drift == 0 && open.is_empty() { Exit::Ok } else { Exit::ChangesPending })
 }
 
 fn confirm(ctx: &Ctx, what: &str) -> Result<bool, CliError> {
@@ -428,12 +465,18 @@ fn confirm(ctx: &Ctx, what: &str) -> Result<bool, CliError> {
 }
 
 pub async fn down(ctx: &Ctx, yes: bool, dry_run: bool, force: bool) -> Result<Exit, CliError> {
-    if dry_run {
+    if dry_run && !ctx.json {
         println!("Teardown order for stack `{}`:", ctx.config.name);
         print!("{}", teardown::describe(&ctx.config.name));
     }
     let Some(aws) = down_target(ctx).await else {
         ctx.say("the local cloud is not running: nothing of the stack exists");
+        let doc = if dry_run {
+            json!({"order": teardown::order(&ctx.config.name), "wouldDelete": []})
+        } else {
+            json!({"event": "done", "deleted": 0, "leftBehind": []})
+        };
+        ctx.print(&doc, || {});
         return Ok(Exit::Ok);
     };
     let id = whoami(ctx, &aws).await?;
@@ -442,13 +485,15 @@ pub async fn down(ctx: &Ctx, yes: bool, dry_run: bool, force: bool) -> Result<Ex
     let state_ref = state.exists().then_some(&state);
     let present = teardown::left_behind(&aws, &ctx.config.name, state_ref).await.map_err(CliError::Aws)?;
     if dry_run {
-        println!("\nWould delete:");
-        for l in &present {
-            println!("  {:<46} {}", l.kind, l.id);
-        }
-        if present.is_empty() {
-            println!("  nothing: no resource of the stack exists");
-        }
+        ctx.print(&json!({"order": teardown::order(&ctx.config.name), "wouldDelete": present}), || {
+            println!("\nWould delete:");
+            for l in &present {
+                println!("  {:<46} {}", l.kind, l.id);
+            }
+            if present.is_empty() {
+                println!("  nothing: no resource of the stack exists");
+            }
+        });
         return Ok(Exit::Ok);
     }
     if !yes
@@ -483,6 +528,9 @@ pub async fn down(ctx: &Ctx, yes: bool, dry_run: bool, force: bool) -> Result<Ex
     }
     ctx.say(format!("nothing of stack `{}` is left ({} deleted)", ctx.config.name, report.deleted.len()));
     progress.emit(Event::info("left-behind check: nothing left"));
+    if ctx.json {
+        println!("{}", json!({"event": "done", "deleted": report.deleted.len(), "leftBehind": []}));
+    }
     state.remove().map_err(CliError::State)?;
     if let Some(cloud) = &ctx.local {
         for p in cloud.stop(&ctx.root) {
@@ -500,13 +548,8 @@ async fn down_target(ctx: &Ctx) -> Option<Aws> {
 }
 
 pub async fn doctor(ctx: &Ctx) -> Result<Exit, CliError> {
-    let mut bad = 0;
-    let mut line = |ok: bool, what: &str, detail: String| {
-        if !ok {
-            bad += 1;
-        }
-        println!("{} {:<26} {detail}", if ok { "ok  " } else { "FAIL" }, what);
-    };
+    let mut checks: Vec<(bool, String, String)> = Vec::new();
+    let mut line = |ok: bool, what: &str, detail: String| checks.push((ok, what.to_owned(), detail));
     let aws = Aws::load(&ctx.config.region).await;
     match aws.identity().await {
         Ok(id) => line(true, "credentials", format!("account {} as {}", id.account, id.arn)),
@@ -539,7 +582,14 @@ pub async fn doctor(ctx: &Ctx) -> Result<Exit, CliError> {
         Some(v) => line(true, "npm", v),
         None => line(false, "npm", "missing — install Node.js 20 with npm".into()),
     }
-    Ok(if bad == 0 { Exit::Ok } else { Exit::AwsFailure })
+    let doc = json!({"checks": checks.iter().map(|(ok, what, detail)| json!({"check": what, "ok": ok, "detail": detail}))
+        .collect::<Vec<_>>()});
+    ctx.print(&doc, || {
+        for (ok, what, detail) in &checks {
+            println!("{} {:<26} {detail}", if *ok { "ok  " } else { "FAIL" }, what);
+        }
+    });
+    Ok(if checks.iter().all(|c| c.0) { Exit::Ok } else { Exit::AwsFailure })
 }
 
 /// `provision synth`: the CloudFormation template of the stack.
@@ -550,7 +600,8 @@ pub async fn synth(ctx: &Ctx, output: Option<&std::path::Path>) -> Result<Exit, 
     let template = synth::template(&stack, &aws)?;
     let yaml = synth::to_yaml(&template)?;
     match output {
-        None => print!("{yaml}"),
+        // CloudFormation reads JSON templates as well: under --json the template is the document.
+        None => ctx.print(&template, || print!("{yaml}")),
         Some(path) => {
             let tmp = path.with_extension("tmp");
             std::fs::write(&tmp, &yaml)
@@ -558,6 +609,7 @@ pub async fn synth(ctx: &Ctx, output: Option<&std::path::Path>) -> Result<Exit, 
                 .map_err(|e| CliError::Usage(format!("-o {}: {e}", path.display())))?;
             let n = template["Resources"].as_object().map(|m| m.len()).unwrap_or(0);
             ctx.say(format!("wrote {} ({n} resources, {} bytes)", path.display(), yaml.len()));
+            ctx.print(&json!({"wrote": path, "resources": n, "bytes": yaml.len()}), || {});
         }
     }
     Ok(Exit::Ok)

@@ -18,7 +18,30 @@ pub enum Exit {
     Partial = 4,
     LeftBehind = 5,
     ChangesPending = 6,
+    /// This machine, not AWS: a local file or process, or the local cloud, failed.
+    Local = 7,
     Interrupted = 130,
+}
+
+/// The end of `provision --help`: every exit code and its meaning, from [`Exit::MEANINGS`].
+pub fn exit_codes_help() -> String {
+    let codes: Vec<String> = Exit::MEANINGS.iter().map(|(e, m)| format!("{} {m}", *e as u8)).collect();
+    format!("Exit codes: {}", codes.join(" · "))
+}
+
+impl Exit {
+    /// What each code means: `provision --help` shows these; docs/troubleshooting.md's table is
+    /// kept equal by a test.
+    pub const MEANINGS: &[(Exit, &str)] = &[
+        (Exit::Ok, "ok"),
+        (Exit::Usage, "usage or config error"),
+        (Exit::AwsFailure, "AWS failure"),
+        (Exit::Partial, "partial success (some changes made, then a failure)"),
+        (Exit::LeftBehind, "resources left behind"),
+        (Exit::ChangesPending, "changes pending (diff)"),
+        (Exit::Local, "local failure (a file, a process or the local cloud on this machine)"),
+        (Exit::Interrupted, "interrupted"),
+    ];
 }
 
 impl From<Exit> for ExitCode {
@@ -52,6 +75,17 @@ pub enum CliError {
 }
 
 impl CliError {
+    /// The error as the one JSON document `--json` prints on stdout.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut causes = Vec::new();
+        let mut source = std::error::Error::source(self);
+        while let Some(s) = source {
+            causes.push(s.to_string());
+            source = s.source();
+        }
+        serde_json::json!({"error": {"message": self.to_string(), "causes": causes, "exit": self.exit() as u8}})
+    }
+
     pub fn exit(&self) -> Exit {
         match self {
             CliError::Usage(_)
@@ -59,8 +93,26 @@ impl CliError {
             | CliError::State(_)
             | CliError::Artifact(_)
             | CliError::Synth(_) => Exit::Usage,
+            // A missing or refused build is the same usage error wherever it is found.
+            CliError::Resource(ResourceError::Artifact(_)) => Exit::Usage,
             CliError::Cfn(e) => e.exit(),
-            CliError::Aws(_) | CliError::Resource(_) | CliError::Local(_) | CliError::Io(_) => Exit::AwsFailure,
+            CliError::Aws(_) | CliError::Resource(_) => Exit::AwsFailure,
+            CliError::Local(_) | CliError::Io(_) => Exit::Local,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_troubleshooting_page_lists_every_exit_code() {
+        let page = include_str!("../../docs/troubleshooting.md");
+        for (code, _) in Exit::MEANINGS {
+            let row = format!("| {} |", *code as u8);
+            assert!(page.contains(&row), "docs/troubleshooting.md has no row for exit code {}", *code as u8);
+        }
+        assert!(exit_codes_help().contains("7 local failure"));
     }
 }

@@ -17,9 +17,14 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    let json = cli.global.json;
     match run(cli) {
         Ok(code) => code.into(),
         Err(e) => {
+            if json {
+                // stdout stays JSON whatever happens; the readable report still goes to stderr.
+                println!("{}", e.to_json());
+            }
             eprintln!("error: {e}");
             let mut source = std::error::Error::source(&e);
             while let Some(s) = source {

@@ -75,7 +75,7 @@ pub async fn token(ctx: &Ctx, username: Option<String>) -> Result<Exit, CliError
         .authentication_result()
         .and_then(|r| r.id_token())
         .ok_or_else(|| CliError::Aws(AwsError::new("cognito-idp:InitiateAuth", "no ID token in the answer")))?;
-    println!("{token}");
+    ctx.print(&serde_json::json!({"idToken": token}), || println!("{token}"));
     Ok(Exit::Ok)
 }
 
@@ -202,7 +202,11 @@ pub async fn logs(ctx: &Ctx, since: Duration, follow: bool) -> Result<Exit, CliE
                     .ok()
                     .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
                     .unwrap_or_default();
-                println!("{when} {}", e.message().unwrap_or_default().trim_end());
+                let message = e.message().unwrap_or_default().trim_end();
+                // Long work: one JSON event per log event (NDJSON) under --json.
+                ctx.print(&serde_json::json!({"event": "log", "time": when, "message": message}), || {
+                    println!("{when} {message}")
+                });
             }
             next = page.next_token().map(str::to_owned);
             if next.is_none() {

@@ -82,6 +82,15 @@ impl Teardown {
 }
 
 /// The order as text, as `down --dry-run` prints it.
+/// The documented order as data: one object per step (`--json` of `down --dry-run`).
+pub fn order(stack: &str) -> Vec<serde_json::Value> {
+    ORDER
+        .iter()
+        .enumerate()
+        .map(|(i, t)| serde_json::json!({"step": i + 1, "what": t.title(), "names": t.names(stack), "why": t.why()}))
+        .collect()
+}
+
 pub fn describe(stack: &str) -> String {
     let mut s = String::new();
     for (i, t) in ORDER.iter().enumerate() {

@@ -488,6 +488,63 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
     }
 }
 
+/// `--json` holds for every command: stdout is JSON only (one document, or NDJSON events for long
+/// work), errors included; what people read goes to stderr.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_command_prints_only_json_under_json() {
+    let l = Local::new();
+    let json_lines = |what: &str, run: &Run| -> Vec<Value> {
+        let lines: Vec<Value> = run
+            .stdout
+            .lines()
+            .filter(|x| !x.trim().is_empty())
+            .map(|x| serde_json::from_str(x).unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {x}\n{}", run.stderr)))
+            .collect();
+        assert!(!lines.is_empty(), "{what}: nothing on stdout\n{}", run.stderr);
+        lines
+    };
+    let ok = |args: &[&str]| {
+        let run = l.provision(args);
+        assert_eq!(run.code, 0, "{args:?}\n{}\n{}", run.stdout, run.stderr);
+        json_lines(&format!("{args:?}"), &run)
+    };
+    let up = ok(&["--json", "up", "--local"]);
+    assert!(up.iter().any(|e| e["event"] == "outputs"));
+    assert!(ok(&["--json", "diff", "--local"]).iter().all(|e| e["action"].is_string()));
+    let status = ok(&["--json", "status", "--local"]);
+    assert_eq!(status.len(), 1);
+    assert!(
+        status[0]["resources"].as_array().is_some_and(|r| r.iter().all(|r| r["state"] == "in-sync")),
+        "{}",
+        status[0]
+    );
+    assert!(ok(&["--json", "outputs", "--local"])[0]["apiUrl"].is_string());
+    let doctor = ok(&["--json", "doctor", "--local"]);
+    assert!(doctor[0]["checks"].as_array().is_some_and(|c| c.iter().all(|c| c["ok"] == true)), "{}", doctor[0]);
+    assert!(ok(&["--json", "token", "--local"])[0]["idToken"].as_str().is_some_and(|t| t.split('.').count() == 3));
+    let logs = l.provision(&["--json", "logs", "--local", "--since", "1h"]);
+    assert_eq!(logs.code, 0, "{}", logs.stderr);
+    assert!(logs.stdout.lines().all(|x| serde_json::from_str::<Value>(x).is_ok_and(|v| v["event"] == "log")));
+    assert_eq!(
+        ok(&["--json", "users", "add", "--local", "json@example.com"])[0]["users"][0]["email"],
+        "json@example.com"
+    );
+    assert!(ok(&["--json", "users", "list", "--local"])[0]["users"].is_array());
+    assert!(ok(&["--json", "users", "remove", "--local", "json@example.com"])[0]["users"].is_array());
+    assert!(ok(&["--json", "synth"])[0]["Resources"].is_object());
+    let dry = ok(&["--json", "down", "--local", "--dry-run"]);
+    assert_eq!(dry[0]["order"][0]["what"], "Amplify app", "{}", dry[0]);
+    assert!(dry[0]["wouldDelete"].as_array().is_some_and(|w| !w.is_empty()));
+    let down = ok(&["--json", "down", "--local", "--yes"]);
+    assert_eq!(down.last().map(|e| e["event"].clone()), Some(json!("done")));
+    // An error is JSON too, with the exit code it ends with.
+    let err = l.provision(&["--json", "status", "--local"]);
+    assert_eq!(err.code, 2, "{}", err.stderr);
+    let doc = &json_lines("status without a local cloud", &err)[0];
+    assert_eq!(doc["error"]["exit"], 2, "{doc}");
+    assert!(doc["error"]["message"].as_str().is_some_and(|m| m.contains("local cloud is not running")));
+}
+
 /// The requests browsers send, replayed: a preflight (Origin, Access-Control-Request-Method,
 /// Access-Control-Request-Headers), then the request, judged by the Fetch standard's rules
 /// (support/cors.rs) — for the SPA, the seed page's header set, an extra origin and a foreign one.
