@@ -13,6 +13,7 @@
 //        config.json to copy)
 
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
@@ -31,35 +32,9 @@ const decode = (t) => {
   }
 };
 
-const CAPS = {
-  stability: {
-    family: 'stability',
-    region: 'us-west-2',
-    operations: [
-      { name: 'inpaint', prompt: 'optional', mask: 'required', maskPrompt: false, model: 'stability.stable-image-inpaint-v1:0' },
-      { name: 'outpaint', prompt: 'optional', mask: 'none', maskPrompt: false, model: 'stability.stable-outpaint-v1:0' },
-      { name: 'replace', prompt: 'required', mask: 'none', maskPrompt: true, model: 'stability.stable-image-search-replace-v1:0' },
-      { name: 'recolor', prompt: 'required', mask: 'none', maskPrompt: true, model: 'stability.stable-image-search-recolor-v1:0' },
-      { name: 'erase', prompt: 'none', mask: 'required', maskPrompt: false, model: 'stability.stable-image-erase-object-v1:0' },
-      { name: 'remove-background', prompt: 'none', mask: 'none', maskPrompt: false, model: 'stability.stable-image-remove-background-v1:0' },
-    ],
-    limits: { maxPromptLength: 10000, minSide: 64, maxSide: 4096, minPixels: 4096, maxPixels: 9437184, maxAspect: 2.5, maxCount: 1, maxSeed: 4294967294, maxUploadBytes: 4500000, strength: { min: 0, max: 1, default: 0.5, meaning: 'creativity' } },
-    standIn: true,
-  },
-  titan: {
-    family: 'titan',
-    region: 'us-east-1',
-    operations: [
-      { name: 'inpaint', prompt: 'optional', mask: 'required', maskPrompt: true, model: 'amazon.titan-image-generator-v2:0' },
-      { name: 'outpaint', prompt: 'required', mask: 'required', maskPrompt: true, model: 'amazon.titan-image-generator-v2:0' },
-      { name: 'remove-background', prompt: 'none', mask: 'none', maskPrompt: false, model: 'amazon.titan-image-generator-v2:0' },
-      { name: 'generate', prompt: 'required', mask: 'none', maskPrompt: false, model: 'amazon.titan-image-generator-v2:0' },
-      { name: 'variation', prompt: 'required', mask: 'none', maskPrompt: false, model: 'amazon.titan-image-generator-v2:0' },
-    ],
-    limits: { maxPromptLength: 512, minSide: 320, maxSide: 1408, minPixels: 102400, maxPixels: 1982464, maxAspect: 4, maxCount: 5, maxSeed: 858993459, maxUploadBytes: 4500000, strength: { min: 1.1, max: 10, default: 8, meaning: 'cfgScale' } },
-    standIn: true,
-  },
-};
+// The function's own GET /capabilities answers, one per family (written by
+// provisioner/tests/contract.rs, which fails when they differ from what the function serves).
+const CAPS = JSON.parse(readFileSync(fileURLToPath(new URL('../test/fixtures/capabilities.json', import.meta.url)), 'utf8'));
 
 export async function startMock(opts = {}) {
   const appPort = Number(opts.appPort ?? process.env.MOCK_APP_PORT ?? 5180);

@@ -26,17 +26,20 @@ describe('operationInfo', () => {
     expect(tOut).toMatchObject({ serverExtents: false, padInBrowser: true, quality: true, outpaintMode: true, maxCount: 5 });
     expect(operationInfo(stabilityCaps, 'replace')!.maskPromptRequired).toBe(true);
     expect(operationInfo(titanCaps, 'generate')!.image).toBe('none');
-    expect(operationInfo(stabilityCaps, 'generate')).toBeNull();
+    // What the function serves: Stability stacks have no variation (fixtures/capabilities.ts).
+    expect(operationInfo(stabilityCaps, 'variation')).toBeNull();
   });
 });
 
 describe('validate', () => {
   const info = (caps: typeof stabilityCaps, op: string) => operationInfo(caps, op)!;
 
-  it('inpaint needs a picture and a painted mask', () => {
+  it('inpaint needs a picture and a painted mask (and, on Stability, a prompt)', () => {
     const fields = validate(stabilityCaps, info(stabilityCaps, 'inpaint'), base, { image: null, maskChanged: 0 }).map((p) => p.field);
-    expect(fields).toEqual(['image', 'mask']);
-    expect(validate(stabilityCaps, info(stabilityCaps, 'inpaint'), base, { ...picture, maskChanged: 10 })).toEqual([]);
+    expect(fields).toEqual(['image', 'prompt', 'mask']);
+    const titan = validate(titanCaps, info(titanCaps, 'inpaint'), base, { image: null, maskChanged: 0 }).map((p) => p.field);
+    expect(titan).toEqual(['image', 'mask']);
+    expect(validate(stabilityCaps, info(stabilityCaps, 'inpaint'), { ...base, prompt: 'a cat' }, { ...picture, maskChanged: 10 })).toEqual([]);
   });
 
   it('a mask description can replace painting where the family supports it', () => {
@@ -116,20 +119,20 @@ describe('extents arithmetic', () => {
 describe('requestTooLarge', () => {
   const limits = { ...stabilityCaps.limits, maxRequestBytes: 6_258_688 };
   it('lets a request that fits through', () => {
-    const req = { operation: 'inpaint', prompt: 'a cat', image: 'data:image/png;base64,' + 'A'.repeat(4_000_000) };
+    const req = { operation: 'inpaint' as const, prompt: 'a cat', image: 'data:image/png;base64,' + 'A'.repeat(4_000_000) };
     expect(requestTooLarge(req, limits)).toBeNull();
   });
   it('refuses image + mask over the limit, naming both sizes', () => {
-    const req = { operation: 'inpaint', prompt: 'a cat', image: 'data:image/png;base64,' + 'A'.repeat(5_400_000), mask: 'data:image/png;base64,' + 'A'.repeat(900_000) };
+    const req = { operation: 'inpaint' as const, prompt: 'a cat', image: 'data:image/png;base64,' + 'A'.repeat(5_400_000), mask: 'data:image/png;base64,' + 'A'.repeat(900_000) };
     expect(requestBytes(req)).toBeGreaterThan(6_258_688);
     expect(requestTooLarge(req, limits)).toMatch(/6\.3 MB request; at most 6\.3 MB/);
   });
   it('counts bytes, not characters', () => {
-    const req = { operation: 'generate', prompt: 'é'.repeat(10) };
+    const req = { operation: 'generate' as const, prompt: 'é'.repeat(10) };
     expect(requestBytes(req)).toBe(JSON.stringify(req).length + 10);
   });
   it('checks nothing when the API does not say its limit', () => {
-    const req = { operation: 'inpaint', image: 'A'.repeat(7_000_000) };
+    const req = { operation: 'inpaint' as const, image: 'A'.repeat(7_000_000) };
     expect(requestTooLarge(req, { ...limits, maxRequestBytes: undefined })).toBeNull();
   });
 });

@@ -23,4 +23,4 @@ pub mod records;
 pub mod routes;
 pub mod sign_up;
 
-pub use routes::{App, ROUTES};
+pub use routes::{App, ROUTES, capabilities_document};

@@ -1,4 +1,6 @@
-// Types of the REST API contract (docs: the contract shared by lambda/, frontend/ and provisioner/).
+// Types of the REST API contract, as the app reads it. docs/openapi.yaml is the contract: test/contract.test.ts
+// fails to typecheck when what the document says the API sends does not fit these types (and the other way
+// round for requests).
 
 export type OperationName =
   | 'inpaint'
@@ -21,18 +23,18 @@ export interface StrengthLimits {
 }
 
 export interface OperationCapability {
-  name: OperationName | string;
+  name: OperationName;
   prompt: Need;
   mask: Need;
   /** true when a text description of the area is accepted instead of a painted mask */
   maskPrompt: boolean;
   model: string;
-  /** Not in the contract yet; honoured when present (see README "Assumptions"). */
-  strength?: StrengthLimits;
+  /** The operation's own strength setting; null: none (then `limits.strength`, if any). */
+  strength?: StrengthLimits | null;
   /** Not in the contract yet; honoured when present. Otherwise: every operation but generate. */
   image?: Need;
-  /** Not in the contract yet; honoured when present. Otherwise: family === 'stability'. */
-  extents?: boolean;
+  /** Outpaint extents in pixels the API takes (`options.extents`, Stability); null: the browser pads. */
+  extents?: { min: number; max: number } | null;
 }
 
 export interface Limits {
@@ -50,7 +52,7 @@ export interface Limits {
   /** Daily image limits (`limits.*` of the stack file); over them the API answers 429 quota_exceeded. */
   imagesPerUserPerDay?: number;
   imagesPerDay?: number;
-  strength?: StrengthLimits;
+  strength?: StrengthLimits | null;
 }
 
 /** One daily count of GET /usage. */
@@ -96,7 +98,7 @@ export interface EditOptions {
 }
 
 export interface EditRequest {
-  operation: OperationName | string;
+  operation: OperationName;
   prompt?: string;
   negativePrompt?: string;
   image?: string;
@@ -119,21 +121,23 @@ export interface EditResponse {
 
 export type EditStatus = 'running' | 'succeeded' | 'blocked' | 'failed';
 
+/** One history item. Records written before a field existed lack it: every field the contract does not
+ * require is optional. */
 export interface EditRecord {
   id: string;
   createdAt: string;
   operation: string;
-  prompt: string | null;
-  negativePrompt: string | null;
+  prompt?: string | null;
+  negativePrompt?: string | null;
   model: string;
   seeds: number[];
   status: EditStatus | string;
-  errorCode: string | null;
+  errorCode?: string | null;
   durationMs: number | null;
-  input: { width: number; height: number; bytes: number } | null;
-  output: { width: number; height: number; bytes: number; count: number } | null;
-  options: EditOptions | Record<string, unknown> | null;
-  thumbnail: string | null;
+  input?: { width: number; height: number; bytes: number } | null;
+  output?: { width: number; height: number; bytes: number; count?: number } | null;
+  options?: EditOptions | Record<string, unknown> | null;
+  thumbnail?: string | null;
   standIn?: boolean;
 }
 

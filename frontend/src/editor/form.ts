@@ -152,7 +152,9 @@ export class EditForm {
   update(): void {
     const info = this.info;
     if (!info || !this.caps) return;
-    this.opHelp.textContent = OPERATION_LABELS[info.cap.name]?.help ?? '';
+    // Where the model takes an empty prompt (Titan, Nova inpaint), it removes what is marked.
+    const emptyPrompt = info.cap.name === 'inpaint' && info.prompt === 'optional' ? ' With no prompt, what you mark is removed.' : '';
+    this.opHelp.textContent = (OPERATION_LABELS[info.cap.name]?.help ?? '') + emptyPrompt;
     this.promptField.hidden = info.prompt === 'none';
     this.negativeField.hidden = info.prompt === 'none';
     this.promptField.querySelector('label')!.textContent = info.prompt === 'required' ? 'Prompt (required)' : 'Prompt (optional)';

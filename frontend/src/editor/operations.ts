@@ -4,7 +4,7 @@
 import type { Capabilities, Need, OperationCapability, StrengthLimits } from '../api/types';
 
 export const OPERATION_LABELS: Record<string, { label: string; help: string }> = {
-  inpaint: { label: 'Inpaint', help: 'Repaint the area you mark, following the prompt (no prompt: remove what is there).' },
+  inpaint: { label: 'Inpaint', help: 'Repaint the area you mark, following the prompt.' },
   outpaint: { label: 'Outpaint', help: 'Extend the picture beyond its edges.' },
   replace: { label: 'Search and replace', help: 'Find something by description and replace it with the prompt.' },
   recolor: { label: 'Recolor', help: 'Find something by description and change its colours as the prompt says.' },
@@ -51,7 +51,8 @@ export function operationInfo(caps: Capabilities, name: string): OperationInfo |
   if (!cap) return null;
   const titanLike = caps.family !== 'stability';
   const isOutpaint = cap.name === 'outpaint';
-  const serverExtents = isOutpaint && (cap.extents ?? caps.family === 'stability');
+  // The API says whether it takes extents (an object) or not (null); older answers said nothing.
+  const serverExtents = isOutpaint && (cap.extents === undefined ? caps.family === 'stability' : cap.extents !== null);
   return {
     cap,
     image: cap.image ?? (cap.name === 'generate' ? 'none' : 'required'),

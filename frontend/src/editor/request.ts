@@ -67,7 +67,10 @@ export function validate(caps: Capabilities, info: OperationInfo, state: FormSta
     problems.push({ field: 'maskPrompt', message: 'Describe what to find in the picture.' });
   }
   const hasMaskText = info.maskPrompt && state.maskPrompt.trim() !== '';
-  if (info.mask === 'required' && inputs.maskChanged === 0 && !hasMaskText && !info.padInBrowser) {
+  // A mask the API marks optional beside a description (Titan, Nova inpaint) means one of the two: the
+  // function refuses neither ("needs a mask … or a maskPrompt").
+  const maskNeeded = info.mask === 'required' || (info.mask === 'optional' && info.maskPrompt && !info.maskPromptRequired);
+  if (maskNeeded && inputs.maskChanged === 0 && !hasMaskText && !info.padInBrowser) {
     problems.push({
       field: 'mask',
       message: info.maskPrompt

@@ -152,7 +152,7 @@ export class HistoryView {
         row('Model', item.model),
         row('Seeds', item.seeds?.length ? item.seeds.join(', ') : null),
         row('Time taken', item.durationMs != null ? `${(item.durationMs / 1000).toFixed(1)} s` : null),
-        row('Input', size(item.input)),
+        row('Input', size(item.input ?? null)),
         row('Output', item.output ? `${size(item.output)} × ${item.output.count}` : null),
         row('Id', h('code', {}, item.id)),
       ),

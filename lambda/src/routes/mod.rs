@@ -33,6 +33,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/"),
 ];
 
+/// `GET /capabilities` for a stack configured as `config`: what the web app offers and enforces.
+/// The frontend's fixtures are these answers (provisioner/tests/contract.rs keeps them equal).
+pub fn capabilities_document(config: &Config) -> Value {
+    capabilities::document(config)
+}
+
 /// The function: configuration, the model seam and the history store, built once at cold start.
 pub struct App<M> {
     config: Config,
