@@ -9,18 +9,18 @@ use crate::cors::AllowedOrigins;
 use crate::models::{Family, Operation};
 
 /// DynamoDB table of edit records: partition key `userId` (S), sort key `id` (S, a ULID).
-pub const ENV_TABLE_NAME: &str = "TABLE_NAME";
+pub const ENV_TABLE_NAME: &str = image_edit_contract::env::TABLE_NAME;
 /// Region of the bedrock-runtime client. Never defaulted: Stability Image Services, Titan and Nova
 /// Canvas live in different regions.
-pub const ENV_BEDROCK_REGION: &str = "BEDROCK_REGION";
+pub const ENV_BEDROCK_REGION: &str = image_edit_contract::env::BEDROCK_REGION;
 /// Model family of the stack: `stability`, `titan` or `nova`.
-pub const ENV_MODEL_FAMILY: &str = "MODEL_FAMILY";
+pub const ENV_MODEL_FAMILY: &str = image_edit_contract::env::MODEL_FAMILY;
 /// JSON object operation → model id (or `us.` inference profile id). Operations left out are not
 /// offered by the stack.
-pub const ENV_MODEL_IDS: &str = "MODEL_IDS";
+pub const ENV_MODEL_IDS: &str = image_edit_contract::env::MODEL_IDS;
 /// Comma-separated origins allowed by CORS, e.g. `https://main.d1.amplifyapp.com,http://localhost:5173`.
 /// `*` allows any origin (the request's Origin is echoed back).
-pub const ENV_ALLOWED_ORIGINS: &str = "ALLOWED_ORIGINS";
+pub const ENV_ALLOWED_ORIGINS: &str = image_edit_contract::env::ALLOWED_ORIGINS;
 /// Set by the Lambda service; used as the `Function` dimension of the metrics.
 pub const ENV_LAMBDA_FUNCTION_NAME: &str = "AWS_LAMBDA_FUNCTION_NAME";
 

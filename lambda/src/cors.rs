@@ -5,7 +5,7 @@ use lambda_http::http::{HeaderMap, HeaderValue};
 
 /// Request headers a page may send: the contract's two, and the two the seed application's
 /// frontend sends as request headers (see `ALLOW_HEADERS` in the provisioner's apigateway.rs).
-pub const ALLOW_HEADERS: &str = "Content-Type,Authorization,Access-Control-Allow-Origin,Access-Control-Allow-Headers";
+pub use image_edit_contract::CORS_ALLOW_HEADERS as ALLOW_HEADERS;
 pub const ALLOW_METHODS: &str = "GET,POST,DELETE,OPTIONS";
 /// The SPA reads `Retry-After` on 429/503 answers.
 pub const EXPOSE_HEADERS: &str = "Retry-After";

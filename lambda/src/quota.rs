@@ -14,8 +14,8 @@ use time::OffsetDateTime;
 
 use crate::errors::ApiError;
 
-pub const ENV_PER_USER: &str = "QUOTA_IMAGES_PER_USER_PER_DAY";
-pub const ENV_PER_STACK: &str = "QUOTA_IMAGES_PER_DAY";
+pub const ENV_PER_USER: &str = image_edit_contract::env::QUOTA_IMAGES_PER_USER_PER_DAY;
+pub const ENV_PER_STACK: &str = image_edit_contract::env::QUOTA_IMAGES_PER_DAY;
 
 /// The limits, from the stack file (`limits.*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

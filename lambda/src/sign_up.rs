@@ -14,7 +14,7 @@ use serde_json::Value;
 
 /// Comma-separated lower-case e-mail domains allowed to sign themselves up (`auth.allowed_email_domains`).
 /// Set only when the stack restricts self sign-up (the pool's trigger is attached then).
-pub const ENV_ALLOWED_EMAIL_DOMAINS: &str = "ALLOWED_EMAIL_DOMAINS";
+pub const ENV_ALLOWED_EMAIL_DOMAINS: &str = image_edit_contract::env::ALLOWED_EMAIL_DOMAINS;
 
 /// Why a sign-up was refused: the text Cognito passes on to the person signing up.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -29,7 +29,7 @@ fn documented_routes_are_the_served_routes() {
             }
         }
     }
-    let served: BTreeSet<(String, String)> = ROUTES.iter().map(|(m, p)| ((*m).to_owned(), (*p).to_owned())).collect();
+    let served: BTreeSet<(String, String)> = ROUTES.iter().map(|r| (r.method.to_owned(), r.path.to_owned())).collect();
     assert_eq!(documented, served);
 }
 

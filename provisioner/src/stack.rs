@@ -7,8 +7,6 @@
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
-use serde::Serialize;
-
 use crate::config::StackConfig;
 use crate::models::ModelAccess;
 
@@ -109,23 +107,8 @@ pub struct Function {
     pub allowed_email_domains: Vec<String>,
 }
 
-/// One route of the REST API: served by the function, behind the authorizer.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Route {
-    pub method: &'static str,
-    pub path: &'static str,
-}
-
-/// The routes the editing function serves (see lambda/ and docs/openapi.yaml).
-pub const ROUTES: &[Route] = &[
-    Route { method: "POST", path: "/" },
-    Route { method: "GET", path: "/capabilities" },
-    Route { method: "GET", path: "/usage" },
-    Route { method: "GET", path: "/edits" },
-    Route { method: "POST", path: "/edits" },
-    Route { method: "GET", path: "/edits/{id}" },
-    Route { method: "DELETE", path: "/edits/{id}" },
-];
+/// The routes (`image_edit_contract`, shared with the function).
+pub use image_edit_contract::{ROUTES, Route};
 
 #[derive(Debug, Clone)]
 pub struct RestApi {

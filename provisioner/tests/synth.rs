@@ -304,7 +304,7 @@ fn bad_output_path_is_named() {
 #[test]
 fn the_gateway_routes_are_the_functions_routes() {
     let gateway: BTreeSet<(&str, &str)> = ROUTES.iter().map(|r| (r.method, r.path)).collect();
-    let function: BTreeSet<(&str, &str)> = image_edit_lambda::ROUTES.iter().copied().collect();
+    let function: BTreeSet<(&str, &str)> = image_edit_lambda::ROUTES.iter().map(|r| (r.method, r.path)).collect();
     assert_eq!(gateway, function);
 }
 

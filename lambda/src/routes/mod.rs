@@ -21,17 +21,10 @@ use crate::errors::ApiError;
 use crate::metrics::{self, RequestMetrics};
 use crate::records::Records;
 
-/// Every (method, resource) the function serves. The provisioner creates these API Gateway
-/// resources and methods (plus an OPTIONS MOCK per resource); docs/openapi.yaml documents them.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("POST", "/edits"),
-    ("GET", "/edits"),
-    ("GET", "/edits/{id}"),
-    ("DELETE", "/edits/{id}"),
-    ("GET", "/capabilities"),
-    ("GET", "/usage"),
-    ("POST", "/"),
-];
+/// Every (method, resource) the function serves, shared with the provisioner, which creates
+/// these API Gateway resources and methods (plus an OPTIONS MOCK per resource); docs/openapi.yaml
+/// documents them.
+pub use image_edit_contract::ROUTES;
 
 /// `GET /capabilities` for a stack configured as `config`: what the web app offers and enforces.
 /// The frontend's fixtures are these answers (provisioner/tests/contract.rs keeps them equal).
@@ -255,7 +248,7 @@ fn resolve(req: &Request) -> Option<(&'static str, Option<String>)> {
     let path_id = || req.path_parameters_ref().and_then(|p| p.first("id")).map(str::to_owned);
     if let Some(RequestContext::ApiGatewayV1(ctx)) = req.request_context_ref()
         && let Some(resource) = ctx.resource_path.as_deref()
-        && let Some(template) = ROUTES.iter().map(|(_, t)| *t).find(|t| *t == resource)
+        && let Some(template) = ROUTES.iter().map(|r| r.path).find(|t| *t == resource)
     {
         let id = path_id().or_else(|| match_template(template, &path_of(req)).flatten());
         return Some((template, id));
@@ -270,7 +263,7 @@ fn resolve(req: &Request) -> Option<(&'static str, Option<String>)> {
         candidates.push(strip_first_segment(&path));
     }
     for candidate in &candidates {
-        for (_, template) in ROUTES {
+        for template in ROUTES.iter().map(|r| r.path) {
             if let Some(id) = match_template(template, candidate) {
                 return Some((template, path_id().or(id)));
             }

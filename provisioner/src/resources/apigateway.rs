@@ -18,9 +18,9 @@ pub const AUTHORIZER_NAME: &str = "cognito-user-pool";
 /// Request headers a page may send. `Content-Type` and `Authorization` are the contract's; the
 /// seed application's frontend also sends `Access-Control-Allow-Origin` and
 /// `Access-Control-Allow-Headers` as *request* headers (a quirk its users' copies keep), and a
-/// browser asks for them in `Access-Control-Request-Headers`. The function sends the same list
-/// (`image_edit_lambda::cors::ALLOW_HEADERS`; a test keeps the two equal).
-pub const ALLOW_HEADERS: &str = "Content-Type,Authorization,Access-Control-Allow-Origin,Access-Control-Allow-Headers";
+/// browser asks for them in `Access-Control-Request-Headers`. The function sends the same list:
+/// both read it from `image_edit_contract`.
+pub use image_edit_contract::CORS_ALLOW_HEADERS as ALLOW_HEADERS;
 pub const ALLOW_METHODS: &str = "GET,POST,DELETE,OPTIONS";
 /// Seconds a browser may reuse a preflight answer (Chromium caps it at 7200, Firefox at 86400);
 /// without it every POST waits for a new preflight after 5 s.

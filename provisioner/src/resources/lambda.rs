@@ -24,20 +24,21 @@ fn origins(c: &Function, env: &Env<'_>) -> String {
 
 /// The function's environment: everything the code needs to know about its stack.
 pub fn environment(c: &Function, env: &Env<'_>) -> BTreeMap<String, String> {
+    use image_edit_contract::env as var;
     let mut vars = BTreeMap::from([
-        ("TABLE_NAME".to_owned(), env.outputs.get(c.table.id, "name")),
-        ("BEDROCK_REGION".to_owned(), c.region.clone()),
-        ("MODEL_FAMILY".to_owned(), c.family.to_owned()),
-        ("MODEL_IDS".to_owned(), serde_json::to_string(&c.models).unwrap_or_default()),
-        ("ALLOWED_ORIGINS".to_owned(), origins(c, env)),
-        ("QUOTA_IMAGES_PER_USER_PER_DAY".to_owned(), c.limits.edits_per_user_per_day.to_string()),
-        ("QUOTA_IMAGES_PER_DAY".to_owned(), c.limits.edits_per_day.to_string()),
-        ("RUST_LOG".to_owned(), "info".to_owned()),
+        (var::TABLE_NAME, env.outputs.get(c.table.id, "name")),
+        (var::BEDROCK_REGION, c.region.clone()),
+        (var::MODEL_FAMILY, c.family.to_owned()),
+        (var::MODEL_IDS, serde_json::to_string(&c.models).unwrap_or_default()),
+        (var::ALLOWED_ORIGINS, origins(c, env)),
+        (var::QUOTA_IMAGES_PER_USER_PER_DAY, c.limits.edits_per_user_per_day.to_string()),
+        (var::QUOTA_IMAGES_PER_DAY, c.limits.edits_per_day.to_string()),
+        (var::RUST_LOG, "info".to_owned()),
     ]);
     if !c.allowed_email_domains.is_empty() {
-        vars.insert("ALLOWED_EMAIL_DOMAINS".to_owned(), c.allowed_email_domains.join(","));
+        vars.insert(var::ALLOWED_EMAIL_DOMAINS, c.allowed_email_domains.join(","));
     }
-    vars
+    vars.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
 pub fn desired(c: &Function, env: &Env<'_>) -> Result<Value, ResourceError> {

@@ -1,0 +1,54 @@
+//! The contract between the editing function (`lambda/`) and the provisioner, written once. Both
+//! crates read these constants; nothing here depends on anything, so it costs neither a compile
+//! nor a dependency. The HTTP shapes are docs/openapi.yaml's (the web app's types are checked
+//! against it); the function's answers per family are the web app's fixtures
+//! (provisioner/tests/contract.rs).
+
+/// One route of the REST API: served by the function, created by the provisioner (behind the
+/// Cognito authorizer, with an OPTIONS preflight per resource), documented in docs/openapi.yaml.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+}
+
+/// Every route, in the order the provisioner creates them.
+pub const ROUTES: &[Route] = &[
+    Route { method: "POST", path: "/" },
+    Route { method: "GET", path: "/capabilities" },
+    Route { method: "GET", path: "/usage" },
+    Route { method: "GET", path: "/edits" },
+    Route { method: "POST", path: "/edits" },
+    Route { method: "GET", path: "/edits/{id}" },
+    Route { method: "DELETE", path: "/edits/{id}" },
+];
+
+/// The request headers browsers may send cross-origin: the app's (`Content-Type`,
+/// `Authorization`) and the seed page's, which also sends the two `Access-Control-*` names.
+/// API Gateway's preflights and gateway responses and the function's answers all allow these.
+pub const CORS_ALLOW_HEADERS: &str =
+    "Content-Type,Authorization,Access-Control-Allow-Origin,Access-Control-Allow-Headers";
+
+/// The function's environment: written by the provisioner, read once at cold start (a missing or
+/// malformed variable stops the cold start, naming it).
+pub mod env {
+    /// DynamoDB table of edit records and daily counters.
+    pub const TABLE_NAME: &str = "TABLE_NAME";
+    /// Region of the bedrock-runtime client.
+    pub const BEDROCK_REGION: &str = "BEDROCK_REGION";
+    /// Model family of the stack: `stability`, `titan` or `nova`.
+    pub const MODEL_FAMILY: &str = "MODEL_FAMILY";
+    /// JSON object operation → model id (or `us.` inference profile id).
+    pub const MODEL_IDS: &str = "MODEL_IDS";
+    /// Comma-separated origins CORS allows.
+    pub const ALLOWED_ORIGINS: &str = "ALLOWED_ORIGINS";
+    /// Images one user may make per UTC day (`limits.edits_per_user_per_day`).
+    pub const QUOTA_IMAGES_PER_USER_PER_DAY: &str = "QUOTA_IMAGES_PER_USER_PER_DAY";
+    /// Images the whole stack may make per UTC day (`limits.edits_per_day`).
+    pub const QUOTA_IMAGES_PER_DAY: &str = "QUOTA_IMAGES_PER_DAY";
+    /// Comma-separated e-mail domains allowed to sign themselves up (`auth.allowed_email_domains`);
+    /// set only when the user pool's pre sign-up trigger is the function.
+    pub const ALLOWED_EMAIL_DOMAINS: &str = "ALLOWED_EMAIL_DOMAINS";
+    /// The function's log level.
+    pub const RUST_LOG: &str = "RUST_LOG";
+}
