@@ -297,12 +297,58 @@ pub fn build_site(root: &Path, run_build: bool) -> Result<SiteDir, ArtifactError
                 if !frontend.join("node_modules").is_dir() {
                     run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&frontend))?;
                 }
-                run(Command::new("npm").args(["run", "build"]).current_dir(&frontend))?;
+                // A build takes seconds (types from the contract, tsc, vite): skip it when nothing
+                // it reads changed since the last one, as cargo does for the function.
+                let inputs = site_inputs(root);
+                let stamp = frontend.join("node_modules/.provision-site-inputs");
+                let built = frontend.join("dist/index.html").is_file()
+                    && std::fs::read_to_string(&stamp).is_ok_and(|held| held == inputs);
+                if !built {
+                    run(Command::new("npm").args(["run", "build"]).current_dir(&frontend))?;
+                    // Only a cache: without it the next `up` builds again.
+                    let _ = std::fs::write(&stamp, &inputs);
+                }
             }
             frontend.join("dist")
         }
     };
     read_site(&dir)
+}
+
+/// A fingerprint of everything `npm run build` reads: the app's sources and settings, its locked
+/// packages, and the contract its types are generated from. Paths in a fixed order, so the same
+/// tree gives the same text.
+fn site_inputs(root: &Path) -> String {
+    let frontend = root.join("frontend");
+    let mut files: Vec<PathBuf> =
+        ["index.html", "package.json", "package-lock.json", "tsconfig.json", "vite.config.ts"]
+            .iter()
+            .map(|f| frontend.join(f))
+            .chain([root.join("docs/openapi.yaml")])
+            .collect();
+    for dir in ["src", "public"] {
+        let mut stack = vec![frontend.join(dir)];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.file_name().and_then(|n| n.to_str()) != Some("openapi.gen.ts") {
+                    // (the generated types are an output of the build, not an input)
+                    files.push(path);
+                }
+            }
+        }
+    }
+    files.sort();
+    let mut hash = Sha256::new();
+    for f in &files {
+        hash.update(f.strip_prefix(root).unwrap_or(f).to_string_lossy().as_bytes());
+        hash.update([0]);
+        hash.update(std::fs::read(f).unwrap_or_default());
+        hash.update([0]);
+    }
+    format!("{:x}", hash.finalize())
 }
 
 fn run(cmd: &mut Command) -> Result<(), ArtifactError> {
@@ -355,6 +401,30 @@ pub fn read_site(dir: &Path) -> Result<SiteDir, ArtifactError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_site_is_rebuilt_when_an_input_changes_and_only_then() {
+        let root = tempfile::tempdir().expect("tmp");
+        let r = root.path();
+        for (f, text) in [
+            ("frontend/src/main.ts", "a"),
+            ("frontend/src/api/openapi.gen.ts", "generated"),
+            ("frontend/package.json", "{}"),
+            ("docs/openapi.yaml", "openapi: 3.0.3"),
+        ] {
+            std::fs::create_dir_all(r.join(f).parent().expect("dir")).expect("mkdir");
+            std::fs::write(r.join(f), text).expect("write");
+        }
+        let first = site_inputs(r);
+        assert_eq!(site_inputs(r), first, "the same tree, the same fingerprint");
+        std::fs::write(r.join("frontend/src/api/openapi.gen.ts"), "regenerated").expect("write");
+        assert_eq!(site_inputs(r), first, "a build output is not an input");
+        std::fs::write(r.join("docs/openapi.yaml"), "openapi: 3.0.4").expect("write");
+        let contract = site_inputs(r);
+        assert_ne!(contract, first, "the contract the types come from");
+        std::fs::write(r.join("frontend/src/new.ts"), "b").expect("write");
+        assert_ne!(site_inputs(r), contract, "a new source file");
+    }
 
     #[test]
     fn zips_are_deterministic() {
