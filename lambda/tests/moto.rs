@@ -11,12 +11,13 @@ use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
 use common::*;
 use image_edit_lambda::App;
-use localcloud::moto::{MotoServer, find_project_root};
+use localcloud::moto::MotoServer;
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn against_moto() {
-    let root: PathBuf = find_project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("project root");
+    // The project root: lambda/'s parent.
+    let root: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("project root").to_path_buf();
     let logs = std::env::temp_dir().join(format!("imgedit-lambda-tests-{}", std::process::id()));
     std::fs::create_dir_all(&logs).expect("log dir");
     let server = MotoServer::start(&root, &logs, false).await.expect("moto server");

@@ -259,7 +259,7 @@ impl Gateway {
         let cached_region = self.apis.lock().await.get(api).map(|d| d.region.clone());
         let regions: Vec<String> = match cached_region {
             Some(r) => vec![r],
-            None => crate::REGIONS.iter().map(|s| (*s).to_owned()).collect(),
+            None => image_edit_contract::REGIONS.iter().map(|s| (*s).to_owned()).collect(),
         };
         for region in regions {
             let client = aws_sdk_apigateway::Client::new(&self.sdk(&region).await);

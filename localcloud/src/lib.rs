@@ -6,7 +6,6 @@
 
 pub mod amplify;
 pub mod bedrock;
-pub mod catalogue;
 pub mod gateway;
 pub mod logs;
 pub mod moto;
@@ -14,10 +13,6 @@ pub mod runtime;
 pub mod vtl;
 
 use std::path::PathBuf;
-
-/// The regions a stack may use: those where at least one model family is offered (see
-/// [`catalogue`]; its tests keep the two equal). The gateway stand-in looks for an API id in each.
-pub const REGIONS: &[&str] = &["ap-northeast-1", "eu-west-1", "us-east-1", "us-east-2", "us-west-2"];
 
 use axum::Router;
 use axum::extract::{Request, State};

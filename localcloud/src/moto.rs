@@ -186,8 +186,3 @@ impl Drop for MotoServer {
         self.stop();
     }
 }
-
-/// The repository root: the nearest ancestor of `start` holding `stacks/` and `Cargo.toml`.
-pub fn find_project_root(start: &Path) -> Option<PathBuf> {
-    start.ancestors().find(|d| d.join("stacks").is_dir() && d.join("Cargo.toml").is_file()).map(Path::to_path_buf)
-}

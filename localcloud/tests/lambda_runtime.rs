@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{FunctionCode, Runtime};
-use localcloud::moto::{MotoServer, find_project_root, free_port};
+use localcloud::moto::{MotoServer, free_port};
 use serde_json::{Value, json};
 
 struct Cloud {
@@ -36,7 +36,8 @@ fn zip_of(bootstrap: &Path) -> Vec<u8> {
 }
 
 async fn cloud() -> Cloud {
-    let root = find_project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("project root");
+    // The project root: localcloud/'s parent.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("project root").to_path_buf();
     let logs = tempfile_dir();
     let moto = MotoServer::start(&root, &logs, false).await.expect("moto starts");
     let port = free_port().expect("port");

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use localcloud::moto::find_project_root;
+use provisioner::config::project_root;
 use serde_json::{Value, json};
 
 fn png(img: image::DynamicImage) -> String {
@@ -18,7 +18,7 @@ fn png(img: image::DynamicImage) -> String {
 }
 
 fn main() {
-    let root = find_project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("root");
+    let root = project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("root");
     let dir = tempfile::tempdir().expect("tmp");
     let exe = env!("CARGO_BIN_EXE_provision");
     let bootstrap = Path::new(exe).parent().expect("dir").join("bootstrap");

@@ -40,6 +40,24 @@ pub struct Global {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    // The app's commands, listed by `--help` in their order; the hidden `local-serve` comes after.
+    #[command(flatten)]
+    App(AppCommand),
+    /// Run the local cloud's stand-ins in the foreground (started for you by `up --local`).
+    #[command(hide = true)]
+    LocalServe {
+        #[arg(long)]
+        port: u16,
+        #[arg(long)]
+        moto: String,
+        #[arg(long)]
+        log_dir: PathBuf,
+    },
+}
+
+/// The commands that act on a stack (everything but the hidden `local-serve`).
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
     /// Create or update every resource of the stack (idempotent; resumes an interrupted run).
     Up {
         /// Proceed although the state file names another account or region.
@@ -108,16 +126,6 @@ pub enum Command {
         /// Keep printing new events until interrupted.
         #[arg(long, short = 'f')]
         follow: bool,
-    },
-    /// Run the local cloud's stand-ins in the foreground (started for you by `up --local`).
-    #[command(hide = true)]
-    LocalServe {
-        #[arg(long)]
-        port: u16,
-        #[arg(long)]
-        moto: String,
-        #[arg(long)]
-        log_dir: PathBuf,
     },
 }
 

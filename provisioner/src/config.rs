@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use localcloud::catalogue::{self, Refusal};
+use image_edit_contract::catalogue::{self, Refusal};
 use serde::{Deserialize, Serialize};
 
 /// Stack names become prefixes of every physical name; the tightest limit is the IAM role name
@@ -16,7 +16,7 @@ pub const LOG_RETENTION_DAYS: &[i32] =
     &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 /// Regions where the project's model families are offered (Bedrock image models are not in every region).
-pub const KNOWN_REGIONS: &[&str] = localcloud::REGIONS;
+pub const KNOWN_REGIONS: &[&str] = image_edit_contract::REGIONS;
 
 /// Operations of the editing API, in the order the docs list them.
 pub const OPERATIONS: &[&str] =
@@ -83,7 +83,7 @@ impl ModelFamily {
     }
 
     /// The default model id per operation as AWS offers it in `region` (the plain id where the
-    /// model is on demand there, else its inference profile; see `localcloud::catalogue`).
+    /// model is on demand there, else its inference profile; see `image_edit_contract::catalogue`).
     /// Operations whose model is not offered in `region` are absent.
     pub fn models_in(self, region: &str) -> BTreeMap<String, String> {
         self.base_models()
@@ -390,6 +390,12 @@ pub struct StackConfig {
     /// the file: what differs is only what the emulator needs (the password sign-in flow).
     #[serde(skip)]
     pub local: bool,
+}
+
+/// The project's root directory: the nearest ancestor of `start` holding `stacks/` and
+/// `Cargo.toml`.
+pub fn project_root(start: &Path) -> Option<PathBuf> {
+    start.ancestors().find(|d| d.join("stacks").is_dir() && d.join("Cargo.toml").is_file()).map(Path::to_path_buf)
 }
 
 /// Finds `stacks/<name>.yaml` under `root`.
@@ -763,6 +769,14 @@ fn check_model_id(family: ModelFamily, op: &str, id: &str, region: &str) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_project_root_is_found_from_below_it() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("provisioner/ has a parent");
+        assert_eq!(project_root(&root.join("provisioner/src")).as_deref(), Some(root));
+        assert_eq!(project_root(root).as_deref(), Some(root));
+        assert_eq!(project_root(Path::new("/")), None);
+    }
 
     fn p(text: &str) -> Result<StackConfig, ConfigError> {
         parse(text, Path::new("stacks/t.yaml"), "t")

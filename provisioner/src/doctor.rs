@@ -1,7 +1,7 @@
 //! `provision doctor`'s model check: is each configured model id invocable the way the stack
 //! invokes it, in the stack's region, and what to do when it is not.
 
-use localcloud::catalogue::{self, Lifecycle, Via};
+use image_edit_contract::catalogue::{self, Lifecycle, Via};
 
 use crate::aws::{Aws, AwsError, Ctx};
 

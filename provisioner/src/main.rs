@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use provisioner::cli::{Cli, Command, Engine, UsersAction};
+use provisioner::cli::{AppCommand, Cli, Command, Engine, Global, UsersAction};
 use provisioner::commands::{self, Ctx};
 use provisioner::config;
 use provisioner::error::{CliError, Exit};
@@ -43,46 +43,54 @@ fn runtime(multi: bool) -> Result<tokio::runtime::Runtime, CliError> {
 }
 
 fn run(cli: Cli) -> Result<Exit, CliError> {
-    if let Command::LocalServe { port, moto, log_dir } = &cli.command {
-        let cfg = localcloud::StandInConfig { port: *port, moto: moto.clone(), log_dir: log_dir.clone() };
-        runtime(true)?.block_on(localcloud::serve(cfg))?;
-        return Ok(Exit::Ok);
+    match cli.command {
+        Command::LocalServe { port, moto, log_dir } => {
+            let cfg = localcloud::StandInConfig { port, moto, log_dir };
+            runtime(true)?.block_on(localcloud::serve(cfg))?;
+            Ok(Exit::Ok)
+        }
+        Command::App(command) => run_app(cli.global, command),
     }
+}
+
+/// Runs one of the app's commands on the stack the global flags name.
+fn run_app(global: Global, command: AppCommand) -> Result<Exit, CliError> {
     let cwd = std::env::current_dir()?;
-    let root = localcloud::moto::find_project_root(&cwd).ok_or_else(|| {
+    let root = config::project_root(&cwd).ok_or_else(|| {
         CliError::Usage(format!("{} is not inside the project (no stacks/ and Cargo.toml above it)", cwd.display()))
     })?;
-    let path = match &cli.global.stack_file {
+    let path = match &global.stack_file {
         Some(p) => p.clone(),
         None => {
-            config::validate_stack_name(&cli.global.stack).map_err(|m| CliError::Usage(format!("--stack {m}")))?;
-            config::stack_path(&root, &cli.global.stack)
+            config::validate_stack_name(&global.stack).map_err(|m| CliError::Usage(format!("--stack {m}")))?;
+            config::stack_path(&root, &global.stack)
         }
     };
     let mut config = config::load(&path)?;
-    config.local = cli.global.local;
+    config.local = global.local;
 
     // The local cloud is found (or started) on a short-lived single-threaded runtime, and its
     // endpoints exported before the main runtime starts any thread.
-    if cli.global.local
+    if global.local
         && matches!(
-            cli.command,
-            Command::Up { engine: Engine::Cloudformation, .. } | Command::Down { engine: Engine::Cloudformation, .. }
+            command,
+            AppCommand::Up { engine: Engine::Cloudformation, .. }
+                | AppCommand::Down { engine: Engine::Cloudformation, .. }
         )
     {
         return Err(CliError::Usage(provisioner::commands::CFN_NOT_LOCAL.into()));
     }
-    let local = if cli.global.local {
+    let local = if global.local {
         let exe = std::env::current_exe()?;
         let rt = runtime(false)?;
-        let cloud = match cli.command {
-            Command::Up { .. } => Some(rt.block_on(LocalCloud::ensure(&root, &exe))?),
+        let cloud = match command {
+            AppCommand::Up { .. } => Some(rt.block_on(LocalCloud::ensure(&root, &exe))?),
             _ => rt.block_on(LocalCloud::find(&root)),
         };
         drop(rt);
         // Never fall through to AWS: without a running local cloud, only `down` (nothing to
         // delete) and `synth` (no calls) make sense.
-        if cloud.is_none() && !matches!(cli.command, Command::Down { .. } | Command::Synth { .. }) {
+        if cloud.is_none() && !matches!(command, AppCommand::Down { .. } | AppCommand::Synth { .. }) {
             return Err(CliError::Usage(
                 "the local cloud is not running: start it with `provision up --local` (`--local` never falls back to AWS)"
                     .into(),
@@ -100,32 +108,33 @@ fn run(cli: Cli) -> Result<Exit, CliError> {
     } else {
         None
     };
-    let ctx = Ctx { root, config, json: cli.global.json, local };
+    let ctx = Ctx { root, config, json: global.json, local };
     let rt = runtime(true)?;
     rt.block_on(async {
-        match cli.command {
-            Command::Up { force, no_build, engine: Engine::Direct } => commands::up(&ctx, force, no_build).await,
-            Command::Up { force, no_build, engine: Engine::Cloudformation } => {
+        match command {
+            AppCommand::Up { force, no_build, engine: Engine::Direct } => commands::up(&ctx, force, no_build).await,
+            AppCommand::Up { force, no_build, engine: Engine::Cloudformation } => {
                 commands::up_cloudformation(&ctx, force, no_build).await
             }
-            Command::Down { yes, dry_run: false, force, engine: Engine::Cloudformation } => {
+            AppCommand::Down { yes, dry_run: false, force, engine: Engine::Cloudformation } => {
                 commands::down_cloudformation(&ctx, yes, force).await
             }
             // A dry run lists the stack's resources by name and tags, whichever engine made them.
-            Command::Down { yes, dry_run, force, engine: _ } => commands::down(&ctx, yes, dry_run, force).await,
-            Command::Synth { output } => commands::synth(&ctx, output.as_deref()).await,
-            Command::Diff { no_build } => commands::diff(&ctx, no_build).await,
-            Command::Status => commands::status(&ctx).await,
-            Command::Outputs => commands::outputs(&ctx).await,
-            Command::Doctor => commands::doctor(&ctx).await,
-            Command::Token { username } => provisioner::session::token(&ctx, username).await,
-            Command::Logs { since, follow } => provisioner::session::logs(&ctx, since, follow).await,
-            Command::Users { action: UsersAction::Add { emails, csv } } => {
+            AppCommand::Down { yes, dry_run, force, engine: _ } => commands::down(&ctx, yes, dry_run, force).await,
+            AppCommand::Synth { output } => commands::synth(&ctx, output.as_deref()).await,
+            AppCommand::Diff { no_build } => commands::diff(&ctx, no_build).await,
+            AppCommand::Status => commands::status(&ctx).await,
+            AppCommand::Outputs => commands::outputs(&ctx).await,
+            AppCommand::Doctor => commands::doctor(&ctx).await,
+            AppCommand::Token { username } => provisioner::session::token(&ctx, username).await,
+            AppCommand::Logs { since, follow } => provisioner::session::logs(&ctx, since, follow).await,
+            AppCommand::Users { action: UsersAction::Add { emails, csv } } => {
                 provisioner::users::add(&ctx, emails, csv.as_deref()).await
             }
-            Command::Users { action: UsersAction::List } => provisioner::users::list(&ctx).await,
-            Command::Users { action: UsersAction::Remove { emails } } => provisioner::users::remove(&ctx, emails).await,
-            Command::LocalServe { .. } => Ok(Exit::Ok),
+            AppCommand::Users { action: UsersAction::List } => provisioner::users::list(&ctx).await,
+            AppCommand::Users { action: UsersAction::Remove { emails } } => {
+                provisioner::users::remove(&ctx, emails).await
+            }
         }
     })
 }

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use localcloud::catalogue;
+use image_edit_contract::catalogue;
 
 use crate::aws::{Aws, AwsError, Ctx};
 use crate::config::StackConfig;
@@ -150,7 +150,7 @@ pub fn docs_tables() -> String {
     use crate::config::ModelFamily;
     let families = [ModelFamily::Stability, ModelFamily::Titan, ModelFamily::Nova];
     let mut out = String::from("| region | `stability` | `titan` | `nova` |\n|---|---|---|---|\n");
-    for region in localcloud::REGIONS {
+    for region in image_edit_contract::REGIONS {
         let cells: Vec<String> = families
             .iter()
             .map(|f| {

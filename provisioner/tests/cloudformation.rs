@@ -8,8 +8,9 @@ use std::path::Path;
 use std::process::Command;
 
 use aws_config::{BehaviorVersion, Region};
-use localcloud::moto::{MotoServer, find_project_root};
+use localcloud::moto::MotoServer;
 use provisioner::aws::Aws;
+use provisioner::config::project_root;
 use provisioner::{cfn, config, stack, synth};
 
 fn function_zip() -> Vec<u8> {
@@ -80,7 +81,7 @@ async fn deploy(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_synthesized_template_deploys_updates_and_deletes_through_cloudformation() {
-    let root = find_project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("root");
+    let root = project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("root");
     let logs = tempfile::tempdir().expect("tmp");
     let moto = MotoServer::start(&root, logs.path(), false).await.expect("moto");
     // The Amplify stand-in (moto has no Amplify): `down` looks for the stack's apps there.
@@ -205,7 +206,7 @@ async fn the_synthesized_template_deploys_updates_and_deletes_through_cloudforma
 
 #[test]
 fn the_cloudformation_engine_refuses_the_local_cloud_before_starting_it() {
-    let root = find_project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("root");
+    let root = project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("root");
     let dir = tempfile::tempdir().expect("tmp");
     let out = Command::new(env!("CARGO_BIN_EXE_provision"))
         .args(["up", "--local", "--engine", "cloudformation"])

@@ -274,7 +274,7 @@ fn wildcard_matching() {
     assert!(!matches("a[..]b[..]c", "a-c-b"));
 }
 
-/// docs/setup.md's region and model tables are the catalogue's (localcloud/src/catalogue.rs), as
+/// docs/setup.md's region and model tables are the catalogue's (lambda/contract/src/catalogue.rs), as
 /// `provisioner::models::docs_tables` renders them. `UPDATE_DOCS=1` rewrites them in place.
 #[test]
 fn the_setup_page_shows_the_model_catalogue() {

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use localcloud::moto::find_project_root;
+use provisioner::config::project_root;
 use serde_json::{Value, json};
 use support::cors::{pairs, preflight_allows, response_allows};
 
@@ -25,7 +25,7 @@ struct Run {
 
 impl Local {
     fn new() -> Local {
-        let root = find_project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("project root");
+        let root = project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("project root");
         Local { root, dir: tempfile::tempdir().expect("tmp"), state: tempfile::tempdir().expect("tmp") }
     }
 

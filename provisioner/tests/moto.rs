@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use aws_config::{BehaviorVersion, Region};
-use localcloud::moto::{MotoServer, find_project_root, free_port};
+use localcloud::moto::{MotoServer, free_port};
+use provisioner::config::project_root;
 use serde_json::{Value, json};
 
 /// A small real x86_64 glibc executable: moto stores the zip without running it, so the
@@ -21,7 +22,7 @@ struct Cloud {
 }
 
 async fn cloud() -> Cloud {
-    let root = find_project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("project root");
+    let root = project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("project root");
     let logs = tempfile::tempdir().expect("tmp").keep();
     let moto = MotoServer::start(&root, &logs, false).await.expect("moto starts");
     let port = free_port().expect("port");
@@ -332,8 +333,8 @@ async fn bad_stack_files_are_refused_before_anything_is_created() {
         ("logs: {retention_days: 15}\n", "logs.retention_days"),
         ("funtion: {}\n", "funtion"),
         ("function: {memory_mb: lots}\n", "memory_mb"),
-        // Bedrock as AWS offers it (localcloud::catalogue): Nova Canvas is not in us-west-2, the
-        // Stability Image Services are invoked only through their `us.` profile, Nova is not Titan.
+        // Bedrock as AWS offers it (image_edit_contract::catalogue): Nova Canvas is not in us-west-2,
+        // the Stability Image Services are invoked only through their `us.` profile, Nova is not Titan.
         (
             "models: {family: nova}\n",
             "`models.family` the nova family is not offered in region us-west-2; it is offered in: ap-northeast-1, eu-west-1, us-east-1",

@@ -3,6 +3,16 @@
 //! nor a dependency. The HTTP shapes are docs/openapi.yaml's (the web app's types are checked
 //! against it); the function's answers per family are the web app's fixtures
 //! (provisioner/tests/contract.rs).
+//!
+//! It also holds the Bedrock model [`catalogue`] (where and how AWS offers each image model) and
+//! the [`REGIONS`] a stack may use, which the provisioner and the local cloud's Bedrock and API
+//! Gateway stand-ins read.
+
+pub mod catalogue;
+
+/// The regions a stack may use: those where at least one model family is offered (see
+/// [`catalogue`]; its tests keep the two equal). The gateway stand-in looks for an API id in each.
+pub const REGIONS: &[&str] = &["ap-northeast-1", "eu-west-1", "us-east-1", "us-east-2", "us-west-2"];
 
 /// One route of the REST API: served by the function, created by the provisioner (behind the
 /// Cognito authorizer, with an OPTIONS preflight per resource), documented in docs/openapi.yaml.

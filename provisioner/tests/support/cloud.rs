@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use localcloud::moto::{MotoServer, find_project_root, free_port};
+use localcloud::moto::{MotoServer, free_port};
+use provisioner::config::project_root;
 
 pub struct Cloud {
     pub root: PathBuf,
@@ -14,7 +15,7 @@ pub struct Cloud {
 }
 
 pub async fn start() -> Cloud {
-    let root = find_project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("project root");
+    let root = project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("project root");
     let logs = tempfile::tempdir().expect("tmp");
     let port = free_port().expect("port");
     let standins = format!("http://127.0.0.1:{port}");

@@ -4,10 +4,11 @@
 //!
 //! This is the one place for these facts. The provisioner reads it to pick the invocable id of each
 //! default, to refuse a family or a model id in a region where AWS does not offer it, and to
-//! render the IAM grants of `synth`; the Bedrock stand-in reads it to refuse what AWS refuses (a
-//! plain id of a profile-only model, a model or profile outside its regions) and to answer
-//! ListFoundationModels / GetFoundationModel / GetInferenceProfile; docs/setup.md shows it (a test
-//! keeps that table equal to this one).
+//! render the IAM grants of `synth`; the Bedrock stand-in (`localcloud`) reads it to refuse what
+//! AWS refuses (a plain id of a profile-only model, a model or profile outside its regions) and to
+//! answer ListFoundationModels / GetFoundationModel / GetInferenceProfile; docs/setup.md shows it
+//! (a test keeps that table equal to this one). It lives in the contract crate, which depends on
+//! nothing, so that both read it without the provisioner depending on the local cloud.
 //!
 //! On AWS, `provision up` does not trust the destination regions below: it reads them with
 //! GetInferenceProfile and grants exactly what AWS answers. They serve `synth` (which makes no
@@ -169,21 +170,33 @@ pub enum Via {
 }
 
 /// Why AWS refuses an id in a region; the messages are AWS's own where AWS has one.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refusal {
     /// Not a model or profile id AWS knows (or one this project does not use).
-    #[error("`{0}` is not a Bedrock image model this project supports")]
     Unknown(String),
     /// The plain id of a model that is offered only through inference profiles here. The message
     /// is Bedrock's ValidationException text.
-    #[error(
-        "Invocation of model ID {id} with on-demand throughput isn’t supported. Retry your request with the ID or ARN of an inference profile that contains this model."
-    )]
     ProfileOnly { id: String, profile: &'static str },
     /// The model (or profile) is not offered in this region.
-    #[error("`{id}` is not offered in {region}; it is offered in: {}", .offered.join(", "))]
     NotInRegion { id: String, region: String, offered: Vec<String> },
 }
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Unknown(id) => write!(f, "`{id}` is not a Bedrock image model this project supports"),
+            Refusal::ProfileOnly { id, .. } => write!(
+                f,
+                "Invocation of model ID {id} with on-demand throughput isn’t supported. Retry your request with the ID or ARN of an inference profile that contains this model."
+            ),
+            Refusal::NotInRegion { id, region, offered } => {
+                write!(f, "`{id}` is not offered in {region}; it is offered in: {}", offered.join(", "))
+            }
+        }
+    }
+}
+
+impl std::error::Error for Refusal {}
 
 pub fn model(id: &str) -> Option<&'static Model> {
     MODELS.iter().find(|m| m.id == id)
@@ -326,6 +339,26 @@ mod tests {
         assert!(matches!(resolve("amazon.nova-canvas-v1:0", "us-west-2"), Err(Refusal::NotInRegion { .. })));
         assert!(matches!(resolve("amazon.nova-canvas-v1:0", "eu-west-1"), Ok((_, Via::OnDemand))));
         assert!(matches!(resolve("eu.stability.stable-image-inpaint-v1:0", "eu-west-1"), Err(Refusal::Unknown(_))));
+    }
+
+    #[test]
+    fn refusal_messages() {
+        assert_eq!(
+            Refusal::Unknown("x.y-v1:0".into()).to_string(),
+            "`x.y-v1:0` is not a Bedrock image model this project supports"
+        );
+        assert_eq!(
+            resolve("stability.stable-image-inpaint-v1:0", "us-east-1").map_err(|e| e.to_string()),
+            Err("Invocation of model ID stability.stable-image-inpaint-v1:0 with on-demand throughput isn’t supported. \
+                 Retry your request with the ID or ARN of an inference profile that contains this model."
+                .to_owned())
+        );
+        assert_eq!(
+            resolve("amazon.nova-canvas-v1:0", "us-west-2").map_err(|e| e.to_string()),
+            Err("`amazon.nova-canvas-v1:0` is not offered in us-west-2; it is offered in: ap-northeast-1, eu-west-1, \
+                 us-east-1"
+                .to_owned())
+        );
     }
 
     #[test]

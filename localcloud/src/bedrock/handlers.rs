@@ -1,0 +1,294 @@
+//! Handlers: the stand-in's routes (InvokeModel, the control plane's foundation-model and
+//! inference-profile reads, the test switches and the count of InvokeModel calls).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use image_edit_contract::catalogue;
+use serde_json::{Value, json};
+
+use super::errors::{ApiError, VResult, add_request_id, malformed};
+use super::models::{KINDS, Kind, ModelInfo, find_model, resolve_invoke};
+use super::pictures::{Encoded, render};
+use super::stability::validate_stability;
+use super::switches::{Block, Fail, Settings};
+use super::titan_nova::validate_titan_nova;
+use super::work::{Answer, Job, request_digest};
+use super::{Bedrock, MAX_BODY};
+
+pub(super) async fn invoke(
+    State(b): State<Bedrock>,
+    Path(model_id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    b.invocations.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let settings = b.settings();
+    let region = region_of(&headers);
+    let started = Instant::now();
+    if settings.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(settings.latency_ms)).await;
+    }
+    let result = invoke_model(&settings, &model_id, &region, body).await;
+    match result {
+        Ok(answer) => {
+            tracing::info!(model = %model_id, ms = started.elapsed().as_millis() as u64, "bedrock stand-in: InvokeModel");
+            let mut r = (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], answer).into_response();
+            add_request_id(&mut r);
+            r
+        }
+        Err(e) => {
+            tracing::info!(model = %model_id, error = e.kind, message = %e.message, "bedrock stand-in: InvokeModel failed");
+            e.into_response()
+        }
+    }
+}
+
+async fn invoke_model(settings: &Settings, model_id: &str, region: &str, body: Body) -> VResult<Vec<u8>> {
+    let model = resolve_invoke(model_id, region)?;
+    if settings.fail == Some(Fail::AccessDenied) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "AccessDeniedException",
+            "You don't have access to the model with the specified model ID.",
+        ));
+    }
+    if settings.throttle {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "ThrottlingException",
+            "Too many requests, please wait before trying again.",
+        ));
+    }
+    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+        ApiError::validation(format!(
+            "1 validation error detected: Value at 'body' failed to satisfy constraint: Member must have length less \
+             than or equal to {MAX_BODY}"
+        ))
+    })?;
+    let value: Value =
+        serde_json::from_slice(&bytes).map_err(|e| malformed("#", format!("the body is not valid JSON ({e})")))?;
+    let hash = request_digest(model.id, &bytes);
+    let kind = model.kind;
+    let block_output = settings.block == Some(Block::Output);
+    // Decoding, validation and drawing are CPU work: off the async workers.
+    let checked = {
+        let fail = settings.fail;
+        let block = settings.block;
+        tokio::task::spawn_blocking(move || -> VResult<(Job, Vec<Encoded>)> {
+            let t0 = Instant::now();
+            let job = match kind {
+                Kind::TitanV2 | Kind::Nova => validate_titan_nova(kind, &value)?,
+                _ => validate_stability(kind, &value, &hash)?,
+            };
+            drop(value);
+            if block == Some(Block::Input) {
+                return Err(ApiError::validation(
+                    "This request has been blocked by our content filters. Please adjust your text prompt to submit a \
+                     new request.",
+                ));
+            }
+            match fail {
+                Some(Fail::NotReady) => {
+                    return Err(ApiError::new(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "ModelNotReadyException",
+                        "The model is not ready to serve inference requests. Try your request again later.",
+                    ));
+                }
+                Some(Fail::Timeout) => {
+                    return Err(ApiError::new(
+                        StatusCode::REQUEST_TIMEOUT,
+                        "ModelTimeoutException",
+                        "Model has timed out in processing the request. Try your request again.",
+                    ));
+                }
+                Some(Fail::ModelError) => {
+                    return Err(ApiError::new(
+                        StatusCode::FAILED_DEPENDENCY,
+                        "ModelErrorException",
+                        "The model encountered an error while processing the request (local stand-in switch \
+                         fail=model_error).",
+                    ));
+                }
+                _ => {}
+            }
+            let images = render(&job, block_output)?;
+            tracing::debug!(task = job.task, ms = t0.elapsed().as_millis() as u64, "bedrock stand-in: rendered");
+            Ok((job, images))
+        })
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerException", e.to_string()))?
+    };
+    let (job, images) = checked?;
+    let b64: Vec<String> = images.into_iter().map(|e| e.b64).collect();
+    let answer = match job.answer {
+        Answer::TitanNova => {
+            if block_output {
+                let kept: Vec<&String> = b64.iter().take(b64.len().saturating_sub(1)).collect();
+                let which = if kept.is_empty() { "All" } else { "Some" };
+                json!({
+                    "images": kept,
+                    "error": format!("{which} of the generated images have been blocked by our content filters."),
+                    "standIn": true,
+                })
+            } else {
+                json!({"images": b64, "error": null, "standIn": true})
+            }
+        }
+        Answer::Stability => {
+            let reason = if block_output { json!("Filter reason: output image") } else { Value::Null };
+            json!({
+                "seeds": vec![job.seed; b64.len()],
+                "finish_reasons": vec![reason; b64.len()],
+                "images": b64,
+                "standIn": true,
+            })
+        }
+    };
+    Ok(serde_json::to_vec(&answer).unwrap_or_default())
+}
+
+/// The region of the request's SigV4 credential scope (`Credential=AKID/DATE/REGION/...`).
+fn region_of(headers: &HeaderMap) -> String {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|a| a.split("Credential=").nth(1))
+        .and_then(|c| c.split('/').nth(2))
+        .filter(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .unwrap_or("us-east-1")
+        .to_owned()
+}
+
+/// The model's lifecycle: the catalogue's, unless a test switch says otherwise.
+fn lifecycle(settings: &Settings, m: &ModelInfo) -> String {
+    settings.lifecycle.get(m.id).cloned().unwrap_or_else(|| m.model.lifecycle.status().to_owned())
+}
+
+/// A foundation model offered in `region` (in-region or as a profile's source region).
+fn offered_in(id: &str, region: &str) -> Option<ModelInfo> {
+    find_model(id).filter(|m| m.model.regions().contains(&region))
+}
+
+fn not_found(what: &str) -> Response {
+    ApiError::new(StatusCode::NOT_FOUND, "ResourceNotFoundException", what.to_owned()).into_response()
+}
+
+pub(super) async fn get_foundation_model(
+    State(b): State<Bedrock>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let settings = b.settings();
+    let region = region_of(&headers);
+    // Inference-profile ids (`us.…`) are not foundation models.
+    match offered_in(catalogue::strip_arn(&id), &region) {
+        Some(m) => {
+            let mut r = Json(json!({"modelDetails": m.details(&region, &lifecycle(&settings, &m))})).into_response();
+            add_request_id(&mut r);
+            r
+        }
+        None => not_found("Could not resolve the foundation model from the provided model identifier."),
+    }
+}
+
+pub(super) async fn list_foundation_models(
+    State(b): State<Bedrock>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let settings = b.settings();
+    let region = region_of(&headers);
+    let provider = q.get("byProvider").map(|p| p.to_ascii_lowercase());
+    let summaries: Vec<Value> = KINDS
+        .iter()
+        .filter_map(|(id, _)| offered_in(id, &region))
+        .filter(|m| {
+            let name = m.model.provider.to_ascii_lowercase();
+            provider.as_deref().is_none_or(|p| name == p || name.starts_with(p))
+        })
+        .filter(|_| q.get("byOutputModality").is_none_or(|o| o == "IMAGE"))
+        .filter(|m| q.get("byInferenceType").is_none_or(|t| m.model.inference_types(&region).contains(&t.as_str())))
+        .map(|m| m.details(&region, &lifecycle(&settings, &m)))
+        .collect();
+    let mut r = Json(json!({"modelSummaries": summaries})).into_response();
+    add_request_id(&mut r);
+    r
+}
+
+/// The account of the local cloud (moto's default account; STS answers it to every caller).
+const LOCAL_ACCOUNT: &str = "123456789012";
+
+/// GetInferenceProfile's answer for a system-defined profile, from the catalogue (required members
+/// per the service model: name, ARN, models, id, status, type).
+fn profile_json(m: &catalogue::Model, p: &catalogue::Profile, region: &str) -> Value {
+    json!({
+        "inferenceProfileName": format!("US {}", m.name),
+        "description": format!("Routes requests to {} in {}.", m.name, p.destinations.join(", ")),
+        "inferenceProfileArn": catalogue::profile_arn(region, LOCAL_ACCOUNT, p.id),
+        "inferenceProfileId": p.id,
+        "models": p.destinations.iter().map(|r| json!({"modelArn": catalogue::foundation_model_arn(r, m.id)})).collect::<Vec<_>>(),
+        "status": "ACTIVE",
+        "type": "SYSTEM_DEFINED",
+    })
+}
+
+pub(super) async fn get_inference_profile(Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let region = region_of(&headers);
+    match catalogue::profile(catalogue::strip_arn(&id)).filter(|(_, p)| p.sources.contains(&region.as_str())) {
+        Some((m, p)) => {
+            let mut r = Json(profile_json(m, p, &region)).into_response();
+            add_request_id(&mut r);
+            r
+        }
+        None => not_found("The specified inference profile doesn't exist."),
+    }
+}
+
+pub(super) async fn list_inference_profiles(Query(q): Query<HashMap<String, String>>, headers: HeaderMap) -> Response {
+    let region = region_of(&headers);
+    let summaries: Vec<Value> = if q.get("type").is_some_and(|t| t != "SYSTEM_DEFINED") {
+        Vec::new()
+    } else {
+        catalogue::MODELS
+            .iter()
+            .flat_map(|m| m.profiles.iter().map(move |p| (m, p)))
+            .filter(|(_, p)| p.sources.contains(&region.as_str()))
+            .map(|(m, p)| profile_json(m, p, &region))
+            .collect()
+    };
+    let mut r = Json(json!({"inferenceProfileSummaries": summaries})).into_response();
+    add_request_id(&mut r);
+    r
+}
+
+pub(super) async fn invocations(State(b): State<Bedrock>) -> Response {
+    Json(json!({"count": b.invocations.load(std::sync::atomic::Ordering::Relaxed)})).into_response()
+}
+
+pub(super) async fn get_config(State(b): State<Bedrock>) -> Response {
+    Json(b.settings()).into_response()
+}
+
+pub(super) async fn set_config(State(b): State<Bedrock>, body: Bytes) -> Response {
+    match serde_json::from_slice::<Settings>(&body) {
+        Ok(s) => {
+            tracing::info!(settings = ?s, "bedrock stand-in: switches set");
+            if let Ok(mut cur) = b.settings.lock() {
+                *cur = s.clone();
+            }
+            Json(s).into_response()
+        }
+        Err(e) => ApiError::validation(format!(
+            "invalid stand-in settings ({e}); expected {{\"latencyMs\": u64, \"throttle\": bool, \"block\": null|\"input\"|\"output\", \
+             \"fail\": null|\"model_error\"|\"timeout\"|\"not_ready\"|\"access_denied\", \"lifecycle\": {{modelId: status}}}}"
+        ))
+        .into_response(),
+    }
+}
