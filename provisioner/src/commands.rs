@@ -15,7 +15,7 @@ use crate::error::{CliError, Exit};
 use crate::local::{self, LocalCloud};
 use crate::models::ModelAccess;
 use crate::progress::{Event, Progress};
-use crate::resources::{Env, Outputs, apigateway};
+use crate::resources::{Env, Outputs, Resource, rest_api};
 use crate::stack::{self, Stack};
 use crate::state::{StateFile, state_dir};
 use crate::teardown;
@@ -204,7 +204,7 @@ pub async fn up(ctx: &Ctx, force: bool, no_build: bool) -> Result<Exit, CliError
 async fn ensure_demo_user(aws: &Aws, outputs: &Outputs, stack: &str) -> Result<(String, String), AwsError> {
     use crate::aws::Ctx as _;
     use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType};
-    let pool = outputs.get("UserPool", "id");
+    let pool = outputs.value("UserPool", "id").unwrap_or_default().to_owned();
     let email = format!("demo@{stack}.local");
     let created = aws
         .cognito
@@ -250,15 +250,15 @@ fn outputs_json(config: &StackConfig, o: &Outputs) -> serde_json::Value {
     json!({
         "stack": config.name,
         "region": config.region,
-        "appUrl": o.known("Site", "url").or(o.known("WebApp", "origin")),
-        "apiUrl": o.known("Api", "url"),
-        "userPoolId": o.known("UserPool", "id"),
-        "userPoolClientId": o.known("WebClient", "id"),
-        "table": o.known("EditsTable", "name"),
-        "function": o.known("Function", "name"),
-        "logGroup": o.known("FunctionLogs", "name"),
-        "amplifyAppId": o.known("WebApp", "id"),
-        "restApiId": o.known("Api", "id"),
+        "appUrl": o.value("Site", "url").or(o.value("WebApp", "origin")),
+        "apiUrl": o.value("Api", "url"),
+        "userPoolId": o.value("UserPool", "id"),
+        "userPoolClientId": o.value("WebClient", "id"),
+        "table": o.value("EditsTable", "name"),
+        "function": o.value("Function", "name"),
+        "logGroup": o.value("FunctionLogs", "name"),
+        "amplifyAppId": o.value("WebApp", "id"),
+        "restApiId": o.value("Api", "id"),
     })
 }
 
@@ -414,9 +414,9 @@ pub async fn status(ctx: &Ctx) -> Result<Exit, CliError> {
     let mut open = Vec::new();
     if let Some(api) = stack.nodes.iter().find(|n| n.id == "Api")
         && let crate::stack::Construct::RestApi(c) = &api.construct
-        && let Ok(Some(live)) = apigateway::read(&env, c, state.physical("Api")).await
+        && let Ok(Some(live)) = c.read(&env, state.physical("Api")).await
     {
-        open = apigateway::unauthenticated_methods(&live);
+        open = rest_api::unauthenticated_methods(&live);
     }
     let doc = json!({
         "stack": ctx.config.name,
@@ -685,33 +685,21 @@ pub async fn up_cloudformation(ctx: &Ctx, force: bool, no_build: bool) -> Result
         ctx.say("the CloudFormation stack is up to date");
     }
 
-    // The stack's outputs in the engine's terms, then what CloudFormation does not do: the site.
-    let o = &deployed.outputs;
-    let get = |k: &str| o.get(k).cloned().unwrap_or_default();
+    // The stack's outputs in the engine's terms (synth::STACK_OUTPUTS says which is which), then
+    // what CloudFormation does not do: the site.
     let mut outputs = Outputs::default();
-    let one = |k: &str, v: String| std::collections::BTreeMap::from([(k.to_owned(), v)]);
-    outputs.set("UserPool", one("id", get("UserPoolId")));
-    outputs.set("WebClient", one("id", get("UserPoolClientId")));
-    outputs.set(
-        "Api",
-        std::collections::BTreeMap::from([
-            ("id".to_owned(), get("RestApiId")),
-            ("url".to_owned(), get("ApiUrl")),
-            ("stage".to_owned(), ctx.config.api.stage.clone()),
-        ]),
-    );
-    outputs.set(
-        "WebApp",
-        std::collections::BTreeMap::from([
-            ("id".to_owned(), get("AmplifyAppId")),
-            ("origin".to_owned(), get("AppUrl")),
-        ]),
-    );
-    outputs.set("WebBranch", one("name", ctx.config.frontend.branch.clone()));
-    outputs.set("EditsTable", one("name", get("TableName")));
-    outputs.set("Function", one("name", get("FunctionName")));
-    outputs.set("FunctionLogs", one("name", get("LogGroupName")));
-    outputs.set("Site", one("url", get("AppUrl")));
+    for o in synth::STACK_OUTPUTS {
+        if let Some(v) = deployed.outputs.get(o.name) {
+            let mut m = outputs.0.remove(o.id).unwrap_or_default();
+            m.insert(o.key.to_owned(), v.clone());
+            outputs.set(o.id, m);
+        }
+    }
+    let mut api = outputs.0.remove("Api").unwrap_or_default();
+    api.insert("stage".to_owned(), ctx.config.api.stage.clone());
+    outputs.set("Api", api);
+    outputs
+        .set("WebBranch", std::collections::BTreeMap::from([("name".to_owned(), ctx.config.frontend.branch.clone())]));
     if let Some(node) = stack.node("Site")
         && let stack::Construct::Site(site) = &node.construct
     {
@@ -722,11 +710,17 @@ pub async fn up_cloudformation(ctx: &Ctx, force: bool, no_build: bool) -> Result
             outputs: &outputs,
             artifacts: &artifacts,
         };
-        let desired = crate::resources::amplify::site_desired(site, &env).map_err(CliError::Resource)?;
-        let live = crate::resources::amplify::site_read(&env, site).await.map_err(CliError::Aws)?;
-        if live.map(|l| l.props) != Some(desired.clone()) {
+        let want = site.desired(&env).map_err(CliError::Resource)?;
+        let live = site.read(&env, None).await.map_err(CliError::Resource)?;
+        let deployed_sha = live.as_ref().and_then(|l| l.props["content_sha256"].as_str());
+        let live = if deployed_sha != Some(want.content_sha256.as_str()) {
             ctx.say("deploying the site to the Amplify branch");
-            crate::resources::amplify::site_deploy(&env, site, &desired).await.map_err(CliError::Resource)?;
+            Some(site.create(&env, &want).await.map_err(CliError::Resource)?)
+        } else {
+            live
+        };
+        if let Some(l) = live {
+            outputs.set("Site", l.outputs);
         }
     }
     state.state.account = id.account.clone();

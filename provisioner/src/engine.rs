@@ -16,8 +16,8 @@ use serde_json::Value;
 use crate::artifacts::Artifacts;
 use crate::aws::Aws;
 use crate::progress::{Event, Progress};
-use crate::resources::{self, Env, FieldChange, Live, Outputs, ResourceError};
-use crate::stack::{Id, Node, Stack};
+use crate::resources::{self, Env, FieldChange, Live, Outputs, Resource, ResourceError};
+use crate::stack::{Id, Node, Stack, with_resource};
 use crate::state::{Entry, StateFile, Status};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -90,6 +90,18 @@ fn decide(live: Option<&Live>, desired: &Value) -> Action {
     }
 }
 
+/// What one construct needs: its desired properties, what exists, and the action between them.
+async fn assess<R: Resource>(
+    r: &R,
+    env: &Env<'_>,
+    physical: Option<&str>,
+) -> Result<(Action, Option<Live>, R::Props), ResourceError> {
+    let want = r.desired(env)?;
+    let live = r.read(env, physical).await?;
+    let action = decide(live.as_ref(), &resources::to_json(&want)?);
+    Ok((action, live, want))
+}
+
 /// What `up` would do, without changing anything. Constructs that do not exist yet contribute
 /// `${Id.key}` placeholders to the properties of those that refer to them.
 pub async fn plan(
@@ -103,10 +115,11 @@ pub async fn plan(
     let mut steps = Vec::new();
     for node in stack.topological() {
         let env = Env { aws, stack, account, outputs: &outputs, artifacts };
-        let desired = resources::desired(node, &env)?;
         let physical = state.and_then(|s| s.physical(node.id));
-        let live = resources::read(node, &env, physical).await?;
-        let action = decide(live.as_ref(), &desired);
+        let (action, live) = with_resource!(&node.construct, r => {
+            let (action, live, _) = assess(r, &env, physical).await?;
+            (action, live)
+        });
         let physical = live.as_ref().map(|l| l.physical.clone());
         if let Some(l) = live {
             outputs.set(node.id, l.outputs);
@@ -138,26 +151,7 @@ async fn converge(node: &Node, env: &Env<'_>, state: &Mutex<StateFile>, progress
         elapsed: Duration::ZERO,
         error: None,
     };
-    let result: Result<Live, ResourceError> = async {
-        let desired = resources::desired(node, env)?;
-        let physical = state.lock().ok().and_then(|s| s.physical(node.id).map(str::to_owned));
-        let live = resources::read(node, env, physical.as_deref()).await?;
-        step.action = decide(live.as_ref(), &desired);
-        if step.action != Action::NoChange {
-            progress.emit(Event::resource("start", node.id, kind, &name, step.action.label()));
-        }
-        let live = match (&step.action, live) {
-            (Action::NoChange, Some(l)) => l,
-            (Action::Update { .. }, Some(l)) => resources::update(node, env, &l, &desired).await?,
-            _ => {
-                journal(state, node, Status::Creating, None)?;
-                resources::create(node, env, &desired).await?
-            }
-        };
-        journal(state, node, Status::Created, Some(live.physical.clone()))?;
-        Ok(live)
-    }
-    .await;
+    let result = with_resource!(&node.construct, r => converge_as(r, node, env, state, progress, &mut step).await);
     step.elapsed = started.elapsed();
     match result {
         Ok(live) => {
@@ -175,6 +169,32 @@ async fn converge(node: &Node, env: &Env<'_>, state: &Mutex<StateFile>, progress
             (step, None)
         }
     }
+}
+
+async fn converge_as<R: Resource>(
+    r: &R,
+    node: &Node,
+    env: &Env<'_>,
+    state: &Mutex<StateFile>,
+    progress: &Progress,
+    step: &mut Step,
+) -> Result<Live, ResourceError> {
+    let physical = state.lock().ok().and_then(|s| s.physical(node.id).map(str::to_owned));
+    let (action, live, want) = assess(r, env, physical.as_deref()).await?;
+    step.action = action;
+    if step.action != Action::NoChange {
+        progress.emit(Event::resource("start", node.id, step.kind, &step.name, step.action.label()));
+    }
+    let live = match (&step.action, live) {
+        (Action::NoChange, Some(l)) => l,
+        (Action::Update { .. }, Some(l)) => r.update(env, &l, &want).await?,
+        _ => {
+            journal(state, node, Status::Creating, None)?;
+            r.create(env, &want).await?
+        }
+    };
+    journal(state, node, Status::Created, Some(live.physical.clone()))?;
+    Ok(live)
 }
 
 fn journal(

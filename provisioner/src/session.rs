@@ -17,7 +17,7 @@ use crate::local;
 pub async fn token(ctx: &Ctx, username: Option<String>) -> Result<Exit, CliError> {
     let outputs = deployed_outputs(ctx)?;
     let client_id = outputs
-        .known("WebClient", "id")
+        .value("WebClient", "id")
         .ok_or_else(|| CliError::Usage("the state file has no app client id: run `provision up` again".into()))?
         .to_owned();
     let (username, password) = match (username, ctx.local.is_some()) {
@@ -48,7 +48,7 @@ pub async fn token(ctx: &Ctx, username: Option<String>) -> Result<Exit, CliError
             .ctx("cognito-idp:InitiateAuth")
     } else {
         let pool = outputs
-            .known("UserPool", "id")
+            .value("UserPool", "id")
             .ok_or_else(|| CliError::Usage("the state file has no user pool id: run `provision up` again".into()))?
             .to_owned();
         srp_sign_in(&aws, &pool, &client_id, &username, &password).await

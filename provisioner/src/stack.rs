@@ -9,6 +9,20 @@ use std::marker::PhantomData;
 
 use crate::config::StackConfig;
 use crate::models::ModelAccess;
+pub use crate::resources::Resource;
+pub use crate::resources::amplify_app::AmplifyApp;
+pub use crate::resources::amplify_branch::AmplifyBranch;
+pub use crate::resources::function::Function;
+pub use crate::resources::log_group::LogGroup;
+pub use crate::resources::permission::{Invoker, Permission};
+pub use crate::resources::rest_api::RestApi;
+pub use crate::resources::role::{Grant, Role};
+pub use crate::resources::site::Site;
+pub use crate::resources::table::Table;
+pub use crate::resources::user_pool::UserPool;
+pub use crate::resources::user_pool_client::UserPoolClient;
+/// The routes (`image_edit_contract`, shared with the function).
+pub use image_edit_contract::{ROUTES, Route};
 
 /// The logical id of a construct in its stack ("UserPool", "Function", …).
 pub type Id = &'static str;
@@ -33,215 +47,92 @@ impl<T> Ref<T> {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct UserPool {
-    pub name: String,
-    pub self_sign_up: bool,
-    pub password_min_length: i32,
-    /// The function that vets self sign-ups (`auth.allowed_email_domains`), as the pool's
-    /// PreSignUp trigger.
-    pub pre_sign_up: Option<Ref<Function>>,
-}
-
-#[derive(Debug, Clone)]
-pub struct UserPoolClient {
-    pub name: String,
-    pub pool: Ref<UserPool>,
-    /// Also allow USER_PASSWORD_AUTH: only on the local cloud, whose Cognito emulator cannot
-    /// verify SRP. On AWS the app and `provision token` sign in with SRP (the password never
-    /// leaves the machine) and renew with the refresh token.
-    pub password_auth: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct Table {
-    pub name: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct LogGroup {
-    pub name: String,
-    pub retention_days: i32,
-}
-
-/// A permission the function's role must have; the role's single inline policy is derived
-/// from the grants of the constructs that use it.
-#[derive(Debug, Clone)]
-pub enum Grant {
-    /// bedrock:InvokeModel on exactly what these model ids need (foundation models, or inference
-    /// profiles and their destination models).
-    InvokeModels(ModelAccess),
-    /// Item reads/writes on exactly this table.
-    TableReadWrite(Ref<Table>),
-    /// Writing log events to exactly this log group.
-    WriteLogs(Ref<LogGroup>),
-}
-
-#[derive(Debug, Clone)]
-pub struct Role {
-    pub name: String,
-    pub policy_name: String,
-    pub grants: Vec<Grant>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Function {
-    pub name: String,
-    pub role: Ref<Role>,
-    pub table: Ref<Table>,
-    pub logs: Ref<LogGroup>,
-    /// The app whose origin CORS allows.
-    pub app: Ref<AmplifyApp>,
-    pub memory_mb: i32,
-    pub timeout_s: i32,
-    pub architecture: &'static str,
-    pub family: &'static str,
-    pub models: BTreeMap<String, String>,
-    pub region: String,
-    pub extra_origins: Vec<String>,
-    /// `function.reserved_concurrency`.
-    pub reserved_concurrency: Option<i32>,
-    /// `limits.*`: images a day per user and for the stack.
-    pub limits: crate::config::Limits,
-    /// `auth.allowed_email_domains`: what the pre sign-up trigger admits.
-    pub allowed_email_domains: Vec<String>,
-}
-
-/// The routes (`image_edit_contract`, shared with the function).
-pub use image_edit_contract::{ROUTES, Route};
-
-#[derive(Debug, Clone)]
-pub struct RestApi {
-    pub name: String,
-    pub stage: String,
-    pub pool: Ref<UserPool>,
-    pub function: Ref<Function>,
-    pub app: Ref<AmplifyApp>,
-    pub routes: Vec<Route>,
-    /// Origins besides the app's that CORS allows (`cors.extra_origins`).
-    pub extra_origins: Vec<String>,
-    /// The stage's throttling (`api.throttle`).
-    pub throttle: crate::config::Throttle,
-}
-
-/// Who a [`Permission`] lets invoke the function: exactly one API or one user pool.
-#[derive(Debug, Clone, Copy)]
-pub enum Invoker {
-    /// Any stage, method and path of this API (`apigateway.amazonaws.com`).
-    Api(Ref<RestApi>),
-    /// This pool's triggers (`cognito-idp.amazonaws.com`).
-    UserPool(Ref<UserPool>),
-}
-
-#[derive(Debug, Clone)]
-pub struct Permission {
-    pub statement_id: String,
-    pub function: Ref<Function>,
-    pub invoker: Invoker,
-}
-
-impl Permission {
-    pub fn invoker_id(&self) -> Id {
-        match self.invoker {
-            Invoker::Api(r) => r.id,
-            Invoker::UserPool(r) => r.id,
+/// Every construct kind, once: the enum the stack holds and the one dispatch from a construct
+/// to its kind's [`Resource`] implementation (`with_resource!`).
+macro_rules! constructs {
+    // `$d` is a `$` handed in, so that the inner macro can have variables of its own.
+    ($d:tt $($kind:ident: $ty:ty),* $(,)?) => {
+        #[derive(Debug, Clone)]
+        pub enum Construct {
+            $($kind(Box<$ty>),)*
         }
-    }
+
+        $(
+            impl From<$ty> for Construct {
+                fn from(c: $ty) -> Self {
+                    Construct::$kind(Box::new(c))
+                }
+            }
+
+            impl Kind for $ty {
+                fn of(c: &Construct) -> Option<&Self> {
+                    match c {
+                        Construct::$kind(x) => Some(x),
+                        #[allow(unreachable_patterns)]
+                        _ => None,
+                    }
+                }
+            }
+        )*
+
+        /// Runs `$body` with `$r` bound to the construct's own type (so generic code over
+        /// [`Resource`] is monomorphised per kind).
+        macro_rules! with_resource {
+            ($d c:expr, $d r:ident => $d body:expr) => {
+                match $d c {
+                    $($crate::stack::Construct::$kind($d r) => { let $d r: &$ty = $d r; $d body })*
+                }
+            };
+        }
+        pub(crate) use with_resource;
+    };
 }
 
-#[derive(Debug, Clone)]
-pub struct AmplifyApp {
-    pub name: String,
+constructs! {
+    $
+    UserPool: crate::stack::UserPool,
+    UserPoolClient: crate::stack::UserPoolClient,
+    Role: crate::stack::Role,
+    Table: crate::stack::Table,
+    LogGroup: crate::stack::LogGroup,
+    Function: crate::stack::Function,
+    RestApi: crate::stack::RestApi,
+    Permission: crate::stack::Permission,
+    AmplifyApp: crate::stack::AmplifyApp,
+    AmplifyBranch: crate::stack::AmplifyBranch,
+    Site: crate::stack::Site,
 }
 
-#[derive(Debug, Clone)]
-pub struct AmplifyBranch {
-    pub name: String,
-    pub app: Ref<AmplifyApp>,
-}
-
-/// The built frontend plus its runtime config, deployed to the branch.
-#[derive(Debug, Clone)]
-pub struct Site {
-    pub branch: Ref<AmplifyBranch>,
-    pub app: Ref<AmplifyApp>,
-    pub api: Ref<RestApi>,
-    pub pool: Ref<UserPool>,
-    pub client: Ref<UserPoolClient>,
-    pub self_sign_up: bool,
-}
-
-#[derive(Debug, Clone)]
-pub enum Construct {
-    UserPool(UserPool),
-    UserPoolClient(UserPoolClient),
-    Role(Role),
-    Table(Table),
-    LogGroup(LogGroup),
-    Function(Box<Function>),
-    RestApi(RestApi),
-    Permission(Permission),
-    AmplifyApp(AmplifyApp),
-    AmplifyBranch(AmplifyBranch),
-    Site(Site),
+/// A construct's own type, found in the enum.
+pub trait Kind: Resource {
+    fn of(c: &Construct) -> Option<&Self>;
 }
 
 impl Construct {
     /// The CloudFormation-style type name, used in output and plans.
     pub fn kind(&self) -> &'static str {
-        match self {
-            Construct::UserPool(_) => "AWS::Cognito::UserPool",
-            Construct::UserPoolClient(_) => "AWS::Cognito::UserPoolClient",
-            Construct::Role(_) => "AWS::IAM::Role",
-            Construct::Table(_) => "AWS::DynamoDB::Table",
-            Construct::LogGroup(_) => "AWS::Logs::LogGroup",
-            Construct::Function(_) => "AWS::Lambda::Function",
-            Construct::RestApi(_) => "AWS::ApiGateway::RestApi",
-            Construct::Permission(_) => "AWS::Lambda::Permission",
-            Construct::AmplifyApp(_) => "AWS::Amplify::App",
-            Construct::AmplifyBranch(_) => "AWS::Amplify::Branch",
-            Construct::Site(_) => "Amplify manual deployment",
+        fn kind_of<R: Resource>(_: &R) -> &'static str {
+            R::KIND
         }
+        with_resource!(self, r => kind_of(r))
     }
 
     /// The physical name this construct has in the account.
     pub fn name(&self) -> String {
-        match self {
-            Construct::UserPool(c) => c.name.clone(),
-            Construct::UserPoolClient(c) => c.name.clone(),
-            Construct::Role(c) => c.name.clone(),
-            Construct::Table(c) => c.name.clone(),
-            Construct::LogGroup(c) => c.name.clone(),
-            Construct::Function(c) => c.name.clone(),
-            Construct::RestApi(c) => c.name.clone(),
-            Construct::Permission(c) => c.statement_id.clone(),
-            Construct::AmplifyApp(c) => c.name.clone(),
-            Construct::AmplifyBranch(c) => c.name.clone(),
-            Construct::Site(_) => "site".to_owned(),
-        }
+        with_resource!(self, r => r.name())
     }
 
     /// The constructs this one refers to: the edges of the graph.
     pub fn deps(&self) -> Vec<Id> {
-        match self {
-            Construct::UserPool(c) => c.pre_sign_up.iter().map(|f| f.id).collect(),
-            Construct::Table(_) | Construct::LogGroup(_) | Construct::AmplifyApp(_) => vec![],
-            Construct::UserPoolClient(c) => vec![c.pool.id],
-            Construct::Role(c) => c
-                .grants
-                .iter()
-                .filter_map(|g| match g {
-                    Grant::InvokeModels(_) => None,
-                    Grant::TableReadWrite(t) => Some(t.id),
-                    Grant::WriteLogs(l) => Some(l.id),
-                })
-                .collect(),
-            Construct::Function(c) => vec![c.role.id, c.table.id, c.logs.id, c.app.id],
-            Construct::RestApi(c) => vec![c.pool.id, c.function.id, c.app.id],
-            Construct::Permission(c) => vec![c.function.id, c.invoker_id()],
-            Construct::AmplifyBranch(c) => vec![c.app.id],
-            Construct::Site(c) => vec![c.branch.id, c.app.id, c.api.id, c.pool.id, c.client.id],
-        }
+        with_resource!(self, r => r.deps())
+    }
+
+    /// The desired properties as plans show them.
+    pub fn desired(
+        &self,
+        env: &crate::resources::Env<'_>,
+    ) -> Result<serde_json::Value, crate::resources::ResourceError> {
+        with_resource!(self, r => crate::resources::to_json(&r.desired(env)?))
     }
 }
 
@@ -283,9 +174,31 @@ impl Stack {
         })
     }
 
-    fn add<T>(&mut self, id: Id, construct: Construct) -> Ref<T> {
-        self.nodes.push(Node { id, construct });
-        Ref::new(id)
+    /// Adds a construct; the reference has the construct's own type.
+    fn add<R: Kind>(&mut self, id: Id, construct: R) -> Ref<R>
+    where
+        Construct: From<R>,
+    {
+        self.define(Ref::new(id), construct)
+    }
+
+    /// Adds the construct a reference made earlier stands for (a forward reference).
+    fn define<R: Kind>(&mut self, r: Ref<R>, construct: R) -> Ref<R>
+    where
+        Construct: From<R>,
+    {
+        self.nodes.push(Node { id: r.id, construct: construct.into() });
+        r
+    }
+
+    /// The construct a reference stands for: an error (never a default) when the stack does
+    /// not hold it as that kind.
+    pub fn resolve<R: Kind>(&self, from: &str, r: Ref<R>) -> Result<&R, crate::resources::ResourceError> {
+        self.node(r.id).and_then(|n| R::of(&n.construct)).ok_or(crate::resources::ResourceError::Unresolved {
+            from: from.to_owned(),
+            to: r.id,
+            kind: R::KIND,
+        })
     }
 
     pub fn node(&self, id: &str) -> Option<&Node> {
@@ -394,28 +307,23 @@ pub fn image_editor(config: &StackConfig) -> Stack {
 
     let pool: Ref<UserPool> = stack.add(
         "UserPool",
-        Construct::UserPool(UserPool {
+        UserPool {
             name: Names::user_pool(s),
             self_sign_up: config.auth.self_sign_up,
             password_min_length: config.auth.password_min_length,
             pre_sign_up: vets_sign_ups.then_some(function),
-        }),
+        },
     );
-    let client: Ref<UserPoolClient> = stack.add(
-        "WebClient",
-        Construct::UserPoolClient(UserPoolClient { name: Names::client(s), pool, password_auth: config.local }),
-    );
-    let table: Ref<Table> = stack.add("EditsTable", Construct::Table(Table { name: Names::table(s) }));
+    let client: Ref<UserPoolClient> =
+        stack.add("WebClient", UserPoolClient { name: Names::client(s), pool, password_auth: config.local });
+    let table: Ref<Table> = stack.add("EditsTable", Table { name: Names::table(s) });
     let logs: Ref<LogGroup> = stack.add(
         "FunctionLogs",
-        Construct::LogGroup(LogGroup {
-            name: Names::function_log_group(s),
-            retention_days: config.logs.retention_days,
-        }),
+        LogGroup { name: Names::function_log_group(s), retention_days: config.logs.retention_days },
     );
     let role: Ref<Role> = stack.add(
         "FunctionRole",
-        Construct::Role(Role {
+        Role {
             name: Names::role(s),
             policy_name: Names::policy(s),
             grants: vec![
@@ -423,12 +331,12 @@ pub fn image_editor(config: &StackConfig) -> Stack {
                 Grant::TableReadWrite(table),
                 Grant::WriteLogs(logs),
             ],
-        }),
+        },
     );
-    let app: Ref<AmplifyApp> = stack.add("WebApp", Construct::AmplifyApp(AmplifyApp { name: Names::app(s) }));
-    let _: Ref<Function> = stack.add(
-        function.id,
-        Construct::Function(Box::new(Function {
+    let app: Ref<AmplifyApp> = stack.add("WebApp", AmplifyApp { name: Names::app(s) });
+    let _ = stack.define(
+        function,
+        Function {
             name: Names::function(s),
             role,
             table,
@@ -444,11 +352,11 @@ pub fn image_editor(config: &StackConfig) -> Stack {
             reserved_concurrency: config.function.reserved_concurrency,
             limits: config.limits,
             allowed_email_domains: config.auth.allowed_email_domains.clone(),
-        })),
+        },
     );
     let api: Ref<RestApi> = stack.add(
         "Api",
-        Construct::RestApi(RestApi {
+        RestApi {
             name: Names::rest_api(s),
             stage: config.api.stage.clone(),
             pool,
@@ -457,25 +365,21 @@ pub fn image_editor(config: &StackConfig) -> Stack {
             routes: ROUTES.to_vec(),
             extra_origins: config.cors.extra_origins.clone(),
             throttle: config.api.throttle,
-        }),
+        },
     );
     let _permission: Ref<Permission> = stack.add(
         "ApiInvokePermission",
-        Construct::Permission(Permission { statement_id: Names::permission(s), function, invoker: Invoker::Api(api) }),
+        Permission { statement_id: Names::permission(s), function, invoker: Invoker::Api(api) },
     );
     if vets_sign_ups {
         let _: Ref<Permission> = stack.add(
             "SignUpInvokePermission",
-            Construct::Permission(Permission {
-                statement_id: Names::sign_up_permission(s),
-                function,
-                invoker: Invoker::UserPool(pool),
-            }),
+            Permission { statement_id: Names::sign_up_permission(s), function, invoker: Invoker::UserPool(pool) },
         );
     }
     let branch: Ref<AmplifyBranch> =
-        stack.add("WebBranch", Construct::AmplifyBranch(AmplifyBranch { name: config.frontend.branch.clone(), app }));
-    let _site: Ref<Site> = stack
-        .add("Site", Construct::Site(Site { branch, app, api, pool, client, self_sign_up: config.auth.self_sign_up }));
+        stack.add("WebBranch", AmplifyBranch { name: config.frontend.branch.clone(), app });
+    let _site: Ref<Site> =
+        stack.add("Site", Site { branch, app, api, pool, client, self_sign_up: config.auth.self_sign_up });
     stack
 }

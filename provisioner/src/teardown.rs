@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use crate::aws::{Aws, AwsError, Ctx, optional};
 use crate::progress::{Event, Progress};
-use crate::resources::{amplify, apigateway, cognito, dynamodb, iam, lambda, logs};
+use crate::resources::{amplify_app, function, log_group, rest_api, role, table, user_pool};
 use crate::stack::Names;
 use crate::state::StateFile;
 
@@ -163,22 +163,22 @@ async fn stack_resources(
     let mut ids: BTreeSet<String> = BTreeSet::new();
     match step {
         Teardown::AmplifyApp => {
-            let found = amplify::find_apps(aws, &Names::app(stack)).await?;
+            let found = amplify_app::find_apps(aws, &Names::app(stack)).await?;
             ids = owned(aws, stack, step, from_state("WebApp"), found, false).await?;
         }
         Teardown::RestApi => {
             // moto cannot tag a REST API after creation; without a state file an untagged API
             // with the stack's name is taken as the stack's.
-            let found = apigateway::find(aws, &Names::rest_api(stack)).await?;
+            let found = rest_api::find(aws, &Names::rest_api(stack)).await?;
             ids = owned(aws, stack, step, from_state("Api"), found, state.is_none()).await?;
         }
         Teardown::Table => {
-            if dynamodb::read(aws, &Names::table(stack)).await?.is_some() {
+            if table::read(aws, &Names::table(stack)).await?.is_some() {
                 ids.insert(Names::table(stack));
             }
         }
         Teardown::Function => {
-            if lambda::read(aws, &Names::function(stack)).await?.is_some() {
+            if function::read(aws, &Names::function(stack)).await?.is_some() {
                 ids.insert(Names::function(stack));
             }
         }
@@ -188,11 +188,11 @@ async fn stack_resources(
             }
         }
         Teardown::UserPool => {
-            let found = cognito::find_pools(aws, &Names::user_pool(stack)).await?;
+            let found = user_pool::find_pools(aws, &Names::user_pool(stack)).await?;
             ids = owned(aws, stack, step, from_state("UserPool"), found, false).await?;
         }
         Teardown::LogGroups => {
-            for (name, _, _) in logs::find(aws, &Names::function_log_group(stack)).await? {
+            for (name, _, _) in log_group::find(aws, &Names::function_log_group(stack)).await? {
                 if name == Names::function_log_group(stack) {
                     ids.insert(name);
                 }
@@ -201,7 +201,7 @@ async fn stack_resources(
                 .map(|s| s.state.resources.get("Api").and_then(|e| e.physical.clone()).into_iter().collect())
                 .unwrap_or_default();
             for api in api_ids {
-                for (name, _, _) in logs::find(aws, &Names::api_log_group_prefix(&api)).await? {
+                for (name, _, _) in log_group::find(aws, &Names::api_log_group_prefix(&api)).await? {
                     ids.insert(name);
                 }
             }
@@ -212,13 +212,13 @@ async fn stack_resources(
 
 async fn delete(aws: &Aws, stack: &str, step: Teardown, id: &str) -> Result<(), AwsError> {
     match step {
-        Teardown::AmplifyApp => amplify::app_delete(aws, id).await,
-        Teardown::RestApi => apigateway::delete(aws, id).await,
-        Teardown::Table => dynamodb::delete(aws, id).await,
-        Teardown::Function => lambda::delete(aws, id, &Names::permission(stack)).await,
-        Teardown::Role => iam::delete(aws, id).await,
-        Teardown::UserPool => cognito::pool_delete(aws, id).await,
-        Teardown::LogGroups => logs::delete(aws, id).await,
+        Teardown::AmplifyApp => amplify_app::delete(aws, id).await,
+        Teardown::RestApi => rest_api::delete(aws, id).await,
+        Teardown::Table => table::delete(aws, id).await,
+        Teardown::Function => function::delete(aws, id, &Names::permission(stack)).await,
+        Teardown::Role => role::delete(aws, id).await,
+        Teardown::UserPool => user_pool::delete(aws, id).await,
+        Teardown::LogGroups => log_group::delete(aws, id).await,
     }
 }
 

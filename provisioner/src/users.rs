@@ -58,7 +58,7 @@ pub fn read_list(path: &Path) -> Result<Vec<String>, CliError> {
 
 fn pool_id(ctx: &Ctx) -> Result<String, CliError> {
     deployed_outputs(ctx)?
-        .known("UserPool", "id")
+        .value("UserPool", "id")
         .map(str::to_owned)
         .ok_or_else(|| CliError::Usage("the state file has no user pool id: run `provision up` again".into()))
 }

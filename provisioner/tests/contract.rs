@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use provisioner::artifacts::Artifacts;
 use provisioner::aws::Aws;
-use provisioner::resources::{Env, Outputs, lambda};
+use provisioner::resources::{Env, Outputs, function};
 use provisioner::stack::{Construct, image_editor};
 use serde_json::{Map, Value};
 
@@ -43,7 +43,7 @@ async fn served_capabilities(family: &str, region: &str) -> Value {
     let aws = Aws::load(region).await;
     let artifacts = Artifacts::default();
     let env = Env { aws: &aws, stack: &stack, account: "123456789012", outputs: &outputs, artifacts: &artifacts };
-    let vars = lambda::environment(&function, &env);
+    let vars = function::environment(&function, &env);
     let cfg = image_edit_lambda::config::Config::from_lookup(|k| vars.get(k).cloned())
         .unwrap_or_else(|e| panic!("{family}: the function refuses the environment the provisioner gives it: {e}"));
     image_edit_lambda::capabilities_document(&cfg)

@@ -7,7 +7,7 @@ use std::process::Command;
 use provisioner::artifacts::{Artifacts, ElfInfo, LambdaZip, read_site};
 use provisioner::aws::Aws;
 use provisioner::config::{self, Architecture};
-use provisioner::resources::{self, Env, Outputs};
+use provisioner::resources::{Env, Outputs};
 use provisioner::stack::image_editor;
 
 fn help(args: &[&str]) -> String {
@@ -44,7 +44,7 @@ fn plan_of_the_dev_stack() {
     let env = Env { aws: &aws, stack: &stack, account: "123456789012", outputs: &outputs, artifacts: &artifacts };
     let mut plan = serde_json::Map::new();
     for node in stack.topological() {
-        let desired = resources::desired(node, &env).expect("desired");
+        let desired = node.construct.desired(&env).expect("desired");
         plan.insert(
             node.id.to_owned(),
             serde_json::json!({"kind": node.construct.kind(), "depends_on": node.construct.deps(), "properties": desired}),

@@ -284,8 +284,8 @@ fn preflight_origins(t: &Value, app: &str) -> Vec<String> {
 
 #[test]
 fn the_function_and_the_gateway_allow_the_same_headers() {
-    assert_eq!(provisioner::resources::apigateway::ALLOW_HEADERS, image_edit_lambda::cors::ALLOW_HEADERS);
-    assert_eq!(provisioner::resources::apigateway::ALLOW_METHODS, image_edit_lambda::cors::ALLOW_METHODS);
+    assert_eq!(provisioner::resources::rest_api::ALLOW_HEADERS, image_edit_lambda::cors::ALLOW_HEADERS);
+    assert_eq!(provisioner::resources::rest_api::ALLOW_METHODS, image_edit_lambda::cors::ALLOW_METHODS);
 }
 
 #[test]

@@ -1,5 +1,4 @@
-//! Lambda: the editing function (provided.al2023 + our `bootstrap`) and the permission that lets
-//! exactly this API invoke it.
+//! The editing function (Lambda, provided.al2023 + our `bootstrap`).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -7,17 +6,143 @@ use std::time::{Duration, Instant};
 use aws_sdk_lambda::client::Waiters;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
+use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Env, Live, ResourceError, tags_value};
+use super::amplify_app::AmplifyApp;
+use super::log_group::LogGroup;
+use super::role::Role;
+use super::table::Table;
+use super::{Env, Live, Resource, ResourceError, tags_value, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
-use crate::stack::{Function, Invoker, Permission};
+use crate::stack::{Id, Ref};
+use crate::synth::{CODE_BUCKET_PARAM, CODE_KEY_PARAM, SynthError, Template, tag_list};
+
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub name: String,
+    pub role: Ref<Role>,
+    pub table: Ref<Table>,
+    pub logs: Ref<LogGroup>,
+    /// The app whose origin CORS allows.
+    pub app: Ref<AmplifyApp>,
+    pub memory_mb: i32,
+    pub timeout_s: i32,
+    pub architecture: &'static str,
+    pub family: &'static str,
+    pub models: BTreeMap<String, String>,
+    pub region: String,
+    pub extra_origins: Vec<String>,
+    /// `function.reserved_concurrency`.
+    pub reserved_concurrency: Option<i32>,
+    /// `limits.*`: images a day per user and for the stack.
+    pub limits: crate::config::Limits,
+    /// `auth.allowed_email_domains`: what the pre sign-up trigger admits.
+    pub allowed_email_domains: Vec<String>,
+}
+
+pub const RUNTIME: &str = "provided.al2023";
+pub const HANDLER: &str = "bootstrap";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Props {
+    pub name: String,
+    pub runtime: &'static str,
+    pub handler: &'static str,
+    pub role: String,
+    pub memory_mb: i32,
+    pub timeout_s: i32,
+    pub architecture: &'static str,
+    pub environment: BTreeMap<String, String>,
+    pub code_sha256: String,
+    pub tags: Value,
+    pub reserved_concurrency: Option<i32>,
+}
+
+impl Resource for Function {
+    const KIND: &'static str = "AWS::Lambda::Function";
+    type Props = Props;
+
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn deps(&self) -> Vec<Id> {
+        vec![self.role.id, self.table.id, self.logs.id, self.app.id]
+    }
+
+    fn desired(&self, env: &Env<'_>) -> Result<Props, ResourceError> {
+        Ok(Props {
+            name: self.name.clone(),
+            runtime: RUNTIME,
+            handler: HANDLER,
+            role: env.outputs.get(self.role, "arn"),
+            memory_mb: self.memory_mb,
+            timeout_s: self.timeout_s,
+            architecture: self.architecture,
+            environment: environment(self, env),
+            code_sha256: env.artifacts.lambda_sha256()?,
+            tags: tags_value(env.tags()),
+            reserved_concurrency: self.reserved_concurrency,
+        })
+    }
+
+    async fn read(&self, env: &Env<'_>, _physical: Option<&str>) -> Result<Option<Live>, ResourceError> {
+        Ok(read(env.aws, &self.name).await?)
+    }
+
+    async fn create(&self, env: &Env<'_>, want: &Props) -> Result<Live, ResourceError> {
+        create(env, self, want).await
+    }
+
+    async fn update(&self, env: &Env<'_>, live: &Live, want: &Props) -> Result<Live, ResourceError> {
+        update(env, self, live, want).await
+    }
+
+    fn synth(&self, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {
+        let mut skips = vec![
+            (
+                "CKV_AWS_116",
+                "Invoked synchronously by API Gateway only; a dead-letter queue applies to asynchronous invocations.",
+            ),
+            (
+                "CKV_AWS_117",
+                "Calls only public AWS endpoints (Bedrock, DynamoDB) with IAM auth; a VPC would add NAT cost and nothing to protect.",
+            ),
+            ("CKV_AWS_173", "The environment holds names and model ids only, no secrets."),
+        ];
+        // Reserved concurrency is a checkov finding only while the stack reserves none.
+        if want.reserved_concurrency.is_none() {
+            skips.push((
+                "CKV_AWS_115",
+                "No function.reserved_concurrency in the stack file: reserving it per workshop stack would exhaust the account's pool; the stage throttle (api.throttle) bounds the request rate.",
+            ));
+        }
+        let mut props = json!({
+            "FunctionName": want.name,
+            "Runtime": want.runtime,
+            "Handler": want.handler,
+            "Role": want.role,
+            "MemorySize": want.memory_mb,
+            "Timeout": want.timeout_s,
+            "Architectures": [want.architecture],
+            "Environment": {"Variables": want.environment},
+            "Code": {"S3Bucket": {"Ref": CODE_BUCKET_PARAM}, "S3Key": {"Ref": CODE_KEY_PARAM}},
+            "Tags": tag_list(t.tags()),
+        });
+        if let Some(n) = want.reserved_concurrency {
+            props["ReservedConcurrentExecutions"] = json!(n);
+        }
+        // The log group (with its retention) before the function can write to it.
+        t.add_with_skips(id, Self::KIND, props, json!({"DependsOn": [self.logs.id]}), &skips)
+    }
+}
 
 /// How long to keep retrying CreateFunction while a new role propagates through IAM.
 const ROLE_PROPAGATION_LIMIT: Duration = Duration::from_secs(90);
 
 fn origins(c: &Function, env: &Env<'_>) -> String {
-    let mut o = vec![env.outputs.get(c.app.id, "origin")];
+    let mut o = vec![env.outputs.get(c.app, "origin")];
     o.extend(c.extra_origins.iter().cloned());
     o.join(",")
 }
@@ -26,7 +151,7 @@ fn origins(c: &Function, env: &Env<'_>) -> String {
 pub fn environment(c: &Function, env: &Env<'_>) -> BTreeMap<String, String> {
     use image_edit_contract::env as var;
     let mut vars = BTreeMap::from([
-        (var::TABLE_NAME, env.outputs.get(c.table.id, "name")),
+        (var::TABLE_NAME, env.outputs.get(c.table, "name")),
         (var::BEDROCK_REGION, c.region.clone()),
         (var::MODEL_FAMILY, c.family.to_owned()),
         (var::MODEL_IDS, serde_json::to_string(&c.models).unwrap_or_default()),
@@ -39,23 +164,6 @@ pub fn environment(c: &Function, env: &Env<'_>) -> BTreeMap<String, String> {
         vars.insert(var::ALLOWED_EMAIL_DOMAINS, c.allowed_email_domains.join(","));
     }
     vars.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
-}
-
-pub fn desired(c: &Function, env: &Env<'_>) -> Result<Value, ResourceError> {
-    let code = env.artifacts.lambda_sha256()?;
-    Ok(json!({
-        "name": c.name,
-        "runtime": "provided.al2023",
-        "handler": "bootstrap",
-        "role": env.outputs.get(c.role.id, "arn"),
-        "memory_mb": c.memory_mb,
-        "timeout_s": c.timeout_s,
-        "architecture": c.architecture,
-        "environment": environment(c, env),
-        "code_sha256": code,
-        "tags": tags_value(env.tags()),
-        "reserved_concurrency": c.reserved_concurrency,
-    }))
 }
 
 pub async fn read(aws: &Aws, name: &str) -> Result<Option<Live>, AwsError> {
@@ -93,8 +201,8 @@ pub async fn read(aws: &Aws, name: &str) -> Result<Option<Live>, AwsError> {
     }))
 }
 
-fn lambda_env(c: &Function, env: &Env<'_>) -> Environment {
-    Environment::builder().set_variables(Some(environment(c, env).into_iter().collect())).build()
+fn lambda_env(want: &Props) -> Environment {
+    Environment::builder().set_variables(Some(want.environment.clone().into_iter().collect())).build()
 }
 
 /// IAM is eventually consistent: a role created seconds ago may not be assumable yet.
@@ -102,7 +210,7 @@ fn is_role_propagation(e: &AwsError) -> bool {
     e.code_is("InvalidParameterValueException") && e.message.contains("cannot be assumed")
 }
 
-pub async fn create(env: &Env<'_>, c: &Function, _desired: &Value) -> Result<Live, ResourceError> {
+async fn create(env: &Env<'_>, c: &Function, want: &Props) -> Result<Live, ResourceError> {
     let zip = env.artifacts.lambda_zip()?;
     let started = Instant::now();
     let mut delay = Duration::from_millis(500);
@@ -112,13 +220,13 @@ pub async fn create(env: &Env<'_>, c: &Function, _desired: &Value) -> Result<Liv
             .lambda
             .create_function()
             .function_name(&c.name)
-            .runtime(Runtime::Providedal2023)
-            .handler("bootstrap")
-            .role(env.outputs.get(c.role.id, "arn"))
-            .memory_size(c.memory_mb)
-            .timeout(c.timeout_s)
-            .architectures(Architecture::from(c.architecture))
-            .environment(lambda_env(c, env))
+            .runtime(Runtime::from(want.runtime))
+            .handler(want.handler)
+            .role(&want.role)
+            .memory_size(want.memory_mb)
+            .timeout(want.timeout_s)
+            .architectures(Architecture::from(want.architecture))
+            .environment(lambda_env(want))
             .code(FunctionCode::builder().zip_file(Blob::new(zip.to_vec())).build())
             .description("Image editing API over Amazon Bedrock (deployed by provision)")
             .set_tags(Some(env.tags().clone().into_iter().collect()))
@@ -130,7 +238,7 @@ pub async fn create(env: &Env<'_>, c: &Function, _desired: &Value) -> Result<Liv
             Err(e) if e.code_is("ResourceConflictException") => {
                 // Created by an earlier, interrupted run: converge it with an update instead.
                 let live = read(env.aws, &c.name).await?.ok_or_else(|| ResourceError::Aws(e.clone()))?;
-                return update(env, c, &live, &desired(c, env)?).await;
+                return update(env, c, &live, want).await;
             }
             Err(e) if is_role_propagation(&e) && started.elapsed() < ROLE_PROPAGATION_LIMIT => {
                 tracing::warn!(function = %c.name, "waiting for IAM propagation of the new role (retrying CreateFunction for up to 90 s)");
@@ -141,17 +249,18 @@ pub async fn create(env: &Env<'_>, c: &Function, _desired: &Value) -> Result<Liv
         }
     }
     wait_active(env.aws, &c.name).await?;
-    set_concurrency(env.aws, c, &Value::Null).await?;
+    set_concurrency(env.aws, want, &Value::Null).await?;
     read(env.aws, &c.name)
         .await?
         .ok_or_else(|| ResourceError::Refused(format!("function {} vanished right after it was created", c.name)))
 }
 
 /// Puts or removes the function's reserved concurrency when it differs from `live`.
-async fn set_concurrency(aws: &Aws, c: &Function, live: &Value) -> Result<(), ResourceError> {
-    if *live == serde_json::json!(c.reserved_concurrency) {
+async fn set_concurrency(aws: &Aws, want: &Props, live: &Value) -> Result<(), ResourceError> {
+    if *live == serde_json::json!(want.reserved_concurrency) {
         return Ok(());
     }
+    let c = want;
     match c.reserved_concurrency {
         Some(n) => {
             aws.lambda
@@ -194,20 +303,21 @@ async fn wait_updated(aws: &Aws, name: &str) -> Result<(), ResourceError> {
     Ok(())
 }
 
-pub async fn update(env: &Env<'_>, c: &Function, live: &Live, desired: &Value) -> Result<Live, ResourceError> {
+async fn update(env: &Env<'_>, c: &Function, live: &Live, want: &Props) -> Result<Live, ResourceError> {
     let aws = env.aws;
+    let desired = to_json(want)?;
     let changed = |k: &str| live.props[k] != desired[k];
     let config_fields = ["runtime", "handler", "role", "memory_mb", "timeout_s", "environment"];
     if config_fields.iter().any(|f| changed(f)) {
         aws.lambda
             .update_function_configuration()
             .function_name(&c.name)
-            .runtime(Runtime::Providedal2023)
-            .handler("bootstrap")
-            .role(env.outputs.get(c.role.id, "arn"))
-            .memory_size(c.memory_mb)
-            .timeout(c.timeout_s)
-            .environment(lambda_env(c, env))
+            .runtime(Runtime::from(want.runtime))
+            .handler(want.handler)
+            .role(&want.role)
+            .memory_size(want.memory_mb)
+            .timeout(want.timeout_s)
+            .environment(lambda_env(want))
             .send()
             .await
             .ctx("lambda:UpdateFunctionConfiguration")?;
@@ -218,13 +328,13 @@ pub async fn update(env: &Env<'_>, c: &Function, live: &Live, desired: &Value) -
             .update_function_code()
             .function_name(&c.name)
             .zip_file(Blob::new(env.artifacts.lambda_zip()?.to_vec()))
-            .architectures(Architecture::from(c.architecture))
+            .architectures(Architecture::from(want.architecture))
             .send()
             .await
             .ctx("lambda:UpdateFunctionCode")?;
         wait_updated(aws, &c.name).await?;
     }
-    set_concurrency(aws, c, &live.props["reserved_concurrency"]).await?;
+    set_concurrency(aws, want, &live.props["reserved_concurrency"]).await?;
     if changed("tags") {
         let arn = live.outputs.get("arn").cloned().unwrap_or_default();
         let removed = super::removed_tags(&live.props["tags"], &desired["tags"]);
@@ -265,91 +375,13 @@ pub async fn delete(aws: &Aws, name: &str, statement_id: &str) -> Result<(), Aws
     Ok(())
 }
 
-/// Only this API, any stage/method/path of it, may invoke the function.
-pub fn source_arn(env: &Env<'_>, api_id: &str) -> String {
-    format!("arn:aws:execute-api:{}:{}:{api_id}/*/*/*", env.region(), env.account)
-}
-
-/// The service that invokes, and exactly which of its resources may (Lambda's resource-based
-/// policy; Cognito's triggers need `cognito-idp.amazonaws.com` with the pool's ARN, Cognito
-/// Developer Guide "Customizing user pool workflows with Lambda triggers").
-pub fn permission_desired(c: &Permission, env: &Env<'_>) -> Value {
-    let (principal, source) = match c.invoker {
-        Invoker::Api(api) => ("apigateway.amazonaws.com", source_arn(env, &env.outputs.get(api.id, "id"))),
-        Invoker::UserPool(pool) => ("cognito-idp.amazonaws.com", env.outputs.get(pool.id, "arn")),
-    };
-    json!({
-        "statement_id": c.statement_id,
-        "action": "lambda:InvokeFunction",
-        "principal": principal,
-        "source_arn": source,
-    })
-}
-
-pub async fn permission_read(env: &Env<'_>, c: &Permission) -> Result<Option<Live>, AwsError> {
-    let Some(function) = env.outputs.known(c.function.id, "name") else { return Ok(None) };
-    let Some(out) = optional(env.aws.lambda.get_policy().function_name(function).send().await.ctx("lambda:GetPolicy"))?
-    else {
-        return Ok(None);
-    };
-    let policy: Value = serde_json::from_str(out.policy().unwrap_or("{}")).unwrap_or(Value::Null);
-    let Some(st) = policy["Statement"].as_array().and_then(|s| s.iter().find(|s| s["Sid"] == c.statement_id.as_str()))
-    else {
-        return Ok(None);
-    };
-    let principal = st["Principal"]["Service"].as_str().or(st["Principal"].as_str()).unwrap_or_default();
-    let source = st["Condition"]["ArnLike"]["AWS:SourceArn"].as_str().unwrap_or_default();
-    let props = json!({
-        "statement_id": c.statement_id,
-        "action": st["Action"],
-        "principal": principal,
-        "source_arn": source,
-    });
-    Ok(Some(Live { physical: c.statement_id.clone(), props, outputs: BTreeMap::new() }))
-}
-
-pub async fn permission_create(env: &Env<'_>, c: &Permission, desired: &Value) -> Result<Live, ResourceError> {
-    env.aws
-        .lambda
-        .add_permission()
-        .function_name(env.outputs.get(c.function.id, "name"))
-        .statement_id(&c.statement_id)
-        .action("lambda:InvokeFunction")
-        .principal(desired["principal"].as_str().unwrap_or_default())
-        .source_arn(desired["source_arn"].as_str().unwrap_or_default())
-        .send()
-        .await
-        .ctx("lambda:AddPermission")?;
-    permission_read(env, c).await?.ok_or_else(|| {
-        ResourceError::Refused(format!("permission {} vanished right after it was added", c.statement_id))
-    })
-}
-
-pub async fn permission_update(
-    env: &Env<'_>,
-    c: &Permission,
-    _live: &Live,
-    desired: &Value,
-) -> Result<Live, ResourceError> {
-    optional(
-        env.aws
-            .lambda
-            .remove_permission()
-            .function_name(env.outputs.get(c.function.id, "name"))
-            .statement_id(&c.statement_id)
-            .send()
-            .await
-            .ctx("lambda:RemovePermission"),
-    )?;
-    permission_create(env, c, desired).await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::artifacts::{Artifacts, LambdaZip};
     use crate::config;
     use crate::resources::Outputs;
+    use crate::resources::Resource;
     use crate::stack::{Construct, image_editor};
     use aws_sdk_lambda::operation::create_function::{CreateFunctionError, CreateFunctionOutput};
     use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
@@ -416,7 +448,8 @@ mod tests {
         let (aws, artifacts) = with_lambda(mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&create_calls, &active]));
         let outputs = Outputs::default();
         let env = Env { aws: &aws, stack: &stack, account: "1", outputs: &outputs, artifacts: &artifacts };
-        let live = create(&env, &f, &Value::Null).await.expect("created after the role propagated");
+        let want = f.desired(&env).expect("desired");
+        let live = create(&env, &f, &want).await.expect("created after the role propagated");
         assert_eq!(live.physical, "t-edit");
         assert_eq!(create_calls.num_calls(), 3, "two refusals, then the create");
     }
@@ -439,7 +472,8 @@ mod tests {
         let (aws, artifacts) = with_lambda(mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&denied]));
         let outputs = Outputs::default();
         let env = Env { aws: &aws, stack: &stack, account: "1", outputs: &outputs, artifacts: &artifacts };
-        let err = create(&env, &f, &Value::Null).await.expect_err("fails").to_string();
+        let want = f.desired(&env).expect("desired");
+        let err = create(&env, &f, &want).await.expect_err("fails").to_string();
         assert!(err.contains("Unzipped size"), "{err}");
         assert_eq!(denied.num_calls(), 1);
     }

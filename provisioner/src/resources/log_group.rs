@@ -1,16 +1,114 @@
-//! CloudWatch Logs: the function's log group, created before the function so that it has a
+//! The function's log group (CloudWatch Logs), created before the function so that it has a
 //! retention and is ours to delete.
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Env, Live, ResourceError, tags_value};
+use super::{Env, Live, Resource, ResourceError, tags_value, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
-use crate::stack::LogGroup;
+use crate::stack::Id;
+use crate::synth::{SynthError, Template, tag_list};
 
-pub fn desired(c: &LogGroup, env: &Env<'_>) -> Value {
-    json!({"name": c.name, "retention_days": c.retention_days, "tags": tags_value(env.tags())})
+#[derive(Debug, Clone)]
+pub struct LogGroup {
+    pub name: String,
+    pub retention_days: i32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Props {
+    pub name: String,
+    pub retention_days: i32,
+    pub tags: Value,
+}
+
+impl Resource for LogGroup {
+    const KIND: &'static str = "AWS::Logs::LogGroup";
+    type Props = Props;
+
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn deps(&self) -> Vec<Id> {
+        vec![]
+    }
+
+    fn desired(&self, env: &Env<'_>) -> Result<Props, ResourceError> {
+        Ok(Props { name: self.name.clone(), retention_days: self.retention_days, tags: tags_value(env.tags()) })
+    }
+
+    async fn read(&self, env: &Env<'_>, _physical: Option<&str>) -> Result<Option<Live>, ResourceError> {
+        Ok(read(env.aws, &self.name).await?)
+    }
+
+    async fn create(&self, env: &Env<'_>, want: &Props) -> Result<Live, ResourceError> {
+        let created = env
+            .aws
+            .logs
+            .create_log_group()
+            .log_group_name(&want.name)
+            .set_tags(Some(env.tags().clone().into_iter().collect()))
+            .send()
+            .await
+            .ctx("logs:CreateLogGroup");
+        if let Err(e) = created
+            && !e.code_is("ResourceAlreadyExistsException")
+        {
+            return Err(e.into());
+        }
+        put_retention(env.aws, want).await?;
+        read(env.aws, &want.name).await?.ok_or_else(|| {
+            ResourceError::Refused(format!("log group {} vanished right after it was created", want.name))
+        })
+    }
+
+    async fn update(&self, env: &Env<'_>, live: &Live, want: &Props) -> Result<Live, ResourceError> {
+        let desired = to_json(want)?;
+        if live.props["retention_days"] != desired["retention_days"] {
+            put_retention(env.aws, want).await?;
+        }
+        if live.props["tags"] != desired["tags"] {
+            let arn = live.outputs.get("arn").cloned().unwrap_or_default();
+            let removed = super::removed_tags(&live.props["tags"], &desired["tags"]);
+            if !removed.is_empty() {
+                env.aws
+                    .logs
+                    .untag_resource()
+                    .resource_arn(&arn)
+                    .set_tag_keys(Some(removed))
+                    .send()
+                    .await
+                    .ctx("logs:UntagResource")?;
+            }
+            env.aws
+                .logs
+                .tag_resource()
+                .resource_arn(arn)
+                .set_tags(Some(env.tags().clone().into_iter().collect()))
+                .send()
+                .await
+                .ctx("logs:TagResource")?;
+        }
+        read(env.aws, &want.name)
+            .await?
+            .ok_or_else(|| ResourceError::Refused(format!("log group {} vanished during the update", want.name)))
+    }
+
+    fn synth(&self, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {
+        t.add_with_skips(
+            id,
+            Self::KIND,
+            json!({"LogGroupName": want.name, "RetentionInDays": want.retention_days, "Tags": tag_list(t.tags())}),
+            Template::delete_with_stack(),
+            &[(
+                "CKV_AWS_158",
+                "CloudWatch Logs encrypts at rest by default; the function logs no images, tokens or prompts.",
+            )],
+        )
+    }
 }
 
 /// Log groups whose name starts with `prefix`, with their ARN (without the trailing `:*`).
@@ -53,68 +151,15 @@ pub async fn read(aws: &Aws, name: &str) -> Result<Option<Live>, AwsError> {
     }))
 }
 
-pub async fn create(env: &Env<'_>, c: &LogGroup, desired: &Value) -> Result<Live, ResourceError> {
-    let created = env
-        .aws
-        .logs
-        .create_log_group()
-        .log_group_name(&c.name)
-        .set_tags(Some(env.tags().clone().into_iter().collect()))
-        .send()
-        .await
-        .ctx("logs:CreateLogGroup");
-    if let Err(e) = created
-        && !e.code_is("ResourceAlreadyExistsException")
-    {
-        return Err(e.into());
-    }
-    let _ = desired;
-    put_retention(env.aws, c).await?;
-    read(env.aws, &c.name)
-        .await?
-        .ok_or_else(|| ResourceError::Refused(format!("log group {} vanished right after it was created", c.name)))
-}
-
-async fn put_retention(aws: &Aws, c: &LogGroup) -> Result<(), AwsError> {
+async fn put_retention(aws: &Aws, want: &Props) -> Result<(), AwsError> {
     aws.logs
         .put_retention_policy()
-        .log_group_name(&c.name)
-        .retention_in_days(c.retention_days)
+        .log_group_name(&want.name)
+        .retention_in_days(want.retention_days)
         .send()
         .await
         .ctx("logs:PutRetentionPolicy")?;
     Ok(())
-}
-
-pub async fn update(env: &Env<'_>, c: &LogGroup, live: &Live, desired: &Value) -> Result<Live, ResourceError> {
-    if live.props["retention_days"] != desired["retention_days"] {
-        put_retention(env.aws, c).await?;
-    }
-    if live.props["tags"] != desired["tags"] {
-        let arn = live.outputs.get("arn").cloned().unwrap_or_default();
-        let removed = super::removed_tags(&live.props["tags"], &desired["tags"]);
-        if !removed.is_empty() {
-            env.aws
-                .logs
-                .untag_resource()
-                .resource_arn(&arn)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .ctx("logs:UntagResource")?;
-        }
-        env.aws
-            .logs
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(env.tags().clone().into_iter().collect()))
-            .send()
-            .await
-            .ctx("logs:TagResource")?;
-    }
-    read(env.aws, &c.name)
-        .await?
-        .ok_or_else(|| ResourceError::Refused(format!("log group {} vanished during the update", c.name)))
 }
 
 pub async fn delete(aws: &Aws, name: &str) -> Result<(), AwsError> {

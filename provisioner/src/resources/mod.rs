@@ -1,37 +1,84 @@
-//! One module per AWS service: how each construct is read, created, updated and deleted.
+//! One file per construct kind: what it is (its construct type, built by `stack::image_editor`),
+//! its typed desired properties, how it is read, created and updated, and its CloudFormation
+//! rendering — all behind [`Resource`], the one trait the engine (`up`, `diff`, `status`) and
+//! `synth` use. Its deletion (by name, for `down`) is in the same file; `teardown.rs` holds only
+//! the documented order.
 //!
 //! Every construct has *desired properties* (computed from the stack settings and the outputs
 //! of the constructs it refers to) and *live properties* (read back from AWS in the same
 //! shape). Equal → nothing to do; different → an in-place update of exactly the fields that
 //! differ; absent → create. The same comparison drives `up`, `diff` and `status`.
 
-pub mod amplify;
-pub mod apigateway;
-pub mod cognito;
-pub mod dynamodb;
-pub mod iam;
-pub mod lambda;
-pub mod logs;
+pub mod amplify_app;
+pub mod amplify_branch;
+pub mod function;
+pub mod log_group;
+pub mod permission;
+pub mod rest_api;
+pub mod role;
+pub mod site;
+pub mod table;
+pub mod user_pool;
+pub mod user_pool_client;
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::artifacts::Artifacts;
 use crate::aws::{Aws, AwsError};
-use crate::stack::{Construct, Id, Node, Stack};
+use crate::stack::{Id, Ref, Stack};
+use crate::synth::{SynthError, Template};
+
+/// A construct kind. Implemented once per kind, in that kind's file; adding a kind means its
+/// file and its line in `stack.rs`'s `constructs!` list.
+// The engine drives these futures on its own task (never spawned), so they need not be `Send`.
+#[allow(async_fn_in_trait)]
+pub trait Resource: Sized {
+    /// The CloudFormation type name, also used in plans, state and progress.
+    const KIND: &'static str;
+    /// The desired properties, typed. Plans compare them, as JSON, with what `read` reports.
+    type Props: Serialize;
+
+    /// The physical name in the account.
+    fn name(&self) -> String;
+    /// The constructs this one refers to: the edges of the graph.
+    fn deps(&self) -> Vec<Id>;
+    fn desired(&self, env: &Env<'_>) -> Result<Self::Props, ResourceError>;
+    /// The construct as it exists: by its recorded physical id, else by its name.
+    async fn read(&self, env: &Env<'_>, physical: Option<&str>) -> Result<Option<Live>, ResourceError>;
+    async fn create(&self, env: &Env<'_>, want: &Self::Props) -> Result<Live, ResourceError>;
+    /// Changes the construct in place so that its live properties equal `want`.
+    async fn update(&self, env: &Env<'_>, live: &Live, want: &Self::Props) -> Result<Live, ResourceError>;
+    /// Its CloudFormation resources (`want` holds `${Id.key}` placeholders for references).
+    fn synth(&self, id: Id, want: &Self::Props, t: &mut Template) -> Result<(), SynthError>;
+}
+
+/// Desired properties as the JSON plans compare.
+pub fn to_json(props: &impl Serialize) -> Result<Value, ResourceError> {
+    serde_json::to_value(props).map_err(|e| ResourceError::Refused(format!("desired properties: {e}")))
+}
 
 /// Outputs of applied constructs: logical id → key → value (ids, ARNs, URLs).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct Outputs(pub BTreeMap<String, BTreeMap<String, String>>);
 
 impl Outputs {
-    /// The value, or a `${Id.key}` placeholder when the construct does not exist yet (plans).
-    pub fn get(&self, id: Id, key: &str) -> String {
+    /// The value, or a `${Id.key}` placeholder when the construct does not exist yet (plans,
+    /// `synth`, which turns it into a `Ref`/`GetAtt`).
+    pub fn get<T>(&self, r: Ref<T>, key: &str) -> String {
+        let id = r.id;
         self.0.get(id).and_then(|m| m.get(key)).cloned().unwrap_or_else(|| format!("${{{id}.{key}}}"))
     }
 
-    pub fn known(&self, id: Id, key: &str) -> Option<&str> {
+    /// The value when the construct exists.
+    pub fn known<T>(&self, r: Ref<T>, key: &str) -> Option<&str> {
+        self.value(r.id, key)
+    }
+
+    /// The value by logical id (commands that read the recorded outputs).
+    pub fn value(&self, id: &str, key: &str) -> Option<&str> {
         self.0.get(id).and_then(|m| m.get(key)).map(String::as_str)
     }
 
@@ -74,76 +121,9 @@ pub enum ResourceError {
     Refused(String),
     #[error("{0}")]
     Artifact(String),
-}
-
-/// The desired properties of a node.
-pub fn desired(node: &Node, env: &Env<'_>) -> Result<Value, ResourceError> {
-    Ok(match &node.construct {
-        Construct::UserPool(c) => cognito::pool_desired(c, env),
-        Construct::UserPoolClient(c) => cognito::client_desired(c),
-        Construct::Role(c) => iam::desired(c, env),
-        Construct::Table(c) => dynamodb::desired(c, env),
-        Construct::LogGroup(c) => logs::desired(c, env),
-        Construct::Function(c) => lambda::desired(c, env)?,
-        Construct::RestApi(c) => apigateway::desired(c, env),
-        Construct::Permission(c) => lambda::permission_desired(c, env),
-        Construct::AmplifyApp(c) => amplify::app_desired(c, env),
-        Construct::AmplifyBranch(c) => amplify::branch_desired(c, env),
-        Construct::Site(c) => amplify::site_desired(c, env)?,
-    })
-}
-
-/// Reads the live construct: by its recorded physical id, else by its name.
-pub async fn read(node: &Node, env: &Env<'_>, physical: Option<&str>) -> Result<Option<Live>, ResourceError> {
-    Ok(match &node.construct {
-        Construct::UserPool(c) => cognito::pool_read(env.aws, &c.name, physical).await?,
-        Construct::UserPoolClient(c) => cognito::client_read(env, c, physical).await?,
-        Construct::Role(c) => iam::read(env.aws, c).await?,
-        Construct::Table(c) => dynamodb::read(env.aws, &c.name).await?,
-        Construct::LogGroup(c) => logs::read(env.aws, &c.name).await?,
-        Construct::Function(c) => lambda::read(env.aws, &c.name).await?,
-        Construct::RestApi(c) => apigateway::read(env, c, physical).await?,
-        Construct::Permission(c) => lambda::permission_read(env, c).await?,
-        Construct::AmplifyApp(c) => {
-            amplify::app_read(env.aws, &c.name, physical, &env.stack.config.frontend.branch).await?
-        }
-        Construct::AmplifyBranch(c) => amplify::branch_read(env, c).await?,
-        Construct::Site(c) => amplify::site_read(env, c).await?,
-    })
-}
-
-/// Creates the construct; returns it as it now exists.
-pub async fn create(node: &Node, env: &Env<'_>, desired: &Value) -> Result<Live, ResourceError> {
-    match &node.construct {
-        Construct::UserPool(c) => cognito::pool_create(env, c, desired).await,
-        Construct::UserPoolClient(c) => cognito::client_create(env, c, desired).await,
-        Construct::Role(c) => iam::create(env, c, desired).await,
-        Construct::Table(c) => dynamodb::create(env, c, desired).await,
-        Construct::LogGroup(c) => logs::create(env, c, desired).await,
-        Construct::Function(c) => lambda::create(env, c, desired).await,
-        Construct::RestApi(c) => apigateway::apply(env, c, desired, None).await,
-        Construct::Permission(c) => lambda::permission_create(env, c, desired).await,
-        Construct::AmplifyApp(c) => amplify::app_create(env, c, desired).await,
-        Construct::AmplifyBranch(c) => amplify::branch_create(env, c, desired).await,
-        Construct::Site(c) => amplify::site_deploy(env, c, desired).await,
-    }
-}
-
-/// Updates the construct in place so that its live properties equal `desired`.
-pub async fn update(node: &Node, env: &Env<'_>, live: &Live, desired: &Value) -> Result<Live, ResourceError> {
-    match &node.construct {
-        Construct::UserPool(c) => cognito::pool_update(env, c, live, desired).await,
-        Construct::UserPoolClient(c) => cognito::client_update(env, c, live, desired).await,
-        Construct::Role(c) => iam::update(env, c, live, desired).await,
-        Construct::Table(c) => dynamodb::update(env, c, live, desired).await,
-        Construct::LogGroup(c) => logs::update(env, c, live, desired).await,
-        Construct::Function(c) => lambda::update(env, c, live, desired).await,
-        Construct::RestApi(c) => apigateway::apply(env, c, desired, Some(live)).await,
-        Construct::Permission(c) => lambda::permission_update(env, c, live, desired).await,
-        Construct::AmplifyApp(c) => amplify::app_update(env, c, live, desired).await,
-        Construct::AmplifyBranch(c) => amplify::branch_update(env, c, live, desired).await,
-        Construct::Site(c) => amplify::site_deploy(env, c, desired).await,
-    }
+    /// A reference to a construct the stack does not hold (or holds as another kind).
+    #[error("{from} refers to {to}, which is not a {kind} of this stack")]
+    Unresolved { from: String, to: Id, kind: &'static str },
 }
 
 /// One field that differs between live and desired (a dotted JSON path).

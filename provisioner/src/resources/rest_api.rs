@@ -1,4 +1,4 @@
-//! API Gateway: the Regional REST API — Cognito authorizer, the function's routes behind it,
+//! The Regional REST API (API Gateway): Cognito authorizer, the function's routes behind it,
 //! MOCK OPTIONS preflights, CORS on gateway errors, a stage, and a deployment whenever the
 //! definition changed (its hash is the deployment's description).
 
@@ -7,12 +7,127 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_apigateway::types::{
     AuthorizerType, EndpointConfiguration, EndpointType, GatewayResponseType, IntegrationType, Op, PatchOperation,
 };
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{Env, Live, ResourceError};
+use super::amplify_app::AmplifyApp;
+use super::function::Function;
+use super::user_pool::UserPool;
+use super::{Env, Live, Resource, ResourceError, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
-use crate::stack::RestApi;
+use crate::stack::{Id, Ref, Route};
+use crate::synth::{SynthError, Template, tag_list};
+
+#[derive(Debug, Clone)]
+pub struct RestApi {
+    pub name: String,
+    pub stage: String,
+    pub pool: Ref<UserPool>,
+    pub function: Ref<Function>,
+    pub app: Ref<AmplifyApp>,
+    pub routes: Vec<Route>,
+    /// Origins besides the app's that CORS allows (`cors.extra_origins`).
+    pub extra_origins: Vec<String>,
+    /// The stage's throttling (`api.throttle`).
+    pub throttle: crate::config::Throttle,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Authorizer {
+    pub name: &'static str,
+    pub r#type: &'static str,
+    pub provider_arns: Vec<String>,
+    pub identity_source: &'static str,
+}
+
+/// A method: a route behind the authorizer (`AWS_PROXY` to the function) or an open `MOCK`
+/// preflight with its headers and response template.
+#[derive(Debug, Clone, Serialize)]
+pub struct Method {
+    pub authorization: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorizer: Option<&'static str>,
+    pub integration: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub headers: Option<BTreeMap<&'static str, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GatewayResponse {
+    pub headers: BTreeMap<&'static str, String>,
+    pub template: &'static str,
+}
+
+/// What a deployment deploys; its hash decides when to deploy again.
+#[derive(Debug, Clone, Serialize)]
+pub struct Definition {
+    pub name: String,
+    pub endpoint: &'static str,
+    pub authorizer: Authorizer,
+    /// `"VERB /path"` → method.
+    pub methods: BTreeMap<String, Method>,
+    pub gateway_responses: BTreeMap<&'static str, GatewayResponse>,
+    pub stage: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Throttle {
+    pub rate: f64,
+    pub burst: i32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Props {
+    #[serde(flatten)]
+    pub definition: Definition,
+    /// The hash of `definition` the stage's deployment carries.
+    pub deployed_definition: String,
+    /// Stage settings, not part of a deployment: a change applies at once, without redeploying.
+    pub throttle: Throttle,
+}
+
+impl Resource for RestApi {
+    const KIND: &'static str = "AWS::ApiGateway::RestApi";
+    type Props = Props;
+
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn deps(&self) -> Vec<Id> {
+        vec![self.pool.id, self.function.id, self.app.id]
+    }
+
+    fn desired(&self, env: &Env<'_>) -> Result<Props, ResourceError> {
+        let definition = definition(self, env);
+        Ok(Props {
+            deployed_definition: hash(&to_json(&definition)?),
+            definition,
+            throttle: Throttle { rate: self.throttle.rate, burst: self.throttle.burst },
+        })
+    }
+
+    async fn read(&self, env: &Env<'_>, physical: Option<&str>) -> Result<Option<Live>, ResourceError> {
+        Ok(read(env, self, physical).await?)
+    }
+
+    async fn create(&self, env: &Env<'_>, want: &Props) -> Result<Live, ResourceError> {
+        apply(env, self, want, None).await
+    }
+
+    async fn update(&self, env: &Env<'_>, live: &Live, want: &Props) -> Result<Live, ResourceError> {
+        apply(env, self, want, Some(live)).await
+    }
+
+    fn synth(&self, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {
+        synth(self, id, want, t)
+    }
+}
 
 pub const AUTHORIZER_NAME: &str = "cognito-user-pool";
 /// Request headers a page may send. `Content-Type` and `Authorization` are the contract's; the
@@ -63,7 +178,7 @@ pub fn resource_paths(c: &RestApi) -> BTreeSet<String> {
 
 /// The origins CORS allows: the app's, then `cors.extra_origins`.
 fn origins(c: &RestApi, env: &Env<'_>) -> Vec<String> {
-    let mut o = vec![env.outputs.get(c.app.id, "origin")];
+    let mut o = vec![env.outputs.get(c.app, "origin")];
     o.extend(c.extra_origins.iter().cloned());
     o
 }
@@ -90,18 +205,20 @@ pub fn preflight_template(origins: &[String]) -> String {
 }
 
 /// The OPTIONS method of every resource: open (a browser sends no token with a preflight), MOCK.
-fn preflight(origins: &[String]) -> Value {
-    json!({
-        "authorization": "NONE",
-        "integration": "MOCK",
-        "headers": {
-            "Access-Control-Allow-Headers": format!("'{ALLOW_HEADERS}'"),
-            "Access-Control-Allow-Methods": format!("'{ALLOW_METHODS}'"),
-            "Access-Control-Max-Age": format!("'{PREFLIGHT_MAX_AGE}'"),
-            "Vary": "'Origin'",
-        },
-        "template": preflight_template(origins),
-    })
+fn preflight(origins: &[String]) -> Method {
+    Method {
+        authorization: "NONE",
+        authorizer: None,
+        integration: "MOCK",
+        uri: None,
+        headers: Some(BTreeMap::from([
+            ("Access-Control-Allow-Headers", format!("'{ALLOW_HEADERS}'")),
+            ("Access-Control-Allow-Methods", format!("'{ALLOW_METHODS}'")),
+            ("Access-Control-Max-Age", format!("'{PREFLIGHT_MAX_AGE}'")),
+            ("Vary", "'Origin'".to_owned()),
+        ])),
+        template: Some(preflight_template(origins)),
+    }
 }
 
 /// The headers that let the page read the gateway's own errors (a 401 must reach the app as a
@@ -110,66 +227,64 @@ fn preflight(origins: &[String]) -> Value {
 /// (`method.request.header.Origin`): these error bodies carry no data, and a page of a foreign
 /// origin never gets further, because the preflight (which does check) refuses it the
 /// `Authorization` header.
-fn gateway_response(origins: &[String]) -> Value {
+fn gateway_response(origins: &[String]) -> GatewayResponse {
     let origin = match origins {
         [one] => format!("'{one}'"),
         _ => "method.request.header.Origin".to_owned(),
     };
-    json!({
-        "headers": {
-            "Access-Control-Allow-Origin": origin,
-            "Access-Control-Allow-Headers": format!("'{ALLOW_HEADERS}'"),
-            "Access-Control-Allow-Methods": format!("'{ALLOW_METHODS}'"),
-            "Vary": "'Origin'",
-        },
-        "template": ERROR_TEMPLATE,
-    })
+    GatewayResponse {
+        headers: BTreeMap::from([
+            ("Access-Control-Allow-Origin", origin),
+            ("Access-Control-Allow-Headers", format!("'{ALLOW_HEADERS}'")),
+            ("Access-Control-Allow-Methods", format!("'{ALLOW_METHODS}'")),
+            ("Vary", "'Origin'".to_owned()),
+        ]),
+        template: ERROR_TEMPLATE,
+    }
 }
 
-/// The definition without its deployment marker; its hash decides when to deploy.
-pub fn definition(c: &RestApi, env: &Env<'_>) -> Value {
-    let fn_arn = env.outputs.get(c.function.id, "arn");
+/// The definition without its deployment marker.
+pub fn definition(c: &RestApi, env: &Env<'_>) -> Definition {
+    let fn_arn = env.outputs.get(c.function, "arn");
     let uri = format!("arn:aws:apigateway:{}:lambda:path/2015-03-31/functions/{fn_arn}/invocations", env.region());
     let origins = origins(c, env);
-    let mut methods = serde_json::Map::new();
+    let mut methods = BTreeMap::new();
     for p in resource_paths(c) {
         methods.insert(format!("OPTIONS {p}"), preflight(&origins));
     }
     for r in &c.routes {
         methods.insert(
             format!("{} {}", r.method, r.path),
-            json!({"authorization": "COGNITO_USER_POOLS", "authorizer": AUTHORIZER_NAME, "integration": "AWS_PROXY", "uri": uri}),
+            Method {
+                authorization: "COGNITO_USER_POOLS",
+                authorizer: Some(AUTHORIZER_NAME),
+                integration: "AWS_PROXY",
+                uri: Some(uri.clone()),
+                headers: None,
+                template: None,
+            },
         );
     }
-    json!({
-        "name": c.name,
-        "endpoint": "REGIONAL",
-        "authorizer": {
-            "name": AUTHORIZER_NAME,
-            "type": "COGNITO_USER_POOLS",
-            "provider_arns": [env.outputs.get(c.pool.id, "arn")],
-            "identity_source": "method.request.header.Authorization",
+    Definition {
+        name: c.name.clone(),
+        endpoint: "REGIONAL",
+        authorizer: Authorizer {
+            name: AUTHORIZER_NAME,
+            r#type: "COGNITO_USER_POOLS",
+            provider_arns: vec![env.outputs.get(c.pool, "arn")],
+            identity_source: "method.request.header.Authorization",
         },
-        "methods": methods,
-        "gateway_responses": {
-            "DEFAULT_4XX": gateway_response(&origins),
-            "DEFAULT_5XX": gateway_response(&origins),
-        },
-        "stage": c.stage,
-    })
+        methods,
+        gateway_responses: BTreeMap::from([
+            ("DEFAULT_4XX", gateway_response(&origins)),
+            ("DEFAULT_5XX", gateway_response(&origins)),
+        ]),
+        stage: c.stage.clone(),
+    }
 }
 
 fn hash(v: &Value) -> String {
     hex::encode(Sha256::digest(v.to_string().as_bytes()))
-}
-
-pub fn desired(c: &RestApi, env: &Env<'_>) -> Value {
-    let mut d = definition(c, env);
-    let h = hash(&d);
-    d["deployed_definition"] = json!(h);
-    // Stage settings, not part of a deployment: a change applies at once, without redeploying.
-    d["throttle"] = throttle_json(c.throttle.rate, c.throttle.burst);
-    d
 }
 
 fn throttle_json(rate: f64, burst: i32) -> Value {
@@ -230,7 +345,7 @@ async fn resources(aws: &Aws, api: &str) -> Result<BTreeMap<String, (String, Vec
     }
 }
 
-pub async fn read(env: &Env<'_>, c: &RestApi, physical: Option<&str>) -> Result<Option<Live>, AwsError> {
+async fn read(env: &Env<'_>, c: &RestApi, physical: Option<&str>) -> Result<Option<Live>, AwsError> {
     let aws = env.aws;
     let id = match physical {
         Some(id) => Some(id.to_owned()),
@@ -361,8 +476,9 @@ pub async fn read(env: &Env<'_>, c: &RestApi, physical: Option<&str>) -> Result<
 
 /// Brings the API to the desired definition (creating it when `live` is None), then deploys.
 /// Every step reads first, so a re-run after an interruption converges.
-pub async fn apply(env: &Env<'_>, c: &RestApi, desired: &Value, live: Option<&Live>) -> Result<Live, ResourceError> {
+async fn apply(env: &Env<'_>, c: &RestApi, want: &Props, live: Option<&Live>) -> Result<Live, ResourceError> {
     let aws = env.aws;
+    let desired = &to_json(want)?;
     let id = match live {
         Some(l) => l.physical.clone(),
         None => {
@@ -384,7 +500,7 @@ pub async fn apply(env: &Env<'_>, c: &RestApi, desired: &Value, live: Option<&Li
 
     // The authorizer.
     let auths = aws.apigateway.get_authorizers().rest_api_id(&id).send().await.ctx("apigateway:GetAuthorizers")?;
-    let pool_arn = env.outputs.get(c.pool.id, "arn");
+    let pool_arn = env.outputs.get(c.pool, "arn");
     let authorizer_id = match auths.items().iter().find(|a| a.name() == Some(AUTHORIZER_NAME)) {
         Some(a) => {
             let aid = a.id().unwrap_or_default().to_owned();
@@ -438,9 +554,9 @@ pub async fn apply(env: &Env<'_>, c: &RestApi, desired: &Value, live: Option<&Li
     }
 
     // Methods: create what is missing, replace what differs, remove what we did not declare.
-    let want = desired["methods"].as_object().cloned().unwrap_or_default();
+    let want_methods = desired["methods"].as_object().cloned().unwrap_or_default();
     let have = live_props["methods"].as_object().cloned().unwrap_or_default();
-    for (key, spec) in &want {
+    for (key, spec) in &want_methods {
         if have.get(key) == Some(spec) {
             continue;
         }
@@ -464,7 +580,7 @@ pub async fn apply(env: &Env<'_>, c: &RestApi, desired: &Value, live: Option<&Li
             put_proxy_method(aws, &id, &rid, verb, &authorizer_id, spec["uri"].as_str().unwrap_or_default()).await?;
         }
     }
-    for key in have.keys().filter(|k| !want.contains_key(*k)) {
+    for key in have.keys().filter(|k| !want_methods.contains_key(*k)) {
         let (verb, path) = key.split_once(' ').unwrap_or(("GET", "/"));
         if let Some((rid, _)) = existing.get(path) {
             optional(
@@ -514,8 +630,8 @@ pub async fn apply(env: &Env<'_>, c: &RestApi, desired: &Value, live: Option<&Li
             .update_stage()
             .rest_api_id(&id)
             .stage_name(&c.stage)
-            .patch_operations(op("/*/*/throttling/rateLimit", c.throttle.rate.to_string()))
-            .patch_operations(op("/*/*/throttling/burstLimit", c.throttle.burst.to_string()))
+            .patch_operations(op("/*/*/throttling/rateLimit", want.throttle.rate.to_string()))
+            .patch_operations(op("/*/*/throttling/burstLimit", want.throttle.burst.to_string()))
             .send()
             .await
             .ctx("apigateway:UpdateStage")?;
@@ -633,6 +749,163 @@ async fn put_preflight(aws: &Aws, api: &str, rid: &str, spec: &Value) -> Result<
         .await
         .ctx("apigateway:PutIntegrationResponse")?;
     Ok(())
+}
+
+/// The checkov skip of an OPTIONS preflight method.
+const OPEN_PREFLIGHT: &[(&str, &str)] = &[(
+    "CKV_AWS_59",
+    "Only the OPTIONS preflight methods are open (browsers send preflights without credentials); every other method uses the Cognito authorizer.",
+)];
+
+/// The stage's checkov skips, each with the reason that holds for this app.
+const STAGE_SKIPS: &[(&str, &str)] = &[
+    ("CKV_AWS_120", "Responses are per-user and per-request (edits); caching them would be wrong."),
+    ("CKV_AWS_73", "X-Ray tracing is optional for a workshop; the function emits its own timing metrics."),
+    (
+        "CKV_AWS_76",
+        "Access logging needs an account-wide CloudWatch role for API Gateway that this stack does not own.",
+    ),
+];
+
+/// `/edits/{id}` → `EditsId`; `/` → `Root`.
+fn path_id(path: &str) -> String {
+    let id: String = path
+        .split(['/', '{', '}', '-', '_'])
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let mut c = s.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect();
+    if id.is_empty() { "Root".to_owned() } else { id }
+}
+
+fn verb_id(verb: &str) -> String {
+    let lower = verb.to_ascii_lowercase();
+    let mut c = lower.chars();
+    c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+}
+
+/// The REST API as CloudFormation resources: the API, its authorizer, resources, methods,
+/// gateway responses, a deployment of this definition and the stage.
+fn synth(c: &RestApi, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {
+    let def = &want.definition;
+    let tags = tag_list(t.tags());
+    t.add(
+        id,
+        "AWS::ApiGateway::RestApi",
+        json!({"Name": def.name, "EndpointConfiguration": {"Types": [def.endpoint]}, "Tags": tags}),
+        json!({}),
+    )?;
+    let auth = &def.authorizer;
+    let authorizer_id = format!("{id}Authorizer");
+    t.add(
+        &authorizer_id,
+        "AWS::ApiGateway::Authorizer",
+        json!({
+            "Name": auth.name,
+            "Type": auth.r#type,
+            "ProviderARNs": auth.provider_arns,
+            "IdentitySource": auth.identity_source,
+            "RestApiId": {"Ref": id},
+        }),
+        json!({}),
+    )?;
+    // Resources, parents first (paths are sorted, so a parent precedes its children).
+    let resource_ref = |path: &str| -> Value {
+        if path == "/" {
+            json!({"Fn::GetAtt": [id, "RootResourceId"]})
+        } else {
+            json!({"Ref": format!("{id}Resource{}", path_id(path))})
+        }
+    };
+    for path in resource_paths(c) {
+        if path == "/" {
+            continue;
+        }
+        let (parent, part) = path.rsplit_once('/').unwrap_or(("", &path));
+        let parent = if parent.is_empty() { "/" } else { parent };
+        t.add(
+            &format!("{id}Resource{}", path_id(&path)),
+            "AWS::ApiGateway::Resource",
+            json!({"RestApiId": {"Ref": id}, "ParentId": resource_ref(parent), "PathPart": part}),
+            json!({}),
+        )?;
+    }
+    let mut methods = Vec::new();
+    for (key, m) in &def.methods {
+        let (verb, path) = key.split_once(' ').unwrap_or((key, "/"));
+        let mid = format!("{id}Method{}{}", verb_id(verb), path_id(path));
+        let mut props = json!({
+            "RestApiId": {"Ref": id},
+            "ResourceId": resource_ref(path),
+            "HttpMethod": verb,
+            "AuthorizationType": m.authorization,
+        });
+        if m.integration == "MOCK" {
+            let headers = m.headers.clone().unwrap_or_default();
+            props["Integration"] = json!({
+                "Type": "MOCK",
+                "RequestTemplates": {"application/json": "{\"statusCode\": 200}"},
+                "IntegrationResponses": [{
+                    "StatusCode": "200",
+                    "ResponseParameters": headers.iter().map(|(h, v)| (format!("method.response.header.{h}"), json!(v))).collect::<Map<_, _>>(),
+                    "ResponseTemplates": {"application/json": m.template},
+                }],
+            });
+            props["MethodResponses"] = json!([{
+                "StatusCode": "200",
+                "ResponseParameters": preflight_response_headers(&to_json(m)?)
+                    .iter()
+                    .map(|h| (format!("method.response.header.{h}"), json!(false)))
+                    .collect::<Map<_, _>>(),
+            }]);
+        } else {
+            props["AuthorizerId"] = json!({"Ref": authorizer_id});
+            props["Integration"] = json!({"Type": m.integration, "IntegrationHttpMethod": "POST", "Uri": m.uri});
+        }
+        // The preflights are open by design; every other method is behind the authorizer.
+        let skip: &[(&str, &str)] = if m.authorization == "NONE" { OPEN_PREFLIGHT } else { &[] };
+        t.add_with_skips(&mid, "AWS::ApiGateway::Method", props, json!({}), skip)?;
+        methods.push(mid);
+    }
+    // Gateway responses, like methods, take effect only in a new deployment ("Changes to methods,
+    // integrations or gateway responses take effect only in a new deployment"): the deployment
+    // depends on them too, so an update that changes only them is deployed after they change.
+    let mut deployed = methods.clone();
+    for (kind, spec) in &def.gateway_responses {
+        let params: Map<String, Value> =
+            spec.headers.iter().map(|(k, v)| (format!("gatewayresponse.header.{k}"), json!(v))).collect();
+        let rid = format!("{id}Response{}", path_id(&kind.to_ascii_lowercase().replace('_', "-")));
+        deployed.push(rid.clone());
+        t.add(
+            &rid,
+            "AWS::ApiGateway::GatewayResponse",
+            json!({"RestApiId": {"Ref": id}, "ResponseType": kind, "ResponseParameters": params,
+                   "ResponseTemplates": {"application/json": spec.template}}),
+            json!({}),
+        )?;
+    }
+    // A deployment per definition (its hash in the logical id, as the engine's marker), so any
+    // change of the definition deploys anew.
+    let hash = &want.deployed_definition;
+    let deployment = format!("{id}Deployment{}", &hash[..12.min(hash.len())]);
+    t.add(
+        &deployment,
+        "AWS::ApiGateway::Deployment",
+        json!({"RestApiId": {"Ref": id}, "Description": format!("definition sha256:{hash}")}),
+        json!({"DependsOn": deployed}),
+    )?;
+    t.add_with_skips(
+        &format!("{id}Stage"),
+        "AWS::ApiGateway::Stage",
+        json!({"RestApiId": {"Ref": id}, "DeploymentId": {"Ref": deployment}, "StageName": def.stage,
+               "MethodSettings": [{"ResourcePath": "/*", "HttpMethod": "*",
+                                   "ThrottlingRateLimit": want.throttle.rate, "ThrottlingBurstLimit": want.throttle.burst}],
+               "Tags": tag_list(t.tags())}),
+        json!({}),
+        STAGE_SKIPS,
+    )
 }
 
 /// Deletes the REST API (stages and deployments go with it). Missing = done. moto answers 500

@@ -1,12 +1,110 @@
-//! IAM: the function's role, with one inline policy derived from the grants of the stack.
+//! The function's IAM role, with one inline policy derived from the grants of the stack.
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Env, Live, ResourceError, percent_decode, tags_value};
+use super::log_group::LogGroup;
+use super::table::Table;
+use super::{Env, Live, Resource, ResourceError, percent_decode, tags_value, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
-use crate::stack::{Construct, Grant, Role};
+use crate::models::ModelAccess;
+use crate::stack::{Id, Ref};
+use crate::synth::{SynthError, Template, tag_list};
+
+/// A permission the function's role must have; the role's single inline policy is derived
+/// from the grants of the constructs that use it.
+#[derive(Debug, Clone)]
+pub enum Grant {
+    /// bedrock:InvokeModel on exactly what these model ids need (foundation models, or inference
+    /// profiles and their destination models).
+    InvokeModels(ModelAccess),
+    /// Item reads/writes on exactly this table.
+    TableReadWrite(Ref<Table>),
+    /// Writing log events to exactly this log group.
+    WriteLogs(Ref<LogGroup>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub name: String,
+    pub policy_name: String,
+    pub grants: Vec<Grant>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Props {
+    pub name: String,
+    pub assume_role_policy: Value,
+    /// Policy name → document: exactly one, the least-privilege policy.
+    pub inline_policies: BTreeMap<String, Value>,
+    pub managed_policies: Vec<String>,
+    pub tags: Value,
+}
+
+impl Resource for Role {
+    const KIND: &'static str = "AWS::IAM::Role";
+    type Props = Props;
+
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn deps(&self) -> Vec<Id> {
+        self.grants
+            .iter()
+            .filter_map(|g| match g {
+                Grant::InvokeModels(_) => None,
+                Grant::TableReadWrite(t) => Some(t.id),
+                Grant::WriteLogs(l) => Some(l.id),
+            })
+            .collect()
+    }
+
+    fn desired(&self, env: &Env<'_>) -> Result<Props, ResourceError> {
+        Ok(Props {
+            name: self.name.clone(),
+            assume_role_policy: trust_policy(),
+            inline_policies: BTreeMap::from([(self.policy_name.clone(), policy_document(self, env)?)]),
+            managed_policies: vec![],
+            tags: tags_value(env.tags()),
+        })
+    }
+
+    async fn read(&self, env: &Env<'_>, _physical: Option<&str>) -> Result<Option<Live>, ResourceError> {
+        Ok(read(env.aws, self).await?)
+    }
+
+    async fn create(&self, env: &Env<'_>, want: &Props) -> Result<Live, ResourceError> {
+        create(env, self, want).await
+    }
+
+    async fn update(&self, env: &Env<'_>, live: &Live, want: &Props) -> Result<Live, ResourceError> {
+        update(env, self, live, want).await
+    }
+
+    fn synth(&self, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {
+        let policies: Vec<Value> =
+            want.inline_policies.iter().map(|(n, doc)| json!({"PolicyName": n, "PolicyDocument": doc})).collect();
+        // Which Bedrock ARNs the policy grants, and why (see provisioner/src/models.rs).
+        let explained = self.grants.iter().find_map(|g| match g {
+            Grant::InvokeModels(a) => Some(json!({"Metadata": {"provision": {"bedrockInvokeModel": a.explanation()}}})),
+            _ => None,
+        });
+        t.add(
+            id,
+            Self::KIND,
+            json!({
+                "RoleName": want.name,
+                "AssumeRolePolicyDocument": want.assume_role_policy,
+                "Policies": policies,
+                "Tags": tag_list(t.tags()),
+            }),
+            explained.unwrap_or_else(|| json!({})),
+        )
+    }
+}
 
 pub fn trust_policy() -> Value {
     json!({
@@ -20,7 +118,7 @@ pub fn trust_policy() -> Value {
 }
 
 /// The one inline policy: exactly what the grants name, no wildcards on resources.
-pub fn policy_document(role: &Role, env: &Env<'_>) -> Value {
+pub fn policy_document(role: &Role, env: &Env<'_>) -> Result<Value, ResourceError> {
     let (region, account) = (env.region(), env.account);
     let mut statements = Vec::new();
     for g in &role.grants {
@@ -35,10 +133,7 @@ pub fn policy_document(role: &Role, env: &Env<'_>) -> Value {
                 }));
             }
             Grant::TableReadWrite(t) => {
-                let name = match env.stack.node(t.id).map(|n| &n.construct) {
-                    Some(Construct::Table(t)) => t.name.clone(),
-                    _ => String::new(),
-                };
+                let name = &env.stack.resolve(&role.name, *t)?.name;
                 statements.push(json!({
                     "Sid": "EditsTableItems",
                     "Effect": "Allow",
@@ -48,10 +143,7 @@ pub fn policy_document(role: &Role, env: &Env<'_>) -> Value {
                 }));
             }
             Grant::WriteLogs(l) => {
-                let name = match env.stack.node(l.id).map(|n| &n.construct) {
-                    Some(Construct::LogGroup(l)) => l.name.clone(),
-                    _ => String::new(),
-                };
+                let name = &env.stack.resolve(&role.name, *l)?.name;
                 // The group is created by `up` (not by Lambda), so no logs:CreateLogGroup.
                 statements.push(json!({
                     "Sid": "FunctionLogStreams",
@@ -62,17 +154,7 @@ pub fn policy_document(role: &Role, env: &Env<'_>) -> Value {
             }
         }
     }
-    json!({"Version": "2012-10-17", "Statement": statements})
-}
-
-pub fn desired(c: &Role, env: &Env<'_>) -> Value {
-    json!({
-        "name": c.name,
-        "assume_role_policy": trust_policy(),
-        "inline_policies": {c.policy_name.clone(): policy_document(c, env)},
-        "managed_policies": [],
-        "tags": tags_value(env.tags()),
-    })
+    Ok(json!({"Version": "2012-10-17", "Statement": statements}))
 }
 
 pub async fn read(aws: &Aws, c: &Role) -> Result<Option<Live>, AwsError> {
@@ -127,7 +209,7 @@ fn iam_tags(env: &Env<'_>) -> Result<Vec<aws_sdk_iam::types::Tag>, ResourceError
         .collect()
 }
 
-pub async fn create(env: &Env<'_>, c: &Role, desired: &Value) -> Result<Live, ResourceError> {
+async fn create(env: &Env<'_>, c: &Role, want: &Props) -> Result<Live, ResourceError> {
     let created = env
         .aws
         .iam
@@ -144,14 +226,14 @@ pub async fn create(env: &Env<'_>, c: &Role, desired: &Value) -> Result<Live, Re
     {
         return Err(e.into());
     }
-    put_policy(env, c, desired).await?;
+    put_policy(env, c, want).await?;
     read(env.aws, c)
         .await?
         .ok_or_else(|| ResourceError::Refused(format!("role {} vanished right after it was created", c.name)))
 }
 
-async fn put_policy(env: &Env<'_>, c: &Role, desired: &Value) -> Result<(), ResourceError> {
-    let doc = desired["inline_policies"][&c.policy_name].to_string();
+async fn put_policy(env: &Env<'_>, c: &Role, want: &Props) -> Result<(), ResourceError> {
+    let doc = want.inline_policies.get(&c.policy_name).map(Value::to_string).unwrap_or_default();
     env.aws
         .iam
         .put_role_policy()
@@ -164,8 +246,9 @@ async fn put_policy(env: &Env<'_>, c: &Role, desired: &Value) -> Result<(), Reso
     Ok(())
 }
 
-pub async fn update(env: &Env<'_>, c: &Role, live: &Live, desired: &Value) -> Result<Live, ResourceError> {
+async fn update(env: &Env<'_>, c: &Role, live: &Live, want: &Props) -> Result<Live, ResourceError> {
     let aws = env.aws;
+    let desired = to_json(want)?;
     if live.props["assume_role_policy"] != desired["assume_role_policy"] {
         aws.iam
             .update_assume_role_policy()
@@ -188,7 +271,7 @@ pub async fn update(env: &Env<'_>, c: &Role, live: &Live, desired: &Value) -> Re
                     .ctx("iam:DeleteRolePolicy")?;
             }
         }
-        put_policy(env, c, desired).await?;
+        put_policy(env, c, want).await?;
     }
     if let Some(managed) = live.props["managed_policies"].as_array() {
         for arn in managed.iter().filter_map(Value::as_str) {

@@ -1,24 +1,114 @@
-//! DynamoDB: the edits table (on-demand; `userId` partition key, time-ordered `id` sort key).
+//! The edits table (DynamoDB, on demand; `userId` partition key, time-ordered `id` sort key).
 
 use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, Tag};
+use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Env, Live, ResourceError, tags_value};
+use super::{Env, Live, Resource, ResourceError, tags_value, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
-use crate::stack::Table;
+use crate::stack::Id;
+use crate::synth::{SynthError, Template, tag_list};
 
-pub fn desired(c: &Table, env: &Env<'_>) -> Value {
-    json!({
-        "name": c.name,
-        "billing_mode": "PAY_PER_REQUEST",
-        "keys": {"partition": "userId:S", "sort": "id:S"},
-        // The function's daily image counters carry `expiresAt`; DynamoDB deletes them after it.
-        "ttl_attribute": TTL_ATTRIBUTE,
-        "tags": tags_value(env.tags()),
-    })
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub name: String,
+}
+
+/// A key attribute: its name and scalar type (`S`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Key {
+    pub name: &'static str,
+    pub r#type: &'static str,
+}
+
+impl Key {
+    /// As plans show (and `read` reports) it: `userId:S`.
+    fn label(&self) -> String {
+        format!("{}:{}", self.name, self.r#type)
+    }
+}
+
+/// The partition and sort keys: the function's access pattern (a user's edits, newest first).
+pub const PARTITION_KEY: Key = Key { name: "userId", r#type: "S" };
+pub const SORT_KEY: Key = Key { name: "id", r#type: "S" };
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Props {
+    pub name: String,
+    pub billing_mode: &'static str,
+    /// `{"partition": "userId:S", "sort": "id:S"}`.
+    pub keys: BTreeMap<&'static str, String>,
+    pub ttl_attribute: &'static str,
+    pub tags: Value,
+}
+
+impl Resource for Table {
+    const KIND: &'static str = "AWS::DynamoDB::Table";
+    type Props = Props;
+
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn deps(&self) -> Vec<Id> {
+        vec![]
+    }
+
+    fn desired(&self, env: &Env<'_>) -> Result<Props, ResourceError> {
+        Ok(Props {
+            name: self.name.clone(),
+            billing_mode: "PAY_PER_REQUEST",
+            keys: BTreeMap::from([("partition", PARTITION_KEY.label()), ("sort", SORT_KEY.label())]),
+            // The function's daily image counters carry `expiresAt`; DynamoDB deletes them after it.
+            ttl_attribute: TTL_ATTRIBUTE,
+            tags: tags_value(env.tags()),
+        })
+    }
+
+    async fn read(&self, env: &Env<'_>, _physical: Option<&str>) -> Result<Option<Live>, ResourceError> {
+        Ok(read(env.aws, &self.name).await?)
+    }
+
+    async fn create(&self, env: &Env<'_>, _want: &Props) -> Result<Live, ResourceError> {
+        create(env, self).await
+    }
+
+    async fn update(&self, env: &Env<'_>, live: &Live, want: &Props) -> Result<Live, ResourceError> {
+        update(env, self, live, &to_json(want)?).await
+    }
+
+    fn synth(&self, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {
+        let attribute = |k: &Key| json!({"AttributeName": k.name, "AttributeType": k.r#type});
+        t.add_with_skips(
+            id,
+            Self::KIND,
+            json!({
+                "TableName": want.name,
+                "BillingMode": want.billing_mode,
+                "AttributeDefinitions": [attribute(&PARTITION_KEY), attribute(&SORT_KEY)],
+                "KeySchema": [
+                    {"AttributeName": PARTITION_KEY.name, "KeyType": "HASH"},
+                    {"AttributeName": SORT_KEY.name, "KeyType": "RANGE"},
+                ],
+                "TimeToLiveSpecification": {"AttributeName": want.ttl_attribute, "Enabled": true},
+                "Tags": tag_list(t.tags()),
+            }),
+            Template::delete_with_stack(),
+            &[
+                (
+                    "CKV_AWS_28",
+                    "Edit history of a workshop stack is disposable; point-in-time recovery would bill for backups that `down` deletes anyway.",
+                ),
+                (
+                    "CKV_AWS_119",
+                    "Encrypted at rest with the AWS owned key; a customer managed KMS key adds cost and a key to clean up, for no gain on workshop data.",
+                ),
+            ],
+        )
+    }
 }
 
 /// The time-to-live attribute of the table (the quota counters' expiry, epoch seconds).
@@ -94,7 +184,7 @@ fn tags(env: &Env<'_>) -> Result<Vec<Tag>, ResourceError> {
         .collect()
 }
 
-pub async fn create(env: &Env<'_>, c: &Table, _desired: &Value) -> Result<Live, ResourceError> {
+async fn create(env: &Env<'_>, c: &Table) -> Result<Live, ResourceError> {
     let def = |n: &str| {
         AttributeDefinition::builder()
             .attribute_name(n)
@@ -115,10 +205,10 @@ pub async fn create(env: &Env<'_>, c: &Table, _desired: &Value) -> Result<Live, 
         .create_table()
         .table_name(&c.name)
         .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(def("userId")?)
-        .attribute_definitions(def("id")?)
-        .key_schema(key("userId", KeyType::Hash)?)
-        .key_schema(key("id", KeyType::Range)?)
+        .attribute_definitions(def(PARTITION_KEY.name)?)
+        .attribute_definitions(def(SORT_KEY.name)?)
+        .key_schema(key(PARTITION_KEY.name, KeyType::Hash)?)
+        .key_schema(key(SORT_KEY.name, KeyType::Range)?)
         .set_tags(Some(tags(env)?))
         .send()
         .await
@@ -141,7 +231,7 @@ pub async fn create(env: &Env<'_>, c: &Table, _desired: &Value) -> Result<Live, 
         .ok_or_else(|| ResourceError::Refused(format!("table {} vanished right after it was created", c.name)))
 }
 
-pub async fn update(env: &Env<'_>, c: &Table, live: &Live, desired: &Value) -> Result<Live, ResourceError> {
+async fn update(env: &Env<'_>, c: &Table, live: &Live, desired: &Value) -> Result<Live, ResourceError> {
     if live.props["keys"] != desired["keys"] {
         return Err(ResourceError::Refused(format!(
             "table {} has keys {} but the stack needs {}: keys cannot change in place. Export what you need, run `provision down`, then `provision up`",

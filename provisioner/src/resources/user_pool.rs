@@ -1,46 +1,123 @@
-//! Cognito: the user pool (e-mail sign-in) and the SPA's app client (no secret).
+//! The Cognito user pool: e-mail sign-in, the password policy, who may sign up (and, when
+//! sign-ups are vetted by e-mail domain, the function as its PreSignUp trigger).
 
 use std::collections::BTreeMap;
 
 use aws_sdk_cognitoidentityprovider::types::{
-    AdminCreateUserConfigType, DeletionProtectionType, ExplicitAuthFlowsType, LambdaConfigType, PasswordPolicyType,
-    PreventUserExistenceErrorTypes, UserPoolPolicyType, UsernameAttributeType, UsernameConfigurationType,
-    VerifiedAttributeType,
+    AdminCreateUserConfigType, DeletionProtectionType, LambdaConfigType, PasswordPolicyType, UserPoolPolicyType,
+    UsernameAttributeType, UsernameConfigurationType, VerifiedAttributeType,
 };
+use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Env, Live, ResourceError, tags_value};
+use super::function::Function;
+use super::{Env, Live, Resource, ResourceError, tags_value, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
-use crate::stack::{Names, UserPool, UserPoolClient};
+use crate::stack::{Id, Names, Ref};
+use crate::synth::{SynthError, Template};
 
-/// The app client's sign-in flows: SRP and refresh, plus the password flow on the local cloud only
-/// (its emulator cannot verify SRP), sorted as DescribeUserPoolClient is read back.
-pub fn auth_flows(c: &UserPoolClient) -> Vec<&'static str> {
-    if c.password_auth {
-        vec!["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"]
-    } else {
-        vec!["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"]
-    }
+#[derive(Debug, Clone)]
+pub struct UserPool {
+    pub name: String,
+    pub self_sign_up: bool,
+    pub password_min_length: i32,
+    /// The function that vets self sign-ups (`auth.allowed_email_domains`), as the pool's
+    /// PreSignUp trigger.
+    pub pre_sign_up: Option<Ref<Function>>,
 }
 
-pub fn pool_desired(c: &UserPool, env: &Env<'_>) -> Value {
-    json!({
-        "name": c.name,
-        "sign_in": "email",
-        // Alice@Example.com and alice@example.com are one user. Set at creation only: AWS cannot
-        // change it on an existing pool (UsernameConfiguration is not in UpdateUserPool).
-        "case_sensitive_user_names": false,
-        "auto_verified": ["email"],
-        "self_sign_up": c.self_sign_up,
-        "password": {
-            "min_length": c.password_min_length,
-            "require_lowercase": true, "require_uppercase": true,
-            "require_numbers": true, "require_symbols": false,
-        },
-        "deletion_protection": "INACTIVE",
-        "pre_sign_up": c.pre_sign_up.map(|f| env.outputs.get(f.id, "arn")),
-        "tags": tags_value(env.tags()),
-    })
+#[derive(Debug, Clone, Serialize)]
+pub struct PasswordPolicy {
+    pub min_length: i32,
+    pub require_lowercase: bool,
+    pub require_uppercase: bool,
+    pub require_numbers: bool,
+    pub require_symbols: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Props {
+    pub name: String,
+    pub sign_in: &'static str,
+    /// Alice@Example.com and alice@example.com are one user. Set at creation only: AWS cannot
+    /// change it on an existing pool (UsernameConfiguration is not in UpdateUserPool).
+    pub case_sensitive_user_names: bool,
+    pub auto_verified: Vec<&'static str>,
+    pub self_sign_up: bool,
+    pub password: PasswordPolicy,
+    pub deletion_protection: &'static str,
+    /// The trigger function's ARN.
+    pub pre_sign_up: Option<String>,
+    pub tags: Value,
+}
+
+impl Resource for UserPool {
+    const KIND: &'static str = "AWS::Cognito::UserPool";
+    type Props = Props;
+
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn deps(&self) -> Vec<Id> {
+        self.pre_sign_up.iter().map(|f| f.id).collect()
+    }
+
+    fn desired(&self, env: &Env<'_>) -> Result<Props, ResourceError> {
+        Ok(Props {
+            name: self.name.clone(),
+            sign_in: "email",
+            case_sensitive_user_names: false,
+            auto_verified: vec!["email"],
+            self_sign_up: self.self_sign_up,
+            password: PasswordPolicy {
+                min_length: self.password_min_length,
+                require_lowercase: true,
+                require_uppercase: true,
+                require_numbers: true,
+                require_symbols: false,
+            },
+            deletion_protection: "INACTIVE",
+            pre_sign_up: self.pre_sign_up.map(|f| env.outputs.get(f, "arn")),
+            tags: tags_value(env.tags()),
+        })
+    }
+
+    async fn read(&self, env: &Env<'_>, physical: Option<&str>) -> Result<Option<Live>, ResourceError> {
+        Ok(read(env.aws, &self.name, physical).await?)
+    }
+
+    async fn create(&self, env: &Env<'_>, want: &Props) -> Result<Live, ResourceError> {
+        create(env, self, want).await
+    }
+
+    async fn update(&self, env: &Env<'_>, live: &Live, want: &Props) -> Result<Live, ResourceError> {
+        update(env, self, live, want).await
+    }
+
+    fn synth(&self, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {
+        let p = &want.password;
+        let mut props = json!({
+            "UserPoolName": want.name,
+            "UsernameAttributes": [want.sign_in],
+            "UsernameConfiguration": {"CaseSensitive": want.case_sensitive_user_names},
+            "AutoVerifiedAttributes": want.auto_verified,
+            "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": !want.self_sign_up},
+            "Policies": {"PasswordPolicy": {
+                "MinimumLength": p.min_length,
+                "RequireLowercase": p.require_lowercase,
+                "RequireUppercase": p.require_uppercase,
+                "RequireNumbers": p.require_numbers,
+                "RequireSymbols": p.require_symbols,
+            }},
+            "DeletionProtection": want.deletion_protection,
+            "UserPoolTags": want.tags,
+        });
+        if let Some(arn) = &want.pre_sign_up {
+            props["LambdaConfig"] = json!({"PreSignUp": arn});
+        }
+        t.add(id, Self::KIND, props, Template::delete_with_stack())
+    }
 }
 
 fn pool_outputs(id: &str, arn: &str, region: &str) -> BTreeMap<String, String> {
@@ -74,7 +151,7 @@ pub async fn find_pools(aws: &Aws, name: &str) -> Result<Vec<String>, AwsError> 
     }
 }
 
-pub async fn pool_read(aws: &Aws, name: &str, physical: Option<&str>) -> Result<Option<Live>, AwsError> {
+pub async fn read(aws: &Aws, name: &str, physical: Option<&str>) -> Result<Option<Live>, AwsError> {
     let id = match physical {
         Some(id) => Some(id.to_owned()),
         None => find_pools(aws, name).await?.into_iter().next(),
@@ -109,24 +186,25 @@ pub async fn pool_read(aws: &Aws, name: &str, physical: Option<&str>) -> Result<
     Ok(Some(Live { outputs: pool_outputs(&id, &arn, &aws.region), physical: id, props }))
 }
 
-fn password_policy(c: &UserPool) -> PasswordPolicyType {
+fn password_policy(want: &Props) -> PasswordPolicyType {
+    let p = &want.password;
     PasswordPolicyType::builder()
-        .minimum_length(c.password_min_length)
-        .require_lowercase(true)
-        .require_uppercase(true)
-        .require_numbers(true)
-        .require_symbols(false)
+        .minimum_length(p.min_length)
+        .require_lowercase(p.require_lowercase)
+        .require_uppercase(p.require_uppercase)
+        .require_numbers(p.require_numbers)
+        .require_symbols(p.require_symbols)
         .build()
 }
 
-fn admin_create(c: &UserPool) -> AdminCreateUserConfigType {
-    AdminCreateUserConfigType::builder().allow_admin_create_user_only(!c.self_sign_up).build()
+fn admin_create(want: &Props) -> AdminCreateUserConfigType {
+    AdminCreateUserConfigType::builder().allow_admin_create_user_only(!want.self_sign_up).build()
 }
 
 /// The pool's triggers: the pre sign-up function when sign-ups are vetted, none otherwise
 /// (UpdateUserPool without LambdaConfig removes every trigger).
-fn triggers(desired: &Value) -> Option<LambdaConfigType> {
-    desired["pre_sign_up"].as_str().map(|arn| LambdaConfigType::builder().pre_sign_up(arn).build())
+fn triggers(want: &Props) -> Option<LambdaConfigType> {
+    want.pre_sign_up.as_ref().map(|arn| LambdaConfigType::builder().pre_sign_up(arn).build())
 }
 
 fn case_insensitive() -> Result<UsernameConfigurationType, ResourceError> {
@@ -136,7 +214,7 @@ fn case_insensitive() -> Result<UsernameConfigurationType, ResourceError> {
         .map_err(|e| ResourceError::Refused(format!("user name configuration: {e}")))
 }
 
-pub async fn pool_create(env: &Env<'_>, c: &UserPool, desired: &Value) -> Result<Live, ResourceError> {
+async fn create(env: &Env<'_>, c: &UserPool, want: &Props) -> Result<Live, ResourceError> {
     let out = env
         .aws
         .cognito
@@ -145,21 +223,22 @@ pub async fn pool_create(env: &Env<'_>, c: &UserPool, desired: &Value) -> Result
         .username_attributes(UsernameAttributeType::Email)
         .username_configuration(case_insensitive()?)
         .auto_verified_attributes(VerifiedAttributeType::Email)
-        .policies(UserPoolPolicyType::builder().password_policy(password_policy(c)).build())
-        .admin_create_user_config(admin_create(c))
-        .set_lambda_config(triggers(desired))
+        .policies(UserPoolPolicyType::builder().password_policy(password_policy(want)).build())
+        .admin_create_user_config(admin_create(want))
+        .set_lambda_config(triggers(want))
         .deletion_protection(DeletionProtectionType::Inactive)
         .set_user_pool_tags(Some(env.tags().clone().into_iter().collect()))
         .send()
         .await
         .ctx("cognito-idp:CreateUserPool")?;
     let id = out.user_pool().and_then(|p| p.id()).unwrap_or_default().to_owned();
-    pool_read(env.aws, &c.name, Some(&id))
+    read(env.aws, &c.name, Some(&id))
         .await?
         .ok_or_else(|| ResourceError::Refused(format!("user pool {id} vanished right after it was created")))
 }
 
-pub async fn pool_update(env: &Env<'_>, c: &UserPool, live: &Live, desired: &Value) -> Result<Live, ResourceError> {
+async fn update(env: &Env<'_>, c: &UserPool, live: &Live, want: &Props) -> Result<Live, ResourceError> {
+    let desired = to_json(want)?;
     if live.props["case_sensitive_user_names"] != desired["case_sensitive_user_names"] {
         tracing::warn!(
             "user pool {} was created with case-sensitive user names; AWS cannot change that on an existing \
@@ -174,9 +253,9 @@ pub async fn pool_update(env: &Env<'_>, c: &UserPool, live: &Live, desired: &Val
         .update_user_pool()
         .user_pool_id(&live.physical)
         .auto_verified_attributes(VerifiedAttributeType::Email)
-        .policies(UserPoolPolicyType::builder().password_policy(password_policy(c)).build())
-        .admin_create_user_config(admin_create(c))
-        .set_lambda_config(triggers(desired))
+        .policies(UserPoolPolicyType::builder().password_policy(password_policy(want)).build())
+        .admin_create_user_config(admin_create(want))
+        .set_lambda_config(triggers(want))
         .deletion_protection(DeletionProtectionType::Inactive)
         .set_user_pool_tags(Some(env.tags().clone().into_iter().collect()))
         .send()
@@ -184,7 +263,7 @@ pub async fn pool_update(env: &Env<'_>, c: &UserPool, live: &Live, desired: &Val
         .ctx("cognito-idp:UpdateUserPool")?;
     // Sign-ups no longer vetted: Cognito no longer needs to invoke the function, so its
     // permission goes with the trigger (the stack no longer declares it).
-    if let (None, Some(function)) = (desired["pre_sign_up"].as_str(), live.props["pre_sign_up"].as_str()) {
+    if let (None, Some(function)) = (&want.pre_sign_up, live.props["pre_sign_up"].as_str()) {
         optional(
             env.aws
                 .lambda
@@ -196,13 +275,13 @@ pub async fn pool_update(env: &Env<'_>, c: &UserPool, live: &Live, desired: &Val
                 .ctx("lambda:RemovePermission"),
         )?;
     }
-    pool_read(env.aws, &c.name, Some(&live.physical))
+    read(env.aws, &c.name, Some(&live.physical))
         .await?
         .ok_or_else(|| ResourceError::Refused(format!("user pool {} vanished during the update", live.physical)))
 }
 
 /// Deletes the pool's domain and clients, then the pool. Missing = done.
-pub async fn pool_delete(aws: &Aws, id: &str) -> Result<(), AwsError> {
+pub async fn delete(aws: &Aws, id: &str) -> Result<(), AwsError> {
     let Some(out) =
         optional(aws.cognito.describe_user_pool().user_pool_id(id).send().await.ctx("cognito-idp:DescribeUserPool"))?
     else {
@@ -235,7 +314,7 @@ pub async fn pool_delete(aws: &Aws, id: &str) -> Result<(), AwsError> {
 }
 
 /// (client id, client name) of every client of the pool.
-async fn list_clients(aws: &Aws, pool: &str) -> Result<Vec<(String, String)>, AwsError> {
+pub(crate) async fn list_clients(aws: &Aws, pool: &str) -> Result<Vec<(String, String)>, AwsError> {
     let mut all = Vec::new();
     let mut token = None;
     loop {
@@ -262,115 +341,4 @@ async fn list_clients(aws: &Aws, pool: &str) -> Result<Vec<(String, String)>, Aw
             return Ok(all);
         }
     }
-}
-
-pub fn client_desired(c: &UserPoolClient) -> Value {
-    json!({
-        "name": c.name,
-        "secret": false,
-        "auth_flows": auth_flows(c),
-        "prevent_user_existence_errors": "ENABLED",
-        "token_validity": {"id_minutes": 60, "access_minutes": 60, "refresh_days": 30},
-    })
-}
-
-pub async fn client_read(env: &Env<'_>, c: &UserPoolClient, physical: Option<&str>) -> Result<Option<Live>, AwsError> {
-    let Some(pool) = env.outputs.known(c.pool.id, "id") else { return Ok(None) };
-    let id = match physical {
-        Some(id) => Some(id.to_owned()),
-        None => list_clients(env.aws, pool).await?.into_iter().find(|(_, n)| n == &c.name).map(|x| x.0),
-    };
-    let Some(id) = id else { return Ok(None) };
-    let Some(out) = optional(
-        env.aws
-            .cognito
-            .describe_user_pool_client()
-            .user_pool_id(pool)
-            .client_id(&id)
-            .send()
-            .await
-            .ctx("cognito-idp:DescribeUserPoolClient"),
-    )?
-    else {
-        return Ok(None);
-    };
-    let Some(cl) = out.user_pool_client() else { return Ok(None) };
-    let mut flows: Vec<&str> = cl.explicit_auth_flows().iter().map(|f| f.as_str()).collect();
-    flows.sort();
-    let props = json!({
-        "name": cl.client_name(),
-        "secret": cl.client_secret().is_some(),
-        "auth_flows": flows,
-        "prevent_user_existence_errors": cl.prevent_user_existence_errors().map(|p| p.as_str()).unwrap_or("LEGACY"),
-        "token_validity": {
-            "id_minutes": cl.id_token_validity().filter(|v| *v > 0).unwrap_or(60),
-            "access_minutes": cl.access_token_validity().filter(|v| *v > 0).unwrap_or(60),
-            "refresh_days": if cl.refresh_token_validity() > 0 { cl.refresh_token_validity() } else { 30 },
-        },
-    });
-    Ok(Some(Live { outputs: BTreeMap::from([("id".to_owned(), id.clone())]), physical: id, props }))
-}
-
-fn flows(c: &UserPoolClient) -> Vec<ExplicitAuthFlowsType> {
-    auth_flows(c).into_iter().map(ExplicitAuthFlowsType::from).collect()
-}
-
-fn validity_units() -> aws_sdk_cognitoidentityprovider::types::TokenValidityUnitsType {
-    use aws_sdk_cognitoidentityprovider::types::{TimeUnitsType, TokenValidityUnitsType};
-    TokenValidityUnitsType::builder()
-        .id_token(TimeUnitsType::Minutes)
-        .access_token(TimeUnitsType::Minutes)
-        .refresh_token(TimeUnitsType::Days)
-        .build()
-}
-
-pub async fn client_create(env: &Env<'_>, c: &UserPoolClient, _desired: &Value) -> Result<Live, ResourceError> {
-    let pool = env.outputs.get(c.pool.id, "id");
-    let out = env
-        .aws
-        .cognito
-        .create_user_pool_client()
-        .user_pool_id(&pool)
-        .client_name(&c.name)
-        .generate_secret(false)
-        .set_explicit_auth_flows(Some(flows(c)))
-        .prevent_user_existence_errors(PreventUserExistenceErrorTypes::Enabled)
-        .id_token_validity(60)
-        .access_token_validity(60)
-        .refresh_token_validity(30)
-        .token_validity_units(validity_units())
-        .send()
-        .await
-        .ctx("cognito-idp:CreateUserPoolClient")?;
-    let id = out.user_pool_client().and_then(|x| x.client_id()).unwrap_or_default().to_owned();
-    client_read(env, c, Some(&id))
-        .await?
-        .ok_or_else(|| ResourceError::Refused(format!("app client {id} vanished right after it was created")))
-}
-
-pub async fn client_update(
-    env: &Env<'_>,
-    c: &UserPoolClient,
-    live: &Live,
-    _desired: &Value,
-) -> Result<Live, ResourceError> {
-    let pool = env.outputs.get(c.pool.id, "id");
-    env.aws
-        .cognito
-        .update_user_pool_client()
-        .user_pool_id(&pool)
-        .client_id(&live.physical)
-        .client_name(&c.name)
-        .set_explicit_auth_flows(Some(flows(c)))
-        .prevent_user_existence_errors(PreventUserExistenceErrorTypes::Enabled)
-        .id_token_validity(60)
-        .access_token_validity(60)
-        .refresh_token_validity(30)
-        .token_validity_units(validity_units())
-        .send()
-        .await
-        .ctx("cognito-idp:UpdateUserPoolClient")?;
-    client_read(env, c, Some(&live.physical))
-        .await?
-        .ok_or_else(|| ResourceError::Refused(format!("app client {} vanished during the update", live.physical)))
 }

@@ -1,0 +1,194 @@
+//! The SPA's app client of the user pool (no secret; SRP sign-in, and the password flow on the
+//! local cloud only).
+
+use std::collections::BTreeMap;
+
+use aws_sdk_cognitoidentityprovider::types::{ExplicitAuthFlowsType, PreventUserExistenceErrorTypes};
+use serde::Serialize;
+use serde_json::json;
+
+use super::user_pool::{UserPool, list_clients};
+use super::{Env, Live, Resource, ResourceError};
+use crate::aws::{AwsError, Ctx, optional};
+use crate::stack::{Id, Ref};
+use crate::synth::{SynthError, Template};
+
+#[derive(Debug, Clone)]
+pub struct UserPoolClient {
+    pub name: String,
+    pub pool: Ref<UserPool>,
+    /// Also allow USER_PASSWORD_AUTH: only on the local cloud, whose Cognito emulator cannot
+    /// verify SRP. On AWS the app and `provision token` sign in with SRP (the password never
+    /// leaves the machine) and renew with the refresh token.
+    pub password_auth: bool,
+}
+
+/// Token lifetimes (ID and access tokens in minutes, the refresh token in days).
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenValidity {
+    pub id_minutes: i32,
+    pub access_minutes: i32,
+    pub refresh_days: i32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Props {
+    pub name: String,
+    pub secret: bool,
+    pub auth_flows: Vec<&'static str>,
+    pub prevent_user_existence_errors: &'static str,
+    pub token_validity: TokenValidity,
+}
+
+/// The app client's sign-in flows: SRP and refresh, plus the password flow on the local cloud only
+/// (its emulator cannot verify SRP), sorted as DescribeUserPoolClient is read back.
+pub fn auth_flows(c: &UserPoolClient) -> Vec<&'static str> {
+    if c.password_auth {
+        vec!["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"]
+    } else {
+        vec!["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"]
+    }
+}
+
+impl Resource for UserPoolClient {
+    const KIND: &'static str = "AWS::Cognito::UserPoolClient";
+    type Props = Props;
+
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn deps(&self) -> Vec<Id> {
+        vec![self.pool.id]
+    }
+
+    fn desired(&self, _env: &Env<'_>) -> Result<Props, ResourceError> {
+        Ok(Props {
+            name: self.name.clone(),
+            secret: false,
+            auth_flows: auth_flows(self),
+            prevent_user_existence_errors: "ENABLED",
+            token_validity: TokenValidity { id_minutes: 60, access_minutes: 60, refresh_days: 30 },
+        })
+    }
+
+    async fn read(&self, env: &Env<'_>, physical: Option<&str>) -> Result<Option<Live>, ResourceError> {
+        Ok(read(env, self, physical).await?)
+    }
+
+    async fn create(&self, env: &Env<'_>, want: &Props) -> Result<Live, ResourceError> {
+        let pool = env.outputs.get(self.pool, "id");
+        let out = env
+            .aws
+            .cognito
+            .create_user_pool_client()
+            .user_pool_id(&pool)
+            .client_name(&want.name)
+            .generate_secret(want.secret)
+            .set_explicit_auth_flows(Some(flows(want)))
+            .prevent_user_existence_errors(PreventUserExistenceErrorTypes::from(want.prevent_user_existence_errors))
+            .id_token_validity(want.token_validity.id_minutes)
+            .access_token_validity(want.token_validity.access_minutes)
+            .refresh_token_validity(want.token_validity.refresh_days)
+            .token_validity_units(validity_units())
+            .send()
+            .await
+            .ctx("cognito-idp:CreateUserPoolClient")?;
+        let id = out.user_pool_client().and_then(|x| x.client_id()).unwrap_or_default().to_owned();
+        read(env, self, Some(&id))
+            .await?
+            .ok_or_else(|| ResourceError::Refused(format!("app client {id} vanished right after it was created")))
+    }
+
+    async fn update(&self, env: &Env<'_>, live: &Live, want: &Props) -> Result<Live, ResourceError> {
+        let pool = env.outputs.get(self.pool, "id");
+        env.aws
+            .cognito
+            .update_user_pool_client()
+            .user_pool_id(&pool)
+            .client_id(&live.physical)
+            .client_name(&want.name)
+            .set_explicit_auth_flows(Some(flows(want)))
+            .prevent_user_existence_errors(PreventUserExistenceErrorTypes::from(want.prevent_user_existence_errors))
+            .id_token_validity(want.token_validity.id_minutes)
+            .access_token_validity(want.token_validity.access_minutes)
+            .refresh_token_validity(want.token_validity.refresh_days)
+            .token_validity_units(validity_units())
+            .send()
+            .await
+            .ctx("cognito-idp:UpdateUserPoolClient")?;
+        read(env, self, Some(&live.physical))
+            .await?
+            .ok_or_else(|| ResourceError::Refused(format!("app client {} vanished during the update", live.physical)))
+    }
+
+    fn synth(&self, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {
+        let v = &want.token_validity;
+        t.add(
+            id,
+            Self::KIND,
+            json!({
+                "ClientName": want.name,
+                "UserPoolId": format!("${{{}.id}}", self.pool.id),
+                "GenerateSecret": want.secret,
+                "ExplicitAuthFlows": want.auth_flows,
+                "PreventUserExistenceErrors": want.prevent_user_existence_errors,
+                "IdTokenValidity": v.id_minutes,
+                "AccessTokenValidity": v.access_minutes,
+                "RefreshTokenValidity": v.refresh_days,
+                "TokenValidityUnits": {"IdToken": "minutes", "AccessToken": "minutes", "RefreshToken": "days"},
+            }),
+            json!({}),
+        )
+    }
+}
+
+async fn read(env: &Env<'_>, c: &UserPoolClient, physical: Option<&str>) -> Result<Option<Live>, AwsError> {
+    let Some(pool) = env.outputs.known(c.pool, "id") else { return Ok(None) };
+    let id = match physical {
+        Some(id) => Some(id.to_owned()),
+        None => list_clients(env.aws, pool).await?.into_iter().find(|(_, n)| n == &c.name).map(|x| x.0),
+    };
+    let Some(id) = id else { return Ok(None) };
+    let Some(out) = optional(
+        env.aws
+            .cognito
+            .describe_user_pool_client()
+            .user_pool_id(pool)
+            .client_id(&id)
+            .send()
+            .await
+            .ctx("cognito-idp:DescribeUserPoolClient"),
+    )?
+    else {
+        return Ok(None);
+    };
+    let Some(cl) = out.user_pool_client() else { return Ok(None) };
+    let mut flows: Vec<&str> = cl.explicit_auth_flows().iter().map(|f| f.as_str()).collect();
+    flows.sort();
+    let props = json!({
+        "name": cl.client_name(),
+        "secret": cl.client_secret().is_some(),
+        "auth_flows": flows,
+        "prevent_user_existence_errors": cl.prevent_user_existence_errors().map(|p| p.as_str()).unwrap_or("LEGACY"),
+        "token_validity": {
+            "id_minutes": cl.id_token_validity().filter(|v| *v > 0).unwrap_or(60),
+            "access_minutes": cl.access_token_validity().filter(|v| *v > 0).unwrap_or(60),
+            "refresh_days": if cl.refresh_token_validity() > 0 { cl.refresh_token_validity() } else { 30 },
+        },
+    });
+    Ok(Some(Live { outputs: BTreeMap::from([("id".to_owned(), id.clone())]), physical: id, props }))
+}
+
+fn flows(want: &Props) -> Vec<ExplicitAuthFlowsType> {
+    want.auth_flows.iter().copied().map(ExplicitAuthFlowsType::from).collect()
+}
+
+fn validity_units() -> aws_sdk_cognitoidentityprovider::types::TokenValidityUnitsType {
+    use aws_sdk_cognitoidentityprovider::types::{TimeUnitsType, TokenValidityUnitsType};
+    TokenValidityUnitsType::builder()
+        .id_token(TimeUnitsType::Minutes)
+        .access_token(TimeUnitsType::Minutes)
+        .refresh_token(TimeUnitsType::Days)
+        .build()
+}
