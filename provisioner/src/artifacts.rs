@@ -95,6 +95,7 @@ impl Artifacts {
     /// Identifies the deployed content: the files plus the config written into them.
     pub fn site_sha256(&self, config: &Value) -> Result<String, ResourceError> {
         let site = self.site()?;
+        let config = crate::resources::canonical_json(config);
         Ok(hex::encode(Sha256::digest(format!("{}\n{config}", site.digest).as_bytes())))
     }
 

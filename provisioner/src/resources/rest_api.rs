@@ -284,7 +284,7 @@ pub fn definition(c: &RestApi, env: &Env<'_>) -> Definition {
 }
 
 fn hash(v: &Value) -> String {
-    hex::encode(Sha256::digest(v.to_string().as_bytes()))
+    hex::encode(Sha256::digest(super::canonical_json(v).as_bytes()))
 }
 
 fn throttle_json(rate: f64, burst: i32) -> Value {
