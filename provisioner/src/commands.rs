@@ -690,16 +690,12 @@ pub async fn up_cloudformation(ctx: &Ctx, force: bool, no_build: bool) -> Result
     let mut outputs = Outputs::default();
     for o in synth::STACK_OUTPUTS {
         if let Some(v) = deployed.outputs.get(o.name) {
-            let mut m = outputs.0.remove(o.id).unwrap_or_default();
-            m.insert(o.key.to_owned(), v.clone());
-            outputs.set(o.id, m);
+            outputs.insert(o.id, o.key, v.clone());
         }
     }
-    let mut api = outputs.0.remove("Api").unwrap_or_default();
-    api.insert("stage".to_owned(), ctx.config.api.stage.clone());
-    outputs.set("Api", api);
-    outputs
-        .set("WebBranch", std::collections::BTreeMap::from([("name".to_owned(), ctx.config.frontend.branch.clone())]));
+    // Known from the stack file rather than from an output.
+    outputs.insert("Api", "stage", ctx.config.api.stage.clone());
+    outputs.insert("WebBranch", "name", ctx.config.frontend.branch.clone());
     if let Some(node) = stack.node("Site")
         && let stack::Construct::Site(site) = &node.construct
     {

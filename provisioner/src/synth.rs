@@ -25,7 +25,7 @@ pub const CODE_KEY_PARAM: &str = "FunctionCodeKey";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SynthError {
-    #[error("the template cannot express `{0}`: add it to synth::attribute")]
+    #[error("the template cannot express `{0}`: add the key to its kind's Resource::cfn_output")]
     UnknownReference(String),
     #[error(transparent)]
     Resource(#[from] ResourceError),
@@ -33,26 +33,11 @@ pub enum SynthError {
     Yaml(String),
 }
 
-/// A `${Id.key}` placeholder of the engine as CloudFormation `Fn::Sub` syntax.
+/// A `${Id.key}` placeholder of the engine as CloudFormation `Fn::Sub` syntax: the construct's
+/// kind says (`Resource::cfn_output`).
 fn attribute(id: &str, key: &str, stack: &Stack) -> Option<String> {
-    let branch = &stack.config.frontend.branch;
-    let stage = &stack.config.api.stage;
-    Some(match (id, key) {
-        ("UserPool", "id") => "${UserPool}".into(),
-        ("UserPool", "arn") => "${UserPool.Arn}".into(),
-        ("WebClient", "id") => "${WebClient}".into(),
-        ("EditsTable", "name") => "${EditsTable}".into(),
-        ("EditsTable", "arn") => "${EditsTable.Arn}".into(),
-        ("FunctionLogs", "name") => "${FunctionLogs}".into(),
-        ("FunctionRole", "arn") => "${FunctionRole.Arn}".into(),
-        ("Function", "arn") => "${Function.Arn}".into(),
-        ("Function", "name") => "${Function}".into(),
-        ("WebApp", "id") => "${WebApp.AppId}".into(),
-        ("WebApp", "origin") => format!("https://{branch}.${{WebApp.DefaultDomain}}"),
-        ("Api", "id") => "${Api}".into(),
-        ("Api", "url") => format!("https://${{Api}}.execute-api.${{AWS::Region}}.amazonaws.com/{stage}"),
-        _ => return None,
-    })
+    let node = stack.node(id)?;
+    with_resource!(&node.construct, r => r.cfn_output(node.id, key, stack))
 }
 
 /// Rewrites every string that holds engine placeholders into `Fn::Sub`.

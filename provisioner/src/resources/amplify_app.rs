@@ -97,6 +97,14 @@ impl Resource for AmplifyApp {
             json!({}),
         )
     }
+
+    fn cfn_output(&self, id: Id, key: &str, stack: &crate::stack::Stack) -> Option<String> {
+        match key {
+            "id" => Some(format!("${{{id}.AppId}}")),
+            "origin" => Some(format!("https://{}.${{{id}.DefaultDomain}}", stack.config.frontend.branch)),
+            _ => None,
+        }
+    }
 }
 
 pub async fn find_apps(aws: &Aws, name: &str) -> Result<Vec<String>, AwsError> {

@@ -136,6 +136,14 @@ impl Resource for Function {
         // The log group (with its retention) before the function can write to it.
         t.add_with_skips(id, Self::KIND, props, json!({"DependsOn": [self.logs.id]}), &skips)
     }
+
+    fn cfn_output(&self, id: Id, key: &str, _stack: &crate::stack::Stack) -> Option<String> {
+        match key {
+            "name" => Some(format!("${{{id}}}")),
+            "arn" => Some(format!("${{{id}.Arn}}")),
+            _ => None,
+        }
+    }
 }
 
 /// How long to keep retrying CreateFunction while a new role propagates through IAM.

@@ -109,6 +109,10 @@ impl Resource for LogGroup {
             )],
         )
     }
+
+    fn cfn_output(&self, id: Id, key: &str, _stack: &crate::stack::Stack) -> Option<String> {
+        (key == "name").then(|| format!("${{{id}}}"))
+    }
 }
 
 /// Log groups whose name starts with `prefix`, with their ARN (without the trailing `:*`).

@@ -53,6 +53,13 @@ pub trait Resource: Sized {
     async fn update(&self, env: &Env<'_>, live: &Live, want: &Self::Props) -> Result<Live, ResourceError>;
     /// Its CloudFormation resources (`want` holds `${Id.key}` placeholders for references).
     fn synth(&self, id: Id, want: &Self::Props, t: &mut Template) -> Result<(), SynthError>;
+    /// One of its outputs (`${Id.key}` in other constructs' properties) in CloudFormation's
+    /// `Fn::Sub` syntax: `${Id}` for what `Ref` returns, `${Id.Attribute}` for `Fn::GetAtt`.
+    /// None: the template has no way to name it.
+    fn cfn_output(&self, id: Id, key: &str, stack: &Stack) -> Option<String> {
+        let _ = (id, key, stack);
+        None
+    }
 }
 
 /// Desired properties as the JSON plans compare.
@@ -102,6 +109,11 @@ impl Outputs {
 
     pub fn set(&mut self, id: &str, outputs: BTreeMap<String, String>) {
         self.0.insert(id.to_owned(), outputs);
+    }
+
+    /// Adds one value to a construct's outputs.
+    pub fn insert(&mut self, id: &str, key: &str, value: String) {
+        self.0.entry(id.to_owned()).or_default().insert(key.to_owned(), value);
     }
 }
 

@@ -127,6 +127,14 @@ impl Resource for RestApi {
     fn synth(&self, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {
         synth(self, id, want, t)
     }
+
+    fn cfn_output(&self, id: Id, key: &str, _stack: &crate::stack::Stack) -> Option<String> {
+        match key {
+            "id" => Some(format!("${{{id}}}")),
+            "url" => Some(format!("https://${{{id}}}.execute-api.${{AWS::Region}}.amazonaws.com/{}", self.stage)),
+            _ => None,
+        }
+    }
 }
 
 pub const AUTHORIZER_NAME: &str = "cognito-user-pool";

@@ -104,6 +104,10 @@ impl Resource for Role {
             explained.unwrap_or_else(|| json!({})),
         )
     }
+
+    fn cfn_output(&self, id: Id, key: &str, _stack: &crate::stack::Stack) -> Option<String> {
+        (key == "arn").then(|| format!("${{{id}.Arn}}"))
+    }
 }
 
 pub fn trust_policy() -> Value {

@@ -109,6 +109,14 @@ impl Resource for Table {
             ],
         )
     }
+
+    fn cfn_output(&self, id: Id, key: &str, _stack: &crate::stack::Stack) -> Option<String> {
+        match key {
+            "name" => Some(format!("${{{id}}}")),
+            "arn" => Some(format!("${{{id}.Arn}}")),
+            _ => None,
+        }
+    }
 }
 
 /// The time-to-live attribute of the table (the quota counters' expiry, epoch seconds).

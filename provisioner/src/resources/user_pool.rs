@@ -118,6 +118,14 @@ impl Resource for UserPool {
         }
         t.add(id, Self::KIND, props, Template::delete_with_stack())
     }
+
+    fn cfn_output(&self, id: Id, key: &str, _stack: &crate::stack::Stack) -> Option<String> {
+        match key {
+            "id" => Some(format!("${{{id}}}")),
+            "arn" => Some(format!("${{{id}.Arn}}")),
+            _ => None,
+        }
+    }
 }
 
 fn pool_outputs(id: &str, arn: &str, region: &str) -> BTreeMap<String, String> {

@@ -141,6 +141,10 @@ impl Resource for UserPoolClient {
             json!({}),
         )
     }
+
+    fn cfn_output(&self, id: Id, key: &str, _stack: &crate::stack::Stack) -> Option<String> {
+        (key == "id").then(|| format!("${{{id}}}"))
+    }
 }
 
 async fn read(env: &Env<'_>, c: &UserPoolClient, physical: Option<&str>) -> Result<Option<Live>, AwsError> {
