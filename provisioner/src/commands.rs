@@ -16,7 +16,7 @@ use crate::local::{self, LocalCloud};
 use crate::models::ModelAccess;
 use crate::progress::{Event, Progress};
 use crate::resources::{Env, Outputs, Resource, rest_api};
-use crate::stack::{self, Stack};
+use crate::stack::{self, AmplifyApp, Function, LogGroup, RestApi, Site, Stack, Table, UserPool, UserPoolClient};
 use crate::state::{StateFile, state_dir};
 use crate::teardown;
 use crate::{cfn, synth};
@@ -204,7 +204,7 @@ pub async fn up(ctx: &Ctx, force: bool, no_build: bool) -> Result<Exit, CliError
 async fn ensure_demo_user(aws: &Aws, outputs: &Outputs, stack: &str) -> Result<(String, String), AwsError> {
     use crate::aws::Ctx as _;
     use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType};
-    let pool = outputs.value("UserPool", "id").unwrap_or_default().to_owned();
+    let pool = outputs.value("UserPool", UserPool::ID).unwrap_or_default().to_owned();
     let email = format!("demo@{stack}.local");
     let created = aws
         .cognito
@@ -250,15 +250,15 @@ fn outputs_json(config: &StackConfig, o: &Outputs) -> serde_json::Value {
     json!({
         "stack": config.name,
         "region": config.region,
-        "appUrl": o.value("Site", "url").or(o.value("WebApp", "origin")),
-        "apiUrl": o.value("Api", "url"),
-        "userPoolId": o.value("UserPool", "id"),
-        "userPoolClientId": o.value("WebClient", "id"),
-        "table": o.value("EditsTable", "name"),
-        "function": o.value("Function", "name"),
-        "logGroup": o.value("FunctionLogs", "name"),
-        "amplifyAppId": o.value("WebApp", "id"),
-        "restApiId": o.value("Api", "id"),
+        "appUrl": o.value("Site", Site::URL).or(o.value("WebApp", AmplifyApp::ORIGIN)),
+        "apiUrl": o.value("Api", RestApi::URL),
+        "userPoolId": o.value("UserPool", UserPool::ID),
+        "userPoolClientId": o.value("WebClient", UserPoolClient::ID),
+        "table": o.value("EditsTable", Table::NAME),
+        "function": o.value("Function", Function::NAME),
+        "logGroup": o.value("FunctionLogs", LogGroup::NAME),
+        "amplifyAppId": o.value("WebApp", AmplifyApp::ID),
+        "restApiId": o.value("Api", RestApi::ID),
     })
 }
 

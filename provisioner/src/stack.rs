@@ -47,6 +47,28 @@ impl<T> Ref<T> {
     }
 }
 
+/// One output of a kind (`UserPool::ARN`, `Function::NAME`): with a [`Ref`] of the same kind, the
+/// only way to read another construct's outputs, so a key the kind does not have, or a reference
+/// to another kind, does not compile.
+#[derive(Debug)]
+pub struct Out<T> {
+    pub key: &'static str,
+    _kind: PhantomData<T>,
+}
+
+impl<T> Clone for Out<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Out<T> {}
+
+impl<T> Out<T> {
+    pub const fn new(key: &'static str) -> Self {
+        Out { key, _kind: PhantomData }
+    }
+}
+
 /// Every construct kind, once: the enum the stack holds and the one dispatch from a construct
 /// to its kind's [`Resource`] implementation (`with_resource!`).
 macro_rules! constructs {

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::{Env, Live, Resource, ResourceError, removed_tags, tags_value, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
-use crate::stack::Id;
+use crate::stack::{Id, Out};
 use crate::synth::{SynthError, Template, tag_list};
 
 #[derive(Debug, Clone)]
@@ -46,6 +46,14 @@ pub struct Props {
 }
 
 const REWRITE: Rule = Rule { source: SPA_REWRITE_SOURCE, target: "/index.html", status: "200" };
+
+/// What other constructs (and `synth`) may read of a AmplifyApp.
+impl AmplifyApp {
+    /// The app id.
+    pub const ID: Out<Self> = Out::new("id");
+    /// The branch's public origin (`https://main.<default domain>`).
+    pub const ORIGIN: Out<Self> = Out::new("origin");
+}
 
 impl Resource for AmplifyApp {
     const KIND: &'static str = "AWS::Amplify::App";
@@ -100,8 +108,10 @@ impl Resource for AmplifyApp {
 
     fn cfn_output(&self, id: Id, key: &str, stack: &crate::stack::Stack) -> Option<String> {
         match key {
-            "id" => Some(format!("${{{id}.AppId}}")),
-            "origin" => Some(format!("https://{}.${{{id}.DefaultDomain}}", stack.config.frontend.branch)),
+            k if k == Self::ID.key => Some(format!("${{{id}.AppId}}")),
+            k if k == Self::ORIGIN.key => {
+                Some(format!("https://{}.${{{id}.DefaultDomain}}", stack.config.frontend.branch))
+            }
             _ => None,
         }
     }
@@ -150,9 +160,9 @@ pub async fn read(aws: &Aws, name: &str, physical: Option<&str>, branch: &str) -
     Ok(Some(Live {
         physical: id.clone(),
         outputs: BTreeMap::from([
-            ("id".to_owned(), id),
+            (AmplifyApp::ID.key.to_owned(), id),
             ("default_domain".to_owned(), domain.clone()),
-            ("origin".to_owned(), origin(&domain, branch)),
+            (AmplifyApp::ORIGIN.key.to_owned(), origin(&domain, branch)),
         ]),
         props,
     }))

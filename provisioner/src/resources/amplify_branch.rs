@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::amplify_app::{AmplifyApp, retag};
 use super::{Env, Live, Resource, ResourceError, tags_value, to_json};
 use crate::aws::{AwsError, Ctx, optional};
-use crate::stack::{Id, Ref};
+use crate::stack::{Id, Out, Ref};
 use crate::synth::{SynthError, Template, tag_list};
 
 #[derive(Debug, Clone)]
@@ -23,6 +23,12 @@ pub struct Props {
     pub name: String,
     pub stage: &'static str,
     pub tags: Value,
+}
+
+/// What other constructs (and `synth`) may read of a AmplifyBranch.
+impl AmplifyBranch {
+    pub const NAME: Out<Self> = Out::new("name");
+    pub const ARN: Out<Self> = Out::new("arn");
 }
 
 impl Resource for AmplifyBranch {
@@ -49,7 +55,7 @@ impl Resource for AmplifyBranch {
         env.aws
             .amplify
             .create_branch()
-            .app_id(env.outputs.get(self.app, "id"))
+            .app_id(env.outputs.get(self.app, AmplifyApp::ID))
             .branch_name(&want.name)
             .stage(Stage::from(want.stage))
             .set_tags(Some(env.tags().clone().into_iter().collect()))
@@ -67,7 +73,7 @@ impl Resource for AmplifyBranch {
             env.aws
                 .amplify
                 .update_branch()
-                .app_id(env.outputs.get(self.app, "id"))
+                .app_id(env.outputs.get(self.app, AmplifyApp::ID))
                 .branch_name(&want.name)
                 .stage(Stage::from(want.stage))
                 .send()
@@ -75,7 +81,7 @@ impl Resource for AmplifyBranch {
                 .ctx("amplify:UpdateBranch")?;
         }
         if live.props["tags"] != desired["tags"]
-            && let Some(arn) = live.outputs.get("arn")
+            && let Some(arn) = live.outputs.get(AmplifyBranch::ARN.key)
         {
             retag(env, arn, &live.props["tags"], &desired["tags"]).await?;
         }
@@ -100,7 +106,7 @@ impl Resource for AmplifyBranch {
 }
 
 async fn read(env: &Env<'_>, c: &AmplifyBranch) -> Result<Option<Live>, AwsError> {
-    let Some(app) = env.outputs.known(c.app, "id") else { return Ok(None) };
+    let Some(app) = env.outputs.known(c.app, AmplifyApp::ID) else { return Ok(None) };
     let Some(out) =
         optional(env.aws.amplify.get_branch().app_id(app).branch_name(&c.name).send().await.ctx("amplify:GetBranch"))?
     else {
@@ -113,8 +119,8 @@ async fn read(env: &Env<'_>, c: &AmplifyBranch) -> Result<Option<Live>, AwsError
         physical: b.branch_name().to_owned(),
         props: json!({"name": b.branch_name(), "stage": b.stage().as_str(), "tags": tags_value(&tags)}),
         outputs: BTreeMap::from([
-            ("name".to_owned(), b.branch_name().to_owned()),
-            ("arn".to_owned(), b.branch_arn().to_owned()),
+            (AmplifyBranch::NAME.key.to_owned(), b.branch_name().to_owned()),
+            (AmplifyBranch::ARN.key.to_owned(), b.branch_arn().to_owned()),
         ]),
     }))
 }

@@ -15,7 +15,7 @@ use super::role::Role;
 use super::table::Table;
 use super::{Env, Live, Resource, ResourceError, tags_value, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
-use crate::stack::{Id, Ref};
+use crate::stack::{Id, Out, Ref};
 use crate::synth::{CODE_BUCKET_PARAM, CODE_KEY_PARAM, SynthError, Template, tag_list};
 
 #[derive(Debug, Clone)]
@@ -59,6 +59,12 @@ pub struct Props {
     pub reserved_concurrency: Option<i32>,
 }
 
+/// What other constructs (and `synth`) may read of a Function.
+impl Function {
+    pub const ARN: Out<Self> = Out::new("arn");
+    pub const NAME: Out<Self> = Out::new("name");
+}
+
 impl Resource for Function {
     const KIND: &'static str = "AWS::Lambda::Function";
     type Props = Props;
@@ -76,7 +82,7 @@ impl Resource for Function {
             name: self.name.clone(),
             runtime: RUNTIME,
             handler: HANDLER,
-            role: env.outputs.get(self.role, "arn"),
+            role: env.outputs.get(self.role, Role::ARN),
             memory_mb: self.memory_mb,
             timeout_s: self.timeout_s,
             architecture: self.architecture,
@@ -139,8 +145,8 @@ impl Resource for Function {
 
     fn cfn_output(&self, id: Id, key: &str, _stack: &crate::stack::Stack) -> Option<String> {
         match key {
-            "name" => Some(format!("${{{id}}}")),
-            "arn" => Some(format!("${{{id}.Arn}}")),
+            k if k == Self::NAME.key => Some(format!("${{{id}}}")),
+            k if k == Self::ARN.key => Some(format!("${{{id}.Arn}}")),
             _ => None,
         }
     }
@@ -150,7 +156,7 @@ impl Resource for Function {
 const ROLE_PROPAGATION_LIMIT: Duration = Duration::from_secs(90);
 
 fn origins(c: &Function, env: &Env<'_>) -> String {
-    let mut o = vec![env.outputs.get(c.app, "origin")];
+    let mut o = vec![env.outputs.get(c.app, AmplifyApp::ORIGIN)];
     o.extend(c.extra_origins.iter().cloned());
     o.join(",")
 }
@@ -159,7 +165,7 @@ fn origins(c: &Function, env: &Env<'_>) -> String {
 pub fn environment(c: &Function, env: &Env<'_>) -> BTreeMap<String, String> {
     use image_edit_contract::env as var;
     let mut vars = BTreeMap::from([
-        (var::TABLE_NAME, env.outputs.get(c.table, "name")),
+        (var::TABLE_NAME, env.outputs.get(c.table, Table::NAME)),
         (var::BEDROCK_REGION, c.region.clone()),
         (var::MODEL_FAMILY, c.family.to_owned()),
         (var::MODEL_IDS, serde_json::to_string(&c.models).unwrap_or_default()),
@@ -204,7 +210,10 @@ pub async fn read(aws: &Aws, name: &str) -> Result<Option<Live>, AwsError> {
     let arn = cfg.function_arn().unwrap_or_default().to_owned();
     Ok(Some(Live {
         physical: name.to_owned(),
-        outputs: BTreeMap::from([("name".to_owned(), name.to_owned()), ("arn".to_owned(), arn)]),
+        outputs: BTreeMap::from([
+            (Function::NAME.key.to_owned(), name.to_owned()),
+            (Function::ARN.key.to_owned(), arn),
+        ]),
         props,
     }))
 }
@@ -344,7 +353,7 @@ async fn update(env: &Env<'_>, c: &Function, live: &Live, want: &Props) -> Resul
     }
     set_concurrency(aws, want, &live.props["reserved_concurrency"]).await?;
     if changed("tags") {
-        let arn = live.outputs.get("arn").cloned().unwrap_or_default();
+        let arn = live.outputs.get(Function::ARN.key).cloned().unwrap_or_default();
         let removed = super::removed_tags(&live.props["tags"], &desired["tags"]);
         if !removed.is_empty() {
             aws.lambda

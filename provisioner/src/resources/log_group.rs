@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::{Env, Live, Resource, ResourceError, tags_value, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
-use crate::stack::Id;
+use crate::stack::{Id, Out};
 use crate::synth::{SynthError, Template, tag_list};
 
 #[derive(Debug, Clone)]
@@ -22,6 +22,12 @@ pub struct Props {
     pub name: String,
     pub retention_days: i32,
     pub tags: Value,
+}
+
+/// What other constructs (and `synth`) may read of a LogGroup.
+impl LogGroup {
+    pub const NAME: Out<Self> = Out::new("name");
+    pub const ARN: Out<Self> = Out::new("arn");
 }
 
 impl Resource for LogGroup {
@@ -71,7 +77,7 @@ impl Resource for LogGroup {
             put_retention(env.aws, want).await?;
         }
         if live.props["tags"] != desired["tags"] {
-            let arn = live.outputs.get("arn").cloned().unwrap_or_default();
+            let arn = live.outputs.get(LogGroup::ARN.key).cloned().unwrap_or_default();
             let removed = super::removed_tags(&live.props["tags"], &desired["tags"]);
             if !removed.is_empty() {
                 env.aws
@@ -111,7 +117,7 @@ impl Resource for LogGroup {
     }
 
     fn cfn_output(&self, id: Id, key: &str, _stack: &crate::stack::Stack) -> Option<String> {
-        (key == "name").then(|| format!("${{{id}}}"))
+        (key == Self::NAME.key).then(|| format!("${{{id}}}"))
     }
 }
 
@@ -151,7 +157,7 @@ pub async fn read(aws: &Aws, name: &str) -> Result<Option<Live>, AwsError> {
     Ok(Some(Live {
         physical: name.clone(),
         props: json!({"name": name, "retention_days": retention, "tags": tags_value(&tags)}),
-        outputs: BTreeMap::from([("name".to_owned(), name), ("arn".to_owned(), arn)]),
+        outputs: BTreeMap::from([(LogGroup::NAME.key.to_owned(), name), (LogGroup::ARN.key.to_owned(), arn)]),
     }))
 }
 

@@ -28,7 +28,7 @@ use serde_json::Value;
 
 use crate::artifacts::Artifacts;
 use crate::aws::{Aws, AwsError};
-use crate::stack::{Id, Ref, Stack};
+use crate::stack::{Id, Out, Ref, Stack};
 use crate::synth::{SynthError, Template};
 
 /// A construct kind. Implemented once per kind, in that kind's file; adding a kind means its
@@ -92,19 +92,19 @@ pub struct Outputs(pub BTreeMap<String, BTreeMap<String, String>>);
 impl Outputs {
     /// The value, or a `${Id.key}` placeholder when the construct does not exist yet (plans,
     /// `synth`, which turns it into a `Ref`/`GetAtt`).
-    pub fn get<T>(&self, r: Ref<T>, key: &str) -> String {
-        let id = r.id;
+    pub fn get<T>(&self, r: Ref<T>, out: Out<T>) -> String {
+        let (id, key) = (r.id, out.key);
         self.0.get(id).and_then(|m| m.get(key)).cloned().unwrap_or_else(|| format!("${{{id}.{key}}}"))
     }
 
     /// The value when the construct exists.
-    pub fn known<T>(&self, r: Ref<T>, key: &str) -> Option<&str> {
-        self.value(r.id, key)
+    pub fn known<T>(&self, r: Ref<T>, out: Out<T>) -> Option<&str> {
+        self.value(r.id, out)
     }
 
     /// The value by logical id (commands that read the recorded outputs).
-    pub fn value(&self, id: &str, key: &str) -> Option<&str> {
-        self.0.get(id).and_then(|m| m.get(key)).map(String::as_str)
+    pub fn value<T>(&self, id: &str, out: Out<T>) -> Option<&str> {
+        self.0.get(id).and_then(|m| m.get(out.key)).map(String::as_str)
     }
 
     pub fn set(&mut self, id: &str, outputs: BTreeMap<String, String>) {

@@ -59,8 +59,8 @@ impl Resource for Permission {
     /// Developer Guide "Customizing user pool workflows with Lambda triggers").
     fn desired(&self, env: &Env<'_>) -> Result<Props, ResourceError> {
         let (principal, source_arn) = match self.invoker {
-            Invoker::Api(api) => ("apigateway.amazonaws.com", source_arn(env, &env.outputs.get(api, "id"))),
-            Invoker::UserPool(pool) => ("cognito-idp.amazonaws.com", env.outputs.get(pool, "arn")),
+            Invoker::Api(api) => ("apigateway.amazonaws.com", source_arn(env, &env.outputs.get(api, RestApi::ID))),
+            Invoker::UserPool(pool) => ("cognito-idp.amazonaws.com", env.outputs.get(pool, UserPool::ARN)),
         };
         Ok(Props { statement_id: self.statement_id.clone(), action: "lambda:InvokeFunction", principal, source_arn })
     }
@@ -73,7 +73,7 @@ impl Resource for Permission {
         env.aws
             .lambda
             .add_permission()
-            .function_name(env.outputs.get(self.function, "name"))
+            .function_name(env.outputs.get(self.function, Function::NAME))
             .statement_id(&want.statement_id)
             .action(want.action)
             .principal(want.principal)
@@ -92,7 +92,7 @@ impl Resource for Permission {
             env.aws
                 .lambda
                 .remove_permission()
-                .function_name(env.outputs.get(self.function, "name"))
+                .function_name(env.outputs.get(self.function, Function::NAME))
                 .statement_id(&want.statement_id)
                 .send()
                 .await
@@ -122,7 +122,7 @@ pub fn source_arn(env: &Env<'_>, api_id: &str) -> String {
 }
 
 async fn read(env: &Env<'_>, c: &Permission) -> Result<Option<Live>, AwsError> {
-    let Some(function) = env.outputs.known(c.function, "name") else { return Ok(None) };
+    let Some(function) = env.outputs.known(c.function, Function::NAME) else { return Ok(None) };
     let Some(out) = optional(env.aws.lambda.get_policy().function_name(function).send().await.ctx("lambda:GetPolicy"))?
     else {
         return Ok(None);

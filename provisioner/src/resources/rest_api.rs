@@ -16,7 +16,7 @@ use super::function::Function;
 use super::user_pool::UserPool;
 use super::{Env, Live, Resource, ResourceError, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
-use crate::stack::{Id, Ref, Route};
+use crate::stack::{Id, Out, Ref, Route};
 use crate::synth::{SynthError, Template, tag_list};
 
 #[derive(Debug, Clone)]
@@ -91,6 +91,13 @@ pub struct Props {
     pub throttle: Throttle,
 }
 
+/// What other constructs (and `synth`) may read of a RestApi.
+impl RestApi {
+    pub const ID: Out<Self> = Out::new("id");
+    /// The stage's invoke URL.
+    pub const URL: Out<Self> = Out::new("url");
+}
+
 impl Resource for RestApi {
     const KIND: &'static str = "AWS::ApiGateway::RestApi";
     type Props = Props;
@@ -130,8 +137,10 @@ impl Resource for RestApi {
 
     fn cfn_output(&self, id: Id, key: &str, _stack: &crate::stack::Stack) -> Option<String> {
         match key {
-            "id" => Some(format!("${{{id}}}")),
-            "url" => Some(format!("https://${{{id}}}.execute-api.${{AWS::Region}}.amazonaws.com/{}", self.stage)),
+            k if k == Self::ID.key => Some(format!("${{{id}}}")),
+            k if k == Self::URL.key => {
+                Some(format!("https://${{{id}}}.execute-api.${{AWS::Region}}.amazonaws.com/{}", self.stage))
+            }
             _ => None,
         }
     }
@@ -186,7 +195,7 @@ pub fn resource_paths(c: &RestApi) -> BTreeSet<String> {
 
 /// The origins CORS allows: the app's, then `cors.extra_origins`.
 fn origins(c: &RestApi, env: &Env<'_>) -> Vec<String> {
-    let mut o = vec![env.outputs.get(c.app, "origin")];
+    let mut o = vec![env.outputs.get(c.app, AmplifyApp::ORIGIN)];
     o.extend(c.extra_origins.iter().cloned());
     o
 }
@@ -253,7 +262,7 @@ fn gateway_response(origins: &[String]) -> GatewayResponse {
 
 /// The definition without its deployment marker.
 pub fn definition(c: &RestApi, env: &Env<'_>) -> Definition {
-    let fn_arn = env.outputs.get(c.function, "arn");
+    let fn_arn = env.outputs.get(c.function, Function::ARN);
     let uri = format!("arn:aws:apigateway:{}:lambda:path/2015-03-31/functions/{fn_arn}/invocations", env.region());
     let origins = origins(c, env);
     let mut methods = BTreeMap::new();
@@ -279,7 +288,7 @@ pub fn definition(c: &RestApi, env: &Env<'_>) -> Definition {
         authorizer: Authorizer {
             name: AUTHORIZER_NAME,
             r#type: "COGNITO_USER_POOLS",
-            provider_arns: vec![env.outputs.get(c.pool, "arn")],
+            provider_arns: vec![env.outputs.get(c.pool, UserPool::ARN)],
             identity_source: "method.request.header.Authorization",
         },
         methods,
@@ -322,8 +331,8 @@ pub async fn find(aws: &Aws, name: &str) -> Result<Vec<String>, AwsError> {
 
 fn outputs(env: &Env<'_>, c: &RestApi, id: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
-        ("id".to_owned(), id.to_owned()),
-        ("url".to_owned(), stage_url(id, env.region(), &c.stage)),
+        (RestApi::ID.key.to_owned(), id.to_owned()),
+        (RestApi::URL.key.to_owned(), stage_url(id, env.region(), &c.stage)),
         ("stage".to_owned(), c.stage.clone()),
     ])
 }
@@ -508,7 +517,7 @@ async fn apply(env: &Env<'_>, c: &RestApi, want: &Props, live: Option<&Live>) ->
 
     // The authorizer.
     let auths = aws.apigateway.get_authorizers().rest_api_id(&id).send().await.ctx("apigateway:GetAuthorizers")?;
-    let pool_arn = env.outputs.get(c.pool, "arn");
+    let pool_arn = env.outputs.get(c.pool, UserPool::ARN);
     let authorizer_id = match auths.items().iter().find(|a| a.name() == Some(AUTHORIZER_NAME)) {
         Some(a) => {
             let aid = a.id().unwrap_or_default().to_owned();

@@ -10,7 +10,7 @@ use super::table::Table;
 use super::{Env, Live, Resource, ResourceError, percent_decode, tags_value, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
 use crate::models::ModelAccess;
-use crate::stack::{Id, Ref};
+use crate::stack::{Id, Out, Ref};
 use crate::synth::{SynthError, Template, tag_list};
 
 /// A permission the function's role must have; the role's single inline policy is derived
@@ -41,6 +41,12 @@ pub struct Props {
     pub inline_policies: BTreeMap<String, Value>,
     pub managed_policies: Vec<String>,
     pub tags: Value,
+}
+
+/// What other constructs (and `synth`) may read of a Role.
+impl Role {
+    pub const ARN: Out<Self> = Out::new("arn");
+    pub const NAME: Out<Self> = Out::new("name");
 }
 
 impl Resource for Role {
@@ -106,7 +112,7 @@ impl Resource for Role {
     }
 
     fn cfn_output(&self, id: Id, key: &str, _stack: &crate::stack::Stack) -> Option<String> {
-        (key == "arn").then(|| format!("${{{id}.Arn}}"))
+        (key == Self::ARN.key).then(|| format!("${{{id}.Arn}}"))
     }
 }
 
@@ -193,8 +199,8 @@ pub async fn read(aws: &Aws, c: &Role) -> Result<Option<Live>, AwsError> {
     Ok(Some(Live {
         physical: role.role_name().to_owned(),
         outputs: BTreeMap::from([
-            ("arn".to_owned(), role.arn().to_owned()),
-            ("name".to_owned(), role.role_name().to_owned()),
+            (Role::ARN.key.to_owned(), role.arn().to_owned()),
+            (Role::NAME.key.to_owned(), role.role_name().to_owned()),
         ]),
         props,
     }))

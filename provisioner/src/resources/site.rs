@@ -16,7 +16,7 @@ use super::user_pool::UserPool;
 use super::user_pool_client::UserPoolClient;
 use super::{Env, Live, Resource, ResourceError};
 use crate::aws::{Aws, AwsError, Ctx, optional};
-use crate::stack::{Id, Ref};
+use crate::stack::{Id, Out, Ref};
 use crate::synth::{SynthError, Template};
 
 const SITE_MARKER: &str = "site sha256:";
@@ -39,6 +39,12 @@ pub struct Props {
     /// The hash of the built site with its config.json (the branch's description records the
     /// deployed one).
     pub content_sha256: String,
+}
+
+/// What other constructs (and `outputs`) may read of the site.
+impl Site {
+    /// Where the deployed app is served (the app's origin).
+    pub const URL: Out<Self> = Out::new("url");
 }
 
 impl Resource for Site {
@@ -83,9 +89,9 @@ pub fn site_config(c: &Site, env: &Env<'_>) -> Value {
         .filter(|s| !s.is_empty());
     json!({
         "region": env.region(),
-        "userPoolId": env.outputs.get(c.pool, "id"),
-        "userPoolClientId": env.outputs.get(c.client, "id"),
-        "apiUrl": env.outputs.get(c.api, "url"),
+        "userPoolId": env.outputs.get(c.pool, UserPool::ID),
+        "userPoolClientId": env.outputs.get(c.client, UserPoolClient::ID),
+        "apiUrl": env.outputs.get(c.api, RestApi::URL),
         "cognitoEndpoint": cognito_endpoint,
         "selfSignUp": c.self_sign_up,
         "local": crate::local::is_local(),
@@ -94,7 +100,9 @@ pub fn site_config(c: &Site, env: &Env<'_>) -> Value {
 }
 
 pub async fn read(env: &Env<'_>, c: &Site) -> Result<Option<Live>, AwsError> {
-    let (Some(app), Some(branch)) = (env.outputs.known(c.app, "id"), env.outputs.known(c.branch, "name")) else {
+    let (Some(app), Some(branch)) =
+        (env.outputs.known(c.app, AmplifyApp::ID), env.outputs.known(c.branch, AmplifyBranch::NAME))
+    else {
         return Ok(None);
     };
     let Some(out) =
@@ -108,15 +116,15 @@ pub async fn read(env: &Env<'_>, c: &Site) -> Result<Option<Live>, AwsError> {
     Ok(Some(Live {
         physical: format!("{app}/{branch}"),
         props: json!({"content_sha256": sha}),
-        outputs: BTreeMap::from([("url".to_owned(), env.outputs.get(c.app, "origin"))]),
+        outputs: BTreeMap::from([(Site::URL.key.to_owned(), env.outputs.get(c.app, AmplifyApp::ORIGIN))]),
     }))
 }
 
 /// Uploads the built app with its config and waits for Amplify to publish it.
 pub async fn deploy(env: &Env<'_>, c: &Site, want: &Props) -> Result<Live, ResourceError> {
     let aws = env.aws;
-    let app = env.outputs.get(c.app, "id");
-    let branch = env.outputs.get(c.branch, "name");
+    let app = env.outputs.get(c.app, AmplifyApp::ID);
+    let branch = env.outputs.get(c.branch, AmplifyBranch::NAME);
     let zip = env.artifacts.site_zip(&site_config(c, env))?;
     settle_unfinished_jobs(aws, &app, &branch).await?;
     let dep = aws

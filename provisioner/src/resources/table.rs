@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::{Env, Live, Resource, ResourceError, tags_value, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
-use crate::stack::Id;
+use crate::stack::{Id, Out};
 use crate::synth::{SynthError, Template, tag_list};
 
 #[derive(Debug, Clone)]
@@ -43,6 +43,12 @@ pub struct Props {
     pub keys: BTreeMap<&'static str, String>,
     pub ttl_attribute: &'static str,
     pub tags: Value,
+}
+
+/// What other constructs (and `synth`) may read of a Table.
+impl Table {
+    pub const NAME: Out<Self> = Out::new("name");
+    pub const ARN: Out<Self> = Out::new("arn");
 }
 
 impl Resource for Table {
@@ -112,8 +118,8 @@ impl Resource for Table {
 
     fn cfn_output(&self, id: Id, key: &str, _stack: &crate::stack::Stack) -> Option<String> {
         match key {
-            "name" => Some(format!("${{{id}}}")),
-            "arn" => Some(format!("${{{id}.Arn}}")),
+            k if k == Self::NAME.key => Some(format!("${{{id}}}")),
+            k if k == Self::ARN.key => Some(format!("${{{id}.Arn}}")),
             _ => None,
         }
     }
@@ -178,7 +184,7 @@ pub async fn read(aws: &Aws, name: &str) -> Result<Option<Live>, AwsError> {
     });
     Ok(Some(Live {
         physical: name.to_owned(),
-        outputs: BTreeMap::from([("name".to_owned(), name.to_owned()), ("arn".to_owned(), arn)]),
+        outputs: BTreeMap::from([(Table::NAME.key.to_owned(), name.to_owned()), (Table::ARN.key.to_owned(), arn)]),
         props,
     }))
 }
@@ -260,7 +266,7 @@ async fn update(env: &Env<'_>, c: &Table, live: &Live, desired: &Value) -> Resul
         enable_ttl(aws, &c.name).await?;
     }
     if live.props["tags"] != desired["tags"] {
-        let arn = live.outputs.get("arn").cloned().unwrap_or_default();
+        let arn = live.outputs.get(Table::ARN.key).cloned().unwrap_or_default();
         let removed = super::removed_tags(&live.props["tags"], &desired["tags"]);
         if !removed.is_empty() {
             aws.dynamodb

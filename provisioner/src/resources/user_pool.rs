@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::function::Function;
 use super::{Env, Live, Resource, ResourceError, tags_value, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
-use crate::stack::{Id, Names, Ref};
+use crate::stack::{Id, Names, Out, Ref};
 use crate::synth::{SynthError, Template};
 
 #[derive(Debug, Clone)]
@@ -51,6 +51,12 @@ pub struct Props {
     pub tags: Value,
 }
 
+/// What other constructs (and `synth`) may read of a UserPool.
+impl UserPool {
+    pub const ID: Out<Self> = Out::new("id");
+    pub const ARN: Out<Self> = Out::new("arn");
+}
+
 impl Resource for UserPool {
     const KIND: &'static str = "AWS::Cognito::UserPool";
     type Props = Props;
@@ -78,7 +84,7 @@ impl Resource for UserPool {
                 require_symbols: false,
             },
             deletion_protection: "INACTIVE",
-            pre_sign_up: self.pre_sign_up.map(|f| env.outputs.get(f, "arn")),
+            pre_sign_up: self.pre_sign_up.map(|f| env.outputs.get(f, Function::ARN)),
             tags: tags_value(env.tags()),
         })
     }
@@ -121,8 +127,8 @@ impl Resource for UserPool {
 
     fn cfn_output(&self, id: Id, key: &str, _stack: &crate::stack::Stack) -> Option<String> {
         match key {
-            "id" => Some(format!("${{{id}}}")),
-            "arn" => Some(format!("${{{id}.Arn}}")),
+            k if k == Self::ID.key => Some(format!("${{{id}}}")),
+            k if k == Self::ARN.key => Some(format!("${{{id}.Arn}}")),
             _ => None,
         }
     }
@@ -130,8 +136,8 @@ impl Resource for UserPool {
 
 fn pool_outputs(id: &str, arn: &str, region: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
-        ("id".to_owned(), id.to_owned()),
-        ("arn".to_owned(), arn.to_owned()),
+        (UserPool::ID.key.to_owned(), id.to_owned()),
+        (UserPool::ARN.key.to_owned(), arn.to_owned()),
         ("issuer".to_owned(), format!("https://cognito-idp.{region}.amazonaws.com/{id}")),
     ])
 }

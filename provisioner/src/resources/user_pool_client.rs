@@ -10,7 +10,7 @@ use serde_json::json;
 use super::user_pool::{UserPool, list_clients};
 use super::{Env, Live, Resource, ResourceError};
 use crate::aws::{AwsError, Ctx, optional};
-use crate::stack::{Id, Ref};
+use crate::stack::{Id, Out, Ref};
 use crate::synth::{SynthError, Template};
 
 #[derive(Debug, Clone)]
@@ -50,6 +50,11 @@ pub fn auth_flows(c: &UserPoolClient) -> Vec<&'static str> {
     }
 }
 
+/// What other constructs (and `synth`) may read of a UserPoolClient.
+impl UserPoolClient {
+    pub const ID: Out<Self> = Out::new("id");
+}
+
 impl Resource for UserPoolClient {
     const KIND: &'static str = "AWS::Cognito::UserPoolClient";
     type Props = Props;
@@ -77,7 +82,7 @@ impl Resource for UserPoolClient {
     }
 
     async fn create(&self, env: &Env<'_>, want: &Props) -> Result<Live, ResourceError> {
-        let pool = env.outputs.get(self.pool, "id");
+        let pool = env.outputs.get(self.pool, UserPool::ID);
         let out = env
             .aws
             .cognito
@@ -101,7 +106,7 @@ impl Resource for UserPoolClient {
     }
 
     async fn update(&self, env: &Env<'_>, live: &Live, want: &Props) -> Result<Live, ResourceError> {
-        let pool = env.outputs.get(self.pool, "id");
+        let pool = env.outputs.get(self.pool, UserPool::ID);
         env.aws
             .cognito
             .update_user_pool_client()
@@ -143,12 +148,12 @@ impl Resource for UserPoolClient {
     }
 
     fn cfn_output(&self, id: Id, key: &str, _stack: &crate::stack::Stack) -> Option<String> {
-        (key == "id").then(|| format!("${{{id}}}"))
+        (key == Self::ID.key).then(|| format!("${{{id}}}"))
     }
 }
 
 async fn read(env: &Env<'_>, c: &UserPoolClient, physical: Option<&str>) -> Result<Option<Live>, AwsError> {
-    let Some(pool) = env.outputs.known(c.pool, "id") else { return Ok(None) };
+    let Some(pool) = env.outputs.known(c.pool, UserPool::ID) else { return Ok(None) };
     let id = match physical {
         Some(id) => Some(id.to_owned()),
         None => list_clients(env.aws, pool).await?.into_iter().find(|(_, n)| n == &c.name).map(|x| x.0),
@@ -181,7 +186,7 @@ async fn read(env: &Env<'_>, c: &UserPoolClient, physical: Option<&str>) -> Resu
             "refresh_days": if cl.refresh_token_validity() > 0 { cl.refresh_token_validity() } else { 30 },
         },
     });
-    Ok(Some(Live { outputs: BTreeMap::from([("id".to_owned(), id.clone())]), physical: id, props }))
+    Ok(Some(Live { outputs: BTreeMap::from([(UserPoolClient::ID.key.to_owned(), id.clone())]), physical: id, props }))
 }
 
 fn flows(want: &Props) -> Vec<ExplicitAuthFlowsType> {
