@@ -179,6 +179,8 @@ fn phases(input: &[u8], mask: &[u8], output: &str, iters: usize) {
 }
 
 fn main() {
+    // As `bootstrap` does first thing.
+    image_edit_lambda::memory::keep_freed_memory();
     let iters: usize = std::env::var("BENCH_ITERS").ok().and_then(|s| s.parse().ok()).unwrap_or(40);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
 

@@ -146,6 +146,8 @@ fn run_case(name: &str, path: &str) {
 }
 
 fn main() {
+    // As `bootstrap` does first thing.
+    image_edit_lambda::memory::keep_freed_memory();
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--case") {
         run_case(&args[i + 1], &args[i + 2]);

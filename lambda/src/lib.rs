@@ -8,7 +8,7 @@
 //! - [`images`]: decoding, fitting, masks, thumbnails.
 //! - [`records`]: the DynamoDB history.
 //! - [`sign_up`]: the user pool's pre sign-up trigger (allowed e-mail domains).
-//! - [`config`], [`errors`], [`metrics`], [`cors`].
+//! - [`config`], [`errors`], [`metrics`], [`cors`], [`memory`].
 
 pub mod bedrock;
 pub mod config;
@@ -16,6 +16,7 @@ pub mod cors;
 pub mod edit_request;
 pub mod errors;
 pub mod images;
+pub mod memory;
 pub mod metrics;
 pub mod models;
 pub mod quota;

@@ -15,6 +15,7 @@ use lambda_http::{Body, Request, RequestExt, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
+    image_edit_lambda::memory::keep_freed_memory();
     init_tracing();
     let config = match Config::from_env() {
         Ok(c) => c,
