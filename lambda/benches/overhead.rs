@@ -182,7 +182,9 @@ fn main() {
     // As `bootstrap` does first thing.
     image_edit_lambda::memory::keep_freed_memory();
     let iters: usize = std::env::var("BENCH_ITERS").ok().and_then(|s| s.parse().ok()).unwrap_or(40);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    // bootstrap's runtime (`#[tokio::main]`: multi-threaded); each request runs on a worker
+    // thread, as lambda_http runs the handler there, not on the thread that blocks.
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
 
     let input = photo_png(1024, 1024, 1);
     let output = STANDARD.encode(photo_png(1024, 1024, 2));
@@ -218,12 +220,13 @@ fn main() {
         });
         let dynamodb = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&put, &count]);
         let model = InstantModel { answer: serde_json::to_vec(&answer).expect("answer") };
-        let app = App::new(config(family, ids), model, dynamodb);
+        let app = std::sync::Arc::new(App::new(config(family, ids), model, dynamodb));
         let mut samples = Vec::with_capacity(iters);
         for i in 0..(iters + 3) {
             let t = Instant::now();
             let req = lambda_http::request::from_str(&ev).expect("event");
-            let resp = rt.block_on(app.handle(req));
+            let worker = std::sync::Arc::clone(&app);
+            let resp = rt.block_on(rt.spawn(async move { worker.handle(req).await })).expect("handler task");
             assert_eq!(resp.status().as_u16(), 200);
             black_box(resp);
             if i >= 3 {
