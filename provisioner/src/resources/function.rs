@@ -277,12 +277,11 @@ async fn set_concurrency(aws: &Aws, want: &Props, live: &Value) -> Result<(), Re
     if *live == serde_json::json!(want.reserved_concurrency) {
         return Ok(());
     }
-    let c = want;
-    match c.reserved_concurrency {
+    match want.reserved_concurrency {
         Some(n) => {
             aws.lambda
                 .put_function_concurrency()
-                .function_name(&c.name)
+                .function_name(&want.name)
                 .reserved_concurrent_executions(n)
                 .send()
                 .await
@@ -291,7 +290,7 @@ async fn set_concurrency(aws: &Aws, want: &Props, live: &Value) -> Result<(), Re
         None => {
             aws.lambda
                 .delete_function_concurrency()
-                .function_name(&c.name)
+                .function_name(&want.name)
                 .send()
                 .await
                 .ctx("lambda:DeleteFunctionConcurrency")?;
