@@ -267,13 +267,14 @@ fn cargo_build_bootstrap(root: &Path, arch: Architecture, for_aws: bool) -> Resu
     } else if for_aws {
         cmd.args(["build", "--release"]);
     } else {
-        // The same packages as scripts/up-local's `cargo build`: cargo unifies dependency
-        // features over the packages it is asked for, so `-p image-edit-lambda` alone would
-        // build serde, tokio, hyper… a second time with another feature set.
+        // The same packages and features as scripts/up-local's `cargo build` and `cargo test`:
+        // cargo unifies dependency features over the packages it is asked for, so
+        // `-p image-edit-lambda` alone would build serde, tokio, hyper… a second time.
         cmd.args(["build", "-p", "provisioner"]);
     }
     if for_aws {
-        cmd.args(["--bin", "bootstrap"]);
+        // Without `dev-build` (lambda/Cargo.toml): the AWS function carries no test features.
+        cmd.args(["--bin", "bootstrap", "--no-default-features"]);
     }
     cmd.args(["-p", "image-edit-lambda", "--message-format=json-render-diagnostics"])
         .current_dir(root)
