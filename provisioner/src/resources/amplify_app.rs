@@ -1,7 +1,7 @@
 //! The Amplify Hosting app: no Git repository (the site is deployed manually, see `site.rs`),
 //! one rewrite rule so that client-side routes survive a reload.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_amplify::types::{CustomRule, Platform};
 use serde::Serialize;
@@ -9,8 +9,10 @@ use serde_json::{Value, json};
 
 use super::{Env, Live, Resource, ResourceError, removed_tags, tags_value, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
-use crate::stack::{Id, Out};
+use crate::stack::{Id, Names, Out};
+use crate::state::StateFile;
 use crate::synth::{SynthError, Template, tag_list};
+use crate::teardown::{Step, owned, recorded, tag_map};
 
 #[derive(Debug, Clone)]
 pub struct AmplifyApp {
@@ -256,4 +258,27 @@ pub(crate) async fn retag(env: &Env<'_>, arn: &str, live: &Value, desired: &Valu
         .await
         .ctx("amplify:TagResource")?;
     Ok(())
+}
+
+/// Its place in `down`: first, the public front door closes.
+impl Step for AmplifyApp {
+    const TITLE: &'static str = "Amplify app";
+    const WHY: &'static str = "the public front door closes first; its branch and deployments go with it";
+
+    fn names(stack: &str) -> Vec<String> {
+        vec![Names::app(stack)]
+    }
+
+    async fn find(aws: &Aws, stack: &str, state: Option<&StateFile>) -> Result<BTreeSet<String>, AwsError> {
+        let found = find_apps(aws, &Names::app(stack)).await?;
+        let tags = async |id: &str| -> Result<Option<BTreeMap<String, String>>, AwsError> {
+            Ok(optional(aws.amplify.get_app().app_id(id).send().await.ctx("amplify:GetApp"))?
+                .map(|a| tag_map(a.app().and_then(|a| a.tags()))))
+        };
+        owned(stack, recorded(state, "WebApp"), found, false, tags).await
+    }
+
+    async fn delete(aws: &Aws, _stack: &str, id: &str) -> Result<(), AwsError> {
+        delete(aws, id).await
+    }
 }

@@ -1,6 +1,6 @@
 //! The editing function (Lambda, provided.al2023 + our `bootstrap`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use aws_sdk_lambda::client::Waiters;
@@ -15,8 +15,10 @@ use super::role::Role;
 use super::table::Table;
 use super::{Env, Live, Resource, ResourceError, tags_value, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
-use crate::stack::{Id, Out, Ref};
+use crate::stack::{Id, Names, Out, Ref};
+use crate::state::StateFile;
 use crate::synth::{CODE_BUCKET_PARAM, CODE_KEY_PARAM, SynthError, Template, tag_list};
+use crate::teardown::Step;
 
 #[derive(Debug, Clone)]
 pub struct Function {
@@ -389,6 +391,24 @@ pub async fn delete(aws: &Aws, name: &str, statement_id: &str) -> Result<(), Aws
     )?;
     optional(aws.lambda.delete_function().function_name(name).send().await.ctx("lambda:DeleteFunction"))?;
     Ok(())
+}
+
+/// Its place in `down`: once nothing invokes it (the API is gone); its permission goes with it.
+impl Step for Function {
+    const TITLE: &'static str = "Lambda function (and its permission)";
+    const WHY: &'static str = "nothing invokes it now; its resource policy (the API's permission) is removed first";
+
+    fn names(stack: &str) -> Vec<String> {
+        vec![Names::function(stack)]
+    }
+
+    async fn find(aws: &Aws, stack: &str, _state: Option<&StateFile>) -> Result<BTreeSet<String>, AwsError> {
+        Ok(read(aws, &Names::function(stack)).await?.map(|_| Names::function(stack)).into_iter().collect())
+    }
+
+    async fn delete(aws: &Aws, stack: &str, id: &str) -> Result<(), AwsError> {
+        delete(aws, id, &Names::permission(stack)).await
+    }
 }
 
 #[cfg(test)]

@@ -1,15 +1,17 @@
 //! The function's log group (CloudWatch Logs), created before the function so that it has a
 //! retention and is ours to delete.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{Env, Live, Resource, ResourceError, tags_value, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
-use crate::stack::{Id, Out};
+use crate::stack::{Id, Names, Out};
+use crate::state::StateFile;
 use crate::synth::{SynthError, Template, tag_list};
+use crate::teardown::{Step, recorded};
 
 #[derive(Debug, Clone)]
 pub struct LogGroup {
@@ -175,4 +177,35 @@ async fn put_retention(aws: &Aws, want: &Props) -> Result<(), AwsError> {
 pub async fn delete(aws: &Aws, name: &str) -> Result<(), AwsError> {
     optional(aws.logs.delete_log_group().log_group_name(name).send().await.ctx("logs:DeleteLogGroup"))?;
     Ok(())
+}
+
+/// Its place in `down`: last, the function's group and the API's access log groups.
+impl Step for LogGroup {
+    const TITLE: &'static str = "CloudWatch log groups";
+    const WHY: &'static str = "last, so that the logs of everything above stay readable until the end";
+
+    fn names(stack: &str) -> Vec<String> {
+        vec![Names::function_log_group(stack), Names::api_log_group_prefix("<api-id>") + "<stage>"]
+    }
+
+    async fn find(aws: &Aws, stack: &str, state: Option<&StateFile>) -> Result<BTreeSet<String>, AwsError> {
+        let mut ids = BTreeSet::new();
+        let function_group = Names::function_log_group(stack);
+        for (name, _, _) in find(aws, &function_group).await? {
+            if name == function_group {
+                ids.insert(name);
+            }
+        }
+        // The API's access log groups are named after its id, which only the state file knows.
+        if let Some(api) = recorded(state, "Api") {
+            for (name, _, _) in find(aws, &Names::api_log_group_prefix(&api)).await? {
+                ids.insert(name);
+            }
+        }
+        Ok(ids)
+    }
+
+    async fn delete(aws: &Aws, _stack: &str, id: &str) -> Result<(), AwsError> {
+        delete(aws, id).await
+    }
 }

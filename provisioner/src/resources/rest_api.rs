@@ -16,8 +16,10 @@ use super::function::Function;
 use super::user_pool::UserPool;
 use super::{Env, Live, Resource, ResourceError, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
-use crate::stack::{Id, Out, Ref, Route};
+use crate::stack::{Id, Names, Out, Ref, Route};
+use crate::state::StateFile;
 use crate::synth::{SynthError, Template, tag_list};
+use crate::teardown::{Step, owned, recorded, tag_map};
 
 #[derive(Debug, Clone)]
 pub struct RestApi {
@@ -947,4 +949,30 @@ pub fn unauthenticated_methods(live: &Live) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Its place in `down`: right after the app, so no request reaches the function any more.
+impl Step for RestApi {
+    const TITLE: &'static str = "API Gateway REST API";
+    const WHY: &'static str =
+        "no request can reach the function any more; stages, deployments and the authorizer go with it";
+
+    fn names(stack: &str) -> Vec<String> {
+        vec![Names::rest_api(stack)]
+    }
+
+    async fn find(aws: &Aws, stack: &str, state: Option<&StateFile>) -> Result<BTreeSet<String>, AwsError> {
+        let found = find(aws, &Names::rest_api(stack)).await?;
+        let tags = async |id: &str| -> Result<Option<BTreeMap<String, String>>, AwsError> {
+            Ok(optional(aws.apigateway.get_rest_api().rest_api_id(id).send().await.ctx("apigateway:GetRestApi"))?
+                .map(|a| tag_map(a.tags())))
+        };
+        // moto cannot tag a REST API after creation; without a state file an untagged API with
+        // the stack's name is taken as the stack's.
+        owned(stack, recorded(state, "Api"), found, state.is_none(), tags).await
+    }
+
+    async fn delete(aws: &Aws, _stack: &str, id: &str) -> Result<(), AwsError> {
+        delete(aws, id).await
+    }
 }

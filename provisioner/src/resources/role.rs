@@ -1,6 +1,6 @@
 //! The function's IAM role, with one inline policy derived from the grants of the stack.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -10,8 +10,10 @@ use super::table::Table;
 use super::{Env, Live, Resource, ResourceError, percent_decode, tags_value, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
 use crate::models::ModelAccess;
-use crate::stack::{Id, Out, Ref};
+use crate::stack::{Id, Names, Out, Ref};
+use crate::state::StateFile;
 use crate::synth::{SynthError, Template, tag_list};
+use crate::teardown::Step;
 
 /// A permission the function's role must have; the role's single inline policy is derived
 /// from the grants of the constructs that use it.
@@ -319,4 +321,24 @@ pub async fn delete(aws: &Aws, name: &str) -> Result<(), AwsError> {
     }
     optional(aws.iam.delete_role().role_name(name).send().await.ctx("iam:DeleteRole"))?;
     Ok(())
+}
+
+/// Its place in `down`: after the function that assumes it.
+impl Step for Role {
+    const TITLE: &'static str = "IAM role (inline policies first)";
+    const WHY: &'static str = "no function assumes it now; IAM refuses to delete a role that still has policies";
+
+    fn names(stack: &str) -> Vec<String> {
+        vec![Names::role(stack)]
+    }
+
+    async fn find(aws: &Aws, stack: &str, _state: Option<&StateFile>) -> Result<BTreeSet<String>, AwsError> {
+        let name = Names::role(stack);
+        let found = optional(aws.iam.get_role().role_name(&name).send().await.ctx("iam:GetRole"))?;
+        Ok(found.map(|_| name).into_iter().collect())
+    }
+
+    async fn delete(aws: &Aws, _stack: &str, id: &str) -> Result<(), AwsError> {
+        delete(aws, id).await
+    }
 }

@@ -1,6 +1,6 @@
 //! The edits table (DynamoDB, on demand; `userId` partition key, time-ordered `id` sort key).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, Tag};
@@ -9,8 +9,10 @@ use serde_json::{Value, json};
 
 use super::{Env, Live, Resource, ResourceError, tags_value, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
-use crate::stack::{Id, Out};
+use crate::stack::{Id, Names, Out};
+use crate::state::StateFile;
 use crate::synth::{SynthError, Template, tag_list};
+use crate::teardown::Step;
 
 #[derive(Debug, Clone)]
 pub struct Table {
@@ -319,5 +321,23 @@ pub async fn delete(aws: &Aws, name: &str) -> Result<(), AwsError> {
                 .await;
             Ok(())
         }
+    }
+}
+
+/// Its place in `down`: deleted while nothing can write to it.
+impl Step for Table {
+    const TITLE: &'static str = "DynamoDB table";
+    const WHY: &'static str = "the edit history is deleted while nothing can write to it";
+
+    fn names(stack: &str) -> Vec<String> {
+        vec![Names::table(stack)]
+    }
+
+    async fn find(aws: &Aws, stack: &str, _state: Option<&StateFile>) -> Result<BTreeSet<String>, AwsError> {
+        Ok(read(aws, &Names::table(stack)).await?.map(|l| l.physical).into_iter().collect())
+    }
+
+    async fn delete(aws: &Aws, _stack: &str, id: &str) -> Result<(), AwsError> {
+        delete(aws, id).await
     }
 }

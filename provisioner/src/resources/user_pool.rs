@@ -1,7 +1,7 @@
 //! The Cognito user pool: e-mail sign-in, the password policy, who may sign up (and, when
 //! sign-ups are vetted by e-mail domain, the function as its PreSignUp trigger).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_cognitoidentityprovider::types::{
     AdminCreateUserConfigType, DeletionProtectionType, LambdaConfigType, PasswordPolicyType, UserPoolPolicyType,
@@ -14,7 +14,9 @@ use super::function::Function;
 use super::{Env, Live, Resource, ResourceError, tags_value, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
 use crate::stack::{Id, Names, Out, Ref};
+use crate::state::StateFile;
 use crate::synth::{SynthError, Template};
+use crate::teardown::{Step, owned, recorded, tag_map};
 
 #[derive(Debug, Clone)]
 pub struct UserPool {
@@ -354,5 +356,30 @@ pub(crate) async fn list_clients(aws: &Aws, pool: &str) -> Result<Vec<(String, S
         if token.is_none() {
             return Ok(all);
         }
+    }
+}
+
+/// Its place in `down`: once nothing signs in through it.
+impl Step for UserPool {
+    const TITLE: &'static str = "Cognito user pool (domain and clients first)";
+    const WHY: &'static str = "sign-in is no longer needed; Cognito refuses to delete a pool that still has a domain";
+
+    fn names(stack: &str) -> Vec<String> {
+        vec![Names::user_pool(stack)]
+    }
+
+    async fn find(aws: &Aws, stack: &str, state: Option<&StateFile>) -> Result<BTreeSet<String>, AwsError> {
+        let found = find_pools(aws, &Names::user_pool(stack)).await?;
+        let tags = async |id: &str| -> Result<Option<BTreeMap<String, String>>, AwsError> {
+            Ok(optional(
+                aws.cognito.describe_user_pool().user_pool_id(id).send().await.ctx("cognito-idp:DescribeUserPool"),
+            )?
+            .map(|p| tag_map(p.user_pool().and_then(|p| p.user_pool_tags()))))
+        };
+        owned(stack, recorded(state, "UserPool"), found, false, tags).await
+    }
+
+    async fn delete(aws: &Aws, _stack: &str, id: &str) -> Result<(), AwsError> {
+        delete(aws, id).await
     }
 }
