@@ -1,6 +1,9 @@
-//! `up` and `down` wall time against moto with a fixed latency injected per AWS call, beside the
-//! critical-path bound (the heaviest chain of dependent calls × that latency) and the number of
-//! calls. Run: `cargo bench -p provisioner --bench up_down` (LATENCIES_MS=0,25,50 to choose).
+//! `up` and `down` wall time against moto with a fixed latency injected per AWS call, beside two
+//! critical-path bounds and the number of calls. The bounds: the heaviest chain of dependent calls
+//! counted × that latency (what the network alone costs), and the heaviest chain timed, each call
+//! weighing what it took (the injected latency plus the emulator's own time to answer) — the
+//! physical limit of a concurrent `up` against this cloud; `up`'s engine time over it is what the
+//! provisioner itself adds. Run: `cargo bench -p provisioner --bench up_down` (LATENCIES_MS=0,25,50 to choose).
 //!
 //! Every AWS call goes through a local HTTP proxy that sleeps for the latency, then forwards.
 
@@ -52,7 +55,7 @@ async fn main() {
     let sf = stack_file.to_str().expect("utf8");
 
     println!(
-        "latency/call | up wall | bound (crit. calls × latency) | up calls (mutating) | 2nd up wall (calls) | down wall (calls)"
+        "latency/call | up wall (engine) | bound: crit. calls × latency | bound: crit. chain timed (engine ÷ it) | up calls (mutating) | 2nd up wall (calls) | down wall (calls)"
     );
     for ms in latencies {
         moto.reset().await.expect("reset");
@@ -69,19 +72,24 @@ async fn main() {
             .find(|v| v["event"] == "summary")
             .unwrap_or(Value::Null);
         let crit = summary["critical_path_calls"].as_u64().unwrap_or(0);
+        let engine_ms = summary["wall_ms"].as_u64().unwrap_or(0);
+        let chain_ms = summary["critical_path_ms"].as_u64().unwrap_or(0);
         let up_calls = count();
         let (again, _) = provision(root, state.path(), &moto_ep, &amplify_ep, &["--stack-file", sf, "up"]);
         let again_calls = count();
         let (down, _) = provision(root, state.path(), &moto_ep, &amplify_ep, &["--stack-file", sf, "down", "--yes"]);
         let down_calls = count();
         println!(
-            "{ms:>9} ms | {:>6.2}s | {:>6.2}s ({crit} calls on {}) | {up_calls} ({}) | {:>5.2}s ({again_calls}) | {:>5.2}s ({down_calls})",
+            "{ms:>9} ms | {:>6.2}s ({:.2}s) | {:>6.2}s ({crit} calls on {}) | {:>6.2}s ({:.2}×) | {up_calls} ({}) | {:>5.2}s ({again_calls}) | {:>5.2}s ({down_calls})",
             up.as_secs_f64(),
+            engine_ms as f64 / 1000.0,
             (crit * ms) as f64 / 1000.0,
             summary["critical_path"]
                 .as_array()
                 .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("→"))
                 .unwrap_or_default(),
+            chain_ms as f64 / 1000.0,
+            engine_ms as f64 / chain_ms.max(1) as f64,
             summary["mutating_calls"],
             again.as_secs_f64(),
             down.as_secs_f64(),

@@ -7,10 +7,12 @@ use std::sync::{Arc, Mutex};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, FinalizerInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 tokio::task_local! {
@@ -25,6 +27,8 @@ pub struct Call {
     pub node: &'static str,
     pub service: String,
     pub operation: String,
+    /// From the start of the call to its final answer, retries included (`None` while in flight).
+    pub duration: Option<std::time::Duration>,
 }
 
 /// Every SDK call made through [`Aws`].
@@ -67,10 +71,38 @@ impl Intercept for Recorder {
             && let Ok(mut v) = (self.0).0.lock()
         {
             let node = CURRENT_NODE.try_with(|n| *n).unwrap_or("");
-            v.push(Call { node, service: m.service().to_owned(), operation: m.name().to_owned() });
+            let call = Call { node, service: m.service().to_owned(), operation: m.name().to_owned(), duration: None };
+            cfg.interceptor_state().store_put(Started { index: v.len(), at: std::time::Instant::now() });
+            v.push(call);
         }
         Ok(())
     }
+
+    fn read_after_execution(
+        &self,
+        _context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(started) = cfg.load::<Started>()
+            && let Ok(mut v) = (self.0).0.lock()
+            && let Some(call) = v.get_mut(started.index)
+        {
+            call.duration = Some(started.at.elapsed());
+        }
+        Ok(())
+    }
+}
+
+/// Which [`Call`] an operation in flight is, and when it started (kept in its config bag).
+#[derive(Debug, Clone)]
+struct Started {
+    index: usize,
+    at: std::time::Instant,
+}
+
+impl Storable for Started {
+    type Storer = StoreReplace<Self>;
 }
 
 /// Attempts per call unless `AWS_MAX_ATTEMPTS` says otherwise.

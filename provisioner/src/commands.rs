@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -150,6 +151,11 @@ pub async fn up(ctx: &Ctx, force: bool, no_build: bool) -> Result<Exit, CliError
         let calls = aws.calls.calls();
         let per_node = |id: &str| calls.iter().filter(|c| c.node == id).count() as u64;
         let (path, path_calls) = stack.critical_path_weighted(per_node);
+        // The same bound in time: each construct weighs what its (sequential) calls took, so the
+        // service's own time per call counts, not only the network's.
+        let node_ms =
+            |id: &str| calls.iter().filter(|c| c.node == id).filter_map(|c| c.duration).sum::<Duration>().as_millis();
+        let (time_path, path_ms) = stack.critical_path_weighted(|id| node_ms(id) as u64);
         let mut by_operation = std::collections::BTreeMap::<String, usize>::new();
         for c in &calls {
             *by_operation.entry(format!("{}:{}", c.service, c.operation)).or_default() += 1;
@@ -157,7 +163,8 @@ pub async fn up(ctx: &Ctx, force: bool, no_build: bool) -> Result<Exit, CliError
         println!(
             "{}",
             json!({"event": "summary", "wall_ms": elapsed.as_millis(), "calls": calls.len(), "mutating_calls": mutating,
-                   "critical_path": path, "critical_path_calls": path_calls, "by_operation": by_operation})
+                   "critical_path": path, "critical_path_calls": path_calls,
+                   "critical_path_by_time": time_path, "critical_path_ms": path_ms, "by_operation": by_operation})
         );
     }
     if let Some(e) = &report.save_error {
