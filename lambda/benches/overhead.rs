@@ -176,6 +176,37 @@ fn phases(input: &[u8], mask: &[u8], output: &str, iters: usize) {
     for (name, d) in names.iter().zip(t) {
         println!("  {name:<36} {:>7.2} ms", d.as_secs_f64() * 1000.0 / iters as f64);
     }
+    compare_png_paths(input, output, iters);
+}
+
+/// The PNG fast paths against the full decodes they replace, interleaved in one loop so that the
+/// machine's noise falls on both alike (medians).
+fn compare_png_paths(input: &[u8], output: &str, iters: usize) {
+    use image_edit_lambda::png_stream;
+    let output = STANDARD.decode(output).expect("output");
+    let mut t: [Vec<Duration>; 4] = Default::default();
+    for _ in 0..iters {
+        let s = Instant::now();
+        black_box(image::load_from_memory_with_format(input, ImageFormat::Png).expect("decode"));
+        t[0].push(s.elapsed());
+        let s = Instant::now();
+        assert_eq!(png_stream::check(input), png_stream::Integrity::Intact);
+        t[1].push(s.elapsed());
+        let s = Instant::now();
+        let img = image::load_from_memory_with_format(&output, ImageFormat::Png).expect("decode");
+        black_box(img.thumbnail(128, 128).to_rgb8());
+        t[2].push(s.elapsed());
+        let s = Instant::now();
+        black_box(png_stream::thumbnail(&output, 128).expect("thumbnail"));
+        t[3].push(s.elapsed());
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2].as_secs_f64() * 1000.0
+    };
+    let [a, b, c, d] = &mut t;
+    println!("  pass-through check: full decode {:.2} ms, png_stream::check {:.2} ms (medians)", median(a), median(b));
+    println!("  thumbnail: decode + resize {:.2} ms, png_stream::thumbnail {:.2} ms (medians)", median(c), median(d));
 }
 
 fn main() {

@@ -21,6 +21,7 @@ use image::{
 use crate::config::{MAX_DECODE_BYTES, MAX_DECODE_PIXELS, MAX_UPLOAD_BYTES};
 use crate::errors::ApiError;
 use crate::models::ModelImage;
+use crate::png_stream::{self, Integrity};
 
 /// Accepts padded and unpadded base64.
 const LENIENT_B64: GeneralPurpose = GeneralPurpose::new(
@@ -367,9 +368,20 @@ pub fn prepare_image(
     let must_check_alpha = opaque && opened.color == ColorType::Rgba8;
     let untouched = !resize && !oriented && pass_through_color;
     if untouched && !must_check_alpha {
-        // Passed on as sent, but only after a complete decode: a truncated or corrupt file is the
-        // caller's 400 here, not the model's error (and a billed call) later.
-        check_decodes(field, opened)?;
+        // Passed on as sent, but only once it is known to decode: a truncated or corrupt file is
+        // the caller's 400 here, not the model's error (and a billed call) later. A PNG is checked
+        // without unfiltering it (png_stream.rs says why that finds the same files).
+        let integrity = match upload.kind {
+            ImageKind::Png => png_stream::check(&upload.bytes),
+            ImageKind::Jpeg => Integrity::NeedsFullDecode,
+        };
+        match integrity {
+            Integrity::Intact => {}
+            Integrity::Corrupt(why) => {
+                return Err(ApiError::validation(field, format!("{field} could not be decoded ({why})")));
+            }
+            Integrity::NeedsFullDecode => check_decodes(field, opened)?,
+        }
         return Ok(PreparedImage {
             model: ModelImage { base64: upload.to_base64(), width: sw, height: sh },
             source_width: sw,
@@ -604,7 +616,16 @@ pub fn output_facts(images: &[String]) -> OutputFacts {
         return OutputFacts { bytes, ..OutputFacts::default() };
     };
     let (width, height) = (opened.width, opened.height);
-    let thumbnail = decode("output", opened).ok().and_then(|img| thumbnail_jpeg(&img)).map(|jpeg| {
+    // A PNG (what the models answer) row by row, without a full-size buffer; else a decode.
+    let small = match upload.kind {
+        ImageKind::Png => png_stream::thumbnail(&upload.bytes, THUMBNAIL_SIDE),
+        ImageKind::Jpeg => None,
+    };
+    let thumbnail = match small {
+        Some(rgb) => jpeg_of(&rgb),
+        None => decode("output", opened).ok().and_then(|img| thumbnail_jpeg(&img)),
+    }
+    .map(|jpeg| {
         let mut s = String::from("data:image/jpeg;base64,");
         STANDARD.encode_string(jpeg, &mut s);
         s
@@ -615,8 +636,12 @@ pub fn output_facts(images: &[String]) -> OutputFacts {
 fn thumbnail_jpeg(img: &DynamicImage) -> Option<Vec<u8>> {
     let small = img.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE);
     let rgb = if small.color().has_alpha() { flatten_on_white(&small) } else { small.to_rgb8() };
+    jpeg_of(&rgb)
+}
+
+fn jpeg_of(rgb: &RgbImage) -> Option<Vec<u8>> {
     let mut out = Vec::new();
-    JpegEncoder::new_with_quality(&mut out, THUMBNAIL_QUALITY).encode_image(&rgb).ok()?;
+    JpegEncoder::new_with_quality(&mut out, THUMBNAIL_QUALITY).encode_image(rgb).ok()?;
     Some(out)
 }
 

@@ -5,7 +5,8 @@
 //! - [`edit_request`]: validation of `POST /edits` bodies.
 //! - [`models`]: one module per model family (request bodies, answers, limits).
 //! - [`bedrock`]: the seam to Bedrock ([`bedrock::ImageModel`]) and its error mapping.
-//! - [`images`]: decoding, fitting, masks, thumbnails.
+//! - [`images`]: decoding, fitting, masks, thumbnails; [`png_stream`]: PNG checks and thumbnails
+//!   without a full decode.
 //! - [`records`]: the DynamoDB history.
 //! - [`sign_up`]: the user pool's pre sign-up trigger (allowed e-mail domains).
 //! - [`config`], [`errors`], [`metrics`], [`cors`], [`memory`].
@@ -19,6 +20,7 @@ pub mod images;
 pub mod memory;
 pub mod metrics;
 pub mod models;
+pub mod png_stream;
 pub mod quota;
 pub mod records;
 pub mod routes;
