@@ -59,3 +59,24 @@ ensure_chromium() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
   fi
 }
+
+# Installing (pip, npm) waits on the network and the disk, compiling on the CPU: a first run does
+# both at once. `start_setup ensure_a ensure_b …` runs those steps, in order, in the background
+# with their output kept aside; `await_setup` waits for them, shows what they said, and stops the
+# script if one failed.
+start_setup() {
+  SETUP_LOG="$(mktemp)"
+  ( for f in "$@"; do "$f"; done ) >"$SETUP_LOG" 2>&1 &
+  SETUP_PID=$!
+}
+
+await_setup() {
+  local rc=0
+  wait "$SETUP_PID" || rc=$?
+  cat "$SETUP_LOG" >&2
+  rm -f "$SETUP_LOG"
+  if [ "$rc" != 0 ]; then
+    echo "installing what the run needs failed (exit $rc; its output is above)" >&2
+    exit "$rc"
+  fi
+}
