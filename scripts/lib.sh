@@ -26,11 +26,14 @@ ensure_moto() {
   fi
 }
 
-# The template checkers the synth tests run (PyPI), beside moto.
+# The template checkers the synth tests run (PyPI), beside moto. cfn-lint is pinned: the typed
+# template properties (provisioner/src/cfn_types.rs) are generated from the schemas it ships
+# (scripts/gen-cfn-types); after changing the version, rerun that script.
+CFN_LINT_VERSION=1.58.0
 ensure_template_checkers() {
-  if [ ! -x .venv/bin/cfn-lint ] || [ ! -x .venv/bin/checkov ]; then
-    step "installing cfn-lint and checkov into .venv"
-    .venv/bin/python -m pip install --disable-pip-version-check --quiet 'cfn-lint>=1.20,<2' 'checkov>=3.2,<4'
+  if [ ! -x .venv/bin/checkov ] || ! compgen -G ".venv/lib/python3*/site-packages/cfn_lint-$CFN_LINT_VERSION.dist-info" >/dev/null; then
+    step "installing cfn-lint $CFN_LINT_VERSION and checkov into .venv"
+    .venv/bin/python -m pip install --disable-pip-version-check --quiet "cfn-lint==$CFN_LINT_VERSION" 'checkov>=3.2,<4'
   fi
 }
 

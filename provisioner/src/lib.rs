@@ -7,6 +7,7 @@
 pub mod artifacts;
 pub mod aws;
 pub mod cfn;
+pub mod cfn_types;
 pub mod cli;
 pub mod commands;
 pub mod config;

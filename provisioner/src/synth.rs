@@ -13,6 +13,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::artifacts::Artifacts;
@@ -29,6 +30,8 @@ pub enum SynthError {
     UnknownReference(String),
     #[error(transparent)]
     Resource(#[from] ResourceError),
+    #[error("{0}: its properties do not serialize: {1}")]
+    Properties(String, String),
     #[error("rendering YAML: {0}")]
     Yaml(String),
 }
@@ -81,9 +84,82 @@ fn whole_reference(s: &str) -> Option<Value> {
     })
 }
 
-pub fn tag_list(tags: &BTreeMap<String, String>) -> Value {
-    Value::Array(tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect())
+/// The stack's tags in CloudFormation's `[{Key, Value}]` form, as the resource type's own tag type.
+pub fn tag_list<T: KeyValue>(tags: &BTreeMap<String, String>) -> Vec<T> {
+    tags.iter().map(|(k, v)| T::pair(k, v)).collect()
 }
+
+/// A resource type's typed properties (generated in `cfn_types` from the provider schemas).
+pub trait CfnResource: Serialize {
+    /// `AWS::Service::Resource`.
+    const TYPE: &'static str;
+}
+
+/// A property type made of exactly a `Key` and a `Value` (tags).
+pub trait KeyValue {
+    fn pair(key: &str, value: &str) -> Self;
+}
+
+/// A property value: a literal, or an intrinsic function. Literal strings may hold the engine's
+/// `${Id.key}` placeholders, which [`Template::add`] turns into `Ref`/`GetAtt`/`Fn::Sub`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Val<T> {
+    Lit(T),
+    Fn(Value),
+}
+
+impl<T> Val<T> {
+    /// `Ref: logical_id` (a resource's or a parameter's).
+    pub fn reference(logical_id: &str) -> Self {
+        Val::Fn(json!({"Ref": logical_id}))
+    }
+    /// `Fn::GetAtt: [logical_id, attribute]`.
+    pub fn get_att(logical_id: &str, attribute: &str) -> Self {
+        Val::Fn(json!({"Fn::GetAtt": [logical_id, attribute]}))
+    }
+}
+
+/// A property set to `x`: `table_name: val(&want.name)`.
+pub fn val<T>(x: impl Into<Val<T>>) -> Option<Val<T>> {
+    Some(x.into())
+}
+
+impl From<&str> for Val<String> {
+    fn from(s: &str) -> Self {
+        Val::Lit(s.to_owned())
+    }
+}
+impl From<&String> for Val<String> {
+    fn from(s: &String) -> Self {
+        Val::Lit(s.clone())
+    }
+}
+impl From<String> for Val<String> {
+    fn from(s: String) -> Self {
+        Val::Lit(s)
+    }
+}
+impl From<bool> for Val<bool> {
+    fn from(b: bool) -> Self {
+        Val::Lit(b)
+    }
+}
+impl From<f64> for Val<f64> {
+    fn from(x: f64) -> Self {
+        Val::Lit(x)
+    }
+}
+macro_rules! integer_val {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Val<i64> {
+            fn from(n: $t) -> Self {
+                Val::Lit(i64::from(n))
+            }
+        }
+    )*};
+}
+integer_val!(i32, u32, u16, u8);
 
 /// The template's resources as the constructs render them (`Resource::synth`).
 pub struct Template {
@@ -105,21 +181,21 @@ impl Template {
     /// Adds a resource whose every check must pass. `extra` holds resource attributes
     /// (`DependsOn`, `Metadata`, deletion policies); engine placeholders in `props` become
     /// `Ref`/`GetAtt`/`Fn::Sub`.
-    pub fn add(&mut self, id: &str, kind: &str, props: Value, extra: Value) -> Result<(), SynthError> {
-        self.add_with_skips(id, kind, props, extra, &[])
+    pub fn add<R: CfnResource>(&mut self, id: &str, props: &R, extra: Value) -> Result<(), SynthError> {
+        self.add_with_skips(id, props, extra, &[])
     }
 
     /// Adds a resource with the checks it skips, each with the reason that holds for this app
     /// (checkov reads `Metadata.checkov.skip`).
-    pub fn add_with_skips(
+    pub fn add_with_skips<R: CfnResource>(
         &mut self,
         id: &str,
-        kind: &str,
-        props: Value,
+        props: &R,
         extra: Value,
         skip: &[(&str, &str)],
     ) -> Result<(), SynthError> {
-        let mut r = json!({"Type": kind, "Properties": sub(props, &self.stack)?});
+        let props = serde_json::to_value(props).map_err(|e| SynthError::Properties(id.to_owned(), e.to_string()))?;
+        let mut r = json!({"Type": R::TYPE, "Properties": sub(props, &self.stack)?});
         if let Value::Object(m) = extra {
             for (k, v) in m {
                 r[k] = v;

@@ -50,32 +50,19 @@ fn load(p: &Path) -> Value {
     serde_norway::from_str(&std::fs::read_to_string(p).expect("read")).expect("YAML")
 }
 
-/// cfn-lint and checkov from PyPI, in the project's .venv (installed when missing).
+/// cfn-lint and checkov from PyPI, in the project's .venv: installed when missing, at the
+/// versions scripts/lib.sh names (one place for them).
 fn tool(name: &str) -> PathBuf {
     static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one_at_a_time = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
-    let venv = root().join(".venv");
-    let bin = venv.join("bin").join(name);
-    if !bin.exists() {
-        if !venv.join("bin/python").exists() {
-            let ok = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3");
-            assert!(ok.success());
-        }
-        let ok = Command::new(venv.join("bin/python"))
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--disable-pip-version-check",
-                "--quiet",
-                "cfn-lint>=1.20,<2",
-                "checkov>=3.2,<4",
-            ])
-            .status()
-            .expect("pip");
-        assert!(ok.success(), "pip install cfn-lint checkov failed");
-    }
-    bin
+    let ok = Command::new("bash")
+        .arg("-c")
+        .arg("source scripts/lib.sh && ensure_moto && ensure_template_checkers")
+        .current_dir(root())
+        .status()
+        .expect("bash");
+    assert!(ok.success(), "installing cfn-lint and checkov failed");
+    root().join(".venv/bin").join(name)
 }
 
 #[test]
@@ -83,6 +70,16 @@ fn template_snapshot() {
     let (_dir, dev, _) = templates();
     let yaml = std::fs::read_to_string(dev).expect("read");
     insta::assert_snapshot!("template_dev", yaml);
+}
+
+/// The typed template properties are what scripts/gen-cfn-types makes of the schemas cfn-lint
+/// checks the template against: a property the schemas do not have cannot be written.
+#[test]
+fn template_property_types_are_generated_from_the_schemas() {
+    let python = tool("python");
+    let out =
+        Command::new(python).arg("scripts/gen-cfn-types").arg("--check").current_dir(root()).output().expect("run");
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]

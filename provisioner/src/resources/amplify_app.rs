@@ -9,9 +9,10 @@ use serde_json::{Value, json};
 
 use super::{Env, Live, Resource, ResourceError, removed_tags, tags_value, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
+use crate::cfn_types::amplify_app as cfn;
 use crate::stack::{Id, Names, Out};
 use crate::state::StateFile;
-use crate::synth::{SynthError, Template, tag_list};
+use crate::synth::{CfnResource, SynthError, Template, tag_list, val};
 use crate::teardown::{Step, owned, recorded, tag_map};
 
 #[derive(Debug, Clone)]
@@ -58,7 +59,7 @@ impl AmplifyApp {
 }
 
 impl Resource for AmplifyApp {
-    const KIND: &'static str = "AWS::Amplify::App";
+    const KIND: &'static str = cfn::App::TYPE;
     type Props = Props;
 
     fn name(&self) -> String {
@@ -92,18 +93,26 @@ impl Resource for AmplifyApp {
     }
 
     fn synth(&self, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {
-        let rules: Vec<Value> =
-            want.rules.iter().map(|r| json!({"Source": r.source, "Target": r.target, "Status": r.status})).collect();
+        let rules = want
+            .rules
+            .iter()
+            .map(|r| cfn::CustomRule {
+                source: val(r.source),
+                target: val(r.target),
+                status: val(r.status),
+                ..Default::default()
+            })
+            .collect();
         t.add(
             id,
-            Self::KIND,
-            json!({
-                "Name": want.name,
-                "Platform": want.platform,
-                "Description": "Image editor web app (deployed by provision)",
-                "CustomRules": rules,
-                "Tags": tag_list(t.tags()),
-            }),
+            &cfn::App {
+                name: val(&want.name),
+                platform: val(want.platform),
+                description: val("Image editor web app (deployed by provision)"),
+                custom_rules: Some(rules),
+                tags: Some(tag_list(t.tags())),
+                ..Default::default()
+            },
             json!({}),
         )
     }

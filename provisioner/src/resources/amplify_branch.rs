@@ -9,8 +9,9 @@ use serde_json::{Value, json};
 use super::amplify_app::{AmplifyApp, retag};
 use super::{Env, Live, Resource, ResourceError, tags_value, to_json};
 use crate::aws::{AwsError, Ctx, optional};
+use crate::cfn_types::amplify_branch as cfn;
 use crate::stack::{Id, Out, Ref};
-use crate::synth::{SynthError, Template, tag_list};
+use crate::synth::{CfnResource, SynthError, Template, tag_list, val};
 
 #[derive(Debug, Clone)]
 pub struct AmplifyBranch {
@@ -32,7 +33,7 @@ impl AmplifyBranch {
 }
 
 impl Resource for AmplifyBranch {
-    const KIND: &'static str = "AWS::Amplify::Branch";
+    const KIND: &'static str = cfn::Branch::TYPE;
     type Props = Props;
 
     fn name(&self) -> String {
@@ -93,13 +94,13 @@ impl Resource for AmplifyBranch {
     fn synth(&self, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {
         t.add(
             id,
-            Self::KIND,
-            json!({
-                "AppId": format!("${{{}.id}}", self.app.id),
-                "BranchName": want.name,
-                "Stage": want.stage,
-                "Tags": tag_list(t.tags()),
-            }),
+            &cfn::Branch {
+                app_id: val(format!("${{{}.id}}", self.app.id)),
+                branch_name: val(&want.name),
+                stage: val(want.stage),
+                tags: Some(tag_list(t.tags())),
+                ..Default::default()
+            },
             json!({}),
         )
     }

@@ -15,9 +15,10 @@ use super::role::Role;
 use super::table::Table;
 use super::{Env, Live, Resource, ResourceError, tags_value, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
+use crate::cfn_types::lambda_function as cfn;
 use crate::stack::{Id, Names, Out, Ref};
 use crate::state::StateFile;
-use crate::synth::{CODE_BUCKET_PARAM, CODE_KEY_PARAM, SynthError, Template, tag_list};
+use crate::synth::{CODE_BUCKET_PARAM, CODE_KEY_PARAM, CfnResource, SynthError, Template, Val, tag_list, val};
 use crate::teardown::Step;
 
 #[derive(Debug, Clone)]
@@ -68,7 +69,7 @@ impl Function {
 }
 
 impl Resource for Function {
-    const KIND: &'static str = "AWS::Lambda::Function";
+    const KIND: &'static str = cfn::Function::TYPE;
     type Props = Props;
 
     fn name(&self) -> String {
@@ -126,23 +127,28 @@ impl Resource for Function {
                 "No function.reserved_concurrency in the stack file: reserving it per workshop stack would exhaust the account's pool; the stage throttle (api.throttle) bounds the request rate.",
             ));
         }
-        let mut props = json!({
-            "FunctionName": want.name,
-            "Runtime": want.runtime,
-            "Handler": want.handler,
-            "Role": want.role,
-            "MemorySize": want.memory_mb,
-            "Timeout": want.timeout_s,
-            "Architectures": [want.architecture],
-            "Environment": {"Variables": want.environment},
-            "Code": {"S3Bucket": {"Ref": CODE_BUCKET_PARAM}, "S3Key": {"Ref": CODE_KEY_PARAM}},
-            "Tags": tag_list(t.tags()),
-        });
-        if let Some(n) = want.reserved_concurrency {
-            props["ReservedConcurrentExecutions"] = json!(n);
-        }
+        let props = cfn::Function {
+            function_name: val(&want.name),
+            runtime: val(want.runtime),
+            handler: val(want.handler),
+            role: val(&want.role),
+            memory_size: val(want.memory_mb),
+            timeout: val(want.timeout_s),
+            architectures: Some(vec![want.architecture.into()]),
+            environment: Some(cfn::Environment {
+                variables: Some(want.environment.iter().map(|(k, v)| (k.clone(), json!(v))).collect()),
+            }),
+            code: Some(cfn::Code {
+                s3_bucket: Some(Val::reference(CODE_BUCKET_PARAM)),
+                s3_key: Some(Val::reference(CODE_KEY_PARAM)),
+                ..Default::default()
+            }),
+            reserved_concurrent_executions: want.reserved_concurrency.map(Val::from),
+            tags: Some(tag_list(t.tags())),
+            ..Default::default()
+        };
         // The log group (with its retention) before the function can write to it.
-        t.add_with_skips(id, Self::KIND, props, json!({"DependsOn": [self.logs.id]}), &skips)
+        t.add_with_skips(id, &props, json!({"DependsOn": [self.logs.id]}), &skips)
     }
 
     fn cfn_output(&self, id: Id, key: &str, _stack: &crate::stack::Stack) -> Option<String> {

@@ -8,9 +8,10 @@ use serde_json::{Value, json};
 
 use super::{Env, Live, Resource, ResourceError, tags_value, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
+use crate::cfn_types::logs_log_group as cfn;
 use crate::stack::{Id, Names, Out};
 use crate::state::StateFile;
-use crate::synth::{SynthError, Template, tag_list};
+use crate::synth::{CfnResource, SynthError, Template, tag_list, val};
 use crate::teardown::{Step, recorded};
 
 #[derive(Debug, Clone)]
@@ -33,7 +34,7 @@ impl LogGroup {
 }
 
 impl Resource for LogGroup {
-    const KIND: &'static str = "AWS::Logs::LogGroup";
+    const KIND: &'static str = cfn::LogGroup::TYPE;
     type Props = Props;
 
     fn name(&self) -> String {
@@ -108,8 +109,12 @@ impl Resource for LogGroup {
     fn synth(&self, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {
         t.add_with_skips(
             id,
-            Self::KIND,
-            json!({"LogGroupName": want.name, "RetentionInDays": want.retention_days, "Tags": tag_list(t.tags())}),
+            &cfn::LogGroup {
+                log_group_name: val(&want.name),
+                retention_in_days: val(want.retention_days),
+                tags: Some(tag_list(t.tags())),
+                ..Default::default()
+            },
             Template::delete_with_stack(),
             &[(
                 "CKV_AWS_158",

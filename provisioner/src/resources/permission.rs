@@ -11,8 +11,9 @@ use super::rest_api::RestApi;
 use super::user_pool::UserPool;
 use super::{Env, Live, Resource, ResourceError};
 use crate::aws::{AwsError, Ctx, optional};
+use crate::cfn_types::lambda_permission as cfn;
 use crate::stack::{Id, Ref};
-use crate::synth::{SynthError, Template};
+use crate::synth::{CfnResource, SynthError, Template, val};
 
 /// Who a [`Permission`] lets invoke the function: exactly one API or one user pool.
 #[derive(Debug, Clone, Copy)]
@@ -39,7 +40,7 @@ pub struct Props {
 }
 
 impl Resource for Permission {
-    const KIND: &'static str = "AWS::Lambda::Permission";
+    const KIND: &'static str = cfn::Permission::TYPE;
     type Props = Props;
 
     fn name(&self) -> String {
@@ -104,13 +105,13 @@ impl Resource for Permission {
     fn synth(&self, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {
         t.add(
             id,
-            Self::KIND,
-            json!({
-                "Action": want.action,
-                "FunctionName": format!("${{{}.arn}}", self.function.id),
-                "Principal": want.principal,
-                "SourceArn": want.source_arn,
-            }),
+            &cfn::Permission {
+                action: val(want.action),
+                function_name: val(format!("${{{}.arn}}", self.function.id)),
+                principal: val(want.principal),
+                source_arn: val(&want.source_arn),
+                ..Default::default()
+            },
             json!({}),
         )
     }

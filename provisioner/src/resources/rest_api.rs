@@ -8,7 +8,7 @@ use aws_sdk_apigateway::types::{
     AuthorizerType, EndpointConfiguration, EndpointType, GatewayResponseType, IntegrationType, Op, PatchOperation,
 };
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::amplify_app::AmplifyApp;
@@ -18,7 +18,7 @@ use super::{Env, Live, Resource, ResourceError, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
 use crate::stack::{Id, Names, Out, Ref, Route};
 use crate::state::StateFile;
-use crate::synth::{SynthError, Template, tag_list};
+use crate::synth::{SynthError, Template, Val, tag_list, val};
 use crate::teardown::{Step, owned, recorded, tag_map};
 
 #[derive(Debug, Clone)]
@@ -808,34 +808,45 @@ fn verb_id(verb: &str) -> String {
 /// The REST API as CloudFormation resources: the API, its authorizer, resources, methods,
 /// gateway responses, a deployment of this definition and the stage.
 fn synth(c: &RestApi, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {
+    use crate::cfn_types::{
+        apigateway_authorizer as authorizer, apigateway_deployment as deployment,
+        apigateway_gateway_response as response, apigateway_method as method, apigateway_resource as resource,
+        apigateway_rest_api as api, apigateway_stage as stage,
+    };
     let def = &want.definition;
-    let tags = tag_list(t.tags());
     t.add(
         id,
-        "AWS::ApiGateway::RestApi",
-        json!({"Name": def.name, "EndpointConfiguration": {"Types": [def.endpoint]}, "Tags": tags}),
+        &api::RestApi {
+            name: val(&def.name),
+            endpoint_configuration: Some(api::EndpointConfiguration {
+                types: Some(vec![def.endpoint.into()]),
+                ..Default::default()
+            }),
+            tags: Some(tag_list(t.tags())),
+            ..Default::default()
+        },
         json!({}),
     )?;
     let auth = &def.authorizer;
     let authorizer_id = format!("{id}Authorizer");
     t.add(
         &authorizer_id,
-        "AWS::ApiGateway::Authorizer",
-        json!({
-            "Name": auth.name,
-            "Type": auth.r#type,
-            "ProviderARNs": auth.provider_arns,
-            "IdentitySource": auth.identity_source,
-            "RestApiId": {"Ref": id},
-        }),
+        &authorizer::Authorizer {
+            name: val(auth.name),
+            r#type: val(auth.r#type),
+            provider_arns: Some(auth.provider_arns.iter().map(Val::from).collect()),
+            identity_source: val(auth.identity_source),
+            rest_api_id: Some(Val::reference(id)),
+            ..Default::default()
+        },
         json!({}),
     )?;
     // Resources, parents first (paths are sorted, so a parent precedes its children).
-    let resource_ref = |path: &str| -> Value {
+    let resource_ref = |path: &str| -> Val<String> {
         if path == "/" {
-            json!({"Fn::GetAtt": [id, "RootResourceId"]})
+            Val::get_att(id, "RootResourceId")
         } else {
-            json!({"Ref": format!("{id}Resource{}", path_id(path))})
+            Val::reference(&format!("{id}Resource{}", path_id(path)))
         }
     };
     for path in resource_paths(c) {
@@ -846,8 +857,11 @@ fn synth(c: &RestApi, id: Id, want: &Props, t: &mut Template) -> Result<(), Synt
         let parent = if parent.is_empty() { "/" } else { parent };
         t.add(
             &format!("{id}Resource{}", path_id(&path)),
-            "AWS::ApiGateway::Resource",
-            json!({"RestApiId": {"Ref": id}, "ParentId": resource_ref(parent), "PathPart": part}),
+            &resource::Resource {
+                rest_api_id: Some(Val::reference(id)),
+                parent_id: Some(resource_ref(parent)),
+                path_part: val(part),
+            },
             json!({}),
         )?;
     }
@@ -855,37 +869,55 @@ fn synth(c: &RestApi, id: Id, want: &Props, t: &mut Template) -> Result<(), Synt
     for (key, m) in &def.methods {
         let (verb, path) = key.split_once(' ').unwrap_or((key, "/"));
         let mid = format!("{id}Method{}{}", verb_id(verb), path_id(path));
-        let mut props = json!({
-            "RestApiId": {"Ref": id},
-            "ResourceId": resource_ref(path),
-            "HttpMethod": verb,
-            "AuthorizationType": m.authorization,
-        });
+        let mut props = method::Method {
+            rest_api_id: Some(Val::reference(id)),
+            resource_id: Some(resource_ref(path)),
+            http_method: val(verb),
+            authorization_type: val(m.authorization),
+            ..Default::default()
+        };
         if m.integration == "MOCK" {
             let headers = m.headers.clone().unwrap_or_default();
-            props["Integration"] = json!({
-                "Type": "MOCK",
-                "RequestTemplates": {"application/json": "{\"statusCode\": 200}"},
-                "IntegrationResponses": [{
-                    "StatusCode": "200",
-                    "ResponseParameters": headers.iter().map(|(h, v)| (format!("method.response.header.{h}"), json!(v))).collect::<Map<_, _>>(),
-                    "ResponseTemplates": {"application/json": m.template},
-                }],
+            props.integration = Some(method::Integration {
+                r#type: val("MOCK"),
+                request_templates: Some(BTreeMap::from([(
+                    "application/json".to_owned(),
+                    "{\"statusCode\": 200}".into(),
+                )])),
+                integration_responses: Some(vec![method::IntegrationResponse {
+                    status_code: val("200"),
+                    response_parameters: Some(
+                        headers.iter().map(|(h, v)| (format!("method.response.header.{h}"), v.into())).collect(),
+                    ),
+                    response_templates: Some(
+                        m.template.iter().map(|t| ("application/json".to_owned(), t.into())).collect(),
+                    ),
+                    ..Default::default()
+                }]),
+                ..Default::default()
             });
-            props["MethodResponses"] = json!([{
-                "StatusCode": "200",
-                "ResponseParameters": preflight_response_headers(&to_json(m)?)
-                    .iter()
-                    .map(|h| (format!("method.response.header.{h}"), json!(false)))
-                    .collect::<Map<_, _>>(),
+            props.method_responses = Some(vec![method::MethodResponse {
+                status_code: val("200"),
+                response_parameters: Some(
+                    preflight_response_headers(&to_json(m)?)
+                        .iter()
+                        .map(|h| (format!("method.response.header.{h}"), json!(false)))
+                        .collect(),
+                ),
+                ..Default::default()
             }]);
         } else {
-            props["AuthorizerId"] = json!({"Ref": authorizer_id});
-            props["Integration"] = json!({"Type": m.integration, "IntegrationHttpMethod": "POST", "Uri": m.uri});
+            props.authorizer_id = Some(Val::reference(&authorizer_id));
+            props.integration = Some(method::Integration {
+                r#type: val(m.integration),
+                integration_http_method: val("POST"),
+                uri: m.uri.as_deref().map(Val::from),
+                ..Default::default()
+            });
         }
         // The preflights are open by design; every other method is behind the authorizer.
         let skip: &[(&str, &str)] = if m.authorization == "NONE" { OPEN_PREFLIGHT } else { &[] };
-        t.add_with_skips(&mid, "AWS::ApiGateway::Method", props, json!({}), skip)?;
+        t.add_with_skips(&mid, &props, json!({}), skip)?;
         methods.push(mid);
     }
     // Gateway responses, like methods, take effect only in a new deployment ("Changes to methods,
@@ -893,15 +925,19 @@ fn synth(c: &RestApi, id: Id, want: &Props, t: &mut Template) -> Result<(), Synt
     // depends on them too, so an update that changes only them is deployed after they change.
     let mut deployed = methods.clone();
     for (kind, spec) in &def.gateway_responses {
-        let params: Map<String, Value> =
-            spec.headers.iter().map(|(k, v)| (format!("gatewayresponse.header.{k}"), json!(v))).collect();
         let rid = format!("{id}Response{}", path_id(&kind.to_ascii_lowercase().replace('_', "-")));
         deployed.push(rid.clone());
         t.add(
             &rid,
-            "AWS::ApiGateway::GatewayResponse",
-            json!({"RestApiId": {"Ref": id}, "ResponseType": kind, "ResponseParameters": params,
-                   "ResponseTemplates": {"application/json": spec.template}}),
+            &response::GatewayResponse {
+                rest_api_id: Some(Val::reference(id)),
+                response_type: val(*kind),
+                response_parameters: Some(
+                    spec.headers.iter().map(|(k, v)| (format!("gatewayresponse.header.{k}"), v.into())).collect(),
+                ),
+                response_templates: Some(BTreeMap::from([("application/json".to_owned(), spec.template.into())])),
+                ..Default::default()
+            },
             json!({}),
         )?;
     }
@@ -911,17 +947,29 @@ fn synth(c: &RestApi, id: Id, want: &Props, t: &mut Template) -> Result<(), Synt
     let deployment = format!("{id}Deployment{}", &hash[..12.min(hash.len())]);
     t.add(
         &deployment,
-        "AWS::ApiGateway::Deployment",
-        json!({"RestApiId": {"Ref": id}, "Description": format!("definition sha256:{hash}")}),
+        &deployment::Deployment {
+            rest_api_id: Some(Val::reference(id)),
+            description: val(format!("definition sha256:{hash}")),
+            ..Default::default()
+        },
         json!({"DependsOn": deployed}),
     )?;
     t.add_with_skips(
         &format!("{id}Stage"),
-        "AWS::ApiGateway::Stage",
-        json!({"RestApiId": {"Ref": id}, "DeploymentId": {"Ref": deployment}, "StageName": def.stage,
-               "MethodSettings": [{"ResourcePath": "/*", "HttpMethod": "*",
-                                   "ThrottlingRateLimit": want.throttle.rate, "ThrottlingBurstLimit": want.throttle.burst}],
-               "Tags": tag_list(t.tags())}),
+        &stage::Stage {
+            rest_api_id: Some(Val::reference(id)),
+            deployment_id: Some(Val::reference(&deployment)),
+            stage_name: val(&def.stage),
+            method_settings: Some(vec![stage::MethodSetting {
+                resource_path: val("/*"),
+                http_method: val("*"),
+                throttling_rate_limit: val(want.throttle.rate),
+                throttling_burst_limit: val(want.throttle.burst),
+                ..Default::default()
+            }]),
+            tags: Some(tag_list(t.tags())),
+            ..Default::default()
+        },
         json!({}),
         STAGE_SKIPS,
     )

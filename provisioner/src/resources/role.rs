@@ -9,10 +9,11 @@ use super::log_group::LogGroup;
 use super::table::Table;
 use super::{Env, Live, Resource, ResourceError, percent_decode, tags_value, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
+use crate::cfn_types::iam_role as cfn;
 use crate::models::ModelAccess;
 use crate::stack::{Id, Names, Out, Ref};
 use crate::state::StateFile;
-use crate::synth::{SynthError, Template, tag_list};
+use crate::synth::{CfnResource, SynthError, Template, tag_list, val};
 use crate::teardown::Step;
 
 /// A permission the function's role must have; the role's single inline policy is derived
@@ -52,7 +53,7 @@ impl Role {
 }
 
 impl Resource for Role {
-    const KIND: &'static str = "AWS::IAM::Role";
+    const KIND: &'static str = cfn::Role::TYPE;
     type Props = Props;
 
     fn name(&self) -> String {
@@ -93,8 +94,11 @@ impl Resource for Role {
     }
 
     fn synth(&self, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {
-        let policies: Vec<Value> =
-            want.inline_policies.iter().map(|(n, doc)| json!({"PolicyName": n, "PolicyDocument": doc})).collect();
+        let policies = want
+            .inline_policies
+            .iter()
+            .map(|(n, doc)| cfn::Policy { policy_name: val(n), policy_document: Some(doc.clone()) })
+            .collect();
         // Which Bedrock ARNs the policy grants, and why (see provisioner/src/models.rs).
         let explained = self.grants.iter().find_map(|g| match g {
             Grant::InvokeModels(a) => Some(json!({"Metadata": {"provision": {"bedrockInvokeModel": a.explanation()}}})),
@@ -102,13 +106,13 @@ impl Resource for Role {
         });
         t.add(
             id,
-            Self::KIND,
-            json!({
-                "RoleName": want.name,
-                "AssumeRolePolicyDocument": want.assume_role_policy,
-                "Policies": policies,
-                "Tags": tag_list(t.tags()),
-            }),
+            &cfn::Role {
+                role_name: val(&want.name),
+                assume_role_policy_document: Some(want.assume_role_policy.clone()),
+                policies: Some(policies),
+                tags: Some(tag_list(t.tags())),
+                ..Default::default()
+            },
             explained.unwrap_or_else(|| json!({})),
         )
     }

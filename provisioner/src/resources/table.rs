@@ -9,9 +9,10 @@ use serde_json::{Value, json};
 
 use super::{Env, Live, Resource, ResourceError, tags_value, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
+use crate::cfn_types::dynamodb_table as cfn;
 use crate::stack::{Id, Names, Out};
 use crate::state::StateFile;
-use crate::synth::{SynthError, Template, tag_list};
+use crate::synth::{CfnResource, SynthError, Template, tag_list, val};
 use crate::teardown::Step;
 
 #[derive(Debug, Clone)]
@@ -54,7 +55,7 @@ impl Table {
 }
 
 impl Resource for Table {
-    const KIND: &'static str = "AWS::DynamoDB::Table";
+    const KIND: &'static str = cfn::Table::TYPE;
     type Props = Props;
 
     fn name(&self) -> String {
@@ -89,21 +90,23 @@ impl Resource for Table {
     }
 
     fn synth(&self, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {
-        let attribute = |k: &Key| json!({"AttributeName": k.name, "AttributeType": k.r#type});
+        let attribute =
+            |k: &Key| cfn::AttributeDefinition { attribute_name: val(k.name), attribute_type: val(k.r#type) };
+        let key = |k: &Key, key_type: &str| cfn::KeySchema { attribute_name: val(k.name), key_type: val(key_type) };
         t.add_with_skips(
             id,
-            Self::KIND,
-            json!({
-                "TableName": want.name,
-                "BillingMode": want.billing_mode,
-                "AttributeDefinitions": [attribute(&PARTITION_KEY), attribute(&SORT_KEY)],
-                "KeySchema": [
-                    {"AttributeName": PARTITION_KEY.name, "KeyType": "HASH"},
-                    {"AttributeName": SORT_KEY.name, "KeyType": "RANGE"},
-                ],
-                "TimeToLiveSpecification": {"AttributeName": want.ttl_attribute, "Enabled": true},
-                "Tags": tag_list(t.tags()),
-            }),
+            &cfn::Table {
+                table_name: val(&want.name),
+                billing_mode: val(want.billing_mode),
+                attribute_definitions: Some(vec![attribute(&PARTITION_KEY), attribute(&SORT_KEY)]),
+                key_schema: Some(vec![key(&PARTITION_KEY, "HASH"), key(&SORT_KEY, "RANGE")]),
+                time_to_live_specification: Some(cfn::TimeToLiveSpecification {
+                    attribute_name: val(want.ttl_attribute),
+                    enabled: val(true),
+                }),
+                tags: Some(tag_list(t.tags())),
+                ..Default::default()
+            },
             Template::delete_with_stack(),
             &[
                 (

@@ -13,9 +13,10 @@ use serde_json::{Value, json};
 use super::function::Function;
 use super::{Env, Live, Resource, ResourceError, tags_value, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
+use crate::cfn_types::cognito_user_pool as cfn;
 use crate::stack::{Id, Names, Out, Ref};
 use crate::state::StateFile;
-use crate::synth::{SynthError, Template};
+use crate::synth::{CfnResource, SynthError, Template, val};
 use crate::teardown::{Step, owned, recorded, tag_map};
 
 #[derive(Debug, Clone)]
@@ -60,7 +61,7 @@ impl UserPool {
 }
 
 impl Resource for UserPool {
-    const KIND: &'static str = "AWS::Cognito::UserPool";
+    const KIND: &'static str = cfn::UserPool::TYPE;
     type Props = Props;
 
     fn name(&self) -> String {
@@ -105,26 +106,37 @@ impl Resource for UserPool {
 
     fn synth(&self, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {
         let p = &want.password;
-        let mut props = json!({
-            "UserPoolName": want.name,
-            "UsernameAttributes": [want.sign_in],
-            "UsernameConfiguration": {"CaseSensitive": want.case_sensitive_user_names},
-            "AutoVerifiedAttributes": want.auto_verified,
-            "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": !want.self_sign_up},
-            "Policies": {"PasswordPolicy": {
-                "MinimumLength": p.min_length,
-                "RequireLowercase": p.require_lowercase,
-                "RequireUppercase": p.require_uppercase,
-                "RequireNumbers": p.require_numbers,
-                "RequireSymbols": p.require_symbols,
-            }},
-            "DeletionProtection": want.deletion_protection,
-            "UserPoolTags": want.tags,
-        });
-        if let Some(arn) = &want.pre_sign_up {
-            props["LambdaConfig"] = json!({"PreSignUp": arn});
-        }
-        t.add(id, Self::KIND, props, Template::delete_with_stack())
+        let props = cfn::UserPool {
+            user_pool_name: val(&want.name),
+            username_attributes: Some(vec![want.sign_in.into()]),
+            username_configuration: Some(cfn::UsernameConfiguration {
+                case_sensitive: val(want.case_sensitive_user_names),
+            }),
+            auto_verified_attributes: Some(want.auto_verified.iter().map(|a| (*a).into()).collect()),
+            admin_create_user_config: Some(cfn::AdminCreateUserConfig {
+                allow_admin_create_user_only: val(!want.self_sign_up),
+                ..Default::default()
+            }),
+            policies: Some(cfn::Policies {
+                password_policy: Some(cfn::PasswordPolicy {
+                    minimum_length: val(p.min_length),
+                    require_lowercase: val(p.require_lowercase),
+                    require_uppercase: val(p.require_uppercase),
+                    require_numbers: val(p.require_numbers),
+                    require_symbols: val(p.require_symbols),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            deletion_protection: val(want.deletion_protection),
+            lambda_config: want
+                .pre_sign_up
+                .as_ref()
+                .map(|arn| cfn::LambdaConfig { pre_sign_up: val(arn), ..Default::default() }),
+            user_pool_tags: Some(t.tags().iter().map(|(k, v)| (k.clone(), v.into())).collect()),
+            ..Default::default()
+        };
+        t.add(id, &props, Template::delete_with_stack())
     }
 
     fn cfn_output(&self, id: Id, key: &str, _stack: &crate::stack::Stack) -> Option<String> {

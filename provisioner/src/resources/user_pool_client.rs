@@ -10,8 +10,9 @@ use serde_json::json;
 use super::user_pool::{UserPool, list_clients};
 use super::{Env, Live, Resource, ResourceError};
 use crate::aws::{AwsError, Ctx, optional};
+use crate::cfn_types::cognito_user_pool_client as cfn;
 use crate::stack::{Id, Out, Ref};
-use crate::synth::{SynthError, Template};
+use crate::synth::{CfnResource, SynthError, Template, val};
 
 #[derive(Debug, Clone)]
 pub struct UserPoolClient {
@@ -56,7 +57,7 @@ impl UserPoolClient {
 }
 
 impl Resource for UserPoolClient {
-    const KIND: &'static str = "AWS::Cognito::UserPoolClient";
+    const KIND: &'static str = cfn::UserPoolClient::TYPE;
     type Props = Props;
 
     fn name(&self) -> String {
@@ -131,18 +132,22 @@ impl Resource for UserPoolClient {
         let v = &want.token_validity;
         t.add(
             id,
-            Self::KIND,
-            json!({
-                "ClientName": want.name,
-                "UserPoolId": format!("${{{}.id}}", self.pool.id),
-                "GenerateSecret": want.secret,
-                "ExplicitAuthFlows": want.auth_flows,
-                "PreventUserExistenceErrors": want.prevent_user_existence_errors,
-                "IdTokenValidity": v.id_minutes,
-                "AccessTokenValidity": v.access_minutes,
-                "RefreshTokenValidity": v.refresh_days,
-                "TokenValidityUnits": {"IdToken": "minutes", "AccessToken": "minutes", "RefreshToken": "days"},
-            }),
+            &cfn::UserPoolClient {
+                client_name: val(&want.name),
+                user_pool_id: val(format!("${{{}.id}}", self.pool.id)),
+                generate_secret: val(want.secret),
+                explicit_auth_flows: Some(want.auth_flows.iter().map(|f| (*f).into()).collect()),
+                prevent_user_existence_errors: val(want.prevent_user_existence_errors),
+                id_token_validity: val(v.id_minutes),
+                access_token_validity: val(v.access_minutes),
+                refresh_token_validity: val(v.refresh_days),
+                token_validity_units: Some(cfn::TokenValidityUnits {
+                    id_token: val("minutes"),
+                    access_token: val("minutes"),
+                    refresh_token: val("days"),
+                }),
+                ..Default::default()
+            },
             json!({}),
         )
     }
