@@ -17,7 +17,11 @@ use serde_json::{Value, json};
 #[tokio::test]
 async fn against_moto() {
     // The project root: lambda/'s parent.
-    let root: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("project root").to_path_buf();
+    let root: PathBuf =
+        Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR when it runs tests"))
+            .parent()
+            .expect("project root")
+            .to_path_buf();
     let logs = std::env::temp_dir().join(format!("imgedit-lambda-tests-{}", std::process::id()));
     std::fs::create_dir_all(&logs).expect("log dir");
     let server = MotoServer::start(&root, &logs, false).await.expect("moto server");

@@ -10,7 +10,10 @@ use image_edit_lambda::ROUTES;
 use serde_json::Value;
 
 fn document() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.yaml");
+    let path = format!(
+        "{}/../docs/openapi.yaml",
+        std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR when it runs tests")
+    );
     let text = std::fs::read_to_string(path).expect("docs/openapi.yaml");
     serde_norway::from_str(&text).expect("valid YAML")
 }

@@ -37,7 +37,11 @@ fn zip_of(bootstrap: &Path) -> Vec<u8> {
 
 async fn cloud() -> Cloud {
     // The project root: localcloud/'s parent.
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("project root").to_path_buf();
+    let root =
+        Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR when it runs tests"))
+            .parent()
+            .expect("project root")
+            .to_path_buf();
     let logs = tempfile_dir();
     let moto = MotoServer::start(&root, &logs, false).await.expect("moto starts");
     let port = free_port().expect("port");

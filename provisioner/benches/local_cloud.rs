@@ -18,7 +18,10 @@ fn png(img: image::DynamicImage) -> String {
 }
 
 fn main() {
-    let root = project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("root");
+    let root = project_root(Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR when it runs tests"),
+    ))
+    .expect("root");
     let dir = tempfile::tempdir().expect("tmp");
     let exe = env!("CARGO_BIN_EXE_provision");
     let bootstrap = Path::new(exe).parent().expect("dir").join("bootstrap");

@@ -772,7 +772,8 @@ mod tests {
 
     #[test]
     fn the_project_root_is_found_from_below_it() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("provisioner/ has a parent");
+        let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR when it runs tests");
+        let root = Path::new(&manifest).parent().expect("provisioner/ has a parent");
         assert_eq!(project_root(&root.join("provisioner/src")).as_deref(), Some(root));
         assert_eq!(project_root(root).as_deref(), Some(root));
         assert_eq!(project_root(Path::new("/")), None);

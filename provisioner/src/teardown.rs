@@ -215,8 +215,11 @@ mod tests {
     /// docs/cleanup.md shows exactly the order the code uses.
     #[test]
     fn cleanup_doc_lists_the_same_order() {
-        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/cleanup.md"))
-            .expect("docs/cleanup.md");
+        let doc = std::fs::read_to_string(format!(
+            "{}/../docs/cleanup.md",
+            std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR when it runs tests")
+        ))
+        .expect("docs/cleanup.md");
         let start = doc.find("<!-- teardown-order:start -->").expect("start marker");
         let end = doc.find("<!-- teardown-order:end -->").expect("end marker");
         let listed: Vec<String> =

@@ -81,7 +81,10 @@ async fn deploy(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_synthesized_template_deploys_updates_and_deletes_through_cloudformation() {
-    let root = project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("root");
+    let root = project_root(Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR when it runs tests"),
+    ))
+    .expect("root");
     let logs = tempfile::tempdir().expect("tmp");
     let moto = MotoServer::start(&root, logs.path(), false).await.expect("moto");
     // The Amplify stand-in (moto has no Amplify): `down` looks for the stack's apps there.
@@ -206,7 +209,10 @@ async fn the_synthesized_template_deploys_updates_and_deletes_through_cloudforma
 
 #[test]
 fn the_cloudformation_engine_refuses_the_local_cloud_before_starting_it() {
-    let root = project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("root");
+    let root = project_root(Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR when it runs tests"),
+    ))
+    .expect("root");
     let dir = tempfile::tempdir().expect("tmp");
     let out = Command::new(env!("CARGO_BIN_EXE_provision"))
         .args(["up", "--local", "--engine", "cloudformation"])

@@ -25,7 +25,10 @@ struct Run {
 
 impl Local {
     fn new() -> Local {
-        let root = project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("project root");
+        let root = project_root(Path::new(
+            &std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR when it runs tests"),
+        ))
+        .expect("project root");
         Local { root, dir: tempfile::tempdir().expect("tmp"), state: tempfile::tempdir().expect("tmp") }
     }
 

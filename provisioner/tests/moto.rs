@@ -22,7 +22,10 @@ struct Cloud {
 }
 
 async fn cloud() -> Cloud {
-    let root = project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("project root");
+    let root = project_root(Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR when it runs tests"),
+    ))
+    .expect("project root");
     let logs = tempfile::tempdir().expect("tmp").keep();
     let moto = MotoServer::start(&root, &logs, false).await.expect("moto starts");
     let port = free_port().expect("port");

@@ -25,7 +25,9 @@ fn help_texts() {
 
 #[test]
 fn plan_of_the_dev_stack() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root =
+        Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR when it runs tests"))
+            .join("..");
     let cfg = config::load(&root.join("stacks/dev.yaml")).expect("stacks/dev.yaml is valid");
     let stack = image_editor(&cfg);
     stack.validate().expect("graph is well-formed");

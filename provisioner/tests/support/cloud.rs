@@ -15,7 +15,10 @@ pub struct Cloud {
 }
 
 pub async fn start() -> Cloud {
-    let root = project_root(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("project root");
+    let root = project_root(Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR when it runs tests"),
+    ))
+    .expect("project root");
     let logs = tempfile::tempdir().expect("tmp");
     let port = free_port().expect("port");
     let standins = format!("http://127.0.0.1:{port}");
