@@ -18,6 +18,7 @@ use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use image_edit_lambda::App;
 use image_edit_lambda::bedrock::{ImageModel, ModelCallError};
 use image_edit_lambda::config::Config;
+use image_edit_lambda::event::Event;
 use serde_json::{Value, json};
 
 /// Answers instantly, but does what the SDK path does with bodies: serialise the request, parse
@@ -126,8 +127,20 @@ fn phases(input: &[u8], mask: &[u8], output: &str, iters: usize) {
     };
     let answer =
         serde_json::to_vec(&json!({"seeds": [42], "finish_reasons": [null], "images": [output]})).expect("answer");
-    let mut t = [Duration::ZERO; 6];
+    let body =
+        json!({"operation": "inpaint", "prompt": "a red sports car", "image": image_b64, "mask": mask_b64}).to_string();
+    let ev = event(&body);
+    let mut t = [Duration::ZERO; 9];
     for _ in 0..iters {
+        let s = Instant::now();
+        black_box(lambda_http::request::from_str(&ev).expect("event"));
+        t[6] += s.elapsed();
+        let s = Instant::now();
+        black_box(serde_json::from_str::<Event>(&ev).expect("event").into_request());
+        t[7] += s.elapsed();
+        let s = Instant::now();
+        black_box(serde_json::from_str::<Value>(&body).expect("body"));
+        t[8] += s.elapsed();
         let s = Instant::now();
         let upload = images::decode_upload("image", &image_b64).expect("upload");
         let prepared = images::prepare_image("image", &upload, &fit, false).expect("image");
@@ -172,6 +185,9 @@ fn phases(input: &[u8], mask: &[u8], output: &str, iters: usize) {
         "parse model answer",
         "output size + thumbnail",
         "serialise response",
+        "parse the event: lambda_http's way",
+        "parse the event: event::Event (used)",
+        "parse the body",
     ];
     for (name, d) in names.iter().zip(t) {
         println!("  {name:<36} {:>7.2} ms", d.as_secs_f64() * 1000.0 / iters as f64);
@@ -179,13 +195,19 @@ fn phases(input: &[u8], mask: &[u8], output: &str, iters: usize) {
     compare_png_paths(input, output, iters);
 }
 
-/// The PNG fast paths against the full decodes they replace, interleaved in one loop so that the
+/// The fast paths (PNG, base64) against what they replace, interleaved in one loop so that the
 /// machine's noise falls on both alike (medians).
-fn compare_png_paths(input: &[u8], output: &str, iters: usize) {
+fn compare_png_paths(input: &[u8], output_b64: &str, iters: usize) {
     use image_edit_lambda::png_stream;
-    let output = STANDARD.decode(output).expect("output");
-    let mut t: [Vec<Duration>; 4] = Default::default();
+    let output = STANDARD.decode(output_b64).expect("output");
+    let mut t: [Vec<Duration>; 6] = Default::default();
     for _ in 0..iters {
+        let s = Instant::now();
+        black_box(STANDARD.decode(output_b64).expect("decode"));
+        t[4].push(s.elapsed());
+        let s = Instant::now();
+        black_box(base64_simd::STANDARD.decode_to_vec(output_b64).expect("decode"));
+        t[5].push(s.elapsed());
         let s = Instant::now();
         black_box(image::load_from_memory_with_format(input, ImageFormat::Png).expect("decode"));
         t[0].push(s.elapsed());
@@ -204,9 +226,10 @@ fn compare_png_paths(input: &[u8], output: &str, iters: usize) {
         v.sort();
         v[v.len() / 2].as_secs_f64() * 1000.0
     };
-    let [a, b, c, d] = &mut t;
+    let [a, b, c, d, e, f] = &mut t;
     println!("  pass-through check: full decode {:.2} ms, png_stream::check {:.2} ms (medians)", median(a), median(b));
     println!("  thumbnail: decode + resize {:.2} ms, png_stream::thumbnail {:.2} ms (medians)", median(c), median(d));
+    println!("  base64 decode of the output: base64 {:.2} ms, base64-simd {:.2} ms (medians)", median(e), median(f));
 }
 
 fn main() {
@@ -255,7 +278,8 @@ fn main() {
         let mut samples = Vec::with_capacity(iters);
         for i in 0..(iters + 3) {
             let t = Instant::now();
-            let req = lambda_http::request::from_str(&ev).expect("event");
+            // As bootstrap reads it (`event::Event`), then as lambda_http's adapter converts it.
+            let req = serde_json::from_str::<Event>(&ev).expect("event").into_request();
             let worker = std::sync::Arc::clone(&app);
             let resp = rt.block_on(rt.spawn(async move { worker.handle(req).await })).expect("handler task");
             assert_eq!(resp.status().as_u16(), 200);
@@ -266,8 +290,9 @@ fn main() {
         }
         stats(&format!("{family} inpaint 1024x1024 + mask"), samples);
     }
-    phases(&input, &mask, &output, iters);
+    // Peak over the whole requests (the phases below hold extra copies of their own).
     if let Some(kib) = peak_rss_kib() {
         println!("peak RSS {:.1} MB", kib as f64 / 1024.0);
     }
+    phases(&input, &mask, &output, iters);
 }

@@ -29,6 +29,19 @@ const LENIENT_B64: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
+/// Decodes standard base64, padded or not. The SIMD decoder takes the usual forms (~4× faster on
+/// a 2.8 MB image: `cargo bench --bench overhead`); what it refuses goes to the lenient decoder,
+/// so exactly what `LENIENT_B64` accepts is accepted (a partial `=` padding, for one).
+fn decode_b64(s: &[u8]) -> Result<Vec<u8>, base64::DecodeError> {
+    let fast = if s.len().is_multiple_of(4) { base64_simd::STANDARD } else { base64_simd::STANDARD_NO_PAD };
+    fast.decode_to_vec(s).or_else(|_| LENIENT_B64.decode(s))
+}
+
+/// Canonical (padded) base64.
+fn encode_b64(bytes: &[u8]) -> String {
+    base64_simd::STANDARD.encode_to_string(bytes)
+}
+
 /// Long side of history thumbnails.
 pub const THUMBNAIL_SIDE: u32 = 128;
 const THUMBNAIL_QUALITY: u8 = 70;
@@ -65,7 +78,7 @@ pub struct Upload {
 impl Upload {
     /// Canonical base64 of the bytes.
     fn to_base64(&self) -> String {
-        self.base64.clone().unwrap_or_else(|| STANDARD.encode(&self.bytes))
+        self.base64.clone().unwrap_or_else(|| encode_b64(&self.bytes))
     }
 }
 
@@ -124,8 +137,7 @@ pub fn decode_upload(field: &str, value: &str) -> Result<Upload, ApiError> {
             format!("{field} is about {} bytes; at most {MAX_UPLOAD_BYTES} bytes are accepted", estimated),
         ));
     }
-    let bytes = LENIENT_B64
-        .decode(cleaned.as_bytes())
+    let bytes = decode_b64(cleaned.as_bytes())
         .map_err(|_| ApiError::validation(field, format!("{field} is not valid base64")))?;
     if bytes.len() > MAX_UPLOAD_BYTES {
         return Err(ApiError::too_large(
@@ -427,7 +439,7 @@ pub fn prepare_image(
     }
     .map_err(|e| ApiError::Internal(format!("could not encode the image: {e}")))?;
     Ok(PreparedImage {
-        model: ModelImage { base64: STANDARD.encode(&encoded), width: tw, height: th },
+        model: ModelImage { base64: encode_b64(&encoded), width: tw, height: th },
         source_width: sw,
         source_height: sh,
         source_bytes: upload.bytes.len(),
@@ -553,7 +565,7 @@ pub fn prepare_mask(
     PngEncoder::new_with_quality(&mut png, CompressionType::Fast, PngFilter::NoFilter)
         .write_image(rgb.as_raw(), tw, th, image::ExtendedColorType::Rgb8)
         .map_err(|e| ApiError::Internal(format!("could not encode the mask: {e}")))?;
-    Ok(ModelImage { base64: STANDARD.encode(&png), width: tw, height: th })
+    Ok(ModelImage { base64: encode_b64(&png), width: tw, height: th })
 }
 
 /// The mask's grey level × opacity per pixel; straight from the bytes for the usual 8-bit
@@ -605,7 +617,7 @@ pub fn output_facts(images: &[String]) -> OutputFacts {
     let Some(first) = images.first() else {
         return OutputFacts::default();
     };
-    let Ok(raw) = LENIENT_B64.decode(first.as_bytes()) else {
+    let Ok(raw) = decode_b64(first.as_bytes()) else {
         return OutputFacts { bytes, ..OutputFacts::default() };
     };
     let Ok(kind) = sniff(&raw) else {
@@ -659,6 +671,20 @@ mod tests {
         FitLimits { min_side: 64, max_side: 4096, min_pixels: 4096, max_pixels: 9_437_184, max_aspect: 2.5 };
     const NOVA: FitLimits =
         FitLimits { min_side: 320, max_side: 4096, min_pixels: 102_400, max_pixels: 4_194_304, max_aspect: 4.0 };
+
+    #[test]
+    fn fast_base64_accepts_and_refuses_what_the_lenient_decoder_does() {
+        let long = STANDARD.encode((0..=255u8).cycle().take(100_003).collect::<Vec<_>>());
+        let unpadded = long.trim_end_matches('=').to_owned();
+        let cases = [
+            "QQ==", "QR==", "QQ", "QR", "QQ=", "QUI=", "QUI", "QUJD", "Q===", "Q", "", "QQ==QQ==", "A-B_", "=QUJ",
+            "QU=D", "QUJD\n", &long, &unpadded,
+        ];
+        for case in cases {
+            assert_eq!(decode_b64(case.as_bytes()).ok(), LENIENT_B64.decode(case).ok(), "{case:.12}");
+        }
+        assert_eq!(encode_b64(b"image bytes"), STANDARD.encode(b"image bytes"));
+    }
 
     #[test]
     fn fit_keeps_good_sizes_and_shrinks_big_ones() {

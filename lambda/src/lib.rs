@@ -9,6 +9,7 @@
 //!   without a full decode.
 //! - [`records`]: the DynamoDB history.
 //! - [`sign_up`]: the user pool's pre sign-up trigger (allowed e-mail domains).
+//! - [`event`]: the invocation event, parsed once.
 //! - [`config`], [`errors`], [`metrics`], [`cors`], [`memory`].
 
 pub mod bedrock;
@@ -16,6 +17,7 @@ pub mod config;
 pub mod cors;
 pub mod edit_request;
 pub mod errors;
+pub mod event;
 pub mod images;
 pub mod memory;
 pub mod metrics;

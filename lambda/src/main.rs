@@ -8,9 +8,11 @@ use aws_config::BehaviorVersion;
 use image_edit_lambda::App;
 use image_edit_lambda::bedrock::BedrockModel;
 use image_edit_lambda::config::Config;
+use image_edit_lambda::event::Event;
 use image_edit_lambda::records::dynamodb_client;
 use image_edit_lambda::sign_up::{self, AllowedDomains};
 use lambda_http::request::RequestContext;
+use lambda_http::tower::ServiceExt;
 use lambda_http::{Body, Request, RequestExt, service_fn};
 
 #[tokio::main]
@@ -37,7 +39,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     );
     let app = Arc::new(App::new(config, model, dynamodb));
     let allowed = Arc::new(AllowedDomains::from_env());
-    lambda_http::run(service_fn(move |req: Request| {
+    // lambda_http's adapter and responses, but the event parsed once (`event::Event`).
+    let handler = lambda_http::Adapter::from(service_fn(move |req: Request| {
         let (app, allowed) = (Arc::clone(&app), Arc::clone(&allowed));
         async move {
             // Any event that is not API Gateway's arrives as lambda_http's pass-through request,
@@ -48,8 +51,8 @@ async fn main() -> Result<(), lambda_http::Error> {
             }
             Ok::<_, sign_up::Refused>(app.handle(req).await)
         }
-    }))
-    .await
+    }));
+    lambda_http::lambda_runtime::run(ServiceExt::map_request(handler, Event::into_lambda)).await
 }
 
 /// The trigger's answer as the pass-through response: a text body holding the event's JSON.
