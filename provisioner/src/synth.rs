@@ -150,16 +150,12 @@ impl From<f64> for Val<f64> {
         Val::Lit(x)
     }
 }
-macro_rules! integer_val {
-    ($($t:ty),*) => {$(
-        impl From<$t> for Val<i64> {
-            fn from(n: $t) -> Self {
-                Val::Lit(i64::from(n))
-            }
-        }
-    )*};
+/// The stack's integer settings are `i32`, as the SDK takes them.
+impl From<i32> for Val<i64> {
+    fn from(n: i32) -> Self {
+        Val::Lit(i64::from(n))
+    }
 }
-integer_val!(i32, u32, u16, u8);
 
 /// The template's resources as the constructs render them (`Resource::synth`).
 pub struct Template {
