@@ -17,34 +17,31 @@ ensure_toolchain() {
   need npm "install Node.js 20 with npm"
 }
 
-# moto goes into the project's own .venv (the provisioner and the tests also do this on demand).
-ensure_moto() {
-  if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import moto.server, flask' 2>/dev/null; then
-    step "installing moto[server] into .venv"
-    python3 -m venv .venv
-    .venv/bin/python -m pip install --disable-pip-version-check --quiet 'moto[server]>=5.1,<6'
-  fi
+# The Python side is pinned exactly, with its whole dependency tree and every file's hash, in
+# scripts/python/*.lock (Cargo.lock and frontend/package-lock.json do the same for the rest), so a
+# fresh machine installs what CI tested. `scripts/lock-python` re-resolves them (the only way to
+# upgrade); the tests decide whether the new versions stay. Everything goes into the project's own
+# .venv. A lock is installed when .venv does not hold that very lock: .venv/.installed-NAME.lock
+# records the SHA-256 of the lock it holds (localcloud/src/moto.rs writes the same record when
+# `provision up --local` installs moto itself).
+install_lock() {
+  local name="$1" what="$2" lock="scripts/python/$1.lock" record=".venv/.installed-$1.lock" sum
+  sum="$(sha256sum "$lock" | cut -d' ' -f1)"
+  if [ -x .venv/bin/python ] && [ "$(cat "$record" 2>/dev/null)" = "$sum" ]; then return 0; fi
+  step "installing $what into .venv ($lock)"
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  rm -f "$record"
+  .venv/bin/python -m pip install --disable-pip-version-check --quiet --require-hashes -r "$lock"
+  echo "$sum" >"$record"
 }
 
-# The template checkers the synth tests run (PyPI), beside moto. cfn-lint is pinned: the typed
-# template properties (provisioner/src/cfn_types.rs) are generated from the schemas it ships
-# (scripts/gen-cfn-types); after changing the version, rerun that script.
-CFN_LINT_VERSION=1.58.0
-ensure_template_checkers() {
-  if [ ! -x .venv/bin/checkov ] || ! compgen -G ".venv/lib/python3*/site-packages/cfn_lint-$CFN_LINT_VERSION.dist-info" >/dev/null; then
-    step "installing cfn-lint $CFN_LINT_VERSION and checkov into .venv"
-    .venv/bin/python -m pip install --disable-pip-version-check --quiet "cfn-lint==$CFN_LINT_VERSION" 'checkov>=3.2,<4'
-  fi
-}
+# moto, the local cloud's control planes.
+ensure_moto() { install_lock localcloud "moto"; }
 
-# The API fuzzer (PyPI), beside them. checkov needs packaging<24, which schemathesis accepts:
-# say so, or pip would upgrade it past checkov.
-ensure_fuzzer() {
-  if [ ! -x .venv/bin/schemathesis ]; then
-    step "installing schemathesis into .venv"
-    .venv/bin/python -m pip install --disable-pip-version-check --quiet 'schemathesis>=4.3,<5' 'packaging>=23,<24'
-  fi
-}
+# What the tests run besides: the template checkers cfn-lint and checkov, the API fuzzer
+# schemathesis (with the same moto). cfn-lint's version is the one provisioner/src/cfn_types.rs is
+# generated from (scripts/gen-cfn-types).
+ensure_test_tools() { install_lock test-tools "cfn-lint, checkov and schemathesis"; }
 
 ensure_frontend_deps() {
   if [ ! -d frontend/node_modules ] || [ frontend/package-lock.json -nt frontend/node_modules/.package-lock.json ]; then

@@ -1,13 +1,18 @@
 //! The moto server: the local control plane for STS, Cognito, IAM, DynamoDB, CloudWatch Logs,
-//! Lambda and API Gateway. Installed from PyPI into the project's own `.venv` on first use and
-//! started on a free loopback port.
+//! Lambda and API Gateway. Installed from PyPI into the project's own `.venv` on first use, exactly
+//! as `scripts/python/localcloud.lock` pins it, and started on a free loopback port.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The moto release line the local cloud is tested with.
-pub const MOTO_REQUIREMENT: &str = "moto[server]>=5.1,<6";
+use sha2::{Digest, Sha256};
+
+/// moto and its whole dependency tree, each pinned with its files' hashes: what the local cloud is
+/// tested with (`scripts/lock-python` re-resolves it; `scripts/lib.sh` installs the same file).
+pub const LOCK: &str = include_str!("../../scripts/python/localcloud.lock");
+/// Where `.venv` records which lock it holds (the lock's SHA-256, as `scripts/lib.sh` writes it).
+const LOCK_RECORD: &str = ".installed-localcloud.lock";
 /// What moto lacks or accepts that AWS does not, patched in before the server starts (each patch
 /// names its AWS source).
 const MOTO_PATCHES: &str = include_str!("moto_patches.py");
@@ -20,43 +25,59 @@ pub enum MotoError {
     NoPython,
     #[error("could not create the virtualenv {path}: {detail}")]
     Venv { path: PathBuf, detail: String },
-    #[error("`pip install '{MOTO_REQUIREMENT}'` failed (see {log}); check that PyPI is reachable")]
-    PipInstall { log: PathBuf },
+    #[error("`pip install --require-hashes -r {lock}` failed (see {log}); check that PyPI is reachable")]
+    PipInstall { lock: PathBuf, log: PathBuf },
     #[error("could not start the moto server: {0}")]
     Spawn(std::io::Error),
     #[error("the moto server on port {port} did not answer within {secs} s (log: {log})")]
     NotReady { port: u16, secs: u64, log: PathBuf },
+    #[error("the moto server stopped as it started ({status}): {last_line} (log: {log})")]
+    Exited { status: String, last_line: String, log: PathBuf },
     #[error("i/o error on {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
 }
 
 /// Returns the python interpreter of the project-local venv, creating the venv and installing
-/// moto into it when missing. Progress goes to `log`.
+/// [`LOCK`] into it unless it already holds that very lock. Progress goes to `log_dir`.
 pub fn ensure_installed(root: &Path, log_dir: &Path) -> Result<PathBuf, MotoError> {
+    // One install at a time in this process (tests start several servers at once).
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
     let venv = root.join(".venv");
     let python = venv.join("bin").join("python");
-    if python.exists() && has_moto(&python) {
+    let record = venv.join(LOCK_RECORD);
+    let sum = hex::encode(Sha256::digest(LOCK.as_bytes()));
+    if python.exists() && std::fs::read_to_string(&record).is_ok_and(|s| s.trim() == sum) && has_moto(&python) {
         return Ok(python);
     }
-    std::fs::create_dir_all(log_dir).map_err(|source| MotoError::Io { path: log_dir.to_owned(), source })?;
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| MotoError::Io { path, source }
+    };
+    std::fs::create_dir_all(log_dir).map_err(io(log_dir))?;
     if !python.exists() {
         let out = Command::new("python3").args(["-m", "venv"]).arg(&venv).output().map_err(|_| MotoError::NoPython)?;
         if !out.status.success() {
             return Err(MotoError::Venv { path: venv, detail: String::from_utf8_lossy(&out.stderr).trim().to_owned() });
         }
     }
+    let lock = log_dir.join("localcloud.lock");
+    std::fs::write(&lock, LOCK).map_err(io(&lock))?;
     let log = log_dir.join("pip-install.log");
-    let log_file = std::fs::File::create(&log).map_err(|source| MotoError::Io { path: log.clone(), source })?;
-    let log_err = log_file.try_clone().map_err(|source| MotoError::Io { path: log.clone(), source })?;
+    let log_file = std::fs::File::create(&log).map_err(io(&log))?;
+    let log_err = log_file.try_clone().map_err(io(&log))?;
+    let _ = std::fs::remove_file(&record);
     let status = Command::new(&python)
-        .args(["-m", "pip", "install", "--disable-pip-version-check", "--quiet", MOTO_REQUIREMENT])
+        .args(["-m", "pip", "install", "--disable-pip-version-check", "--quiet", "--require-hashes", "-r"])
+        .arg(&lock)
         .stdout(log_file)
         .stderr(log_err)
         .status()
         .map_err(MotoError::Spawn)?;
     if !status.success() || !has_moto(&python) {
-        return Err(MotoError::PipInstall { log });
+        return Err(MotoError::PipInstall { lock, log });
     }
+    std::fs::write(&record, format!("{sum}\n")).map_err(io(&record))?;
     Ok(python)
 }
 
@@ -143,9 +164,12 @@ impl MotoServer {
         let url = format!("{}/moto-api/", self.endpoint);
         while start.elapsed() < limit {
             if let Some(child) = self.child.as_mut()
-                && let Ok(Some(_)) = child.try_wait()
+                && let Ok(Some(status)) = child.try_wait()
             {
-                break;
+                // A patch that no longer fits moto stops it here, its reason the log's last line.
+                let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+                let last_line = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").to_owned();
+                return Err(MotoError::Exited { status: status.to_string(), last_line, log: self.log.clone() });
             }
             if let Ok(resp) = client.get(&url).send().await
                 && resp.status().is_success()

@@ -54,13 +54,13 @@ fn load(p: &Path) -> Value {
 }
 
 /// cfn-lint and checkov from PyPI, in the project's .venv: installed when missing, at the
-/// versions scripts/lib.sh names (one place for them).
+/// versions scripts/python/test-tools.lock pins (one place for them).
 fn tool(name: &str) -> PathBuf {
     static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one_at_a_time = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
     let ok = Command::new("bash")
         .arg("-c")
-        .arg("source scripts/lib.sh && ensure_moto && ensure_template_checkers")
+        .arg("source scripts/lib.sh && ensure_test_tools")
         .current_dir(root())
         .status()
         .expect("bash");
