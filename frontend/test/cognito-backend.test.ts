@@ -130,7 +130,7 @@ describe('CognitoBackend', () => {
     expect(sent[1]!.body.ConfirmationCode).toBe('123456');
   });
 
-  it('sign out forgets the stored tokens (local cloud: no network call)', async () => {
+  it('sign out forgets the stored tokens (no RevokeToken for tokens without origin_jti)', async () => {
     const sent = cognito(() => ({ body: authResult(1) }));
     const b = new CognitoBackend(config);
     await b.signIn('demo@example.com', 'Passw0rd!');

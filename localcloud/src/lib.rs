@@ -1,14 +1,17 @@
 //! The local cloud: the whole app on one machine without an AWS account.
 //!
 //! moto serves the control planes it covers; the modules here stand in for what no offline
-//! emulator provides. All of them listen on one loopback port and are told apart by path and
-//! by `Host` (hosted sites are `<branch>.<appId>.amplifyapp.localhost:PORT`).
+//! emulator provides, and front the Cognito endpoint that browsers call (its CORS is ours). All of
+//! them listen on one loopback port and are told apart by path and by `Host` (hosted sites are
+//! `<branch>.<appId>.amplifyapp.localhost:PORT`).
 
 pub mod amplify;
 pub mod bedrock;
+pub mod cognito;
 pub mod gateway;
 pub mod logs;
 pub mod moto;
+mod passthrough;
 pub mod runtime;
 pub mod vtl;
 
@@ -66,6 +69,7 @@ pub fn router(cfg: &StandInConfig) -> Router {
     let bedrock = bedrock::Bedrock::new();
     Router::new()
         .merge(amplify.router())
+        .merge(cognito::Cognito::new(&cfg.moto).router())
         .merge(bedrock.router())
         .merge(lambda.router())
         .route("/_localcloud/health", axum::routing::get(|| async { "ok" }))

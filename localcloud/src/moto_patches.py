@@ -5,6 +5,7 @@ Each patch below names the AWS behaviour it reproduces and where that is documen
 """
 
 import base64
+import inspect
 import json
 import os
 import sys
@@ -12,20 +13,55 @@ import threading
 import urllib.error
 import urllib.request
 
+import moto
 from moto.apigateway import models as apigateway
 from moto.apigateway.exceptions import BadRequestException
 from moto.cognitoidp import models as cognitoidp
-from moto.cognitoidp.exceptions import InvalidParameterException, NotAuthorizedError
+from moto.cognitoidp import responses as cognitoidp_responses
+from moto.cognitoidp.exceptions import (
+    InvalidParameterException,
+    NotAuthorizedError,
+    ResourceNotFoundError,
+    UserNotFoundError,
+)
+from moto.core.responses import ActionResult, EmptyResult
 from moto.cognitoidp.utils import flatten_attrs
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb import models as dynamodb
+
+
+# --- Each patch checks what it replaces --------------------------------------------------------
+# moto is pinned exactly (scripts/python/localcloud.lock), but its internals are not an API: a
+# new release may rename a method or change its parameters. Every patch goes through `_original`,
+# which stops the server at start-up naming the attribute that no longer fits, instead of letting
+# a wrapper pass the wrong arguments and give a wrong answer later.
+class PatchDoesNotFit(SystemExit):
+    pass
+
+
+def _original(owner, name, params=None):
+    """The callable `owner.name`, checked to take exactly `params` (names, in order; None: any)."""
+    where = f"{owner.__module__}.{owner.__qualname__}.{name}"
+    found = getattr(owner, name, None)
+    if not callable(found):
+        raise PatchDoesNotFit(
+            f"moto_patches: moto {moto.__version__} has no {where}; the patch of it in "
+            f"localcloud/src/moto_patches.py must be rewritten for this release"
+        )
+    actual = tuple(inspect.signature(found).parameters)
+    if params is not None and actual != tuple(params):
+        raise PatchDoesNotFit(
+            f"moto_patches: moto {moto.__version__} changed {where}{actual} (the patch expects "
+            f"{tuple(params)}); rewrite its patch in localcloud/src/moto_patches.py"
+        )
+    return found
 
 # --- API Gateway: UpdateAuthorizer on providerARNs -----------------------------------------------
 # API Gateway changes a Cognito authorizer's providerARNs with `add` and `remove` operations on
 # the path `/providerARNs`, the ARN as the value; the list cannot become empty, so an ARN is
 # replaced by adding the new one first (PatchOperation in the API Gateway API reference; the same
 # operations in the AWS Terraform provider's authorizer resource). moto 5 raises on that path.
-_authorizer_apply = apigateway.Authorizer.apply_operations
+_authorizer_apply = _original(apigateway.Authorizer, "apply_operations", ("self", "patch_operations"))
 
 
 def _authorizer_apply_operations(self, patch_operations):
@@ -76,14 +112,15 @@ def _serialized(method):
 
 
 for _name in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"):
-    setattr(dynamodb.DynamoDBBackend, _name, _serialized(getattr(dynamodb.DynamoDBBackend, _name)))
+    # Any parameters: the lock passes them on unchanged.
+    setattr(dynamodb.DynamoDBBackend, _name, _serialized(_original(dynamodb.DynamoDBBackend, _name)))
 
 # --- Cognito: what UpdateUserPool cannot change --------------------------------------------------
 # UsernameAttributes, AliasAttributes and UsernameConfiguration are set when a pool is created and
 # are not parameters of UpdateUserPool (API reference, UpdateUserPool; "Changing user pool
 # attributes after creation is not possible"). moto resets them to its defaults on every update.
 _IMMUTABLE = ("UsernameAttributes", "AliasAttributes", "UsernameConfiguration")
-_update_extended_config = cognitoidp.CognitoIdpUserPool.update_extended_config
+_update_extended_config = _original(cognitoidp.CognitoIdpUserPool, "update_extended_config", ("self", "extended_config"))
 
 
 def _keep_immutable(self, extended_config):
@@ -98,7 +135,7 @@ cognitoidp.CognitoIdpUserPool.update_extended_config = _keep_immutable
 # With UsernameConfiguration {CaseSensitive: false}, "user names and aliases are case insensitive"
 # (API reference, UsernameConfigurationType): Alice@Example.com and alice@example.com are one
 # user, for sign-in, lookups and the existence check of sign-up. moto ignores the setting.
-_get_user = cognitoidp.CognitoIdpUserPool._get_user
+_get_user = _original(cognitoidp.CognitoIdpUserPool, "_get_user", ("self", "username"))
 
 
 def _get_user_any_case(self, username):
@@ -122,7 +159,9 @@ cognitoidp.CognitoIdpUserPool._get_user = _get_user_any_case
 # InitiateAuth with a flow missing from the client's ExplicitAuthFlows fails with
 # InvalidParameterException "<FLOW> flow not enabled for this client" (API reference,
 # InitiateAuth; ExplicitAuthFlows in CreateUserPoolClient). moto accepts any flow.
-_initiate_auth = cognitoidp.CognitoIdpBackend.initiate_auth
+_initiate_auth = _original(
+    cognitoidp.CognitoIdpBackend, "initiate_auth", ("self", "client_id", "auth_flow", "auth_parameters")
+)
 
 
 def _initiate_auth_checked(self, client_id, auth_flow, auth_parameters):
@@ -172,7 +211,7 @@ cognitoidp.CognitoIdpBackend.initiate_auth = _initiate_auth_checked
 # user profiles": SignUp fails with NotAuthorizedException "SignUp is not permitted for this user
 # pool" (API reference, AdminCreateUserConfigType and SignUp). moto lets anyone sign up.
 # (`_sign_up_checked` below, with the trigger.)
-_sign_up = cognitoidp.CognitoIdpBackend.sign_up
+_sign_up = _original(cognitoidp.CognitoIdpBackend, "sign_up", ("self", "client_id", "username", "password", "attributes"))
 
 # --- Cognito: the PreSignUp trigger --------------------------------------------------------------
 # A pool's LambdaConfig.PreSignUp function runs before SignUp (PreSignUp_SignUp) and
@@ -281,7 +320,11 @@ def _sign_up_checked(self, client_id, username, password, attributes):
     return _sign_up(self, client_id, username, password, attributes)
 
 
-_admin_create_user = cognitoidp.CognitoIdpBackend.admin_create_user
+_admin_create_user = _original(
+    cognitoidp.CognitoIdpBackend,
+    "admin_create_user",
+    ("self", "user_pool_id", "username", "message_action", "temporary_password", "attributes"),
+)
 
 
 def _admin_create_user_vetted(self, user_pool_id, username, message_action, temporary_password, attributes):
@@ -294,7 +337,112 @@ def _admin_create_user_vetted(self, user_pool_id, username, message_action, temp
 cognitoidp.CognitoIdpBackend.sign_up = _sign_up_checked
 cognitoidp.CognitoIdpBackend.admin_create_user = _admin_create_user_vetted
 
+# --- Cognito: two operations the web app calls that moto lacks -------------------------------------
+# moto answers both with a bare 500. The web app's "Send a new code" on the sign-up confirmation
+# calls ResendConfirmationCode; signing out on AWS calls RevokeToken.
+def _pool_of_client(backend, client_id):
+    for pool in backend.user_pools.values():
+        if client_id in pool.clients:
+            return pool
+    raise ResourceNotFoundError(client_id)
+
+
+def _masked(email):
+    # Cognito names the destination masked, e.g. "a***@e***" (CodeDeliveryDetailsType.Destination).
+    local, _, domain = (email or "").partition("@")
+    return f"{local[:1]}***@{domain[:1]}***" if domain else "***"
+
+
+# ResendConfirmationCode (API reference): sends a new confirmation code to an unconfirmed user and
+# answers CodeDeliveryDetails. An unknown user is UserNotFoundException, unless the app client has
+# PreventUserExistenceErrors ENABLED: then "account confirmation and password recovery return a
+# response indicating a code was sent to a simulated destination" (Developer Guide, "Managing user
+# existence error responses"). A confirmed user: InvalidParameterException "User is already
+# confirmed." (as Cognito answers it).
+def _resend_confirmation_code(self, client_id, username):
+    pool = _pool_of_client(self, client_id)
+    client = pool.clients[client_id]
+    user = pool._get_user(username)
+    if user is None:
+        if client.extended_config.get("PreventUserExistenceErrors") == "ENABLED":
+            return {"CodeDeliveryDetails": {"Destination": _masked(username), "DeliveryMedium": "EMAIL", "AttributeName": "email"}}
+        raise UserNotFoundError("Username/client id combination not found.")
+    if user.status == cognitoidp.UserStatus.CONFIRMED:
+        raise InvalidParameterException("User is already confirmed.")
+    email = flatten_attrs(user.attributes).get("email", username)
+    return {"CodeDeliveryDetails": {"Destination": _masked(email), "DeliveryMedium": "EMAIL", "AttributeName": "email"}}
+
+
+# RevokeToken (API reference): revokes a refresh token and the access tokens issued with it; the
+# refresh token no longer signs in (REFRESH_TOKEN_AUTH: NotAuthorizedException "Refresh Token has
+# been revoked"). The token must have been issued to the calling app client. A token Cognito does
+# not know is answered as a success, as OAuth's revocation (RFC 7009, 2.2) answers it.
+def _revoke_token(self, client_id, token):
+    pool = _pool_of_client(self, client_id)
+    issued = pool.refresh_tokens.get(token)
+    if issued is None:
+        return
+    if issued[0] != client_id:
+        raise NotAuthorizedError("The refresh token was not issued to this client.")
+    pool.refresh_tokens[token] = None  # moto's mark of a signed-out refresh token
+
+
+for _name in ("resend_confirmation_code", "revoke_token"):
+    if hasattr(cognitoidp_responses.CognitoIdpResponse, _name):
+        raise PatchDoesNotFit(
+            f"moto_patches: moto {moto.__version__} implements CognitoIdpResponse.{_name} itself; "
+            f"drop its stand-in from localcloud/src/moto_patches.py (or check it against AWS)"
+        )
+
+# These calls carry no credentials, so the backend is found by the app client, as moto does for
+# the other unauthenticated operations.
+_find_backend = _original(cognitoidp.RegionAgnosticBackend, "_find_backend_for_clientid", ("self", "client_id"))
+
+
+def _backend_for(response, client_id):
+    return _find_backend(cognitoidp.RegionAgnosticBackend(response.current_account, response.region), client_id)
+
+
+def _resend_response(self):
+    client_id = self._get_param("ClientId")
+    answer = _resend_confirmation_code(_backend_for(self, client_id), client_id, self._get_param("Username"))
+    return ActionResult(answer)
+
+
+def _revoke_response(self):
+    client_id = self._get_param("ClientId")
+    _revoke_token(_backend_for(self, client_id), client_id, self._get_param("Token"))
+    return EmptyResult()
+
+
+cognitoidp_responses.CognitoIdpResponse.resend_confirmation_code = _resend_response
+cognitoidp_responses.CognitoIdpResponse.revoke_token = _revoke_response
+
+
+# The backends' state the patches read and write: attributes of instances, checked on a throwaway
+# backend and pool made here (the server's own backends are not touched).
+def _check_state():
+    from moto.awslambda.models import LambdaBackend
+
+    _original(LambdaBackend, "get_policy")
+    backend = cognitoidp.CognitoIdpBackend("us-east-1", "123456789012")
+    pool = backend.create_user_pool("patch-check", {})
+    wanted = [
+        ("CognitoIdpBackend", backend, ("user_pools", "sessions")),
+        ("CognitoIdpUserPool", pool, ("id", "arn", "clients", "users", "extended_config", "refresh_tokens")),
+    ]
+    for kind, obj, attrs in wanted:
+        for attr in attrs:
+            if not hasattr(obj, attr):
+                raise PatchDoesNotFit(
+                    f"moto_patches: moto {moto.__version__}'s {kind} has no attribute {attr!r}, which "
+                    f"the Cognito patches use; rewrite them in localcloud/src/moto_patches.py"
+                )
+
+
 if __name__ == "__main__":
     from moto.server import main
 
+    _check_state()
+    print(f"moto_patches: moto {moto.__version__}, every patch fits", file=sys.stderr, flush=True)
     main(sys.argv[1:])

@@ -545,21 +545,8 @@ async fn forward(State(l): State<Lambda>, req: Request) -> Response {
     let Ok(body) = axum::body::to_bytes(body, 300 << 20).await else {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
-    let path = parts.uri.path().to_owned();
     if matches!(parts.method.as_str(), "POST" | "PUT") {
-        l.capture(&path, &body);
+        l.capture(parts.uri.path(), &body);
     }
-    let url = format!("{}{}", l.moto, parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"));
-    let mut headers = parts.headers.clone();
-    headers.remove("host");
-    let resp = l.http.request(parts.method, url).headers(headers).body(body).send().await;
-    let Ok(resp) = resp else { return StatusCode::BAD_GATEWAY.into_response() };
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = resp.bytes().await.unwrap_or_default();
-    let mut out = (status, bytes).into_response();
-    for (k, v) in headers.iter().filter(|(k, _)| *k != "content-length" && *k != "transfer-encoding") {
-        out.headers_mut().insert(k.clone(), v.clone());
-    }
-    out
+    crate::passthrough::to_moto(&l.http, &l.moto, &parts, body).await
 }

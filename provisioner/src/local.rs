@@ -135,6 +135,9 @@ impl LocalCloud {
         vec![
             ("AWS_ENDPOINT_URL".into(), self.moto.endpoint.clone()),
             ("AWS_ENDPOINT_URL_AMPLIFY".into(), self.standins.endpoint.clone()),
+            // Cognito passes through the stand-ins, which answer browsers' CORS as Cognito does;
+            // the web app's config.json names this endpoint (resources/site.rs).
+            ("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER".into(), self.standins.endpoint.clone()),
             // Lambda's control plane passes through the stand-ins, which keep the deployed zip to run it.
             ("AWS_ENDPOINT_URL_LAMBDA".into(), self.standins.endpoint.clone()),
             ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME".into(), self.standins.endpoint.clone()),

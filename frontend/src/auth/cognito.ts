@@ -216,10 +216,10 @@ export class CognitoBackend implements AuthBackend {
     this.pending = null;
     const user = this.pool.getCurrentUser();
     if (!user) return;
-    // On AWS revoke the refresh token too (the library does so only for tokens that carry origin_jti);
-    // the local stand-in has no RevokeToken. Bounded, so a slow network never blocks signing out.
+    // Revoke the refresh token too (the library does so only for tokens that carry origin_jti), on
+    // AWS and on the local cloud alike. Bounded, so a slow network never blocks signing out.
     const s = this.stored();
-    if (revoke && !this.config.local && s?.idToken && s.accessToken && s.refreshToken) {
+    if (revoke && s?.idToken && s.accessToken && s.refreshToken) {
       user.setSignInUserSession(
         new CognitoUserSession({
           IdToken: new CognitoIdToken({ IdToken: s.idToken }),
