@@ -269,9 +269,8 @@ fn main() {
     ];
     for (family, ids, answer) in families {
         let put = mock!(aws_sdk_dynamodb::Client::put_item).then_output(|| PutItemOutput::builder().build());
-        let count = mock!(aws_sdk_dynamodb::Client::transact_write_items).then_output(|| {
-            aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput::builder().build()
-        });
+        let count = mock!(aws_sdk_dynamodb::Client::update_item)
+            .then_output(|| aws_sdk_dynamodb::operation::update_item::UpdateItemOutput::builder().build());
         let dynamodb = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&put, &count]);
         let model = InstantModel { answer: serde_json::to_vec(&answer).expect("answer") };
         let app = std::sync::Arc::new(App::new(config(family, ids), model, dynamodb));

@@ -128,8 +128,8 @@ fn run_case(name: &str, path: &str) {
         json!({"images": [small]})
     };
     let put = mock!(aws_sdk_dynamodb::Client::put_item).then_output(|| PutItemOutput::builder().build());
-    let count = mock!(aws_sdk_dynamodb::Client::transact_write_items)
-        .then_output(|| aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput::builder().build());
+    let count = mock!(aws_sdk_dynamodb::Client::update_item)
+        .then_output(|| aws_sdk_dynamodb::operation::update_item::UpdateItemOutput::builder().build());
     let app =
         App::new(config, InstantModel(answer), mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&put, &count]));
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");

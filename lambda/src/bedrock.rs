@@ -61,6 +61,22 @@ pub enum ModelCallError {
 }
 
 impl ModelCallError {
+    /// Whether the model may have run, and Bedrock billed an image, despite this error. Only a
+    /// refusal before the model runs is free: access, an unknown or unready model, a request
+    /// Bedrock rejected as invalid (the input content filter among them), throttling and quotas.
+    /// After a time-out, a model error, a 5xx or a connection cut, an image may have been made.
+    pub fn may_have_run(&self) -> bool {
+        !matches!(
+            self,
+            ModelCallError::AccessDenied(_)
+                | ModelCallError::NotFound(_)
+                | ModelCallError::Validation(_)
+                | ModelCallError::Throttled(_)
+                | ModelCallError::QuotaExceeded(_)
+                | ModelCallError::NotReady(_)
+        )
+    }
+
     pub fn from_sdk(err: SdkError<InvokeModelError>) -> Self {
         match err {
             SdkError::ServiceError(service) => {

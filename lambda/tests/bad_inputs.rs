@@ -640,8 +640,8 @@ async fn no_record_no_model_call() {
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
     let put = mock!(aws_sdk_dynamodb::Client::put_item)
         .then_error(|| PutItemError::InternalServerError(InternalServerError::builder().message("boom").build()));
-    let count = mock!(aws_sdk_dynamodb::Client::transact_write_items)
-        .then_output(|| aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput::builder().build());
+    let count = mock!(aws_sdk_dynamodb::Client::update_item)
+        .then_output(|| aws_sdk_dynamodb::operation::update_item::UpdateItemOutput::builder().build());
     let failing = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&put, &count]);
     let model = FakeModel::ok("stability", W, H);
     let app = image_edit_lambda::App::new(config("stability"), model.clone(), failing);

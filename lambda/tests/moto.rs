@@ -271,9 +271,10 @@ async fn an_item_that_is_not_a_record_is_skipped(endpoint: &str) {
 }
 
 /// With 3 images a user and 5 for the stack a day, 20 concurrent requests of one user make
-/// exactly 3 model calls and 17 answers of 429 quota_exceeded (the counters move in one
-/// conditional DynamoDB transaction, so concurrency cannot overshoot); another user gets the
-/// stack's remaining 2, then the stack-wide 429. A failed model call gives its count back.
+/// exactly 3 model calls and 17 answers of 429 quota_exceeded (each counter moves by one
+/// conditional UpdateItem, so concurrency cannot overshoot); another user gets the stack's
+/// remaining 2, then the stack-wide 429. A model call Bedrock refused (throttled) gives its count
+/// back; one that timed out may have made and billed an image, so its count stays.
 async fn daily_quotas_hold_under_concurrency(endpoint: &str) {
     let (_, client, table) = setup(endpoint, "stability", FakeModel::ok("stability", 320, 240)).await;
     let mut config = config_with("stability", &table);
@@ -308,18 +309,23 @@ async fn daily_quotas_hold_under_concurrency(endpoint: &str) {
     }
     assert_eq!(model.call_count(), 5);
 
-    // A model that fails makes nothing, so it costs no quota.
+    // A call Bedrock refused (throttled) made nothing, so it costs no quota.
+    use image_edit_lambda::bedrock::ModelCallError;
     let (_, client2, table2) = setup(endpoint, "stability", FakeModel::ok("stability", 320, 240)).await;
     let mut config2 = config_with("stability", &table2);
     config2.quota = image_edit_lambda::quota::Limits { per_user: 1, per_stack: 10 };
-    let failing = App::new(
-        config2.clone(),
-        FakeModel::failing(image_edit_lambda::bedrock::ModelCallError::Other("boom".into())),
-        client2.clone(),
-    );
-    let r = failing.handle(event("POST", "/edits", "/edits", Some(&body), Some("user-c"))).await;
-    assert!(status(&r) >= 500, "{}", json_body(&r));
-    let working = App::new(config2, FakeModel::ok("stability", 320, 240), client2);
+    let throttled =
+        App::new(config2.clone(), FakeModel::failing(ModelCallError::Throttled("slow down".into())), client2.clone());
+    let r = throttled.handle(event("POST", "/edits", "/edits", Some(&body), Some("user-c"))).await;
+    assert_eq!(status(&r), 429, "{}", json_body(&r));
+    let working = App::new(config2.clone(), FakeModel::ok("stability", 320, 240), client2.clone());
     let r = working.handle(event("POST", "/edits", "/edits", Some(&body), Some("user-c"))).await;
-    assert_eq!(status(&r), 200, "the failed call gave its image back: {}", json_body(&r));
+    assert_eq!(status(&r), 200, "the throttled call gave its image back: {}", json_body(&r));
+
+    // A call that timed out may have made (and billed) an image: the count stays.
+    let timing_out = App::new(config2, FakeModel::failing(ModelCallError::Timeout), client2);
+    let r = timing_out.handle(event("POST", "/edits", "/edits", Some(&body), Some("user-d"))).await;
+    assert_eq!(status(&r), 504, "{}", json_body(&r));
+    let r = working.handle(event("POST", "/edits", "/edits", Some(&body), Some("user-d"))).await;
+    assert_eq!(status(&r), 429, "the timed-out call kept its count: {}", json_body(&r));
 }

@@ -699,7 +699,9 @@ fn dev_variant(l: &Local, name: &str, edits: &[(&str, &str)]) -> String {
 /// `limits` through the real gateway, authorizer, function and DynamoDB emulator: with 3 images a
 /// user and room for 5 more in the app today, 20 concurrent requests of one user make exactly 3
 /// model calls (the Bedrock stand-in counts them) and 17 answers of 429 `quota_exceeded` with
-/// Retry-After and CORS; another user gets the app's remaining 2, then the app-wide 429.
+/// Retry-After and CORS; another user gets the app's remaining 2, then the app-wide 429. The local
+/// cloud's DynamoDB conflicts as DynamoDB does, so this also proves that the counting rides
+/// through a burst (a transaction on the app's counter would be cancelled: 503s).
 /// `GET /usage` tells each what is left.
 async fn daily_limits_hold_through_the_gateway(
     l: &Local,
@@ -816,7 +818,13 @@ async fn daily_limits_hold_through_the_gateway(
     let (made, calls, refused) = burst(bo.clone()).await;
     println!("limits: another user's 20 → {made} images, {calls} model calls (the app's last 2)");
     assert_eq!((made, calls, refused.len()), (2, 2, 18));
-    assert!(refused.iter().all(|m| m.contains("this app has made its")), "{refused:?}");
+    // The app is full: that is the reason given (a refusal that raced the last two images to the
+    // app's counter may still name the user's own limit, which their requests in flight filled).
+    assert!(refused.iter().any(|m| m.contains("this app has made its")), "{refused:?}");
+    assert!(
+        refused.iter().all(|m| m.contains("this app has made its") || m.contains("today's 3 images")),
+        "{refused:?}"
+    );
     let u = usage(bo).await;
     assert_eq!(u["app"]["left"], 0, "{u}");
     assert_eq!(u["user"]["left"], 1, "{u}");

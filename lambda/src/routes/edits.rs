@@ -106,7 +106,7 @@ pub(super) async fn run<M: ImageModel>(
     // The count and the first record share FIRST_WRITE_LIMIT, and never pass the deadline.
     let first_budget = FIRST_WRITE_LIMIT.min(ctx.deadline.saturating_duration_since(Instant::now()));
     let first_until = Instant::now() + first_budget;
-    match tokio::time::timeout(first_budget, app.quota.take(user, asked)).await {
+    let counted = match tokio::time::timeout(first_budget, app.quota.take(user, asked)).await {
         Ok(counted) => counted?,
         Err(_) => {
             tracing::error!("no answer from DynamoDB within {} ms for today's count", FIRST_WRITE_LIMIT.as_millis());
@@ -114,9 +114,9 @@ pub(super) async fn run<M: ImageModel>(
                 "today's image count could not be checked, so the edit was not made; try again shortly".to_owned(),
             ));
         }
-    }
+    };
     if let Err(failure) = put_first_record(app, ctx, user, &record, first_until).await {
-        app.quota.give_back(user, asked).await;
+        app.quota.give_back(user, &counted, asked).await;
         outcome.record_write_failed = true;
         tracing::error!(error = %failure, "could not record the request; the model was not called");
         return Err(ApiError::HistoryUnavailable(
@@ -133,6 +133,9 @@ pub(super) async fn run<M: ImageModel>(
         Err(_) => Err(ModelCallError::Timeout),
     };
     drop(request);
+    // Whether Bedrock may have made (and billed) an image: only a refusal before the model ran
+    // gives the count back; after a time-out or a cut connection the image may exist.
+    let may_be_billed = answer.as_ref().err().is_none_or(ModelCallError::may_have_run);
     let model_ms = model_started.elapsed().as_secs_f64() * 1000.0;
     outcome.model_ms = Some(model_ms);
 
@@ -168,7 +171,7 @@ pub(super) async fn run<M: ImageModel>(
             // Counted per image made: what the model did not make is given back.
             let made = u32::try_from(out.images.len()).unwrap_or(asked);
             if made < asked {
-                app.quota.give_back(user, asked - made).await;
+                app.quota.give_back(user, &counted, asked - made).await;
             }
             Ok(EditResult {
                 id,
@@ -190,7 +193,9 @@ pub(super) async fn run<M: ImageModel>(
             record["thumbnail"] = Value::Null;
             record["notices"] = json!(plan.notices);
             write_record(app, ctx, user, &record, outcome).await;
-            app.quota.give_back(user, asked).await;
+            if !may_be_billed {
+                app.quota.give_back(user, &counted, asked).await;
+            }
             Err(e)
         }
     }

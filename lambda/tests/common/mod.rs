@@ -295,12 +295,12 @@ impl ImageModel for FakeModel {
     }
 }
 
-/// A DynamoDB client whose PutItem (records) and TransactWriteItems (daily counts) always
-/// succeed (no network).
+/// A DynamoDB client whose PutItem (records) and UpdateItem (daily counts) always succeed (no
+/// network).
 pub fn dynamodb_accepting_puts() -> aws_sdk_dynamodb::Client {
     let put = mock!(aws_sdk_dynamodb::Client::put_item).then_output(|| PutItemOutput::builder().build());
-    let count = mock!(aws_sdk_dynamodb::Client::transact_write_items)
-        .then_output(|| aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput::builder().build());
+    let count = mock!(aws_sdk_dynamodb::Client::update_item)
+        .then_output(|| aws_sdk_dynamodb::operation::update_item::UpdateItemOutput::builder().build());
     mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&put, &count])
 }
 

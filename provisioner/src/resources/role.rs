@@ -153,7 +153,7 @@ pub fn policy_document(role: &Role, env: &Env<'_>) -> Result<Value, ResourceErro
                 statements.push(json!({
                     "Sid": "EditsTableItems",
                     "Effect": "Allow",
-                    // UpdateItem: the daily image counters (conditional, in TransactWriteItems).
+                    // UpdateItem: the daily image counters (conditional, one item at a time).
                     "Action": ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
                     "Resource": format!("arn:aws:dynamodb:{region}:{account}:table/{name}"),
                 }));
