@@ -83,6 +83,14 @@ pub enum ResponseType {
     Throttled,
     /// 504: the integration did not answer within 29 s.
     IntegrationTimeout,
+    /// Lambda refused to run the function (throttled: over the account's or the function's
+    /// concurrency). The Lambda developer guide ("Handling Lambda errors with an API Gateway
+    /// API"): "If the Lambda API rejects the invocation request, API Gateway returns a 500 error
+    /// code", body `{"message": "Internal server error"}`, and it does not retry; access logs show
+    /// the type INTEGRATION_FAILURE ("Execution failed due to configuration error: Rate
+    /// Exceeded."), whose customization applies. The types table gives 504 as that type's default,
+    /// but a throttled invocation is observed as 500: 500 it is.
+    IntegrationFailure,
     /// 502 for a failed or malformed Lambda proxy answer. No documented type has 502 as its
     /// status, so it is served as a 5XX without a specific type: DEFAULT_5XX applies.
     BadGateway,
@@ -98,6 +106,7 @@ impl ResponseType {
             ResponseType::RequestTooLarge => "REQUEST_TOO_LARGE",
             ResponseType::Throttled => "THROTTLED",
             ResponseType::IntegrationTimeout => "INTEGRATION_TIMEOUT",
+            ResponseType::IntegrationFailure => "INTEGRATION_FAILURE",
             ResponseType::BadGateway => "DEFAULT_5XX",
             ResponseType::ApiConfigurationError => "API_CONFIGURATION_ERROR",
         }
@@ -110,6 +119,7 @@ impl ResponseType {
             ResponseType::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ResponseType::Throttled => StatusCode::TOO_MANY_REQUESTS,
             ResponseType::IntegrationTimeout => StatusCode::GATEWAY_TIMEOUT,
+            ResponseType::IntegrationFailure => StatusCode::INTERNAL_SERVER_ERROR,
             ResponseType::BadGateway => StatusCode::BAD_GATEWAY,
             ResponseType::ApiConfigurationError => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -123,7 +133,9 @@ impl ResponseType {
             ResponseType::RequestTooLarge => "Request Too Long",
             ResponseType::Throttled => "Too Many Requests",
             ResponseType::IntegrationTimeout => "Endpoint request timed out",
-            ResponseType::BadGateway | ResponseType::ApiConfigurationError => "Internal server error",
+            ResponseType::BadGateway | ResponseType::ApiConfigurationError | ResponseType::IntegrationFailure => {
+                "Internal server error"
+            }
         }
     }
 }
@@ -594,6 +606,10 @@ impl Gateway {
                     Ok(Err(InvokeError::RequestTooLarge(n))) => {
                         tracing::info!(api, bytes = n, "413: the Lambda event is over 6 MB");
                         error(ResponseType::RequestTooLarge)
+                    }
+                    Ok(Err(InvokeError::Throttled(reason))) => {
+                        tracing::warn!(api, ?reason, "Lambda throttled the invocation: Rate Exceeded.");
+                        error(ResponseType::IntegrationFailure)
                     }
                     Ok(Err(e)) => {
                         tracing::error!("{e}");

@@ -15,7 +15,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use base64::Engine;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -53,8 +53,88 @@ pub enum InvokeError {
     /// The function's response is over Lambda's limit (`Function.ResponseSizeTooLarge`).
     #[error("Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes).")]
     ResponseTooLarge,
+    /// Over a concurrency limit: Lambda answers 429 `TooManyRequestsException` with this reason.
+    #[error("Rate Exceeded.")]
+    Throttled(ThrottleReason),
     #[error("{0}")]
     Other(String),
+}
+
+/// Why Lambda throttled an invocation (`ThrottleReason` in the Lambda service model; Invoke's
+/// documentation: "Lambda returns TooManyRequestsException if running the function would cause
+/// you to exceed a concurrency limit at either the account level (ConcurrentInvocationLimitExceeded)
+/// or function level (ReservedFunctionConcurrentInvocationLimitExceeded)").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThrottleReason {
+    ConcurrentInvocationLimitExceeded,
+    ReservedFunctionConcurrentInvocationLimitExceeded,
+}
+
+/// Lambda's default concurrency quota per account and Region ("Lambda quotas": concurrent
+/// executions, 1,000). New accounts often get 10; a test sets that through
+/// `POST /_localcloud/lambda/config {"accountConcurrency": N}`.
+pub const DEFAULT_ACCOUNT_CONCURRENCY: u32 = 1000;
+
+/// What an account must keep unreserved: 100 ("as long as you leave at least 100 simultaneous
+/// executions unreserved", PutFunctionConcurrency), or all of a smaller account's limit (observed:
+/// "…below its minimum value of [10]" in an account of 10, "[50]" in one of 50).
+pub fn minimum_unreserved(account: u32) -> u32 {
+    account.min(100)
+}
+
+/// The account's concurrency and what runs against it.
+#[derive(Debug, Default)]
+struct Concurrency {
+    account: u32,
+    /// Function name → ReservedConcurrentExecutions.
+    reserved: HashMap<String, u32>,
+    /// Function name → invocations running now.
+    running: HashMap<String, u32>,
+}
+
+impl Concurrency {
+    fn unreserved(&self) -> u32 {
+        self.account.saturating_sub(self.reserved.values().sum())
+    }
+
+    /// Claims one execution for `name`, or says which limit it would pass. A function with
+    /// reserved concurrency runs within it; the others share what is not reserved.
+    fn claim(&mut self, name: &str) -> Result<(), ThrottleReason> {
+        let running = self.running.get(name).copied().unwrap_or(0);
+        match self.reserved.get(name) {
+            Some(&r) if running >= r => return Err(ThrottleReason::ReservedFunctionConcurrentInvocationLimitExceeded),
+            Some(_) => {}
+            None => {
+                let shared: u32 =
+                    self.running.iter().filter(|(f, _)| !self.reserved.contains_key(*f)).map(|(_, n)| n).sum();
+                if shared >= self.unreserved() {
+                    return Err(ThrottleReason::ConcurrentInvocationLimitExceeded);
+                }
+            }
+        }
+        *self.running.entry(name.to_owned()).or_default() += 1;
+        Ok(())
+    }
+
+    fn release(&mut self, name: &str) {
+        if let Some(n) = self.running.get_mut(name) {
+            *n = n.saturating_sub(1);
+        }
+    }
+}
+
+/// One claimed execution; released when dropped, however the invocation ends.
+struct Permit {
+    concurrency: Arc<std::sync::Mutex<Concurrency>>,
+    name: String,
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        if let Ok(mut c) = self.concurrency.lock() {
+            c.release(&self.name);
+        }
+    }
 }
 
 /// How an invocation ended, as the Runtime API saw it.
@@ -117,6 +197,7 @@ pub struct Lambda {
     code: Arc<std::sync::Mutex<CodeStore>>,
     /// Function name → its execution environments.
     instances: Arc<Mutex<HashMap<String, Vec<Arc<Instance>>>>>,
+    concurrency: Arc<std::sync::Mutex<Concurrency>>,
 }
 
 fn code_sha(zip: &[u8]) -> String {
@@ -132,16 +213,34 @@ impl Lambda {
             http: reqwest::Client::new(),
             code: Arc::default(),
             instances: Arc::default(),
+            concurrency: Arc::new(std::sync::Mutex::new(Concurrency {
+                account: DEFAULT_ACCOUNT_CONCURRENCY,
+                ..Concurrency::default()
+            })),
         }
     }
 
-    /// Lambda's REST paths: invocations are ours, everything else is forwarded to moto.
+    /// Lambda's REST paths: invocations, concurrency and the account's settings are ours,
+    /// everything else is forwarded to moto.
     pub fn router(&self) -> Router {
         Router::new()
             .route("/2015-03-31/functions", post(forward))
             .route("/2015-03-31/functions/{*rest}", get(forward).post(functions_post).put(forward).delete(forward))
             .route("/2017-03-31/tags/{*rest}", get(forward).post(forward).delete(forward))
+            // PutFunctionConcurrency / DeleteFunctionConcurrency, GetFunctionConcurrency.
+            .route("/2017-10-31/functions/{name}/concurrency", put(put_concurrency).delete(delete_concurrency))
+            .route("/2019-09-30/functions/{name}/concurrency", get(forward))
+            .route("/2016-08-19/account-settings", get(account_settings))
+            .route("/2016-08-19/account-settings/", get(account_settings))
+            .route("/_localcloud/lambda/config", get(get_config).post(set_config))
             .with_state(self.clone())
+    }
+
+    /// Claims one execution of `name` within the account's and the function's concurrency.
+    fn claim(&self, name: &str) -> Result<Permit, InvokeError> {
+        let mut c = self.concurrency.lock().map_err(|_| InvokeError::Other("lock".into()))?;
+        c.claim(name).map_err(InvokeError::Throttled)?;
+        Ok(Permit { concurrency: self.concurrency.clone(), name: name.to_owned() })
     }
 
     /// Remembers the zip a create/update carries (JSON `Code.ZipFile` / `ZipFile`, base64).
@@ -200,6 +299,8 @@ impl Lambda {
             return Err(InvokeError::RequestTooLarge(event.len()));
         }
         let cfg = self.configuration(region, name).await?;
+        // Within the account's concurrency, or throttled before anything runs.
+        let _permit = self.claim(name)?;
         let sha = cfg["CodeSha256"].as_str().unwrap_or_default().to_owned();
         let zip = {
             let code = self.code.lock().map_err(|_| InvokeError::Other("lock".into()))?;
@@ -524,6 +625,15 @@ fn invoke_api_error(e: &InvokeError) -> Response {
             let headers = [("x-amz-function-error", "Unhandled"), ("content-type", "application/json")];
             (StatusCode::OK, headers, message.clone()).into_response()
         }
+        // Invoke's TooManyRequestsException: 429, the reason in the body (as observed:
+        // `{"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded", "Type": "User",
+        // "message": "Rate Exceeded."}`). Whether Lambda sends Retry-After is not documented: none.
+        InvokeError::Throttled(reason) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("x-amzn-errortype", "TooManyRequestsException")],
+            axum::Json(json!({"Reason": format!("{reason:?}"), "Type": "User", "message": e.to_string()})),
+        )
+            .into_response(),
         InvokeError::Failed { .. } | InvokeError::Timeout(..) => (
             StatusCode::OK,
             [("x-amz-function-error", "Unhandled")],
@@ -549,4 +659,96 @@ async fn forward(State(l): State<Lambda>, req: Request) -> Response {
         l.capture(parts.uri.path(), &body);
     }
     crate::passthrough::to_moto(&l.http, &l.moto, &parts, body).await
+}
+
+/// `PutFunctionConcurrency`: refused, as Lambda refuses it, when it would leave less than the
+/// account's minimum unreserved; otherwise kept here (for the invocations' limits) and in moto.
+async fn put_concurrency(State(l): State<Lambda>, Path(name): Path<String>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, 1 << 20).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let wanted = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v["ReservedConcurrentExecutions"].as_u64())
+        .and_then(|n| u32::try_from(n).ok());
+    let Some(wanted) = wanted else {
+        return crate::passthrough::to_moto(&l.http, &l.moto, &parts, body).await;
+    };
+    let refused = {
+        let Ok(c) = l.concurrency.lock() else { return StatusCode::INTERNAL_SERVER_ERROR.into_response() };
+        let others: u32 = c.reserved.iter().filter(|(f, _)| **f != name).map(|(_, n)| n).sum();
+        let minimum = minimum_unreserved(c.account);
+        (c.account.saturating_sub(others).saturating_sub(wanted) < minimum).then_some(minimum)
+    };
+    if let Some(minimum) = refused {
+        // InvalidParameterValueException, with Lambda's message.
+        return (
+            StatusCode::BAD_REQUEST,
+            [("x-amzn-errortype", "InvalidParameterValueException")],
+            axum::Json(json!({
+                "Type": "User",
+                "message": format!(
+                    "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [{minimum}]."
+                ),
+            })),
+        )
+            .into_response();
+    }
+    let resp = crate::passthrough::to_moto(&l.http, &l.moto, &parts, body).await;
+    if resp.status().is_success()
+        && let Ok(mut c) = l.concurrency.lock()
+    {
+        c.reserved.insert(name, wanted);
+    }
+    resp
+}
+
+async fn delete_concurrency(State(l): State<Lambda>, Path(name): Path<String>, req: Request) -> Response {
+    let (parts, _) = req.into_parts();
+    let resp = crate::passthrough::to_moto(&l.http, &l.moto, &parts, Bytes::new()).await;
+    if resp.status().is_success()
+        && let Ok(mut c) = l.concurrency.lock()
+    {
+        c.reserved.remove(&name);
+    }
+    resp
+}
+
+/// `GetAccountSettings`: the account's concurrency as this stand-in enforces it (the shape of
+/// `GetAccountSettingsResponse` in the Lambda service model; code sizes are Lambda's defaults).
+async fn account_settings(State(l): State<Lambda>) -> Response {
+    let functions = l.code.lock().map(|c| c.len()).unwrap_or(0);
+    let Ok(c) = l.concurrency.lock() else { return StatusCode::INTERNAL_SERVER_ERROR.into_response() };
+    axum::Json(json!({
+        "AccountLimit": {
+            "TotalCodeSize": 80_530_636_800_u64,
+            "CodeSizeUnzipped": 262_144_000,
+            "CodeSizeZipped": 52_428_800,
+            "ConcurrentExecutions": c.account,
+            "UnreservedConcurrentExecutions": c.unreserved(),
+        },
+        "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": functions},
+    }))
+    .into_response()
+}
+
+async fn get_config(State(l): State<Lambda>) -> Response {
+    let Ok(c) = l.concurrency.lock() else { return StatusCode::INTERNAL_SERVER_ERROR.into_response() };
+    axum::Json(json!({"accountConcurrency": c.account, "reserved": c.reserved, "running": c.running})).into_response()
+}
+
+/// `{"accountConcurrency": N}`: the account's concurrency quota from now on (1..=100000).
+async fn set_config(State(l): State<Lambda>, body: Bytes) -> Response {
+    let wanted = serde_json::from_slice::<Value>(&body).ok().and_then(|v| v["accountConcurrency"].as_u64());
+    let Some(n) = wanted.and_then(|n| u32::try_from(n).ok()).filter(|n| (1..=100_000).contains(n)) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"error": "accountConcurrency: a whole number of executions, 1..=100000"})),
+        )
+            .into_response();
+    };
+    let Ok(mut c) = l.concurrency.lock() else { return StatusCode::INTERNAL_SERVER_ERROR.into_response() };
+    c.account = n;
+    axum::Json(json!({"accountConcurrency": c.account})).into_response()
 }
