@@ -477,6 +477,7 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
 
     cors_as_browsers_see_it(&l, &http, &api, app, &token).await;
     a_burst_over_the_stage_throttle_gets_429(&l, &http, &api, app, &token).await;
+    lambda_concurrency_as_a_fresh_account_has_it(&l, &http, &api, app, &token).await;
     daily_limits_hold_through_the_gateway(&l, &http, &api, app, &token, &client_id, &pool).await;
     sign_ups_are_vetted_by_the_pools_trigger(&l, &client_id, &pool).await;
 
@@ -654,7 +655,7 @@ async fn a_burst_over_the_stage_throttle_gets_429(
     app: &str,
     token: &str,
 ) {
-    let file = dev_variant(l, "throttled", &[("throttle: {rate: 10, burst: 20}", "throttle: {rate: 1, burst: 3}")]);
+    let file = dev_variant(l, "throttled", &[("throttle: {rate: 50, burst: 100}", "throttle: {rate: 1, burst: 3}")]);
     let up = l.provision(&["up", "--local", "--stack-file", &file]);
     assert_eq!(up.code, 0, "{}\n{}", up.stdout, up.stderr);
     let burst = (0..10)
@@ -669,6 +670,8 @@ async fn a_burst_over_the_stage_throttle_gets_429(
             429 => {
                 throttled += 1;
                 response_allows(&pairs(r.headers()), app).expect("the app reads the 429");
+                assert_eq!(r.headers()["retry-after"], "1", "the gateway's own 429 says when to try again");
+                assert_eq!(r.headers()["access-control-expose-headers"], "Retry-After");
                 let body: Value = r.json().await.expect("json");
                 assert_eq!(body["error"]["code"], "THROTTLED", "{body}");
             }
@@ -681,6 +684,95 @@ async fn a_burst_over_the_stage_throttle_gets_429(
     assert_eq!(r.status(), 200);
     let up = l.provision(&["up", "--local"]);
     assert_eq!(up.code, 0, "{}\n{}", up.stdout, up.stderr);
+}
+
+/// A fresh account's Lambda concurrency (10, set on the stand-in as Service Quotas would): what
+/// `GetAccountSettings` says, a reservation that would leave less than the account's minimum
+/// unreserved refused as Lambda refuses it, and a burst above the limit: Lambda throttles, API
+/// Gateway answers its INTEGRATION_FAILURE response, which the stack makes a 503 with
+/// Retry-After and CORS (nothing ran, so it is safe to send again), and the rest complete.
+async fn lambda_concurrency_as_a_fresh_account_has_it(
+    l: &Local,
+    http: &reqwest::Client,
+    api: &str,
+    app: &str,
+    token: &str,
+) {
+    let cloud = l.cloud();
+    let standins = cloud["standins"]["endpoint"].as_str().expect("stand-ins").to_owned();
+    let config = |v: Value| {
+        let http = http.clone();
+        let url = format!("{standins}/_localcloud/lambda/config");
+        async move {
+            let r = http.post(url).json(&v).send().await.expect("lambda config");
+            assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+        }
+    };
+    let bedrock = |v: Value| {
+        let http = http.clone();
+        let url = format!("{standins}/_localcloud/bedrock/config");
+        async move {
+            let r = http.post(url).json(&v).send().await.expect("bedrock config");
+            assert_eq!(r.status(), 200);
+        }
+    };
+    config(json!({"accountConcurrency": 10})).await;
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-west-2"))
+        .endpoint_url(&standins)
+        .credentials_provider(aws_sdk_lambda::config::Credentials::new("local", "local", None, None, "local"))
+        .load()
+        .await;
+    let lambda = aws_sdk_lambda::Client::new(&sdk);
+    let settings = lambda.get_account_settings().send().await.expect("GetAccountSettings");
+    let limit = settings.account_limit().expect("AccountLimit");
+    assert_eq!((limit.concurrent_executions(), limit.unreserved_concurrent_executions()), (10, Some(10)));
+    let refused = lambda
+        .put_function_concurrency()
+        .function_name("dev-edit")
+        .reserved_concurrent_executions(2)
+        .send()
+        .await
+        .expect_err("an account of 10 has nothing to reserve");
+    let message = format!("{:?}", refused.as_service_error());
+    assert!(
+        refused.as_service_error().is_some_and(|e| e.is_invalid_parameter_value_exception())
+            && message.contains("below its minimum value of [10]"),
+        "{message}"
+    );
+
+    // 16 edits at once, each holding the function for a second: 10 run, 6 are throttled.
+    bedrock(json!({"latencyMs": 1000})).await;
+    let edits = (0..16).map(|_| {
+        http.post(format!("{api}/edits"))
+            .header("authorization", token)
+            .header("origin", app)
+            .json(&json!({"operation": "generate", "prompt": "a lighthouse"}))
+            .send()
+    });
+    let answers = futures::future::join_all(edits).await;
+    let (mut ok, mut throttled) = (0, 0);
+    for r in answers {
+        let r = r.expect("edit");
+        match r.status().as_u16() {
+            200 => ok += 1,
+            503 => {
+                throttled += 1;
+                response_allows(&pairs(r.headers()), app).expect("the app reads the 503");
+                assert_eq!(r.headers()["retry-after"], "1");
+                let body: Value = r.json().await.expect("json");
+                assert_eq!(body["error"]["code"], "INTEGRATION_FAILURE", "{body}");
+            }
+            other => panic!("unexpected {other}: {}", r.text().await.unwrap_or_default()),
+        }
+    }
+    bedrock(json!({})).await;
+    config(json!({"accountConcurrency": 1000})).await;
+    println!(
+        "lambda concurrency 10: 16 edits at once → {ok} made, {throttled} × 503 INTEGRATION_FAILURE (Retry-After 1)"
+    );
+    assert_eq!(ok + throttled, 16);
+    assert!(ok >= 10 && throttled >= 1, "{ok} made, {throttled} throttled");
 }
 
 /// A copy of stacks/dev.yaml with each `from` replaced by its `to` (asserting dev.yaml has `from`).
@@ -734,8 +826,7 @@ async fn daily_limits_hold_through_the_gateway(
         &[
             ("edits_per_user_per_day: 50", "edits_per_user_per_day: 3"),
             ("edits_per_day: 500", &per_day),
-            // The burst of 20 must reach the function: this is about the quota, not the throttle.
-            ("throttle: {rate: 10, burst: 20}", "throttle: {rate: 100, burst: 100}"),
+            // The burst of 20 reaches the function (the default throttle lets 100 through at once).
         ],
     );
     let up = l.provision(&["up", "--local", "--stack-file", &file]);

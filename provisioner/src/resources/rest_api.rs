@@ -61,9 +61,25 @@ pub struct Method {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct GatewayResponse {
+    /// The status the type answers with, when not the type's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
     pub headers: BTreeMap<&'static str, String>,
     pub template: &'static str,
 }
+
+/// The gateway responses this API customizes. Both defaults get CORS, so the page reads every
+/// error the gateway makes itself (a 401 must reach the app as a 401, not as a CORS failure). Two
+/// say that trying again is right, and when: the stage throttle (`THROTTLED`, 429) and a Lambda
+/// that refused to run the function because the account's concurrency was used up
+/// (`INTEGRATION_FAILURE`: API Gateway's 500 "Internal server error" for a rejected invocation,
+/// Lambda developer guide, "Handling Lambda errors with an API Gateway API"). That one becomes a
+/// 503: nothing ran, so the request is safe to send again. API Gateway sends no `Retry-After` of
+/// its own; these send one second, and clients back off from there (docs/api.md, "Retrying").
+pub const GATEWAY_RESPONSE_TYPES: [&str; 4] = ["DEFAULT_4XX", "DEFAULT_5XX", "THROTTLED", "INTEGRATION_FAILURE"];
+
+/// Seconds a client waits before sending a request the gateway throttled (or Lambda did) again.
+pub const GATEWAY_RETRY_AFTER_SECS: u32 = 1;
 
 /// What a deployment deploys; its hash decides when to deploy again.
 #[derive(Debug, Clone, Serialize)]
@@ -252,10 +268,13 @@ fn gateway_response(origins: &[String]) -> GatewayResponse {
         _ => "method.request.header.Origin".to_owned(),
     };
     GatewayResponse {
+        status: None,
         headers: BTreeMap::from([
             ("Access-Control-Allow-Origin", origin),
             ("Access-Control-Allow-Headers", format!("'{ALLOW_HEADERS}'")),
             ("Access-Control-Allow-Methods", format!("'{ALLOW_METHODS}'")),
+            // Retry-After is not a CORS-safelisted response header: the page reads it only so.
+            ("Access-Control-Expose-Headers", "'Retry-After'".to_owned()),
             ("Vary", "'Origin'".to_owned()),
         ]),
         template: ERROR_TEMPLATE,
@@ -294,10 +313,19 @@ pub fn definition(c: &RestApi, env: &Env<'_>) -> Definition {
             identity_source: "method.request.header.Authorization",
         },
         methods,
-        gateway_responses: BTreeMap::from([
-            ("DEFAULT_4XX", gateway_response(&origins)),
-            ("DEFAULT_5XX", gateway_response(&origins)),
-        ]),
+        gateway_responses: GATEWAY_RESPONSE_TYPES
+            .into_iter()
+            .map(|kind| {
+                let mut r = gateway_response(&origins);
+                if matches!(kind, "THROTTLED" | "INTEGRATION_FAILURE") {
+                    r.headers.insert("Retry-After", format!("'{GATEWAY_RETRY_AFTER_SECS}'"));
+                }
+                if kind == "INTEGRATION_FAILURE" {
+                    r.status = Some("503");
+                }
+                (kind, r)
+            })
+            .collect(),
         stage: c.stage.clone(),
     }
 }
@@ -433,7 +461,7 @@ async fn read(env: &Env<'_>, c: &RestApi, physical: Option<&str>) -> Result<Opti
     }
 
     let mut gateway_responses = serde_json::Map::new();
-    for t in ["DEFAULT_4XX", "DEFAULT_5XX"] {
+    for t in GATEWAY_RESPONSE_TYPES {
         let r = optional(
             aws.apigateway
                 .get_gateway_response()
@@ -453,7 +481,11 @@ async fn read(env: &Env<'_>, c: &RestApi, physical: Option<&str>) -> Result<Opti
             })
             .unwrap_or_default();
         let template = r.as_ref().and_then(|r| r.response_templates()).and_then(|t| t.get("application/json"));
-        gateway_responses.insert(t.to_owned(), json!({"headers": headers, "template": template}));
+        let mut live = json!({"headers": headers, "template": template});
+        if let Some(status) = r.as_ref().and_then(|r| r.status_code()) {
+            live["status"] = json!(status);
+        }
+        gateway_responses.insert(t.to_owned(), live);
     }
 
     let stage = optional(
@@ -624,6 +656,7 @@ async fn apply(env: &Env<'_>, c: &RestApi, want: &Props, live: Option<&Live>) ->
             .put_gateway_response()
             .rest_api_id(&id)
             .response_type(GatewayResponseType::from(t.as_str()))
+            .set_status_code(spec["status"].as_str().map(str::to_owned))
             .set_response_parameters(Some(string_map(&spec["headers"], "gatewayresponse.header.")))
             .response_templates("application/json", spec["template"].as_str().unwrap_or_default())
             .send()
@@ -932,11 +965,11 @@ fn synth(c: &RestApi, id: Id, want: &Props, t: &mut Template) -> Result<(), Synt
             &response::GatewayResponse {
                 rest_api_id: Some(Val::reference(id)),
                 response_type: val(*kind),
+                status_code: spec.status.and_then(val),
                 response_parameters: Some(
                     spec.headers.iter().map(|(k, v)| (format!("gatewayresponse.header.{k}"), v.into())).collect(),
                 ),
                 response_templates: Some(BTreeMap::from([("application/json".to_owned(), spec.template.into())])),
-                ..Default::default()
             },
             json!({}),
         )?;
