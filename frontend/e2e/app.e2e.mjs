@@ -53,6 +53,8 @@ export async function runE2E() {
   let stepNo = 0;
   const consoleErrors = [];
   let allowFailedLoads = false;
+  // In the busy-model step the page is *meant* to meet 429s and retry them itself.
+  let allowBusyAnswers = false;
 
   function watch(page, label) {
     page.on('console', (msg) => {
@@ -60,6 +62,7 @@ export async function runE2E() {
       const text = msg.text();
       // In the expired-session step the refresh is *meant* to be refused (HTTP 400 from Cognito).
       if (allowFailedLoads && /Failed to load resource: the server responded with a status of (400|401)/.test(text)) return;
+      if (allowBusyAnswers && /Failed to load resource: the server responded with a status of (429|503)/.test(text)) return;
       consoleErrors.push(`[${label}] console.error: ${text}`);
     });
     page.on('pageerror', (err) => consoleErrors.push(`[${label}] uncaught: ${err.message}`));
@@ -201,6 +204,34 @@ export async function runE2E() {
       const standIn = await page.locator('section.results .stand-in').count();
       console.log(`\n    seed ${seed}${standIn ? ', made by the stand-in model (said so on the page)' : ''}`);
     });
+
+    // The model is busy (Bedrock throttles every call, as a reduced quota does in a class): the
+    // page says so and tries again by itself; once the model has room the edit completes, and
+    // nobody pressed anything. Local cloud only: the stand-ins take the switch on the app's port.
+    if (config.local) {
+      await step(page, 'busy-model-retried', async () => {
+        const switches = `http://127.0.0.1:${new URL(page.url()).port}/_localcloud/bedrock/config`;
+        const set = (body) => fetch(switches, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        const before = await page.locator('figure.result .seed code').first().innerText();
+        allowBusyAnswers = true;
+        try {
+          if (!(await set({ throttle: true })).ok) fail('could not switch the Bedrock stand-in to throttling');
+          await page.getByRole('button', { name: 'Inpaint', exact: true }).click();
+          const status = page.locator('p.status-line[role=status]');
+          await status.filter({ hasText: /trying again in \d+ s/ }).waitFor({ timeout: 20_000 });
+          const said = await status.innerText();
+          if (await page.locator('.form-error:not(:empty), .error-box:not([hidden])').count()) fail('an error box appeared while retrying');
+          await set({});
+          await status.filter({ hasText: /^Done:/ }).waitFor({ timeout: 60_000 });
+          const after = await page.locator('figure.result .seed code').first().innerText();
+          if (after === before) fail('no new result after the retries');
+          console.log(`\n    the page said "${said}", then completed the edit by itself`);
+        } finally {
+          await set({});
+          allowBusyAnswers = false;
+        }
+      });
+    }
 
     await step(page, 'compare-slider', async () => {
       const range = page.getByRole('slider', { name: /compare before and after/ }).first();

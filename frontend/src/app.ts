@@ -3,6 +3,7 @@
 
 import type { ApiClient } from './api/client';
 import { ApiError } from './api/errors';
+import { withRetries } from './api/retry';
 import type { Capabilities, EditRequest } from './api/types';
 import type { Session } from './auth/session';
 import type { AppConfig } from './config';
@@ -236,7 +237,12 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
           notifier.error(new ApiError({ kind: 'http', status: 413, code: 'payload_too_large', message: tooLarge }), { context: 'The edit' });
           return;
         }
-        const res = await api.createEdit(built.req, ctrl.signal);
+        // "Not now" answers (a class at once: throttles, concurrency, a busy model) are retried
+        // here, saying so, until they succeed or about two minutes have passed (api/retry.ts).
+        const res = await withRetries(() => api.createEdit(built.req, ctrl.signal), {
+          signal: ctrl.signal,
+          onWait: ({ delayMs, reason }) => notifier.info(`${reason} — trying again in ${Math.max(1, Math.round(delayMs / 1000))} s…`),
+        });
         // Stability outpaints on the server: pad the "before" the same way so the slider lines up.
         const info = form.info;
         const before = info?.serverExtents && picture ? padPicture(picture.canvas, form.state().extents).toDataURL('image/png') : built.input;

@@ -160,7 +160,34 @@ export function errorFromResponse(status: number, body: unknown, retryAfterHeade
         message: 'The image model failed to make a picture. Try again, maybe with other settings.',
         action: 'retry',
       });
-    case 503:
+    case 503: {
+      const wait = parseRetryAfter(retryAfterHeader);
+      // Passing: the function never ran (Lambda's concurrency was used up), or the history could
+      // not record the request; nothing was made. The app retries these itself (retry.ts).
+      if (code === 'INTEGRATION_FAILURE') {
+        return new ApiError({
+          ...base,
+          retryAfterSeconds: wait,
+          message: 'Many people are editing at this moment and the app is running as many edits as it can. Nothing was made; please try again in a moment.',
+          action: 'retry',
+        });
+      }
+      if (code === 'history_unavailable') {
+        return new ApiError({
+          ...base,
+          retryAfterSeconds: wait,
+          message: 'Your history could not record the edit, so nothing was made. Please try again in a moment.',
+          action: 'retry',
+        });
+      }
+      if (wait !== undefined) {
+        return new ApiError({
+          ...base,
+          retryAfterSeconds: wait,
+          message: `The image model is not ready yet. Please wait ${seconds(wait)} and try again.`,
+          action: 'retry',
+        });
+      }
       return new ApiError({
         ...base,
         message:
@@ -168,6 +195,7 @@ export function errorFromResponse(status: number, body: unknown, retryAfterHeade
         action: 'docs',
         docsUrl: MODEL_ACCESS_DOCS,
       });
+    }
     case 504:
       return new ApiError({
         ...base,

@@ -1,0 +1,100 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ApiError, errorFromResponse } from '../src/api/errors';
+import { RETRY_POLICY, retryDelayMs, retryReason, withRetries } from '../src/api/retry';
+
+// The answers a class meets, as the client turns them into errors (status, body, Retry-After).
+const throttled = () => errorFromResponse(429, { error: { code: 'THROTTLED', message: 'Too Many Requests' } }, '1');
+const lambdaFull = () => errorFromResponse(503, { error: { code: 'INTEGRATION_FAILURE', message: 'Internal server error' } }, '1');
+const modelBusy = () => errorFromResponse(429, { error: { code: 'throttled', message: 'slow down' } }, '5');
+const quota = () => errorFromResponse(429, { error: { code: 'quota_exceeded', message: 'used up' } }, '3600');
+
+describe('which answers are retried', () => {
+  it('retries what is safe to send again, and nothing else', () => {
+    expect(retryReason(throttled())).toMatch(/Many people/);
+    expect(retryReason(lambdaFull())).toMatch(/Many people/);
+    expect(retryReason(modelBusy())).toMatch(/model is busy/);
+    expect(retryReason(errorFromResponse(503, { error: { code: 'history_unavailable', message: 'x' } }, '1'))).not.toBeNull();
+    expect(retryReason(errorFromResponse(503, { error: { code: 'model_unavailable', message: 'not ready' } }, '10'))).not.toBeNull();
+    // Not passing, or may have made (and billed) an image: never repeated blindly.
+    expect(retryReason(quota())).toBeNull();
+    expect(retryReason(errorFromResponse(503, { error: { code: 'model_unavailable', message: 'access' } }))).toBeNull();
+    for (const status of [400, 401, 413, 422, 500, 502, 504]) expect(retryReason(errorFromResponse(status, null))).toBeNull();
+    expect(retryReason(new ApiError({ kind: 'network', message: 'offline' }))).toBeNull();
+  });
+
+  it('the 503 of a full Lambda says so, not "an administrator has to enable the model"', () => {
+    expect(lambdaFull().message).toMatch(/Many people are editing/);
+    expect(lambdaFull().action).toBe('retry');
+    expect(lambdaFull().retryAfterSeconds).toBe(1);
+  });
+
+  it('backs off exponentially with jitter, never sooner than Retry-After', () => {
+    expect(retryDelayMs(0, 1, () => 0)).toBe(1000);
+    expect(retryDelayMs(3, undefined, () => 1)).toBe(8000);
+    expect(retryDelayMs(10, undefined, () => 1)).toBe(RETRY_POLICY.maxDelayMs);
+    expect(retryDelayMs(0, 5, () => 1)).toBe(5000);
+    expect(retryDelayMs(0, undefined, () => 0)).toBe(250);
+  });
+});
+
+describe('withRetries', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('waits and sends again by itself until the edit goes through', async () => {
+    const answers = [throttled(), lambdaFull(), modelBusy()];
+    const attempt = vi.fn(async () => {
+      const next = answers.shift();
+      if (next) throw next;
+      return 'made';
+    });
+    const waits: number[] = [];
+    const done = withRetries(attempt, { random: () => 1, onWait: (w) => waits.push(w.delayMs) });
+    await vi.runAllTimersAsync();
+    await expect(done).resolves.toBe('made');
+    expect(attempt).toHaveBeenCalledTimes(4);
+    // Retry-After 1 s, then 2 s of back-off, then the model's Retry-After of 5 s.
+    expect(waits).toEqual([1000, 2000, 5000]);
+  });
+
+  it('does not retry an answer that is not "not now"', async () => {
+    const attempt = vi.fn(async () => {
+      throw quota();
+    });
+    await expect(withRetries(attempt)).rejects.toMatchObject({ code: 'quota_exceeded' });
+    expect(attempt).toHaveBeenCalledTimes(1);
+  });
+
+  it('gives up after about two minutes with a clear message', async () => {
+    const attempt = vi.fn(async () => {
+      throw lambdaFull();
+    });
+    const done = withRetries(attempt, { random: () => 1 });
+    const outcome = done.then(
+      () => 'resolved',
+      (e: ApiError) => e,
+    );
+    await vi.advanceTimersByTimeAsync(RETRY_POLICY.giveUpAfterMs + 1000);
+    const err = await outcome;
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).message).toMatch(/stayed that way for 1\d\d seconds .* Nothing was made/);
+    expect((err as ApiError).action).toBe('retry');
+    expect(attempt.mock.calls.length).toBeGreaterThan(5);
+  });
+
+  it('stops waiting when the person cancels', async () => {
+    const ctrl = new AbortController();
+    const attempt = vi.fn(async () => {
+      throw throttled();
+    });
+    const done = withRetries(attempt, { signal: ctrl.signal });
+    const outcome = done.then(
+      () => 'resolved',
+      (e: ApiError) => e.kind,
+    );
+    await vi.advanceTimersByTimeAsync(10);
+    ctrl.abort();
+    expect(await outcome).toBe('aborted');
+    expect(attempt).toHaveBeenCalledTimes(1);
+  });
+});
