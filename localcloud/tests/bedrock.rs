@@ -519,6 +519,24 @@ async fn every_operation_makes_a_picture() {
     assert_eq!(&bytes[..3], b"\xFF\xD8\xFF");
 }
 
+/// A reduced quota, as a new account may have: at most `maxConcurrent` calls of one model at
+/// once; the others get ThrottlingException at once (and another model has its own quota).
+#[tokio::test]
+async fn a_concurrency_quota_throttles_the_calls_over_it() {
+    let s = start().await;
+    let img = picture(256, 256);
+    let mask = square_mask(256, 256, 10, 50, 255, 0);
+    let body = json!({"image": png_of(&img), "mask": png_of(&mask), "prompt": "x"});
+    s.switches(json!({"maxConcurrent": 2, "latencyMs": 500})).await;
+    let answers = futures::future::join_all((0..6).map(|_| s.call(INPAINT, &body))).await;
+    let made = answers.iter().filter(|a| a.is_ok()).count();
+    let throttled = answers.iter().filter(|a| matches!(a, Err(InvokeModelError::ThrottlingException(_)))).count();
+    assert_eq!((made, throttled), (2, 4), "{answers:?}");
+    // The quota counts calls under way, not calls made: once they end, there is room again.
+    s.ok(INPAINT, &body).await;
+    s.switches(json!({})).await;
+}
+
 #[tokio::test]
 async fn switches_latency_throttle_and_failures() {
     let s = start().await;

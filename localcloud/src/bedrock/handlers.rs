@@ -31,6 +31,16 @@ pub(super) async fn invoke(
     let settings = b.settings();
     let region = region_of(&headers);
     let started = Instant::now();
+    // Over the model's concurrency quota: refused at once, as Bedrock refuses a call over quota.
+    let Some(_running) = b.start(&model_id, settings.max_concurrent) else {
+        tracing::info!(model = %model_id, "bedrock stand-in: InvokeModel over the concurrency quota");
+        return ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "ThrottlingException",
+            "Too many requests, please wait before trying again.",
+        )
+        .into_response();
+    };
     if settings.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(settings.latency_ms)).await;
     }

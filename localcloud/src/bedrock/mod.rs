@@ -149,6 +149,24 @@ pub struct Bedrock {
     /// InvokeModel calls received (`GET /_localcloud/bedrock/invocations`): what a test counts
     /// to prove that a refused request never reached the model.
     invocations: Arc<std::sync::atomic::AtomicU64>,
+    /// Model id → InvokeModel calls under way (for `maxConcurrent`).
+    running: Arc<Mutex<std::collections::HashMap<String, u32>>>,
+}
+
+/// One InvokeModel call counted against its model's concurrency; released when dropped.
+pub(super) struct Running {
+    running: Arc<Mutex<std::collections::HashMap<String, u32>>>,
+    model: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(mut r) = self.running.lock()
+            && let Some(n) = r.get_mut(&self.model)
+        {
+            *n = n.saturating_sub(1);
+        }
+    }
 }
 
 impl Default for Bedrock {
@@ -167,7 +185,7 @@ impl Bedrock {
                 Err(_) => tracing::warn!(value = %v, "{LATENCY_ENV} is not a number of milliseconds; ignored"),
             }
         }
-        Bedrock { settings: Arc::new(Mutex::new(settings)), invocations: Arc::default() }
+        Bedrock { settings: Arc::new(Mutex::new(settings)), invocations: Arc::default(), running: Arc::default() }
     }
 
     /// The routes (`/model/{modelId}/invoke`, `/foundation-models[/{id}]`, `/_localcloud/bedrock/config`);
@@ -186,5 +204,16 @@ impl Bedrock {
 
     fn settings(&self) -> Settings {
         self.settings.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Counts a call to `model` against `limit` concurrent calls; None when it is over.
+    pub(super) fn start(&self, model: &str, limit: Option<u32>) -> Option<Running> {
+        let mut r = self.running.lock().ok()?;
+        let n = r.entry(model.to_owned()).or_default();
+        if limit.is_some_and(|l| *n >= l) {
+            return None;
+        }
+        *n += 1;
+        Some(Running { running: self.running.clone(), model: model.to_owned() })
     }
 }

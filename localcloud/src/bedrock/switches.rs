@@ -1,5 +1,5 @@
-//! Switches: what a test turns on with `POST /_localcloud/bedrock/config` (latency, throttling,
-//! content-filter blocks, model failures, lifecycle statuses).
+//! Switches: what a test turns on with `POST /_localcloud/bedrock/config` (latency, throttling, a
+//! concurrency quota, content-filter blocks, model failures, lifecycle statuses).
 
 use std::collections::BTreeMap;
 
@@ -31,6 +31,12 @@ pub(super) struct Settings {
     /// Answer every InvokeModel with ThrottlingException.
     #[serde(default)]
     pub(super) throttle: bool,
+    /// A quota of concurrent InvokeModel calls per model id (as invoked: an inference profile and
+    /// its model have quotas of their own). Over it, ThrottlingException, as Bedrock answers a
+    /// call over its quota ("Quotas for Amazon Bedrock": per model, per Region; "New AWS accounts
+    /// might receive reduced quotas"). Unset: no limit.
+    #[serde(default)]
+    pub(super) max_concurrent: Option<u32>,
     /// Content filter: `input` rejects valid requests, `output` blocks the generated images.
     #[serde(default)]
     pub(super) block: Option<Block>,
