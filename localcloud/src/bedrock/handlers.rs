@@ -47,6 +47,7 @@ pub(super) async fn invoke(
     let result = invoke_model(&settings, &model_id, &region, body).await;
     match result {
         Ok(answer) => {
+            b.answered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             tracing::info!(model = %model_id, ms = started.elapsed().as_millis() as u64, "bedrock stand-in: InvokeModel");
             let mut r = (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], answer).into_response();
             add_request_id(&mut r);
@@ -279,7 +280,8 @@ pub(super) async fn list_inference_profiles(Query(q): Query<HashMap<String, Stri
 }
 
 pub(super) async fn invocations(State(b): State<Bedrock>) -> Response {
-    Json(json!({"count": b.invocations.load(std::sync::atomic::Ordering::Relaxed)})).into_response()
+    let load = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
+    Json(json!({"count": load(&b.invocations), "answered": load(&b.answered)})).into_response()
 }
 
 pub(super) async fn get_config(State(b): State<Bedrock>) -> Response {

@@ -18,8 +18,9 @@
 //! - variation / image-to-image: a tinted, striped copy of the (first) image at the output size.
 //!
 //! Every successful body carries `"standIn": true`. Test switches (`POST /_localcloud/bedrock/config`)
-//! add latency, throttling, content-filter blocks and model failures; `GET
-//! /_localcloud/bedrock/invocations` counts the InvokeModel calls received.
+//! add latency, throttling, a concurrency quota, content-filter blocks and model failures; `GET
+//! /_localcloud/bedrock/invocations` counts the InvokeModel calls received (`count`) and those
+//! answered with images (`answered`).
 
 // A request's way through the files: handlers → models (which schema) → titan_nova or stability
 // (schema checks, images in) → the work to do → pictures out; errors are everyone's.
@@ -149,6 +150,8 @@ pub struct Bedrock {
     /// InvokeModel calls received (`GET /_localcloud/bedrock/invocations`): what a test counts
     /// to prove that a refused request never reached the model.
     invocations: Arc<std::sync::atomic::AtomicU64>,
+    /// InvokeModel calls answered with images (200): what made an image, to tell a duplicate.
+    answered: Arc<std::sync::atomic::AtomicU64>,
     /// Model id → InvokeModel calls under way (for `maxConcurrent`).
     running: Arc<Mutex<std::collections::HashMap<String, u32>>>,
 }
@@ -185,7 +188,12 @@ impl Bedrock {
                 Err(_) => tracing::warn!(value = %v, "{LATENCY_ENV} is not a number of milliseconds; ignored"),
             }
         }
-        Bedrock { settings: Arc::new(Mutex::new(settings)), invocations: Arc::default(), running: Arc::default() }
+        Bedrock {
+            settings: Arc::new(Mutex::new(settings)),
+            invocations: Arc::default(),
+            answered: Arc::default(),
+            running: Arc::default(),
+        }
     }
 
     /// The routes (`/model/{modelId}/invoke`, `/foundation-models[/{id}]`, `/_localcloud/bedrock/config`);
