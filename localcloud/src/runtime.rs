@@ -70,17 +70,12 @@ pub enum ThrottleReason {
     ReservedFunctionConcurrentInvocationLimitExceeded,
 }
 
-/// Lambda's default concurrency quota per account and Region ("Lambda quotas": concurrent
-/// executions, 1,000). New accounts often get 10; a test sets that through
-/// `POST /_localcloud/lambda/config {"accountConcurrency": N}`.
-pub const DEFAULT_ACCOUNT_CONCURRENCY: u32 = 1000;
+/// Lambda's default concurrency quota per account and Region; a test sets a fresh account's
+/// (often 10) through `POST /_localcloud/lambda/config {"accountConcurrency": N}`.
+pub const DEFAULT_ACCOUNT_CONCURRENCY: u32 = image_edit_contract::lambda_concurrency::DEFAULT_ACCOUNT;
 
-/// What an account must keep unreserved: 100 ("as long as you leave at least 100 simultaneous
-/// executions unreserved", PutFunctionConcurrency), or all of a smaller account's limit (observed:
-/// "…below its minimum value of [10]" in an account of 10, "[50]" in one of 50).
-pub fn minimum_unreserved(account: u32) -> u32 {
-    account.min(100)
-}
+/// What an account must keep unreserved (the rule and its sources are the contract's).
+pub use image_edit_contract::lambda_concurrency::minimum_unreserved;
 
 /// The account's concurrency and what runs against it.
 #[derive(Debug, Default)]

@@ -135,6 +135,15 @@ pub async fn up(ctx: &Ctx, force: bool, no_build: bool) -> Result<Exit, CliError
     let artifacts = build_artifacts(ctx, no_build)?;
     let stack = ctx.live_stack(&aws).await?;
     stack.validate().map_err(CliError::Usage)?;
+    // The account's room for the class and for `function.reserved_concurrency`, before anything
+    // is created (Lambda refuses a reservation it cannot give only once the function exists).
+    let function = crate::stack::Names::function(&ctx.config.name);
+    let capacity = crate::capacity::read(&aws, &function).await.map_err(CliError::Aws)?;
+    capacity
+        .check_reservation(ctx.config.function.reserved_concurrency, &ctx.config.region)
+        .map_err(CliError::Usage)?;
+    let (_, room) = capacity.summary(ctx.config.function.reserved_concurrency, &ctx.config.region);
+    ctx.say(format!("capacity: {room}"));
     let state = std::sync::Mutex::new(state);
     if let Ok(mut s) = state.lock() {
         s.state.account = id.account.clone();
@@ -564,6 +573,19 @@ pub async fn doctor(ctx: &Ctx) -> Result<Exit, CliError> {
     }
     line(true, "region", format!("{} (from {})", ctx.config.region, ctx.config.source.display()));
     line(true, "spend ceiling", crate::spend::ceiling(&ctx.config));
+    // Lambda's concurrency: a warning, not a failure, when a class does not fit at once (the app
+    // retries the rest); a reservation the account cannot give fails.
+    let function = crate::stack::Names::function(&ctx.config.name);
+    match crate::capacity::read(&aws, &function).await {
+        Ok(c) => {
+            let reserved = ctx.config.function.reserved_concurrency;
+            match c.check_reservation(reserved, &ctx.config.region) {
+                Ok(()) => line(true, "capacity", c.summary(reserved, &ctx.config.region).1),
+                Err(e) => line(false, "capacity", e),
+            }
+        }
+        Err(e) => line(false, "capacity", format!("could not read Lambda's account settings: {e}")),
+    }
     let today = time::OffsetDateTime::now_utc().date().to_string();
     for (op, id) in &ctx.config.models {
         let check = crate::doctor::model(&aws, &ctx.config.region, id, &today).await;

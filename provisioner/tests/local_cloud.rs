@@ -741,6 +741,23 @@ async fn lambda_concurrency_as_a_fresh_account_has_it(
         "{message}"
     );
 
+    // A stack that would reserve what the account cannot give: exit 2 before anything exists.
+    let dev = dev_variant(l, "tiny", &[("  memory_mb: 1024", "  reserved_concurrency: 2\n  memory_mb: 1024")]);
+    let tiny = std::path::Path::new(&dev).with_file_name("tiny.yaml");
+    std::fs::rename(&dev, &tiny).expect("rename");
+    let up = l.provision(&["up", "--local", "--stack-file", tiny.to_str().expect("utf-8")]);
+    assert_eq!(up.code, 2, "{}\n{}", up.stdout, up.stderr);
+    assert!(
+        up.stderr.contains("function.reserved_concurrency: 2 is more than this account can reserve in us-west-2 (0)")
+            && up.stderr.contains("minimum value of [10]"),
+        "{}",
+        up.stderr
+    );
+    let gone = lambda.get_function().function_name("tiny-edit").send().await.expect_err("no function was created");
+    assert!(gone.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()), "{gone:?}");
+    let pools = l.provision(&["--json", "status", "--local", "--stack-file", tiny.to_str().expect("utf-8")]);
+    assert!(!pools.stdout.contains("tiny-users\""), "{}", pools.stdout);
+
     // 16 edits at once, each holding the function for a second: 10 run, 6 are throttled.
     bedrock(json!({"latencyMs": 1000})).await;
     let edits = (0..16).map(|_| {

@@ -39,6 +39,28 @@ pub const ROUTES: &[Route] = &[
 pub const CORS_ALLOW_HEADERS: &str =
     "Content-Type,Authorization,Access-Control-Allow-Origin,Access-Control-Allow-Headers";
 
+/// Lambda's concurrency, as the provisioner checks it and the local cloud enforces it.
+pub mod lambda_concurrency {
+    /// The default quota of concurrent executions per account and Region ("Lambda quotas");
+    /// new accounts often get 10.
+    pub const DEFAULT_ACCOUNT: u32 = 1000;
+    /// Service Quotas' code of that quota, for the increase link.
+    pub const QUOTA_CODE: &str = "L-B99A9384";
+
+    /// What an account must keep unreserved: 100 ("as long as you leave at least 100 simultaneous
+    /// executions unreserved", PutFunctionConcurrency), or all of a smaller account's limit
+    /// (observed: "…decreases account's UnreservedConcurrentExecution below its minimum value of
+    /// [10]" in an account of 10, "[50]" in one of 50).
+    pub fn minimum_unreserved(account: u32) -> u32 {
+        account.min(100)
+    }
+
+    /// Where to ask for more, in `region`.
+    pub fn increase_url(region: &str) -> String {
+        format!("https://{region}.console.aws.amazon.com/servicequotas/home/services/lambda/quotas/{QUOTA_CODE}")
+    }
+}
+
 /// The function's environment: written by the provisioner, read once at cold start (a missing or
 /// malformed variable stops the cold start, naming it).
 pub mod env {
