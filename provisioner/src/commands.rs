@@ -137,13 +137,17 @@ pub async fn up(ctx: &Ctx, force: bool, no_build: bool) -> Result<Exit, CliError
     stack.validate().map_err(CliError::Usage)?;
     // The account's room for the class and for `function.reserved_concurrency`, before anything
     // is created (Lambda refuses a reservation it cannot give only once the function exists).
+    // Not readable (no lambda:GetAccountSettings permission, or an emulator without it): said,
+    // and Lambda itself remains the judge of a reservation.
     let function = crate::stack::Names::function(&ctx.config.name);
-    let capacity = crate::capacity::read(&aws, &function).await.map_err(CliError::Aws)?;
-    capacity
-        .check_reservation(ctx.config.function.reserved_concurrency, &ctx.config.region)
-        .map_err(CliError::Usage)?;
-    let (_, room) = capacity.summary(ctx.config.function.reserved_concurrency, &ctx.config.region);
-    ctx.say(format!("capacity: {room}"));
+    match crate::capacity::read(&aws, &function).await {
+        Ok(capacity) => {
+            let reserved = ctx.config.function.reserved_concurrency;
+            capacity.check_reservation(reserved, &ctx.config.region).map_err(CliError::Usage)?;
+            ctx.say(format!("capacity: {}", capacity.summary(reserved, &ctx.config.region).1));
+        }
+        Err(e) => ctx.say(format!("capacity: not read ({e}); Lambda's concurrency is not checked")),
+    }
     let state = std::sync::Mutex::new(state);
     if let Ok(mut s) = state.lock() {
         s.state.account = id.account.clone();
@@ -584,7 +588,9 @@ pub async fn doctor(ctx: &Ctx) -> Result<Exit, CliError> {
                 Err(e) => line(false, "capacity", e),
             }
         }
-        Err(e) => line(false, "capacity", format!("could not read Lambda's account settings: {e}")),
+        // Informational: a host without lambda:GetAccountSettings (or an emulator without it) can
+        // still deploy, and Lambda remains the judge of a reservation.
+        Err(e) => line(true, "capacity", format!("not read ({e}); Lambda's concurrency is unknown")),
     }
     let today = time::OffsetDateTime::now_utc().date().to_string();
     for (op, id) in &ctx.config.models {
