@@ -235,10 +235,20 @@ fn public_item(item: &HashMap<String, AttributeValue>) -> Value {
     Value::Object(out)
 }
 
+/// The smallest magnitude a DynamoDB number may have ("Numbers can have up to 38 digits of
+/// precision … Positive range: 1E-130 to 9.9999999999999999999999999999999999999E+125", Developer
+/// Guide, "Supported data types"). DynamoDB refuses a smaller one ("Number underflow"); the
+/// request's values are validated to their ranges, which only bounds them from above.
+const SMALLEST_NUMBER: f64 = 1e-130;
+
 pub fn to_attribute(v: &Value) -> AttributeValue {
     match v {
         Value::Null => AttributeValue::Null(true),
         Value::Bool(b) => AttributeValue::Bool(*b),
+        // A float too small for DynamoDB is 0 in the record (the model got the value as sent).
+        Value::Number(n) if n.as_f64().is_some_and(|f| f != 0.0 && f.abs() < SMALLEST_NUMBER) => {
+            AttributeValue::N("0".to_owned())
+        }
         Value::Number(n) => AttributeValue::N(n.to_string()),
         Value::String(s) => AttributeValue::S(s.clone()),
         Value::Array(a) => AttributeValue::L(a.iter().map(to_attribute).collect()),
@@ -272,6 +282,14 @@ fn number(n: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_too_small_for_dynamodb_are_stored_as_zero() {
+        assert_eq!(to_attribute(&json!(1e-200)), AttributeValue::N("0".to_owned()));
+        assert_eq!(to_attribute(&json!(-5e-324)), AttributeValue::N("0".to_owned()));
+        assert_eq!(to_attribute(&json!(1e-130)), AttributeValue::N("1e-130".to_owned()));
+        assert_eq!(to_attribute(&json!(0.5)), AttributeValue::N("0.5".to_owned()));
+    }
 
     #[test]
     fn values_round_trip_through_attributes() {
