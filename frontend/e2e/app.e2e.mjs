@@ -225,6 +225,10 @@ export async function runE2E() {
           await status.filter({ hasText: /^Done:/ }).waitFor({ timeout: 60_000 });
           const after = await page.locator('figure.result .seed code').first().innerText();
           if (after === before) fail('no new result after the retries');
+          // One edit, one record: the retries (same Idempotency-Key) took the refused attempts' place.
+          await page.locator('.history-item').nth(1).waitFor({ timeout: 15_000 });
+          const failed = await page.locator('.history-item').filter({ hasText: 'Failed' }).count();
+          if (failed) fail(`the history shows ${failed} failed attempt(s) of an edit that was retried and made`);
           console.log(`\n    the page said "${said}", then completed the edit by itself`);
         } finally {
           await set({});

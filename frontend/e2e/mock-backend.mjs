@@ -198,7 +198,7 @@ export async function startMock(opts = {}) {
   const cors = (req) => {
     const origin = req.headers.origin;
     return allowed.has(origin)
-      ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Headers': 'Content-Type,Authorization,Access-Control-Allow-Origin,Access-Control-Allow-Headers,X-Amz-Target,X-Amz-User-Agent,Cache-Control', 'Access-Control-Allow-Methods': 'GET,POST,DELETE,OPTIONS', 'Access-Control-Expose-Headers': 'Retry-After', Vary: 'Origin' }
+      ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Headers': 'Content-Type,Authorization,Idempotency-Key,Access-Control-Allow-Origin,Access-Control-Allow-Headers,X-Amz-Target,X-Amz-User-Agent,Cache-Control', 'Access-Control-Allow-Methods': 'GET,POST,DELETE,OPTIONS', 'Access-Control-Expose-Headers': 'Retry-After', Vary: 'Origin' }
       : { Vary: 'Origin' };
   };
   const readBody = (req) =>

@@ -16,6 +16,7 @@
 // Env: RUSH (scenarios, "USERSxEDITS", default "30x1 100x1"), RUSH_LAMBDA_CONCURRENCY (10),
 // RUSH_BEDROCK_MAX_CONCURRENT (5), RUSH_MODEL_MS (3000).
 
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -155,8 +156,9 @@ for (const { users, edits } of scenarios) {
   const runs = clients.flatMap((client) =>
     Array.from({ length: edits }, async () => {
       const t0 = Date.now();
+      const key = randomUUID(); // one per edit, the same on every retry, as the web app does
       try {
-        const res = await withRetries(() => client.createEdit(edit));
+        const res = await withRetries(() => client.createEdit(edit, undefined, key));
         return { ok: true, ms: Date.now() - t0, id: res.id, client };
       } catch (err) {
         return { ok: false, ms: Date.now() - t0, error: `${err?.status ?? ''} ${err?.code ?? ''} ${err?.message ?? err}`.trim() };

@@ -239,7 +239,9 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
         }
         // "Not now" answers (a class at once: throttles, concurrency, a busy model) are retried
         // here, saying so, until they succeed or about two minutes have passed (api/retry.ts).
-        const res = await withRetries(() => api.createEdit(built.req, ctrl.signal), {
+        // One key for this edit, the same on every retry: sent again, it never makes a second image.
+        const key = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+        const res = await withRetries(() => api.createEdit(built.req, ctrl.signal, key), {
           signal: ctrl.signal,
           onWait: ({ delayMs, reason }) => notifier.info(`${reason} — trying again in ${Math.max(1, Math.round(delayMs / 1000))} s…`),
         });

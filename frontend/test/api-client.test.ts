@@ -84,6 +84,16 @@ describe('ApiClient', () => {
     expect(JSON.parse(String(calls[0]!.init.body))).toEqual({ operation: 'inpaint', prompt: 'x' });
   });
 
+  it('sends the edit\'s Idempotency-Key when it has one, and none otherwise', async () => {
+    const reply = () => json(200, { id: 'e1', images: ['AAA'], seeds: [1], model: 'm', operation: 'inpaint', durationMs: 5 });
+    const { fetch, calls } = scriptedFetch(reply(), reply());
+    const api = new ApiClient({ baseUrl: base, getIdToken: token, fetch });
+    await api.createEdit({ operation: 'inpaint', prompt: 'x' }, undefined, 'k-1');
+    await api.createEdit({ operation: 'inpaint', prompt: 'x' });
+    expect(calls[0]!.headers['Idempotency-Key']).toBe('k-1');
+    expect(calls[1]!.headers['Idempotency-Key']).toBeUndefined();
+  });
+
   it('maps an error answer to an ApiError with the human message', async () => {
     const { fetch } = scriptedFetch(json(422, err('content_filtered', 'blocked by our content filters')));
     const api = new ApiClient({ baseUrl: base, getIdToken: token, fetch });

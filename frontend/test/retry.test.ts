@@ -20,6 +20,9 @@ describe('which answers are retried', () => {
     expect(retryReason(errorFromResponse(503, { error: { code: 'model_unavailable', message: 'access' } }))).toBeNull();
     for (const status of [400, 401, 413, 422, 500, 502, 504]) expect(retryReason(errorFromResponse(status, null))).toBeNull();
     expect(retryReason(new ApiError({ kind: 'network', message: 'offline' }))).toBeNull();
+    // The same edit still being made (Idempotency-Key): wait for it; made already: stop.
+    expect(retryReason(errorFromResponse(409, { error: { code: 'duplicate_request', message: 'being made' } }, '2'))).toMatch(/still being made/);
+    expect(retryReason(errorFromResponse(409, { error: { code: 'duplicate_request', message: 'made already' } }))).toBeNull();
   });
 
   it('the 503 of a full Lambda says so, not "an administrator has to enable the model"', () => {

@@ -37,6 +37,10 @@ pub enum ApiError {
     /// 502: the answer would exceed Lambda's 6 MB response limit even after it was shrunk.
     #[error("{0}")]
     ResponseTooLarge(String),
+    /// 409: this Idempotency-Key was used before for the same request: still being made (with
+    /// Retry-After), or made already (the message names the edit).
+    #[error("{message}")]
+    DuplicateRequest { message: String, retry_after_secs: Option<u32> },
     /// 503: model access not enabled, model not in this region, end of life, or Bedrock unavailable.
     #[error("{message}")]
     ModelUnavailable { message: String, retry_after_secs: Option<u32> },
@@ -80,6 +84,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::ContentFiltered(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::DuplicateRequest { .. } => StatusCode::CONFLICT,
             ApiError::Throttled { .. } | ApiError::QuotaExceeded { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::ModelError(_) | ApiError::ResponseTooLarge(_) => StatusCode::BAD_GATEWAY,
             ApiError::ModelUnavailable { .. } | ApiError::HistoryUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -97,6 +102,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::ContentFiltered(_) => "content_filtered",
+            ApiError::DuplicateRequest { .. } => "duplicate_request",
             ApiError::Throttled { .. } => "throttled",
             ApiError::QuotaExceeded { .. } => "quota_exceeded",
             ApiError::ModelError(_) => "model_error",
@@ -121,7 +127,8 @@ impl ApiError {
             ApiError::Throttled { retry_after_secs, .. } | ApiError::QuotaExceeded { retry_after_secs, .. } => {
                 Some(*retry_after_secs)
             }
-            ApiError::ModelUnavailable { retry_after_secs, .. } => *retry_after_secs,
+            ApiError::ModelUnavailable { retry_after_secs, .. }
+            | ApiError::DuplicateRequest { retry_after_secs, .. } => *retry_after_secs,
             ApiError::HistoryUnavailable(_) => Some(1),
             _ => None,
         }

@@ -18,6 +18,7 @@ pub mod cors;
 pub mod edit_request;
 pub mod errors;
 pub mod event;
+pub mod idempotency;
 pub mod images;
 pub mod memory;
 pub mod metrics;

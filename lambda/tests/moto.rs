@@ -34,6 +34,7 @@ async fn against_moto() {
     a_failing_store_means_no_model_call(endpoint).await;
     an_item_that_is_not_a_record_is_skipped(endpoint).await;
     daily_quotas_hold_under_concurrency(endpoint).await;
+    an_idempotency_key_makes_one_edit(endpoint).await;
     drop(server);
 }
 
@@ -328,4 +329,72 @@ async fn daily_quotas_hold_under_concurrency(endpoint: &str) {
     assert_eq!(status(&r), 504, "{}", json_body(&r));
     let r = working.handle(event("POST", "/edits", "/edits", Some(&body), Some("user-d"))).await;
     assert_eq!(status(&r), 429, "the timed-out call kept its count: {}", json_body(&r));
+}
+
+/// `Idempotency-Key`: the same request sent again (even at once) makes one image, one record and
+/// one count; the repeat is told where the edit is. The same key with another body is refused. A
+/// first attempt Bedrock refused (throttled) made nothing, so the same key runs again.
+async fn an_idempotency_key_makes_one_edit(endpoint: &str) {
+    use image_edit_lambda::bedrock::ModelCallError;
+    let (_, client, table) = setup(endpoint, "stability", FakeModel::ok("stability", 320, 240)).await;
+    let mut config = config_with("stability", &table);
+    config.quota = image_edit_lambda::quota::Limits { per_user: 10, per_stack: 100 };
+    let model = FakeModel::ok("stability", 320, 240);
+    let app = App::new(config.clone(), model.clone(), client.clone());
+    let body = inpaint("a lighthouse").to_string();
+
+    // Five copies at once, as a retrying client (or a double click) sends them.
+    let copies =
+        (0..5).map(|_| app.handle(post_edit_with_key(&body, "user-k", "3f1c9a7e-0d2b-4c55-9e61-7b8a2d4c1e90")));
+    let answers = futures::future::join_all(copies).await;
+    let statuses: Vec<u16> = answers.iter().map(status).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
+    assert_eq!(model.call_count(), 1, "one model call for one key");
+    let made = answers.iter().find(|r| status(r) == 200).map(json_body).expect("the first");
+    let id = made["id"].as_str().expect("id").to_owned();
+    for r in answers.iter().filter(|r| status(r) == 409) {
+        let e = json_body(r);
+        assert_eq!(e["error"]["code"], "duplicate_request", "{e}");
+        assert!(e["error"]["message"].as_str().is_some_and(|m| m.contains(&id)), "{e}");
+    }
+    // Afterwards: told it was made, not made again.
+    let again = app.handle(post_edit_with_key(&body, "user-k", "3f1c9a7e-0d2b-4c55-9e61-7b8a2d4c1e90")).await;
+    assert_eq!(status(&again), 409);
+    assert!(again.headers().get("retry-after").is_none(), "made already: nothing to wait for");
+    assert!(json_body(&again)["error"]["message"].as_str().is_some_and(|m| m.contains("made already")));
+    assert_eq!(model.call_count(), 1);
+    let list = json_body(&app.handle(event("GET", "/edits", "/edits", None, Some("user-k"))).await);
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "one record: {list}");
+    let usage = json_body(&app.handle(event("GET", "/usage", "/usage", None, Some("user-k"))).await);
+    assert_eq!(usage["user"]["used"], 1, "one count: {usage}");
+
+    // The same key for another request: refused, naming the header.
+    let other = inpaint("a windmill").to_string();
+    let r = app.handle(post_edit_with_key(&other, "user-k", "3f1c9a7e-0d2b-4c55-9e61-7b8a2d4c1e90")).await;
+    assert_eq!(status(&r), 400);
+    assert_eq!(json_body(&r)["error"]["field"], "Idempotency-Key");
+    // Keys are the user's own: another user's same key is a new request.
+    let r = app.handle(post_edit_with_key(&body, "user-l", "3f1c9a7e-0d2b-4c55-9e61-7b8a2d4c1e90")).await;
+    assert_eq!(status(&r), 200, "{}", json_body(&r));
+
+    // Throttled first (nothing made): the same key runs again and makes the edit.
+    let throttled =
+        App::new(config.clone(), FakeModel::failing(ModelCallError::Throttled("busy".into())), client.clone());
+    let r = throttled.handle(post_edit_with_key(&body, "user-m", "retry-me")).await;
+    assert_eq!(status(&r), 429, "{}", json_body(&r));
+    let r = app.handle(post_edit_with_key(&body, "user-m", "retry-me")).await;
+    assert_eq!(status(&r), 200, "the throttled attempt freed its key: {}", json_body(&r));
+    let list = json_body(&app.handle(event("GET", "/edits", "/edits", None, Some("user-m"))).await);
+    let items = list["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "the retry took the throttled attempt's place: {list}");
+    assert_eq!(items[0]["status"], "succeeded");
+    assert_eq!(items[0]["id"], json_body(&r)["id"]);
+    // Timed out (an image may exist): the key stays taken.
+    let timing_out = App::new(config, FakeModel::failing(ModelCallError::Timeout), client);
+    let r = timing_out.handle(post_edit_with_key(&body, "user-n", "once-only")).await;
+    assert_eq!(status(&r), 504);
+    let r = app.handle(post_edit_with_key(&body, "user-n", "once-only")).await;
+    assert_eq!(status(&r), 409, "{}", json_body(&r));
+    assert!(json_body(&r)["error"]["message"].as_str().is_some_and(|m| m.contains("failed")), "{}", json_body(&r));
 }

@@ -68,6 +68,7 @@ fn every_error_code_the_function_uses_is_documented() {
         "model_unavailable",
         "model_timeout",
         "internal_error",
+        "duplicate_request",
     ] {
         assert!(codes.contains(code), "{code}");
     }

@@ -24,6 +24,7 @@ export interface ApiClientOptions {
 
 interface RequestOptions {
   body?: unknown;
+  headers?: Record<string, string>;
   signal?: AbortSignal;
   timeoutMs?: number;
 }
@@ -54,8 +55,13 @@ export class ApiClient {
     return this.request<Usage>('GET', '/usage', { signal });
   }
 
-  createEdit(req: EditRequest, signal?: AbortSignal): Promise<EditResponse> {
-    return this.request<EditResponse>('POST', '/edits', { body: req, signal }).then((res) => {
+  /**
+   * `idempotencyKey`: one key per edit the person asked for, the same on every retry of it, so a
+   * request sent again never makes a second image (docs/openapi.yaml, Idempotency-Key).
+   */
+  createEdit(req: EditRequest, signal?: AbortSignal, idempotencyKey?: string): Promise<EditResponse> {
+    const headers = idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : undefined;
+    return this.request<EditResponse>('POST', '/edits', { body: req, signal, headers }).then((res) => {
       if (!res || !Array.isArray(res.images)) throw badResponseError('no images in the answer');
       return res;
     });
@@ -119,7 +125,7 @@ export class ApiClient {
     }, timeoutMs);
     const onAbort = () => controller.abort();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    const headers: Record<string, string> = { Authorization: token, Accept: 'application/json' };
+    const headers: Record<string, string> = { ...opts.headers, Authorization: token, Accept: 'application/json' };
     if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
     try {
       return await this.fetchFn(this.url(path), {

@@ -128,6 +128,19 @@ export function errorFromResponse(status: number, body: unknown, retryAfterHeade
         ...base,
         message: 'The image is too large to send. Use a smaller picture (or a smaller mask) and try again.',
       });
+    case 409: {
+      // duplicate_request: this edit (its Idempotency-Key) was sent before.
+      const wait = parseRetryAfter(retryAfterHeader);
+      return new ApiError({
+        ...base,
+        retryAfterSeconds: wait,
+        message:
+          wait !== undefined
+            ? 'Your edit is still being made. Please wait a moment.'
+            : `This edit was made already: look for it in your history. ${serverMessage ?? ''}`.trim(),
+        action: wait !== undefined ? 'retry' : 'none',
+      });
+    }
     case 422:
       return new ApiError({
         ...base,

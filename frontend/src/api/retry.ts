@@ -23,6 +23,9 @@ export function retryReason(err: unknown): string | null {
       if (err.code === 'quota_exceeded') return null; // counts to midnight: not "soon"
       if (err.code === 'THROTTLED') return 'Many people are editing right now';
       return 'The model is busy';
+    case 409:
+      // The same edit (Idempotency-Key) still running: its answer is near.
+      return err.code === 'duplicate_request' && err.retryAfterSeconds !== undefined ? 'Your edit is still being made' : null;
     case 503:
       if (err.code === 'INTEGRATION_FAILURE') return 'Many people are editing right now';
       if (err.code === 'history_unavailable') return 'Your history is busy';

@@ -34,10 +34,14 @@ pub const ROUTES: &[Route] = &[
 ];
 
 /// The request headers browsers may send cross-origin: the app's (`Content-Type`,
-/// `Authorization`) and the seed page's, which also sends the two `Access-Control-*` names.
-/// API Gateway's preflights and gateway responses and the function's answers all allow these.
+/// `Authorization`, `Idempotency-Key`) and the seed page's, which also sends the two
+/// `Access-Control-*` names. API Gateway's preflights and gateway responses and the function's
+/// answers all allow these.
 pub const CORS_ALLOW_HEADERS: &str =
-    "Content-Type,Authorization,Access-Control-Allow-Origin,Access-Control-Allow-Headers";
+    "Content-Type,Authorization,Idempotency-Key,Access-Control-Allow-Origin,Access-Control-Allow-Headers";
+
+/// The request header that makes `POST /edits` safe to send again (docs/openapi.yaml).
+pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
 
 /// Lambda's concurrency, as the provisioner checks it and the local cloud enforces it.
 pub mod lambda_concurrency {

@@ -38,14 +38,33 @@ pub(super) struct EditResult {
 pub(super) async fn create<M: ImageModel>(
     app: &App<M>,
     ctx: &Ctx,
+    headers: &lambda_http::http::HeaderMap,
     body: &[u8],
     outcome: &mut Outcome,
 ) -> Result<Response<Body>, ApiError> {
     let user = ctx.require_user()?;
+    let key = crate::idempotency::key_of(headers)?;
     let plan = edit_request::parse_body(body, &app.config)?;
     let operation = plan.operation.as_str();
     let model = plan.model_id.clone();
-    let r = run(app, ctx, user, plan, Source::Edits, outcome).await?;
+    let mut id = crate::records::new_edit_id();
+    if let Some(key) = &key {
+        use crate::idempotency::Claim;
+        match app.keys.claim(user, key, &crate::idempotency::digest(body), &id).await? {
+            Claim::New => {}
+            // The earlier attempt made nothing: this one takes its place in the history.
+            Claim::Resumed { edit_id } => id = edit_id,
+            Claim::Earlier { edit_id, same_request } => return Err(earlier(app, user, &edit_id, same_request).await),
+        }
+    }
+    let result = run(app, ctx, user, plan, id.clone(), Source::Edits, outcome).await;
+    if let (Some(key), Err(_)) = (&key, &result)
+        && !outcome.may_have_made
+    {
+        // Nothing was made: the same request may run again.
+        app.keys.release(user, key, &id).await;
+    }
+    let r = result?;
     Ok(json_response(
         StatusCode::OK,
         &json!({
@@ -61,12 +80,46 @@ pub(super) async fn create<M: ImageModel>(
     ))
 }
 
+/// The answer to a request whose Idempotency-Key an earlier request holds.
+async fn earlier<M: ImageModel>(app: &App<M>, user: &str, edit_id: &str, same_request: bool) -> ApiError {
+    if !same_request {
+        return ApiError::validation(
+            image_edit_contract::IDEMPOTENCY_KEY_HEADER,
+            "this Idempotency-Key was used for another request; use a new key for a new edit",
+        );
+    }
+    let status = match app.records.get(user, edit_id).await {
+        Ok(Some(record)) => record["status"].as_str().unwrap_or("running").to_owned(),
+        // Claimed, not yet recorded: the first request is just starting.
+        Ok(None) => "running".to_owned(),
+        Err(e) => {
+            tracing::error!(error = %e, "reading the edit an Idempotency-Key names");
+            return ApiError::HistoryUnavailable("the earlier request could not be read; try again shortly".to_owned());
+        }
+    };
+    if status == "running" {
+        return ApiError::DuplicateRequest {
+            message: format!(
+                "this request is already being made (edit {edit_id}); its answer comes to the first request"
+            ),
+            retry_after_secs: Some(2),
+        };
+    }
+    ApiError::DuplicateRequest {
+        message: format!(
+            "this request was made already: edit {edit_id} ({status}) is in your history (GET /edits/{edit_id});              nothing was made or counted again"
+        ),
+        retry_after_secs: None,
+    }
+}
+
 /// Calls the model for a validated plan and writes the record (whatever the outcome).
 pub(super) async fn run<M: ImageModel>(
     app: &App<M>,
     ctx: &Ctx,
     user: &str,
     plan: EditPlan,
+    id: String,
     source: Source,
     outcome: &mut Outcome,
 ) -> Result<EditResult, ApiError> {
@@ -76,7 +129,6 @@ pub(super) async fn run<M: ImageModel>(
 
     // No model call without a record: the request is recorded as running first; if that write
     // fails, the answer is a 503 and nothing is made (or billed).
-    let id = crate::records::new_edit_id();
     let input_facts = plan
         .source
         .as_ref()
@@ -125,6 +177,7 @@ pub(super) async fn run<M: ImageModel>(
     }
 
     let request = models::build_request(family, &plan.model_id, &plan.input);
+    outcome.may_have_made = true;
     let model_started = Instant::now();
     // Stop waiting in time to answer a JSON 504 ourselves, before API Gateway's own 504.
     let budget = ctx.deadline.saturating_duration_since(model_started);
@@ -136,6 +189,7 @@ pub(super) async fn run<M: ImageModel>(
     // Whether Bedrock may have made (and billed) an image: only a refusal before the model ran
     // gives the count back; after a time-out or a cut connection the image may exist.
     let may_be_billed = answer.as_ref().err().is_none_or(ModelCallError::may_have_run);
+    outcome.may_have_made = may_be_billed;
     let model_ms = model_started.elapsed().as_secs_f64() * 1000.0;
     outcome.model_ms = Some(model_ms);
 

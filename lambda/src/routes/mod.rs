@@ -38,6 +38,7 @@ pub struct App<M> {
     model: M,
     records: Records,
     quota: crate::quota::Quota,
+    keys: crate::idempotency::Keys,
 }
 
 /// What a handler learned that the request's log line and metrics need.
@@ -48,6 +49,9 @@ pub(crate) struct Outcome {
     pub model_ms: Option<f64>,
     pub blocked: bool,
     pub record_write_failed: bool,
+    /// The model was called and may have made (and billed) an image: the request is not free to
+    /// run again (its Idempotency-Key stays taken).
+    pub may_have_made: bool,
     /// Set by handlers that format their own errors (the seed contract).
     pub error_code: Option<&'static str>,
 }
@@ -91,8 +95,9 @@ fn deadline_of(req: &Request, started: Instant) -> Instant {
 impl<M: ImageModel> App<M> {
     pub fn new(config: Config, model: M, dynamodb: aws_sdk_dynamodb::Client) -> Self {
         let quota = crate::quota::Quota::new(dynamodb.clone(), config.table_name.clone(), config.quota);
+        let keys = crate::idempotency::Keys::new(dynamodb.clone(), config.table_name.clone());
         let records = Records::new(dynamodb, config.table_name.clone());
-        App { config, model, records, quota }
+        App { config, model, records, quota, keys }
     }
 
     pub fn config(&self) -> &Config {
@@ -174,7 +179,7 @@ impl<M: ImageModel> App<M> {
         }
         let body = req.body().as_ref();
         match (method.as_str(), template) {
-            ("POST", "/edits") => edits::create(self, ctx, body, outcome).await,
+            ("POST", "/edits") => edits::create(self, ctx, req.headers(), body, outcome).await,
             ("GET", "/edits") => edits::list(self, ctx, req).await,
             ("GET", "/edits/{id}") => edits::get(self, ctx, id.as_deref().unwrap_or_default()).await,
             ("DELETE", "/edits/{id}") => edits::delete(self, ctx, id.as_deref().unwrap_or_default()).await,

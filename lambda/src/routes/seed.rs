@@ -123,6 +123,6 @@ async fn inner<M: ImageModel>(
         other => other,
     })?;
     let model = plan.model_id.clone();
-    let r = edits::run(app, ctx, user, plan, Source::Seed, outcome).await?;
+    let r = edits::run(app, ctx, user, plan, crate::records::new_edit_id(), Source::Seed, outcome).await?;
     Ok((r.images, model, r.model_ms))
 }

@@ -82,6 +82,14 @@ pub fn event_with_query(
     lambda_http::request::from_str(&ev.to_string()).expect("valid API Gateway event")
 }
 
+/// `POST /edits` of `user` with an `Idempotency-Key` header.
+pub fn post_edit_with_key(body: &str, user: &str, key: &str) -> Request {
+    let mut ev = event_value("POST", "/edits", "/edits", Some(body), Some(user), &[]);
+    ev["headers"]["Idempotency-Key"] = json!(key);
+    ev["multiValueHeaders"]["Idempotency-Key"] = json!([key]);
+    lambda_http::request::from_str(&ev.to_string()).expect("valid API Gateway event")
+}
+
 /// `POST /edits` as API Gateway sends it when it received the request `ms` milliseconds ago
 /// (`requestContext.requestTimeEpoch`): its 29 s integration timeout counts from then.
 pub fn post_edit_received_ms_ago(body: &Value, ms: i64) -> Request {
