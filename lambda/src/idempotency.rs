@@ -7,6 +7,7 @@
 //! the key, so sending it again makes the edit then — under the same edit id, so the history holds
 //! one record for the edit, not one per attempt.
 
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::http::HeaderMap;
 use sha2::{Digest, Sha256};
@@ -118,22 +119,8 @@ impl Keys {
             return Ok(Claim::Earlier { edit_id: earlier, same_request });
         }
         // Take the freed key over; another copy of the request may be doing the same.
-        let took = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(ATTR_USER, AttributeValue::S(partition(user)))
-            .key(ATTR_ID, AttributeValue::S(key.to_owned()))
-            .update_expression("SET #free = :no")
-            .condition_expression("#free = :yes AND editId = :e")
-            .expression_attribute_names("#free", "free")
-            .expression_attribute_values(":no", AttributeValue::Bool(false))
-            .expression_attribute_values(":yes", AttributeValue::Bool(true))
-            .expression_attribute_values(":e", AttributeValue::S(earlier.clone()))
-            .send()
-            .await;
-        match took {
-            Ok(_) => Ok(Claim::Resumed { edit_id: earlier }),
+        match self.set_free(user, key, &earlier, false).await {
+            Ok(()) => Ok(Claim::Resumed { edit_id: earlier }),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
                 Ok(Claim::Earlier { edit_id: earlier, same_request: true })
             }
@@ -144,24 +131,38 @@ impl Keys {
     /// Frees `key` when it still names `edit_id` (the attempt made nothing), keeping the edit id
     /// for the next attempt of the same request. Best effort.
     pub async fn release(&self, user: &str, key: &str, edit_id: &str) {
-        let out = self
+        if let Err(e) = self.set_free(user, key, edit_id, true).await
+            && !e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception())
+        {
+            tracing::error!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&e), "could not free an Idempotency-Key");
+        }
+    }
+
+    /// Marks `key` free (`true`) or taken again (`false`), only while it names `edit_id` — and, to
+    /// take it, only while it is free (one copy of a request wins).
+    async fn set_free(
+        &self,
+        user: &str,
+        key: &str,
+        edit_id: &str,
+        free: bool,
+    ) -> Result<(), aws_sdk_dynamodb::error::SdkError<UpdateItemError>> {
+        let condition = if free { "editId = :e" } else { "editId = :e AND #free = :was" };
+        let mut update = self
             .client
             .update_item()
             .table_name(&self.table)
             .key(ATTR_USER, AttributeValue::S(partition(user)))
             .key(ATTR_ID, AttributeValue::S(key.to_owned()))
-            .update_expression("SET #free = :yes")
-            .condition_expression("editId = :e")
+            .update_expression("SET #free = :free")
+            .condition_expression(condition)
             .expression_attribute_names("#free", "free")
-            .expression_attribute_values(":yes", AttributeValue::Bool(true))
-            .expression_attribute_values(":e", AttributeValue::S(edit_id.to_owned()))
-            .send()
-            .await;
-        if let Err(e) = out
-            && !e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception())
-        {
-            tracing::error!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&e), "could not free an Idempotency-Key");
+            .expression_attribute_values(":free", AttributeValue::Bool(free))
+            .expression_attribute_values(":e", AttributeValue::S(edit_id.to_owned()));
+        if !free {
+            update = update.expression_attribute_values(":was", AttributeValue::Bool(true));
         }
+        update.send().await.map(|_| ())
     }
 }
 
