@@ -18,6 +18,9 @@ use crate::records::{ATTR_ID, ATTR_USER};
 
 /// How long a key is kept: a day covers any retry.
 const KEEP_SECS: i64 = 86_400;
+/// A claim whose edit has no record this long after it was made belongs to a request that died
+/// before it wrote one (a request lasts at most API Gateway's 29 s): the next copy takes it over.
+pub const ABANDONED_AFTER_SECS: i64 = 60;
 const MAX_LEN: usize = 64;
 
 /// The request's key, if it sent one: 1–64 letters, digits, `-` or `_` (a UUID fits).
@@ -48,8 +51,9 @@ pub enum Claim {
     /// An earlier attempt of this very request made nothing and freed the key: it is this
     /// request's now, with the earlier attempt's edit id.
     Resumed { edit_id: String },
-    /// An earlier request holds it, for the edit `edit_id`; `same_request` when its body was this one.
-    Earlier { edit_id: String, same_request: bool },
+    /// An earlier request holds it, for the edit `edit_id`; `same_request` when its body was this
+    /// one; `claimed_at` (epoch seconds) when it was claimed.
+    Earlier { edit_id: String, same_request: bool, claimed_at: Option<i64> },
 }
 
 #[derive(Clone)]
@@ -78,7 +82,8 @@ impl Keys {
 
     /// Claims `key` for `edit_id`, or says who holds it.
     pub async fn claim(&self, user: &str, key: &str, digest: &str, edit_id: &str) -> Result<Claim, ApiError> {
-        let expires = OffsetDateTime::now_utc().unix_timestamp() + KEEP_SECS;
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let expires = now + KEEP_SECS;
         let put = self
             .client
             .put_item()
@@ -88,6 +93,7 @@ impl Keys {
             .item("editId", AttributeValue::S(edit_id.to_owned()))
             .item("request", AttributeValue::S(digest.to_owned()))
             .item("expiresAt", AttributeValue::N(expires.to_string()))
+            .item("claimedAt", AttributeValue::N(now.to_string()))
             .condition_expression("attribute_not_exists(#id)")
             .expression_attribute_names("#id", ATTR_ID)
             .send()
@@ -115,14 +121,16 @@ impl Keys {
             return Box::pin(self.claim(user, key, digest, edit_id)).await;
         };
         let same_request = text("request").as_deref() == Some(digest);
+        let claimed_at =
+            item.and_then(|i| i.get("claimedAt")).and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<i64>().ok());
         if !(free && same_request) {
-            return Ok(Claim::Earlier { edit_id: earlier, same_request });
+            return Ok(Claim::Earlier { edit_id: earlier, same_request, claimed_at });
         }
         // Take the freed key over; another copy of the request may be doing the same.
         match self.set_free(user, key, &earlier, false).await {
             Ok(()) => Ok(Claim::Resumed { edit_id: earlier }),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
-                Ok(Claim::Earlier { edit_id: earlier, same_request: true })
+                Ok(Claim::Earlier { edit_id: earlier, same_request: true, claimed_at })
             }
             Err(e) => Err(Self::unavailable("UpdateItem", &aws_sdk_dynamodb::error::DisplayErrorContext(&e))),
         }
@@ -136,6 +144,25 @@ impl Keys {
         {
             tracing::error!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&e), "could not free an Idempotency-Key");
         }
+    }
+
+    /// Takes over a claim its request abandoned (see [`ABANDONED_AFTER_SECS`]): only while it is
+    /// still the claim of `edit_id` made at `claimed_at`, so one copy wins.
+    pub async fn take_over(&self, user: &str, key: &str, edit_id: &str, claimed_at: i64) -> bool {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(ATTR_USER, AttributeValue::S(partition(user)))
+            .key(ATTR_ID, AttributeValue::S(key.to_owned()))
+            .update_expression("SET claimedAt = :now")
+            .condition_expression("editId = :e AND claimedAt = :then")
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .expression_attribute_values(":e", AttributeValue::S(edit_id.to_owned()))
+            .expression_attribute_values(":then", AttributeValue::N(claimed_at.to_string()))
+            .send()
+            .await
+            .is_ok()
     }
 
     /// Marks `key` free (`true`) or taken again (`false`), only while it names `edit_id` — and, to

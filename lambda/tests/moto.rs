@@ -390,6 +390,36 @@ async fn an_idempotency_key_makes_one_edit(endpoint: &str) {
     assert_eq!(items.len(), 1, "the retry took the throttled attempt's place: {list}");
     assert_eq!(items[0]["status"], "succeeded");
     assert_eq!(items[0]["id"], json_body(&r)["id"]);
+    // A claim whose request died before it recorded anything: a minute later, the next copy goes
+    // on in its place (and under its edit id); a fresh one is still "being made".
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let claim = |user: &str, key: &str, age: i64| {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64;
+        let edit_id = image_edit_lambda::records::new_edit_id();
+        let put = client
+            .put_item()
+            .table_name(&table)
+            .item("userId", AttributeValue::S(format!("idem#{user}")))
+            .item("id", AttributeValue::S(key.to_owned()))
+            .item("editId", AttributeValue::S(edit_id.clone()))
+            .item("request", AttributeValue::S(image_edit_lambda::idempotency::digest(body.as_bytes())))
+            .item("claimedAt", AttributeValue::N((now - age).to_string()))
+            .item("expiresAt", AttributeValue::N((now + 3600).to_string()))
+            .send();
+        async move {
+            put.await.expect("PutItem");
+            edit_id
+        }
+    };
+    let dead = claim("user-o", "died-early", 120).await;
+    let r = app.handle(post_edit_with_key(&body, "user-o", "died-early")).await;
+    assert_eq!(status(&r), 200, "{}", json_body(&r));
+    assert_eq!(json_body(&r)["id"], dead.as_str(), "the abandoned edit id is taken over");
+    claim("user-o", "just-started", 5).await;
+    let r = app.handle(post_edit_with_key(&body, "user-o", "just-started")).await;
+    assert_eq!(status(&r), 409, "{}", json_body(&r));
+    assert_eq!(r.headers()["retry-after"], "2");
+
     // Timed out (an image may exist): the key stays taken.
     let timing_out = App::new(config, FakeModel::failing(ModelCallError::Timeout), client);
     let r = timing_out.handle(post_edit_with_key(&body, "user-n", "once-only")).await;

@@ -54,7 +54,9 @@ pub(super) async fn create<M: ImageModel>(
             Claim::New => {}
             // The earlier attempt made nothing: this one takes its place in the history.
             Claim::Resumed { edit_id } => id = edit_id,
-            Claim::Earlier { edit_id, same_request } => return Err(earlier(app, user, &edit_id, same_request).await),
+            Claim::Earlier { edit_id, same_request, claimed_at } => {
+                id = earlier(app, user, key, &edit_id, same_request, claimed_at).await?;
+            }
         }
     }
     let result = run(app, ctx, user, plan, id.clone(), Source::Edits, outcome).await;
@@ -80,37 +82,57 @@ pub(super) async fn create<M: ImageModel>(
     ))
 }
 
-/// The answer to a request whose Idempotency-Key an earlier request holds.
-async fn earlier<M: ImageModel>(app: &App<M>, user: &str, edit_id: &str, same_request: bool) -> ApiError {
+/// The answer to a request whose Idempotency-Key an earlier request holds: an error, or the edit id
+/// to go on with when the earlier request died before it recorded anything.
+async fn earlier<M: ImageModel>(
+    app: &App<M>,
+    user: &str,
+    key: &str,
+    edit_id: &str,
+    same_request: bool,
+    claimed_at: Option<i64>,
+) -> Result<String, ApiError> {
     if !same_request {
-        return ApiError::validation(
+        return Err(ApiError::validation(
             image_edit_contract::IDEMPOTENCY_KEY_HEADER,
             "this Idempotency-Key was used for another request; use a new key for a new edit",
-        );
+        ));
     }
     let status = match app.records.get(user, edit_id).await {
         Ok(Some(record)) => record["status"].as_str().unwrap_or("running").to_owned(),
-        // Claimed, not yet recorded: the first request is just starting.
-        Ok(None) => "running".to_owned(),
+        Ok(None) => {
+            // Claimed, not yet recorded: the first request is just starting — or died before it
+            // wrote anything, and this copy goes on in its place.
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            if let Some(at) = claimed_at.filter(|at| now - at > crate::idempotency::ABANDONED_AFTER_SECS)
+                && app.keys.take_over(user, key, edit_id, at).await
+            {
+                return Ok(edit_id.to_owned());
+            }
+            "running".to_owned()
+        }
         Err(e) => {
             tracing::error!(error = %e, "reading the edit an Idempotency-Key names");
-            return ApiError::HistoryUnavailable("the earlier request could not be read; try again shortly".to_owned());
+            return Err(ApiError::HistoryUnavailable(
+                "the earlier request could not be read; try again shortly".to_owned(),
+            ));
         }
     };
     if status == "running" {
-        return ApiError::DuplicateRequest {
+        return Err(ApiError::DuplicateRequest {
             message: format!(
                 "this request is already being made (edit {edit_id}); its answer comes to the first request"
             ),
             retry_after_secs: Some(2),
-        };
+        });
     }
-    ApiError::DuplicateRequest {
+    Err(ApiError::DuplicateRequest {
         message: format!(
-            "this request was made already: edit {edit_id} ({status}) is in your history (GET /edits/{edit_id});              nothing was made or counted again"
+            "this request was made already: edit {edit_id} ({status}) is in your history (GET /edits/{edit_id}); \
+             nothing was made or counted again"
         ),
         retry_after_secs: None,
-    }
+    })
 }
 
 /// Calls the model for a validated plan and writes the record (whatever the outcome).
