@@ -83,7 +83,13 @@ async fn preflight() -> Response {
 async fn operation(State(c): State<Cognito>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let mut resp = if !target.starts_with(TARGET_PREFIX) {
+    let mut resp = if target.starts_with(crate::service_quotas::TARGET_PREFIX) {
+        // Service Quotas shares the JSON 1.1 shape of this endpoint (`POST /` with a target).
+        match axum::body::to_bytes(body, 1 << 20).await {
+            Ok(body) => crate::service_quotas::answer(target, &body),
+            Err(_) => StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+        }
+    } else if !target.starts_with(TARGET_PREFIX) {
         // Another service's operation sent to this endpoint: the JSON protocol's answer.
         let body = json!({"__type": "UnknownOperationException"});
         (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "application/x-amz-json-1.1")], body.to_string())

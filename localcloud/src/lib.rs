@@ -13,6 +13,7 @@ pub mod logs;
 pub mod moto;
 mod passthrough;
 pub mod runtime;
+pub mod service_quotas;
 pub mod vtl;
 
 use std::path::PathBuf;

@@ -144,6 +144,7 @@ pub struct Aws {
     pub sts: aws_sdk_sts::Client,
     pub cfn: aws_sdk_cloudformation::Client,
     pub s3: aws_sdk_s3::Client,
+    pub quotas: aws_sdk_servicequotas::Client,
     pub calls: CallLog,
 }
 
@@ -186,6 +187,7 @@ impl Aws {
             bedrock: client!(aws_sdk_bedrock, &sdk, calls),
             sts: client!(aws_sdk_sts, &sdk, calls),
             cfn: client!(aws_sdk_cloudformation, &sdk, calls),
+            quotas: client!(aws_sdk_servicequotas, &sdk, calls),
             // Emulators answer on one host: address buckets by path there.
             s3: aws_sdk_s3::Client::from_conf(
                 aws_sdk_s3::config::Builder::from(&sdk)

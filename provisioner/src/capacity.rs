@@ -2,7 +2,8 @@
 //! Region, how long a class pressing "Edit" together waits, and whether the stack's
 //! `function.reserved_concurrency` fits — checked by `up` before anything is created (Lambda would
 //! refuse the reservation only after the function exists, leaving a half-built stack), and shown
-//! by `doctor`.
+//! by `doctor`. And what Bedrock lets the account do with each model the stack uses: its quotas
+//! as Service Quotas lists them (printed, never enforced here: Bedrock throttles, the app retries).
 
 use image_edit_contract::lambda_concurrency::{increase_url, minimum_unreserved};
 
@@ -98,6 +99,108 @@ impl Capacity {
     }
 }
 
+/// Service Quotas' code for Amazon Bedrock (`ListServices`; "Quotas for Amazon Bedrock",
+/// userguide/quotas.html: "select Amazon Bedrock as the service").
+pub const BEDROCK_SERVICE_CODE: &str = "bedrock";
+
+/// One of a model's Bedrock quotas in this account and Region.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelQuota {
+    /// e.g. "Cross-Region InvokeModel tokens per minute for Stable Image Inpaint".
+    pub name: String,
+    /// The value applied to this account (reduced in new accounts: "New AWS accounts might receive
+    /// reduced quotas", userguide/quotas-runtime.html).
+    pub value: f64,
+}
+
+/// Every Bedrock quota of the account in this Region (ListServiceQuotas, all pages).
+pub async fn bedrock_quotas(aws: &Aws) -> Result<Vec<ModelQuota>, AwsError> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = aws
+            .quotas
+            .list_service_quotas()
+            .service_code(BEDROCK_SERVICE_CODE)
+            .set_next_token(token)
+            .send()
+            .await
+            .ctx("servicequotas:ListServiceQuotas")?;
+        out.extend(
+            page.quotas()
+                .iter()
+                .filter_map(|q| Some(ModelQuota { name: q.quota_name()?.to_owned(), value: q.value()? })),
+        );
+        token = page.next_token().filter(|t| !t.is_empty()).map(str::to_owned);
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+/// The inference quotas of one model, by its Bedrock name: AWS names them
+/// "<Cross-Region|On-demand> InvokeModel tokens per minute for ${model}" and "Model invocation max
+/// tokens per day for ${model}" (userguide/quotas-runtime.html; the requests-per-minute rows were
+/// removed in 2026: "Amazon Bedrock no longer enforces requests-per-minute (RPM) quotas on the
+/// bedrock-runtime endpoint"). Matched on the trailing "for <name>" so that "Stable Image Core"
+/// does not take "Stable Image Core 1.1"'s rows.
+pub fn of_model<'q>(quotas: &'q [ModelQuota], model_name: &str) -> Vec<&'q ModelQuota> {
+    let suffix = format!(" for {}", model_name.to_lowercase());
+    quotas.iter().filter(|q| q.name.to_lowercase().ends_with(&suffix)).collect()
+}
+
+/// The account's Bedrock quotas in the Service Quotas console, where increases are asked for
+/// ("Request an increase for Amazon Bedrock quotas", userguide/quotas-increase.html).
+pub fn bedrock_quotas_url(region: &str) -> String {
+    format!("https://{region}.console.aws.amazon.com/servicequotas/home/services/{BEDROCK_SERVICE_CODE}/quotas")
+}
+
+/// One line per model for `up` and `doctor`: the model's quotas, or that Service Quotas lists
+/// none for it (then Bedrock's throttling, which the app retries, is the only sign of the limit).
+pub fn bedrock_summary(quotas: &[ModelQuota], model_name: &str, region: &str) -> String {
+    let mine = of_model(quotas, model_name);
+    if mine.is_empty() {
+        return format!(
+            "{model_name}: Service Quotas lists no quota for it in {region}; Bedrock answers ThrottlingException over \
+             its limit and the app retries"
+        );
+    }
+    let figures: Vec<String> = mine
+        .iter()
+        .map(|q| {
+            let what = q.name.rsplit_once(" for ").map_or(q.name.as_str(), |(w, _)| w);
+            format!("{what} {}", q.value.round() as u64)
+        })
+        .collect();
+    format!("{model_name}: {} (raise them: {})", figures.join(", "), bedrock_quotas_url(region))
+}
+
+/// The catalogue names of the models `models` (operation → id) invokes, each once, in order.
+pub fn model_names(models: &std::collections::BTreeMap<String, String>, region: &str) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = Vec::new();
+    for id in models.values() {
+        if let Ok((m, _)) = image_edit_contract::catalogue::resolve(id, region)
+            && !names.contains(&m.name)
+        {
+            names.push(m.name);
+        }
+    }
+    names
+}
+
+/// The lines `up` and `doctor` print about Bedrock's quotas; when Service Quotas can't be read
+/// (no servicequotas:ListServiceQuotas permission), one line that says so.
+pub async fn bedrock_lines(
+    aws: &Aws,
+    models: &std::collections::BTreeMap<String, String>,
+    region: &str,
+) -> Vec<String> {
+    match bedrock_quotas(aws).await {
+        Ok(quotas) => model_names(models, region).into_iter().map(|n| bedrock_summary(&quotas, n, region)).collect(),
+        Err(e) => vec![format!("not read ({e}); see them at {}", bedrock_quotas_url(region))],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,5 +240,96 @@ mod tests {
         let (fits, line) = DEFAULT.summary(None, "us-west-2");
         assert!(fits && line.contains("≈5 s") && !line.contains("servicequotas"), "{line}");
         assert_eq!(DEFAULT.summary(Some(5), "us-west-2").1.split(' ').next(), Some("5"));
+    }
+
+    #[test]
+    fn bedrock_quotas_are_matched_by_the_whole_model_name() {
+        let q = |name: &str, value: f64| ModelQuota { name: name.into(), value };
+        let listed = [
+            q("Cross-Region InvokeModel tokens per minute for Stable Image Inpaint", 20000.0),
+            q("Model invocation max tokens per day for Stable Image Inpaint", 28_800_000.0),
+            q("On-demand InvokeModel tokens per minute for Stable Image Core 1.1", 5000.0),
+            q("Cross-Region InvokeModel tokens per minute for Claude Sonnet 4", 1.0),
+        ];
+        assert_eq!(of_model(&listed, "Stable Image Inpaint").len(), 2);
+        assert!(of_model(&listed, "Stable Image Core").is_empty());
+        let line = bedrock_summary(&listed, "Stable Image Inpaint", "us-west-2");
+        assert!(
+            line.starts_with(
+                "Stable Image Inpaint: Cross-Region InvokeModel tokens per minute 20000, Model invocation max tokens \
+                 per day 28800000 (raise them: https://us-west-2.console.aws.amazon.com/servicequotas/"
+            ),
+            "{line}"
+        );
+        assert!(bedrock_summary(&listed, "Stable Image Outpaint", "us-west-2").contains("lists no quota"));
+    }
+
+    /// The AWS state no emulator produces: an account whose Service Quotas lists the models'
+    /// token quotas over two pages (the local cloud lists none), and one whose credentials may not
+    /// read them.
+    #[tokio::test]
+    async fn up_and_doctor_read_the_quotas_of_the_stack_models_over_every_page() {
+        use aws_sdk_servicequotas::operation::list_service_quotas::ListServiceQuotasOutput;
+        use aws_sdk_servicequotas::types::ServiceQuota;
+        use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+        let quota = |name: &str, value: f64| ServiceQuota::builder().quota_name(name).value(value).build();
+        let first = mock!(aws_sdk_servicequotas::Client::list_service_quotas)
+            .match_requests(|r| r.service_code() == Some(BEDROCK_SERVICE_CODE) && r.next_token().is_none())
+            .then_output(move || {
+                ListServiceQuotasOutput::builder()
+                    .quotas(quota("Cross-Region InvokeModel tokens per minute for Stable Image Inpaint", 2000.0))
+                    .next_token("page-2")
+                    .build()
+            });
+        let second = mock!(aws_sdk_servicequotas::Client::list_service_quotas)
+            .match_requests(|r| r.next_token() == Some("page-2"))
+            .then_output(move || {
+                ListServiceQuotasOutput::builder()
+                    .quotas(quota("Cross-Region InvokeModel tokens per minute for Stable Image Outpaint", 1000.0))
+                    .build()
+            });
+        let sdk = aws_config::SdkConfig::builder().behavior_version(aws_config::BehaviorVersion::latest()).build();
+        let mut aws = Aws::from_sdk(sdk.clone(), "us-west-2");
+        aws.quotas = mock_client!(aws_sdk_servicequotas, RuleMode::MatchAny, [&first, &second]);
+        let models: std::collections::BTreeMap<String, String> = [
+            ("inpaint", "us.stability.stable-image-inpaint-v1:0"),
+            ("erase", "us.stability.stable-image-inpaint-v1:0"),
+            ("outpaint", "us.stability.stable-outpaint-v1:0"),
+            ("removeBackground", "us.stability.stable-image-remove-background-v1:0"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let lines = bedrock_lines(&aws, &models, "us-west-2").await;
+        assert_eq!(lines.len(), 3, "one line per model, each once: {lines:?}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("Stable Image Inpaint: Cross-Region InvokeModel tokens per minute 2000"))
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("Stable Image Outpaint: Cross-Region InvokeModel tokens per minute 1000"))
+        );
+        assert!(lines.iter().any(|l| l.starts_with("Stable Image Remove Background: Service Quotas lists no quota")));
+
+        let denied = mock!(aws_sdk_servicequotas::Client::list_service_quotas).then_error(|| {
+            aws_sdk_servicequotas::operation::list_service_quotas::ListServiceQuotasError::AccessDeniedException(
+                aws_sdk_servicequotas::types::error::AccessDeniedException::builder()
+                    .message("not authorized to perform: servicequotas:ListServiceQuotas")
+                    .meta(aws_smithy_types::error::ErrorMetadata::builder().code("AccessDeniedException").build())
+                    .build(),
+            )
+        });
+        let mut aws = Aws::from_sdk(sdk, "us-west-2");
+        aws.quotas = mock_client!(aws_sdk_servicequotas, [&denied]);
+        let lines = bedrock_lines(&aws, &models, "us-west-2").await;
+        assert_eq!(lines.len(), 1);
+        assert!(
+            lines[0].starts_with("not read (") && lines[0].contains("servicequotas/home/services/bedrock/quotas"),
+            "{lines:?}"
+        );
     }
 }

@@ -148,6 +148,9 @@ pub async fn up(ctx: &Ctx, force: bool, no_build: bool) -> Result<Exit, CliError
         }
         Err(e) => ctx.say(format!("capacity: not read ({e}); Lambda's concurrency is not checked")),
     }
+    for l in crate::capacity::bedrock_lines(&aws, &ctx.config.models, &ctx.config.region).await {
+        ctx.say(format!("bedrock quota: {l}"));
+    }
     let state = std::sync::Mutex::new(state);
     if let Ok(mut s) = state.lock() {
         s.state.account = id.account.clone();
@@ -591,6 +594,10 @@ pub async fn doctor(ctx: &Ctx) -> Result<Exit, CliError> {
         // Informational: a host without lambda:GetAccountSettings (or an emulator without it) can
         // still deploy, and Lambda remains the judge of a reservation.
         Err(e) => line(true, "capacity", format!("not read ({e}); Lambda's concurrency is unknown")),
+    }
+    // Informational too: Bedrock throttles over a quota and the app retries.
+    for l in crate::capacity::bedrock_lines(&aws, &ctx.config.models, &ctx.config.region).await {
+        line(true, "bedrock quota", l);
     }
     let today = time::OffsetDateTime::now_utc().date().to_string();
     for (op, id) in &ctx.config.models {

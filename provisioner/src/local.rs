@@ -138,6 +138,7 @@ impl LocalCloud {
             // Cognito passes through the stand-ins, which answer browsers' CORS as Cognito does;
             // the web app's config.json names this endpoint (resources/site.rs).
             ("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER".into(), self.standins.endpoint.clone()),
+            ("AWS_ENDPOINT_URL_SERVICE_QUOTAS".into(), self.standins.endpoint.clone()),
             // Lambda's control plane passes through the stand-ins, which keep the deployed zip to run it.
             ("AWS_ENDPOINT_URL_LAMBDA".into(), self.standins.endpoint.clone()),
             ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME".into(), self.standins.endpoint.clone()),

@@ -525,6 +525,15 @@ async fn every_command_prints_only_json_under_json() {
     assert!(ok(&["--json", "outputs", "--local"])[0]["apiUrl"].is_string());
     let doctor = ok(&["--json", "doctor", "--local"]);
     assert!(doctor[0]["checks"].as_array().is_some_and(|c| c.iter().all(|c| c["ok"] == true)), "{}", doctor[0]);
+    // Bedrock's quotas are read through Service Quotas as on AWS; the local cloud lists none.
+    let checks = doctor[0]["checks"].as_array().cloned().unwrap_or_default();
+    let quota_lines: Vec<&str> =
+        checks.iter().filter(|c| c["check"] == "bedrock quota").filter_map(|c| c["detail"].as_str()).collect();
+    assert!(
+        !quota_lines.is_empty() && quota_lines.iter().all(|d| d.contains("Service Quotas lists no quota")),
+        "{}",
+        doctor[0]
+    );
     assert!(ok(&["--json", "token", "--local"])[0]["idToken"].as_str().is_some_and(|t| t.split('.').count() == 3));
     let logs = l.provision(&["--json", "logs", "--local", "--since", "1h"]);
     assert_eq!(logs.code, 0, "{}", logs.stderr);
