@@ -7,7 +7,7 @@
 //
 //   node e2e/mock-backend.mjs            # prints APP_URL; Ctrl-C to stop
 //   env: MOCK_APP_PORT (5180), MOCK_API_PORT (5181), DEMO_EMAIL, DEMO_PASSWORD, MOCK_DELAY_MS (600),
-//        MOCK_TOKEN_TTL (3600 s), MOCK_FAMILY (stability|titan),
+//        MOCK_TOKEN_TTL (3600 s),
 //        MOCK_ALLOW_ORIGINS (extra CORS origins; the Vite dev server's http://localhost:5173 and
 //        http://127.0.0.1:5173 are always allowed, so `npm run dev` can use the mock: it prints the
 //        config.json to copy)
@@ -32,8 +32,8 @@ const decode = (t) => {
   }
 };
 
-// The function's own GET /capabilities answers, one per family (written by
-// provisioner/tests/contract.rs, which fails when they differ from what the function serves).
+// The function's own GET /capabilities answer (written by provisioner/tests/contract.rs, which fails
+// when it differs from what the function serves).
 const CAPS = JSON.parse(readFileSync(fileURLToPath(new URL('../test/fixtures/capabilities.json', import.meta.url)), 'utf8'));
 
 export async function startMock(opts = {}) {
@@ -43,7 +43,7 @@ export async function startMock(opts = {}) {
   const password = opts.password ?? process.env.DEMO_PASSWORD ?? 'Demo-Passw0rd!';
   const delay = Number(opts.delayMs ?? process.env.MOCK_DELAY_MS ?? 600);
   const ttl = Number(opts.tokenTtl ?? process.env.MOCK_TOKEN_TTL ?? 3600);
-  const caps = CAPS[opts.family ?? process.env.MOCK_FAMILY ?? 'stability'];
+  const caps = CAPS.stability;
   const clientId = 'mockclient';
   const poolId = 'us-east-1_mockpool';
   const apiOrigin = `http://127.0.0.1:${apiPort}`;
@@ -152,7 +152,8 @@ export async function startMock(opts = {}) {
       if (!op) return apiError(400, 'unsupported_operation', `operation "${body?.operation}" is not supported; supported: ${caps.operations.map((o) => o.name).join(', ')}`);
       const image = typeof body.image === 'string' ? body.image.replace(/^data:[^,]+,/, '') : null;
       if (op.name !== 'generate' && !image) return apiError(400, 'validation_error', 'image: required', 'image');
-      if (op.mask === 'required' && !body.mask && !body.maskPrompt) return apiError(400, 'validation_error', 'mask: required', 'mask');
+      if (op.mask === 'required' && !body.mask) return apiError(400, 'validation_error', 'mask: required', 'mask');
+      if (op.maskPromptRequired && !body.maskPrompt) return apiError(400, 'validation_error', 'maskPrompt: required', 'maskPrompt');
       if (op.prompt === 'required' && !body.prompt) return apiError(400, 'validation_error', 'prompt: required', 'prompt');
       if (/blocked/i.test(body.prompt ?? '')) return apiError(422, 'content_filtered', 'The prompt was blocked by the content filter.');
       await new Promise((r) => setTimeout(r, delay));

@@ -10,11 +10,11 @@ import type { AppConfig } from './config';
 import { EditForm } from './editor/form';
 import { operationLabel } from './editor/operations';
 import { buildRequest, requestTooLarge, usesPaintedMask, validate } from './editor/request';
-import { base64Bytes, formatBytes, formatSize } from './image/downscale';
+import { formatBytes, formatSize } from './image/downscale';
 import { type PreparedImage, prepareImage } from './image/load';
 import { MaskEditor } from './mask/editor';
-import { maskToPngDataUrl, padMask } from './mask/export';
-import { hasExtents, padPicture, paddedSize } from './outpaint/extents';
+import { maskToPngDataUrl } from './mask/export';
+import { padPicture } from './outpaint/extents';
 import { ExtentsEditor } from './outpaint/view';
 import { download, h } from './ui/dom';
 import { HistoryView } from './ui/history';
@@ -183,13 +183,10 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
     function preview(): EditRequest | null {
       const info = form.info;
       if (!info) return null;
-      const state = form.state();
-      const padded = info.padInBrowser && picture && hasExtents(state.extents);
-      const size = picture && padded ? paddedSize(picture.width, picture.height, state.extents) : { width: mask.width, height: mask.height };
-      const maskNote = picture ? `<mask PNG ${formatSize(size.width, size.height)}, made when you submit: white = change>` : undefined;
-      return buildRequest(caps, info, state, {
-        image: picture ? (padded ? `<your picture with the new border, made when you submit>` : picture.dataUrl) : undefined,
-        mask: padded || usesPaintedMask(info, state, inputs()) ? maskNote : undefined,
+      const maskNote = picture ? `<mask PNG ${formatSize(mask.width, mask.height)}, made when you submit: white = change>` : undefined;
+      return buildRequest(caps, info, form.state(), {
+        image: picture?.dataUrl,
+        mask: usesPaintedMask(info, inputs()) ? maskNote : undefined,
       });
     }
 
@@ -197,20 +194,9 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
     async function assemble(): Promise<{ req: EditRequest; input: string | null; mask: string | null } | null> {
       const info = form.info;
       if (!info || problems().length) return null;
-      const state = form.state();
-      let input = info.image !== 'none' && picture ? picture.dataUrl : null;
-      let maskUrl: string | null = null;
-      const wantsMask = usesPaintedMask(info, state, inputs());
-      if (picture && info.padInBrowser && hasExtents(state.extents)) {
-        input = padPicture(picture.canvas, state.extents).toDataURL('image/png');
-        if (base64Bytes(input) > caps.limits.maxUploadBytes * 0.9) {
-          input = padPicture(picture.canvas, state.extents).toDataURL('image/jpeg', 0.92);
-        }
-        if (!(info.maskPrompt && state.maskPrompt.trim())) maskUrl = maskToPngDataUrl(padMask(mask.export(), state.extents));
-      } else if (picture && wantsMask) {
-        maskUrl = maskToPngDataUrl(mask.export());
-      }
-      const req = buildRequest(caps, info, state, { image: input ?? undefined, mask: maskUrl ?? undefined });
+      const input = info.image !== 'none' && picture ? picture.dataUrl : null;
+      const maskUrl = picture && usesPaintedMask(info, inputs()) ? maskToPngDataUrl(mask.export()) : null;
+      const req = buildRequest(caps, info, form.state(), { image: input ?? undefined, mask: maskUrl ?? undefined });
       return { req, input, mask: maskUrl };
     }
 
@@ -245,9 +231,8 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
           signal: ctrl.signal,
           onWait: ({ delayMs, reason }) => notifier.info(`${reason} — trying again in ${Math.max(1, Math.round(delayMs / 1000))} s…`),
         });
-        // Stability outpaints on the server: pad the "before" the same way so the slider lines up.
-        const info = form.info;
-        const before = info?.serverExtents && picture ? padPicture(picture.canvas, form.state().extents).toDataURL('image/png') : built.input;
+        // Outpainting adds the border on the server: pad the "before" the same way so the slider lines up.
+        const before = form.info?.isOutpaint && picture ? padPicture(picture.canvas, form.state().extents).toDataURL('image/png') : built.input;
         results.show({ response: res, input: built.input, before, mask: built.mask, at });
         notifier.info(`Done: ${res.images.length} image${res.images.length === 1 ? '' : 's'} in ${((Date.now() - at.getTime()) / 1000).toFixed(1)} s.`);
         results.el.scrollIntoView({ behavior: 'smooth', block: 'start' });

@@ -39,9 +39,9 @@ describe('errorFromResponse — every status in the contract', () => {
   });
 
   it('503 links to the model access docs and keeps the operator hint', () => {
-    const e = errorFromResponse(503, err('model_unavailable', 'enable model access for amazon.nova-canvas-v1:0'));
+    const e = errorFromResponse(503, err('model_unavailable', 'enable model access for us.stability.stable-outpaint-v1:0'));
     expect(e.docsUrl).toBe(MODEL_ACCESS_DOCS);
-    expect(e.detail).toMatch(/nova-canvas/);
+    expect(e.detail).toMatch(/stable-outpaint/);
   });
 
   it('429 says how long to wait when Retry-After is readable', () => {

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { base64Bytes, checkFile, fitToLimits, shrinkForBytes, type SizeLimits } from '../src/image/downscale';
-import { stabilityCaps, titanCaps } from './helpers';
+import { stabilityCaps } from './helpers';
 
 const stability: SizeLimits = stabilityCaps.limits;
-const titan: SizeLimits = titanCaps.limits;
 
 function ok(r: ReturnType<typeof fitToLimits>) {
   if (!r.ok) throw new Error(`expected ok, got: ${r.reason}`);
@@ -30,11 +29,16 @@ describe('fitToLimits', () => {
     expect(r.why).toMatch(/megapixels/);
   });
 
-  it('applies the stricter of side and pixel limits (Titan-like)', () => {
-    const r = ok(fitToLimits(4000, 3000, titan));
-    expect(r.width).toBeLessThanOrEqual(1408);
-    expect(r.height).toBeLessThanOrEqual(1408);
-    expect(r.width * r.height).toBeLessThanOrEqual(titan.maxPixels);
+  it('applies the stricter of side and pixel limits', () => {
+    // 2:1: the side limit is the stricter (4096×2048 is below the pixel limit).
+    const wide = ok(fitToLimits(8000, 4000, stability));
+    expect(wide).toMatchObject({ width: 4096, height: 2048, resized: 'down' });
+    expect(wide.why).toMatch(/4096 px per side/);
+    // 4:3: 4096×3072 would be too many pixels, so the pixel limit is the stricter.
+    const r = ok(fitToLimits(8000, 6000, stability));
+    expect(r.width).toBeLessThan(4096);
+    expect(r.width * r.height).toBeLessThanOrEqual(stability.maxPixels);
+    expect(r.why).toMatch(/megapixels/);
   });
 
   it('enlarges a picture below the minimum side / pixel count', () => {
@@ -69,8 +73,8 @@ describe('fitToLimits', () => {
   });
 
   it('refuses when shrinking would fall below the minimum side', () => {
-    // 4:1 is allowed by this family, but 1408 px long leaves 352 px; make minSide larger than that.
-    const r = fitToLimits(8000, 2000, { ...titan, minSide: 400 });
+    // 2.5:1 is allowed, but 4096 px long leaves 1638 px; make minSide larger than that.
+    const r = fitToLimits(10000, 4000, { ...stability, minSide: 2000 });
     expect(r.ok).toBe(false);
   });
 

@@ -1,4 +1,4 @@
-// Shared test helpers: fake JWTs, capabilities of each family, a scriptable fetch.
+// Shared test helpers: fake JWTs, the stack's capabilities, a scriptable fetch.
 import type { Capabilities } from '../src/api/types';
 import { capabilities } from './fixtures/capabilities';
 
@@ -11,11 +11,9 @@ export function fakeJwt(claims: Record<string, unknown>): string {
   return `${b64url(JSON.stringify({ alg: 'RS256', kid: 'dummy' }))}.${b64url(JSON.stringify(claims))}.c2ln`;
 }
 
-// The function's own GET /capabilities answers (fixtures/capabilities.ts, generated and checked by
+// The function's own GET /capabilities answer (fixtures/capabilities.ts, generated and checked by
 // provisioner/tests/contract.rs): tests run against the contract the function serves.
 export const stabilityCaps: Capabilities = capabilities.stability;
-export const titanCaps: Capabilities = capabilities.titan;
-export const novaCaps: Capabilities = capabilities.nova;
 
 export interface Call {
   url: string;

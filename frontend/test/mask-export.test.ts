@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MASK_THRESHOLD, padMask, paintToMask } from '../src/mask/export';
+import { MASK_THRESHOLD, paintToMask } from '../src/mask/export';
 import { UndoStack } from '../src/mask/history';
 
 /** A paint layer (RGBA) with the given alpha per pixel, in a colour the brush might use. */
@@ -62,26 +62,6 @@ describe('paintToMask — our polarity: white = change', () => {
     const m = paintToMask(new Uint8ClampedArray(4 * 4 * 4), 4, 4);
     expect(m.changed).toBe(0);
     expect(new Set(pixelValues(m.pixels))).toEqual(new Set(['0,0,0,255']));
-  });
-});
-
-describe('padMask — outpainting in the browser', () => {
-  it('marks the new border white and keeps the painted mask where the picture is', () => {
-    const inner = paintToMask(layer([255, 0]), 2, 1); // white, black
-    const m = padMask(inner, { left: 1, right: 0, up: 1, down: 0 });
-    expect([m.width, m.height]).toEqual([3, 2]);
-    expect(pixelValues(m.pixels)).toEqual([
-      '255,255,255,255', '255,255,255,255', '255,255,255,255',
-      '255,255,255,255', '255,255,255,255', '0,0,0,255',
-    ]);
-    expect(m.changed).toBe(5);
-  });
-
-  it('no extents = the same mask', () => {
-    const inner = paintToMask(layer([255, 0, 0, 255]), 2, 2);
-    const m = padMask(inner, { left: 0, right: 0, up: 0, down: 0 });
-    expect(pixelValues(m.pixels)).toEqual(pixelValues(inner.pixels));
-    expect(m.changed).toBe(2);
   });
 });
 

@@ -21,11 +21,11 @@ describe('error display', () => {
 
   it('503: links to the model access docs and shows the operator hint', () => {
     const { errorEl, notifier } = createNotifier(() => undefined);
-    notifier.error(errorFromResponse(503, { error: { code: 'model_unavailable', message: 'enable amazon.titan-image-generator-v2:0' } }));
+    notifier.error(errorFromResponse(503, { error: { code: 'model_unavailable', message: 'enable us.stability.stable-image-inpaint-v1:0' } }));
     const link = errorEl.querySelector('a')!;
     expect(link.href).toMatch(/docs\.aws\.amazon\.com\/bedrock/);
     expect(link.rel).toMatch(/noopener/);
-    expect(errorEl.textContent).toMatch(/Details from the server: enable amazon\.titan/);
+    expect(errorEl.textContent).toMatch(/Details from the server: enable us\.stability\.stable-image-inpaint/);
     expect(errorEl.textContent).toMatch(/HTTP 503 · model_unavailable/);
   });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { operationInfo } from '../src/editor/operations';
 import { type FormState, buildRequest, parseSeed, requestBytes, requestTooLarge, validate } from '../src/editor/request';
 import { extentsProblem, normalizeExtents, paddedSize } from '../src/outpaint/extents';
-import { stabilityCaps, titanCaps } from './helpers';
+import { stabilityCaps } from './helpers';
 
 const base: FormState = {
   operation: 'inpaint',
@@ -11,9 +11,7 @@ const base: FormState = {
   maskPrompt: '',
   seed: '',
   count: 1,
-  quality: 'standard',
   strength: null,
-  outpaintMode: 'default',
   extents: { left: 0, right: 0, up: 0, down: 0 },
 };
 const picture = { image: { width: 512, height: 384 }, maskChanged: 0 };
@@ -21,12 +19,12 @@ const picture = { image: { width: 512, height: 384 }, maskChanged: 0 };
 describe('operationInfo', () => {
   it('derives what each operation needs from the capabilities', () => {
     const out = operationInfo(stabilityCaps, 'outpaint')!;
-    expect(out).toMatchObject({ serverExtents: true, padInBrowser: false, quality: false, outpaintMode: false, maxCount: 1 });
-    const tOut = operationInfo(titanCaps, 'outpaint')!;
-    expect(tOut).toMatchObject({ serverExtents: false, padInBrowser: true, quality: true, outpaintMode: true, maxCount: 5 });
-    expect(operationInfo(stabilityCaps, 'replace')!.maskPromptRequired).toBe(true);
-    expect(operationInfo(titanCaps, 'generate')!.image).toBe('none');
-    // What the function serves: Stability stacks have no variation (fixtures/capabilities.ts).
+    expect(out).toMatchObject({ isOutpaint: true, maskPrompt: false, maxCount: 1 });
+    expect(out.strength).toMatchObject({ meaning: 'creativity' });
+    expect(operationInfo(stabilityCaps, 'inpaint')).toMatchObject({ isOutpaint: false, mask: 'required', maskPrompt: false });
+    expect(operationInfo(stabilityCaps, 'replace')).toMatchObject({ maskPrompt: true, maskPromptRequired: true, mask: 'none' });
+    expect(operationInfo(stabilityCaps, 'generate')!.image).toBe('none');
+    // What the function serves: no variation (fixtures/capabilities.ts).
     expect(operationInfo(stabilityCaps, 'variation')).toBeNull();
   });
 });
@@ -34,24 +32,23 @@ describe('operationInfo', () => {
 describe('validate', () => {
   const info = (caps: typeof stabilityCaps, op: string) => operationInfo(caps, op)!;
 
-  it('inpaint needs a picture and a painted mask (and, on Stability, a prompt)', () => {
+  it('inpaint needs a picture, a prompt and a painted mask', () => {
     const fields = validate(stabilityCaps, info(stabilityCaps, 'inpaint'), base, { image: null, maskChanged: 0 }).map((p) => p.field);
     expect(fields).toEqual(['image', 'prompt', 'mask']);
-    const titan = validate(titanCaps, info(titanCaps, 'inpaint'), base, { image: null, maskChanged: 0 }).map((p) => p.field);
-    expect(titan).toEqual(['image', 'mask']);
     expect(validate(stabilityCaps, info(stabilityCaps, 'inpaint'), { ...base, prompt: 'a cat' }, { ...picture, maskChanged: 10 })).toEqual([]);
   });
 
-  it('a mask description can replace painting where the family supports it', () => {
-    const p = validate(titanCaps, info(titanCaps, 'inpaint'), { ...base, maskPrompt: 'the sky' }, picture);
-    expect(p).toEqual([]);
+  it('erase needs a painted mask but no prompt', () => {
+    expect(validate(stabilityCaps, info(stabilityCaps, 'erase'), base, picture).map((p) => p.field)).toEqual(['mask']);
+    expect(validate(stabilityCaps, info(stabilityCaps, 'erase'), base, { ...picture, maskChanged: 3 })).toEqual([]);
   });
 
   it('required prompt, prompt length, seed and count limits', () => {
-    const p = validate(titanCaps, info(titanCaps, 'generate'), { ...base, operation: 'generate', prompt: 'x'.repeat(513), seed: '858993460', count: 6 }, { image: null, maskChanged: 0 });
+    const p = validate(stabilityCaps, info(stabilityCaps, 'generate'), { ...base, operation: 'generate', prompt: 'x'.repeat(10_001), seed: '4294967295', count: 2 }, { image: null, maskChanged: 0 });
     expect(p.map((x) => x.field)).toEqual(['prompt', 'seed', 'count']);
-    expect(p[0]!.message).toMatch(/513 characters long; the limit is 512/);
-    const empty = validate(titanCaps, info(titanCaps, 'generate'), { ...base, operation: 'generate' }, { image: null, maskChanged: 0 });
+    expect(p[0]!.message).toMatch(/10001 characters long; the limit is 10000/);
+    expect(p[2]!.message).toMatch(/must be 1 to 1/);
+    const empty = validate(stabilityCaps, info(stabilityCaps, 'generate'), { ...base, operation: 'generate' }, { image: null, maskChanged: 0 });
     expect(empty.map((x) => x.field)).toEqual(['prompt']);
   });
 
@@ -60,13 +57,9 @@ describe('validate', () => {
     expect(p.map((x) => x.field)).toEqual(['maskPrompt']);
   });
 
-  it('outpaint needs at least one extent; padded pictures must fit the family limits', () => {
+  it('outpaint needs at least one extent, and no prompt or mask', () => {
     expect(validate(stabilityCaps, info(stabilityCaps, 'outpaint'), base, picture).map((x) => x.field)).toEqual(['extents']);
     expect(validate(stabilityCaps, info(stabilityCaps, 'outpaint'), { ...base, extents: { left: 2000, right: 2000, up: 0, down: 0 } }, picture)).toEqual([]);
-    const tooWide = validate(titanCaps, info(titanCaps, 'outpaint'), { ...base, prompt: 'sea', extents: { left: 1000, right: 0, up: 0, down: 0 } }, picture);
-    expect(tooWide[0]!.message).toMatch(/1512×384; this model accepts at most 1408 px/);
-    // Titan/Nova may outpaint inside the picture with a mask instead of extents.
-    expect(validate(titanCaps, info(titanCaps, 'outpaint'), { ...base, prompt: 'sea' }, { ...picture, maskChanged: 5 })).toEqual([]);
   });
 
   it('parseSeed', () => {
@@ -79,26 +72,26 @@ describe('validate', () => {
 });
 
 describe('buildRequest', () => {
-  it('Stability inpaint: image, mask, prompt, seed; no Titan-only options', () => {
+  it('inpaint: image, mask, prompt, seed', () => {
     const req = buildRequest(stabilityCaps, operationInfo(stabilityCaps, 'inpaint')!, { ...base, prompt: ' a red car ', negativePrompt: 'blurry', seed: '42', strength: 0.3 }, { image: 'IMG', mask: 'MASK' });
     expect(req).toEqual({ operation: 'inpaint', prompt: 'a red car', negativePrompt: 'blurry', image: 'IMG', mask: 'MASK', options: { seed: 42, strength: 0.3 } });
   });
 
-  it('Stability outpaint sends extents; erase sends no prompt', () => {
+  it('outpaint sends extents; erase sends no prompt', () => {
     const out = buildRequest(stabilityCaps, operationInfo(stabilityCaps, 'outpaint')!, { ...base, extents: { left: 0, right: 256, up: 0, down: 0 } }, { image: 'IMG' });
     expect(out.options).toEqual({ extents: { left: 0, right: 256, up: 0, down: 0 } });
     const erase = buildRequest(stabilityCaps, operationInfo(stabilityCaps, 'erase')!, { ...base, prompt: 'ignored' }, { image: 'IMG', mask: 'M' });
     expect(erase).toEqual({ operation: 'erase', image: 'IMG', mask: 'M' });
   });
 
-  it('Titan: quality, count, outpaint mode; a mask description replaces the painted mask', () => {
-    const req = buildRequest(titanCaps, operationInfo(titanCaps, 'outpaint')!, { ...base, prompt: 'sea', maskPrompt: 'the house', count: 3, quality: 'premium', outpaintMode: 'precise' }, { image: 'IMG', mask: 'MASK' });
-    expect(req).toEqual({ operation: 'outpaint', prompt: 'sea', image: 'IMG', maskPrompt: 'the house', options: { count: 3, quality: 'premium', outpaintMode: 'precise' } });
+  it('replace sends the text to find and no mask', () => {
+    const req = buildRequest(stabilityCaps, operationInfo(stabilityCaps, 'replace')!, { ...base, prompt: 'a bike', maskPrompt: ' the car ', seed: '7' }, { image: 'IMG', mask: 'MASK' });
+    expect(req).toEqual({ operation: 'replace', prompt: 'a bike', image: 'IMG', maskPrompt: 'the car', options: { seed: 7 } });
   });
 
-  it('generate sends no image', () => {
-    const req = buildRequest(titanCaps, operationInfo(titanCaps, 'generate')!, { ...base, prompt: 'a cat' }, { image: 'IMG' });
-    expect(req).toEqual({ operation: 'generate', prompt: 'a cat', options: { count: 1, quality: 'standard' } });
+  it('generate sends no image and no count', () => {
+    const req = buildRequest(stabilityCaps, operationInfo(stabilityCaps, 'generate')!, { ...base, prompt: 'a cat', count: 1 }, { image: 'IMG' });
+    expect(req).toEqual({ operation: 'generate', prompt: 'a cat' });
   });
 });
 
@@ -108,11 +101,8 @@ describe('extents arithmetic', () => {
   });
   it('padded size and problems', () => {
     expect(paddedSize(512, 384, { left: 10, right: 20, up: 30, down: 40 })).toEqual({ width: 542, height: 454 });
-    expect(extentsProblem(512, 384, { left: 0, right: 0, up: 0, down: 0 }, stabilityCaps.limits, false)).toMatch(/at least one side/);
-    expect(extentsProblem(512, 384, { left: 0, right: 2000, up: 0, down: 0 }, titanCaps.limits, false)).toBeNull();
-    expect(extentsProblem(1000, 1000, { left: 0, right: 0, up: 0, down: 400 }, titanCaps.limits, true)).toBeNull();
-    expect(extentsProblem(1000, 1000, { left: 400, right: 0, up: 0, down: 400 }, { ...titanCaps.limits, maxPixels: 1_500_000 }, true)).toMatch(/1.5 MP/);
-    expect(extentsProblem(320, 320, { left: 1000, right: 0, up: 0, down: 0 }, titanCaps.limits, true)).toMatch(/elongated/);
+    expect(extentsProblem({ left: 0, right: 0, up: 0, down: 0 })).toMatch(/at least one side/);
+    expect(extentsProblem({ left: 0, right: 2000, up: 0, down: 0 })).toBeNull();
   });
 });
 

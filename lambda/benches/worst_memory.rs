@@ -36,9 +36,9 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "png-rgba16-12mp-mask",
-        "titan",
-        r#"{"inpaint":"amazon.titan-image-generator-v2:0"}"#,
-        "3535×3535 16-bit RGBA PNG (the largest decode buffer accepted) + mask, Titan inpaint: decode, opacity check, scale",
+        "stability",
+        r#"{"inpaint":"us.stability.stable-image-inpaint-v1:0"}"#,
+        "3535×3535 16-bit RGBA PNG (the largest decode buffer accepted) + mask, Stability inpaint: decode, scale",
     ),
     (
         "jpeg-25mp-mask",

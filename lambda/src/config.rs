@@ -10,10 +10,10 @@ use crate::models::{Family, Operation};
 
 /// DynamoDB table of edit records: partition key `userId` (S), sort key `id` (S, a ULID).
 pub const ENV_TABLE_NAME: &str = image_edit_contract::env::TABLE_NAME;
-/// Region of the bedrock-runtime client. Never defaulted: Stability Image Services, Titan and Nova
-/// Canvas live in different regions.
+/// Region of the bedrock-runtime client. Never defaulted: the Stability Image Services and the
+/// in-region Stability models live in different regions.
 pub const ENV_BEDROCK_REGION: &str = image_edit_contract::env::BEDROCK_REGION;
-/// Model family of the stack: `stability`, `titan` or `nova`.
+/// Model family of the stack: `stability`.
 pub const ENV_MODEL_FAMILY: &str = image_edit_contract::env::MODEL_FAMILY;
 /// JSON object operation → model id (or `us.` inference profile id). Operations left out are not
 /// offered by the stack.
@@ -120,10 +120,10 @@ impl Config {
                 reason: format!("`{bedrock_region}` does not look like an AWS region (e.g. us-west-2)"),
             });
         }
-        let family_raw = required(ENV_MODEL_FAMILY, "one of stability, titan, nova")?;
+        let family_raw = required(ENV_MODEL_FAMILY, "stability")?;
         let family = Family::parse(&family_raw).ok_or_else(|| ConfigError::Invalid {
             name: ENV_MODEL_FAMILY,
-            reason: format!("`{family_raw}` is not one of stability, titan, nova"),
+            reason: format!("`{family_raw}` is not a model family the function speaks (stability)"),
         })?;
         let ids_raw = required(ENV_MODEL_IDS, "a JSON object operation → model id, e.g. {\"inpaint\":\"...\"}")?;
         let model_ids = parse_model_ids(&ids_raw, family)?;
@@ -246,11 +246,12 @@ mod tests {
     fn rejects_bad_values_naming_the_variable() {
         let cases: &[(&str, &str)] = &[
             ("MODEL_FAMILY", "dalle"),
+            ("MODEL_FAMILY", "titan"),
             ("BEDROCK_REGION", "mars"),
             ("MODEL_IDS", "not json"),
             ("MODEL_IDS", "{}"),
             ("MODEL_IDS", r#"{"teleport":"x"}"#),
-            ("MODEL_IDS", r#"{"variation":"amazon.titan-image-generator-v2:0"}"#),
+            ("MODEL_IDS", r#"{"variation":"stability.sd3-5-large-v1:0"}"#),
             ("ALLOWED_ORIGINS", "app.example.com"),
             ("TABLE_NAME", "a b"),
         ];

@@ -8,11 +8,11 @@ use serde_json::{Map, Value};
 use crate::config::{Config, MAX_BODY_BYTES};
 use crate::errors::ApiError;
 use crate::images::{self, FitLimits, PreparedImage};
-use crate::models::{EditInput, Extents, Family, MaskPromptUse, Need, OpSpec, Operation, OutpaintMode, Quality};
+use crate::models::{EditInput, Extents, Family, MaskPromptUse, Need, OpSpec, Operation};
 
 /// Largest Stability outpaint extent per side, in pixels.
 pub const MAX_EXTENT: u64 = 2000;
-const KNOWN_OPTIONS: &[&str] = &["seed", "count", "quality", "strength", "outpaintMode", "extents"];
+const KNOWN_OPTIONS: &[&str] = &["seed", "count", "strength", "extents"];
 /// The fields of a `POST /edits` body. Anything else is refused by name: an unknown key is a
 /// typo or a client built for another API, and only validated values are ever stored.
 const KNOWN_FIELDS: &[&str] = &["operation", "prompt", "negativePrompt", "maskPrompt", "image", "mask", "options"];
@@ -119,7 +119,7 @@ pub fn validate(value: &Value, config: &Config, mask_convention: MaskConvention)
         None | Some(Value::Null) => None,
         Some(v) => Some(integer(v, "options.seed", 0, limits.max_seed)?),
     };
-    let max_count = if spec.multi { limits.max_count } else { 1 };
+    let max_count = limits.max_count;
     let count = match options.get("count") {
         None | Some(Value::Null) => 1,
         Some(v) => {
@@ -127,17 +127,6 @@ pub fn validate(value: &Value, config: &Config, mask_convention: MaskConvention)
             u32::try_from(n).unwrap_or(1)
         }
     };
-    let quality = match options.get("quality") {
-        None | Some(Value::Null) => Quality::Standard,
-        Some(Value::String(s)) if s == "standard" => Quality::Standard,
-        Some(Value::String(s)) if s == "premium" => Quality::Premium,
-        Some(_) => {
-            return Err(ApiError::validation("options.quality", "options.quality must be standard or premium"));
-        }
-    };
-    if options.get("quality").is_some_and(|q| !q.is_null()) && !spec.quality {
-        ignored("options.quality");
-    }
     let strength = match (options.get("strength"), spec.strength) {
         (None | Some(Value::Null), s) => s.map(|s| s.default),
         (Some(v), Some(s)) => {
@@ -160,20 +149,6 @@ pub fn validate(value: &Value, config: &Config, mask_convention: MaskConvention)
             None
         }
     };
-    let outpaint_mode = match options.get("outpaintMode") {
-        None | Some(Value::Null) => OutpaintMode::Default,
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("default") => OutpaintMode::Default,
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("precise") => OutpaintMode::Precise,
-        Some(_) => {
-            return Err(ApiError::validation(
-                "options.outpaintMode",
-                "options.outpaintMode must be default or precise",
-            ));
-        }
-    };
-    if options.get("outpaintMode").is_some_and(|m| !m.is_null()) && !spec.outpaint_mode {
-        ignored("options.outpaintMode");
-    }
     let extents = match options.get("extents") {
         None | Some(Value::Null) => None,
         Some(v) if spec.extents => Some(parse_extents(v)?),
@@ -218,17 +193,8 @@ pub fn validate(value: &Value, config: &Config, mask_convention: MaskConvention)
                 format!("maskPrompt is required for {opname}: the text describing what to find in the image"),
             ));
         }
-        (MaskPromptUse::AlternativeToMask, Some(_)) if has_mask => {
-            return Err(ApiError::validation("maskPrompt", "send either mask or maskPrompt, not both"));
-        }
         (_, m) => m,
     };
-    if spec.mask_prompt == MaskPromptUse::AlternativeToMask && !has_mask && mask_prompt.is_none() {
-        return Err(ApiError::validation(
-            "mask",
-            format!("{opname} needs a mask (white = area to change) or a maskPrompt describing the area"),
-        ));
-    }
     if spec.mask == Need::Required && !has_mask {
         return Err(ApiError::validation("mask", format!("mask is required for {opname} (white = area to change)")));
     }
@@ -249,7 +215,7 @@ pub fn validate(value: &Value, config: &Config, mask_convention: MaskConvention)
         (_, Some(Value::String(s))) => {
             let upload = images::decode_upload("image", s)?;
             let fit = fit_limits(family, &spec);
-            Some(images::prepare_image("image", &upload, &fit, family != Family::Stability)?)
+            Some(images::prepare_image("image", &upload, &fit)?)
         }
         (_, Some(_)) => {
             return Err(ApiError::validation("image", "image must be a base64 string or data URL"));
@@ -264,8 +230,8 @@ pub fn validate(value: &Value, config: &Config, mask_convention: MaskConvention)
         (_, Some(Value::String(s)), Some(image)) if !s.is_empty() => {
             let upload = images::decode_upload("mask", s)?;
             let source_white = mask_convention == MaskConvention::WhiteChanges;
-            let model_white = family.model_mask_change_is_white(operation);
-            Some(images::prepare_mask("mask", &upload, image, source_white, model_white)?)
+            // Every live family's masks are white where the model changes the picture.
+            Some(images::prepare_mask("mask", &upload, image, source_white, true)?)
         }
         (_, Some(Value::String(_)), _) => None,
         (_, Some(_), _) => {
@@ -293,9 +259,7 @@ pub fn validate(value: &Value, config: &Config, mask_convention: MaskConvention)
         mask,
         seed,
         count,
-        quality,
         strength,
-        outpaint_mode,
         extents: extents.unwrap_or_default(),
     };
     let options_used = used_options(&input, &spec);
@@ -309,14 +273,8 @@ fn used_options(input: &EditInput, spec: &OpSpec) -> Value {
         o.insert("seed".to_owned(), Value::from(seed));
     }
     o.insert("count".to_owned(), Value::from(input.count));
-    if spec.quality {
-        o.insert("quality".to_owned(), Value::from(input.quality.as_str()));
-    }
     if let Some(s) = input.strength {
         o.insert("strength".to_owned(), Value::from(s));
-    }
-    if spec.outpaint_mode {
-        o.insert("outpaintMode".to_owned(), Value::from(input.outpaint_mode.as_str()));
     }
     if spec.extents {
         let e = input.extents;

@@ -3,7 +3,7 @@
 //!
 //! Images are passed to the model untouched whenever they already fit (no decode, no re-encode);
 //! they are decoded only to resize, to rotate by their EXIF orientation, to convert their pixel
-//! format, or to check that an RGBA image is opaque for the families that require it.
+//! format.
 
 use std::io::Cursor;
 
@@ -363,13 +363,9 @@ pub fn fit(field: &str, w: u32, h: u32, limits: &FitLimits) -> Result<(u32, u32)
     Ok((w, h))
 }
 
-/// Checks and fits an uploaded image for the model. `opaque` = the family refuses transparency.
-pub fn prepare_image(
-    field: &str,
-    upload: &Upload,
-    limits: &FitLimits,
-    opaque: bool,
-) -> Result<PreparedImage, ApiError> {
+/// Checks and fits an uploaded image for the model (transparency is kept: the Stability services
+/// take RGBA).
+pub fn prepare_image(field: &str, upload: &Upload, limits: &FitLimits) -> Result<PreparedImage, ApiError> {
     let opened = open(field, upload)?;
     let (sw, sh) = (opened.width, opened.height);
     let (tw, th) = fit(field, sw, sh, limits)?;
@@ -377,9 +373,7 @@ pub fn prepare_image(
     let resize = (tw, th) != (sw, sh);
     let oriented = opened.orientation != Orientation::NoTransforms;
     let pass_through_color = matches!(opened.color, ColorType::Rgb8 | ColorType::Rgba8);
-    let must_check_alpha = opaque && opened.color == ColorType::Rgba8;
-    let untouched = !resize && !oriented && pass_through_color;
-    if untouched && !must_check_alpha {
+    if !resize && !oriented && pass_through_color {
         // Passed on as sent, but only once it is known to decode: a truncated or corrupt file is
         // the caller's 400 here, not the model's error (and a billed call) later. A PNG is checked
         // without unfiltering it (png_stream.rs says why that finds the same files).
@@ -403,30 +397,13 @@ pub fn prepare_image(
         });
     }
     let mut img = decode(field, opened)?;
-    if opaque && img.color().has_alpha() {
-        if has_transparency(&img) {
-            notices.push(
-                "transparent areas of the image were filled with white (the model needs an opaque image)".to_owned(),
-            );
-            img = DynamicImage::ImageRgb8(flatten_on_white(&img));
-        } else if untouched {
-            // Opaque RGBA: the original bytes are fine.
-            return Ok(PreparedImage {
-                model: ModelImage { base64: upload.to_base64(), width: sw, height: sh },
-                source_width: sw,
-                source_height: sh,
-                source_bytes: upload.bytes.len(),
-                notices,
-            });
-        }
-    }
     if resize {
         img = scale(&img, tw, th);
         notices.push(format!("image resized to {tw}×{th} to fit the model (was {sw}×{sh})"));
     }
     let img = match img {
         DynamicImage::ImageRgba8(_) | DynamicImage::ImageRgb8(_) => img,
-        other if other.color().has_alpha() && !opaque => DynamicImage::ImageRgba8(other.to_rgba8()),
+        other if other.color().has_alpha() => DynamicImage::ImageRgba8(other.to_rgba8()),
         other => DynamicImage::ImageRgb8(other.to_rgb8()),
     };
     // Photos stay JPEG (a PNG of a large photo can exceed InvokeModel's 25 MB body); anything
@@ -456,18 +433,6 @@ fn scale(img: &DynamicImage, w: u32, h: u32) -> DynamicImage {
         img.thumbnail_exact(w, h)
     } else {
         img.resize_exact(w, h, FilterType::Triangle)
-    }
-}
-
-/// Whether any pixel is not fully opaque, read in place (no converted copy of the image).
-fn has_transparency(img: &DynamicImage) -> bool {
-    match img {
-        DynamicImage::ImageRgba8(b) => b.pixels().any(|p| p[3] < u8::MAX),
-        DynamicImage::ImageLumaA8(b) => b.pixels().any(|p| p[1] < u8::MAX),
-        DynamicImage::ImageRgba16(b) => b.pixels().any(|p| p[3] < u16::MAX),
-        DynamicImage::ImageLumaA16(b) => b.pixels().any(|p| p[1] < u16::MAX),
-        DynamicImage::ImageRgba32F(b) => b.pixels().any(|p| p[3] < 1.0),
-        other => other.color().has_alpha(),
     }
 }
 

@@ -69,7 +69,7 @@ fn case(
 }
 
 fn cases() -> Vec<Case> {
-    let long = "x".repeat(600);
+    let long = "x".repeat(10_001);
     let mut v = vec![
         Case {
             name: "malformed JSON",
@@ -107,15 +107,6 @@ fn cases() -> Vec<Case> {
             "validation_error",
             Some("operation"),
             "teleport",
-        ),
-        case(
-            "operation the family lacks",
-            "titan",
-            json!({"operation": "erase", "image": img(), "mask": mask()}),
-            400,
-            "unsupported_operation",
-            Some("operation"),
-            "supported: inpaint, outpaint, remove-background, generate, variation",
         ),
         case(
             "operation the family lacks (stability variation)",
@@ -244,40 +235,31 @@ fn cases() -> Vec<Case> {
             "required",
         ),
         case(
-            "titan inpaint without mask or maskPrompt",
-            "titan",
-            json!({"operation": "inpaint", "image": png_b64(512, 512)}),
-            400,
-            "validation_error",
-            Some("mask"),
-            "maskPrompt",
-        ),
-        case(
-            "mask and maskPrompt",
-            "titan",
-            json!({"operation": "inpaint", "image": png_b64(512, 512), "mask": mask_b64(512, 512, (0, 0, 9, 9)), "maskPrompt": "the dog"}),
-            400,
-            "validation_error",
-            Some("maskPrompt"),
-            "not both",
-        ),
-        case(
-            "prompt too long (titan 512)",
-            "titan",
+            "prompt too long (10,000)",
+            "stability",
             json!({"operation": "generate", "prompt": long}),
             400,
             "validation_error",
             Some("prompt"),
-            "512",
+            "10000",
         ),
         case(
-            "negative prompt too long (titan)",
-            "titan",
+            "negative prompt too long",
+            "stability",
             json!({"operation": "generate", "prompt": "a", "negativePrompt": long}),
             400,
             "validation_error",
             Some("negativePrompt"),
-            "512",
+            "10000",
+        ),
+        case(
+            "an option of the retired families",
+            "stability",
+            json!({"operation": "generate", "prompt": "a", "options": {"quality": "premium"}}),
+            400,
+            "validation_error",
+            Some("options.quality"),
+            "known: seed, count, strength, extents",
         ),
         case(
             "prompt not a string",
@@ -316,15 +298,6 @@ fn cases() -> Vec<Case> {
             "0 to 4294967294",
         ),
         case(
-            "seed above the family max",
-            "titan",
-            json!({"operation": "generate", "prompt": "a", "options": {"seed": 900_000_000}}),
-            400,
-            "validation_error",
-            Some("options.seed"),
-            "858993459",
-        ),
-        case(
             "fractional seed",
             "stability",
             json!({"operation": "generate", "prompt": "a", "options": {"seed": 1.5}}),
@@ -332,24 +305,6 @@ fn cases() -> Vec<Case> {
             "validation_error",
             Some("options.seed"),
             "integer",
-        ),
-        case(
-            "count 0",
-            "titan",
-            json!({"operation": "generate", "prompt": "a", "options": {"count": 0}}),
-            400,
-            "validation_error",
-            Some("options.count"),
-            "1 to 5",
-        ),
-        case(
-            "count 99",
-            "titan",
-            json!({"operation": "generate", "prompt": "a", "options": {"count": 99}}),
-            400,
-            "validation_error",
-            Some("options.count"),
-            "1 to 5",
         ),
         case(
             "count 2 on stability",
@@ -362,30 +317,12 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "strength out of range",
-            "titan",
-            json!({"operation": "generate", "prompt": "a", "options": {"strength": 20}}),
+            "stability",
+            json!({"operation": "outpaint", "image": img(), "options": {"strength": 2, "extents": {"left": 64}}}),
             400,
             "validation_error",
             Some("options.strength"),
-            "1.1 to 10",
-        ),
-        case(
-            "quality unknown",
-            "titan",
-            json!({"operation": "generate", "prompt": "a", "options": {"quality": "ultra"}}),
-            400,
-            "validation_error",
-            Some("options.quality"),
-            "standard or premium",
-        ),
-        case(
-            "outpaint mode unknown",
-            "titan",
-            json!({"operation": "generate", "prompt": "a", "options": {"outpaintMode": "wide"}}),
-            400,
-            "validation_error",
-            Some("options.outpaintMode"),
-            "default or precise",
+            "0 to 1",
         ),
         case(
             "options not an object",
@@ -577,7 +514,7 @@ async fn unknown_routes_and_bad_queries() {
 
 #[tokio::test]
 async fn seed_contract_errors_keep_the_seed_shape() {
-    let app = app("titan", FakeModel::ok("titan", W, H));
+    let app = app("stability", FakeModel::ok("stability", W, H));
     for (body, field_hint) in [
         ("{broken".to_owned(), "not valid JSON"),
         (
@@ -622,8 +559,8 @@ async fn cors_only_for_configured_origins_and_preflight() {
 /// Text an operation does not use is ignored with a notice, whatever its length.
 #[tokio::test]
 async fn unused_text_is_ignored_whatever_its_length() {
-    let model = FakeModel::ok("titan", 1024, 1024);
-    let app = app("titan", model.clone());
+    let model = FakeModel::ok("stability", 1024, 1024);
+    let app = app("stability", model.clone());
     let body = json!({"operation": "generate", "prompt": "a lighthouse", "maskPrompt": "x".repeat(20_000)});
     let resp = app.handle(post_edit(&body)).await;
     assert_eq!(status(&resp), 200, "{}", json_body(&resp));

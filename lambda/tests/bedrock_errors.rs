@@ -185,35 +185,6 @@ async fn answer(family: &'static str, body: Value, answer: Value) -> (u16, Value
     (status(&resp), json_body(&resp))
 }
 
-fn titan_generate(count: u32) -> Value {
-    json!({"operation": "generate", "prompt": "a fox", "options": {"count": count, "seed": 1}})
-}
-
-#[tokio::test]
-async fn titan_all_outputs_blocked_is_422() {
-    let (s, body) = answer(
-        "titan",
-        titan_generate(1),
-        json!({"images": [], "error": "All of the generated images have been blocked by our content filters."}),
-    )
-    .await;
-    assert_eq!(s, 422);
-    assert_eq!(body["error"]["code"], "content_filtered");
-}
-
-#[tokio::test]
-async fn titan_some_outputs_blocked_is_200_with_a_notice() {
-    let (s, body) = answer(
-        "titan",
-        titan_generate(2),
-        json!({"images": [png_b64(64, 64)], "error": "Some of the generated images have been blocked by our content filters."}),
-    )
-    .await;
-    assert_eq!(s, 200, "{body}");
-    assert_eq!(body["images"].as_array().map(Vec::len), Some(1));
-    assert_eq!(body["notices"], json!(["1 of 2 images blocked by the content filter"]));
-}
-
 #[tokio::test]
 async fn stability_finish_reasons() {
     let gen_ = json!({"operation": "generate", "prompt": "x", "options": {"seed": 3}});

@@ -1,4 +1,4 @@
-//! Golden tests: the exact InvokeModel body per family and operation, and the mask conversion.
+//! Golden tests: the exact InvokeModel body per operation, and the mask conversion.
 //! Images in the bodies are replaced by `<png WxH>` placeholders (see `common::redact`); the masks
 //! themselves are decoded and checked pixel by pixel.
 
@@ -128,125 +128,6 @@ async fn stability_without_seed_gets_one_and_returns_it() {
     assert_eq!(resp["seeds"], json!([seed]));
 }
 
-// ---------- Titan / Nova ----------
-
-#[tokio::test]
-async fn titan_inpaint_with_mask_and_options() {
-    let (req, resp) = sent(
-        "titan",
-        json!({"operation": "inpaint", "prompt": "a red sports car", "negativePrompt": "blurry", "image": image(),
-               "mask": mask(), "options": {"seed": 42, "count": 2, "quality": "premium", "strength": 7.5}}),
-    )
-    .await;
-    assert_eq!(
-        redact(&req),
-        json!({
-            "taskType": "INPAINTING",
-            "inPaintingParams": {"image": "<png 512x384>", "maskImage": "<png 512x384>",
-                                  "text": "a red sports car", "negativeText": "blurry"},
-            "imageGenerationConfig": {"numberOfImages": 2, "quality": "premium", "cfgScale": 7.5, "seed": 42}
-        })
-    );
-    assert_eq!(resp["images"].as_array().map(Vec::len), Some(2));
-    assert_eq!(resp["seeds"], json!([42]));
-}
-
-#[tokio::test]
-async fn titan_inpaint_by_mask_prompt_without_text_removes() {
-    let (req, _) = sent(
-        "titan",
-        json!({"operation": "inpaint", "maskPrompt": "the bin", "image": image(), "options": {"seed": 5}}),
-    )
-    .await;
-    assert_eq!(
-        redact(&req),
-        json!({
-            "taskType": "INPAINTING",
-            "inPaintingParams": {"image": "<png 512x384>", "maskPrompt": "the bin"},
-            "imageGenerationConfig": {"numberOfImages": 1, "quality": "standard", "cfgScale": 8.0, "seed": 5}
-        })
-    );
-}
-
-#[tokio::test]
-async fn titan_outpaint_precise() {
-    let (req, _) = sent(
-        "titan",
-        json!({"operation": "outpaint", "prompt": "a beach", "image": image(), "mask": mask(),
-               "options": {"seed": 6, "outpaintMode": "precise"}}),
-    )
-    .await;
-    assert_eq!(
-        redact(&req),
-        json!({
-            "taskType": "OUTPAINTING",
-            "outPaintingParams": {"image": "<png 512x384>", "maskImage": "<png 512x384>",
-                                   "outPaintingMode": "PRECISE", "text": "a beach"},
-            "imageGenerationConfig": {"numberOfImages": 1, "quality": "standard", "cfgScale": 8.0, "seed": 6}
-        })
-    );
-}
-
-#[tokio::test]
-async fn titan_variation_generate_remove_background() {
-    let (req, _) = sent(
-        "titan",
-        json!({"operation": "variation", "prompt": "in winter", "image": image(), "options": {"seed": 8, "strength": 0.5}}),
-    )
-    .await;
-    assert_eq!(
-        redact(&req),
-        json!({
-            "taskType": "IMAGE_VARIATION",
-            "imageVariationParams": {"images": ["<png 512x384>"], "similarityStrength": 0.5, "text": "in winter"},
-            "imageGenerationConfig": {"numberOfImages": 1, "quality": "standard", "cfgScale": 8.0, "seed": 8,
-                                       "width": 1152, "height": 896}
-        })
-    );
-    let (req, _) =
-        sent("titan", json!({"operation": "generate", "prompt": "a fox", "options": {"seed": 9, "count": 3}})).await;
-    assert_eq!(
-        req,
-        json!({
-            "taskType": "TEXT_IMAGE",
-            "textToImageParams": {"text": "a fox"},
-            "imageGenerationConfig": {"numberOfImages": 3, "quality": "standard", "cfgScale": 8.0, "seed": 9,
-                                       "width": 1024, "height": 1024}
-        })
-    );
-    let (req, resp) = sent("titan", json!({"operation": "remove-background", "image": image()})).await;
-    assert_eq!(
-        redact(&req),
-        json!({"taskType": "BACKGROUND_REMOVAL", "backgroundRemovalParams": {"image": "<png 512x384>"}})
-    );
-    assert_eq!(resp["seeds"], json!([]));
-}
-
-#[tokio::test]
-async fn nova_uses_its_own_defaults() {
-    let (req, _) = sent(
-        "nova",
-        json!({"operation": "inpaint", "prompt": "a cat", "image": image(), "mask": mask(), "options": {"seed": 10}}),
-    )
-    .await;
-    assert_eq!(
-        redact(&req),
-        json!({
-            "taskType": "INPAINTING",
-            "inPaintingParams": {"image": "<png 512x384>", "maskImage": "<png 512x384>", "text": "a cat"},
-            "imageGenerationConfig": {"numberOfImages": 1, "quality": "standard", "cfgScale": 6.5, "seed": 10}
-        })
-    );
-    let (req, _) = sent(
-        "nova",
-        json!({"operation": "variation", "prompt": "as a watercolour", "image": image(), "options": {"seed": 11}}),
-    )
-    .await;
-    assert_eq!(req["imageGenerationConfig"]["width"], 512);
-    assert_eq!(req["imageGenerationConfig"]["height"], 384);
-    assert_eq!(req["imageVariationParams"]["similarityStrength"], 0.7);
-}
-
 // ---------- masks ----------
 
 /// (pixel inside the user's white rectangle, pixel outside) of the mask the model got.
@@ -261,22 +142,13 @@ const WHITE: [u8; 3] = [255, 255, 255];
 const BLACK: [u8; 3] = [0, 0, 0];
 
 #[tokio::test]
-async fn mask_polarity_per_family_and_operation() {
+async fn masks_reach_the_model_white_for_change() {
     // Our API: white = change. Stability: white = change → unchanged.
     let (req, _) =
         sent("stability", json!({"operation": "inpaint", "prompt": "x", "image": image(), "mask": mask()})).await;
     assert_eq!(mask_pixels(&req, "/mask"), (WHITE, BLACK, true));
     let (req, _) = sent("stability", json!({"operation": "erase", "image": image(), "mask": mask()})).await;
     assert_eq!(mask_pixels(&req, "/mask"), (WHITE, BLACK, true));
-    // Titan/Nova inpainting changes the black (masked) region → inverted.
-    let (req, _) = sent("titan", json!({"operation": "inpaint", "image": image(), "mask": mask()})).await;
-    assert_eq!(mask_pixels(&req, "/inPaintingParams/maskImage"), (BLACK, WHITE, true));
-    let (req, _) = sent("nova", json!({"operation": "inpaint", "image": image(), "mask": mask()})).await;
-    assert_eq!(mask_pixels(&req, "/inPaintingParams/maskImage"), (BLACK, WHITE, true));
-    // Titan/Nova outpainting changes what is outside the black region, i.e. the white → unchanged.
-    let (req, _) =
-        sent("titan", json!({"operation": "outpaint", "prompt": "x", "image": image(), "mask": mask()})).await;
-    assert_eq!(mask_pixels(&req, "/outPaintingParams/maskImage"), (WHITE, BLACK, true));
 }
 
 #[tokio::test]
@@ -304,19 +176,18 @@ async fn soft_masks_are_thresholded_to_pure_black_and_white() {
 
 #[tokio::test]
 async fn images_too_large_for_the_model_are_resized_with_their_mask() {
-    // Titan: longest side ≤ 1408.
-    let body = json!({"operation": "inpaint", "prompt": "x", "image": png_b64(2816, 1408),
-                      "mask": mask_b64(2816, 1408, (1000, 400, 1800, 1000)), "options": {"seed": 1}});
-    let (req, resp) = sent("titan", body).await;
-    assert_eq!(
-        redact(&req)["inPaintingParams"],
-        json!({"image": "<png 1408x704>", "maskImage": "<png 1408x704>", "text": "x"})
-    );
-    let m = decode_b64(req.pointer("/inPaintingParams/maskImage").and_then(Value::as_str).unwrap_or_default());
-    assert_eq!(m.dimensions(), (1408, 704));
+    // Stability: at most 9,437,184 pixels (4096×2304 here, 2.5:1 at most).
+    let body = json!({"operation": "inpaint", "prompt": "x", "image": png_b64(5000, 2500),
+                      "mask": mask_b64(5000, 2500, (1000, 400, 4000, 2000)), "options": {"seed": 1}});
+    let (req, resp) = sent("stability", body).await;
+    let img = decode_b64(req["image"].as_str().unwrap_or_default());
+    let (w, h) = img.dimensions();
+    assert!(u64::from(w) * u64::from(h) <= 9_437_184 && w == 2 * h, "{w}×{h}");
+    let m = decode_b64(req["mask"].as_str().unwrap_or_default());
+    assert_eq!(m.dimensions(), (w, h));
     assert!(m.to_rgb8().pixels().all(|p| p.0 == BLACK || p.0 == WHITE));
-    assert_eq!(m.to_rgb8().get_pixel(700, 350).0, BLACK, "inside the change area (Titan: black)");
-    assert_eq!(resp["notices"], json!(["image resized to 1408×704 to fit the model (was 2816×1408)"]));
+    assert_eq!(m.to_rgb8().get_pixel(w / 2, h / 2).0, WHITE, "inside the change area");
+    assert_eq!(resp["notices"], json!([format!("image resized to {w}×{h} to fit the model (was 5000×2500)")]));
 }
 
 #[tokio::test]
@@ -328,30 +199,16 @@ async fn fitting_images_are_passed_through_untouched() {
 }
 
 #[tokio::test]
-async fn transparent_images_are_flattened_for_titan() {
-    let (req, resp) =
-        sent("titan", json!({"operation": "variation", "prompt": "x", "image": transparent_png_b64(W, H)})).await;
-    let sent_img =
-        decode_b64(req.pointer("/imageVariationParams/images/0").and_then(Value::as_str).unwrap_or_default());
-    assert!(!sent_img.color().has_alpha());
-    assert_eq!(sent_img.to_rgb8().get_pixel(10, 10).0, WHITE);
-    assert_eq!(
-        resp["notices"],
-        json!(["transparent areas of the image were filled with white (the model needs an opaque image)"])
-    );
-}
-
-#[tokio::test]
 async fn unused_inputs_are_reported() {
     let (_, resp) = sent(
         "stability",
-        json!({"operation": "remove-background", "prompt": "ignored", "image": image(), "options": {"quality": "premium"}}),
+        json!({"operation": "remove-background", "prompt": "ignored", "image": image(), "options": {"strength": 0.5}}),
     )
     .await;
     assert_eq!(
         resp["notices"],
         json!([
-            "options.quality is not used by remove-background on this stack and was ignored",
+            "options.strength is not used by remove-background on this stack and was ignored",
             "prompt is not used by remove-background on this stack and was ignored"
         ])
     );
@@ -364,36 +221,30 @@ async fn seed_inpainting_masks_are_black_for_change() {
     let seed_body = json!({"prompt": {"text": "clear driveway", "mode": "INPAINTING"},
                            "mask": format!("data:image/png;base64,{}", seed_mask_b64(W, H, RECT)),
                            "base_image": image(), "model": "titan"});
-    for family in ["titan", "stability"] {
-        let model = FakeModel::ok(family, W, H);
-        let app = app(family, model.clone());
-        let resp = app.handle(event("POST", "/", "/", Some(&seed_body.to_string()), Some("user-a"))).await;
-        assert_eq!(status(&resp), 200, "{family}: {}", json_body(&resp));
-        let (_, req) = model.last_call().expect("called");
-        if family == "titan" {
-            // Titan: black = change, as the seed sent it.
-            assert_eq!(mask_pixels(&req, "/inPaintingParams/maskImage"), (BLACK, WHITE, true));
-            assert_eq!(req["imageGenerationConfig"]["numberOfImages"], 2);
-        } else {
-            assert_eq!(mask_pixels(&req, "/mask"), (WHITE, BLACK, true));
-        }
-    }
+    let model = FakeModel::ok("stability", W, H);
+    let app = app("stability", model.clone());
+    let resp = app.handle(event("POST", "/", "/", Some(&seed_body.to_string()), Some("user-a"))).await;
+    assert_eq!(status(&resp), 200, "{}", json_body(&resp));
+    assert_eq!(json_body(&resp)["images"].as_array().map(Vec::len), Some(1));
+    let (id, req) = model.last_call().expect("called");
+    assert_eq!(id, "stability.stable-image-inpaint-v1:0");
+    // The seed's black (change) reaches Stability as white (change).
+    assert_eq!(mask_pixels(&req, "/mask"), (WHITE, BLACK, true));
 }
 
 #[tokio::test]
 async fn seed_outpainting_and_precise_outpaint() {
-    for (mode, expected_mode) in [("OUTPAINTING", "DEFAULT"), ("precise-outpaint", "PRECISE")] {
-        let model = FakeModel::ok("titan", W, H);
-        let app = app("titan", model.clone());
+    for mode in ["OUTPAINTING", "precise-outpaint"] {
+        let model = FakeModel::ok("stability", W, H);
+        let app = app("stability", model.clone());
         let body = json!({"prompt": {"text": "a beach", "mode": mode},
                           "mask": seed_mask_b64(W, H, RECT), "base_image": image()});
         let resp = app.handle(event("POST", "/", "/", Some(&body.to_string()), Some("user-a"))).await;
-        assert_eq!(status(&resp), 200, "{}", json_body(&resp));
-        let (_, req) = model.last_call().expect("called");
-        assert_eq!(req["taskType"], "OUTPAINTING", "never the seed's invalid taskType");
-        assert_eq!(req["outPaintingParams"]["outPaintingMode"], expected_mode);
-        // The seed's black region is kept; the mask reaches Titan as painted.
-        assert_eq!(mask_pixels(&req, "/outPaintingParams/maskImage"), (BLACK, WHITE, true));
+        assert_eq!(status(&resp), 200, "{mode}: {}", json_body(&resp));
+        let (id, req) = model.last_call().expect("called");
+        // Outpainting with a mask is inpainting of what the seed did not paint black.
+        assert_eq!(id, "stability.stable-image-inpaint-v1:0", "{mode}");
+        assert_eq!(mask_pixels(&req, "/mask"), (BLACK, WHITE, true), "{mode}");
     }
 }
 
@@ -417,8 +268,8 @@ async fn capabilities_of_a_stability_stack() {
         caps["operations"][0],
         json!({"name": "inpaint", "prompt": "required", "mask": "required", "maskPrompt": false,
                "maskPromptRequired": false, "image": "required", "negativePrompt": true,
-               "model": "stability.stable-image-inpaint-v1:0", "maxCount": 1, "seed": true, "quality": false,
-               "outpaintMode": false, "extents": null, "maxPixels": 9_437_184, "strength": null})
+               "model": "stability.stable-image-inpaint-v1:0", "maxCount": 1, "seed": true, "extents": null,
+               "maxPixels": 9_437_184, "strength": null})
     );
     assert_eq!(caps["operations"][1]["extents"], json!({"min": 0, "max": 2000}));
     assert_eq!(
@@ -433,25 +284,6 @@ async fn capabilities_of_a_stability_stack() {
                "maxRequestBytes": 6_258_688, "imagesPerUserPerDay": 1000, "imagesPerDay": 100_000,
                "strength": {"min": 0.0, "max": 1.0, "default": 0.5, "meaning": "creativity"}})
     );
-}
-
-#[tokio::test]
-async fn capabilities_of_a_titan_stack() {
-    let app = app("titan", FakeModel::ok("titan", 8, 8));
-    let resp = app.handle(event("GET", "/capabilities", "/capabilities", None, Some("user-a"))).await;
-    let caps = json_body(&resp);
-    let names: Vec<&str> = caps["operations"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|o| o["name"].as_str()).collect())
-        .unwrap_or_default();
-    assert_eq!(names, ["inpaint", "outpaint", "remove-background", "generate", "variation"]);
-    assert_eq!(caps["operations"][0]["mask"], "optional");
-    assert_eq!(caps["operations"][0]["maskPrompt"], true);
-    assert_eq!(caps["operations"][0]["maxCount"], 5);
-    assert_eq!(caps["operations"][4]["strength"]["meaning"], "similarityStrength");
-    assert_eq!(caps["limits"]["maxPromptLength"], 512);
-    assert_eq!(caps["limits"]["maxSeed"], 858_993_459);
-    assert_eq!(caps["limits"]["strength"], json!({"min": 1.1, "max": 10.0, "default": 8.0, "meaning": "cfgScale"}));
 }
 
 /// A JPEG whose EXIF says "rotate 90° clockwise" (orientation 6), as phones write them.

@@ -207,7 +207,7 @@ async fn user_b_cannot_read_or_delete_user_a_edits(endpoint: &str) {
 }
 
 async fn the_seed_contract_returns_the_seed_shape(endpoint: &str) {
-    let (app, _, _) = setup(endpoint, "titan", FakeModel::ok("titan", 320, 320)).await;
+    let (app, _, _) = setup(endpoint, "stability", FakeModel::ok("stability", 320, 320)).await;
     let body = json!({"prompt": {"text": "Make the driveway clear", "mode": "INPAINTING"},
                       "mask": format!("data:image/png;base64,{}", seed_mask_b64(320, 320, (10, 10, 100, 100))),
                       "base_image": png_data_url(320, 320), "model": "titan"});
@@ -217,8 +217,8 @@ async fn the_seed_contract_returns_the_seed_shape(endpoint: &str) {
     let mut keys: Vec<&str> = v.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
     keys.sort_unstable();
     assert_eq!(keys, vec!["generation_time_ms", "images", "model_used", "request_id"]);
-    assert_eq!(v["images"].as_array().map(Vec::len), Some(2));
-    assert_eq!(v["model_used"], "amazon.titan-image-generator-v2:0");
+    assert_eq!(v["images"].as_array().map(Vec::len), Some(1));
+    assert_eq!(v["model_used"], "stability.stable-image-inpaint-v1:0");
     // The id the request's log line carries, so `provision logs` finds it.
     assert_eq!(v["request_id"], "apigw-req-1");
     assert!(v["generation_time_ms"].as_u64().is_some());
@@ -226,7 +226,7 @@ async fn the_seed_contract_returns_the_seed_shape(endpoint: &str) {
     let items = json_body(&list)["items"].clone();
     assert_eq!(items[0]["source"], "seed");
     assert_eq!(items[0]["operation"], "inpaint");
-    assert_eq!(items[0]["output"]["count"], 2);
+    assert_eq!(items[0]["output"]["count"], 1);
 }
 
 async fn a_failing_store_means_no_model_call(endpoint: &str) {

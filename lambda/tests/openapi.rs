@@ -83,7 +83,7 @@ async fn capabilities_have_the_documented_required_fields() {
             .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
             .unwrap_or_default()
     };
-    for family in ["stability", "titan", "nova"] {
+    for family in ["stability"] {
         let app = app(family, FakeModel::ok(family, 8, 8));
         let resp = app.handle(event("GET", "/capabilities", "/capabilities", None, Some("user-a"))).await;
         assert_eq!(status(&resp), 200);

@@ -1,6 +1,8 @@
-//! The Bedrock stand-in through the real `aws-sdk-bedrockruntime` client: valid edits of both
-//! families, Bedrock's validation errors, and the test switches.
+//! The Bedrock stand-in through the real `aws-sdk-bedrockruntime` client: valid edits of the
+//! Stability AI models, Bedrock's validation errors, the retired models' end of life, and the test
+//! switches.
 
+use image_edit_contract::catalogue;
 use localcloud::bedrock;
 
 use std::io::Cursor;
@@ -17,11 +19,9 @@ use base64::engine::general_purpose::STANDARD as B64;
 use image::{ImageFormat, RgbImage, RgbaImage};
 use serde_json::{Value, json};
 
-const TITAN: &str = "amazon.titan-image-generator-v2:0";
-const NOVA: &str = "amazon.nova-canvas-v1:0";
 /// The Stability Image Services are invoked through their `us.` inference profiles.
 const INPAINT: &str = "us.stability.stable-image-inpaint-v1:0";
-/// Every model of the families is offered here except Stable Image Core/Ultra and SD3.5 (us-west-2).
+/// Every Stability model is offered here except Stable Image Core/Ultra and SD3.5 (us-west-2).
 const REGION: &str = "us-east-1";
 
 struct Server {
@@ -138,14 +138,6 @@ fn png_header_only(w: u32, h: u32) -> String {
     B64.encode(png)
 }
 
-fn titan_inpaint(image: &RgbImage, mask: &RgbImage, text: &str) -> Value {
-    json!({
-        "taskType": "INPAINTING",
-        "inPaintingParams": {"image": png_of(image), "maskImage": png_of(mask), "text": text},
-        "imageGenerationConfig": {"numberOfImages": 1, "quality": "standard", "cfgScale": 8.0, "seed": 7},
-    })
-}
-
 /// Counts (changed pixels inside [a,b)², changed pixels outside [a-margin, b+margin)²).
 fn changes(before: &RgbImage, after: &RgbaImage, a: u32, b: u32, margin: u32) -> (u32, u32, u32) {
     let (mut inside, mut inside_total, mut outside) = (0, 0, 0);
@@ -163,26 +155,6 @@ fn changes(before: &RgbImage, after: &RgbaImage, a: u32, b: u32, margin: u32) ->
         }
     }
     (inside, inside_total, outside)
-}
-
-#[tokio::test]
-async fn titan_and_nova_inpaint_change_only_the_black_area() {
-    let s = start().await;
-    let img = picture(512, 384);
-    // Titan/Nova: black = the area to change.
-    let mask = square_mask(512, 384, 128, 256, 0, 255);
-    for model in [TITAN, NOVA] {
-        let out = s.ok(model, &titan_inpaint(&img, &mask, "a red balloon")).await;
-        assert_eq!(out["error"], Value::Null);
-        assert_eq!(out["standIn"], true);
-        let images = out["images"].as_array().unwrap();
-        assert_eq!(images.len(), 1);
-        let after = decode(&images[0]);
-        assert_eq!(after.dimensions(), (512, 384));
-        let (inside, total, outside) = changes(&img, &after, 128, 256, 0);
-        assert!(inside * 10 > total * 9, "{model}: only {inside} of {total} masked pixels changed");
-        assert_eq!(outside, 0, "{model}: pixels outside the mask changed");
-    }
 }
 
 #[tokio::test]
@@ -216,42 +188,21 @@ async fn answers_are_deterministic() {
     let s = start().await;
     let img = picture(512, 512);
     let mask = square_mask(512, 512, 100, 200, 0, 255);
-    let body = titan_inpaint(&img, &mask, "a boat");
-    assert_eq!(s.ok(TITAN, &body).await, s.ok(TITAN, &body).await);
     let stab = json!({"image": png_of(&img), "mask": png_of(&mask), "prompt": "a boat"});
     let (a, b) = (s.ok(INPAINT, &stab).await, s.ok(INPAINT, &stab).await);
     assert_eq!(a, b);
     // A different prompt gives a different picture.
-    assert_ne!(s.ok(TITAN, &titan_inpaint(&img, &mask, "a tree")).await, s.ok(TITAN, &body).await);
+    let tree = json!({"image": png_of(&img), "mask": png_of(&mask), "prompt": "a tree"});
+    assert_ne!(s.ok(INPAINT, &tree).await["images"], a["images"]);
 }
 
 #[tokio::test]
-async fn titan_several_images_differ() {
-    let s = start().await;
-    let img = picture(512, 512);
-    let mask = square_mask(512, 512, 100, 300, 0, 255);
-    let mut body = titan_inpaint(&img, &mask, "a kite");
-    body["imageGenerationConfig"]["numberOfImages"] = json!(3);
-    let out = s.ok(NOVA, &body).await;
-    let images = out["images"].as_array().unwrap();
-    assert_eq!(images.len(), 3);
-    assert_ne!(images[0], images[1]);
-    assert_ne!(images[1], images[2]);
-}
-
-#[tokio::test]
-async fn grey_or_wrong_size_masks_are_rejected() {
+async fn wrong_size_masks_are_rejected_and_grey_is_partial() {
     let s = start().await;
     let img = picture(512, 512);
     let grey = square_mask(512, 512, 100, 200, 128, 255);
-    let m = s.invalid(TITAN, &titan_inpaint(&img, &grey, "x")).await;
-    assert!(m.contains("#/inPaintingParams/maskImage") && m.contains("pure black"), "{m}");
-    let m = s.invalid(NOVA, &titan_inpaint(&img, &grey, "x")).await;
-    assert!(m.contains("maskImage") && m.contains("(128,128,128)"), "{m}");
 
     let small = square_mask(256, 256, 10, 20, 0, 255);
-    let m = s.invalid(TITAN, &titan_inpaint(&img, &small, "x")).await;
-    assert!(m.contains("maskImage") && m.contains("same size"), "{m}");
     let body = json!({"image": png_of(&img), "mask": png_of(&small), "prompt": "x"});
     let m = s.invalid(INPAINT, &body).await;
     assert!(m.contains("#/mask") && m.contains("same size"), "{m}");
@@ -275,24 +226,6 @@ async fn images_outside_the_size_limits_are_rejected() {
     let rmbg = "us.stability.stable-image-remove-background-v1:0";
     let m = s.invalid(rmbg, &json!({"image": png_header_only(2100, 2000)})).await;
     assert!(m.contains("4194304"), "{m}");
-
-    // Nova: at most 4,194,304 pixels, sides 320–4096.
-    let mask = png_header_only(2064, 2048);
-    let body = json!({"taskType": "INPAINTING", "inPaintingParams": {"image": mask, "maskPrompt": "the dog"}});
-    let m = s.invalid(NOVA, &body).await;
-    assert!(m.contains("#/inPaintingParams/image") && m.contains("4194304"), "{m}");
-    // Titan: longest side at most 1408.
-    let body =
-        json!({"taskType": "INPAINTING", "inPaintingParams": {"image": png_header_only(1409, 800), "maskPrompt": "x"}});
-    let m = s.invalid(TITAN, &body).await;
-    assert!(m.contains("at most 1408"), "{m}");
-    // Generation sizes: Nova 16-divisible, Titan from the list.
-    let gen_body = |w: u32, h: u32| json!({"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "x"}, "imageGenerationConfig": {"width": w, "height": h}});
-    assert!(s.invalid(NOVA, &gen_body(1000, 1024)).await.contains("divisible by 16"));
-    assert!(s.invalid(NOVA, &gen_body(4096, 512)).await.contains("aspect ratio"));
-    assert!(s.invalid(TITAN, &gen_body(1000, 1000)).await.contains("not a supported image size"));
-    let out = s.ok(TITAN, &gen_body(1152, 640)).await;
-    assert_eq!(decode(&out["images"][0]).dimensions(), (1152, 640));
 }
 
 #[tokio::test]
@@ -300,13 +233,6 @@ async fn prompts_that_are_too_long_are_rejected() {
     let s = start().await;
     let img = picture(512, 512);
     let mask = square_mask(512, 512, 100, 200, 0, 255);
-    let m = s.invalid(TITAN, &titan_inpaint(&img, &mask, &"a".repeat(513))).await;
-    assert!(m.contains("#/inPaintingParams/text: expected maxLength: 512, actual: 513"), "{m}");
-    s.ok(NOVA, &titan_inpaint(&img, &mask, &"a".repeat(1024))).await;
-    let m = s.invalid(NOVA, &titan_inpaint(&img, &mask, &"a".repeat(1025))).await;
-    assert!(m.contains("expected maxLength: 1024, actual: 1025"), "{m}");
-    let m = s.invalid(TITAN, &titan_inpaint(&img, &mask, "")).await;
-    assert!(m.contains("expected minLength: 1, actual: 0"), "{m}");
     let body = json!({"image": png_of(&img), "mask": png_of(&mask), "prompt": "a".repeat(10_001)});
     let m = s.invalid(INPAINT, &body).await;
     assert!(m.contains("#/prompt: expected maxLength: 10000, actual: 10001"), "{m}");
@@ -317,62 +243,19 @@ async fn missing_and_extraneous_fields_are_rejected() {
     let s = start().await;
     let img = png_of(&picture(512, 512));
     let mask = png_of(&square_mask(512, 512, 100, 200, 0, 255));
-    let m = s.invalid(TITAN, &json!({"taskType": "INPAINTING", "inPaintingParams": {"maskImage": mask}})).await;
-    assert!(m.contains("#/inPaintingParams: required key [image] not found"), "{m}");
-    let m = s.invalid(TITAN, &json!({"inPaintingParams": {"image": img, "maskImage": mask}})).await;
-    assert!(m.contains("#: required key [taskType] not found"), "{m}");
-    let m = s.invalid(NOVA, &json!({"taskType": "INPAINTING"})).await;
-    assert!(m.contains("required key [inPaintingParams] not found"), "{m}");
     let m = s.invalid(INPAINT, &json!({"image": img, "mask": mask})).await;
     assert!(m.contains("#: required key [prompt] not found"), "{m}");
     let m = s.invalid("us.stability.stable-image-search-replace-v1:0", &json!({"image": img, "prompt": "x"})).await;
     assert!(m.contains("required key [search_prompt] not found"), "{m}");
-    let m = s
-        .invalid(NOVA, &json!({"taskType": "OUTPAINTING", "outPaintingParams": {"image": img, "maskImage": mask}}))
-        .await;
-    assert!(m.contains("required key [text] not found"), "{m}");
 
-    let m = s
-        .invalid(
-            TITAN,
-            &json!({"taskType": "INPAINTING", "inPaintingParams": {"image": img, "maskImage": mask}, "foo": 1}),
-        )
-        .await;
-    assert!(m.contains("#: extraneous key [foo] is not permitted"), "{m}");
-    let body = json!({"taskType": "INPAINTING", "inPaintingParams": {"image": img, "maskImage": mask, "mask": "x"}});
-    let m = s.invalid(NOVA, &body).await;
-    assert!(m.contains("#/inPaintingParams: extraneous key [mask] is not permitted"), "{m}");
     let m = s.invalid(INPAINT, &json!({"image": img, "mask": mask, "prompt": "x", "strength": 0.5})).await;
     assert!(m.contains("extraneous key [strength] is not permitted"), "{m}");
-    // The seed's "precise-outpaint" task type does not exist.
-    let m = s.invalid(TITAN, &json!({"taskType": "precise-outpaint", "outPaintingParams": {}})).await;
-    assert!(m.contains("#/taskType: precise-outpaint is not a valid enum value"), "{m}");
 }
 
 #[tokio::test]
 async fn other_field_rules() {
     let s = start().await;
     let img = picture(512, 512);
-    let mask = square_mask(512, 512, 100, 200, 0, 255);
-    let both = json!({"taskType": "INPAINTING", "inPaintingParams": {"image": png_of(&img), "maskImage": png_of(&mask), "maskPrompt": "dog"}});
-    assert!(s.invalid(TITAN, &both).await.contains("exactly one of [maskImage, maskPrompt]"));
-    let neither = json!({"taskType": "INPAINTING", "inPaintingParams": {"image": png_of(&img)}});
-    assert!(s.invalid(NOVA, &neither).await.contains("exactly one of [maskImage, maskPrompt]"));
-
-    let mut body = titan_inpaint(&img, &mask, "x");
-    body["imageGenerationConfig"]["numberOfImages"] = json!(6);
-    assert!(s.invalid(TITAN, &body).await.contains("numberOfImages: 6 is not less or equal to 5"));
-    body["imageGenerationConfig"]["numberOfImages"] = json!(1);
-    body["imageGenerationConfig"]["cfgScale"] = json!(11);
-    assert!(s.invalid(TITAN, &body).await.contains("cfgScale: 11 is not less or equal to 10.0"));
-    body["imageGenerationConfig"]["cfgScale"] = json!(5);
-    body["imageGenerationConfig"]["seed"] = json!(858_993_460);
-    assert!(s.invalid(NOVA, &body).await.contains("seed: 858993460 is not less or equal to 858993459"));
-    body["imageGenerationConfig"]["seed"] = json!("1");
-    assert!(s.invalid(TITAN, &body).await.contains("seed: expected type: Integer, found: String"));
-
-    let out = json!({"taskType": "OUTPAINTING", "outPaintingParams": {"image": png_of(&img), "maskImage": png_of(&mask), "text": "x", "outPaintingMode": "FAST"}});
-    assert!(s.invalid(NOVA, &out).await.contains("FAST is not a valid enum value"));
 
     let outpaint = "us.stability.stable-outpaint-v1:0";
     let m = s.invalid(outpaint, &json!({"image": png_of(&img), "left": 0})).await;
@@ -386,21 +269,12 @@ async fn other_field_rules() {
     // No mask and no alpha channel: nothing says what to change.
     let m = s.invalid(INPAINT, &json!({"image": png_of(&img), "prompt": "x"})).await;
     assert!(m.contains("required key [mask]"), "{m}");
-    // Titan/Nova refuse transparent pixels.
-    let rgba = RgbaImage::from_fn(512, 512, |x, _| image::Rgba([1, 2, 3, if x == 5 { 0 } else { 255 }]));
-    let mut buf = Cursor::new(Vec::new());
-    rgba.write_to(&mut buf, ImageFormat::Png).unwrap();
-    let body =
-        json!({"taskType": "BACKGROUND_REMOVAL", "backgroundRemovalParams": {"image": B64.encode(buf.into_inner())}});
-    assert!(s.invalid(NOVA, &body).await.contains("transparent"));
-    let m = s.invalid(TITAN, &json!([1, 2])).await;
-    assert!(m.contains("expected type: JSONObject, found: JSONArray"), "{m}");
 }
 
 #[tokio::test]
 async fn unknown_models_are_invalid_identifiers() {
     let s = start().await;
-    for id in ["stability.stable-image-inpaint-v9:0", "us.amazon.nova-canvas-v1:0", "anthropic.claude-v2"] {
+    for id in ["stability.stable-image-inpaint-v9:0", "us.stability.stable-image-core-v1:1", "anthropic.claude-v2"] {
         let m = s.invalid(id, &json!({})).await;
         assert_eq!(m, "The provided model identifier is invalid.");
     }
@@ -410,11 +284,10 @@ async fn unknown_models_are_invalid_identifiers() {
     let body = json!({"image": png_of(&img), "mask": png_of(&mask), "prompt": "x"});
     s.ok("arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.stability.stable-image-inpaint-v1:0", &body)
         .await;
-    s.ok(
-        "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-image-generator-v2:0",
-        &titan_inpaint(&img, &square_mask(256, 256, 10, 50, 0, 255), "x"),
-    )
-    .await;
+    let oregon = start_in("us-west-2").await;
+    oregon
+        .ok("arn:aws:bedrock:us-west-2::foundation-model/stability.stable-image-core-v1:1", &json!({"prompt": "x"}))
+        .await;
     // As AWS: the plain id of a profile-only model, and ids not offered in the caller's region.
     assert_eq!(
         s.invalid("stability.stable-image-inpaint-v1:0", &body).await,
@@ -424,8 +297,43 @@ async fn unknown_models_are_invalid_identifiers() {
     for id in ["eu.stability.stable-image-inpaint-v1:0", "stability.stable-image-core-v1:1"] {
         assert_eq!(s.invalid(id, &body).await, "The provided model identifier is invalid.", "{id}");
     }
-    let oregon = start_in("us-west-2").await;
-    assert_eq!(oregon.invalid(NOVA, &json!({})).await, "The provided model identifier is invalid.");
+    // The `us.` profiles are offered from the three US regions only.
+    let ireland = start_in("eu-west-1").await;
+    assert_eq!(ireland.invalid(INPAINT, &body).await, "The provided model identifier is invalid.");
+}
+
+/// Titan Image Generator v2 and Nova Canvas are retired: Bedrock answers their ids (plain, ARN or
+/// a profile of them) with a 404 ResourceNotFoundException and its end-of-life message.
+#[tokio::test]
+async fn retired_models_have_reached_their_end_of_life() {
+    let s = start().await;
+    let body = json!({"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "x"}});
+    for id in [
+        "amazon.nova-canvas-v1:0",
+        "us.amazon.titan-image-generator-v2:0",
+        "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-image-generator-v2:0",
+    ] {
+        let e = s
+            .client
+            .invoke_model()
+            .model_id(id)
+            .content_type("application/json")
+            .accept("application/json")
+            .body(Blob::new(serde_json::to_vec(&body).unwrap()))
+            .send()
+            .await
+            .expect_err(id);
+        let raw = e.raw_response().expect("an HTTP answer");
+        assert_eq!(raw.status().as_u16(), 404, "{id}");
+        let kind = raw.headers().get("x-amzn-errortype").unwrap_or_default();
+        assert!(kind.starts_with("ResourceNotFoundException"), "{id}: {kind}");
+        match e.into_service_error() {
+            InvokeModelError::ResourceNotFoundException(e) => {
+                assert_eq!(e.message(), Some(catalogue::END_OF_LIFE_MESSAGE), "{id}")
+            }
+            other => panic!("{id}: expected ResourceNotFoundException, got {other:?}"),
+        }
+    }
 }
 
 #[tokio::test]
@@ -443,20 +351,6 @@ async fn every_operation_makes_a_picture() {
     assert_eq!(after.get_pixel(64 + 10, 10).0[..3], img.get_pixel(10, 10).0);
     assert_ne!(after.get_pixel(5, 5).0[..3], after.get_pixel(6, 200).0[..3]);
 
-    // Titan/Nova OUTPAINTING keeps the black (masked) area and changes the white.
-    let mask = square_mask(512, 384, 100, 300, 0, 255);
-    let body = json!({"taskType": "OUTPAINTING", "outPaintingParams": {"image": b64, "maskImage": png_of(&mask), "text": "sky", "outPaintingMode": "PRECISE"}});
-    let after = decode(&s.ok(TITAN, &body).await["images"][0]);
-    let (inside, _, outside) = changes(&img, &after, 100, 300, 0);
-    assert_eq!(inside, 0, "the masked region must be kept");
-    assert!(outside > 100_000, "{outside}");
-
-    // maskPrompt (no segmentation: the centre) still edits something.
-    let body = json!({"taskType": "INPAINTING", "inPaintingParams": {"image": b64, "maskPrompt": "the dog"}});
-    let after = decode(&s.ok(NOVA, &body).await["images"][0]);
-    assert_ne!(after.get_pixel(256, 192).0[..3], img.get_pixel(256, 192).0);
-    assert_eq!(after.get_pixel(2, 2).0[..3], img.get_pixel(2, 2).0);
-
     // Background removal: PNG with alpha, border colour transparent.
     let framed = RgbImage::from_fn(512, 384, |x, y| {
         if (100..400).contains(&x) && (100..300).contains(&y) {
@@ -465,14 +359,10 @@ async fn every_operation_makes_a_picture() {
             image::Rgb([240, 240, 240])
         }
     });
-    for (model, body) in [
-        ("us.stability.stable-image-remove-background-v1:0", json!({"image": png_of(&framed)})),
-        (NOVA, json!({"taskType": "BACKGROUND_REMOVAL", "backgroundRemovalParams": {"image": png_of(&framed)}})),
-    ] {
-        let after = decode(&s.ok(model, &body).await["images"][0]);
-        assert_eq!(after.get_pixel(5, 5)[3], 0, "{model}");
-        assert_eq!(after.get_pixel(200, 200)[3], 255, "{model}");
-    }
+    let rmbg = "us.stability.stable-image-remove-background-v1:0";
+    let after = decode(&s.ok(rmbg, &json!({"image": png_of(&framed)})).await["images"][0]);
+    assert_eq!(after.get_pixel(5, 5)[3], 0);
+    assert_eq!(after.get_pixel(200, 200)[3], 255);
 
     // Erase, search-and-replace, search-and-recolor.
     let white = square_mask(512, 384, 100, 200, 255, 0);
@@ -490,8 +380,8 @@ async fn every_operation_makes_a_picture() {
         assert_eq!(after.get_pixel(1, 1).0[..3], img.get_pixel(1, 1).0, "{model}");
     }
 
-    // Text to image: Stability by aspect ratio, Titan/Nova by width/height (default 1024²).
-    // Stable Image Core and SD3.5 are offered in us-west-2 only.
+    // Text to image by aspect ratio (default 1:1); Stable Image Core and SD3.5 are offered in
+    // us-west-2 only.
     let oregon = start_in("us-west-2").await;
     let out =
         oregon.ok("stability.stable-image-core-v1:1", &json!({"prompt": "a lighthouse", "aspect_ratio": "16:9"})).await;
@@ -499,18 +389,6 @@ async fn every_operation_makes_a_picture() {
     let out =
         oregon.ok("stability.sd3-5-large-v1:0", &json!({"prompt": "a lighthouse", "mode": "text-to-image"})).await;
     assert_eq!(decode(&out["images"][0]).dimensions(), (1024, 1024));
-    let out = s.ok(NOVA, &json!({"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "a lighthouse"}})).await;
-    assert_eq!(decode(&out["images"][0]).dimensions(), (1024, 1024));
-    let body = json!({"taskType": "COLOR_GUIDED_GENERATION", "colorGuidedGenerationParams": {"text": "x", "colors": ["#FF9800", "#0000ff"]}, "imageGenerationConfig": {"width": 512, "height": 512}});
-    let after = decode(&s.ok(TITAN, &body).await["images"][0]);
-    assert_eq!(after.dimensions(), (512, 512));
-    let body =
-        json!({"taskType": "COLOR_GUIDED_GENERATION", "colorGuidedGenerationParams": {"text": "x", "colors": ["red"]}});
-    assert!(s.invalid(TITAN, &body).await.contains("does not match pattern"));
-
-    // Variation at the configured size.
-    let body = json!({"taskType": "IMAGE_VARIATION", "imageVariationParams": {"images": [b64], "text": "autumn", "similarityStrength": 0.8}, "imageGenerationConfig": {"width": 1152, "height": 896}});
-    assert_eq!(decode(&s.ok(TITAN, &body).await["images"][0]).dimensions(), (1152, 896));
 
     // JPEG when asked.
     let mask = png_of(&square_mask(512, 384, 10, 60, 255, 0));
@@ -594,25 +472,13 @@ async fn switches_latency_throttle_and_failures() {
 async fn content_filter_switches() {
     let s = start().await;
     let img = picture(512, 512);
-    let mask = square_mask(512, 512, 100, 200, 0, 255);
-    let titan = titan_inpaint(&img, &mask, "x");
     let stab = json!({"image": png_of(&img), "mask": png_of(&square_mask(512, 512, 100, 200, 255, 0)), "prompt": "x"});
 
     s.switches(json!({"block": "input"})).await;
-    for (model, body) in [(TITAN, &titan), (INPAINT, &stab)] {
-        let m = s.invalid(model, body).await;
-        assert!(m.contains("blocked by our content filters"), "{m}");
-    }
+    let m = s.invalid(INPAINT, &stab).await;
+    assert!(m.contains("blocked by our content filters"), "{m}");
 
     s.switches(json!({"block": "output"})).await;
-    let out = s.ok(TITAN, &titan).await;
-    assert_eq!(out["images"], json!([]));
-    assert_eq!(out["error"], "All of the generated images have been blocked by our content filters.");
-    let mut two = titan.clone();
-    two["imageGenerationConfig"]["numberOfImages"] = json!(2);
-    let out = s.ok(NOVA, &two).await;
-    assert_eq!(out["images"].as_array().unwrap().len(), 1);
-    assert_eq!(out["error"], "Some of the generated images have been blocked by our content filters.");
     let out = s.ok(INPAINT, &stab).await;
     assert_eq!(out["finish_reasons"], json!(["Filter reason: output image"]));
     assert_eq!(out["images"].as_array().unwrap().len(), 1);
@@ -634,20 +500,24 @@ async fn get_foundation_model() {
     // Offered through the `us.` profile only (ListFoundationModels' inferenceTypesSupported).
     assert_eq!(d["inferenceTypesSupported"], json!(["INFERENCE_PROFILE"]));
 
-    // Nova Canvas is legacy (its model card); a switch can say otherwise.
-    let v: Value = s.http.get(url(NOVA)).send().await.unwrap().json().await.unwrap();
+    // A switch can say the lifecycle is otherwise.
+    s.switches(json!({"lifecycle": {"stability.stable-image-inpaint-v1:0": "LEGACY"}})).await;
+    let v: Value = s.http.get(url("stability.stable-image-inpaint-v1:0")).send().await.unwrap().json().await.unwrap();
     assert_eq!(v["modelDetails"]["modelLifecycle"]["status"], "LEGACY");
-    assert_eq!(v["modelDetails"]["inferenceTypesSupported"], json!(["ON_DEMAND"]));
-    assert_eq!(v["modelDetails"]["providerName"], "Amazon");
-    s.switches(json!({"lifecycle": {NOVA: "ACTIVE"}})).await;
-    let v: Value = s.http.get(url(NOVA)).send().await.unwrap().json().await.unwrap();
-    assert_eq!(v["modelDetails"]["modelLifecycle"]["status"], "ACTIVE");
 
-    for id in ["amazon.nova-canvas-v9:0", "us.stability.stable-image-inpaint-v1:0"] {
+    // Unknown and retired models, profiles (not foundation models), and a model not offered in
+    // the region (Stable Image Core: us-west-2 only).
+    for id in [
+        "amazon.nova-canvas-v9:0",
+        "amazon.nova-canvas-v1:0",
+        "amazon.titan-image-generator-v2:0",
+        "us.stability.stable-image-inpaint-v1:0",
+        "stability.stable-image-core-v1:1",
+    ] {
         let r = s.http.get(url(id)).send().await.unwrap();
         assert_eq!(r.status(), 404);
         let kind = r.headers()["x-amzn-errortype"].to_str().unwrap().to_owned();
-        assert!(kind.starts_with("ResourceNotFoundException"), "{kind}");
+        assert!(kind.starts_with("ResourceNotFoundException"), "{id}: {kind}");
     }
     let v: Value = s
         .http
@@ -703,21 +573,19 @@ async fn inference_profiles_through_the_sdk() {
 async fn timing_of_a_1024_inpaint() {
     let s = start().await;
     let img = picture(1024, 1024);
-    let body = titan_inpaint(&img, &square_mask(1024, 1024, 300, 700, 0, 255), "a red balloon");
-    let stab =
+    let body =
         json!({"image": png_of(&img), "mask": png_of(&square_mask(1024, 1024, 300, 700, 255, 0)), "prompt": "x"});
-    s.ok(TITAN, &body).await;
-    for (model, body) in [(TITAN, &body), (INPAINT, &stab)] {
-        let t = Instant::now();
-        s.ok(model, body).await;
-        println!("1024x1024 inpaint via the SDK, {model}: {:?}", t.elapsed());
-        // The stand-in alone (no SigV4 signing or SDK parsing).
-        let bytes = serde_json::to_vec(body).unwrap();
-        let url = format!("http://{}/model/{}/invoke", s.addr, model.replace(':', "%3A"));
-        let t = Instant::now();
-        let r = s.http.post(url).body(bytes).send().await.unwrap();
-        assert_eq!(r.status(), 200);
-        r.bytes().await.unwrap();
-        println!("1024x1024 inpaint over plain HTTP, {model}: {:?}", t.elapsed());
-    }
+    // Warm up.
+    s.ok(INPAINT, &body).await;
+    let t = Instant::now();
+    s.ok(INPAINT, &body).await;
+    println!("1024x1024 inpaint via the SDK, {INPAINT}: {:?}", t.elapsed());
+    // The stand-in alone (no SigV4 signing or SDK parsing).
+    let bytes = serde_json::to_vec(&body).unwrap();
+    let url = format!("http://{}/model/{}/invoke", s.addr, INPAINT.replace(':', "%3A"));
+    let t = Instant::now();
+    let r = s.http.post(url).body(bytes).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    r.bytes().await.unwrap();
+    println!("1024x1024 inpaint over plain HTTP, {INPAINT}: {:?}", t.elapsed());
 }

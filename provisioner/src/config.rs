@@ -38,16 +38,18 @@ pub enum ConfigError {
 #[serde(rename_all = "lowercase")]
 pub enum ModelFamily {
     Stability,
-    Titan,
-    Nova,
 }
 
 impl ModelFamily {
+    pub const ALL: [ModelFamily; 1] = [ModelFamily::Stability];
+
+    pub fn parse(s: &str) -> Option<ModelFamily> {
+        ModelFamily::ALL.into_iter().find(|f| f.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ModelFamily::Stability => "stability",
-            ModelFamily::Titan => "titan",
-            ModelFamily::Nova => "nova",
         }
     }
 
@@ -63,20 +65,6 @@ impl ModelFamily {
                 ("erase", "stability.stable-image-erase-object-v1:0"),
                 ("remove-background", "stability.stable-image-remove-background-v1:0"),
                 ("generate", "stability.stable-image-core-v1:1"),
-            ],
-            ModelFamily::Titan => &[
-                ("inpaint", "amazon.titan-image-generator-v2:0"),
-                ("outpaint", "amazon.titan-image-generator-v2:0"),
-                ("remove-background", "amazon.titan-image-generator-v2:0"),
-                ("generate", "amazon.titan-image-generator-v2:0"),
-                ("variation", "amazon.titan-image-generator-v2:0"),
-            ],
-            ModelFamily::Nova => &[
-                ("inpaint", "amazon.nova-canvas-v1:0"),
-                ("outpaint", "amazon.nova-canvas-v1:0"),
-                ("remove-background", "amazon.nova-canvas-v1:0"),
-                ("generate", "amazon.nova-canvas-v1:0"),
-                ("variation", "amazon.nova-canvas-v1:0"),
             ],
         };
         pairs.iter().copied().collect()
@@ -258,8 +246,10 @@ impl Default for LogSettings {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSettings {
+    /// Read as text so that a retired family (`titan`, `nova`) gets its end-of-life date and what
+    /// to use instead, not serde's "unknown variant".
     #[serde(default = "default_family")]
-    pub family: ModelFamily,
+    pub family: String,
     /// Model id per operation, overriding the family's defaults (e.g. a `us.` inference profile).
     #[serde(default)]
     pub ids: BTreeMap<String, String>,
@@ -355,8 +345,8 @@ fn default_arch() -> Architecture {
 fn default_retention() -> i32 {
     7
 }
-fn default_family() -> ModelFamily {
-    ModelFamily::Stability
+fn default_family() -> String {
+    ModelFamily::Stability.as_str().to_owned()
 }
 fn default_stage() -> String {
     "prod".to_owned()
@@ -406,6 +396,20 @@ pub fn stack_path(root: &Path, stack: &str) -> PathBuf {
 }
 
 pub fn load(path: &Path) -> Result<StackConfig, ConfigError> {
+    load_for(path, Purpose::Deploy)
+}
+
+/// What a stack file is read for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Everything is checked: the models must be live and offered in the region.
+    Deploy,
+    /// `down`: only what finds and deletes the stack matters, so a stack of a retired model
+    /// family, or in a region that only a retired model served, can still be torn down.
+    Teardown,
+}
+
+pub fn load_for(path: &Path, purpose: Purpose) -> Result<StackConfig, ConfigError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -415,7 +419,7 @@ pub fn load(path: &Path) -> Result<StackConfig, ConfigError> {
         Err(source) => return Err(ConfigError::Read { path: path.to_owned(), source }),
     };
     let default_name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("dev").to_owned();
-    parse(&text, path, &default_name)
+    parse_for(&text, path, &default_name, purpose)
 }
 
 fn available_stacks(path: &Path) -> Option<String> {
@@ -433,9 +437,13 @@ fn available_stacks(path: &Path) -> Option<String> {
 }
 
 pub fn parse(text: &str, path: &Path, default_name: &str) -> Result<StackConfig, ConfigError> {
+    parse_for(text, path, default_name, Purpose::Deploy)
+}
+
+pub fn parse_for(text: &str, path: &Path, default_name: &str, purpose: Purpose) -> Result<StackConfig, ConfigError> {
     let file: StackFile = serde_norway::from_str(text)
         .map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })?;
-    validate(file, path, default_name)
+    validate(file, path, default_name, purpose)
 }
 
 fn invalid(path: &Path, key: &str, message: impl Into<String>) -> ConfigError {
@@ -488,11 +496,33 @@ pub fn validate_stack_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn validate(file: StackFile, path: &Path, default_name: &str) -> Result<StackConfig, ConfigError> {
+fn validate(file: StackFile, path: &Path, default_name: &str, purpose: Purpose) -> Result<StackConfig, ConfigError> {
+    let teardown = purpose == Purpose::Teardown;
     let name = file.name.clone().unwrap_or_else(|| default_name.to_owned());
     validate_stack_name(&name).map_err(|m| invalid(path, "name", m))?;
 
-    if !KNOWN_REGIONS.contains(&file.region.as_str()) {
+    // Before the region: a retired family's regions may be gone too, and its end of life is the
+    // news (a Nova stack in eu-west-1).
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let family = match ModelFamily::parse(&file.models.family) {
+        Some(f) => f,
+        None if teardown && catalogue::retired_family(&file.models.family).is_some() => ModelFamily::Stability,
+        None => {
+            let message = match catalogue::retired_family(&file.models.family) {
+                Some(r) => r.to_string(),
+                None => format!(
+                    "{:?} is not a model family; families: {}",
+                    file.models.family,
+                    ModelFamily::ALL.map(ModelFamily::as_str).join(", ")
+                ),
+            };
+            return Err(invalid(path, "models.family", message));
+        }
+    };
+
+    let retired_region = catalogue::RETIRED.iter().any(|r| r.regions.contains(&file.region.as_str()));
+    let readable = KNOWN_REGIONS.contains(&file.region.as_str()) || (teardown && retired_region);
+    if !readable {
         return Err(invalid(
             path,
             "region",
@@ -554,10 +584,9 @@ fn validate(file: StackFile, path: &Path, default_name: &str) -> Result<StackCon
         ));
     }
 
-    let family = file.models.family;
     let region = file.region.as_str();
     let mut models = family.models_in(region);
-    if models.is_empty() {
+    if models.is_empty() && !teardown {
         return Err(invalid(
             path,
             "models.family",
@@ -568,7 +597,7 @@ fn validate(file: StackFile, path: &Path, default_name: &str) -> Result<StackCon
             ),
         ));
     }
-    for (op, id) in &file.models.ids {
+    for (op, id) in file.models.ids.iter().filter(|_| !teardown) {
         let key = format!("models.ids.{op}");
         if !OPERATIONS.contains(&op.as_str()) {
             return Err(invalid(path, &key, format!("unknown operation; operations are: {}", OPERATIONS.join(", "))));
@@ -580,6 +609,9 @@ fn validate(file: StackFile, path: &Path, default_name: &str) -> Result<StackCon
                 &key,
                 format!("the {} family has no `{op}`; it supports: {}", family.as_str(), supported.join(", ")),
             ));
+        }
+        if let Some(why) = catalogue::end_of_life(id, &today) {
+            return Err(invalid(path, &key, why));
         }
         if !valid_model_id(id) {
             return Err(invalid(
@@ -809,7 +841,8 @@ mod tests {
             ("region: us-west-2\nlimits: {edits_per_user_per_day: 600}\n", "limits.edits_per_user_per_day"),
             ("region: us-west-2\nfunction: {reserved_concurrency: 0}\n", "function.reserved_concurrency"),
             ("region: us-west-2\napi: {throttle: {burst: 6000}}\n", "api.throttle.burst"),
-            ("region: us-west-2\nmodels: {family: titan, ids: {replace: x.y}}\n", "models.ids.replace"),
+            ("region: us-west-2\nmodels: {ids: {variation: x.y}}\n", "models.ids.variation"),
+            ("region: us-west-2\nmodels: {family: dall-e}\n", "models.family"),
             ("region: us-west-2\ncors: {extra_origins: ['*']}\n", "cors.extra_origins[0]"),
             ("region: us-west-2\ncors: {extra_origins: ['http://LocalHost:5173']}\n", "cors.extra_origins[0]"),
             ("region: us-west-2\ncors: {extra_origins: [\"https://a.example', 'x\"]}\n", "cors.extra_origins[0]"),
@@ -835,5 +868,43 @@ mod tests {
     fn retention_error_lists_allowed_values() {
         let err = p("region: us-west-2\nlogs: {retention_days: 15}\n").expect_err("15 is invalid").to_string();
         assert!(err.contains("14, 30"), "{err}");
+    }
+
+    /// A stack file naming a retired model, by family or by id, is refused with the date, the
+    /// model card and what to use instead.
+    #[test]
+    fn retired_models_are_refused_with_their_end_of_life() {
+        for (text, key, date) in [
+            ("region: us-east-1\nmodels: {family: titan}\n", "models.family", "2026-06-30"),
+            ("region: eu-west-1\nmodels: {family: Nova}\n", "models.family", "2026-09-30"),
+            (
+                "region: us-west-2\nmodels: {ids: {generate: amazon.titan-image-generator-v2:0}}\n",
+                "models.ids.generate",
+                "2026-06-30",
+            ),
+            (
+                "region: us-east-1\nmodels: {ids: {inpaint: us.amazon.nova-canvas-v1:0}}\n",
+                "models.ids.inpaint",
+                "2026-09-30",
+            ),
+        ] {
+            let err = p(text).expect_err(text).to_string();
+            assert!(err.contains(&format!("`{key}`")), "{text:?} → {err}");
+            assert!(err.contains(&format!("reached end of life on {date}")), "{err}");
+            assert!(err.contains("docs.aws.amazon.com/bedrock/latest/userguide/model-card-"), "{err}");
+            assert!(err.contains("use `models.family: stability`"), "{err}");
+        }
+    }
+
+    /// `down` still reads the stack file of a retired family, even in a region only it served:
+    /// deleting must not depend on the models being alive.
+    #[test]
+    fn a_retired_stack_can_still_be_torn_down() {
+        let text = "region: eu-west-1\nname: old\nmodels: {family: nova, ids: {inpaint: amazon.nova-canvas-v1:0}}\n";
+        let path = Path::new("stacks/old.yaml");
+        assert!(parse(text, path, "old").is_err());
+        let c = parse_for(text, path, "old", Purpose::Teardown).expect("readable for teardown");
+        assert_eq!((c.name.as_str(), c.region.as_str()), ("old", "eu-west-1"));
+        assert!(parse_for("region: mars-1\n", path, "x", Purpose::Teardown).is_err());
     }
 }

@@ -55,17 +55,25 @@ pub async fn model(aws: &Aws, region: &str, id: &str, today: &str) -> Result<Str
         }
         detail.push_str(&format!(", inference profile routing to {}", routes.join(", ")));
     }
-    match (status.as_str(), m.lifecycle) {
+    // Bedrock's word on the lifecycle, against the catalogue's date: LEGACY is a warning (the
+    // account may still use it; "New customers can't use Legacy models", userguide/model-lifecycle.html),
+    // past its end-of-life date it is refused.
+    let eol = match m.lifecycle {
+        Lifecycle::Legacy { eol } => Some(eol),
+        Lifecycle::Active => None,
+    };
+    match (status.as_str(), eol) {
         ("ACTIVE", _) => Ok(detail),
-        ("LEGACY", Lifecycle::Legacy { eol }) if today > eol => Err(format!(
-            "{detail}, end of life {eol} (passed): AWS may refuse it at any time — choose `models.family: stability` ({})",
+        ("LEGACY", Some(eol)) if today > eol => Err(format!(
+            "{detail}, end of life {eol} (passed): Bedrock no longer serves it — name another model for it in `models.ids` ({})",
             m.source
         )),
-        ("LEGACY", Lifecycle::Legacy { eol }) => Err(format!(
-            "{detail}, end of life {eol}: new accounts cannot use it — prefer `models.family: stability` ({})",
+        ("LEGACY", eol) => Ok(format!(
+            "{detail} — warning: a legacy model{}; new accounts cannot use it and AWS retires it: plan another model ({})",
+            eol.map(|d| format!(", end of life {d}")).unwrap_or_default(),
             m.source
         )),
-        _ => Err(format!("{detail} — choose another model or family in the stack file")),
+        _ => Err(format!("{detail} — choose another model in the stack file")),
     }
 }
 

@@ -66,7 +66,9 @@ fn run_app(global: Global, command: AppCommand) -> Result<Exit, CliError> {
             config::stack_path(&root, &global.stack)
         }
     };
-    let mut config = config::load(&path)?;
+    let purpose =
+        if matches!(command, AppCommand::Down { .. }) { config::Purpose::Teardown } else { config::Purpose::Deploy };
+    let mut config = config::load_for(&path, purpose)?;
     config.local = global.local;
 
     // The local cloud is found (or started) on a short-lived single-threaded runtime, and its

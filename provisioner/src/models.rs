@@ -148,8 +148,12 @@ fn model_ids(config: &StackConfig) -> Vec<String> {
 /// defaults; a test keeps the page equal to them.
 pub fn docs_tables() -> String {
     use crate::config::ModelFamily;
-    let families = [ModelFamily::Stability, ModelFamily::Titan, ModelFamily::Nova];
-    let mut out = String::from("| region | `stability` | `titan` | `nova` |\n|---|---|---|---|\n");
+    let families = ModelFamily::ALL;
+    let mut out = format!(
+        "| region | {} |\n|---|{}\n",
+        families.map(|f| format!("`{}`", f.as_str())).join(" | "),
+        "---|".repeat(families.len())
+    );
     for region in image_edit_contract::REGIONS {
         let cells: Vec<String> = families
             .iter()
@@ -206,6 +210,12 @@ pub fn docs_tables() -> String {
         };
         out.push_str(&format!("| [`{}`]({}) | {lifecycle} | {on_demand} | {profiles} |\n", m.id, m.source));
     }
+    for r in catalogue::RETIRED {
+        out.push_str(&format!(
+            "| [`{}`]({}) (`family: {}`) | **retired {}**: refused in a stack file | — | — |\n",
+            r.id, r.source, r.family, r.eol
+        ));
+    }
     out
 }
 
@@ -234,10 +244,10 @@ mod tests {
 
     #[test]
     fn a_foundation_model_grant_is_regional_and_exact() {
-        let g = ModelGrant { id: "amazon.titan-image-generator-v2:0".into(), destinations: vec![] };
+        let g = ModelGrant { id: "stability.stable-image-core-v1:1".into(), destinations: vec![] };
         assert_eq!(
-            g.arns("us-east-1", "1"),
-            vec!["arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-image-generator-v2:0"]
+            g.arns("us-west-2", "1"),
+            vec!["arn:aws:bedrock:us-west-2::foundation-model/stability.stable-image-core-v1:1"]
         );
     }
 }

@@ -9,13 +9,10 @@ pub const PRICES_AS_OF: &str = "2026-12";
 pub const PRICES_SOURCE: &str = "https://aws.amazon.com/bedrock/pricing/";
 
 /// The highest list price of one image among the family's models and options, in USD:
-/// Stability Image Services / Stable Image Core up to $0.08, Titan Image Generator v2 up to
-/// $0.012 (premium), Nova Canvas up to $0.08 (premium, 2048×2048).
+/// Stability Image Services / Stable Image Core up to $0.08.
 pub fn price_per_image(family: ModelFamily) -> f64 {
     match family {
         ModelFamily::Stability => 0.08,
-        ModelFamily::Titan => 0.012,
-        ModelFamily::Nova => 0.08,
     }
 }
 

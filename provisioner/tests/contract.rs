@@ -16,7 +16,7 @@ use provisioner::stack::{Construct, image_editor};
 use serde_json::{Map, Value};
 
 /// Each family on a region where the provisioner offers it by default.
-const FAMILIES: &[(&str, &str)] = &[("stability", "us-west-2"), ("titan", "us-east-1"), ("nova", "us-east-1")];
+const FAMILIES: &[(&str, &str)] = &[("stability", "us-west-2")];
 
 fn root() -> PathBuf {
     Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR when it runs tests"))
@@ -65,7 +65,7 @@ async fn the_frontend_fixtures_are_what_the_function_serves() {
          // family's default stack: do not edit (UPDATE_FIXTURES=1 cargo test -p provisioner --test contract).\n\
          // `satisfies` the type generated from docs/openapi.yaml, so the typecheck fails on drift.\n\
          import type {{ components }} from '../../src/api/openapi.gen';\n\n\
-         export const capabilities = {} as const satisfies Record<'stability' | 'titan' | 'nova', components['schemas']['Capabilities']>;\n",
+         export const capabilities = {} as const satisfies Record<'stability', components['schemas']['Capabilities']>;\n",
         serde_json::to_string_pretty(&all).expect("json")
     );
     let dir = root().join("frontend/test/fixtures");

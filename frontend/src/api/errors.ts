@@ -213,7 +213,7 @@ export function errorFromResponse(status: number, body: unknown, retryAfterHeade
       return new ApiError({
         ...base,
         message:
-          'The model took too long (the API allows about 29 seconds). Try one image, standard quality or a smaller picture.',
+          'The model took too long (the API allows about 29 seconds). Try again, or with a smaller picture.',
         action: 'retry',
       });
     case 500:

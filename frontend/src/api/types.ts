@@ -9,8 +9,7 @@ export type OperationName =
   | 'recolor'
   | 'erase'
   | 'remove-background'
-  | 'generate'
-  | 'variation';
+  | 'generate';
 
 export type Need = 'required' | 'optional' | 'none';
 
@@ -18,7 +17,7 @@ export interface StrengthLimits {
   min: number;
   max: number;
   default: number;
-  /** e.g. "creativity", "cfgScale", "similarityStrength" */
+  /** e.g. "creativity" */
   meaning: string;
 }
 
@@ -26,14 +25,16 @@ export interface OperationCapability {
   name: OperationName;
   prompt: Need;
   mask: Need;
-  /** true when a text description of the area is accepted instead of a painted mask */
+  /** true when the operation finds what to change by a text description (replace/recolor) */
   maskPrompt: boolean;
+  /** true when that description must be given */
+  maskPromptRequired?: boolean;
   model: string;
   /** The operation's own strength setting; null: none (then `limits.strength`, if any). */
   strength?: StrengthLimits | null;
   /** Not in the contract yet; honoured when present. Otherwise: every operation but generate. */
   image?: Need;
-  /** Outpaint extents in pixels the API takes (`options.extents`, Stability); null: the browser pads. */
+  /** Outpaint extents in pixels the API takes (`options.extents`); null for the other operations. */
   extents?: { min: number; max: number } | null;
 }
 
@@ -74,7 +75,7 @@ export interface Usage {
 }
 
 export interface Capabilities {
-  family: 'stability' | 'titan' | 'nova' | string;
+  family: 'stability';
   region: string;
   operations: OperationCapability[];
   limits: Limits;
@@ -91,9 +92,7 @@ export interface Extents {
 export interface EditOptions {
   seed?: number;
   count?: number;
-  quality?: 'standard' | 'premium';
   strength?: number;
-  outpaintMode?: 'default' | 'precise';
   extents?: Extents;
 }
 

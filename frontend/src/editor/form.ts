@@ -1,6 +1,6 @@
-// The edit form: operation picker (only what the stack's family supports), prompt and negative prompt
-// with their length limits, the mask description, advanced options (seed, count, quality, strength,
-// outpaint mode), outpaint extents, submit / cancel with progress and elapsed time.
+// The edit form: operation picker (only what the stack offers), prompt and negative prompt with their
+// length limits, the text to find (replace/recolor), advanced options (seed, count, strength), outpaint
+// extents, submit / cancel with progress and elapsed time.
 
 import type { Capabilities, EditRecord } from '../api/types';
 import type { ExtentsEditor } from '../outpaint/view';
@@ -28,15 +28,11 @@ export class EditForm {
   private readonly seed: HTMLInputElement;
   private readonly count: HTMLInputElement;
   private readonly countField: HTMLElement;
-  private readonly quality: HTMLSelectElement;
-  private readonly qualityField: HTMLElement;
   private readonly strengthDefault: HTMLInputElement;
   private readonly strength: HTMLInputElement;
   private readonly strengthOut: HTMLOutputElement;
   private readonly strengthField: HTMLElement;
   private readonly strengthLabel: HTMLElement;
-  private readonly outpaintMode: HTMLSelectElement;
-  private readonly outpaintModeField: HTMLElement;
   private readonly problemsEl: HTMLElement;
   private readonly submit: HTMLButtonElement;
   private readonly cancel: HTMLButtonElement;
@@ -56,15 +52,13 @@ export class EditForm {
     this.promptField = field('Prompt', this.prompt, this.promptCount);
     this.negative = h('textarea', { name: 'negativePrompt', rows: 2, oninput: changed, placeholder: 'e.g. blurry, text, watermark' });
     this.negativeField = field('Negative prompt (optional): what to avoid', this.negative);
-    this.maskPrompt = h('input', { type: 'text', name: 'maskPrompt', oninput: changed, autocomplete: 'off' });
-    this.maskPromptField = field('Describe the area', this.maskPrompt);
+    this.maskPrompt = h('input', { type: 'text', name: 'maskPrompt', oninput: changed, autocomplete: 'off', placeholder: 'e.g. the car' });
+    this.maskPromptField = field('What to find in the picture', this.maskPrompt);
     this.maskPromptLabel = this.maskPromptField.querySelector('label')!;
 
     this.seed = h('input', { type: 'text', name: 'seed', inputmode: 'numeric', pattern: '[0-9]*', placeholder: 'random', oninput: changed, autocomplete: 'off' });
     this.count = h('input', { type: 'number', name: 'count', min: 1, max: 1, value: 1, oninput: changed });
     this.countField = field('Number of images', this.count);
-    this.quality = h('select', { name: 'quality', onchange: changed }, h('option', { value: 'standard' }, 'Standard (faster)'), h('option', { value: 'premium' }, 'Premium'));
-    this.qualityField = field('Quality', this.quality);
     this.strengthDefault = h('input', { type: 'checkbox', checked: true, name: 'strengthDefault' });
     this.strength = h('input', { type: 'range', name: 'strength', min: 0, max: 1, step: 0.05, disabled: true });
     this.strengthOut = h('output', {});
@@ -85,13 +79,6 @@ export class EditForm {
       h('label', { class: 'inline' }, h('span', { class: 'visually-hidden' }, 'Value'), this.strength, this.strengthOut),
     );
     this.strength.setAttribute('aria-label', 'Strength value');
-    this.outpaintMode = h(
-      'select',
-      { name: 'outpaintMode', onchange: changed },
-      h('option', { value: 'default' }, 'Default (may adjust the original a little)'),
-      h('option', { value: 'precise' }, 'Precise (keep the original exactly)'),
-    );
-    this.outpaintModeField = field('Outpaint mode', this.outpaintMode);
     extents.onChange = changed;
 
     this.problemsEl = h('ul', { class: 'problems', 'aria-live': 'polite' });
@@ -119,9 +106,7 @@ export class EditForm {
         h('summary', {}, 'Advanced options'),
         field('Seed', this.seed, 'Same seed + same settings = same picture. Empty = random.'),
         this.countField,
-        this.qualityField,
         this.strengthField,
-        this.outpaintModeField,
       ),
       this.problemsEl,
       h('div', { class: 'submit-row' }, this.submit, this.cancel, this.progress),
@@ -152,9 +137,7 @@ export class EditForm {
   update(): void {
     const info = this.info;
     if (!info || !this.caps) return;
-    // Where the model takes an empty prompt (Titan, Nova inpaint), it removes what is marked.
-    const emptyPrompt = info.cap.name === 'inpaint' && info.prompt === 'optional' ? ' With no prompt, what you mark is removed.' : '';
-    this.opHelp.textContent = (OPERATION_LABELS[info.cap.name]?.help ?? '') + emptyPrompt;
+    this.opHelp.textContent = OPERATION_LABELS[info.cap.name]?.help ?? '';
     this.promptField.hidden = info.prompt === 'none';
     this.negativeField.hidden = info.prompt === 'none';
     this.promptField.querySelector('label')!.textContent = info.prompt === 'required' ? 'Prompt (required)' : 'Prompt (optional)';
@@ -164,18 +147,11 @@ export class EditForm {
     this.promptCount.classList.toggle('over', this.prompt.value.length > max);
 
     this.maskPromptField.hidden = !info.maskPrompt;
-    this.maskPromptLabel.textContent = info.maskPromptRequired
-      ? 'What to find in the picture (required)'
-      : info.isOutpaint
-        ? 'Or describe what to keep, instead of painting'
-        : 'Or describe the area to change, instead of painting';
-    this.maskPrompt.placeholder = info.maskPromptRequired ? 'e.g. the car' : 'e.g. the sky';
+    this.maskPromptLabel.textContent = info.maskPromptRequired ? 'What to find in the picture (required)' : 'What to find in the picture (optional)';
 
     this.extents.fieldset.hidden = !info.isOutpaint;
     this.count.max = String(info.maxCount);
     this.countField.hidden = info.maxCount <= 1;
-    this.qualityField.hidden = !info.quality;
-    this.outpaintModeField.hidden = !info.outpaintMode;
     const s = info.strength;
     this.strengthField.hidden = !s;
     if (s) {
@@ -197,9 +173,7 @@ export class EditForm {
       maskPrompt: this.maskPrompt.value,
       seed: this.seed.value,
       count: Number(this.count.value) || 1,
-      quality: this.quality.value === 'premium' ? 'premium' : 'standard',
       strength: this.strengthDefault.checked ? null : Number(this.strength.value),
-      outpaintMode: this.outpaintMode.value === 'precise' ? 'precise' : 'default',
       extents: this.extents.extents,
     };
   }
@@ -219,13 +193,11 @@ export class EditForm {
     const o = (record.options ?? {}) as Record<string, unknown>;
     this.seed.value = typeof o.seed === 'number' ? String(o.seed) : record.seeds?.[0] !== undefined ? String(record.seeds[0]) : '';
     if (typeof o.count === 'number') this.count.value = String(o.count);
-    if (o.quality === 'premium' || o.quality === 'standard') this.quality.value = o.quality;
     if (typeof o.strength === 'number') {
       this.strengthDefault.checked = false;
       this.strength.disabled = false;
       this.strength.value = String(o.strength);
     }
-    if (o.outpaintMode === 'precise' || o.outpaintMode === 'default') this.outpaintMode.value = o.outpaintMode;
     if (o.extents && typeof o.extents === 'object') this.extents.set(o.extents as never);
     const mp = (record as unknown as { maskPrompt?: unknown }).maskPrompt;
     this.maskPrompt.value = typeof mp === 'string' ? mp : '';

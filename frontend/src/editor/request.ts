@@ -12,10 +12,8 @@ export interface FormState {
   /** As typed: empty = random. */
   seed: string;
   count: number;
-  quality: 'standard' | 'premium';
   /** null = the model's default. */
   strength: number | null;
-  outpaintMode: 'default' | 'precise';
   extents: Extents;
 }
 
@@ -38,10 +36,9 @@ export function parseSeed(raw: string, maxSeed: number): number | null | 'invali
   return Number.isSafeInteger(n) && n <= maxSeed ? n : 'invalid';
 }
 
-/** Whether the painted mask is sent (a description, when given, replaces it). */
-export function usesPaintedMask(info: OperationInfo, state: FormState, inputs: FormInputs): boolean {
-  if (info.mask === 'none' || inputs.maskChanged === 0) return false;
-  return !(info.maskPrompt && state.maskPrompt.trim() !== '');
+/** Whether the painted mask is sent. */
+export function usesPaintedMask(info: OperationInfo, inputs: FormInputs): boolean {
+  return info.mask !== 'none' && inputs.maskChanged > 0;
 }
 
 /** Everything that stops a submit, in words, keyed by field. Empty = ready. */
@@ -66,17 +63,8 @@ export function validate(caps: Capabilities, info: OperationInfo, state: FormSta
   if (info.maskPromptRequired && state.maskPrompt.trim() === '') {
     problems.push({ field: 'maskPrompt', message: 'Describe what to find in the picture.' });
   }
-  const hasMaskText = info.maskPrompt && state.maskPrompt.trim() !== '';
-  // A mask the API marks optional beside a description (Titan, Nova inpaint) means one of the two: the
-  // function refuses neither ("needs a mask … or a maskPrompt").
-  const maskNeeded = info.mask === 'required' || (info.mask === 'optional' && info.maskPrompt && !info.maskPromptRequired);
-  if (maskNeeded && inputs.maskChanged === 0 && !hasMaskText && !info.padInBrowser) {
-    problems.push({
-      field: 'mask',
-      message: info.maskPrompt
-        ? 'Paint over the area to change, or describe it in words.'
-        : 'Paint over the area to change (brush tool).',
-    });
+  if (info.mask === 'required' && inputs.maskChanged === 0) {
+    problems.push({ field: 'mask', message: 'Paint over the area to change (brush tool).' });
   }
   if (parseSeed(state.seed, caps.limits.maxSeed) === 'invalid') {
     problems.push({ field: 'seed', message: `The seed must be a whole number from 0 to ${caps.limits.maxSeed}, or empty for a random one.` });
@@ -88,19 +76,15 @@ export function validate(caps: Capabilities, info: OperationInfo, state: FormSta
     problems.push({ field: 'strength', message: `Must be between ${info.strength.min} and ${info.strength.max}.` });
   }
   if (info.isOutpaint && inputs.image) {
-    const e = state.extents;
-    const noExtents = !e.left && !e.right && !e.up && !e.down;
-    // Titan/Nova can also outpaint within the picture: a painted mask or a description, no new border.
-    const maskInstead = info.padInBrowser && noExtents && (inputs.maskChanged > 0 || hasMaskText);
-    const p = maskInstead ? null : extentsProblem(inputs.image.width, inputs.image.height, e, caps.limits, info.padInBrowser);
+    const p = extentsProblem(state.extents);
     if (p) problems.push({ field: 'extents', message: p });
   }
   return problems;
 }
 
 /**
- * The request body. `image` and `mask` are the final data URLs (for Titan/Nova outpainting: already
- * padded); pass placeholders to preview the request without encoding anything.
+ * The request body. `image` and `mask` are the final data URLs; pass placeholders to preview the
+ * request without encoding anything.
  */
 export function buildRequest(
   caps: Capabilities,
@@ -115,16 +99,14 @@ export function buildRequest(
   }
   if (info.image !== 'none' && files.image) req.image = files.image;
   if (info.maskPrompt && state.maskPrompt.trim()) req.maskPrompt = state.maskPrompt.trim();
-  else if (info.mask !== 'none' && files.mask) req.mask = files.mask;
+  if (info.mask !== 'none' && files.mask) req.mask = files.mask;
 
   const options: EditOptions = {};
   const seed = parseSeed(state.seed, caps.limits.maxSeed);
   if (typeof seed === 'number') options.seed = seed;
   if (info.maxCount > 1) options.count = state.count;
-  if (info.quality) options.quality = state.quality;
   if (state.strength !== null && info.strength) options.strength = state.strength;
-  if (info.outpaintMode) options.outpaintMode = state.outpaintMode;
-  if (info.serverExtents) options.extents = { ...state.extents };
+  if (info.isOutpaint) options.extents = { ...state.extents };
   if (Object.keys(options).length) req.options = options;
   return req;
 }

@@ -37,26 +37,6 @@ export function paintToMask(paint: Uint8ClampedArray, width: number, height: num
   return { pixels, width, height, changed };
 }
 
-/**
- * The mask for a picture padded by `extents` (client-side outpainting): the new border is white
- * (to be drawn), the original area keeps the painted mask. Pure.
- */
-export function padMask(
-  mask: MaskPixels,
-  extents: { left: number; right: number; up: number; down: number },
-): MaskPixels {
-  const width = mask.width + extents.left + extents.right;
-  const height = mask.height + extents.up + extents.down;
-  const pixels = new Uint8ClampedArray(width * height * 4).fill(255);
-  let changed = width * height - mask.width * mask.height + mask.changed;
-  for (let y = 0; y < mask.height; y++) {
-    const src = y * mask.width * 4;
-    const dst = ((y + extents.up) * width + extents.left) * 4;
-    pixels.set(mask.pixels.subarray(src, src + mask.width * 4), dst);
-  }
-  return { pixels, width, height, changed };
-}
-
 /** PNG data URL of a mask (DOM: needs a canvas). */
 export function maskToPngDataUrl(mask: MaskPixels): string {
   const canvas = document.createElement('canvas');

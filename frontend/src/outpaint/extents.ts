@@ -1,9 +1,7 @@
-// Outpainting extents: how many pixels to add on each side. On Stability the API takes them as
-// options.extents; on Titan/Nova the browser pads the picture itself and sends a mask whose new border
-// is white (to be drawn). The arithmetic is pure and tested; padPicture() needs a canvas.
+// Outpainting extents: how many pixels to add on each side; the API takes them as options.extents.
+// The arithmetic is pure and tested; padPicture() (the "before" picture beside the result) needs a canvas.
 
 import type { Extents } from '../api/types';
-import type { SizeLimits } from '../image/downscale';
 
 export const MAX_EXTENT = 2000;
 export const SIDES = ['left', 'right', 'up', 'down'] as const;
@@ -33,22 +31,9 @@ export function hasExtents(e: Extents): boolean {
   return e.left > 0 || e.right > 0 || e.up > 0 || e.down > 0;
 }
 
-/**
- * null when the extents can be sent; otherwise what is wrong. `padInBrowser` adds the family's size
- * limits, since the padded picture is what the model receives.
- */
-export function extentsProblem(width: number, height: number, e: Extents, limits: SizeLimits, padInBrowser: boolean): string | null {
-  if (!hasExtents(e)) return 'Outpainting needs at least one side to grow: drag an edge or type a number of pixels.';
-  if (!padInBrowser) return null;
-  const p = paddedSize(width, height, e);
-  const long = Math.max(p.width, p.height);
-  const short = Math.min(p.width, p.height);
-  if (long > limits.maxSide) return `The extended picture would be ${p.width}×${p.height}; this model accepts at most ${limits.maxSide} px per side.`;
-  if (p.width * p.height > limits.maxPixels)
-    return `The extended picture would be ${p.width}×${p.height} (${((p.width * p.height) / 1e6).toFixed(1)} MP); this model accepts at most ${(limits.maxPixels / 1e6).toFixed(1)} MP.`;
-  if (long / short > limits.maxAspect)
-    return `The extended picture would be ${p.width}×${p.height}, more elongated than this model accepts (${limits.maxAspect}:1).`;
-  return null;
+/** null when the extents can be sent; otherwise what is wrong. */
+export function extentsProblem(e: Extents): string | null {
+  return hasExtents(e) ? null : 'Outpainting needs at least one side to grow: drag an edge or type a number of pixels.';
 }
 
 /** The picture with a neutral grey border added (DOM). */

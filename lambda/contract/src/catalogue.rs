@@ -135,30 +135,100 @@ pub const MODELS: &[Model] = &[
     stability_in_oregon!("stability.stable-image-core-v1:1", "Stable Image Core 1.1"),
     stability_in_oregon!("stability.stable-image-ultra-v1:1", "Stable Image Ultra 1.1"),
     stability_in_oregon!("stability.sd3-5-large-v1:0", "Stable Diffusion 3.5 Large"),
-    // In-region in us-east-1 and us-west-2; the model card: "Model lifecycle: Legacy", "Model EOL
-    // date: June 30, 2026".
-    Model {
+];
+
+/// A model AWS has retired. Its request code is gone from the project; the fact stays, so that a
+/// stack file still naming it (by family or by id) is refused with the date and what to use
+/// instead, rather than deployed to fail on every edit. Bedrock answers an invocation of it with
+/// `ResourceNotFoundException`: "This model version has reached the end of its life. Please refer
+/// to the AWS documentation for more details." (quoted in awsdocs/aws-doc-sdk-examples#6403 and
+/// aws-samples/amazon-bedrock-ai-karaoke#21; …/userguide/model-lifecycle.html: "EOL: the model is
+/// no longer available for use").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retired {
+    pub id: &'static str,
+    /// The `models.family` that deployed it.
+    pub family: &'static str,
+    pub name: &'static str,
+    /// The end-of-life date, YYYY-MM-DD.
+    pub eol: &'static str,
+    /// Where stacks of it were deployed (in-region): `provision down` still reaches them there.
+    pub regions: &'static [&'static str],
+    /// The model card that announced it.
+    pub source: &'static str,
+    /// What to use instead, in the stack file's terms.
+    pub instead: &'static str,
+}
+
+/// Bedrock's message for a model past its end of life (see [`Retired`]).
+pub const END_OF_LIFE_MESSAGE: &str =
+    "This model version has reached the end of its life. Please refer to the AWS documentation for more details.";
+
+const USE_STABILITY: &str =
+    "`models.family: stability` (the Stability AI Image Services; remove `models.ids` entries naming the old model)";
+
+/// The image models the project once shipped and AWS has since retired.
+pub const RETIRED: &[Retired] = &[
+    // The model card: "Model lifecycle: Legacy", "Model EOL date: June 30, 2026".
+    Retired {
         id: "amazon.titan-image-generator-v2:0",
         family: "titan",
         name: "Titan Image Generator G1 v2",
-        provider: "Amazon",
-        on_demand: &["us-east-1", "us-west-2"],
-        profiles: &[],
-        lifecycle: Lifecycle::Legacy { eol: "2026-06-30" },
+        eol: "2026-06-30",
+        regions: &["us-east-1", "us-west-2"],
         source: "https://docs.aws.amazon.com/bedrock/latest/userguide/model-card-amazon-titan-image-generator-g1-v2.html",
+        instead: USE_STABILITY,
     },
-    // In-region only, "Legacy (EOL: 2026-09-30)" in each of its three regions.
-    Model {
+    // "Legacy (EOL: 2026-09-30)" in each of its three regions.
+    Retired {
         id: "amazon.nova-canvas-v1:0",
         family: "nova",
         name: "Nova Canvas",
-        provider: "Amazon",
-        on_demand: &["us-east-1", "eu-west-1", "ap-northeast-1"],
-        profiles: &[],
-        lifecycle: Lifecycle::Legacy { eol: "2026-09-30" },
+        eol: "2026-09-30",
+        regions: &["us-east-1", "eu-west-1", "ap-northeast-1"],
         source: "https://docs.aws.amazon.com/bedrock/latest/userguide/model-card-amazon-nova-canvas.html",
+        instead: USE_STABILITY,
     },
 ];
+
+impl std::fmt::Display for Retired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} (`{}`) reached end of life on {} and Bedrock no longer serves it ({}); use {} instead",
+            self.name, self.id, self.eol, self.source, self.instead
+        )
+    }
+}
+
+/// The retired model behind `id`: its plain id, its ARN, or any inference profile of it
+/// (`us.amazon.nova-canvas-v1:0`).
+pub fn retired(id: &str) -> Option<&'static Retired> {
+    let id = strip_arn(id);
+    RETIRED.iter().find(|r| id == r.id || id.strip_suffix(r.id).is_some_and(|geo| geo.ends_with('.')))
+}
+
+/// The model a retired `models.family` deployed.
+pub fn retired_family(family: &str) -> Option<&'static Retired> {
+    RETIRED.iter().find(|r| r.family.eq_ignore_ascii_case(family.trim()))
+}
+
+/// Why `id` may not be deployed on `today` (YYYY-MM-DD): a retired model, or a catalogue model
+/// whose Legacy end-of-life date has passed. The message names the model, the date, its model
+/// card and what to use instead.
+pub fn end_of_life(id: &str, today: &str) -> Option<String> {
+    if let Some(r) = retired(id) {
+        return Some(r.to_string());
+    }
+    let m = model(strip_arn(id)).or_else(|| profile(strip_arn(id)).map(|(m, _)| m))?;
+    match m.lifecycle {
+        Lifecycle::Legacy { eol } if today > eol => Some(format!(
+            "{} (`{}`) reached end of life on {eol} ({}); choose another model of the family",
+            m.name, m.id, m.source
+        )),
+        _ => None,
+    }
+}
 
 /// How a model id is invoked in a region.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -336,8 +406,8 @@ mod tests {
             resolve("us.stability.stable-image-inpaint-v1:0", "eu-west-1"),
             Err(Refusal::NotInRegion { .. })
         ));
-        assert!(matches!(resolve("amazon.nova-canvas-v1:0", "us-west-2"), Err(Refusal::NotInRegion { .. })));
-        assert!(matches!(resolve("amazon.nova-canvas-v1:0", "eu-west-1"), Ok((_, Via::OnDemand))));
+        assert!(matches!(resolve("stability.stable-image-core-v1:1", "us-east-1"), Err(Refusal::NotInRegion { .. })));
+        assert!(matches!(resolve("stability.stable-image-core-v1:1", "us-west-2"), Ok((_, Via::OnDemand))));
         assert!(matches!(resolve("eu.stability.stable-image-inpaint-v1:0", "eu-west-1"), Err(Refusal::Unknown(_))));
     }
 
@@ -354,9 +424,9 @@ mod tests {
                 .to_owned())
         );
         assert_eq!(
-            resolve("amazon.nova-canvas-v1:0", "us-west-2").map_err(|e| e.to_string()),
-            Err("`amazon.nova-canvas-v1:0` is not offered in us-west-2; it is offered in: ap-northeast-1, eu-west-1, \
-                 us-east-1"
+            resolve("us.stability.stable-outpaint-v1:0", "eu-west-1").map_err(|e| e.to_string()),
+            Err("`us.stability.stable-outpaint-v1:0` is not offered in eu-west-1; it is offered in: us-east-1, \
+                 us-east-2, us-west-2"
                 .to_owned())
         );
     }
@@ -368,5 +438,30 @@ mod tests {
         let id = m.invocable_id(region).expect("invocable where offered");
         let arn = if id == m.id { foundation_model_arn(region, id) } else { profile_arn(region, "123456789012", id) };
         assert_eq!(resolve(&arn, region).map(|r| r.0.id), Ok(m.id));
+    }
+
+    #[test]
+    fn retired_models_are_known_by_family_id_arn_and_profile() {
+        for id in [
+            "amazon.nova-canvas-v1:0",
+            "us.amazon.nova-canvas-v1:0",
+            "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-canvas-v1:0",
+        ] {
+            assert_eq!(retired(id).map(|r| r.eol), Some("2026-09-30"), "{id}");
+        }
+        assert_eq!(retired_family("Titan").map(|r| r.id), Some("amazon.titan-image-generator-v2:0"));
+        assert!(retired("xamazon.nova-canvas-v1:0").is_none() && retired_family("stability").is_none());
+        let why = end_of_life("amazon.titan-image-generator-v2:0", "2026-12-05").expect("retired");
+        assert!(
+            why.starts_with(
+                "Titan Image Generator G1 v2 (`amazon.titan-image-generator-v2:0`) reached end of life on 2026-06-30"
+            ) && why.contains("model-card-amazon-titan-image-generator-g1-v2.html")
+                && why.contains("models.family: stability"),
+            "{why}"
+        );
+        assert_eq!(end_of_life("us.stability.stable-image-inpaint-v1:0", "2026-12-05"), None);
+        for r in RETIRED {
+            assert!(model(r.id).is_none(), "{} is both live and retired", r.id);
+        }
     }
 }

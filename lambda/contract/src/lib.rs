@@ -12,7 +12,7 @@ pub mod catalogue;
 
 /// The regions a stack may use: those where at least one model family is offered (see
 /// [`catalogue`]; its tests keep the two equal). The gateway stand-in looks for an API id in each.
-pub const REGIONS: &[&str] = &["ap-northeast-1", "eu-west-1", "us-east-1", "us-east-2", "us-west-2"];
+pub const REGIONS: &[&str] = &["us-east-1", "us-east-2", "us-west-2"];
 
 /// One route of the REST API: served by the function, created by the provisioner (behind the
 /// Cognito authorizer, with an OPTIONS preflight per resource), documented in docs/openapi.yaml.
@@ -72,7 +72,7 @@ pub mod env {
     pub const TABLE_NAME: &str = "TABLE_NAME";
     /// Region of the bedrock-runtime client.
     pub const BEDROCK_REGION: &str = "BEDROCK_REGION";
-    /// Model family of the stack: `stability`, `titan` or `nova`.
+    /// Model family of the stack: `stability` (the only live one; see `catalogue::RETIRED`).
     pub const MODEL_FAMILY: &str = "MODEL_FAMILY";
     /// JSON object operation → model id (or `us.` inference profile id).
     pub const MODEL_IDS: &str = "MODEL_IDS";

@@ -6,7 +6,6 @@
 //! cannot drift apart.
 
 pub mod stability;
-pub mod titan_nova;
 
 use serde_json::Value;
 
@@ -58,12 +57,13 @@ impl Operation {
     }
 }
 
-/// The model family of a stack. Titan Image Generator v2 and Nova Canvas share one request schema.
+/// The model family of a stack: whose request schema the function speaks. Stability AI is the only
+/// live image family on Bedrock; the families the project once shipped (Titan, Nova) are retired
+/// and refused by the provisioner (`image_edit_contract::catalogue::RETIRED`). A new family is a
+/// variant here, its submodule, and its entry in the catalogue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Family {
     Stability,
-    Titan,
-    Nova,
 }
 
 /// Whether an input is needed by an operation.
@@ -88,8 +88,6 @@ impl Need {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MaskPromptUse {
     Unused,
-    /// Titan/Nova: a text selection instead of a mask image (exactly one of the two).
-    AlternativeToMask,
     /// Stability search-and-replace / search-and-recolor: the text of the thing to find (required).
     SearchText,
 }
@@ -116,12 +114,6 @@ pub struct OpSpec {
     pub strength: Option<StrengthSpec>,
     /// Stability outpaint: `options.extents` (left/right/up/down) is required.
     pub extents: bool,
-    /// Titan/Nova outpaint: `options.outpaintMode` default|precise.
-    pub outpaint_mode: bool,
-    /// Titan/Nova: `options.quality` standard|premium.
-    pub quality: bool,
-    /// `options.count` may exceed 1 (up to the family's `max_count`).
-    pub multi: bool,
     /// The request carries a seed.
     pub seed: bool,
     /// A stricter pixel budget than the family's (Stability remove-background).
@@ -141,9 +133,6 @@ pub struct Limits {
     pub max_seed: u64,
 }
 
-const CFG_TITAN: StrengthSpec = StrengthSpec { min: 1.1, max: 10.0, default: 8.0, meaning: "cfgScale" };
-const CFG_NOVA: StrengthSpec = StrengthSpec { min: 1.1, max: 10.0, default: 6.5, meaning: "cfgScale" };
-const SIMILARITY: StrengthSpec = StrengthSpec { min: 0.2, max: 1.0, default: 0.7, meaning: "similarityStrength" };
 const CREATIVITY: StrengthSpec = StrengthSpec { min: 0.0, max: 1.0, default: 0.5, meaning: "creativity" };
 
 const BASE: OpSpec = OpSpec {
@@ -154,9 +143,6 @@ const BASE: OpSpec = OpSpec {
     negative: false,
     strength: None,
     extents: false,
-    outpaint_mode: false,
-    quality: false,
-    multi: false,
     seed: true,
     max_pixels: None,
 };
@@ -165,8 +151,6 @@ impl Family {
     pub fn parse(s: &str) -> Option<Self> {
         match s.trim().to_ascii_lowercase().as_str() {
             "stability" => Some(Family::Stability),
-            "titan" => Some(Family::Titan),
-            "nova" => Some(Family::Nova),
             _ => None,
         }
     }
@@ -174,13 +158,10 @@ impl Family {
     pub fn as_str(self) -> &'static str {
         match self {
             Family::Stability => "stability",
-            Family::Titan => "titan",
-            Family::Nova => "nova",
         }
     }
 
     /// Limits from the model documentation (see docs/openapi.yaml and the Bedrock model pages).
-    /// Titan's input sizes are the least documented: longest side ≤ 1408 as for its outputs.
     pub fn limits(self) -> Limits {
         match self {
             Family::Stability => Limits {
@@ -192,26 +173,6 @@ impl Family {
                 max_aspect: 2.5,
                 max_count: 1,
                 max_seed: 4_294_967_294,
-            },
-            Family::Titan => Limits {
-                max_prompt_chars: 512,
-                min_side: 320,
-                max_side: 1408,
-                min_pixels: 320 * 320,
-                max_pixels: 1408 * 1408,
-                max_aspect: 4.0,
-                max_count: 5,
-                max_seed: 858_993_459,
-            },
-            Family::Nova => Limits {
-                max_prompt_chars: 1024,
-                min_side: 320,
-                max_side: 4096,
-                min_pixels: 320 * 320,
-                max_pixels: 4_194_304,
-                max_aspect: 4.0,
-                max_count: 5,
-                max_seed: 858_993_459,
             },
         }
     }
@@ -235,79 +196,11 @@ impl Family {
                 Generate => Some(OpSpec { prompt: Need::Required, image: Need::Unused, negative: true, ..BASE }),
                 Variation => None,
             },
-            Family::Titan | Family::Nova => {
-                let cfg = if self == Family::Titan { CFG_TITAN } else { CFG_NOVA };
-                let edit = OpSpec { strength: Some(cfg), negative: true, quality: true, multi: true, ..BASE };
-                match op {
-                    // Without text, Titan/Nova inpainting removes the masked object.
-                    Inpaint => Some(OpSpec {
-                        prompt: Need::Optional,
-                        mask: Need::Optional,
-                        mask_prompt: MaskPromptUse::AlternativeToMask,
-                        ..edit
-                    }),
-                    Outpaint => Some(OpSpec {
-                        prompt: Need::Required,
-                        mask: Need::Optional,
-                        mask_prompt: MaskPromptUse::AlternativeToMask,
-                        outpaint_mode: true,
-                        ..edit
-                    }),
-                    Generate => Some(OpSpec { prompt: Need::Required, image: Need::Unused, ..edit }),
-                    Variation => Some(OpSpec { prompt: Need::Required, strength: Some(SIMILARITY), ..edit }),
-                    RemoveBackground => Some(OpSpec { seed: false, ..BASE }),
-                    Replace | Recolor | Erase => None,
-                }
-            }
         }
     }
 
     pub fn operations(self) -> Vec<Operation> {
         Operation::ALL.into_iter().filter(|op| self.spec(*op).is_some()).collect()
-    }
-
-    /// Which mask colour the model treats as "change", for `op`.
-    ///
-    /// Our API: white = area to change. Titan/Nova: black pixels are the *masked region*;
-    /// INPAINTING changes the masked region, OUTPAINTING changes everything outside it (the white).
-    /// Stability: white = change.
-    pub fn model_mask_change_is_white(self, op: Operation) -> bool {
-        match self {
-            Family::Stability => true,
-            Family::Titan | Family::Nova => op == Operation::Outpaint,
-        }
-    }
-}
-
-/// `options.quality` of Titan/Nova.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Quality {
-    Standard,
-    Premium,
-}
-
-impl Quality {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Quality::Standard => "standard",
-            Quality::Premium => "premium",
-        }
-    }
-}
-
-/// `options.outpaintMode` of Titan/Nova.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OutpaintMode {
-    Default,
-    Precise,
-}
-
-impl OutpaintMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OutpaintMode::Default => "default",
-            OutpaintMode::Precise => "precise",
-        }
     }
 }
 
@@ -341,10 +234,8 @@ pub struct EditInput {
     /// operation takes no seed.
     pub seed: Option<u64>,
     pub count: u32,
-    pub quality: Quality,
     /// The operation's strength parameter (its default when not given); `None` when unused.
     pub strength: Option<f64>,
-    pub outpaint_mode: OutpaintMode,
     pub extents: Extents,
 }
 
@@ -372,7 +263,6 @@ pub enum AnswerError {
 pub fn build_request(family: Family, model_id: &str, input: &EditInput) -> Value {
     match family {
         Family::Stability => stability::build_request(model_id, input),
-        Family::Titan | Family::Nova => titan_nova::build_request(family, input),
     }
 }
 
@@ -380,7 +270,6 @@ pub fn build_request(family: Family, model_id: &str, input: &EditInput) -> Value
 pub fn parse_response(family: Family, input: &EditInput, body: &Value) -> Result<ModelOutput, AnswerError> {
     let mut out = match family {
         Family::Stability => stability::parse_response(input, body)?,
-        Family::Titan | Family::Nova => titan_nova::parse_response(input, body)?,
     };
     out.stand_in = body.get("standIn").and_then(Value::as_bool).unwrap_or(false);
     Ok(out)

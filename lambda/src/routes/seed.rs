@@ -3,10 +3,10 @@
 //! `{images, model_used, request_id, generation_time_ms}`; errors `{error, request_id}`.
 //!
 //! The seed's UI paints BLACK on white. For INPAINTING black is the area to change; for
-//! OUTPAINTING black is the area to keep (Titan's masked region) and everything else is redrawn.
-//! `precise-outpaint` is OUTPAINTING with `outPaintingMode: PRECISE` (the seed sent it as a task
-//! type, which Bedrock rejects). On a Stability stack, outpainting-with-a-mask becomes inpainting
-//! of the unmasked area, and inpainting without text becomes erase (when the stack has it).
+//! OUTPAINTING black is the area to keep and everything else is redrawn, which on the Stability
+//! services is inpainting of the unmasked area; `precise-outpaint` (the seed sent it as a task
+//! type) is the same. Inpainting without text becomes erase (when the stack has it). One image per
+//! request: the Stability services make one.
 
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
@@ -18,10 +18,7 @@ use crate::bedrock::ImageModel;
 use crate::config::MAX_BODY_BYTES;
 use crate::edit_request::{self, MaskConvention};
 use crate::errors::ApiError;
-use crate::models::{Family, Operation};
-
-/// Images per seed request on Titan/Nova (the seed asked for two).
-const SEED_COUNT: u32 = 2;
+use crate::models::Operation;
 
 pub(super) async fn create<M: ImageModel>(
     app: &App<M>,
@@ -81,18 +78,11 @@ async fn inner<M: ImageModel>(
         }
     };
     let mode = prompt.get("mode").and_then(Value::as_str).unwrap_or_default();
-    let family = app.config.family;
     let has = |op: Operation| app.config.model_for(op).is_some();
-    let (operation, convention, precise) = match (mode.to_ascii_uppercase().as_str(), family) {
-        ("INPAINTING", Family::Stability) if text.is_empty() && has(Operation::Erase) => {
-            (Operation::Erase, MaskConvention::BlackChanges, false)
-        }
-        ("INPAINTING", _) => (Operation::Inpaint, MaskConvention::BlackChanges, false),
-        ("OUTPAINTING", Family::Stability) | ("PRECISE-OUTPAINT", Family::Stability) => {
-            (Operation::Inpaint, MaskConvention::WhiteChanges, false)
-        }
-        ("OUTPAINTING", _) => (Operation::Outpaint, MaskConvention::WhiteChanges, false),
-        ("PRECISE-OUTPAINT", _) => (Operation::Outpaint, MaskConvention::WhiteChanges, true),
+    let (operation, convention) = match mode.to_ascii_uppercase().as_str() {
+        "INPAINTING" if text.is_empty() && has(Operation::Erase) => (Operation::Erase, MaskConvention::BlackChanges),
+        "INPAINTING" => (Operation::Inpaint, MaskConvention::BlackChanges),
+        "OUTPAINTING" | "PRECISE-OUTPAINT" => (Operation::Inpaint, MaskConvention::WhiteChanges),
         _ => {
             return Err(ApiError::validation(
                 "prompt.mode",
@@ -100,12 +90,8 @@ async fn inner<M: ImageModel>(
             ));
         }
     };
-    let multi = family.spec(operation).is_some_and(|s| s.multi);
     let mut options = Map::new();
-    options.insert("count".to_owned(), json!(if multi { SEED_COUNT } else { 1 }));
-    if precise {
-        options.insert("outpaintMode".to_owned(), json!("precise"));
-    }
+    options.insert("count".to_owned(), json!(1));
     let mut request = json!({
         "operation": operation.as_str(),
         "image": obj.get("base_image").cloned().unwrap_or(Value::Null),

@@ -27,30 +27,13 @@ pub const STABILITY_IDS: &str = r#"{
   "erase":"stability.stable-image-erase-object-v1:0",
   "remove-background":"stability.stable-image-remove-background-v1:0",
   "generate":"stability.stable-image-core-v1:1"}"#;
-pub const TITAN_IDS: &str = r#"{
-  "inpaint":"amazon.titan-image-generator-v2:0",
-  "outpaint":"amazon.titan-image-generator-v2:0",
-  "generate":"amazon.titan-image-generator-v2:0",
-  "variation":"amazon.titan-image-generator-v2:0",
-  "remove-background":"amazon.titan-image-generator-v2:0"}"#;
-pub const NOVA_IDS: &str = r#"{
-  "inpaint":"amazon.nova-canvas-v1:0",
-  "outpaint":"amazon.nova-canvas-v1:0",
-  "generate":"amazon.nova-canvas-v1:0",
-  "variation":"amazon.nova-canvas-v1:0",
-  "remove-background":"amazon.nova-canvas-v1:0"}"#;
-
 pub fn config(family: &str) -> Config {
     config_with(family, "edits")
 }
 
 pub fn config_with(family: &str, table: &str) -> Config {
-    let ids = match family {
-        "stability" => STABILITY_IDS,
-        "titan" => TITAN_IDS,
-        _ => NOVA_IDS,
-    };
-    let region = if family == "nova" { "us-east-1" } else { "us-west-2" };
+    assert_eq!(family, "stability", "the only live model family");
+    let (ids, region) = (STABILITY_IDS, "us-west-2");
     let env: HashMap<&str, String> = HashMap::from([
         ("TABLE_NAME", table.to_owned()),
         ("BEDROCK_REGION", region.to_owned()),
@@ -266,14 +249,10 @@ impl FakeModel {
     /// Answers like the family would, with `n` images of `w`×`h` (Stability with seeds/finish_reasons).
     pub fn ok(family: &'static str, w: u32, h: u32) -> Self {
         let image = png_b64(w, h);
+        assert_eq!(family, "stability", "the only live model family");
         FakeModel::new(move |_, body| {
-            if family == "stability" {
-                let seed = body.get("seed").cloned().unwrap_or(json!(0));
-                Ok(json!({"seeds": [seed], "finish_reasons": [null], "images": [image]}))
-            } else {
-                let n = body.pointer("/imageGenerationConfig/numberOfImages").and_then(Value::as_u64).unwrap_or(1);
-                Ok(json!({"images": vec![image.clone(); n as usize]}))
-            }
+            let seed = body.get("seed").cloned().unwrap_or(json!(0));
+            Ok(json!({"seeds": [seed], "finish_reasons": [null], "images": [image]}))
         })
     }
 

@@ -13,11 +13,10 @@ use image_edit_contract::catalogue;
 use serde_json::{Value, json};
 
 use super::errors::{ApiError, VResult, add_request_id, malformed};
-use super::models::{KINDS, Kind, ModelInfo, find_model, resolve_invoke};
+use super::models::{KINDS, ModelInfo, find_model, resolve_invoke};
 use super::pictures::{Encoded, render};
 use super::stability::validate_stability;
 use super::switches::{Block, Fail, Settings};
-use super::titan_nova::validate_titan_nova;
 use super::work::{Answer, Job, request_digest};
 use super::{Bedrock, MAX_BODY};
 
@@ -93,10 +92,7 @@ async fn invoke_model(settings: &Settings, model_id: &str, region: &str, body: B
         let block = settings.block;
         tokio::task::spawn_blocking(move || -> VResult<(Job, Vec<Encoded>)> {
             let t0 = Instant::now();
-            let job = match kind {
-                Kind::TitanV2 | Kind::Nova => validate_titan_nova(kind, &value)?,
-                _ => validate_stability(kind, &value, &hash)?,
-            };
+            let job = validate_stability(kind, &value, &hash)?;
             drop(value);
             if block == Some(Block::Input) {
                 return Err(ApiError::validation(
@@ -139,19 +135,6 @@ async fn invoke_model(settings: &Settings, model_id: &str, region: &str, body: B
     let (job, images) = checked?;
     let b64: Vec<String> = images.into_iter().map(|e| e.b64).collect();
     let answer = match job.answer {
-        Answer::TitanNova => {
-            if block_output {
-                let kept: Vec<&String> = b64.iter().take(b64.len().saturating_sub(1)).collect();
-                let which = if kept.is_empty() { "All" } else { "Some" };
-                json!({
-                    "images": kept,
-                    "error": format!("{which} of the generated images have been blocked by our content filters."),
-                    "standIn": true,
-                })
-            } else {
-                json!({"images": b64, "error": null, "standIn": true})
-            }
-        }
         Answer::Stability => {
             let reason = if block_output { json!("Filter reason: output image") } else { Value::Null };
             json!({

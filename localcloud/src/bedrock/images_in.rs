@@ -9,10 +9,7 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use serde_json::Value;
 
 use super::errors::{VResult, malformed, type_error};
-use super::{
-    NOVA_MAX_PIXELS, NOVA_MAX_SIDE, NOVA_MIN_SIDE, STAB_MAX_PIXELS, STAB_MIN_PIXELS, STAB_MIN_SIDE,
-    TITAN_MAX_IMAGE_BYTES, TITAN_MAX_SIDE,
-};
+use super::{STAB_MAX_PIXELS, STAB_MIN_PIXELS, STAB_MIN_SIDE};
 
 /// A decoded image: 8-bit RGB plus alpha when the file had an alpha channel.
 #[derive(Clone)]
@@ -33,8 +30,6 @@ pub(super) struct ImageRules {
     /// Longest side / shortest side at most `num / den`.
     pub(super) max_aspect: (u64, u64),
     pub(super) max_bytes: usize,
-    /// Titan/Nova: 8 bits per channel and no transparent or translucent pixel.
-    pub(super) opaque_8bit: bool,
 }
 
 pub(super) const STABILITY_IMAGES: ImageRules = ImageRules {
@@ -44,27 +39,6 @@ pub(super) const STABILITY_IMAGES: ImageRules = ImageRules {
     max_pixels: STAB_MAX_PIXELS,
     max_aspect: (5, 2),
     max_bytes: usize::MAX,
-    opaque_8bit: false,
-};
-
-pub(super) const NOVA_IMAGES: ImageRules = ImageRules {
-    min_side: NOVA_MIN_SIDE,
-    max_side: NOVA_MAX_SIDE,
-    min_pixels: 0,
-    max_pixels: NOVA_MAX_PIXELS,
-    max_aspect: (4, 1),
-    max_bytes: usize::MAX,
-    opaque_8bit: true,
-};
-
-pub(super) const TITAN_IMAGES: ImageRules = ImageRules {
-    min_side: 1,
-    max_side: TITAN_MAX_SIDE,
-    min_pixels: 0,
-    max_pixels: u64::MAX,
-    max_aspect: (u64::MAX, 1),
-    max_bytes: TITAN_MAX_IMAGE_BYTES,
-    opaque_8bit: true,
 };
 
 fn b64() -> GeneralPurpose {
@@ -97,9 +71,6 @@ pub(super) fn decode_picture(path: &str, v: &Value, rules: &ImageRules) -> VResu
     let (w, h) = decoder.dimensions();
     check_size(path, w, h, rules)?;
     let color = decoder.color_type();
-    if rules.opaque_8bit && color.bytes_per_pixel() != color.channel_count() {
-        return Err(malformed(path, format!("the image must have 8 bits per color channel, found {color:?}")));
-    }
     let img = DynamicImage::from_decoder(decoder)
         .map_err(|e| malformed(path, format!("the image cannot be decoded ({e})")))?;
     let (w, h) = (w as usize, h as usize);
@@ -115,18 +86,6 @@ pub(super) fn decode_picture(path: &str, v: &Value, rules: &ImageRules) -> VResu
     } else {
         Picture { w, h, rgb: img.into_rgb8().into_raw(), alpha: None }
     };
-    if rules.opaque_8bit
-        && let Some(i) = pic.alpha.as_ref().and_then(|a| a.iter().position(|&a| a != 255))
-    {
-        return Err(malformed(
-            path,
-            format!(
-                "the image has transparent or translucent pixels (the first at x={}, y={}); alpha must be 255 everywhere",
-                i % w,
-                i / w
-            ),
-        ));
-    }
     Ok(pic)
 }
 
@@ -167,29 +126,6 @@ pub(super) fn same_size(path: &str, mask: &Picture, image: &Picture) -> VResult<
         ));
     }
     Ok(())
-}
-
-/// Titan/Nova mask: pure black and pure white only. Returns 255 where the mask is black.
-pub(super) fn black_white_mask(path: &str, mask: &Picture) -> VResult<Vec<u8>> {
-    let mut black = Vec::with_capacity(mask.w * mask.h);
-    for (i, px) in mask.rgb.chunks_exact(3).enumerate() {
-        match (px[0], px[1], px[2]) {
-            (0, 0, 0) => black.push(255),
-            (255, 255, 255) => black.push(0),
-            (r, g, b) => {
-                return Err(malformed(
-                    path,
-                    format!(
-                        "the mask image must contain only pure black (0,0,0) and pure white (255,255,255) pixels; \
-                         found ({r},{g},{b}) at x={}, y={}",
-                        i % mask.w,
-                        i / mask.w
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(black)
 }
 
 /// Stability mask: the luminance, white = change, grey = partial.

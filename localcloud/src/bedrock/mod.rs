@@ -10,7 +10,7 @@
 //! - inpaint / erase / outpaint: the change area is filled from its unchanged surroundings
 //!   (pull-push interpolation), tinted with a colour hashed from the prompt, and striped diagonally
 //!   so nobody mistakes it for a model's work;
-//! - search-and-replace / search-and-recolor and Titan/Nova `maskPrompt`: there is no segmentation;
+//! - search-and-replace / search-and-recolor: there is no segmentation;
 //!   "the object" is a centred ellipse (half the width and height);
 //! - remove-background: what a flood fill from the border reaches through similar colours becomes
 //!   transparent;
@@ -22,7 +22,7 @@
 //! /_localcloud/bedrock/invocations` counts the InvokeModel calls received (`count`) and those
 //! answered with images (`answered`).
 
-// A request's way through the files: handlers → models (which schema) → titan_nova or stability
+// A request's way through the files: handlers → models (which schema) → stability
 // (schema checks, images in) → the work to do → pictures out; errors are everyone's.
 mod errors;
 mod handlers;
@@ -32,7 +32,6 @@ mod pictures;
 mod schema;
 mod stability;
 mod switches;
-mod titan_nova;
 mod work;
 
 use std::sync::{Arc, Mutex};
@@ -59,56 +58,6 @@ const STAB_RMBG_MAX_PIXELS: u64 = 4_194_304;
 const STAB_MAX_PROMPT: usize = 10_000;
 const STAB_MAX_SEED: i64 = 4_294_967_294;
 const STAB_MAX_EXTENT: i64 = 2_000;
-
-const NOVA_MIN_SIDE: u32 = 320;
-const NOVA_MAX_SIDE: u32 = 4_096;
-const NOVA_MAX_PIXELS: u64 = 4_194_304;
-const NOVA_MAX_SEED: i64 = 858_993_459;
-const TITAN_MAX_SIDE: u32 = 1_408;
-const TITAN_MAX_SEED: i64 = 2_147_483_646;
-/// Titan's documented input image limit.
-const TITAN_MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
-
-/// Titan Image Generator v2's output sizes (width, height): the documented list ("Supported image
-/// sizes", docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-titan-image.html).
-const TITAN_SIZES: &[(u32, u32)] = &[
-    (1024, 1024),
-    (768, 768),
-    (512, 512),
-    (768, 1152),
-    (384, 576),
-    (1152, 768),
-    (576, 384),
-    (768, 1280),
-    (384, 640),
-    (1280, 768),
-    (640, 384),
-    (896, 1152),
-    (448, 576),
-    (1152, 896),
-    (576, 448),
-    (768, 1408),
-    (384, 704),
-    (1408, 768),
-    (704, 384),
-    (640, 1408),
-    (320, 704),
-    (1408, 640),
-    (704, 320),
-    (1152, 640),
-    (1173, 640),
-];
-
-const NOVA_STYLES: &[&str] = &[
-    "3D_ANIMATED_FAMILY_FILM",
-    "DESIGN_SKETCH",
-    "FLAT_VECTOR_ILLUSTRATION",
-    "GRAPHIC_NOVEL_ILLUSTRATION",
-    "MAXIMALISM",
-    "MIDCENTURY_RETRO",
-    "PHOTOREALISM",
-    "SOFT_DIGITAL_PAINTING",
-];
 
 const STYLE_PRESETS: &[&str] = &[
     "3d-model",

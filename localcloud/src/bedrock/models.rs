@@ -17,8 +17,6 @@ pub(super) enum Kind {
     Core,
     Ultra,
     Sd35,
-    TitanV2,
-    Nova,
 }
 
 /// The request schema each model speaks. Where and how AWS offers each one (regions, on-demand
@@ -34,8 +32,6 @@ pub(super) const KINDS: &[(&str, Kind)] = &[
     ("stability.stable-image-core-v1:1", Kind::Core),
     ("stability.stable-image-ultra-v1:1", Kind::Ultra),
     ("stability.sd3-5-large-v1:0", Kind::Sd35),
-    ("amazon.titan-image-generator-v2:0", Kind::TitanV2),
-    ("amazon.nova-canvas-v1:0", Kind::Nova),
 ];
 
 #[derive(Clone, Copy)]
@@ -81,9 +77,18 @@ pub(super) fn find_model(id: &str) -> Option<ModelInfo> {
 /// profile) reaches from `region`, or Bedrock's ValidationException: the plain id of a model that
 /// is offered there only through a profile gets Bedrock's "on-demand throughput isn’t supported"
 /// message; an id not offered in the region, "The provided model identifier is invalid."
-/// (observed for Nova Canvas outside its regions; shared/reference/aws-fidelity.md).
+/// (observed for Nova Canvas outside its regions; shared/reference/aws-fidelity.md); a retired
+/// model (or a profile of it), ResourceNotFoundException with Bedrock's end-of-life message
+/// (`catalogue::Retired` quotes it and its sources).
 pub(super) fn resolve_invoke(raw: &str, region: &str) -> VResult<ModelInfo> {
     let invalid = || ApiError::validation("The provided model identifier is invalid.");
+    if catalogue::retired(raw).is_some() {
+        return Err(ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "ResourceNotFoundException",
+            catalogue::END_OF_LIFE_MESSAGE,
+        ));
+    }
     match catalogue::resolve(raw, region) {
         Ok((m, _)) => find_model(m.id).ok_or_else(invalid),
         Err(e @ catalogue::Refusal::ProfileOnly { .. }) => Err(ApiError::validation(e.to_string())),
@@ -111,7 +116,6 @@ mod tests {
             ),
             Ok(Kind::Erase)
         );
-        assert_eq!(kind("amazon.nova-canvas-v1:0", "eu-west-1"), Ok(Kind::Nova));
         // The plain id of a profile-only model: Bedrock's own words.
         assert_eq!(
             kind("stability.stable-image-inpaint-v1:0", "us-west-2"),
@@ -121,10 +125,21 @@ mod tests {
         );
         // Not offered in the region, no such profile, unknown version.
         let invalid = Err("The provided model identifier is invalid.".to_owned());
-        assert_eq!(kind("amazon.nova-canvas-v1:0", "us-west-2"), invalid);
         assert_eq!(kind("stability.stable-image-core-v1:1", "us-east-1"), invalid);
         assert_eq!(kind("us.stability.stable-image-inpaint-v1:0", "eu-west-1"), invalid);
-        assert_eq!(kind("us.amazon.nova-canvas-v1:0", "us-east-1"), invalid);
+        assert_eq!(kind("us.stability.stable-image-core-v1:1", "us-west-2"), invalid);
         assert_eq!(kind("stability.stable-image-inpaint-v9:0", "us-west-2"), invalid);
+    }
+
+    #[test]
+    fn retired_models_are_at_end_of_life_in_every_region() {
+        for (id, region) in [
+            ("amazon.nova-canvas-v1:0", "us-east-1"),
+            ("amazon.titan-image-generator-v2:0", "us-west-2"),
+            ("us.amazon.nova-canvas-v1:0", "us-east-1"),
+        ] {
+            let e = resolve_invoke(id, region).err().expect("refused");
+            assert_eq!((e.kind, e.message.as_str()), ("ResourceNotFoundException", catalogue::END_OF_LIFE_MESSAGE));
+        }
     }
 }

@@ -23,10 +23,6 @@ impl<'a> Obj<'a> {
         format!("{}/{key}", self.path)
     }
 
-    pub(super) fn has(&self, key: &str) -> bool {
-        self.map.contains_key(key)
-    }
-
     /// Rejects keys not in `keys` (the first, in key order).
     pub(super) fn allow(&self, keys: &[&str]) -> VResult<()> {
         match self.map.keys().find(|k| !keys.contains(&k.as_str())) {
@@ -53,11 +49,6 @@ impl<'a> Obj<'a> {
             return Err(malformed(&self.at(key), format!("expected maxLength: {max}, actual: {n}")));
         }
         Ok(Some(s))
-    }
-
-    pub(super) fn req_string(&self, key: &str, min: usize, max: usize) -> VResult<&'a str> {
-        self.require(&[key])?;
-        Ok(self.string(key, min, max)?.unwrap_or_default())
     }
 
     pub(super) fn int(&self, key: &str, min: i64, max: i64) -> VResult<Option<i64>> {
@@ -96,31 +87,5 @@ impl<'a> Obj<'a> {
             Some(s) => Err(malformed(&self.at(key), format!("{s} is not a valid enum value"))),
             None => Err(malformed(&self.at(key), format!("{v} is not a valid enum value"))),
         }
-    }
-
-    pub(super) fn object(&self, key: &str) -> VResult<Option<Obj<'a>>> {
-        let Some(v) = self.map.get(key) else { return Ok(None) };
-        match v {
-            Value::Object(map) => Ok(Some(Obj { path: self.at(key), map })),
-            other => Err(type_error(&self.at(key), "JSONObject", other)),
-        }
-    }
-
-    pub(super) fn req_object(&self, key: &str) -> VResult<Obj<'a>> {
-        self.require(&[key])?;
-        self.object(key)?.ok_or_else(|| malformed(&self.path, format!("required key [{key}] not found")))
-    }
-
-    pub(super) fn array(&self, key: &str, min: usize, max: usize) -> VResult<Option<&'a [Value]>> {
-        let Some(v) = self.map.get(key) else { return Ok(None) };
-        let path = self.at(key);
-        let a = v.as_array().ok_or_else(|| type_error(&path, "JSONArray", v))?;
-        if a.len() < min {
-            return Err(malformed(&path, format!("expected minimum item count: {min}, found: {}", a.len())));
-        }
-        if a.len() > max {
-            return Err(malformed(&path, format!("expected maximum item count: {max}, found: {}", a.len())));
-        }
-        Ok(Some(a))
     }
 }

@@ -45,7 +45,7 @@ pub(super) struct Settings {
     #[serde(default)]
     pub(super) fail: Option<Fail>,
     /// GetFoundationModel `modelLifecycle.status` per model id (default `ACTIVE`), e.g.
-    /// `{"amazon.nova-canvas-v1:0": "LEGACY"}`.
+    /// `{"stability.stable-image-core-v1:1": "LEGACY"}`.
     #[serde(default)]
     pub(super) lifecycle: BTreeMap<String, String>,
 }

@@ -57,8 +57,6 @@ pub(super) enum Render {
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Answer {
-    /// `{"images": [...], "error": null}`
-    TitanNova,
     /// `{"seeds": [..], "finish_reasons": [null], "images": [..]}`
     Stability,
 }
