@@ -117,10 +117,10 @@ impl ModelCallError {
         match self {
             ModelCallError::AccessDenied(m) => ApiError::ModelUnavailable {
                 message: format!(
-                    "Bedrock denied access to model {model_id} in {region}. Operator: invoke the model once as an \
-                     administrator in this account and region to subscribe to it (Stability models are AWS Marketplace \
-                     products; docs/setup.md section 4), and check that the function's role allows \
-                     bedrock:InvokeModel on it. ({})",
+                    "Bedrock denied access to model {model_id} in {region}. Operator: run `provision up`, which \
+                     subscribes the account to the stack's models (Stability models are AWS Marketplace products; \
+                     docs/setup.md section 4), and check that the function's role allows bedrock:InvokeModel on it. \
+                     ({})",
                     short(&m)
                 ),
                 retry_after_secs: None,

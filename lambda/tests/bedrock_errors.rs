@@ -72,7 +72,7 @@ const ERROR_CASES: &[ErrorCase] = &[
         503,
         "model_unavailable",
         None,
-        "invoke the model once as an administrator",
+        "run `provision up`, which subscribes the account",
     ),
     (
         "ResourceNotFound",

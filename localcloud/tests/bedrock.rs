@@ -35,7 +35,10 @@ async fn start() -> Server {
 }
 
 async fn start_in(region: &'static str) -> Server {
-    let stand_in = bedrock::Bedrock::new();
+    start_with(bedrock::Bedrock::subscribed(), region).await
+}
+
+async fn start_with(stand_in: bedrock::Bedrock, region: &'static str) -> Server {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = stand_in.router();
@@ -51,6 +54,23 @@ async fn start_in(region: &'static str) -> Server {
 }
 
 impl Server {
+    /// Bedrock's control plane (aws-sdk-bedrock) in the server's region.
+    fn control(&self, region: &'static str) -> aws_sdk_bedrock::Client {
+        let conf = aws_sdk_bedrock::Config::builder()
+            .behavior_version(aws_sdk_bedrock::config::BehaviorVersion::latest())
+            .region(aws_sdk_bedrock::config::Region::new(region))
+            .credentials_provider(aws_sdk_bedrock::config::Credentials::new(
+                "AKIDLOCALCLOUD",
+                "secret",
+                None,
+                None,
+                "t",
+            ))
+            .endpoint_url(format!("http://{}", self.addr))
+            .build();
+        aws_sdk_bedrock::Client::from_conf(conf)
+    }
+
     async fn call(&self, model: &str, body: &Value) -> Result<Value, InvokeModelError> {
         let out = self
             .client
@@ -588,4 +608,70 @@ async fn timing_of_a_1024_inpaint() {
     assert_eq!(r.status(), 200);
     r.bytes().await.unwrap();
     println!("1024x1024 inpaint over plain HTTP, {INPAINT}: {:?}", t.elapsed());
+}
+
+/// A fresh account has no model access agreement: the Stability models are refused with AWS's
+/// Marketplace text until one is made the documented way (offers → agreement → PENDING →
+/// AVAILABLE), through the real aws-sdk-bedrock client; a failed agreement (no payment method)
+/// keeps them refused.
+#[tokio::test]
+async fn a_fresh_account_invokes_a_marketplace_model_only_after_its_agreement() {
+    use aws_sdk_bedrock::types::OfferType;
+    let s = start_with(bedrock::Bedrock::new(), REGION).await;
+    let control = s.control(REGION);
+    let body = json!({"image": png_of(&picture(128, 128)), "mask": png_of(&square_mask(128, 128, 10, 50, 255, 0)),
+                      "prompt": "x"});
+    let model = "stability.stable-image-inpaint-v1:0";
+    let denied = |r: Result<Value, InvokeModelError>| match r {
+        Err(InvokeModelError::AccessDeniedException(e)) => e.message().unwrap_or_default().to_owned(),
+        other => panic!("expected AccessDeniedException, got {other:?}"),
+    };
+    let refused = denied(s.call(INPAINT, &body).await);
+    assert!(refused.starts_with("Model access is denied due to IAM user or service role is not authorized to perform the required AWS Marketplace actions (aws-marketplace:ViewSubscriptions, aws-marketplace:Subscribe)"), "{refused}");
+
+    let a = control.get_foundation_model_availability().model_id(model).send().await.unwrap();
+    assert_eq!(a.agreement_availability().map(|a| a.status().as_str()), Some("NOT_AVAILABLE"));
+    assert_eq!(
+        (a.authorization_status().as_str(), a.entitlement_availability().as_str(), a.region_availability().as_str()),
+        ("AUTHORIZED", "NOT_AVAILABLE", "AVAILABLE")
+    );
+
+    s.switches(json!({"agreementDelayMs": 300})).await;
+    let offers = control
+        .list_foundation_model_agreement_offers()
+        .model_id(model)
+        .offer_type(OfferType::Public)
+        .send()
+        .await
+        .unwrap();
+    let token = offers.offers()[0].offer_token().to_owned();
+    let bad = control.create_foundation_model_agreement().model_id(model).offer_token("forged").send().await;
+    assert!(bad.is_err_and(|e| e.into_service_error().is_validation_exception()));
+    control.create_foundation_model_agreement().model_id(model).offer_token(&token).send().await.unwrap();
+    let a = control.get_foundation_model_availability().model_id(model).send().await.unwrap();
+    assert_eq!(a.agreement_availability().map(|a| a.status().as_str()), Some("PENDING"));
+    denied(s.call(INPAINT, &body).await);
+    let again = control.create_foundation_model_agreement().model_id(model).offer_token(&token).send().await;
+    assert!(again.is_err_and(|e| e.into_service_error().is_conflict_exception()));
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let a = control.get_foundation_model_availability().model_id(model).send().await.unwrap();
+    assert_eq!(a.agreement_availability().map(|a| a.status().as_str()), Some("AVAILABLE"));
+    assert_eq!(a.entitlement_availability().as_str(), "AVAILABLE");
+    s.ok(INPAINT, &body).await;
+
+    // Without a payment method the agreement fails, and the model stays refused.
+    control.delete_foundation_model_agreement().model_id(model).send().await.unwrap();
+    s.switches(json!({"agreementError": "A valid payment method is required"})).await;
+    control.create_foundation_model_agreement().model_id(model).offer_token(&token).send().await.unwrap();
+    let a = control.get_foundation_model_availability().model_id(model).send().await.unwrap();
+    let agreement = a.agreement_availability().expect("agreement");
+    assert_eq!(
+        (agreement.status().as_str(), agreement.error_message()),
+        ("ERROR", Some("A valid payment method is required"))
+    );
+    denied(s.call(INPAINT, &body).await);
+    // Models the region does not offer are not found.
+    let missing = control.get_foundation_model_availability().model_id("stability.stable-image-core-v1:1").send().await;
+    assert!(missing.is_err_and(|e| e.into_service_error().is_resource_not_found_exception()));
+    s.switches(json!({})).await;
 }

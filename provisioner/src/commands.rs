@@ -127,6 +127,20 @@ fn interrupt_flag() -> Arc<AtomicBool> {
     flag
 }
 
+/// Every Marketplace model the stack uses subscribed before anything is created, so that the
+/// class's first edit is not refused (subscription.rs says why the function cannot do it).
+async fn subscribe_models(ctx: &Ctx, aws: &Aws) -> Result<(), CliError> {
+    let say = |l: String| ctx.say(l);
+    let lines =
+        crate::subscription::ensure(aws, &ctx.config.models, &ctx.config.region, crate::subscription::WAIT, &say)
+            .await
+            .map_err(CliError::ModelAccess)?;
+    for l in lines {
+        ctx.say(format!("model access: {l}"));
+    }
+    Ok(())
+}
+
 pub async fn up(ctx: &Ctx, force: bool, no_build: bool) -> Result<Exit, CliError> {
     let aws = Aws::load(&ctx.config.region).await;
     let id = whoami(ctx, &aws).await?;
@@ -151,6 +165,7 @@ pub async fn up(ctx: &Ctx, force: bool, no_build: bool) -> Result<Exit, CliError
     for l in crate::capacity::bedrock_lines(&aws, &ctx.config.models, &ctx.config.region).await {
         ctx.say(format!("bedrock quota: {l}"));
     }
+    subscribe_models(ctx, &aws).await?;
     let state = std::sync::Mutex::new(state);
     if let Ok(mut s) = state.lock() {
         s.state.account = id.account.clone();
@@ -604,6 +619,10 @@ pub async fn doctor(ctx: &Ctx) -> Result<Exit, CliError> {
         let check = crate::doctor::model(&aws, &ctx.config.region, id, &today).await;
         line(check.is_ok(), &format!("model {op}"), check.unwrap_or_else(|e| e));
     }
+    for m in crate::subscription::marketplace_models(&ctx.config.models, &ctx.config.region) {
+        let check = crate::subscription::check(&aws, m, &ctx.config.region).await;
+        line(check.is_ok(), "model access", check.unwrap_or_else(|e| e));
+    }
     let tool = |cmd: &str, args: &[&str]| {
         std::process::Command::new(cmd)
             .args(args)
@@ -705,6 +724,7 @@ pub async fn up_cloudformation(ctx: &Ctx, force: bool, no_build: bool) -> Result
     let artifacts = build_artifacts(ctx, no_build)?;
     let stack = ctx.live_stack(&aws).await?;
     stack.validate().map_err(CliError::Usage)?;
+    subscribe_models(ctx, &aws).await?;
     let template = synth::to_yaml(&synth::template(&stack, &aws)?)?;
     let started = std::time::Instant::now();
 

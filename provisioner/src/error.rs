@@ -72,6 +72,9 @@ pub enum CliError {
     Synth(#[from] crate::synth::SynthError),
     #[error(transparent)]
     Cfn(#[from] crate::cfn::CfnError),
+    /// A model the stack uses cannot be subscribed to (its reason and fix).
+    #[error("model access: {0}")]
+    ModelAccess(String),
 }
 
 impl CliError {
@@ -96,7 +99,7 @@ impl CliError {
             // A missing or refused build is the same usage error wherever it is found.
             CliError::Resource(ResourceError::Artifact(_)) => Exit::Usage,
             CliError::Cfn(e) => e.exit(),
-            CliError::Aws(_) | CliError::Resource(_) => Exit::AwsFailure,
+            CliError::Aws(_) | CliError::Resource(_) | CliError::ModelAccess(_) => Exit::AwsFailure,
             CliError::Local(_) | CliError::Io(_) => Exit::Local,
         }
     }

@@ -23,6 +23,7 @@ pub mod session;
 pub mod spend;
 pub mod stack;
 pub mod state;
+pub mod subscription;
 pub mod synth;
 pub mod teardown;
 pub mod users;

@@ -415,6 +415,31 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
         assert!(model.starts_with(expected_prefix), "{}: {model}", body["operation"]);
     }
 
+    // `up` subscribed the account to every model the stack uses (the function's role may not):
+    // without the agreement an edit is refused, and the next `up` makes it again.
+    let standins = cloud["standins"]["endpoint"].as_str().expect("stand-ins").to_owned();
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-west-2"))
+        .endpoint_url(&standins)
+        .credentials_provider(aws_sdk_lambda::config::Credentials::new("local", "local", None, None, "local"))
+        .load()
+        .await;
+    let control = aws_sdk_bedrock::Client::new(&sdk);
+    let erase_model = "stability.stable-image-erase-object-v1:0";
+    control.delete_foundation_model_agreement().model_id(erase_model).send().await.expect("unsubscribe");
+    let erase = json!({"operation": "erase", "image": photo, "mask": mask});
+    let r = http.post(format!("{api}/edits")).header("authorization", &token).json(&erase).send().await.expect("edit");
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.json::<Value>().await.expect("json")["error"]["code"], "model_unavailable");
+    let again = l.provision(&["up", "--local"]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert!(again.stderr.contains("subscribing the account to Stable Image Erase Object"), "{}", again.stderr);
+    assert!(again.stderr.contains("model access: Stable Image Inpaint: subscribed"), "{}", again.stderr);
+    let r = http.post(format!("{api}/edits")).header("authorization", &token).json(&erase).send().await.expect("edit");
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    let doctor = l.provision(&["doctor", "--local"]);
+    assert!(doctor.stdout.contains("ok   model access"), "{}", doctor.stdout);
+
     // API Gateway URL-decodes the query string: `?limit=%32%30` is `limit=20`.
     let r = http.get(format!("{api}/edits?limit=%32%30")).header("authorization", &token).send().await.expect("get");
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());

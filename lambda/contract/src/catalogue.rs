@@ -61,6 +61,13 @@ pub struct Model {
     pub on_demand: &'static [&'static str],
     pub profiles: &'static [Profile],
     pub lifecycle: Lifecycle,
+    /// A third-party model sold through AWS Marketplace: an account needs a model access
+    /// agreement (a subscription) before anyone may invoke it, which `provision up` makes
+    /// ("Request access to models", …/userguide/model-access.html: "When you invoke a third-party
+    /// model for the first time in your account, Amazon Bedrock automatically initiates the
+    /// subscription process", which needs `aws-marketplace:Subscribe` on the caller and a valid
+    /// payment method). Every Stability AI model is one.
+    pub marketplace: bool,
     /// The page these facts come from.
     pub source: &'static str,
 }
@@ -82,6 +89,7 @@ macro_rules! stability_service {
             on_demand: &[],
             profiles: &[Profile { id: concat!("us.", $id), sources: US_STABILITY, destinations: US_STABILITY }],
             lifecycle: Lifecycle::Active,
+            marketplace: true,
             source: concat!(
                 "https://docs.aws.amazon.com/bedrock/latest/userguide/model-card-stability-ai-",
                 $card,
@@ -103,6 +111,7 @@ macro_rules! stability_in_oregon {
             on_demand: &["us-west-2"],
             profiles: &[],
             lifecycle: Lifecycle::Active,
+            marketplace: true,
             source: "https://docs.aws.amazon.com/bedrock/latest/userguide/models-region-compatibility.html",
         }
     };

@@ -43,7 +43,7 @@ pub(super) async fn invoke(
     if settings.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(settings.latency_ms)).await;
     }
-    let result = invoke_model(&settings, &model_id, &region, body).await;
+    let result = invoke_model(&settings, &b.agreements, &model_id, &region, body).await;
     match result {
         Ok(answer) => {
             b.answered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -59,8 +59,15 @@ pub(super) async fn invoke(
     }
 }
 
-async fn invoke_model(settings: &Settings, model_id: &str, region: &str, body: Body) -> VResult<Vec<u8>> {
+async fn invoke_model(
+    settings: &Settings,
+    agreements: &super::agreements::Agreements,
+    model_id: &str,
+    region: &str,
+    body: Body,
+) -> VResult<Vec<u8>> {
     let model = resolve_invoke(model_id, region)?;
+    agreements.check_invoke(model.model)?;
     if settings.fail == Some(Fail::AccessDenied) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -149,7 +156,7 @@ async fn invoke_model(settings: &Settings, model_id: &str, region: &str, body: B
 }
 
 /// The region of the request's SigV4 credential scope (`Credential=AKID/DATE/REGION/...`).
-fn region_of(headers: &HeaderMap) -> String {
+pub(super) fn region_of(headers: &HeaderMap) -> String {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -282,7 +289,8 @@ pub(super) async fn set_config(State(b): State<Bedrock>, body: Bytes) -> Respons
         }
         Err(e) => ApiError::validation(format!(
             "invalid stand-in settings ({e}); expected {{\"latencyMs\": u64, \"throttle\": bool, \"block\": null|\"input\"|\"output\", \
-             \"fail\": null|\"model_error\"|\"timeout\"|\"not_ready\"|\"access_denied\", \"lifecycle\": {{modelId: status}}}}"
+             \"fail\": null|\"model_error\"|\"timeout\"|\"not_ready\"|\"access_denied\", \"lifecycle\": {{modelId: status}}, \
+             \"maxConcurrent\": u32, \"agreementDelayMs\": u64, \"agreementError\": null|string}}"
         ))
         .into_response(),
     }

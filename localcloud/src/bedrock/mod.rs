@@ -24,6 +24,7 @@
 
 // A request's way through the files: handlers → models (which schema) → stability
 // (schema checks, images in) → the work to do → pictures out; errors are everyone's.
+mod agreements;
 mod errors;
 mod handlers;
 mod images_in;
@@ -103,6 +104,8 @@ pub struct Bedrock {
     answered: Arc<std::sync::atomic::AtomicU64>,
     /// Model id → InvokeModel calls under way (for `maxConcurrent`).
     running: Arc<Mutex<std::collections::HashMap<String, u32>>>,
+    /// The account's model access agreements (Marketplace subscriptions).
+    agreements: agreements::Agreements,
 }
 
 /// One InvokeModel call counted against its model's concurrency; released when dropped.
@@ -128,7 +131,8 @@ impl Default for Bedrock {
 }
 
 impl Bedrock {
-    /// A stand-in with no switches on, except the latency from `LOCALCLOUD_BEDROCK_LATENCY_MS`.
+    /// A fresh account's Bedrock: no switches on (except the latency from
+    /// `LOCALCLOUD_BEDROCK_LATENCY_MS`) and no model access agreement yet.
     pub fn new() -> Bedrock {
         let mut settings = Settings::default();
         if let Ok(v) = std::env::var(LATENCY_ENV) {
@@ -142,7 +146,14 @@ impl Bedrock {
             invocations: Arc::default(),
             answered: Arc::default(),
             running: Arc::default(),
+            agreements: agreements::Agreements::default(),
         }
+    }
+
+    /// An account that has already subscribed to every Marketplace model (for tests of the other
+    /// rules; `provision up` makes the agreements on a fresh one).
+    pub fn subscribed() -> Bedrock {
+        Bedrock { agreements: agreements::Agreements::all_in_place(), ..Bedrock::new() }
     }
 
     /// The routes (`/model/{modelId}/invoke`, `/foundation-models[/{id}]`, `/_localcloud/bedrock/config`);
@@ -154,6 +165,10 @@ impl Bedrock {
             .route("/foundation-models/{model_id}", get(get_foundation_model))
             .route("/inference-profiles", get(list_inference_profiles))
             .route("/inference-profiles/{profile_id}", get(get_inference_profile))
+            .route("/foundation-model-availability/{model_id}", get(agreements::get_availability))
+            .route("/list-foundation-model-agreement-offers/{model_id}", get(agreements::list_offers))
+            .route("/create-foundation-model-agreement", post(agreements::create_agreement))
+            .route("/delete-foundation-model-agreement", post(agreements::delete_agreement))
             .route("/_localcloud/bedrock/config", get(get_config).post(set_config))
             .route("/_localcloud/bedrock/invocations", get(invocations))
             .with_state(self.clone())

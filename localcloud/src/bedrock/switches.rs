@@ -48,4 +48,11 @@ pub(super) struct Settings {
     /// `{"stability.stable-image-core-v1:1": "LEGACY"}`.
     #[serde(default)]
     pub(super) lifecycle: BTreeMap<String, String>,
+    /// How long a new model access agreement stays `PENDING` (AWS: up to 15 minutes).
+    #[serde(default)]
+    pub(super) agreement_delay_ms: u64,
+    /// Make new agreements fail with this `errorMessage` (`ERROR`), as one does in an account
+    /// without a valid payment method for AWS Marketplace purchases.
+    #[serde(default)]
+    pub(super) agreement_error: Option<String>,
 }
