@@ -76,6 +76,16 @@ fn bootstrap() -> PathBuf {
 }
 
 /// `*.localhost` resolves to loopback in browsers; tell the HTTP client the same.
+/// The AWS SDK's configuration for an endpoint of the local cloud, in the stack's region.
+async fn sdk_at(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-west-2"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_sts::config::Credentials::new("local", "local", None, None, "local"))
+        .load()
+        .await
+}
+
 fn client() -> reqwest::Client {
     struct Loopback;
     impl reqwest::dns::Resolve for Loopback {
@@ -347,12 +357,7 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
 
     // The gateway interprets the deployed definition: open a method and redeploy → it lets
     // requests through, and the provisioner's own check flags the method.
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-west-2"))
-        .endpoint_url(&moto)
-        .credentials_provider(aws_sdk_sts::config::Credentials::new("t", "t", None, None, "t"))
-        .load()
-        .await;
+    let sdk = sdk_at(&moto).await;
     let apigw = aws_sdk_apigateway::Client::new(&sdk);
     let api_id = outputs["restApiId"].as_str().expect("api id");
     let resources = apigw.get_resources().rest_api_id(api_id).send().await.expect("resources");
@@ -418,12 +423,7 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
     // `up` subscribed the account to every model the stack uses (the function's role may not):
     // without the agreement an edit is refused, and the next `up` makes it again.
     let standins = cloud["standins"]["endpoint"].as_str().expect("stand-ins").to_owned();
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-west-2"))
-        .endpoint_url(&standins)
-        .credentials_provider(aws_sdk_lambda::config::Credentials::new("local", "local", None, None, "local"))
-        .load()
-        .await;
+    let sdk = sdk_at(&standins).await;
     let control = aws_sdk_bedrock::Client::new(&sdk);
     let erase_model = "stability.stable-image-erase-object-v1:0";
     control.delete_foundation_model_agreement().model_id(erase_model).send().await.expect("unsubscribe");
@@ -751,12 +751,7 @@ async fn lambda_concurrency_as_a_fresh_account_has_it(
         }
     };
     config(json!({"accountConcurrency": 10})).await;
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-west-2"))
-        .endpoint_url(&standins)
-        .credentials_provider(aws_sdk_lambda::config::Credentials::new("local", "local", None, None, "local"))
-        .load()
-        .await;
+    let sdk = sdk_at(&standins).await;
     let lambda = aws_sdk_lambda::Client::new(&sdk);
     let settings = lambda.get_account_settings().send().await.expect("GetAccountSettings");
     let limit = settings.account_limit().expect("AccountLimit");
