@@ -148,28 +148,34 @@ export async function startMock(opts = {}) {
       };
     }
     if (method === 'POST' && path === '/edits') {
-      const op = caps.operations.find((o) => o.name === body?.operation);
-      if (!op) return apiError(400, 'unsupported_operation', `operation "${body?.operation}" is not supported; supported: ${caps.operations.map((o) => o.name).join(', ')}`);
+      const entries = caps.operations.filter((o) => o.name === body?.operation);
+      if (!entries.length) return apiError(400, 'unsupported_operation', `operation "${body?.operation}" is not supported; supported: ${[...new Set(caps.operations.map((o) => o.name))].join(', ')}`);
+      // upscale and generate: one entry per model, chosen by options.upscaler / options.generator.
+      const option = entries[0].choice?.option;
+      const wanted = option && body.options?.[option];
+      const op = option ? entries.find((o) => (wanted ? o.choice.value === wanted : o.choice.default)) : entries[0];
+      if (!op) return apiError(400, 'validation_error', `options.${option}: one of ${entries.map((o) => o.choice.value).join(', ')}`, `options.${option}`);
       const image = typeof body.image === 'string' ? body.image.replace(/^data:[^,]+,/, '') : null;
-      if (op.name !== 'generate' && !image) return apiError(400, 'validation_error', 'image: required', 'image');
+      if (op.image === 'required' && !image) return apiError(400, 'validation_error', 'image: required', 'image');
+      if (op.styleImage === 'required' && !body.styleImage) return apiError(400, 'validation_error', 'styleImage: required', 'styleImage');
       if (op.mask === 'required' && !body.mask) return apiError(400, 'validation_error', 'mask: required', 'mask');
       if (op.maskPromptRequired && !body.maskPrompt) return apiError(400, 'validation_error', 'maskPrompt: required', 'maskPrompt');
       if (op.prompt === 'required' && !body.prompt) return apiError(400, 'validation_error', 'prompt: required', 'prompt');
       if (/blocked/i.test(body.prompt ?? '')) return apiError(422, 'content_filtered', 'The prompt was blocked by the content filter.');
       await new Promise((r) => setTimeout(r, delay));
-      const seed = body.options?.seed ?? Math.floor(Math.random() * 4294967294);
+      const seed = op.seed ? (body.options?.seed ?? Math.floor(Math.random() * 4294967294)) : null;
       const id = `01MOCK${String(edits.length + 1).padStart(6, '0')}${randomUUID().slice(0, 8).toUpperCase()}`;
       const images = [image ?? Buffer.from('not an image').toString('base64')];
       const record = {
         id, sub, createdAt: new Date().toISOString(), operation: op.name, prompt: body.prompt ?? null, negativePrompt: body.negativePrompt ?? null,
-        model: op.model, seeds: [seed], status: 'succeeded', errorCode: null, durationMs: delay,
+        model: op.model, seeds: seed === null ? [] : [seed], status: 'succeeded', errorCode: null, durationMs: delay,
         input: image ? { width: 0, height: 0, bytes: Buffer.from(image, 'base64').length } : null,
         output: { width: 0, height: 0, bytes: Buffer.from(images[0], 'base64').length, count: 1 },
         options: body.options ?? {}, thumbnail: image ? `data:image/png;base64,${image}` : null, standIn: true,
       };
       edits.unshift(record);
-      log.push({ op: op.name, hasMask: !!body.mask, maskPrompt: body.maskPrompt ?? null });
-      return { body: { id, images, seeds: [seed], model: op.model, operation: op.name, durationMs: delay, notices: ['mock backend: the result is the input picture'], standIn: true } };
+      log.push({ op: op.name, choice: op.choice?.value ?? null, hasMask: !!body.mask, hasStyleImage: !!body.styleImage, maskPrompt: body.maskPrompt ?? null });
+      return { body: { id, images, seeds: seed === null ? [] : [seed], model: op.model, operation: op.name, durationMs: delay, notices: ['mock backend: the result is the input picture'], standIn: true } };
     }
     if (method === 'GET' && path === '/edits') {
       const limit = Math.min(50, Math.max(1, Number(query.get('limit') ?? 20)));

@@ -10,8 +10,8 @@ import type { AppConfig } from './config';
 import { EditForm } from './editor/form';
 import { operationLabel } from './editor/operations';
 import { buildRequest, requestTooLarge, usesPaintedMask, validate } from './editor/request';
-import { formatBytes, formatSize } from './image/downscale';
-import { type PreparedImage, prepareImage } from './image/load';
+import { formatSize } from './image/downscale';
+import { type PreparedImage, describePrepared, prepareImage } from './image/load';
 import { MaskEditor } from './mask/editor';
 import { maskToPngDataUrl } from './mask/export';
 import { padPicture } from './outpaint/extents';
@@ -73,6 +73,8 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
 
   function buildWorkspace(caps: Capabilities): () => void {
     let picture: PreparedImage | null = null;
+    /** Style transfer's style reference. */
+    let styleImage: PreparedImage | null = null;
     let running: AbortController | null = null;
     let attempted = false;
 
@@ -91,6 +93,7 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
     );
     const stage = new Stage(mask, extents, (f, n) => void loadPicture(f, n));
     const noImageNote = h('p', { class: 'hint', hidden: true }, 'This operation makes a new picture from the prompt; no input picture is needed.');
+    const scaleNote = h('p', { class: 'hint', hidden: true });
     const results = new ResultsView({
       useAsInput: (blob, name) => {
         void loadPicture(blob, name).then(() => stage.el.scrollIntoView({ behavior: 'smooth', block: 'start' }));
@@ -114,7 +117,7 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
     const workspace = h(
       'div',
       { class: 'workspace' },
-      h('section', { class: 'canvas-col panel', 'aria-label': 'Picture and mask' }, stage.el, noImageNote, mask.toolbar, pictureInfo, pictureActions),
+      h('section', { class: 'canvas-col panel', 'aria-label': 'Picture and mask' }, stage.el, noImageNote, mask.toolbar, pictureInfo, scaleNote, pictureActions),
       h('div', { class: 'form-col' }, form.el, usage.el, familyNote),
     );
     const help = h(
@@ -129,6 +132,7 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
     form.onChange = refresh;
     form.onSubmit = () => void submit();
     form.onCancel = () => running?.abort();
+    form.onStyleFile = (f, n) => void loadStyleImage(f, n);
     mask.onChange = refresh;
     refresh();
     void history.load(true);
@@ -145,7 +149,7 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
         pictureActions.hidden = false;
         pictureInfo.replaceChildren(
           h('strong', {}, p.original.name),
-          `: ${formatSize(p.original.width, p.original.height)}, ${formatBytes(p.original.bytes)} → sent as ${formatSize(p.width, p.height)} ${p.mime === 'image/png' ? 'PNG' : 'JPEG'}, ${formatBytes(p.bytes)}.`,
+          `: ${describePrepared(p)}`,
           ...p.notes.map((n) => h('span', { class: 'note' }, ` ${n}`)),
         );
         notifier.clearError();
@@ -153,6 +157,21 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
         refresh();
       } catch (err) {
         notifier.error(err, { context: 'Loading the picture' });
+      }
+    }
+
+    /** The style reference goes the picture's way: same checks, same limits, same downscaling. */
+    async function loadStyleImage(blob: Blob, name: string): Promise<void> {
+      if (running) return notifier.info('Wait for the running edit to finish (or cancel it) before changing the style image.');
+      try {
+        const p = await prepareImage(blob, name, caps.limits, caps.limits.maxUploadBytes);
+        styleImage = p;
+        form.showStyleImage(p);
+        notifier.clearError();
+        notifier.info(`Style image ready: ${formatSize(p.width, p.height)}.`);
+        refresh();
+      } catch (err) {
+        notifier.error(err, { context: 'Loading the style image' });
       }
     }
 
@@ -164,6 +183,9 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
       noImageNote.hidden = needsImage;
       pictureInfo.hidden = !needsImage;
       pictureActions.hidden = !needsImage || !picture;
+      const scaledDown = needsImage && !!picture && picture.width * picture.height > info.cap.maxPixels;
+      scaleNote.hidden = !scaledDown;
+      scaleNote.textContent = scaledDown ? `${operationLabel(info.cap.name)} takes at most ${(info.cap.maxPixels / 1e6).toFixed(1)} megapixels: the picture is scaled down to that first.` : '';
       mask.setEnabled(needsImage && info.mask !== 'none' && !!picture);
       stage.setExtents(extents.extents, info.isOutpaint);
       if (attempted) form.showProblems(problems());
@@ -171,7 +193,11 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
     }
 
     function inputs() {
-      return { image: picture ? { width: picture.width, height: picture.height } : null, maskChanged: picture ? mask.changedPixels : 0 };
+      return {
+        image: picture ? { width: picture.width, height: picture.height } : null,
+        styleImage: styleImage ? { width: styleImage.width, height: styleImage.height } : null,
+        maskChanged: picture ? mask.changedPixels : 0,
+      };
     }
 
     function problems() {
@@ -186,6 +212,7 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
       const maskNote = picture ? `<mask PNG ${formatSize(mask.width, mask.height)}, made when you submit: white = change>` : undefined;
       return buildRequest(caps, info, form.state(), {
         image: picture?.dataUrl,
+        styleImage: styleImage?.dataUrl,
         mask: usesPaintedMask(info, inputs()) ? maskNote : undefined,
       });
     }
@@ -196,7 +223,7 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
       if (!info || problems().length) return null;
       const input = info.image !== 'none' && picture ? picture.dataUrl : null;
       const maskUrl = picture && usesPaintedMask(info, inputs()) ? maskToPngDataUrl(mask.export()) : null;
-      const req = buildRequest(caps, info, form.state(), { image: input ?? undefined, mask: maskUrl ?? undefined });
+      const req = buildRequest(caps, info, form.state(), { image: input ?? undefined, styleImage: styleImage?.dataUrl, mask: maskUrl ?? undefined });
       return { req, input, mask: maskUrl };
     }
 

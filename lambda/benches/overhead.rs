@@ -155,6 +155,7 @@ fn phases(input: &[u8], mask: &[u8], output: &str, iters: usize) {
             negative_prompt: None,
             mask_prompt: None,
             image: Some(prepared.model.clone()),
+            style_image: None,
             mask: Some(model_mask),
             seed: Some(42),
             count: 1,

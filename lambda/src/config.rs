@@ -154,9 +154,17 @@ impl Config {
         self.model_ids.get(&op).map(String::as_str)
     }
 
-    /// The operations this stack offers, in the API's canonical order.
+    /// The operations this stack offers (each choice of model its own), in the API's canonical
+    /// order.
     pub fn operations(&self) -> Vec<Operation> {
         Operation::ALL.into_iter().filter(|op| self.model_ids.contains_key(op)).collect()
+    }
+
+    /// The API names of the operations this stack offers, each once.
+    pub fn operation_names(&self) -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = self.operations().into_iter().map(Operation::as_str).collect();
+        names.dedup();
+        names
     }
 }
 
@@ -166,13 +174,15 @@ fn parse_model_ids(raw: &str, family: Family) -> Result<BTreeMap<Operation, Stri
     let obj = value.as_object().ok_or_else(|| invalid("expected a JSON object operation → model id".to_owned()))?;
     let mut out = BTreeMap::new();
     for (key, id) in obj {
-        let op = Operation::parse(key)
-            .ok_or_else(|| invalid(format!("unknown operation `{key}` (known: {})", Operation::names().join(", "))))?;
+        let op = Operation::from_key(key).ok_or_else(|| {
+            let keys: Vec<String> = Operation::ALL.iter().map(|o| o.key()).collect();
+            invalid(format!("unknown operation `{key}` (known: {})", keys.join(", ")))
+        })?;
         if family.spec(op).is_none() {
             return Err(invalid(format!(
                 "the {} family has no `{key}` operation (it offers: {})",
                 family.as_str(),
-                family.operations().iter().map(|o| o.as_str()).collect::<Vec<_>>().join(", ")
+                family.operations().iter().map(|o| o.key()).collect::<Vec<_>>().join(", ")
             )));
         }
         let id = id
@@ -251,7 +261,7 @@ mod tests {
             ("MODEL_IDS", "not json"),
             ("MODEL_IDS", "{}"),
             ("MODEL_IDS", r#"{"teleport":"x"}"#),
-            ("MODEL_IDS", r#"{"variation":"stability.sd3-5-large-v1:0"}"#),
+            ("MODEL_IDS", r#"{"upscale.huge":"stability.stable-fast-upscale-v1:0"}"#),
             ("ALLOWED_ORIGINS", "app.example.com"),
             ("TABLE_NAME", "a b"),
         ];

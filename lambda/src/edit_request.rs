@@ -12,10 +12,11 @@ use crate::models::{EditInput, Extents, Family, MaskPromptUse, Need, OpSpec, Ope
 
 /// Largest Stability outpaint extent per side, in pixels.
 pub const MAX_EXTENT: u64 = 2000;
-const KNOWN_OPTIONS: &[&str] = &["seed", "count", "strength", "extents"];
+const KNOWN_OPTIONS: &[&str] = &["seed", "count", "strength", "extents", "upscaler", "generator"];
 /// The fields of a `POST /edits` body. Anything else is refused by name: an unknown key is a
 /// typo or a client built for another API, and only validated values are ever stored.
-const KNOWN_FIELDS: &[&str] = &["operation", "prompt", "negativePrompt", "maskPrompt", "image", "mask", "options"];
+const KNOWN_FIELDS: &[&str] =
+    &["operation", "prompt", "negativePrompt", "maskPrompt", "image", "styleImage", "mask", "options"];
 
 /// How the caller's mask encodes "change".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,28 +84,12 @@ pub fn validate(value: &Value, config: &Config, mask_convention: MaskConvention)
             return Err(ApiError::validation("operation", "operation must be a string"));
         }
     };
-    let operation = Operation::parse(op_name).ok_or_else(|| {
-        ApiError::validation(
+    if !Operation::is_name(op_name) {
+        return Err(ApiError::validation(
             "operation",
             format!("operation `{op_name}` is not one of {}", Operation::names().join(", ")),
-        )
-    })?;
-    let (spec, model_id) = match (family.spec(operation), config.model_for(operation)) {
-        (Some(spec), Some(id)) => (spec, id.to_owned()),
-        _ => {
-            return Err(ApiError::UnsupportedOperation {
-                operation: op_name.to_owned(),
-                family: family.as_str(),
-                supported: config.operations().into_iter().map(Operation::as_str).collect(),
-            });
-        }
-    };
-    let opname = operation.as_str();
-    let mut notices = Vec::new();
-    let mut ignored =
-        |what: &str| notices.push(format!("{what} is not used by {opname} on this stack and was ignored"));
-
-    // options
+        ));
+    }
     let options = match obj.get("options") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(o)) => o.clone(),
@@ -114,6 +99,57 @@ pub fn validate(value: &Value, config: &Config, mask_convention: MaskConvention)
     };
     if let Some(key) = options.keys().find(|k| !KNOWN_OPTIONS.contains(&k.as_str())) {
         return Err(unknown_key("options.", key, KNOWN_OPTIONS));
+    }
+    // An operation with a choice of model (`upscale`, `generate`) is picked by its option.
+    let default_variant = Operation::parse_with(op_name, None);
+    let choice = default_variant.and_then(Operation::choice);
+    let chosen = match choice.map(|c| (c.option, options.get(c.option))) {
+        None | Some((_, None | Some(Value::Null))) => None,
+        Some((_, Some(Value::String(v)))) => Some(v.as_str()),
+        Some((option, Some(_))) => {
+            return Err(ApiError::validation(
+                format!("options.{option}"),
+                format!("options.{option} must be a string"),
+            ));
+        }
+    };
+    let operation = match Operation::parse_with(op_name, chosen) {
+        Some(op) => op,
+        None => {
+            let (option, values) = match (choice, default_variant) {
+                (Some(c), Some(d)) => (c.option, d.choice_values()),
+                _ => ("", Vec::new()),
+            };
+            return Err(ApiError::validation(
+                format!("options.{option}"),
+                format!("options.{option} must be one of {} for {op_name}", values.join(", ")),
+            ));
+        }
+    };
+    let (spec, model_id) = match (family.spec(operation), config.model_for(operation)) {
+        (Some(spec), Some(id)) => (spec, id.to_owned()),
+        _ => {
+            let what = match operation.choice() {
+                Some(c) => format!("{op_name} ({} {})", c.option, c.value),
+                None => op_name.to_owned(),
+            };
+            return Err(ApiError::UnsupportedOperation {
+                operation: what,
+                family: family.as_str(),
+                supported: config.operation_names(),
+            });
+        }
+    };
+    let opname = operation.as_str();
+    let mut notices = Vec::new();
+    let mut ignored =
+        |what: &str| notices.push(format!("{what} is not used by {opname} on this stack and was ignored"));
+
+    // options
+    for option in ["upscaler", "generator"] {
+        if operation.choice().is_none_or(|c| c.option != option) && options.get(option).is_some_and(|v| !v.is_null()) {
+            ignored(&format!("options.{option}"));
+        }
     }
     let seed = match options.get("seed") {
         None | Some(Value::Null) => None,
@@ -221,6 +257,27 @@ pub fn validate(value: &Value, config: &Config, mask_convention: MaskConvention)
             return Err(ApiError::validation("image", "image must be a base64 string or data URL"));
         }
     };
+    // Style Transfer's style reference: the same checks and fitting as the image.
+    let style = match (spec.style_image, obj.get("styleImage")) {
+        (Need::Unused, Some(v)) if !v.is_null() => {
+            ignored("styleImage");
+            None
+        }
+        (Need::Unused, _) | (Need::Optional, None | Some(Value::Null)) => None,
+        (Need::Required, None | Some(Value::Null)) => {
+            return Err(ApiError::validation(
+                "styleImage",
+                format!("styleImage is required for {opname}: the picture whose style to apply (PNG or JPEG)"),
+            ));
+        }
+        (_, Some(Value::String(s))) => {
+            let upload = images::decode_upload("styleImage", s)?;
+            Some(images::prepare_image("styleImage", &upload, &fit_limits(family, &spec))?)
+        }
+        (_, Some(_)) => {
+            return Err(ApiError::validation("styleImage", "styleImage must be a base64 string or data URL"));
+        }
+    };
     let mask = match (spec.mask, obj.get("mask"), &source) {
         (Need::Unused, Some(v), _) if !v.is_null() => {
             ignored("mask");
@@ -241,6 +298,9 @@ pub fn validate(value: &Value, config: &Config, mask_convention: MaskConvention)
     if let Some(image) = &source {
         notices.extend(image.notices.iter().cloned());
     }
+    if let Some(style) = &style {
+        notices.extend(style.notices.iter().map(|n| n.replacen("image", "styleImage", 1)));
+    }
 
     let seed = if spec.seed {
         Some(seed.unwrap_or_else(|| random_seed(family)))
@@ -256,6 +316,7 @@ pub fn validate(value: &Value, config: &Config, mask_convention: MaskConvention)
         negative_prompt,
         mask_prompt,
         image: source.as_ref().map(|s| s.model.clone()),
+        style_image: style.map(|s| s.model),
         mask,
         seed,
         count,
@@ -273,6 +334,9 @@ fn used_options(input: &EditInput, spec: &OpSpec) -> Value {
         o.insert("seed".to_owned(), Value::from(seed));
     }
     o.insert("count".to_owned(), Value::from(input.count));
+    if let Some(c) = input.operation.choice() {
+        o.insert(c.option.to_owned(), Value::from(c.value));
+    }
     if let Some(s) = input.strength {
         o.insert("strength".to_owned(), Value::from(s));
     }
@@ -301,7 +365,7 @@ fn fit_limits(family: Family, spec: &OpSpec) -> FitLimits {
     let l = family.limits();
     FitLimits {
         min_side: l.min_side,
-        max_side: l.max_side,
+        max_side: spec.max_side.map_or(l.max_side, |s| s.min(l.max_side)),
         min_pixels: l.min_pixels,
         max_pixels: spec.max_pixels.map_or(l.max_pixels, |p| p.min(l.max_pixels)),
         max_aspect: l.max_aspect,

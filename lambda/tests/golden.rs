@@ -119,6 +119,107 @@ async fn stability_erase_remove_background_generate() {
     );
 }
 
+/// The control services: the picture guides a new one (`control_strength`, `fidelity`), and Style
+/// Transfer names its two pictures `init_image` and `style_image`.
+#[tokio::test]
+async fn stability_control_services() {
+    for (op, key) in [("sketch", "control_strength"), ("structure", "control_strength")] {
+        let (req, _) = sent(
+            "stability",
+            json!({"operation": op, "prompt": "a castle", "negativePrompt": "fog", "image": image(),
+                   "options": {"seed": 5, "strength": 0.4}}),
+        )
+        .await;
+        let mut want = json!({"image": "<png 512x384>", "prompt": "a castle", "negative_prompt": "fog", "seed": 5,
+                              "output_format": "png"});
+        want[key] = json!(0.4);
+        assert_eq!(redact(&req), want, "{op}");
+    }
+    // Style Guide draws at the listed aspect ratio nearest the style picture's (512×384 → 5:4).
+    let (req, _) = sent(
+        "stability",
+        json!({"operation": "style-guide", "prompt": "a cat", "image": image(),
+                                            "options": {"seed": 6}}),
+    )
+    .await;
+    assert_eq!(
+        redact(&req),
+        json!({"image": "<png 512x384>", "prompt": "a cat", "fidelity": 0.5, "aspect_ratio": "5:4", "seed": 6,
+               "output_format": "png"})
+    );
+    let (req, _) = sent(
+        "stability",
+        json!({"operation": "style-transfer", "image": image(), "styleImage": png_data_url(256, 256),
+               "options": {"seed": 7, "strength": 0.8}}),
+    )
+    .await;
+    assert_eq!(
+        redact(&req),
+        json!({"init_image": "<png 512x384>", "style_image": "<png 256x256>", "style_strength": 0.8, "seed": 7,
+               "output_format": "png"})
+    );
+}
+
+/// `upscale` with each upscaler: Fast takes the image only (scaled down to 1 MP first), the others
+/// a prompt and their own `creativity`.
+#[tokio::test]
+async fn stability_upscalers() {
+    let (req, resp) = sent("stability", json!({"operation": "upscale", "image": image()})).await;
+    assert_eq!(redact(&req), json!({"image": "<png 512x384>", "output_format": "png"}));
+    assert_eq!(resp["model"], "us.stability.stable-fast-upscale-v1:0");
+    let (req, resp) = sent(
+        "stability",
+        json!({"operation": "upscale", "prompt": "a sharp photo", "image": image(),
+               "options": {"upscaler": "conservative", "seed": 8}}),
+    )
+    .await;
+    assert_eq!(
+        redact(&req),
+        json!({"image": "<png 512x384>", "prompt": "a sharp photo", "creativity": 0.35, "seed": 8, "output_format": "png"})
+    );
+    assert_eq!(resp["model"], "us.stability.stable-conservative-upscale-v1:0");
+    let big = png_b64(1600, 1200);
+    let (req, resp) = sent(
+        "stability",
+        json!({"operation": "upscale", "prompt": "x", "image": big, "options": {"upscaler": "creative", "seed": 9}}),
+    )
+    .await;
+    assert_eq!(req["creativity"], 0.3);
+    let sent_image = decode_b64(req["image"].as_str().unwrap_or_default());
+    let (w, h) = sent_image.dimensions();
+    assert!(u64::from(w) * u64::from(h) <= 1_048_576, "{w}×{h}");
+    assert!(resp["notices"][0].as_str().is_some_and(|n| n.starts_with("image resized to")), "{}", resp["notices"]);
+}
+
+/// `generate` with each generator, and `variation` through SD3.5 Large image-to-image.
+#[tokio::test]
+async fn stability_generators_and_variation() {
+    let (req, resp) = sent(
+        "stability",
+        json!({"operation": "generate", "prompt": "a fox", "options": {"generator": "ultra", "seed": 1}}),
+    )
+    .await;
+    assert_eq!(req, json!({"prompt": "a fox", "aspect_ratio": "1:1", "seed": 1, "output_format": "png"}));
+    assert_eq!(resp["model"], "stability.stable-image-ultra-v1:1");
+    let (req, _) = sent(
+        "stability",
+        json!({"operation": "generate", "prompt": "a fox", "options": {"generator": "sd3.5-large", "seed": 1}}),
+    )
+    .await;
+    assert_eq!(req["mode"], "text-to-image");
+    let (req, resp) = sent(
+        "stability",
+        json!({"operation": "variation", "prompt": "the same, at night", "image": image(), "options": {"seed": 2}}),
+    )
+    .await;
+    assert_eq!(
+        redact(&req),
+        json!({"image": "<png 512x384>", "prompt": "the same, at night", "mode": "image-to-image", "strength": 0.7,
+               "seed": 2, "output_format": "png"})
+    );
+    assert_eq!(resp["model"], "stability.sd3-5-large-v1:0");
+}
+
 #[tokio::test]
 async fn stability_without_seed_gets_one_and_returns_it() {
     let (req, resp) =
@@ -263,13 +364,34 @@ async fn capabilities_of_a_stability_stack() {
         .as_array()
         .map(|a| a.iter().filter_map(|o| o["name"].as_str()).collect())
         .unwrap_or_default();
-    assert_eq!(names, ["inpaint", "outpaint", "replace", "recolor", "erase", "remove-background", "generate"]);
+    assert_eq!(
+        names,
+        [
+            "inpaint",
+            "outpaint",
+            "replace",
+            "recolor",
+            "erase",
+            "remove-background",
+            "sketch",
+            "structure",
+            "style-guide",
+            "style-transfer",
+            "upscale",
+            "upscale",
+            "upscale",
+            "generate",
+            "generate",
+            "generate",
+            "variation"
+        ]
+    );
     assert_eq!(
         caps["operations"][0],
         json!({"name": "inpaint", "prompt": "required", "mask": "required", "maskPrompt": false,
-               "maskPromptRequired": false, "image": "required", "negativePrompt": true,
+               "maskPromptRequired": false, "image": "required", "styleImage": "none", "negativePrompt": true,
                "model": "stability.stable-image-inpaint-v1:0", "maxCount": 1, "seed": true, "extents": null,
-               "maxPixels": 9_437_184, "strength": null})
+               "maxPixels": 9_437_184, "strength": null, "choice": null})
     );
     assert_eq!(caps["operations"][1]["extents"], json!({"min": 0, "max": 2000}));
     assert_eq!(
@@ -277,6 +399,16 @@ async fn capabilities_of_a_stability_stack() {
         json!({"min": 0.0, "max": 1.0, "default": 0.5, "meaning": "creativity"})
     );
     assert_eq!(caps["operations"][5]["maxPixels"], 4_194_304);
+    assert_eq!(caps["operations"][9]["styleImage"], "required");
+    assert_eq!(
+        caps["operations"][12],
+        json!({"name": "upscale", "prompt": "required", "mask": "none", "maskPrompt": false,
+               "maskPromptRequired": false, "image": "required", "styleImage": "none", "negativePrompt": true,
+               "model": "us.stability.stable-creative-upscale-v1:0", "maxCount": 1, "seed": true, "extents": null,
+               "maxPixels": 1_048_576, "strength": {"min": 0.1, "max": 0.5, "default": 0.3, "meaning": "creativity"},
+               "choice": {"option": "upscaler", "value": "creative", "default": false}})
+    );
+    assert_eq!(caps["operations"][13]["choice"], json!({"option": "generator", "value": "core", "default": true}));
     assert_eq!(
         caps["limits"],
         json!({"maxPromptLength": 10000, "minSide": 64, "maxSide": 4096, "minPixels": 4096, "maxPixels": 9_437_184,

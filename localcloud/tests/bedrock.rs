@@ -548,8 +548,12 @@ async fn get_foundation_model() {
         .json()
         .await
         .unwrap();
-    // The six Stability Image Services (Core, Ultra and SD3.5 are in us-west-2 only).
-    assert_eq!(v["modelSummaries"].as_array().unwrap().len(), 6);
+    // The thirteen Stability Image Services (Core, Ultra and SD3.5 are in us-west-2 only).
+    assert_eq!(v["modelSummaries"].as_array().unwrap().len(), 13);
+    // Fast Upscale takes no prompt.
+    let v: Value = s.http.get(url("stability.stable-fast-upscale-v1:0")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["modelDetails"]["inputModalities"], json!(["IMAGE"]));
+    assert_eq!(v["modelDetails"]["inferenceTypesSupported"], json!(["INFERENCE_PROFILE"]));
 }
 
 #[tokio::test]
@@ -581,7 +585,8 @@ async fn inference_profiles_through_the_sdk() {
         ]
     );
     let all = bedrock.list_inference_profiles().send().await.unwrap();
-    assert_eq!(all.inference_profile_summaries().len(), 6);
+    // One `us.` profile for each of the thirteen Image Services.
+    assert_eq!(all.inference_profile_summaries().len(), 13);
     for missing in ["us.amazon.nova-canvas-v1:0", "eu.stability.stable-image-inpaint-v1:0"] {
         let e = bedrock.get_inference_profile().inference_profile_identifier(missing).send().await.unwrap_err();
         assert!(matches!(e.into_service_error(), GetInferenceProfileError::ResourceNotFoundException(_)), "{missing}");
@@ -674,4 +679,337 @@ async fn a_fresh_account_invokes_a_marketplace_model_only_after_its_agreement() 
     let missing = control.get_foundation_model_availability().model_id("stability.stable-image-core-v1:1").send().await;
     assert!(missing.is_err_and(|e| e.into_service_error().is_resource_not_found_exception()));
     s.switches(json!({})).await;
+}
+
+/// The control, style and upscale services of the Stability AI Image Services.
+const SKETCH: &str = "us.stability.stable-image-control-sketch-v1:0";
+const STRUCTURE: &str = "us.stability.stable-image-control-structure-v1:0";
+const STYLE_GUIDE: &str = "us.stability.stable-image-style-guide-v1:0";
+const STYLE_TRANSFER: &str = "us.stability.stable-style-transfer-v1:0";
+const FAST_UPSCALE: &str = "us.stability.stable-fast-upscale-v1:0";
+const CONSERVATIVE_UPSCALE: &str = "us.stability.stable-conservative-upscale-v1:0";
+const CREATIVE_UPSCALE: &str = "us.stability.stable-creative-upscale-v1:0";
+
+fn solid(w: u32, h: u32, c: [u8; 3]) -> RgbImage {
+    RgbImage::from_pixel(w, h, image::Rgb(c))
+}
+
+/// The one picture of a Stability answer (`{"seeds": [s], "finish_reasons": [null], "images": [b64]}`).
+fn only_picture(out: &Value) -> RgbaImage {
+    assert_eq!(out["finish_reasons"], json!([null]));
+    assert_eq!(out["seeds"].as_array().map(Vec::len), Some(1));
+    assert!((1..=4_294_967_294).contains(&out["seeds"][0].as_u64().unwrap()));
+    assert_eq!(out["images"].as_array().map(Vec::len), Some(1));
+    decode(&out["images"][0])
+}
+
+/// Asserts `img` has about `pixels` pixels (±0.5 %) at the aspect ratio `w`:`h` (±0.5 %).
+fn assert_about(img: &RgbaImage, pixels: f64, w: f64, h: f64) {
+    let (iw, ih) = img.dimensions();
+    let px = f64::from(iw) * f64::from(ih);
+    assert!((px / pixels - 1.0).abs() < 0.005, "{iw}x{ih} is not about {pixels} pixels");
+    let ratio = f64::from(iw) / f64::from(ih);
+    assert!((ratio / (w / h) - 1.0).abs() < 0.005, "{iw}x{ih} is not {w}:{h}");
+}
+
+/// The mean of each channel.
+fn mean(img: &RgbaImage) -> [f64; 3] {
+    let mut sum = [0f64; 3];
+    for p in img.pixels() {
+        for ch in 0..3 {
+            sum[ch] += f64::from(p[ch]);
+        }
+    }
+    let n = f64::from(img.width() * img.height());
+    sum.map(|v| v / n)
+}
+
+fn changed(before: &RgbImage, after: &RgbaImage) -> usize {
+    before.pixels().zip(after.pixels()).filter(|(p, q)| p.0 != [q[0], q[1], q[2]]).count()
+}
+
+#[tokio::test]
+async fn control_and_style_services_make_pictures_of_the_documented_size() {
+    let s = start().await;
+    let img = picture(512, 384);
+    let b64 = png_of(&img);
+
+    // Control Sketch and Structure: "The resolution of the generated image will match that of the
+    // input image"; visibly changed.
+    for (model, body) in [
+        (SKETCH, json!({"image": b64, "prompt": "a house by a river"})),
+        (
+            STRUCTURE,
+            json!({"image": b64, "prompt": "a castle", "control_strength": 0.2, "seed": 7,
+                           "negative_prompt": "fog", "style_preset": "line-art", "output_format": "png"}),
+        ),
+    ] {
+        let out = s.ok(model, &body).await;
+        let after = only_picture(&out);
+        assert_eq!(after.dimensions(), (512, 384), "{model}");
+        assert!(changed(&img, &after) > 512 * 384 / 2, "{model}: barely changed");
+    }
+    assert_eq!(s.ok(STRUCTURE, &json!({"image": b64, "prompt": "x", "seed": 7})).await["seeds"], json!([7]));
+
+    // Style Guide: 1 MP at `aspect_ratio` (default 1:1), in the style image's colours.
+    let red = png_of(&solid(300, 200, [220, 20, 20]));
+    let out = s.ok(STYLE_GUIDE, &json!({"image": red, "prompt": "a lighthouse"})).await;
+    let after = only_picture(&out);
+    assert_eq!(after.dimensions(), (1024, 1024));
+    let [r, g, b] = mean(&after);
+    assert!(r > g + 40.0 && r > b + 40.0, "not red: {:?}", [r, g, b]);
+    let out = s
+        .ok(STYLE_GUIDE, &json!({"image": red, "prompt": "a lighthouse", "aspect_ratio": "16:9", "fidelity": 1.0}))
+        .await;
+    assert_eq!(only_picture(&out).dimensions(), (1344, 768));
+
+    // Style Transfer: 1 MP at init_image's aspect ratio, drawn towards the style image's colour.
+    let init = picture(640, 480);
+    let blue = png_of(&solid(256, 256, [10, 20, 230]));
+    let out = s.ok(STYLE_TRANSFER, &json!({"init_image": png_of(&init), "style_image": blue})).await;
+    let after = only_picture(&out);
+    assert_about(&after, 1_048_576.0, 4.0, 3.0);
+    let (before, now) = (mean(&image::DynamicImage::ImageRgb8(init).into_rgba8()), mean(&after));
+    assert!(now[2] > before[2] + 30.0 && now[0] < before[0], "not bluer: {before:?} → {now:?}");
+    let out = s
+        .ok(
+            STYLE_TRANSFER,
+            &json!({"init_image": b64, "style_image": blue, "prompt": "statue", "negative_prompt": "x",
+                    "composition_fidelity": 0.2, "style_strength": 0.0, "change_strength": 0.1, "seed": 3}),
+        )
+        .await;
+    assert_eq!(out["seeds"], json!([3]));
+    assert_about(&only_picture(&out), 1_048_576.0, 4.0, 3.0);
+}
+
+#[tokio::test]
+async fn upscale_services_make_pictures_of_the_documented_size() {
+    let s = start().await;
+    let img = picture(256, 192);
+    let b64 = png_of(&img);
+
+    // Fast Upscale: 4× (16 MP at most, which the largest input, 1 MP, reaches exactly).
+    let out = s.ok(FAST_UPSCALE, &json!({"image": b64})).await;
+    let after = only_picture(&out);
+    assert_eq!(after.dimensions(), (1024, 768));
+    assert_eq!(after.get_pixel(1023, 3).0[..3], after.get_pixel(1022, 2).0[..3], "not a 4x4 block");
+    let out = s.ok(FAST_UPSCALE, &json!({"image": png_of(&picture(1024, 1024)), "output_format": "png"})).await;
+    assert_eq!(only_picture(&out).dimensions(), (4096, 4096));
+
+    // Conservative and Creative Upscale: 4 MP at the input's ratio.
+    for (model, body) in [
+        (CONSERVATIVE_UPSCALE, json!({"image": b64, "prompt": "a cat"})),
+        (CONSERVATIVE_UPSCALE, json!({"image": b64, "prompt": "a cat", "creativity": 0.2, "negative_prompt": "x"})),
+        (CREATIVE_UPSCALE, json!({"image": b64, "prompt": "a cat"})),
+        (CREATIVE_UPSCALE, json!({"image": b64, "prompt": "a cat", "creativity": 0.1, "style_preset": "anime"})),
+    ] {
+        let after = only_picture(&s.ok(model, &body).await);
+        assert_about(&after, 4_194_304.0, 4.0, 3.0);
+    }
+    // An input over 4 MP (Conservative takes up to 9.4 MP) keeps its size.
+    let big = picture(2400, 1800);
+    let out = s.ok(CONSERVATIVE_UPSCALE, &json!({"image": png_of(&big), "prompt": "x"})).await;
+    assert_eq!(only_picture(&out).dimensions(), (2400, 1800));
+
+    // JPEG when asked; WebP is accepted (answered with a PNG, as the other services).
+    let out = s.ok(CREATIVE_UPSCALE, &json!({"image": b64, "prompt": "x", "output_format": "jpeg"})).await;
+    assert_eq!(&B64.decode(out["images"][0].as_str().unwrap()).unwrap()[..3], b"\xFF\xD8\xFF");
+    s.ok(FAST_UPSCALE, &json!({"image": b64, "output_format": "webp"})).await;
+
+    // Profile-only, as the other Image Services.
+    assert!(
+        s.invalid("stability.stable-fast-upscale-v1:0", &json!({"image": b64})).await.contains("on-demand throughput"),
+    );
+}
+
+#[tokio::test]
+async fn control_style_and_upscale_services_refuse_what_bedrock_refuses() {
+    let s = start().await;
+    let img = png_of(&picture(256, 256));
+    let style = png_of(&solid(128, 128, [1, 2, 3]));
+
+    // Bedrock's exact wording for a number out of range.
+    assert_eq!(
+        s.invalid(SKETCH, &json!({"image": img, "prompt": "x", "control_strength": 1.5})).await,
+        "Malformed input request: #/control_strength: 1.5 is not less or equal to 1.0, please reformat your input and \
+         try again."
+    );
+    let cases: Vec<(&str, Value, &str)> = vec![
+        // Missing required keys.
+        (SKETCH, json!({"image": img}), "#: required key [prompt] not found"),
+        (STRUCTURE, json!({"prompt": "x"}), "#: required key [image] not found"),
+        (STYLE_GUIDE, json!({"image": img}), "#: required key [prompt] not found"),
+        (STYLE_TRANSFER, json!({"init_image": img}), "#: required key [style_image] not found"),
+        (STYLE_TRANSFER, json!({"style_image": style}), "#: required key [init_image] not found"),
+        (FAST_UPSCALE, json!({}), "#: required key [image] not found"),
+        (CONSERVATIVE_UPSCALE, json!({"image": img}), "#: required key [prompt] not found"),
+        (CREATIVE_UPSCALE, json!({"prompt": "x"}), "#: required key [image] not found"),
+        (SKETCH, json!({"image": img, "prompt": ""}), "#/prompt: expected minLength: 1, actual: 0"),
+        // Out of range.
+        (
+            STRUCTURE,
+            json!({"image": img, "prompt": "x", "control_strength": -0.1}),
+            "#/control_strength: -0.1 is not greater or equal to 0.0",
+        ),
+        (STYLE_GUIDE, json!({"image": img, "prompt": "x", "fidelity": 2}), "#/fidelity: 2 is not less or equal to 1.0"),
+        (
+            STYLE_GUIDE,
+            json!({"image": img, "prompt": "x", "aspect_ratio": "4:3"}),
+            "#/aspect_ratio: 4:3 is not a valid enum value",
+        ),
+        (
+            STYLE_TRANSFER,
+            json!({"init_image": img, "style_image": style, "style_strength": 1.2}),
+            "#/style_strength: 1.2 is not less or equal to 1.0",
+        ),
+        (
+            STYLE_TRANSFER,
+            json!({"init_image": img, "style_image": style, "change_strength": 0.05}),
+            "#/change_strength: 0.05 is not greater or equal to 0.1",
+        ),
+        (
+            STYLE_TRANSFER,
+            json!({"init_image": img, "style_image": style, "composition_fidelity": 1.1}),
+            "#/composition_fidelity: 1.1 is not less or equal to 1.0",
+        ),
+        // Conservative: AWS says 0.1–0.5, Stability 0.2–0.5; the stricter holds.
+        (
+            CONSERVATIVE_UPSCALE,
+            json!({"image": img, "prompt": "x", "creativity": 0.1}),
+            "#/creativity: 0.1 is not greater or equal to 0.2",
+        ),
+        (
+            CONSERVATIVE_UPSCALE,
+            json!({"image": img, "prompt": "x", "creativity": 0.6}),
+            "#/creativity: 0.6 is not less or equal to 0.5",
+        ),
+        (
+            CREATIVE_UPSCALE,
+            json!({"image": img, "prompt": "x", "creativity": 0.05}),
+            "#/creativity: 0.05 is not greater or equal to 0.1",
+        ),
+        (
+            CREATIVE_UPSCALE,
+            json!({"image": img, "prompt": "x", "creativity": 0.51}),
+            "#/creativity: 0.51 is not less or equal to 0.5",
+        ),
+        (
+            CREATIVE_UPSCALE,
+            json!({"image": img, "prompt": "x", "creativity": "0.3"}),
+            "#/creativity: expected type: Number, found: String",
+        ),
+        // Keys the service does not have.
+        (FAST_UPSCALE, json!({"image": img, "prompt": "x"}), "#: extraneous key [prompt] is not permitted"),
+        (FAST_UPSCALE, json!({"image": img, "seed": 1}), "#: extraneous key [seed] is not permitted"),
+        (
+            CONSERVATIVE_UPSCALE,
+            json!({"image": img, "prompt": "x", "style_preset": "anime"}),
+            "#: extraneous key [style_preset] is not permitted",
+        ),
+        (STYLE_GUIDE, json!({"style_image": img, "prompt": "x"}), "#: extraneous key [style_image] is not permitted"),
+        (STYLE_TRANSFER, json!({"image": img, "style_image": style}), "#: extraneous key [image] is not permitted"),
+        (
+            SKETCH,
+            json!({"image": img, "prompt": "x", "strength": 0.5}),
+            "#: extraneous key [strength] is not permitted",
+        ),
+        // Images over the limits: Fast Upscale 32–1,536 px a side and ≤ 1,048,576 px, Creative
+        // ≤ 1,048,576 px, the others ≤ 9,437,184 px and 1:2.5–2.5:1.
+        (
+            FAST_UPSCALE,
+            json!({"image": png_header_only(1100, 1000)}),
+            "the image has 1100000 pixels (1100x1000); the maximum is 1048576",
+        ),
+        (FAST_UPSCALE, json!({"image": png_header_only(1600, 100)}), "each side must be at most 1536 pixels"),
+        (FAST_UPSCALE, json!({"image": png_of(&picture(31, 64))}), "each side must be at least 32 pixels"),
+        (FAST_UPSCALE, json!({"image": png_of(&picture(32, 31))}), "each side must be at least 32 pixels"),
+        (
+            CREATIVE_UPSCALE,
+            json!({"image": png_header_only(1100, 1000), "prompt": "x"}),
+            "#/image: the image has 1100000 pixels (1100x1000); the maximum is 1048576",
+        ),
+        (CONSERVATIVE_UPSCALE, json!({"image": png_header_only(3073, 3072), "prompt": "x"}), "the maximum is 9437184"),
+        (
+            STYLE_TRANSFER,
+            json!({"init_image": img, "style_image": png_of(&picture(400, 100))}),
+            "#/style_image: the image is 400x100; its aspect ratio must be between 1:2.5 and 2.5:1",
+        ),
+        (STYLE_GUIDE, json!({"image": png_of(&picture(63, 100)), "prompt": "x"}), "at least 64"),
+    ];
+    for (model, body, want) in cases {
+        let m = s.invalid(model, &body).await;
+        assert!(m.starts_with("Malformed input request: ") && m.contains(want), "{model}: {m} (wanted {want})");
+    }
+    // Fast Upscale's limits have no aspect-ratio rule: 1536×32 is fine (→ 6144×128).
+    let out = s.ok(FAST_UPSCALE, &json!({"image": png_of(&picture(1536, 32))})).await;
+    assert_eq!(only_picture(&out).dimensions(), (6144, 128));
+}
+
+/// Stable Image Ultra image-to-image is `image` + `strength` with no `mode`; SD3.5 Large's is
+/// `mode: "image-to-image"`, `image` and `strength`, all required. Both answer 1 MP at the image's
+/// aspect ratio; both are offered in us-west-2 only.
+#[tokio::test]
+async fn ultra_and_sd35_image_to_image() {
+    let s = start_in("us-west-2").await;
+    const ULTRA: &str = "stability.stable-image-ultra-v1:1";
+    const SD35: &str = "stability.sd3-5-large-v1:0";
+    let img = png_of(&picture(512, 384));
+
+    let out = s.ok(ULTRA, &json!({"prompt": "a cat", "image": img, "strength": 0.5})).await;
+    assert_about(&only_picture(&out), 1_048_576.0, 4.0, 3.0);
+    let out = s.ok(ULTRA, &json!({"prompt": "a cat", "image": img, "strength": 0.5, "mode": "text-to-image"})).await;
+    assert_about(&only_picture(&out), 1_048_576.0, 4.0, 3.0);
+    // Ultra's image limits are Stability's (64–16,384 px a side), with no aspect-ratio rule.
+    let out = s.ok(ULTRA, &json!({"prompt": "a cat", "image": png_of(&picture(300, 100)), "strength": 0.2})).await;
+    assert_about(&only_picture(&out), 1_048_576.0, 3.0, 1.0);
+    let out = s.ok(SD35, &json!({"prompt": "a cat", "mode": "image-to-image", "image": img, "strength": 0.7})).await;
+    assert_about(&only_picture(&out), 1_048_576.0, 4.0, 3.0);
+    // Text to image still draws the aspect ratio asked.
+    let out = s.ok(ULTRA, &json!({"prompt": "a cat", "aspect_ratio": "9:21"})).await;
+    assert_eq!(only_picture(&out).dimensions(), (640, 1536));
+
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            ULTRA,
+            json!({"prompt": "x", "mode": "image-to-image", "image": img, "strength": 0.5}),
+            "#/mode: image-to-image is not a valid enum value",
+        ),
+        (ULTRA, json!({"prompt": "x", "image": img}), "#: required key [strength] not found"),
+        (ULTRA, json!({"prompt": "x", "image": img, "strength": 1.5}), "#/strength: 1.5 is not less or equal to 1.0"),
+        (ULTRA, json!({"prompt": "x", "output_format": "webp"}), "#/output_format: webp is not a valid enum value"),
+        (
+            ULTRA,
+            json!({"prompt": "x", "image": img, "strength": 0.5, "aspect_ratio": "1:1"}),
+            "#/aspect_ratio: aspect_ratio is only allowed with text-to-image",
+        ),
+        (
+            ULTRA,
+            json!({"prompt": "x", "image": png_header_only(16_385, 64), "strength": 0.5}),
+            "each side must be at most 16384 pixels",
+        ),
+        (ULTRA, json!({"image": img, "strength": 0.5}), "#: required key [prompt] not found"),
+        (SD35, json!({"prompt": "x", "mode": "image-to-image", "image": img}), "#: required key [strength] not found"),
+        (SD35, json!({"prompt": "x", "mode": "image-to-image", "strength": 0.5}), "#: required key [image] not found"),
+        (
+            SD35,
+            json!({"prompt": "x", "image": img, "strength": 0.5}),
+            "#/image: an image is only allowed with mode image-to-image",
+        ),
+        (
+            SD35,
+            json!({"prompt": "x", "mode": "image-to-image", "image": img, "strength": 0.5, "aspect_ratio": "16:9"}),
+            "#/aspect_ratio: aspect_ratio is only allowed with text-to-image",
+        ),
+        (SD35, json!({"prompt": "x", "mode": "variation"}), "#/mode: variation is not a valid enum value"),
+        (
+            SD35,
+            json!({"prompt": "x", "mode": "image-to-image", "image": png_of(&picture(63, 64)), "strength": 0.5}),
+            "each side must be at least 64 pixels",
+        ),
+        (SD35, json!({"mode": "image-to-image", "image": img, "strength": 0.5}), "#: required key [prompt] not found"),
+    ];
+    for (model, body, want) in cases {
+        let m = s.invalid(model, &body).await;
+        assert!(m.contains(want), "{model}: {m} (wanted {want})");
+    }
 }

@@ -18,9 +18,28 @@ pub const LOG_RETENTION_DAYS: &[i32] =
 /// Regions where the project's model families are offered (Bedrock image models are not in every region).
 pub const KNOWN_REGIONS: &[&str] = image_edit_contract::REGIONS;
 
-/// Operations of the editing API, in the order the docs list them.
-pub const OPERATIONS: &[&str] =
-    &["inpaint", "outpaint", "replace", "recolor", "erase", "remove-background", "generate", "variation"];
+/// The keys of the editing API's models (`models.ids`, the function's `MODEL_IDS`), in the order the
+/// docs list them: one per operation, and `operation.choice` for an operation's other choices of
+/// model (`upscale.creative`, `generate.ultra`).
+pub const OPERATIONS: &[&str] = &[
+    "inpaint",
+    "outpaint",
+    "replace",
+    "recolor",
+    "erase",
+    "remove-background",
+    "sketch",
+    "structure",
+    "style-guide",
+    "style-transfer",
+    "upscale",
+    "upscale.conservative",
+    "upscale.creative",
+    "generate",
+    "generate.ultra",
+    "generate.sd3.5-large",
+    "variation",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -64,7 +83,17 @@ impl ModelFamily {
                 ("recolor", "stability.stable-image-search-recolor-v1:0"),
                 ("erase", "stability.stable-image-erase-object-v1:0"),
                 ("remove-background", "stability.stable-image-remove-background-v1:0"),
+                ("sketch", "stability.stable-image-control-sketch-v1:0"),
+                ("structure", "stability.stable-image-control-structure-v1:0"),
+                ("style-guide", "stability.stable-image-style-guide-v1:0"),
+                ("style-transfer", "stability.stable-style-transfer-v1:0"),
+                ("upscale", "stability.stable-fast-upscale-v1:0"),
+                ("upscale.conservative", "stability.stable-conservative-upscale-v1:0"),
+                ("upscale.creative", "stability.stable-creative-upscale-v1:0"),
                 ("generate", "stability.stable-image-core-v1:1"),
+                ("generate.ultra", "stability.stable-image-ultra-v1:1"),
+                ("generate.sd3.5-large", "stability.sd3-5-large-v1:0"),
+                ("variation", "stability.sd3-5-large-v1:0"),
             ],
         };
         pairs.iter().copied().collect()

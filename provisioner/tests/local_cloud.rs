@@ -408,7 +408,17 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
         json!({"operation": "recolor", "prompt": "bright red", "maskPrompt": "the box", "image": photo}),
         json!({"operation": "erase", "image": photo, "mask": mask}),
         json!({"operation": "remove-background", "image": photo}),
+        json!({"operation": "sketch", "prompt": "a castle", "image": photo}),
+        json!({"operation": "structure", "prompt": "a castle of glass", "image": photo}),
+        json!({"operation": "style-guide", "prompt": "a lighthouse", "image": photo}),
+        json!({"operation": "style-transfer", "image": photo, "styleImage": photo, "options": {"strength": 0.6}}),
+        json!({"operation": "upscale", "image": photo}),
+        json!({"operation": "upscale", "prompt": "sharp", "image": photo, "options": {"upscaler": "conservative"}}),
+        json!({"operation": "upscale", "prompt": "sharp", "image": photo, "options": {"upscaler": "creative"}}),
         json!({"operation": "generate", "prompt": "a lighthouse"}),
+        json!({"operation": "generate", "prompt": "a lighthouse", "options": {"generator": "ultra"}}),
+        json!({"operation": "generate", "prompt": "a lighthouse", "options": {"generator": "sd3.5-large"}}),
+        json!({"operation": "variation", "prompt": "at night", "image": photo}),
     ] {
         let r =
             http.post(format!("{api}/edits")).header("authorization", &token).json(&body).send().await.expect("edit");
@@ -416,7 +426,10 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
         let answer: Value = r.json().await.expect("json");
         assert_eq!(status, 200, "{}: {answer}", body["operation"]);
         let model = answer["model"].as_str().unwrap_or_default();
-        let expected_prefix = if body["operation"] == "generate" { "stability." } else { "us.stability." };
+        // The text-to-image models (and SD3.5's image-to-image) are in-region, the Image Services
+        // behind their `us.` profiles.
+        let in_region = body["operation"] == "generate" || body["operation"] == "variation";
+        let expected_prefix = if in_region { "stability." } else { "us.stability." };
         assert!(model.starts_with(expected_prefix), "{}: {model}", body["operation"]);
     }
 

@@ -205,19 +205,29 @@ async fn up_is_complete_idempotent_and_down_leaves_nothing() {
     );
     assert!(resources.contains(&"arn:aws:logs:us-west-2:123456789012:log-group:/aws/lambda/alpha-edit:*".to_owned()));
     // Bedrock, exactly: each Stability Image Service through its `us.` profile (the profile, and the
-    // model in each region GetInferenceProfile routes to), Stable Image Core in-region.
+    // model in each region GetInferenceProfile routes to), the text-to-image models in-region.
     let mut bedrock: Vec<&str> =
         resources.iter().map(String::as_str).filter(|r| r.starts_with("arn:aws:bedrock:")).collect();
     bedrock.sort_unstable();
     let services = [
+        "stable-conservative-upscale-v1:0",
+        "stable-creative-upscale-v1:0",
+        "stable-fast-upscale-v1:0",
+        "stable-image-control-sketch-v1:0",
+        "stable-image-control-structure-v1:0",
         "stable-image-erase-object-v1:0",
         "stable-image-inpaint-v1:0",
         "stable-image-remove-background-v1:0",
         "stable-image-search-recolor-v1:0",
         "stable-image-search-replace-v1:0",
+        "stable-image-style-guide-v1:0",
         "stable-outpaint-v1:0",
+        "stable-style-transfer-v1:0",
     ];
-    let mut expected = vec!["arn:aws:bedrock:us-west-2::foundation-model/stability.stable-image-core-v1:1".to_owned()];
+    let mut expected: Vec<String> = ["stable-image-core-v1:1", "stable-image-ultra-v1:1", "sd3-5-large-v1:0"]
+        .iter()
+        .map(|m| format!("arn:aws:bedrock:us-west-2::foundation-model/stability.{m}"))
+        .collect();
     for s in services {
         expected.push(format!("arn:aws:bedrock:us-west-2:123456789012:inference-profile/us.stability.{s}"));
         for r in ["us-east-1", "us-east-2", "us-west-2"] {

@@ -9,18 +9,35 @@ export type OperationName =
   | 'recolor'
   | 'erase'
   | 'remove-background'
-  | 'generate';
+  | 'sketch'
+  | 'structure'
+  | 'style-guide'
+  | 'style-transfer'
+  | 'upscale'
+  | 'generate'
+  | 'variation';
 
 export type Need = 'required' | 'optional' | 'none';
+
+export type Upscaler = 'fast' | 'conservative' | 'creative';
+export type Generator = 'core' | 'ultra' | 'sd3.5-large';
+
+/** The model of an operation that has several (upscale, generate): the option of `POST /edits`
+ * that chooses it and its value; `default` marks the one used when the option is absent. */
+export type Choice =
+  | { option: 'upscaler'; value: Upscaler; default: boolean }
+  | { option: 'generator'; value: Generator; default: boolean };
 
 export interface StrengthLimits {
   min: number;
   max: number;
   default: number;
-  /** e.g. "creativity" */
+  /** The model parameter it sets: creativity, controlStrength, fidelity, styleStrength or strength. */
   meaning: string;
 }
 
+/** One entry of `GET /capabilities` `operations`: an operation, or one choice of it (upscale and
+ * generate have one entry per model). */
 export interface OperationCapability {
   name: OperationName;
   prompt: Need;
@@ -28,14 +45,23 @@ export interface OperationCapability {
   /** true when the operation finds what to change by a text description (replace/recolor) */
   maskPrompt: boolean;
   /** true when that description must be given */
-  maskPromptRequired?: boolean;
+  maskPromptRequired: boolean;
+  image: Need;
+  /** Style transfer: the style reference (`styleImage`). */
+  styleImage: Need;
+  /** The operation takes `negativePrompt`. */
+  negativePrompt: boolean;
   model: string;
-  /** The operation's own strength setting; null: none (then `limits.strength`, if any). */
-  strength?: StrengthLimits | null;
-  /** Not in the contract yet; honoured when present. Otherwise: every operation but generate. */
-  image?: Need;
+  /** The operation takes `options.seed`. */
+  seed: boolean;
   /** Outpaint extents in pixels the API takes (`options.extents`); null for the other operations. */
-  extents?: { min: number; max: number } | null;
+  extents: { min: number; max: number } | null;
+  /** Larger pictures are scaled down to it by the function. */
+  maxPixels: number;
+  /** The operation's strength setting (`options.strength`); null: none. */
+  strength: StrengthLimits | null;
+  /** Which model of upscale / generate this entry is; null for the other operations. */
+  choice: Choice | null;
 }
 
 export interface Limits {
@@ -53,7 +79,6 @@ export interface Limits {
   /** Daily image limits (`limits.*` of the stack file); over them the API answers 429 quota_exceeded. */
   imagesPerUserPerDay?: number;
   imagesPerDay?: number;
-  strength?: StrengthLimits | null;
 }
 
 /** One daily count of GET /usage. */
@@ -94,6 +119,8 @@ export interface EditOptions {
   count?: number;
   strength?: number;
   extents?: Extents;
+  upscaler?: Upscaler;
+  generator?: Generator;
 }
 
 export interface EditRequest {
@@ -101,6 +128,8 @@ export interface EditRequest {
   prompt?: string;
   negativePrompt?: string;
   image?: string;
+  /** Style transfer: the style reference. */
+  styleImage?: string;
   mask?: string;
   maskPrompt?: string;
   options?: EditOptions;

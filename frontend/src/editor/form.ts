@@ -1,11 +1,23 @@
-// The edit form: operation picker (only what the stack offers), prompt and negative prompt with their
-// length limits, the text to find (replace/recolor), advanced options (seed, count, strength), outpaint
-// extents, submit / cancel with progress and elapsed time.
+// The edit form: operation picker (only what the stack offers) with the model choice of upscale and
+// generate, the style image of style transfer, prompt and negative prompt with their length limits,
+// the text to find (replace/recolor), advanced options (seed, count, strength), outpaint extents,
+// submit / cancel with progress and elapsed time.
 
-import type { Capabilities, EditRecord } from '../api/types';
+import type { Capabilities, EditRecord, StrengthLimits } from '../api/types';
+import { ACCEPTED_TYPES } from '../image/downscale';
+import { type PreparedImage, describePrepared } from '../image/load';
 import type { ExtentsEditor } from '../outpaint/view';
 import { field, h } from '../ui/dom';
-import { OPERATION_LABELS, type OperationInfo, STRENGTH_LABELS, operationInfo, operationLabel } from './operations';
+import {
+  CHOICE_LABELS,
+  OPERATION_LABELS,
+  type OperationInfo,
+  STRENGTH_LABELS,
+  choiceLabel,
+  operationGroups,
+  operationInfo,
+  operationLabel,
+} from './operations';
 import type { FormState, Problem } from './request';
 
 export class EditForm {
@@ -13,10 +25,19 @@ export class EditForm {
   onChange: () => void = () => undefined;
   onSubmit: () => void = () => undefined;
   onCancel: () => void = () => undefined;
+  /** A style image was picked (style transfer). */
+  onStyleFile: (file: Blob, name: string) => void = () => undefined;
 
   private caps: Capabilities | null = null;
   private readonly op: HTMLSelectElement;
   private readonly opHelp: HTMLElement;
+  private readonly choice: HTMLSelectElement;
+  private readonly choiceField: HTMLElement;
+  private readonly choiceLabel: HTMLLabelElement;
+  private readonly styleInput: HTMLInputElement;
+  private readonly stylePreview: HTMLImageElement;
+  private readonly styleInfo: HTMLElement;
+  private readonly styleField: HTMLElement;
   private readonly prompt: HTMLTextAreaElement;
   private readonly promptCount: HTMLElement;
   private readonly promptField: HTMLElement;
@@ -25,7 +46,9 @@ export class EditForm {
   private readonly maskPrompt: HTMLInputElement;
   private readonly maskPromptField: HTMLElement;
   private readonly maskPromptLabel: HTMLLabelElement;
+  private readonly advanced: HTMLDetailsElement;
   private readonly seed: HTMLInputElement;
+  private readonly seedField: HTMLElement;
   private readonly count: HTMLInputElement;
   private readonly countField: HTMLElement;
   private readonly strengthDefault: HTMLInputElement;
@@ -33,6 +56,8 @@ export class EditForm {
   private readonly strengthOut: HTMLOutputElement;
   private readonly strengthField: HTMLElement;
   private readonly strengthLabel: HTMLElement;
+  /** The strength setting shown: another one (operation, model) starts from its default again. */
+  private strengthSpec: StrengthLimits | null = null;
   private readonly problemsEl: HTMLElement;
   private readonly submit: HTMLButtonElement;
   private readonly cancel: HTMLButtonElement;
@@ -45,8 +70,26 @@ export class EditForm {
       this.update();
       this.onChange();
     };
-    this.op = h('select', { name: 'operation', onchange: changed });
+    this.op = h('select', {
+      name: 'operation',
+      onchange: () => {
+        this.fillChoices();
+        changed();
+      },
+    });
     this.opHelp = h('p', { class: 'hint', id: 'op-help' });
+    this.choice = h('select', { name: 'choice', onchange: changed });
+    this.choiceField = field('Model', this.choice);
+    this.choiceLabel = this.choiceField.querySelector('label')!;
+    this.styleInput = h('input', { type: 'file', name: 'styleImage', accept: ACCEPTED_TYPES.join(',') });
+    this.styleInput.addEventListener('change', () => {
+      const file = this.styleInput.files?.[0];
+      if (file) this.onStyleFile(file, file.name);
+    });
+    this.stylePreview = h('img', { class: 'style-preview', alt: '', hidden: true });
+    this.styleInfo = h('p', { class: 'hint', 'aria-live': 'polite' }, 'JPEG, PNG or WebP; scaled down like the picture.');
+    this.styleField = field('Style image — the look to copy', this.styleInput, this.styleInfo);
+    this.styleField.append(this.stylePreview);
     this.prompt = h('textarea', { name: 'prompt', rows: 3, oninput: changed, placeholder: 'e.g. a red vintage car parked in the driveway' });
     this.promptCount = h('span', { class: 'counter', 'aria-live': 'off' });
     this.promptField = field('Prompt', this.prompt, this.promptCount);
@@ -57,6 +100,7 @@ export class EditForm {
     this.maskPromptLabel = this.maskPromptField.querySelector('label')!;
 
     this.seed = h('input', { type: 'text', name: 'seed', inputmode: 'numeric', pattern: '[0-9]*', placeholder: 'random', oninput: changed, autocomplete: 'off' });
+    this.seedField = field('Seed', this.seed, 'Same seed + same settings = same picture. Empty = random.');
     this.count = h('input', { type: 'number', name: 'count', min: 1, max: 1, value: 1, oninput: changed });
     this.countField = field('Number of images', this.count);
     this.strengthDefault = h('input', { type: 'checkbox', checked: true, name: 'strengthDefault' });
@@ -92,22 +136,19 @@ export class EditForm {
       this.elapsed,
     );
 
+    this.advanced = h('details', { class: 'advanced' }, h('summary', {}, 'Advanced options'), this.seedField, this.countField, this.strengthField);
+
     this.el = h(
       'form',
       { class: 'edit-form panel', 'aria-label': 'Edit settings', novalidate: true },
       field('Operation', this.op, this.opHelp),
+      this.choiceField,
+      this.styleField,
       this.promptField,
       this.negativeField,
       this.maskPromptField,
       extents.fieldset,
-      h(
-        'details',
-        { class: 'advanced' },
-        h('summary', {}, 'Advanced options'),
-        field('Seed', this.seed, 'Same seed + same settings = same picture. Empty = random.'),
-        this.countField,
-        this.strengthField,
-      ),
+      this.advanced,
       this.problemsEl,
       h('div', { class: 'submit-row' }, this.submit, this.cancel, this.progress),
     );
@@ -119,9 +160,11 @@ export class EditForm {
 
   configure(caps: Capabilities): void {
     this.caps = caps;
-    this.op.replaceChildren(...caps.operations.map((o) => h('option', { value: o.name }, operationLabel(o.name))));
-    const preferred = caps.operations.find((o) => o.name === 'inpaint') ?? caps.operations[0];
+    const groups = operationGroups(caps);
+    this.op.replaceChildren(...groups.map((g) => h('option', { value: g.name }, operationLabel(g.name))));
+    const preferred = groups.find((g) => g.name === 'inpaint') ?? groups[0];
     if (preferred) this.op.value = preferred.name;
+    this.fillChoices();
     const max = caps.limits.maxPromptLength;
     for (const t of [this.prompt, this.negative]) t.maxLength = max;
     this.maskPrompt.maxLength = max;
@@ -129,8 +172,25 @@ export class EditForm {
     this.update();
   }
 
+  /** The models of the chosen operation (upscalers, generators), its default selected; none for the others. */
+  private fillChoices(value?: string): void {
+    const choices = (this.caps?.operations ?? []).flatMap((o) => (o.name === this.op.value && o.choice ? [o.choice] : []));
+    this.choice.replaceChildren(...choices.map((c) => h('option', { value: c.value }, choiceLabel(c))));
+    if (choices[0]) this.choiceLabel.textContent = CHOICE_LABELS[choices[0].option].label;
+    const chosen = choices.find((c) => c.value === value) ?? choices.find((c) => c.default) ?? choices[0];
+    this.choice.value = chosen?.value ?? '';
+  }
+
   get info(): OperationInfo | null {
-    return this.caps ? operationInfo(this.caps, this.op.value) : null;
+    return this.caps ? operationInfo(this.caps, this.op.value, this.choice.value || undefined) : null;
+  }
+
+  /** Shows the style image as loaded (preview and what is sent). */
+  showStyleImage(p: PreparedImage): void {
+    this.stylePreview.src = p.dataUrl;
+    this.stylePreview.alt = `Style image: ${p.original.name}`;
+    this.stylePreview.hidden = false;
+    this.styleInfo.textContent = [`${p.original.name}: ${describePrepared(p)}`, ...p.notes].join(' ');
   }
 
   /** Shows/hides and relabels fields for the chosen operation. */
@@ -138,8 +198,10 @@ export class EditForm {
     const info = this.info;
     if (!info || !this.caps) return;
     this.opHelp.textContent = OPERATION_LABELS[info.cap.name]?.help ?? '';
+    this.choiceField.hidden = this.choice.options.length < 2;
+    this.styleField.hidden = info.styleImage === 'none';
     this.promptField.hidden = info.prompt === 'none';
-    this.negativeField.hidden = info.prompt === 'none';
+    this.negativeField.hidden = !info.negativePrompt;
     this.promptField.querySelector('label')!.textContent = info.prompt === 'required' ? 'Prompt (required)' : 'Prompt (optional)';
     this.prompt.required = info.prompt === 'required';
     const max = this.caps.limits.maxPromptLength;
@@ -150,10 +212,16 @@ export class EditForm {
     this.maskPromptLabel.textContent = info.maskPromptRequired ? 'What to find in the picture (required)' : 'What to find in the picture (optional)';
 
     this.extents.fieldset.hidden = !info.isOutpaint;
+    this.seedField.hidden = !info.seed;
     this.count.max = String(info.maxCount);
     this.countField.hidden = info.maxCount <= 1;
     const s = info.strength;
     this.strengthField.hidden = !s;
+    if (s !== this.strengthSpec) {
+      this.strengthSpec = s;
+      this.strengthDefault.checked = true;
+      this.strength.disabled = true;
+    }
     if (s) {
       this.strengthLabel.textContent = STRENGTH_LABELS[s.meaning] ?? `Strength (${s.meaning})`;
       this.strength.min = String(s.min);
@@ -162,6 +230,7 @@ export class EditForm {
       if (this.strengthDefault.checked) this.strength.value = String(s.default);
       this.strengthOut.textContent = this.strength.value;
     }
+    this.advanced.hidden = this.seedField.hidden && this.countField.hidden && this.strengthField.hidden;
     this.submit.textContent = `${operationLabel(info.cap.name)}`;
   }
 
@@ -180,17 +249,20 @@ export class EditForm {
 
   setSeed(seed: number): void {
     this.seed.value = String(seed);
-    (this.el.querySelector('details.advanced') as HTMLDetailsElement).open = true;
+    this.advanced.open = true;
     this.onChange();
   }
 
   /** "Use these settings" from the history. */
   apply(record: EditRecord): boolean {
     if (!this.caps?.operations.some((o) => o.name === record.operation)) return false;
+    const o = (record.options ?? {}) as Record<string, unknown>;
     this.op.value = record.operation;
+    const chosen = o.upscaler ?? o.generator;
+    this.fillChoices(typeof chosen === 'string' ? chosen : undefined);
+    this.update(); // the chosen model's strength setting, before the record's value goes in
     this.prompt.value = record.prompt ?? '';
     this.negative.value = record.negativePrompt ?? '';
-    const o = (record.options ?? {}) as Record<string, unknown>;
     this.seed.value = typeof o.seed === 'number' ? String(o.seed) : record.seeds?.[0] !== undefined ? String(record.seeds[0]) : '';
     if (typeof o.count === 'number') this.count.value = String(o.count);
     if (typeof o.strength === 'number') {
@@ -210,6 +282,7 @@ export class EditForm {
     this.problemsEl.replaceChildren(...problems.map((p) => h('li', {}, p.message)));
     const byField = new Set(problems.map((p) => p.field));
     const mark = (el: HTMLElement, f: Problem['field']) => el.setAttribute('aria-invalid', String(byField.has(f)));
+    mark(this.styleInput, 'styleImage');
     mark(this.prompt, 'prompt');
     mark(this.negative, 'negativePrompt');
     mark(this.maskPrompt, 'maskPrompt');
@@ -220,13 +293,14 @@ export class EditForm {
   focusProblem(problems: Problem[]): void {
     const first = problems[0]?.field;
     const target: Record<string, HTMLElement | undefined> = {
+      styleImage: this.styleInput,
       prompt: this.prompt,
       negativePrompt: this.negative,
       maskPrompt: this.maskPrompt,
       seed: this.seed,
       count: this.count,
     };
-    if (first === 'seed' || first === 'count') (this.el.querySelector('details.advanced') as HTMLDetailsElement).open = true;
+    if (first === 'seed' || first === 'count') this.advanced.open = true;
     (first ? target[first] : undefined)?.focus();
   }
 

@@ -19,12 +19,14 @@ export interface FormState {
 
 export interface FormInputs {
   image: { width: number; height: number } | null;
+  /** Style transfer's style reference, once chosen. */
+  styleImage: { width: number; height: number } | null;
   /** White pixels in the painted mask (0 = nothing painted). */
   maskChanged: number;
 }
 
 export interface Problem {
-  field: 'image' | 'prompt' | 'negativePrompt' | 'mask' | 'maskPrompt' | 'seed' | 'count' | 'strength' | 'extents';
+  field: 'image' | 'styleImage' | 'prompt' | 'negativePrompt' | 'mask' | 'maskPrompt' | 'seed' | 'count' | 'strength' | 'extents';
   message: string;
 }
 
@@ -48,16 +50,19 @@ export function validate(caps: Capabilities, info: OperationInfo, state: FormSta
   if (info.image === 'required' && !inputs.image) {
     problems.push({ field: 'image', message: 'Choose a picture first (pick a file, drop it here or paste it).' });
   }
+  if (info.styleImage === 'required' && !inputs.styleImage) {
+    problems.push({ field: 'styleImage', message: 'Choose a style image: the picture whose look to copy.' });
+  }
   if (info.prompt === 'required' && state.prompt.trim() === '') {
     problems.push({ field: 'prompt', message: 'This operation needs a prompt: describe what you want to see.' });
   }
-  if (state.prompt.length > max) {
+  if (info.prompt !== 'none' && state.prompt.length > max) {
     problems.push({ field: 'prompt', message: `The prompt is ${state.prompt.length} characters long; the limit is ${max}.` });
   }
-  if (state.negativePrompt.length > max) {
+  if (info.negativePrompt && state.negativePrompt.length > max) {
     problems.push({ field: 'negativePrompt', message: `The negative prompt is ${state.negativePrompt.length} characters long; the limit is ${max}.` });
   }
-  if (state.maskPrompt.length > max) {
+  if (info.maskPrompt && state.maskPrompt.length > max) {
     problems.push({ field: 'maskPrompt', message: `The description is ${state.maskPrompt.length} characters long; the limit is ${max}.` });
   }
   if (info.maskPromptRequired && state.maskPrompt.trim() === '') {
@@ -66,7 +71,7 @@ export function validate(caps: Capabilities, info: OperationInfo, state: FormSta
   if (info.mask === 'required' && inputs.maskChanged === 0) {
     problems.push({ field: 'mask', message: 'Paint over the area to change (brush tool).' });
   }
-  if (parseSeed(state.seed, caps.limits.maxSeed) === 'invalid') {
+  if (info.seed && parseSeed(state.seed, caps.limits.maxSeed) === 'invalid') {
     problems.push({ field: 'seed', message: `The seed must be a whole number from 0 to ${caps.limits.maxSeed}, or empty for a random one.` });
   }
   if (!Number.isInteger(state.count) || state.count < 1 || state.count > info.maxCount) {
@@ -83,30 +88,32 @@ export function validate(caps: Capabilities, info: OperationInfo, state: FormSta
 }
 
 /**
- * The request body. `image` and `mask` are the final data URLs; pass placeholders to preview the
- * request without encoding anything.
+ * The request body. `image`, `styleImage` and `mask` are the final data URLs; pass placeholders to
+ * preview the request without encoding anything.
  */
 export function buildRequest(
   caps: Capabilities,
   info: OperationInfo,
   state: FormState,
-  files: { image?: string; mask?: string },
+  files: { image?: string; styleImage?: string; mask?: string },
 ): EditRequest {
   const req: EditRequest = { operation: info.cap.name };
-  if (info.prompt !== 'none') {
-    if (state.prompt.trim()) req.prompt = state.prompt.trim();
-    if (state.negativePrompt.trim()) req.negativePrompt = state.negativePrompt.trim();
-  }
+  if (info.prompt !== 'none' && state.prompt.trim()) req.prompt = state.prompt.trim();
+  if (info.negativePrompt && state.negativePrompt.trim()) req.negativePrompt = state.negativePrompt.trim();
   if (info.image !== 'none' && files.image) req.image = files.image;
+  if (info.styleImage !== 'none' && files.styleImage) req.styleImage = files.styleImage;
   if (info.maskPrompt && state.maskPrompt.trim()) req.maskPrompt = state.maskPrompt.trim();
   if (info.mask !== 'none' && files.mask) req.mask = files.mask;
 
   const options: EditOptions = {};
   const seed = parseSeed(state.seed, caps.limits.maxSeed);
-  if (typeof seed === 'number') options.seed = seed;
+  if (info.seed && typeof seed === 'number') options.seed = seed;
   if (info.maxCount > 1) options.count = state.count;
   if (state.strength !== null && info.strength) options.strength = state.strength;
   if (info.isOutpaint) options.extents = { ...state.extents };
+  const choice = info.cap.choice;
+  if (choice?.option === 'upscaler') options.upscaler = choice.value;
+  if (choice?.option === 'generator') options.generator = choice.value;
   if (Object.keys(options).length) req.options = options;
   return req;
 }
@@ -127,5 +134,7 @@ export function requestTooLarge(req: EditRequest, limits: Capabilities['limits']
   const bytes = requestBytes(req);
   if (bytes <= max) return null;
   const mb = (n: number) => `${(n / 1_000_000).toFixed(1)} MB`;
-  return `The picture and mask together make a ${mb(bytes)} request; at most ${mb(max)} fit in one request. Use a smaller picture (or a simpler mask) and try again.`;
+  const parts = [req.image && 'picture', req.styleImage && 'style image', req.mask && 'mask'].filter(Boolean);
+  const what = parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)} together make` : `${parts[0] ?? 'request body'} makes`;
+  return `The ${what} a ${mb(bytes)} request; at most ${mb(max)} fit in one request. Use a smaller picture (or a simpler mask) and try again.`;
 }

@@ -64,6 +64,11 @@ function draw(source: CanvasImageSource, width: number, height: number): HTMLCan
   return canvas;
 }
 
+/** What was read and what is sent, e.g. "4032×3024, 3.1 MB → sent as 3537×2653 JPEG, 2.9 MB." */
+export function describePrepared(p: PreparedImage): string {
+  return `${formatSize(p.original.width, p.original.height)}, ${formatBytes(p.original.bytes)} → sent as ${formatSize(p.width, p.height)} ${p.mime === 'image/png' ? 'PNG' : 'JPEG'}, ${formatBytes(p.bytes)}.`;
+}
+
 export function base64ToBlob(b64: string, mime = 'image/png'): Blob {
   const clean = b64.startsWith('data:') ? b64.slice(b64.indexOf(',') + 1) : b64;
   const binary = atob(clean);

@@ -50,7 +50,7 @@ pub struct Profile {
     pub destinations: &'static [&'static str],
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Model {
     pub id: &'static str,
     /// The project's model family whose request schema the model speaks.
@@ -68,9 +68,16 @@ pub struct Model {
     /// subscription process", which needs `aws-marketplace:Subscribe` on the caller and a valid
     /// payment method). Every Stability AI model is one.
     pub marketplace: bool,
+    /// On-demand list price of one image, USD (see [`PRICES_AS_OF`]).
+    pub price_usd: f64,
     /// The page these facts come from.
     pub source: &'static str,
 }
+
+/// When the prices were read, and where ("Amazon Bedrock pricing", Stability AI, on demand, per
+/// image, the US regions). They change; the provisioner shows spend as an estimate from them.
+pub const PRICES_AS_OF: &str = "2026-12";
+pub const PRICES_SOURCE: &str = "https://aws.amazon.com/bedrock/pricing/";
 
 /// The three US regions of the Stability AI Image Services and of their `us.` profiles.
 const US_STABILITY: &[&str] = &["us-east-1", "us-east-2", "us-west-2"];
@@ -80,7 +87,7 @@ const US_STABILITY: &[&str] = &["us-east-1", "us-east-2", "us-west-2"];
 /// …/userguide/models-region-compatibility.html: In-Region "not-supported", Geo "supported",
 /// Global "not-supported" in us-east-1, us-east-2 and us-west-2).
 macro_rules! stability_service {
-    ($id:literal, $name:literal, $card:literal) => {
+    ($id:literal, $name:literal, $card:literal, $price:literal) => {
         Model {
             id: $id,
             family: "stability",
@@ -90,6 +97,7 @@ macro_rules! stability_service {
             profiles: &[Profile { id: concat!("us.", $id), sources: US_STABILITY, destinations: US_STABILITY }],
             lifecycle: Lifecycle::Active,
             marketplace: true,
+            price_usd: $price,
             source: concat!(
                 "https://docs.aws.amazon.com/bedrock/latest/userguide/model-card-stability-ai-",
                 $card,
@@ -102,7 +110,7 @@ macro_rules! stability_service {
 /// A Stability model offered in-region in us-west-2 only, with no Geo or Global profile (same page:
 /// In-Region "supported" in us-west-2, Geo and Global "not-supported").
 macro_rules! stability_in_oregon {
-    ($id:literal, $name:literal) => {
+    ($id:literal, $name:literal, $price:literal) => {
         Model {
             id: $id,
             family: "stability",
@@ -112,38 +120,90 @@ macro_rules! stability_in_oregon {
             profiles: &[],
             lifecycle: Lifecycle::Active,
             marketplace: true,
+            price_usd: $price,
             source: "https://docs.aws.amazon.com/bedrock/latest/userguide/models-region-compatibility.html",
         }
     };
 }
 
-/// Every model the project knows.
+/// Every model the project knows: the thirteen Stability AI Image Services ("Stability AI Image
+/// Services", …/userguide/stable-image-services.html: "Subscribing to any edit or control
+/// Stability AI Image Service automatically enrolls you in all thirteen") and the three
+/// text-to-image models. Prices per image as listed on the pricing page (Image Services $0.07,
+/// Outpaint $0.06, Style Transfer $0.08, Fast/Conservative/Creative Upscale $0.03/$0.40/$0.60,
+/// Core $0.04, Ultra $0.14, SD3.5 Large $0.08).
 pub const MODELS: &[Model] = &[
-    stability_service!("stability.stable-image-inpaint-v1:0", "Stable Image Inpaint", "stable-image-inpaint"),
-    stability_service!("stability.stable-outpaint-v1:0", "Stable Image Outpaint", "stable-image-outpaint"),
+    stability_service!("stability.stable-image-inpaint-v1:0", "Stable Image Inpaint", "stable-image-inpaint", 0.07),
+    stability_service!("stability.stable-outpaint-v1:0", "Stable Image Outpaint", "stable-image-outpaint", 0.06),
     stability_service!(
         "stability.stable-image-search-replace-v1:0",
         "Stable Image Search and Replace",
-        "stable-image-search-and-replace"
+        "stable-image-search-and-replace",
+        0.07
     ),
     stability_service!(
         "stability.stable-image-search-recolor-v1:0",
         "Stable Image Search and Recolor",
-        "stable-image-search-and-recolor"
+        "stable-image-search-and-recolor",
+        0.07
     ),
     stability_service!(
         "stability.stable-image-erase-object-v1:0",
         "Stable Image Erase Object",
-        "stable-image-erase-object"
+        "stable-image-erase-object",
+        0.07
     ),
     stability_service!(
         "stability.stable-image-remove-background-v1:0",
         "Stable Image Remove Background",
-        "stable-image-remove-background"
+        "stable-image-remove-background",
+        0.07
     ),
-    stability_in_oregon!("stability.stable-image-core-v1:1", "Stable Image Core 1.1"),
-    stability_in_oregon!("stability.stable-image-ultra-v1:1", "Stable Image Ultra 1.1"),
-    stability_in_oregon!("stability.sd3-5-large-v1:0", "Stable Diffusion 3.5 Large"),
+    stability_service!(
+        "stability.stable-image-control-sketch-v1:0",
+        "Stable Image Control Sketch",
+        "stable-image-control-sketch",
+        0.07
+    ),
+    stability_service!(
+        "stability.stable-image-control-structure-v1:0",
+        "Stable Image Control Structure",
+        "stable-image-control-structure",
+        0.07
+    ),
+    stability_service!(
+        "stability.stable-image-style-guide-v1:0",
+        "Stable Image Style Guide",
+        "stable-image-style-guide",
+        0.07
+    ),
+    stability_service!(
+        "stability.stable-style-transfer-v1:0",
+        "Stable Image Style Transfer",
+        "stable-image-style-transfer",
+        0.08
+    ),
+    stability_service!(
+        "stability.stable-fast-upscale-v1:0",
+        "Stable Image Fast Upscale",
+        "stable-image-fast-upscale",
+        0.03
+    ),
+    stability_service!(
+        "stability.stable-conservative-upscale-v1:0",
+        "Stable Image Conservative Upscale",
+        "stable-image-conservative-upscale",
+        0.40
+    ),
+    stability_service!(
+        "stability.stable-creative-upscale-v1:0",
+        "Stable Image Creative Upscale",
+        "stable-image-creative-upscale",
+        0.60
+    ),
+    stability_in_oregon!("stability.stable-image-core-v1:1", "Stable Image Core 1.1", 0.04),
+    stability_in_oregon!("stability.stable-image-ultra-v1:1", "Stable Image Ultra 1.1", 0.14),
+    stability_in_oregon!("stability.sd3-5-large-v1:0", "Stable Diffusion 3.5 Large", 0.08),
 ];
 
 /// A model AWS has retired. Its request code is gone from the project; the fact stays, so that a

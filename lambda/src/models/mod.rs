@@ -9,7 +9,24 @@ pub mod stability;
 
 use serde_json::Value;
 
-/// The operations of `POST /edits`.
+/// `upscale`'s `options.upscaler`: which Stability upscale service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Upscaler {
+    Fast,
+    Conservative,
+    Creative,
+}
+
+/// `generate`'s `options.generator`: which text-to-image model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Generator {
+    Core,
+    Ultra,
+    Sd35Large,
+}
+
+/// The operations of `POST /edits`. An operation with a choice of model (`upscale`, `generate`)
+/// is one variant per choice: each has its own model, inputs and limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Operation {
     Inpaint,
@@ -18,23 +35,47 @@ pub enum Operation {
     Recolor,
     Erase,
     RemoveBackground,
-    Generate,
+    Sketch,
+    Structure,
+    StyleGuide,
+    StyleTransfer,
+    Upscale(Upscaler),
+    Generate(Generator),
     Variation,
 }
 
+/// An operation's choice of model: the option that picks it and the value that names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Choice {
+    pub option: &'static str,
+    pub value: &'static str,
+    /// Chosen when the request does not say.
+    pub default: bool,
+}
+
 impl Operation {
-    /// Canonical order (capabilities, error messages).
-    pub const ALL: [Operation; 8] = [
+    /// Canonical order (capabilities, error messages); an operation's default choice first.
+    pub const ALL: [Operation; 17] = [
         Operation::Inpaint,
         Operation::Outpaint,
         Operation::Replace,
         Operation::Recolor,
         Operation::Erase,
         Operation::RemoveBackground,
-        Operation::Generate,
+        Operation::Sketch,
+        Operation::Structure,
+        Operation::StyleGuide,
+        Operation::StyleTransfer,
+        Operation::Upscale(Upscaler::Fast),
+        Operation::Upscale(Upscaler::Conservative),
+        Operation::Upscale(Upscaler::Creative),
+        Operation::Generate(Generator::Core),
+        Operation::Generate(Generator::Ultra),
+        Operation::Generate(Generator::Sd35Large),
         Operation::Variation,
     ];
 
+    /// The operation's name in the API (`operation` of a request, of a record).
     pub fn as_str(self) -> &'static str {
         match self {
             Operation::Inpaint => "inpaint",
@@ -43,17 +84,88 @@ impl Operation {
             Operation::Recolor => "recolor",
             Operation::Erase => "erase",
             Operation::RemoveBackground => "remove-background",
-            Operation::Generate => "generate",
+            Operation::Sketch => "sketch",
+            Operation::Structure => "structure",
+            Operation::StyleGuide => "style-guide",
+            Operation::StyleTransfer => "style-transfer",
+            Operation::Upscale(_) => "upscale",
+            Operation::Generate(_) => "generate",
             Operation::Variation => "variation",
         }
     }
 
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|op| op.as_str() == s)
+    /// The choice this variant is, for operations that offer one.
+    pub fn choice(self) -> Option<Choice> {
+        let (option, value, default) = match self {
+            Operation::Upscale(u) => (
+                "upscaler",
+                match u {
+                    Upscaler::Fast => "fast",
+                    Upscaler::Conservative => "conservative",
+                    Upscaler::Creative => "creative",
+                },
+                u == Upscaler::Fast,
+            ),
+            Operation::Generate(g) => (
+                "generator",
+                match g {
+                    Generator::Core => "core",
+                    Generator::Ultra => "ultra",
+                    Generator::Sd35Large => "sd3.5-large",
+                },
+                g == Generator::Core,
+            ),
+            _ => return None,
+        };
+        Some(Choice { option, value, default })
     }
 
+    /// The key of the operation's model in the stack's model ids (`MODEL_IDS`, the stack file's
+    /// `models.ids`): its name, with `.value` for a choice other than the default
+    /// (`upscale.creative`, `generate.ultra`).
+    pub fn key(self) -> String {
+        match self.choice() {
+            Some(c) if !c.default => format!("{}.{}", self.as_str(), c.value),
+            _ => self.as_str().to_owned(),
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|op| op.key() == key)
+    }
+
+    /// The variant `name` with `choice` (the value of its option, or its default when `None`).
+    pub fn parse_with(name: &str, choice: Option<&str>) -> Option<Self> {
+        Self::ALL.into_iter().filter(|op| op.as_str() == name).find(|op| match (op.choice(), choice) {
+            (None, _) => true,
+            (Some(c), None) => c.default,
+            (Some(c), Some(v)) => c.value == v,
+        })
+    }
+
+    /// Whether `name` is an operation of the API.
+    pub fn is_name(name: &str) -> bool {
+        Self::ALL.iter().any(|op| op.as_str() == name)
+    }
+
+    /// The API's operation names, each once, in canonical order.
     pub fn names() -> Vec<&'static str> {
-        Self::ALL.iter().map(|op| op.as_str()).collect()
+        let mut names: Vec<&'static str> = Vec::new();
+        for op in Self::ALL {
+            if !names.contains(&op.as_str()) {
+                names.push(op.as_str());
+            }
+        }
+        names
+    }
+
+    /// The values of this operation's choice, when it has one.
+    pub fn choice_values(self) -> Vec<&'static str> {
+        Self::ALL
+            .into_iter()
+            .filter(|op| op.as_str() == self.as_str())
+            .filter_map(|op| op.choice().map(|c| c.value))
+            .collect()
     }
 }
 
@@ -98,7 +210,8 @@ pub struct StrengthSpec {
     pub min: f64,
     pub max: f64,
     pub default: f64,
-    /// The model parameter: `cfgScale`, `creativity` or `similarityStrength`.
+    /// What it sets in the model: `creativity`, `controlStrength` (`control_strength`),
+    /// `fidelity`, `styleStrength` (`style_strength`) or `strength` (image-to-image).
     pub meaning: &'static str,
 }
 
@@ -107,6 +220,8 @@ pub struct StrengthSpec {
 pub struct OpSpec {
     pub prompt: Need,
     pub image: Need,
+    /// Style Transfer: the style reference (`styleImage`).
+    pub style_image: Need,
     pub mask: Need,
     pub mask_prompt: MaskPromptUse,
     /// `negativePrompt` is passed to the model.
@@ -116,8 +231,11 @@ pub struct OpSpec {
     pub extents: bool,
     /// The request carries a seed.
     pub seed: bool,
-    /// A stricter pixel budget than the family's (Stability remove-background).
+    /// A stricter pixel budget than the family's (Stability remove-background, the upscalers):
+    /// larger images are scaled down to it.
     pub max_pixels: Option<u64>,
+    /// A longest side shorter than the family's (Fast Upscale: 1,536).
+    pub max_side: Option<u32>,
 }
 
 /// Family-wide limits the SPA should enforce and the Lambda validates.
@@ -133,11 +251,30 @@ pub struct Limits {
     pub max_seed: u64,
 }
 
+// Ranges and defaults: "Stability AI Image Services" (bedrock/latest/userguide/stable-image-services.html)
+// and "Stable Diffusion 3.5 Large" (…/model-parameters-diffusion-3-5-large.html).
 const CREATIVITY: StrengthSpec = StrengthSpec { min: 0.0, max: 1.0, default: 0.5, meaning: "creativity" };
+/// Control Sketch / Control Structure `control_strength`.
+const CONTROL: StrengthSpec = StrengthSpec { min: 0.0, max: 1.0, default: 0.7, meaning: "controlStrength" };
+/// Style Guide `fidelity`.
+const FIDELITY: StrengthSpec = StrengthSpec { min: 0.0, max: 1.0, default: 0.5, meaning: "fidelity" };
+/// Style Transfer `style_strength`.
+const STYLE_STRENGTH: StrengthSpec = StrengthSpec { min: 0.0, max: 1.0, default: 1.0, meaning: "styleStrength" };
+/// Conservative Upscale `creativity`: Bedrock says 0.1–0.5, Stability's API 0.2–0.5 (default 0.35
+/// in both): the narrower range, so that no value Bedrock might refuse is sent.
+const CONSERVATIVE: StrengthSpec = StrengthSpec { min: 0.2, max: 0.5, default: 0.35, meaning: "creativity" };
+/// Creative Upscale `creativity` (the same in both references).
+const CREATIVE: StrengthSpec = StrengthSpec { min: 0.1, max: 0.5, default: 0.3, meaning: "creativity" };
+/// SD3.5 Large image-to-image `strength`: 0 keeps the image, 1 ignores it (no default documented;
+/// 0.7 is the AWS example's).
+const IMAGE_STRENGTH: StrengthSpec = StrengthSpec { min: 0.0, max: 1.0, default: 0.7, meaning: "strength" };
+/// Fast and Creative Upscale take at most 1,048,576 pixels; Fast also at most 1,536 a side.
+const ONE_MEGAPIXEL: u64 = 1_048_576;
 
 const BASE: OpSpec = OpSpec {
     prompt: Need::Unused,
     image: Need::Required,
+    style_image: Need::Unused,
     mask: Need::Unused,
     mask_prompt: MaskPromptUse::Unused,
     negative: false,
@@ -145,6 +282,7 @@ const BASE: OpSpec = OpSpec {
     extents: false,
     seed: true,
     max_pixels: None,
+    max_side: None,
 };
 
 impl Family {
@@ -193,8 +331,35 @@ impl Family {
                 }),
                 Erase => Some(OpSpec { mask: Need::Required, ..BASE }),
                 RemoveBackground => Some(OpSpec { seed: false, max_pixels: Some(4_194_304), ..BASE }),
-                Generate => Some(OpSpec { prompt: Need::Required, image: Need::Unused, negative: true, ..BASE }),
-                Variation => None,
+                Sketch | Structure => {
+                    Some(OpSpec { prompt: Need::Required, negative: true, strength: Some(CONTROL), ..BASE })
+                }
+                StyleGuide => Some(OpSpec { prompt: Need::Required, negative: true, strength: Some(FIDELITY), ..BASE }),
+                StyleTransfer => Some(OpSpec {
+                    prompt: Need::Optional,
+                    style_image: Need::Required,
+                    negative: true,
+                    strength: Some(STYLE_STRENGTH),
+                    ..BASE
+                }),
+                // Fast Upscale: the image and nothing else; sides 32–1,536, at most 1 MP.
+                Upscale(Upscaler::Fast) => {
+                    Some(OpSpec { seed: false, max_pixels: Some(ONE_MEGAPIXEL), max_side: Some(1536), ..BASE })
+                }
+                Upscale(Upscaler::Conservative) => {
+                    Some(OpSpec { prompt: Need::Required, negative: true, strength: Some(CONSERVATIVE), ..BASE })
+                }
+                Upscale(Upscaler::Creative) => Some(OpSpec {
+                    prompt: Need::Required,
+                    negative: true,
+                    strength: Some(CREATIVE),
+                    max_pixels: Some(ONE_MEGAPIXEL),
+                    ..BASE
+                }),
+                Generate(_) => Some(OpSpec { prompt: Need::Required, image: Need::Unused, negative: true, ..BASE }),
+                Variation => {
+                    Some(OpSpec { prompt: Need::Required, negative: true, strength: Some(IMAGE_STRENGTH), ..BASE })
+                }
             },
         }
     }
@@ -229,6 +394,8 @@ pub struct EditInput {
     pub negative_prompt: Option<String>,
     pub mask_prompt: Option<String>,
     pub image: Option<ModelImage>,
+    /// Style Transfer's style reference.
+    pub style_image: Option<ModelImage>,
     pub mask: Option<ModelImage>,
     /// The seed sent to the model (chosen at random when the caller gave none); `None` when the
     /// operation takes no seed.

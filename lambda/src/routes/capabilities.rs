@@ -36,6 +36,7 @@ pub(super) fn document(config: &Config) -> Value {
                 "maskPrompt": spec.mask_prompt != MaskPromptUse::Unused,
                 "maskPromptRequired": spec.mask_prompt == MaskPromptUse::SearchText,
                 "image": spec.image.as_str(),
+                "styleImage": spec.style_image.as_str(),
                 "negativePrompt": spec.negative,
                 "model": model,
                 "maxCount": limits.max_count,
@@ -43,6 +44,10 @@ pub(super) fn document(config: &Config) -> Value {
                 "extents": if spec.extents { json!({"min": 0, "max": MAX_EXTENT}) } else { Value::Null },
                 "maxPixels": spec.max_pixels.unwrap_or(limits.max_pixels),
                 "strength": strength(spec.strength),
+                // One entry per choice of model; the app offers the option's values.
+                "choice": op.choice().map_or(Value::Null, |c| {
+                    json!({"option": c.option, "value": c.value, "default": c.default})
+                }),
             }))
         })
         .collect();

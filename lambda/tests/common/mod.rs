@@ -26,7 +26,17 @@ pub const STABILITY_IDS: &str = r#"{
   "recolor":"stability.stable-image-search-recolor-v1:0",
   "erase":"stability.stable-image-erase-object-v1:0",
   "remove-background":"stability.stable-image-remove-background-v1:0",
-  "generate":"stability.stable-image-core-v1:1"}"#;
+  "sketch":"us.stability.stable-image-control-sketch-v1:0",
+  "structure":"us.stability.stable-image-control-structure-v1:0",
+  "style-guide":"us.stability.stable-image-style-guide-v1:0",
+  "style-transfer":"us.stability.stable-style-transfer-v1:0",
+  "upscale":"us.stability.stable-fast-upscale-v1:0",
+  "upscale.conservative":"us.stability.stable-conservative-upscale-v1:0",
+  "upscale.creative":"us.stability.stable-creative-upscale-v1:0",
+  "generate":"stability.stable-image-core-v1:1",
+  "generate.ultra":"stability.stable-image-ultra-v1:1",
+  "generate.sd3.5-large":"stability.sd3-5-large-v1:0",
+  "variation":"stability.sd3-5-large-v1:0"}"#;
 pub fn config(family: &str) -> Config {
     config_with(family, "edits")
 }

@@ -9,7 +9,10 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use serde_json::Value;
 
 use super::errors::{VResult, malformed, type_error};
-use super::{STAB_MAX_PIXELS, STAB_MIN_PIXELS, STAB_MIN_SIDE};
+use super::{
+    CREATIVE_UPSCALE_MAX_PIXELS, FAST_UPSCALE_MAX_PIXELS, FAST_UPSCALE_MAX_SIDE, FAST_UPSCALE_MIN_PIXELS,
+    FAST_UPSCALE_MIN_SIDE, STAB_MAX_PIXELS, STAB_MIN_PIXELS, STAB_MIN_SIDE, ULTRA_MAX_SIDE,
+};
 
 /// A decoded image: 8-bit RGB plus alpha when the file had an alpha channel.
 #[derive(Clone)]
@@ -27,19 +30,54 @@ pub(super) struct ImageRules {
     pub(super) max_side: u32,
     pub(super) min_pixels: u64,
     pub(super) max_pixels: u64,
-    /// Longest side / shortest side at most `num / den`.
-    pub(super) max_aspect: (u64, u64),
+    /// Longest side / shortest side at most `num / den` (None: no rule).
+    pub(super) max_aspect: Option<(u64, u64)>,
     pub(super) max_bytes: usize,
 }
 
+/// The Image Services' `image` (and Style Transfer's `init_image`, `style_image`): every side at
+/// least 64 px, 4,096–9,437,184 px, aspect ratio 1:2.5–2.5:1
+/// (https://docs.aws.amazon.com/bedrock/latest/userguide/stable-image-services.html).
 pub(super) const STABILITY_IMAGES: ImageRules = ImageRules {
     min_side: STAB_MIN_SIDE,
     max_side: u32::MAX,
     min_pixels: STAB_MIN_PIXELS,
     max_pixels: STAB_MAX_PIXELS,
-    max_aspect: (5, 2),
+    max_aspect: Some((5, 2)),
     max_bytes: usize::MAX,
 };
+
+/// Fast Upscale's `image`: width and height 32–1,536 px, 1,024–1,048,576 px; no aspect-ratio rule
+/// (https://docs.aws.amazon.com/bedrock/latest/userguide/stable-image-services.html#stable-image-services-7).
+pub(super) const FAST_UPSCALE_IMAGES: ImageRules = ImageRules {
+    min_side: FAST_UPSCALE_MIN_SIDE,
+    max_side: FAST_UPSCALE_MAX_SIDE,
+    min_pixels: FAST_UPSCALE_MIN_PIXELS,
+    max_pixels: FAST_UPSCALE_MAX_PIXELS,
+    max_aspect: None,
+    max_bytes: usize::MAX,
+};
+
+/// Creative Upscale's `image`: every side at least 64 px, 4,096–1,048,576 px; no aspect-ratio rule
+/// (https://docs.aws.amazon.com/bedrock/latest/userguide/stable-image-services.html#stable-image-services-5).
+pub(super) const CREATIVE_UPSCALE_IMAGES: ImageRules =
+    ImageRules { max_pixels: CREATIVE_UPSCALE_MAX_PIXELS, max_aspect: None, ..STABILITY_IMAGES };
+
+/// Stable Image Ultra's `image`: width and height 64–16,384 px, at least 4,096 px (Stability's API
+/// reference, `POST /v2beta/stable-image/generate/ultra`; AWS's page,
+/// https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-diffusion-stable-ultra-text-image-request-response.html,
+/// states none). Images over 512 MiB of pixels are refused by the stand-in's own memory guard.
+pub(super) const ULTRA_IMAGES: ImageRules =
+    ImageRules { max_side: ULTRA_MAX_SIDE, max_pixels: u64::MAX, max_aspect: None, ..STABILITY_IMAGES };
+
+/// SD3.5 Large's `image`: "Minimum 64 px per side", nothing more
+/// (https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-diffusion-3-5-large.html;
+/// Stability's API reference, `POST /v2beta/stable-image/generate/sd3`, the same). Images over
+/// 512 MiB of pixels are refused by the stand-in's own memory guard.
+pub(super) const SD35_IMAGES: ImageRules = ImageRules { max_pixels: u64::MAX, max_aspect: None, ..STABILITY_IMAGES };
+
+/// The most pixel bytes the stand-in decodes (the `image` crate's default allocation limit).
+const STAND_IN_MAX_DECODED_BYTES: u64 = 512 * 1024 * 1024;
 
 fn b64() -> GeneralPurpose {
     GeneralPurpose::new(
@@ -70,6 +108,16 @@ pub(super) fn decode_picture(path: &str, v: &Value, rules: &ImageRules) -> VResu
     let decoder = reader.into_decoder().map_err(|e| malformed(path, format!("the image cannot be decoded ({e})")))?;
     let (w, h) = decoder.dimensions();
     check_size(path, w, h, rules)?;
+    // Not a Bedrock rule: the stand-in's own memory guard, for the models with no pixel limit.
+    if decoder.total_bytes() > STAND_IN_MAX_DECODED_BYTES {
+        return Err(malformed(
+            path,
+            format!(
+                "the image is {w}x{h}; the local Bedrock stand-in decodes at most {STAND_IN_MAX_DECODED_BYTES} bytes \
+                 of pixels"
+            ),
+        ));
+    }
     let color = decoder.color_type();
     let img = DynamicImage::from_decoder(decoder)
         .map_err(|e| malformed(path, format!("the image cannot be decoded ({e})")))?;
@@ -104,8 +152,9 @@ pub(super) fn check_size(path: &str, w: u32, h: u32, r: &ImageRules) -> VResult<
     if px > r.max_pixels {
         return Err(malformed(path, format!("the image has {px} pixels ({w}x{h}); the maximum is {}", r.max_pixels)));
     }
-    let (num, den) = r.max_aspect;
-    if u128::from(hi) * u128::from(den) > u128::from(lo) * u128::from(num) {
+    if let Some((num, den)) = r.max_aspect
+        && u128::from(hi) * u128::from(den) > u128::from(lo) * u128::from(num)
+    {
         let ratio = if den == 1 { format!("{num}") } else { format!("{}", num as f64 / den as f64) };
         return Err(malformed(
             path,

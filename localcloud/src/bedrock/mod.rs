@@ -15,7 +15,11 @@
 //! - remove-background: what a flood fill from the border reaches through similar colours becomes
 //!   transparent;
 //! - text-to-image / colour-guided: a gradient from the prompt hash (or the given colours);
-//! - variation / image-to-image: a tinted, striped copy of the (first) image at the output size.
+//! - variation / image-to-image: a tinted, striped copy of the (first) image at the output size;
+//! - control sketch / structure: the same, at the input's size; upscales: the same, scaled (nearest
+//!   neighbour) to 4× (fast) or about 4 MP (conservative, creative);
+//! - style guide: a gradient in the style image's colours; style transfer: `init_image` at 1 MP,
+//!   tinted towards the style image's mean colour.
 //!
 //! Every successful body carries `"standIn": true`. Test switches (`POST /_localcloud/bedrock/config`)
 //! add latency, throttling, a concurrency quota, content-filter blocks and model failures; `GET
@@ -52,13 +56,56 @@ const MAX_BODY: usize = 25_000_000;
 /// The env var with the initial latency in milliseconds.
 pub const LATENCY_ENV: &str = "LOCALCLOUD_BEDROCK_LATENCY_MS";
 
+// Sources: AWS's "Stability AI Image Services" page (request fields of each service, one section
+// each), https://docs.aws.amazon.com/bedrock/latest/userguide/stable-image-services.html, and
+// Stability's API reference, https://platform.stability.ai/docs/api-reference. Where the two
+// disagree the stand-in takes the stricter rule and says so where the rule is checked.
+
+/// Input images: every side at least 64 px, at most 9,437,184 px, aspect ratio 1:2.5–2.5:1
+/// (https://docs.aws.amazon.com/bedrock/latest/userguide/stable-image-services.html); at least
+/// 4,096 px in all (Stability's API reference; 64×64 is that anyway).
 const STAB_MIN_SIDE: u32 = 64;
 const STAB_MIN_PIXELS: u64 = 4_096;
 const STAB_MAX_PIXELS: u64 = 9_437_184;
 const STAB_RMBG_MAX_PIXELS: u64 = 4_194_304;
+/// `prompt` and `negative_prompt`: at most 10000 characters
+/// (https://docs.aws.amazon.com/bedrock/latest/userguide/stable-image-services.html).
 const STAB_MAX_PROMPT: usize = 10_000;
+/// `seed`: 0–4294967294, 0 = random
+/// (https://docs.aws.amazon.com/bedrock/latest/userguide/stable-image-services.html; the Ultra
+/// page's "0 to 4294967295" is stricter-read as Stability's 4294967294).
 const STAB_MAX_SEED: i64 = 4_294_967_294;
 const STAB_MAX_EXTENT: i64 = 2_000;
+
+/// Fast Upscale's input: width and height 32–1,536 px, 1,024–1,048,576 px in all
+/// (https://docs.aws.amazon.com/bedrock/latest/userguide/stable-image-services.html#stable-image-services-7;
+/// Stability's API reference, `POST /v2beta/stable-image/upscale/fast`, says the same).
+const FAST_UPSCALE_MIN_SIDE: u32 = 32;
+const FAST_UPSCALE_MAX_SIDE: u32 = 1_536;
+const FAST_UPSCALE_MIN_PIXELS: u64 = 1_024;
+const FAST_UPSCALE_MAX_PIXELS: u64 = 1_048_576;
+/// Fast Upscale's output: "4 times that of the input image with a maximum size of 16 megapixels"
+/// (Stability's API reference, `POST /v2beta/stable-image/upscale/fast`; AWS, same page as above:
+/// "enhances image resolution by 4 times"). 16 MP read as 4096×4096, the 4× of the largest input.
+const FAST_UPSCALE_FACTOR: usize = 4;
+const FAST_UPSCALE_MAX_OUT_PIXELS: u64 = 16_777_216;
+/// Creative Upscale's input: every side at least 64 px, 4,096–1,048,576 px in all, no aspect-ratio
+/// rule (https://docs.aws.amazon.com/bedrock/latest/userguide/stable-image-services.html#stable-image-services-5).
+const CREATIVE_UPSCALE_MAX_PIXELS: u64 = 1_048_576;
+/// Conservative Upscale's output: "The resolution of the generated image will be 4 megapixels"
+/// (Stability's API reference, `POST /v2beta/stable-image/upscale/conservative`; AWS only says
+/// "4K"), about 2048×2048 at 1:1. Creative Upscale's is stated nowhere; the stand-in draws it the
+/// same size.
+const UPSCALE_OUT_PIXELS: u64 = 4_194_304;
+/// Style Guide, Style Transfer and Ultra/SD3.5 image-to-image: "The resolution of the generated
+/// image will be 1MP" (Stability's API reference, tag Control); SD3.5 "outputs 1 MP"
+/// (https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-diffusion-3-5-large.html).
+const ONE_MEGAPIXEL: u64 = 1_048_576;
+/// Stable Image Ultra's input image: width and height 64–16,384 px, at least 4,096 px in all
+/// (Stability's API reference, `POST /v2beta/stable-image/generate/ultra`; AWS's page,
+/// https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-diffusion-stable-ultra-text-image-request-response.html,
+/// states no limit).
+const ULTRA_MAX_SIDE: u32 = 16_384;
 
 const STYLE_PRESETS: &[&str] = &[
     "3d-model",

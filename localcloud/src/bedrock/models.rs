@@ -14,6 +14,13 @@ pub(super) enum Kind {
     SearchRecolor,
     Erase,
     RemoveBackground,
+    ControlSketch,
+    ControlStructure,
+    StyleGuide,
+    StyleTransfer,
+    FastUpscale,
+    ConservativeUpscale,
+    CreativeUpscale,
     Core,
     Ultra,
     Sd35,
@@ -29,6 +36,13 @@ pub(super) const KINDS: &[(&str, Kind)] = &[
     ("stability.stable-image-search-recolor-v1:0", Kind::SearchRecolor),
     ("stability.stable-image-erase-object-v1:0", Kind::Erase),
     ("stability.stable-image-remove-background-v1:0", Kind::RemoveBackground),
+    ("stability.stable-image-control-sketch-v1:0", Kind::ControlSketch),
+    ("stability.stable-image-control-structure-v1:0", Kind::ControlStructure),
+    ("stability.stable-image-style-guide-v1:0", Kind::StyleGuide),
+    ("stability.stable-style-transfer-v1:0", Kind::StyleTransfer),
+    ("stability.stable-fast-upscale-v1:0", Kind::FastUpscale),
+    ("stability.stable-conservative-upscale-v1:0", Kind::ConservativeUpscale),
+    ("stability.stable-creative-upscale-v1:0", Kind::CreativeUpscale),
     ("stability.stable-image-core-v1:1", Kind::Core),
     ("stability.stable-image-ultra-v1:1", Kind::Ultra),
     ("stability.sd3-5-large-v1:0", Kind::Sd35),
@@ -44,7 +58,8 @@ pub(super) struct ModelInfo {
 impl ModelInfo {
     fn input_modalities(&self) -> &'static [&'static str] {
         match self.kind {
-            Kind::RemoveBackground | Kind::Erase => &["IMAGE"],
+            // No prompt field (https://docs.aws.amazon.com/bedrock/latest/userguide/stable-image-services.html).
+            Kind::RemoveBackground | Kind::Erase | Kind::FastUpscale => &["IMAGE"],
             Kind::Core => &["TEXT"],
             _ => &["TEXT", "IMAGE"],
         }

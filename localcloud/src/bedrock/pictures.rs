@@ -250,9 +250,13 @@ pub(super) fn render(job: &Job, block_output: bool) -> VResult<Vec<Encoded>> {
                 out.push(encode_rgb(*w, *h, &rgb, job.format)?);
             }
         }
-        Render::Vary { source, w, h, amount, prompt } => {
+        Render::Vary { source, w, h, amount, prompt, colour } => {
             for v in 0..job.count {
-                let rgb = vary(source, *w, *h, *amount, prompt.as_deref().unwrap_or(""), job.seed, v);
+                let tint = match colour {
+                    Some(c) => c.map(f32::from),
+                    None => tint_of(&format!("{}\u{0}{}", prompt.as_deref().unwrap_or(""), job.seed), v),
+                };
+                let rgb = vary(source, *w, *h, *amount, tint, v);
                 out.push(encode_rgb(*w, *h, &rgb, job.format)?);
             }
         }
@@ -414,9 +418,14 @@ fn generate(
     rgb
 }
 
-fn vary(source: &Picture, w: usize, h: usize, amount: f32, prompt: &str, seed: u64, v: u32) -> Vec<u8> {
-    let base = if (source.w, source.h) == (w, h) { source.clone() } else { resample(source, w, h) };
-    let t = tint_of(&format!("{prompt}\u{0}{seed}"), v);
+fn vary(source: &Picture, w: usize, h: usize, amount: f32, t: [f32; 3], v: u32) -> Vec<u8> {
+    let scaled;
+    let base = if (source.w, source.h) == (w, h) {
+        source
+    } else {
+        scaled = resample(source, w, h);
+        &scaled
+    };
     let mut rgb = Vec::with_capacity(w * h * 3);
     for (i, px) in base.rgb.chunks_exact(3).enumerate() {
         let mut c = [0f32; 3];
@@ -429,6 +438,42 @@ fn vary(source: &Picture, w: usize, h: usize, amount: f32, prompt: &str, seed: u
         rgb.extend(c.map(to_u8));
     }
     rgb
+}
+
+/// The mean colour of a picture.
+pub(super) fn mean_colour(pic: &Picture) -> [u8; 3] {
+    band_means(pic, 1)[0]
+}
+
+/// The mean colours of `n` vertical bands of a picture, left to right.
+fn band_means(pic: &Picture, n: usize) -> Vec<[u8; 3]> {
+    let mut sums = vec![[0u64; 3]; n];
+    let mut counts = vec![0u64; n];
+    for (i, px) in pic.rgb.chunks_exact(3).enumerate() {
+        let band = (i % pic.w) * n / pic.w;
+        for ch in 0..3 {
+            sums[band][ch] += u64::from(px[ch]);
+        }
+        counts[band] += 1;
+    }
+    sums.iter().zip(&counts).map(|(s, &c)| s.map(|v| (v / c.max(1)) as u8)).collect()
+}
+
+/// Style Guide's palette: the style picture's colours (three bands), drawn towards the prompt's
+/// colour the less `fidelity` asks to follow the style.
+pub(super) fn style_palette(style: &Picture, prompt: &str, fidelity: f32) -> Vec<[u8; 3]> {
+    let t = tint_of(prompt, 0);
+    let pull = 0.6 * (1.0 - fidelity);
+    band_means(style, 3)
+        .into_iter()
+        .map(|c| {
+            [
+                to_u8(mix(f32::from(c[0]), t[0], pull)),
+                to_u8(mix(f32::from(c[1]), t[1], pull)),
+                to_u8(mix(f32::from(c[2]), t[2], pull)),
+            ]
+        })
+        .collect()
 }
 
 fn encode_rgb(w: usize, h: usize, rgb: &[u8], format: OutFormat) -> VResult<Encoded> {

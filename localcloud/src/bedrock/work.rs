@@ -45,13 +45,15 @@ pub(super) enum Render {
         palette: Vec<[u8; 3]>,
         guide: Option<Picture>,
     },
-    /// A tinted, striped copy of `source` at `w`×`h`; `amount` is the tint weight.
+    /// A tinted, striped copy of `source` scaled to `w`×`h` (nearest neighbour); `amount` is the tint
+    /// weight, the tint `colour` or else one hashed from the prompt and the seed.
     Vary {
         source: Picture,
         w: usize,
         h: usize,
         amount: f32,
         prompt: Option<String>,
+        colour: Option<[u8; 3]>,
     },
 }
 
