@@ -5,7 +5,8 @@
 // Steps (a screenshot after each, NN-step.png in SCREENSHOT_DIR): sign in (answering the first-login
 // new-password challenge when NEW_PASSWORD is set) → upload e2e/fixtures/photo.png → paint a mask
 // stroke → inpaint → wait for the result → use the compare slider → download the result → find the
-// edit in the history → delete it → sign out → a phone-sized pass (touch) → poisoned/expired stored
+// edit in the history → delete it → style transfer (a second image) → a conservative upscale (a
+// choice of model) → sign out → a phone-sized pass (touch) → poisoned/expired stored
 // tokens lead back to sign-in. Exits non-zero with a clear message on the first failure, and fails on
 // any console error or uncaught page error (except the expected failed refresh in the expired-session
 // step).
@@ -282,6 +283,26 @@ export async function runE2E() {
       await page.getByRole('button', { name: 'Refresh' }).click();
       await page.waitForTimeout(1500);
       if (await page.locator(`.history-item[data-id="${editId}"]`).count()) fail('the deleted edit came back after a refresh');
+    });
+
+    // Operations that take more than a picture and a prompt, through the real form: a second image
+    // (style transfer) and a choice of model (upscale). The result names the model that made it.
+    await step(page, 'style-transfer', async () => {
+      await page.getByLabel('Operation', { exact: true }).selectOption({ label: 'Style transfer' });
+      await page.getByLabel(/^Style image/).setInputFiles(FIXTURE);
+      await page.locator('img.style-preview:not([hidden])').waitFor({ timeout: 15_000 });
+      await page.getByRole('button', { name: 'Style transfer', exact: true }).click();
+      await page.locator('.result-meta').filter({ hasText: 'stable-style-transfer' }).waitFor({ timeout: MODEL_TIMEOUT });
+    });
+
+    await step(page, 'upscale', async () => {
+      await page.getByLabel('Operation', { exact: true }).selectOption({ label: 'Upscale' });
+      await page.getByLabel('Upscaler', { exact: true }).selectOption({ label: 'Conservative' });
+      await page.getByLabel(/^Prompt/).fill('a sharper photo');
+      await page.getByRole('button', { name: 'Upscale', exact: true }).click();
+      const meta = page.locator('.result-meta').filter({ hasText: 'stable-conservative-upscale' });
+      await meta.waitFor({ timeout: MODEL_TIMEOUT });
+      console.log(`\n    ${await meta.innerText()}`);
     });
 
     await step(page, 'sign-out', async () => {
