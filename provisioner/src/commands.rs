@@ -127,6 +127,19 @@ fn interrupt_flag() -> Arc<AtomicBool> {
     flag
 }
 
+/// Bedrock's word on each model's lifecycle, before anything is created: LEGACY is said, past its
+/// end of life is refused (the stack file's own check knows only the catalogue's dates).
+async fn check_lifecycles(ctx: &Ctx, aws: &Aws) -> Result<(), CliError> {
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let lines = crate::doctor::lifecycle_lines(aws, &ctx.config.models, &ctx.config.region, &today)
+        .await
+        .map_err(CliError::Usage)?;
+    for l in lines {
+        ctx.say(format!("model lifecycle: {l}"));
+    }
+    Ok(())
+}
+
 /// Every Marketplace model the stack uses subscribed before anything is created, so that the
 /// class's first edit is not refused (subscription.rs says why the function cannot do it).
 async fn subscribe_models(ctx: &Ctx, aws: &Aws) -> Result<(), CliError> {
@@ -166,6 +179,7 @@ pub async fn up(ctx: &Ctx, force: bool, no_build: bool) -> Result<Exit, CliError
         ctx.say(format!("bedrock quota: {l}"));
     }
     subscribe_models(ctx, &aws).await?;
+    check_lifecycles(ctx, &aws).await?;
     let state = std::sync::Mutex::new(state);
     if let Ok(mut s) = state.lock() {
         s.state.account = id.account.clone();
@@ -725,6 +739,7 @@ pub async fn up_cloudformation(ctx: &Ctx, force: bool, no_build: bool) -> Result
     let stack = ctx.live_stack(&aws).await?;
     stack.validate().map_err(CliError::Usage)?;
     subscribe_models(ctx, &aws).await?;
+    check_lifecycles(ctx, &aws).await?;
     let template = synth::to_yaml(&synth::template(&stack, &aws)?)?;
     let started = std::time::Instant::now();
 

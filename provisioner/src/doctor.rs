@@ -77,6 +77,55 @@ pub async fn model(aws: &Aws, region: &str, id: &str, today: &str) -> Result<Str
     }
 }
 
+/// `up`'s reading of each model's lifecycle on AWS (GetFoundationModel): a model Bedrock calls
+/// LEGACY is a warning line with its end-of-life date (new accounts may not use it); one past that
+/// date is refused before anything is created. A lifecycle that cannot be read is said, not fatal:
+/// `doctor` shows why.
+pub async fn lifecycle_lines(
+    aws: &Aws,
+    models: &std::collections::BTreeMap<String, String>,
+    region: &str,
+    today: &str,
+) -> Result<Vec<String>, String> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut lines = Vec::new();
+    for id in models.values() {
+        let Ok((m, _)) = catalogue::resolve(id, region) else { continue };
+        if seen.contains(&m.id) {
+            continue;
+        }
+        seen.push(m.id);
+        let status = match aws.bedrock.get_foundation_model().model_identifier(m.id).send().await {
+            Ok(out) => out.model_details().and_then(|d| d.model_lifecycle()).map(|l| l.status().as_str().to_owned()),
+            Err(e) => {
+                let e = AwsError::from_sdk("bedrock:GetFoundationModel", e);
+                lines.push(format!("{}: lifecycle not read ({e})", m.name));
+                continue;
+            }
+        };
+        let eol = match m.lifecycle {
+            Lifecycle::Legacy { eol } => Some(eol),
+            Lifecycle::Active => None,
+        };
+        match (status.as_deref(), eol) {
+            (Some("LEGACY"), Some(eol)) if today > eol => {
+                return Err(format!(
+                    "{} (`{}`) reached end of life on {eol} ({}): name another model for it in `models.ids`",
+                    m.name, m.id, m.source
+                ));
+            }
+            (Some("LEGACY"), eol) => lines.push(format!(
+                "{}: LEGACY{} — new accounts cannot use it and AWS retires it: plan another model ({})",
+                m.name,
+                eol.map(|d| format!(", end of life {d}")).unwrap_or_default(),
+                m.source
+            )),
+            _ => {}
+        }
+    }
+    Ok(lines)
+}
+
 fn access_fix(e: &AwsError, region: &str) -> String {
     if e.code_is("AccessDeniedException") {
         format!(

@@ -252,10 +252,20 @@ async fn up_is_complete_idempotent_and_down_leaves_nothing() {
     assert!(tags.tags().iter().any(|t| t.key() == "stack" && t.value() == "alpha"));
     assert!(tags.tags().iter().any(|t| t.key() == "team" && t.value() == "tests"));
 
-    // A second `up` changes nothing and makes no mutating call.
+    // A second `up` changes nothing and makes no mutating call. Meanwhile Bedrock has marked a
+    // model LEGACY (GetFoundationModel's lifecycle, set on the stand-in): `up` says so and goes on.
+    let switches = format!("{}/_localcloud/bedrock/config", c.standins);
+    let legacy = json!({"lifecycle": {"stability.stable-image-ultra-v1:1": "LEGACY"}});
+    assert!(reqwest::Client::new().post(&switches).json(&legacy).send().await.expect("switch").status().is_success());
     let second = c.provision(&["--stack-file", a, "up"]);
+    reqwest::Client::new().post(&switches).json(&json!({})).send().await.expect("switch back");
     assert_eq!(second.code, 0, "{}", second.stderr);
     assert!(second.stderr.contains("no changes") && second.stderr.contains(" 0 mutating calls"), "{}", second.stderr);
+    assert!(
+        second.stderr.contains("model lifecycle: Stable Image Ultra 1.1: LEGACY — new accounts cannot use it"),
+        "{}",
+        second.stderr
+    );
 
     // Signing in as on AWS: the app client allows SRP and refresh only (moto is patched to
     // refuse a flow the client does not allow, as Cognito does), and user names are
