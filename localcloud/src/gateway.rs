@@ -166,7 +166,12 @@ pub struct Gateway {
     jwks: Arc<Mutex<HashMap<String, JwkSet>>>,
     /// "api/stage/VERB /resource" → its bucket.
     buckets: Arc<std::sync::Mutex<HashMap<String, Bucket>>>,
+    /// "region/function" → when its resource policy was read, and the policy.
+    policies: Arc<Mutex<HashMap<String, (std::time::Instant, String)>>>,
 }
+
+/// How long a function's resource policy is trusted before it is read again.
+const POLICY_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A response API Gateway makes itself, before any API is known (no customization applies).
 fn gw_error(status: StatusCode, message: &str) -> Response {
@@ -246,6 +251,7 @@ impl Gateway {
             apis: Arc::default(),
             jwks: Arc::default(),
             buckets: Arc::default(),
+            policies: Arc::default(),
         }
     }
 
@@ -471,6 +477,43 @@ impl Gateway {
         Ok(claims)
     }
 
+    /// Whether the function's resource policy lets API Gateway invoke it for `source_arn`. API
+    /// Gateway answers a request it may not pass on with a 500 "Internal server error", type
+    /// API_CONFIGURATION_ERROR, and logs "Execution failed due to configuration error: Invalid
+    /// permissions on Lambda function" (AWS re:Post, "How do I resolve 'Invalid permissions on
+    /// Lambda function' errors from API Gateway REST APIs?"). The policy is read from moto, where
+    /// AddPermission keeps it, once a second at most per function (permission changes reach API
+    /// Gateway within seconds on AWS too).
+    async fn may_invoke(&self, region: &str, function: &str, source_arn: &str, account: &str) -> bool {
+        let key = format!("{region}/{function}");
+        let cached =
+            self.policies.lock().await.get(&key).filter(|(at, _)| at.elapsed() < POLICY_TTL).map(|(_, p)| p.clone());
+        let policy = match cached {
+            Some(p) => p,
+            None => {
+                let client = aws_sdk_lambda::Client::new(&self.sdk(region).await);
+                let p = match client.get_policy().function_name(function).send().await {
+                    Ok(out) => out.policy().unwrap_or_default().to_owned(),
+                    // No policy at all (ResourceNotFoundException): nothing allows API Gateway.
+                    Err(e) => {
+                        tracing::debug!(function, error = %aws_sdk_lambda::error::DisplayErrorContext(&e), "no resource policy");
+                        String::new()
+                    }
+                };
+                self.policies.lock().await.insert(key, (std::time::Instant::now(), p.clone()));
+                p
+            }
+        };
+        crate::lambda_policy::allows(
+            &policy,
+            crate::lambda_policy::Invocation {
+                service: "apigateway.amazonaws.com",
+                source_arn,
+                source_account: account,
+            },
+        )
+    }
+
     /// Takes a token from the method's bucket (refilled at `rate` a second up to `burst`).
     fn take_token(&self, key: &str, t: Throttle) -> bool {
         let now = std::time::Instant::now();
@@ -581,7 +624,25 @@ impl Gateway {
                 };
                 // arn:aws:lambda:REGION:ACCOUNT:function:NAME
                 let region = function.split(':').nth(3).unwrap_or(&def.region).to_owned();
+                let account = function.split(':').nth(4).unwrap_or_default().to_owned();
                 let function = function.rsplit(':').next().unwrap_or(function).to_owned();
+                // API Gateway may invoke the function only as its resource policy allows, for
+                // this API, stage, method and path (the execute-api ARN of the request).
+                let source_arn = format!(
+                    "arn:aws:execute-api:{}:{account}:{api}/{stage}/{}/{}",
+                    def.region,
+                    method.as_str(),
+                    rest.trim_start_matches('/')
+                );
+                if !self.may_invoke(&region, &function, &source_arn, &account).await {
+                    tracing::error!(
+                        api,
+                        function,
+                        source_arn,
+                        "Execution failed due to configuration error: Invalid permissions on Lambda function"
+                    );
+                    return error(ResponseType::ApiConfigurationError);
+                }
                 let event = proxy_event(
                     &def,
                     api,

@@ -9,6 +9,7 @@ pub mod amplify;
 pub mod bedrock;
 pub mod cognito;
 pub mod gateway;
+pub mod lambda_policy;
 pub mod logs;
 pub mod moto;
 mod passthrough;

@@ -453,6 +453,32 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
     let doctor = l.provision(&["doctor", "--local"]);
     assert!(doctor.stdout.contains("ok   model access"), "{}", doctor.stdout);
 
+    // The gateway invokes the function only as the function's resource policy allows (principal
+    // apigateway.amazonaws.com, SourceArn of this API): without the statement API Gateway answers
+    // 500 API_CONFIGURATION_ERROR through the stack's DEFAULT_5XX response (with CORS), and `up`
+    // puts the statement back.
+    let lambda = aws_sdk_lambda::Client::new(&sdk);
+    lambda.remove_permission().function_name("dev-edit").statement_id("dev-apigw-invoke").send().await.expect("remove");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await; // the gateway re-reads policies each second
+    let r = http
+        .get(format!("{api}/usage"))
+        .header("authorization", &token)
+        .header("origin", app)
+        .send()
+        .await
+        .expect("usage");
+    assert_eq!(r.status(), 500);
+    assert!(r.headers().get("access-control-allow-origin").is_some(), "CORS on the gateway's own 500");
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "API_CONFIGURATION_ERROR", "{body}");
+    let status = l.provision(&["status", "--local"]);
+    assert_ne!(status.code, 0, "status sees the missing permission:\n{}", status.stdout);
+    let fixed = l.provision(&["up", "--local"]);
+    assert_eq!(fixed.code, 0, "{}", fixed.stderr);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let r = http.get(format!("{api}/usage")).header("authorization", &token).send().await.expect("usage");
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+
     // API Gateway URL-decodes the query string: `?limit=%32%30` is `limit=20`.
     let r = http.get(format!("{api}/edits?limit=%32%30")).header("authorization", &token).send().await.expect("get");
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());

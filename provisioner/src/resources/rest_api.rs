@@ -258,14 +258,15 @@ fn preflight(origins: &[String]) -> Method {
 
 /// The headers that let the page read the gateway's own errors (a 401 must reach the app as a
 /// 401, not as a CORS failure). A gateway response has no template logic, so with one origin it
-/// names that origin, and with extra origins it repeats the request's `Origin`
-/// (`method.request.header.Origin`): these error bodies carry no data, and a page of a foreign
-/// origin never gets further, because the preflight (which does check) refuses it the
-/// `Authorization` header.
+/// names that origin, and with extra origins it allows any (`*`): these error bodies carry no
+/// data, and a page of a foreign origin never gets further, because the preflight (which does
+/// check) refuses it the `Authorization` header. Not the request's own `Origin`
+/// (`method.request.header.Origin`): how API Gateway matches that header's case is not documented,
+/// and HTTP/2 browsers send it as `origin`.
 fn gateway_response(origins: &[String]) -> GatewayResponse {
     let origin = match origins {
         [one] => format!("'{one}'"),
-        _ => "method.request.header.Origin".to_owned(),
+        _ => "'*'".to_owned(),
     };
     GatewayResponse {
         status: None,
