@@ -173,11 +173,14 @@ impl Amplify {
     pub fn serve_site(&self, host: &str, path: &str) -> Option<Response> {
         let host = host.split(':').next().unwrap_or(host);
         let prefix = host.strip_suffix(HOST_SUFFIX)?;
-        let (branch, app_id) = prefix.split_once('.')?;
+        let (label, app_id) = prefix.split_once('.')?;
         let (site, rules) = {
             let inner = self.inner.lock().ok()?;
             let Some(app) = inner.apps.get(app_id) else { return Some(not_found_page()) };
-            let Some(b) = app.branches.get(branch) else { return Some(not_found_page()) };
+            // Each branch is served under its host label (`release/1.2` at `release-1-2.…`).
+            let label = label.to_ascii_lowercase();
+            let found = app.branches.iter().find(|(name, _)| image_edit_contract::amplify::branch_label(name) == label);
+            let Some((_, b)) = found else { return Some(not_found_page()) };
             (b.site.clone(), app.rules.clone())
         };
         let Some(site) = site else { return Some(not_found_page()) };

@@ -725,8 +725,8 @@ fn validate(file: StackFile, path: &Path, default_name: &str, purpose: Purpose) 
         }
     }
     let branch = &file.frontend.branch;
-    if branch.is_empty() || branch.len() > 255 || branch.contains(char::is_whitespace) {
-        return Err(invalid(path, "frontend.branch", "must be a non-empty branch name without spaces"));
+    if let Some(why) = image_edit_contract::amplify::branch_problem(branch) {
+        return Err(invalid(path, "frontend.branch", format!("{branch:?}: {why}")));
     }
 
     let mut tags = file.tags.clone();
@@ -935,5 +935,20 @@ mod tests {
         let c = parse_for(text, path, "old", Purpose::Teardown).expect("readable for teardown");
         assert_eq!((c.name.as_str(), c.region.as_str()), ("old", "eu-west-1"));
         assert!(parse_for("region: mars-1\n", path, "x", Purpose::Teardown).is_err());
+    }
+
+    /// Amplify serves a branch under a host label of its own: `/` and `.` become `-`, lower case.
+    /// A branch whose label no browser can reach is refused.
+    #[test]
+    fn branch_names_become_reachable_host_labels() {
+        let c = p("region: us-west-2\nfrontend: {branch: Release/1.2}\n").expect("valid");
+        assert_eq!(
+            crate::resources::amplify_app::origin("d1example.amplifyapp.com", &c.frontend.branch),
+            "https://release-1-2.d1example.amplifyapp.com"
+        );
+        for bad in ["feature_x", "'-dash'", "x/", &"a".repeat(64)] {
+            let err = p(&format!("region: us-west-2\nfrontend: {{branch: {bad}}}\n")).expect_err(bad).to_string();
+            assert!(err.contains("`frontend.branch`"), "{bad}: {err}");
+        }
     }
 }

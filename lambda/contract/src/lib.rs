@@ -43,6 +43,35 @@ pub const CORS_ALLOW_HEADERS: &str =
 /// The request header that makes `POST /edits` safe to send again (docs/openapi.yaml).
 pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
 
+/// Amplify Hosting's default domain for a branch, as the provisioner computes the app's origin and
+/// the local cloud's hosting serves it.
+pub mod amplify {
+    /// The host label of `branch` in `https://<label>.<appId>.amplifyapp.com`: Amplify turns `/`
+    /// and `.` into `-` (`release-6.2` is served at `release-6-2.…`, aws-amplify/amplify-hosting#602;
+    /// `feature/x` at `feature-x.…`, #739), and browsers send the host in lower case, so the
+    /// origin a page reports is lower case too.
+    pub fn branch_label(branch: &str) -> String {
+        branch.chars().map(|c| if c == '/' || c == '.' { '-' } else { c.to_ascii_lowercase() }).collect()
+    }
+
+    /// Why `branch` cannot name the app's branch, or `None`: its label must be a DNS label
+    /// (letters, digits and `-`, not at either end, at most 63 characters: RFC 1035; a longer one
+    /// gets an address no browser can reach, aws-amplify/amplify-hosting#208).
+    pub fn branch_problem(branch: &str) -> Option<String> {
+        let label = branch_label(branch);
+        if branch.is_empty() || !branch.chars().all(|c| c.is_ascii_alphanumeric() || "-./".contains(c)) {
+            return Some("use letters, digits, '-', '.' and '/' only".to_owned());
+        }
+        if label.len() > 63 {
+            return Some(format!("its host name `{label}` is {} characters; at most 63 are reachable", label.len()));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Some(format!("its host name `{label}` may not start or end with '-' (or '.' or '/')"));
+        }
+        None
+    }
+}
+
 /// Lambda's concurrency, as the provisioner checks it and the local cloud enforces it.
 pub mod lambda_concurrency {
     /// The default quota of concurrent executions per account and Region ("Lambda quotas");

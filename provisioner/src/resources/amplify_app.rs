@@ -24,11 +24,12 @@ pub struct AmplifyApp {
 pub const SPA_REWRITE_SOURCE: &str =
     "</^[^.]+$|\\.(?!(css|gif|ico|jpg|jpeg|js|json|png|svg|txt|webp|woff|woff2|ttf|map)$)([^.]+$)/>";
 
-/// The branch's public origin. The local cloud's Amplify serves `*.localhost` over plain HTTP.
+/// The branch's public origin, as a browser reports it (Amplify's host label for the branch). The
+/// local cloud's Amplify serves `*.localhost` over plain HTTP.
 pub fn origin(default_domain: &str, branch: &str) -> String {
     let host_only = default_domain.split(':').next().unwrap_or(default_domain);
     let scheme = if host_only == "localhost" || host_only.ends_with(".localhost") { "http" } else { "https" };
-    format!("{scheme}://{branch}.{default_domain}")
+    format!("{scheme}://{}.{default_domain}", image_edit_contract::amplify::branch_label(branch))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -120,9 +121,10 @@ impl Resource for AmplifyApp {
     fn cfn_output(&self, id: Id, key: &str, stack: &crate::stack::Stack) -> Option<String> {
         match key {
             k if k == Self::ID.key => Some(format!("${{{id}.AppId}}")),
-            k if k == Self::ORIGIN.key => {
-                Some(format!("https://{}.${{{id}.DefaultDomain}}", stack.config.frontend.branch))
-            }
+            k if k == Self::ORIGIN.key => Some(format!(
+                "https://{}.${{{id}.DefaultDomain}}",
+                image_edit_contract::amplify::branch_label(&stack.config.frontend.branch)
+            )),
             _ => None,
         }
     }
