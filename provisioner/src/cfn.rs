@@ -31,6 +31,9 @@ pub enum CfnError {
     NeedsDelete { stack: String, status: String },
     #[error("CloudFormation did not finish {what} within {} minutes; it goes on in AWS: check the stack's events in the console", STACK_LIMIT.as_secs() / 60)]
     Timeout { what: String },
+    /// The stack is in a state CloudFormation accepts no change set in; `fix` says how it leaves it.
+    #[error("CloudFormation stack {stack} is {status}: {fix}")]
+    Stuck { stack: String, status: String, fix: String },
 }
 
 impl CfnError {
@@ -183,6 +186,33 @@ pub async fn status(aws: &Aws, name: &str) -> Result<Option<(StackStatus, BTreeM
     Ok(s.stack_status().cloned().map(|st| (st, outputs)))
 }
 
+/// The states in which CloudFormation refuses a new change set, with the way out of each, instead
+/// of its raw "is in … state and can not be updated". UPDATE_ROLLBACK_FAILED stays until someone
+/// continues the rollback ("Continue rolling back an update", CloudFormation User Guide:
+/// ContinueUpdateRollback, skipping resources it cannot roll back); DELETE_FAILED until the delete
+/// is retried; an `…_IN_PROGRESS` state until the operation under way ends.
+fn stuck(name: &str, s: &StackStatus) -> Option<CfnError> {
+    let fix = match s {
+        StackStatus::UpdateRollbackFailed => format!(
+            "an update failed and so did its rollback. Let CloudFormation finish the rollback: `aws cloudformation \
+             continue-update-rollback --stack-name {name}` (add `--resources-to-skip` with the resources its events \
+             say it cannot roll back), wait for UPDATE_ROLLBACK_COMPLETE, then run `provision up` again"
+        ),
+        StackStatus::DeleteFailed => {
+            "a delete failed half-way: run `provision down --engine cloudformation` again (it retries the delete and \
+             says what blocks it), then `provision up`"
+                .to_owned()
+        }
+        StackStatus::ReviewInProgress => return None,
+        s if !is_terminal(s) => format!(
+            "another operation on it is under way. Wait until it ends (`aws cloudformation describe-stacks \
+             --stack-name {name}`, or the stack's Events in the console), then run `provision up` again"
+        ),
+        _ => return None,
+    };
+    Some(CfnError::Stuck { stack: name.to_owned(), status: s.as_str().to_owned(), fix })
+}
+
 fn is_terminal(s: &StackStatus) -> bool {
     let s = s.as_str();
     s.ends_with("_COMPLETE") && !s.ends_with("CLEANUP_IN_PROGRESS") || s.ends_with("_FAILED")
@@ -216,7 +246,10 @@ pub async fn deploy(
         Some((s, _)) if s == StackStatus::RollbackComplete || s == StackStatus::RollbackFailed => {
             return Err(CfnError::NeedsDelete { stack: name.to_owned(), status: s.as_str().to_owned() });
         }
-        Some(_) => ChangeSetType::Update,
+        Some((s, _)) => match stuck(name, &s) {
+            Some(e) => return Err(e),
+            None => ChangeSetType::Update,
+        },
     };
     let change_set = format!("provision-{}", time::OffsetDateTime::now_utc().unix_timestamp());
     let mut req = aws
@@ -382,6 +415,20 @@ async fn follow(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stuck_stacks_get_their_way_out() {
+        let msg = |s: StackStatus| stuck("dev-image-editor", &s).map(|e| e.to_string());
+        assert!(msg(StackStatus::UpdateRollbackFailed).is_some_and(|m| m.starts_with(
+            "CloudFormation stack dev-image-editor is UPDATE_ROLLBACK_FAILED: an update failed and so did its rollback"
+        )
+            && m.contains("continue-update-rollback --stack-name dev-image-editor")));
+        assert!(msg(StackStatus::UpdateInProgress).is_some_and(|m| m.contains("another operation on it is under way")));
+        assert!(msg(StackStatus::DeleteFailed).is_some_and(|m| m.contains("provision down --engine cloudformation")));
+        for fine in [StackStatus::CreateComplete, StackStatus::UpdateRollbackComplete, StackStatus::ReviewInProgress] {
+            assert!(stuck("x", &fine).is_none(), "{fine:?}");
+        }
+    }
 
     #[test]
     fn terminal_statuses() {
