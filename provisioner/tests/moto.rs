@@ -658,6 +658,15 @@ async fn a_removed_tag_is_untagged() {
     let fn_arn = fn_arn.configuration().and_then(|c| c.function_arn()).expect("arn").to_owned();
     let t = aws_sdk_lambda::Client::new(&sdk).list_tags().resource(&fn_arn).send().await.expect("tags");
     keys(t.tags().map(|m| m.keys().cloned().collect()).unwrap_or_default());
+    // The REST API too: its tags are set at creation, and kept in step by TagResource/UntagResource
+    // on its ARN (moto is patched to take a REST API's ARN, as API Gateway does).
+    let api_id = out["restApiId"].as_str().expect("api id");
+    let apigw = aws_sdk_apigateway::Client::new(&sdk);
+    let api = apigw.get_rest_api().rest_api_id(api_id).send().await.expect("api");
+    keys(api.tags().map(|m| m.keys().cloned().collect()).unwrap_or_default());
+    let arn = format!("arn:aws:apigateway:us-west-2::/restapis/{api_id}");
+    let t = apigw.get_tags().resource_arn(&arn).send().await.expect("GetTags");
+    keys(t.tags().map(|m| m.keys().cloned().collect()).unwrap_or_default());
     let amplify = aws_sdk_amplify::Client::new(
         &aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new("us-west-2"))

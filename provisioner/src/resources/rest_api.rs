@@ -107,6 +107,8 @@ pub struct Props {
     pub deployed_definition: String,
     /// Stage settings, not part of a deployment: a change applies at once, without redeploying.
     pub throttle: Throttle,
+    /// The API's tags (set at creation, kept in step with the stack file by TagResource).
+    pub tags: Value,
 }
 
 /// What other constructs (and `synth`) may read of a RestApi.
@@ -134,6 +136,7 @@ impl Resource for RestApi {
             deployed_definition: hash(&to_json(&definition)?),
             definition,
             throttle: Throttle { rate: self.throttle.rate, burst: self.throttle.burst },
+            tags: super::tags_value(env.tags()),
         })
     }
 
@@ -522,6 +525,7 @@ async fn read(env: &Env<'_>, c: &RestApi, physical: Option<&str>) -> Result<Opti
         "stage": stage.as_ref().and_then(|s| s.stage_name()),
         "deployed_definition": deployed,
         "throttle": throttle,
+        "tags": api.tags().map(|t| json!(t)).unwrap_or(Value::Null),
     });
     Ok(Some(Live { outputs: outputs(env, c, &id), physical: id, props }))
 }
@@ -549,6 +553,28 @@ async fn apply(env: &Env<'_>, c: &RestApi, want: &Props, live: Option<&Live>) ->
     };
     let empty = json!({});
     let live_props = live.map(|l| &l.props).unwrap_or(&empty);
+
+    // The tags, when an existing API's differ from the stack file's.
+    if live.is_some() && live_props["tags"] != desired["tags"] {
+        let arn = format!("arn:aws:apigateway:{}::/restapis/{id}", env.region());
+        let removed = super::removed_tags(&live_props["tags"], &desired["tags"]);
+        if !removed.is_empty() {
+            aws.apigateway
+                .untag_resource()
+                .resource_arn(&arn)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .ctx("apigateway:UntagResource")?;
+        }
+        aws.apigateway
+            .tag_resource()
+            .resource_arn(&arn)
+            .set_tags(Some(env.tags().clone().into_iter().collect()))
+            .send()
+            .await
+            .ctx("apigateway:TagResource")?;
+    }
 
     // The authorizer.
     let auths = aws.apigateway.get_authorizers().rest_api_id(&id).send().await.ctx("apigateway:GetAuthorizers")?;
