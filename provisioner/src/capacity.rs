@@ -177,15 +177,10 @@ pub fn bedrock_summary(quotas: &[ModelQuota], model_name: &str, region: &str) ->
 
 /// The catalogue names of the models `models` (operation → id) invokes, each once, in order.
 pub fn model_names(models: &std::collections::BTreeMap<String, String>, region: &str) -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = Vec::new();
-    for id in models.values() {
-        if let Ok((m, _)) = image_edit_contract::catalogue::resolve(id, region)
-            && !names.contains(&m.name)
-        {
-            names.push(m.name);
-        }
-    }
-    names
+    image_edit_contract::catalogue::models_of(models.values().map(String::as_str), region)
+        .into_iter()
+        .map(|m| m.name)
+        .collect()
 }
 
 /// The lines `up` and `doctor` print about Bedrock's quotas; when Service Quotas can't be read

@@ -87,14 +87,8 @@ pub async fn lifecycle_lines(
     region: &str,
     today: &str,
 ) -> Result<Vec<String>, String> {
-    let mut seen: Vec<&str> = Vec::new();
     let mut lines = Vec::new();
-    for id in models.values() {
-        let Ok((m, _)) = catalogue::resolve(id, region) else { continue };
-        if seen.contains(&m.id) {
-            continue;
-        }
-        seen.push(m.id);
+    for m in catalogue::models_of(models.values().map(String::as_str), region) {
         let status = match aws.bedrock.get_foundation_model().model_identifier(m.id).send().await {
             Ok(out) => out.model_details().and_then(|d| d.model_lifecycle()).map(|l| l.status().as_str().to_owned()),
             Err(e) => {

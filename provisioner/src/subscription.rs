@@ -48,16 +48,9 @@ pub const WAIT: Wait = Wait { timeout: Duration::from_secs(15 * 60), every: Dura
 
 /// The Marketplace models the stack invokes (each once), from its operation → id map.
 pub fn marketplace_models(models: &std::collections::BTreeMap<String, String>, region: &str) -> Vec<&'static Model> {
-    let mut out: Vec<&'static Model> = Vec::new();
-    for id in models.values() {
-        if let Ok((m, _)) = catalogue::resolve(id, region)
-            && m.marketplace
-            && !out.iter().any(|o| o.id == m.id)
-        {
-            out.push(m);
-        }
-    }
-    out
+    let mut all = catalogue::models_of(models.values().map(String::as_str), region);
+    all.retain(|m| m.marketplace);
+    all
 }
 
 pub async fn availability(aws: &Aws, model: &Model) -> Result<Availability, AwsError> {

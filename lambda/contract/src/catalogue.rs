@@ -341,6 +341,20 @@ pub fn model(id: &str) -> Option<&'static Model> {
     MODELS.iter().find(|m| m.id == id)
 }
 
+/// The catalogue models that `ids` (model or profile ids, or ARNs) invoke from `region`, each once,
+/// in the order first named; ids AWS would refuse there are left out.
+pub fn models_of<'a>(ids: impl IntoIterator<Item = &'a str>, region: &str) -> Vec<&'static Model> {
+    let mut out: Vec<&'static Model> = Vec::new();
+    for id in ids {
+        if let Ok((m, _)) = resolve(id, region)
+            && !out.iter().any(|o| o.id == m.id)
+        {
+            out.push(m);
+        }
+    }
+    out
+}
+
 /// The model and profile of a profile id (`us.stability.…`).
 pub fn profile(id: &str) -> Option<(&'static Model, &'static Profile)> {
     MODELS.iter().find_map(|m| m.profiles.iter().find(|p| p.id == id).map(|p| (m, p)))
