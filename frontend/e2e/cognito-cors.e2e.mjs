@@ -9,14 +9,16 @@
 // browser build) into the page, and sends each operation through that client's own request — same
 // headers, same fetch options — to the endpoint in the app's /config.json. Each one must come back
 // as Cognito's answer (a result, or a Cognito error the page can read). The sign-in path is taken for
-// real with a freshly invited user (CORS_EMAIL, with its temporary password): the new-password
-// challenge, the tokens, a token refresh, the revocation (after which the refresh is refused). It is separate from the long walk
-// (app.e2e.mjs) so that this failure names itself.
+// real with a freshly invited user (CORS_EMAIL, with its temporary password), through the library's
+// own sign-in as the app does it (SRP: InitiateAuth USER_SRP_AUTH, the PASSWORD_VERIFIER proof, the
+// new-password challenge), then the tokens, a token refresh, the revocation (after which the refresh
+// is refused). It is separate from the long walk (app.e2e.mjs) so that this failure names itself.
 //
 // Other env: CHROMIUM_PATH (/usr/bin/chromium).
 
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import * as cognitoSignIn from './cognito-sign-in.mjs';
 
 const env = process.env;
 const LIBRARY = fileURLToPath(new URL('../node_modules/amazon-cognito-identity-js/dist/amazon-cognito-identity.min.js', import.meta.url));
@@ -45,6 +47,8 @@ try {
   if (new URL(endpoint).origin === origin) fail(`the Cognito endpoint ${endpoint} is the app's own origin: this would test no CORS`);
   console.log(`Cognito at ${endpoint}, called from ${origin}`);
   await page.addScriptTag({ path: LIBRARY });
+  // The sign-in rush.mjs does in Node, the same function, here next to the library's browser build.
+  await page.addScriptTag({ content: `window.signInAsTheApp = ${cognitoSignIn.signInAsTheApp.toString()};` });
 
   // One operation through the library's own client: { ok, status, code, data } or { network: message }.
   const call = (operation, params) =>
@@ -80,9 +84,54 @@ try {
   const client = config.userPoolClientId;
   const email = env.CORS_EMAIL;
   const newPassword = `Cors-check-${Date.now()}`;
-  // expect: 'ok' (the call must succeed) or 'answer' (any Cognito answer; these use a made-up user).
-  async function check(label, operation, params, expect) {
-    const r = await call(operation, params);
+  // The app's sign-in (e2e/cognito-sign-in.mjs: the library's CognitoUser.authenticateUser and, at
+  // the first login, completeNewPasswordChallenge): every call it makes, as
+  // { label, ok, status, code, message } or { label, network }, and the tokens it ends with (or null).
+  const signInAsTheApp = (email, password, newPassword) =>
+    page.evaluate(
+      ({ email, password, newPassword, config, endpoint }) =>
+        new Promise((resolve) => {
+          const calls = [];
+          const fetch0 = window.fetch;
+          window.fetch = async (url, init = {}) => {
+            const body = JSON.parse(String(init.body ?? '{}'));
+            const target = String(init.headers?.['X-Amz-Target'] ?? '').split('.').pop();
+            const entry = { label: `${target} ${body.AuthFlow ?? body.ChallengeName ?? ''}`.trim() };
+            calls.push(entry);
+            try {
+              const resp = await fetch0(url, init);
+              entry.status = resp.status;
+              entry.ok = resp.ok;
+              if (!resp.ok) {
+                const err = await resp.clone().json().catch(() => ({}));
+                entry.code = String(err.__type ?? '').split('#').pop();
+                entry.message = err.message;
+              }
+              return resp;
+            } catch (e) {
+              entry.network = String(e?.message ?? e);
+              throw e;
+            }
+          };
+          const done = (tokens) => {
+            window.fetch = fetch0;
+            resolve({ calls, tokens });
+          };
+          window
+            .signInAsTheApp(window.AmazonCognitoIdentity, {
+              userPoolId: config.userPoolId,
+              clientId: config.userPoolClientId,
+              endpoint,
+              email,
+              password,
+              newPassword,
+            })
+            .then((session) => done({ RefreshToken: session.getRefreshToken().getToken() }), () => done(null));
+        }),
+      { email, password, newPassword, config, endpoint },
+    );
+
+  function verdictOf(r, expect) {
     let verdict;
     if (r.network) {
       verdict = `FAILED: the browser could not reach Cognito (${r.network}): the preflight or the CORS headers of the answer were refused`;
@@ -93,28 +142,26 @@ try {
     } else {
       verdict = r.ok ? `ok (${r.status})` : `Cognito answered ${r.status} ${r.code} (expected for this request)`;
     }
+    return verdict;
+  }
+  function report(label, verdict) {
     console.log(`• ${label} … ${verdict}`);
     if (verdict.startsWith('FAILED')) failed += 1;
+  }
+  // expect: 'ok' (the call must succeed) or 'answer' (any Cognito answer; these use a made-up user).
+  async function check(label, operation, params, expect) {
+    const r = await call(operation, params);
+    report(label, verdictOf(r, expect));
     return r;
   }
 
   const nobody = 'nobody-cors-check@example.com';
-  const signIn = await check('InitiateAuth USER_PASSWORD_AUTH (the local sign-in)', 'InitiateAuth', {
-    ClientId: client,
-    AuthFlow: 'USER_PASSWORD_AUTH',
-    AuthParameters: { USERNAME: email, PASSWORD: env.CORS_PASSWORD },
-  }, 'ok');
-  let tokens = null;
-  if (signIn.ok) {
-    if (signIn.data.ChallengeName !== 'NEW_PASSWORD_REQUIRED') fail(`${email} is not a freshly invited user (challenge: ${signIn.data.ChallengeName})`);
-    const answered = await check('RespondToAuthChallenge NEW_PASSWORD_REQUIRED', 'RespondToAuthChallenge', {
-      ClientId: client,
-      ChallengeName: 'NEW_PASSWORD_REQUIRED',
-      Session: signIn.data.Session,
-      ChallengeResponses: { USERNAME: signIn.data.ChallengeParameters?.USER_ID_FOR_SRP ?? email, NEW_PASSWORD: newPassword },
-    }, 'ok');
-    tokens = answered.ok ? answered.data.AuthenticationResult : null;
-  }
+  const signIn = await signInAsTheApp(email, env.CORS_PASSWORD, newPassword);
+  for (const c of signIn.calls) report(`${c.label} (the app's sign-in)`, verdictOf(c, 'ok'));
+  const steps = signIn.calls.map((c) => c.label).join(' → ');
+  const wanted = 'InitiateAuth USER_SRP_AUTH → RespondToAuthChallenge PASSWORD_VERIFIER → RespondToAuthChallenge NEW_PASSWORD_REQUIRED';
+  if (signIn.calls.every((c) => c.ok) && steps !== wanted) fail(`${email} is not a freshly invited user (the sign-in went ${steps})`);
+  const tokens = signIn.tokens;
   if (tokens) {
     await check('InitiateAuth REFRESH_TOKEN_AUTH (a token refresh)', 'InitiateAuth', {
       ClientId: client,
@@ -124,11 +171,6 @@ try {
   } else {
     console.log('• InitiateAuth REFRESH_TOKEN_AUTH … skipped: the sign-in above gave no tokens');
   }
-  await check('InitiateAuth USER_SRP_AUTH (the sign-in on AWS)', 'InitiateAuth', {
-    ClientId: client,
-    AuthFlow: 'USER_SRP_AUTH',
-    AuthParameters: { USERNAME: nobody, SRP_A: 'ab'.repeat(192) },
-  }, 'answer');
   await check('SignUp', 'SignUp', {
     ClientId: client,
     Username: 'mallory-cors-check@elsewhere.test',

@@ -1,8 +1,9 @@
 // A throw-away stand-in for the whole backend, for developing and checking the SPA on one machine
 // before the real local cloud exists: it serves dist/ + /config.json on one port, and on another
 // port (cross-origin, with CORS, like API Gateway) a fake Cognito (the JSON protocol that
-// amazon-cognito-identity-js speaks: USER_PASSWORD_AUTH, NEW_PASSWORD_REQUIRED, REFRESH_TOKEN_AUTH,
-// sign-up/confirm, forgot password) and the REST API of the contract (results = the input picture).
+// amazon-cognito-identity-js speaks: USER_SRP_AUTH with its proof checked, NEW_PASSWORD_REQUIRED,
+// REFRESH_TOKEN_AUTH, sign-up/confirm, forgot password) and the REST API of the contract (results =
+// the input picture).
 // Tokens are unsigned JWTs: this is not a security boundary, only a test double. Loopback only.
 //
 //   node e2e/mock-backend.mjs            # prints APP_URL; Ctrl-C to stop
@@ -12,7 +13,7 @@
 //        http://127.0.0.1:5173 are always allowed, so `npm run dev` can use the mock: it prints the
 //        config.json to copy)
 
-import { randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -31,6 +32,59 @@ const decode = (t) => {
     return null;
   }
 };
+
+// USER_SRP_AUTH as Cognito speaks it (SRP-6a, RFC 5054's 3072-bit group, g = 2), the mirror of
+// amazon-cognito-identity-js's AuthenticationHelper; the local cloud's Cognito does the same
+// (localcloud/src/moto_patches.py). A wrong password fails at the proof, as on AWS.
+const SRP_N = BigInt(
+  '0xFFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DD' +
+    'EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED' +
+    'EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F' +
+    '83655D23DCA3AD961C62F356208552BB9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B' +
+    'E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF6955817183995497CEA956AE515D2261898FA0510' +
+    '15728E5A8AAAC42DAD33170D04507A33A85521ABDF1CBA64ECFB850458DBEF0A8AEA71575D060C7DB3970F85A6E1E4C7' +
+    'ABF5AE8CDB0933D71E8C94E04A25619DCEE3D2261AD2EE6BF12FFA06D98A0864D87602733EC86A64521F2B18177B200C' +
+    'BBE117577A615D6C770988C0BAD946E208E24FA074E5AB3143DB5BFCE0FD108E4B82D120A93AD2CAFFFFFFFFFFFFFFFF',
+);
+/** The bytes the library hashes for a number (its padHex: even length, "00" before a set top bit). */
+const srpBytes = (n) => {
+  let h = n.toString(16);
+  if (h.length % 2) h = `0${h}`;
+  return Buffer.from(/^[89a-f]/.test(h) ? `00${h}` : h, 'hex');
+};
+const sha256 = (...parts) => createHash('sha256').update(Buffer.concat(parts)).digest();
+const srpNum = (buf) => BigInt(`0x${buf.toString('hex')}`);
+function modPow(base, exp, mod) {
+  let r = 1n;
+  base %= mod;
+  for (; exp > 0n; exp >>= 1n) {
+    if (exp & 1n) r = (r * base) % mod;
+    base = (base * base) % mod;
+  }
+  return r;
+}
+const SRP_K = srpNum(sha256(srpBytes(SRP_N), srpBytes(2n)));
+
+/** The challenge for a sign-in by `userId` (USER_ID_FOR_SRP) with client value A; `check` verifies the proof. */
+function srpChallenge(poolName, userId, password, A) {
+  const salt = randomBytes(16);
+  salt[0] |= 1; // no leading zero byte: every client hashes the same salt bytes
+  const x = srpNum(sha256(srpBytes(srpNum(salt)), sha256(Buffer.from(`${poolName}${userId}:${password}`))));
+  const v = modPow(2n, x, SRP_N);
+  const b = srpNum(randomBytes(128));
+  const B = (SRP_K * v + modPow(2n, b, SRP_N)) % SRP_N;
+  const secretBlock = randomBytes(64).toString('base64');
+  const params = { SALT: salt.toString('hex'), SRP_B: B.toString(16), SECRET_BLOCK: secretBlock, USER_ID_FOR_SRP: userId, USERNAME: userId };
+  const check = (responses) => {
+    const u = srpNum(sha256(srpBytes(A), srpBytes(B)));
+    const S = modPow(A * modPow(v, u, SRP_N), b, SRP_N);
+    const prk = createHmac('sha256', srpBytes(u)).update(srpBytes(S)).digest();
+    const key = createHmac('sha256', prk).update(Buffer.from('Caldera Derived Key\u0001')).digest().subarray(0, 16);
+    const message = Buffer.concat([Buffer.from(poolName), Buffer.from(userId), Buffer.from(secretBlock, 'base64'), Buffer.from(String(responses.TIMESTAMP ?? ''))]);
+    return createHmac('sha256', key).update(message).digest('base64') === responses.PASSWORD_CLAIM_SIGNATURE && responses.USERNAME === userId;
+  };
+  return { params, check };
+}
 
 // The function's own GET /capabilities answer (written by provisioner/tests/contract.rs, which fails
 // when it differs from what the function serves).
@@ -51,6 +105,7 @@ export async function startMock(opts = {}) {
 
   const users = new Map([[email, { password, sub: randomUUID(), confirmed: true }]]);
   const refreshTokens = new Map(); // token → email
+  const srpSignIns = new Map(); // SECRET_BLOCK → { who, check }
   const edits = []; // newest first
   const log = [];
 
@@ -79,15 +134,31 @@ export async function startMock(opts = {}) {
           const { RefreshToken: _, ...rest } = issue(who);
           return { body: { AuthenticationResult: rest, ChallengeParameters: {} } };
         }
-        if (body.AuthFlow !== 'USER_PASSWORD_AUTH') return cognitoError('InvalidParameterException', `mock supports USER_PASSWORD_AUTH only, got ${body.AuthFlow}`);
+        // The web app signs in with SRP, as on AWS (the app client allows no password flow there).
+        if (body.AuthFlow !== 'USER_SRP_AUTH') return cognitoError('InvalidParameterException', `${body.AuthFlow} flow not enabled for this client`);
         const who = body.AuthParameters?.USERNAME;
         const u = users.get(who);
-        if (!u || u.password !== body.AuthParameters?.PASSWORD) return cognitoError('NotAuthorizedException', 'Incorrect username or password.');
+        const srpA = String(body.AuthParameters?.SRP_A ?? '');
+        if (!/^[0-9a-fA-F]+$/.test(srpA)) return cognitoError('InvalidParameterException', 'SRP_A is not a hexadecimal number.');
+        const A = BigInt(`0x${srpA}`) % SRP_N;
+        if (!u || A === 0n) return cognitoError('NotAuthorizedException', 'Incorrect username or password.');
         if (!u.confirmed) return cognitoError('UserNotConfirmedException', 'User is not confirmed.');
-        if (u.temporary) return { body: { ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: `s-${who}`, ChallengeParameters: { USER_ID_FOR_SRP: who, userAttributes: JSON.stringify({ email: who }), requiredAttributes: '[]' } } };
-        return { body: { AuthenticationResult: issue(who), ChallengeParameters: {} } };
+        // USER_ID_FOR_SRP: the user's user name, which in a pool of e-mail sign-ins is the sub.
+        const { params, check } = srpChallenge(poolId.split('_')[1], u.sub, u.password, A);
+        srpSignIns.set(params.SECRET_BLOCK, { who, check });
+        return { body: { ChallengeName: 'PASSWORD_VERIFIER', ChallengeParameters: params } };
       }
       case 'RespondToAuthChallenge': {
+        if (body.ChallengeName === 'PASSWORD_VERIFIER') {
+          const responses = body.ChallengeResponses ?? {};
+          const pending = srpSignIns.get(responses.PASSWORD_CLAIM_SECRET_BLOCK);
+          srpSignIns.delete(responses.PASSWORD_CLAIM_SECRET_BLOCK);
+          if (!pending || !pending.check(responses)) return cognitoError('NotAuthorizedException', 'Incorrect username or password.');
+          const { who } = pending;
+          const u = users.get(who);
+          if (u.temporary) return { body: { ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: `s-${who}`, ChallengeParameters: { USER_ID_FOR_SRP: u.sub, userAttributes: JSON.stringify({ email: who }), requiredAttributes: '[]' } } };
+          return { body: { AuthenticationResult: issue(who), ChallengeParameters: {} } };
+        }
         const who = String(body.Session ?? '').slice(2);
         const u = users.get(who);
         if (!u) return cognitoError('NotAuthorizedException', 'Invalid session');

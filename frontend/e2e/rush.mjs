@@ -7,11 +7,12 @@
 //   APP_URL=… API_URL=… STANDINS=http://127.0.0.1:PORT USERS_FILE=users.json RUSH="30x1 100x1" node e2e/rush.mjs
 //
 // USERS_FILE is `provision --json users add --local …`'s answer (invited users with temporary
-// passwords). For each scenario it prints: edits completed of asked, duplicates (images the model
-// made beyond the 200s answered), lost (200s whose edit is not in the history as succeeded), time
-// to a result (p50/p95/max), and each intermediate answer with whether it carried Retry-After and
-// CORS. Exits 1 when an edit did not complete, was made twice or lost, or a retryable answer lacked
-// Retry-After or CORS; the times are figures, not pass/fail.
+// passwords); each signs in as the web app does (SRP, e2e/cognito-sign-in.mjs) and chooses a new
+// password before the first scenario. For each scenario it prints: edits completed of asked,
+// duplicates (images the model made beyond the 200s answered), lost (200s whose edit is not in the
+// history as succeeded), time to a result (p50/p95/max), and each intermediate answer with whether
+// it carried Retry-After and CORS. Exits 1 when an edit did not complete, was made twice or lost, or
+// a retryable answer lacked Retry-After or CORS; the times are figures, not pass/fail.
 //
 // Env: RUSH (scenarios, "USERSxEDITS", default "30x1 100x1"), RUSH_LAMBDA_CONCURRENCY (10),
 // RUSH_BEDROCK_MAX_CONCURRENT (5), RUSH_MODEL_MS (3000).
@@ -20,7 +21,9 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
+import * as cognitoLib from 'amazon-cognito-identity-js';
 import { createServer } from 'vite';
+import { signInAsTheApp } from './cognito-sign-in.mjs';
 import { encodePng } from './png.mjs';
 
 const env = process.env;
@@ -101,12 +104,9 @@ async function post(url, body, headers = {}) {
   return text ? JSON.parse(text) : {};
 }
 
-// Sign every invited user in (the new-password challenge answered), a few at a time.
+// Sign every invited user in as the web app does (SRP, the new-password challenge answered), a few
+// at a time.
 const config = await (await loopbackFetch(new URL('/config.json', env.APP_URL).href)).json();
-const cognitoEndpoint = config.cognitoEndpoint;
-const clientId = config.userPoolClientId;
-const cognito = (op, body) =>
-  post(cognitoEndpoint, body, { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `AWSCognitoIdentityProviderService.${op}` });
 const invited = JSON.parse(readFileSync(env.USERS_FILE, 'utf8')).users;
 const most = Math.max(...scenarios.map((s) => s.users));
 if (invited.length < most) {
@@ -116,14 +116,17 @@ if (invited.length < most) {
 const tokens = [];
 for (let i = 0; i < most; i += 10) {
   const batch = invited.slice(i, Math.min(most, i + 10)).map(async (u) => {
-    const first = await cognito('InitiateAuth', { ClientId: clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: u.email, PASSWORD: u.temporaryPassword } });
-    const done = await cognito('RespondToAuthChallenge', {
-      ClientId: clientId,
-      ChallengeName: 'NEW_PASSWORD_REQUIRED',
-      Session: first.Session,
-      ChallengeResponses: { USERNAME: first.ChallengeParameters?.USER_ID_FOR_SRP ?? u.email, NEW_PASSWORD: `Rush-pass-${i}-2026` },
+    const session = await signInAsTheApp(cognitoLib, {
+      userPoolId: config.userPoolId,
+      clientId: config.userPoolClientId,
+      endpoint: config.cognitoEndpoint,
+      email: u.email,
+      password: u.temporaryPassword,
+      newPassword: `Rush-pass-${i}-2026`,
+    }).catch((err) => {
+      throw new Error(`sign-in of ${u.email}: ${err?.code ?? ''} ${err?.message ?? err}`.trim());
     });
-    return done.AuthenticationResult.IdToken;
+    return session.getIdToken().getJwtToken();
   });
   tokens.push(...(await Promise.all(batch)));
 }

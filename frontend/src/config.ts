@@ -11,8 +11,6 @@ export interface AppConfig {
   cognitoEndpoint: string | null;
   /** The pool lets users sign themselves up (shows "Create account"). */
   selfSignUp: boolean;
-  /** Local cloud: sign in with USER_PASSWORD_AUTH instead of SRP. */
-  local: boolean;
   stackName: string;
 }
 
@@ -47,7 +45,6 @@ export function parseConfig(raw: unknown): AppConfig {
     apiUrl,
     cognitoEndpoint: typeof endpoint === 'string' && endpoint.trim() !== '' ? endpoint.trim() : null,
     selfSignUp: r.selfSignUp === true,
-    local: r.local === true,
     stackName: typeof r.stackName === 'string' ? r.stackName : '',
   };
 }

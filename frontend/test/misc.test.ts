@@ -48,7 +48,6 @@ describe('config', () => {
     apiUrl: 'https://abc.execute-api.us-west-2.amazonaws.com/prod/',
     cognitoEndpoint: null,
     selfSignUp: true,
-    local: false,
     stackName: 'dev',
   };
 
@@ -56,10 +55,12 @@ describe('config', () => {
     expect(parseConfig(good)).toEqual({ ...good, apiUrl: 'https://abc.execute-api.us-west-2.amazonaws.com/prod' });
   });
 
-  it('accepts the local cloud form (moto pool ids are long)', () => {
-    const c = parseConfig({ ...good, userPoolId: `us-east-1_${'a'.repeat(32)}`, apiUrl: 'http://127.0.0.1:4010/prod', cognitoEndpoint: 'http://127.0.0.1:5000', local: true });
+  it('accepts the local cloud form (moto pool ids are long); its "local" flag changes nothing in the app', () => {
+    const local = { ...good, userPoolId: `us-east-1_${'a'.repeat(32)}`, apiUrl: 'http://127.0.0.1:4010/prod', cognitoEndpoint: 'http://127.0.0.1:5000' };
+    const c = parseConfig({ ...local, local: true });
     expect(c.cognitoEndpoint).toBe('http://127.0.0.1:5000');
-    expect(c.local).toBe(true);
+    // Sign-in is SRP everywhere; the flag stays in config.json for the e2e walk (e2e/app.e2e.mjs).
+    expect(c).toEqual(local);
   });
 
   it('names the bad field', () => {

@@ -315,49 +315,277 @@ cognitoidp.CognitoIdpUserPool._get_user = _get_user_any_case
 _initiate_auth = _original(
     cognitoidp.CognitoIdpBackend, "initiate_auth", ("self", "client_id", "auth_flow", "auth_parameters")
 )
+_respond_to_auth_challenge = _original(
+    cognitoidp.CognitoIdpBackend,
+    "respond_to_auth_challenge",
+    ("self", "session", "client_id", "challenge_name", "challenge_responses"),
+)
+
+# --- Cognito: USER_SRP_AUTH verifies the password proof -------------------------------------------
+# USER_SRP_AUTH is SRP-6a (RFC 5054, which specifies SRP-6a and its groups; SRP itself: RFC 2945)
+# in the variant Cognito speaks (API reference, InitiateAuth: "SRP_A"; RespondToAuthChallenge,
+# PASSWORD_VERIFIER: PASSWORD_CLAIM_SIGNATURE, PASSWORD_CLAIM_SECRET_BLOCK, TIMESTAMP). InitiateAuth
+# answers SRP_B, SALT, SECRET_BLOCK and USER_ID_FOR_SRP (the user's user name, which the client
+# signs with); RespondToAuthChallenge signs the user in only if the signature proves the password,
+# otherwise NotAuthorizedException "Incorrect username or password.". Cognito publishes no server
+# side; this is the mirror of the client it ships, amazon-cognito-identity-js
+# (src/AuthenticationHelper.js, CognitoUser.js authenticateUserDefaultAuth, DateHelper.js), which
+# the web app uses, and agrees with the other clients (aws-cognito-srp, pycognito's aws_srp.py):
+#   N: the 3072-bit group of RFC 5054 (appendix A), g = 2, H = SHA-256, k = H(N | g);
+#   x = H(salt | H(poolName + userIdForSrp + ":" + password)), v = g^x (poolName: the pool id
+#   without "<region>_"); the server's B = (k*v + g^b) % N; u = H(A | B); S = (A * v^u)^b % N;
+#   K = HKDF-SHA256(ikm S, salt u, info "Caldera Derived Key")[:16];
+#   signature = base64(HMAC-SHA256(K, poolName + userIdForSrp + SECRET_BLOCK's bytes + TIMESTAMP)).
+# Numbers are hashed as the client pads them (padHex: even-length hex, "00" before a set top bit).
+# TIMESTAMP is "EEE MMM d HH:mm:ss z yyyy" in English, e.g. "Tue Feb 3 09:05:07 UTC 2026";
+# Cognito reads it and signs its own rendering of that time, so a zero-padded day or a wrong
+# weekday signs something else and fails as a wrong password; an unreadable one is
+# InvalidParameterException "TIMESTAMP format should be EEE MMM d HH:mm:ss z yyyy in english."
+# (clients' reports: amazon-cognito-identity-js issue 683, warrant pull request 12).
+# moto answers random numbers and accepts any proof; these patches make it compute and check.
+# moto keeps passwords in plain text, so the verifier v is derived from it when a sign-in starts,
+# with a random salt per user and password (Cognito keeps salt and verifier from when the password
+# was set). A and the server's secret b wait with the session until the client answers.
+import hashlib  # noqa: E402
+import hmac  # noqa: E402
+import re  # noqa: E402
+import secrets  # noqa: E402
+from datetime import datetime  # noqa: E402
+
+_SRP_N = int(
+    "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DD"
+    "EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED"
+    "EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F"
+    "83655D23DCA3AD961C62F356208552BB9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B"
+    "E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF6955817183995497CEA956AE515D2261898FA0510"
+    "15728E5A8AAAC42DAD33170D04507A33A85521ABDF1CBA64ECFB850458DBEF0A8AEA71575D060C7DB3970F85A6E1E4C7"
+    "ABF5AE8CDB0933D71E8C94E04A25619DCEE3D2261AD2EE6BF12FFA06D98A0864D87602733EC86A64521F2B18177B200C"
+    "BBE117577A615D6C770988C0BAD946E208E24FA074E5AB3143DB5BFCE0FD108E4B82D120A93AD2CAFFFFFFFFFFFFFFFF",
+    16,
+)
+_SRP_G = 2
+_SRP_INFO = b"Caldera Derived Key"
+_WRONG_PASSWORD = "Incorrect username or password."
+_TIMESTAMP_FORMAT = "TIMESTAMP format should be EEE MMM d HH:mm:ss z yyyy in english."
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_TIMESTAMP = re.compile(
+    r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (%s) (\d{1,2}) (\d{1,2}):(\d{1,2}):(\d{1,2}) UTC (\d{4})" % "|".join(_MONTHS)
+)
+
+
+def _srp_pad(n):
+    """The bytes amazon-cognito-identity-js hashes for the non-negative number n (its padHex)."""
+    h = format(n, "x")
+    if len(h) % 2:
+        h = "0" + h
+    if h[0] in "89abcdef":
+        h = "00" + h
+    return bytes.fromhex(h)
+
+
+def _srp_hash(*parts):
+    return int.from_bytes(hashlib.sha256(b"".join(parts)).digest(), "big")
+
+
+_SRP_K = _srp_hash(_srp_pad(_SRP_N), _srp_pad(_SRP_G))
+
+
+# A sign-in left unanswered is forgotten after 15 minutes, the longest session an app client can
+# have (AuthSessionValidity, 3 to 15 minutes, in CreateUserPoolClient); its proof then fails.
+_SRP_PENDING_S = 15 * 60
+
+
+def _srp_state(backend):
+    # Kept on the backend, so moto's reset drops it with the sessions.
+    # "salts": (pool id, user id) → (password, salt); "pending": SECRET_BLOCK → the open sign-in.
+    return vars(backend).setdefault("_srp_state", {"salts": {}, "pending": {}})
+
+
+def _srp_verifier(pool, user, user_id_for_srp, state):
+    """(SALT as sent, v) for the user's current password."""
+    password = user.password
+    if password is None:  # no password yet: nothing may prove one
+        password = secrets.token_hex(32)
+    known = state["salts"].get((pool.id, user.id))
+    if known is None or known[0] != password:
+        # 16 random bytes, the first not zero: clients that hash SALT as decoded bytes and those
+        # that hash it as a number (padHex) then hash the same bytes.
+        salt = bytes([secrets.randbelow(255) + 1]) + secrets.token_bytes(15)
+        known = (password, salt.hex())
+        state["salts"][(pool.id, user.id)] = known
+    salt_hex = known[1]
+    pool_name = pool.id.split("_", 1)[1]
+    inner = hashlib.sha256(f"{pool_name}{user_id_for_srp}:{password}".encode()).digest()
+    x = _srp_hash(_srp_pad(int(salt_hex, 16)), inner)
+    return salt_hex, pow(_SRP_G, x, _SRP_N)
+
+
+def _srp_challenge(backend, pool, client_id, user, srp_a, block):
+    """The challenge parameters of USER_SRP_AUTH; the sign-in waits under `block` for its proof."""
+    state = _srp_state(backend)
+    user_id_for_srp = user.username
+    salt_hex, v = _srp_verifier(pool, user, user_id_for_srp, state)
+    b = secrets.randbits(1024)
+    big_b = (_SRP_K * v + pow(_SRP_G, b, _SRP_N)) % _SRP_N
+    now = time.monotonic()
+    for stale in [k for k, p in list(state["pending"].items()) if now - p["at"] > _SRP_PENDING_S]:
+        state["pending"].pop(stale, None)
+    state["pending"][block] = {
+        "at": now,
+        "pool": pool.id,
+        "client": client_id,
+        "user": user,
+        "user_id": user_id_for_srp,
+        "A": srp_a,
+        "B": big_b,
+        "b": b,
+        "v": v,
+    }
+    return {"SRP_B": format(big_b, "x"), "SALT": salt_hex, "SECRET_BLOCK": block, "USER_ID_FOR_SRP": user_id_for_srp}
+
+
+def _srp_canonical_timestamp(text):
+    m = _TIMESTAMP.fullmatch(text or "")
+    if m is None:
+        raise InvalidParameterException(_TIMESTAMP_FORMAT)
+    _, month, day, hh, mm, ss, year = m.groups()
+    try:
+        t = datetime(int(year), _MONTHS.index(month) + 1, int(day), int(hh), int(mm), int(ss))
+    except ValueError:
+        raise InvalidParameterException(_TIMESTAMP_FORMAT)
+    return f"{_DAYS[t.weekday()]} {month} {t.day} {t:%H:%M:%S} UTC {t.year}"
+
+
+def _srp_signature(pending, pool_id, block, timestamp):
+    """The PASSWORD_CLAIM_SIGNATURE the password would give (bytes), or None (SECRET_BLOCK not base64)."""
+    A, B, b, v = pending["A"], pending["B"], pending["b"], pending["v"]
+    u = _srp_hash(_srp_pad(A), _srp_pad(B))
+    S = pow(A * pow(v, u, _SRP_N), b, _SRP_N)
+    prk = hmac.new(_srp_pad(u), _srp_pad(S), hashlib.sha256).digest()
+    key = hmac.new(prk, _SRP_INFO + b"\x01", hashlib.sha256).digest()[:16]
+    try:
+        block_bytes = base64.b64decode(block, validate=True)
+    except ValueError:
+        return None
+    pool_name = pool_id.split("_", 1)[1]
+    message = pool_name.encode() + pending["user_id"].encode() + block_bytes + timestamp.encode()
+    return hmac.new(key, message, hashlib.sha256).digest()
+
+
+# NEW_PASSWORD_REQUIRED (an invited user's first sign-in): Cognito sends the user's attributes
+# and the required ones as JSON strings, which client libraries parse (API reference,
+# InitiateAuth, ChallengeParameters; amazon-cognito-identity-js reads `userAttributes` and
+# `requiredAttributes`), with USER_ID_FOR_SRP. moto sends neither, after the password flow and
+# after the SRP proof alike.
+def _new_password_parameters(answer, user):
+    if answer.get("ChallengeName") != "NEW_PASSWORD_REQUIRED" or user is None:
+        return answer
+    params = answer.get("ChallengeParameters") or {}
+    attrs = {k: v for k, v in flatten_attrs(user.attributes).items() if k != "sub"}
+    params.setdefault("userAttributes", json.dumps(attrs))
+    params.setdefault("requiredAttributes", "[]")
+    params.setdefault("USER_ID_FOR_SRP", user.username)
+    answer["ChallengeParameters"] = params
+    return answer
 
 
 def _initiate_auth_checked(self, client_id, auth_flow, auth_parameters):
-    for pool in self.user_pools.values():
-        client = pool.clients.get(client_id)
+    pool = None
+    for candidate in self.user_pools.values():
+        client = candidate.clients.get(client_id)
         if client is None:
             continue
+        pool = candidate
         allowed = client.extended_config.get("ExplicitAuthFlows") or []
         flow = str(auth_flow)
         if allowed and f"ALLOW_{flow}" not in allowed and flow not in allowed:
             raise InvalidParameterException(f"{flow} flow not enabled for this client")
+    srp_a = None
+    if str(auth_flow) == "USER_SRP_AUTH" and (auth_parameters or {}).get("SRP_A"):
+        if not re.fullmatch(r"[0-9a-fA-F]+", auth_parameters["SRP_A"]):
+            raise InvalidParameterException("SRP_A is not a hexadecimal number.")
+        srp_a = int(auth_parameters["SRP_A"], 16)
+        # RFC 5054, 2.5.4: the server aborts if A % N = 0 (with such an A, S is 0 whatever the
+        # password, and anyone could sign in).
+        if srp_a % _SRP_N == 0:
+            raise NotAuthorizedError(_WRONG_PASSWORD)
     answer = _initiate_auth(self, client_id, auth_flow, auth_parameters)
-    # USER_SRP_AUTH: Cognito's SECRET_BLOCK is base64 (an SRP client decodes it to sign the
-    # claim); moto sends its session id as it is. Send it base64-encoded and accept it back so.
-    # moto does not check the SRP proof itself: a wrong password still signs in this way, so the
-    # local cloud keeps the password flow for its own sign-ins (see provisioner/src/stack.rs).
     params = answer.get("ChallengeParameters") or {}
-    # NEW_PASSWORD_REQUIRED (an invited user's first sign-in): Cognito sends the user's attributes
-    # and the required ones as JSON strings, which client libraries parse (API reference,
-    # InitiateAuth, ChallengeParameters; amazon-cognito-identity-js reads `userAttributes`).
-    # moto sends neither.
-    if answer.get("ChallengeName") == "NEW_PASSWORD_REQUIRED":
-        user = None
-        for pool in self.user_pools.values():
-            if client_id in pool.clients:
-                user = pool._get_user((auth_parameters or {}).get("USERNAME"))
-        if user is not None:
-            attrs = {k: v for k, v in flatten_attrs(user.attributes).items() if k != "sub"}
-            params.setdefault("userAttributes", json.dumps(attrs))
-            params.setdefault("requiredAttributes", "[]")
-            params.setdefault("USER_ID_FOR_SRP", user.username)
-            answer["ChallengeParameters"] = params
-    if answer.get("ChallengeName") == "PASSWORD_VERIFIER" and "SECRET_BLOCK" in params:
+    user = pool._get_user((auth_parameters or {}).get("USERNAME")) if pool is not None else None
+    if answer.get("ChallengeName") == "PASSWORD_VERIFIER" and "SECRET_BLOCK" in params and srp_a is not None:
+        # Cognito's SECRET_BLOCK is base64 (the client decodes it to sign the claim); moto's is its
+        # session id. It goes out base64-encoded and is the session's key from now on.
         raw = params["SECRET_BLOCK"]
         block = base64.b64encode(raw.encode()).decode()
         if raw in self.sessions:
             self.sessions[block] = self.sessions.pop(raw)
-        params["SECRET_BLOCK"] = block
+        params.update(_srp_challenge(self, pool, client_id, user, srp_a % _SRP_N, block))
+        answer["ChallengeParameters"] = params
         answer["Session"] = block
-    return answer
+    return _new_password_parameters(answer, user)
+
+
+def _respond_to_auth_challenge_checked(self, session, client_id, challenge_name, challenge_responses):
+    responses = challenge_responses or {}
+    if str(challenge_name) != "PASSWORD_VERIFIER" or not all(
+        responses.get(k) for k in ("PASSWORD_CLAIM_SIGNATURE", "PASSWORD_CLAIM_SECRET_BLOCK", "TIMESTAMP")
+    ):
+        return _respond_to_auth_challenge(self, session, client_id, challenge_name, challenge_responses)
+    block = responses["PASSWORD_CLAIM_SECRET_BLOCK"]
+    pending = _srp_state(self)["pending"].pop(block, None)  # one answer per challenge
+    if pending is None or pending["client"] != client_id:
+        raise NotAuthorizedError(_WRONG_PASSWORD)
+    pool = self.user_pools.get(pending["pool"])
+    user = pool._get_user(responses.get("USERNAME")) if pool is not None else None
+    timestamp = _srp_canonical_timestamp(responses["TIMESTAMP"])
+    expected = _srp_signature(pending, pending["pool"], block, timestamp)
+    try:
+        claimed = base64.b64decode(responses["PASSWORD_CLAIM_SIGNATURE"], validate=True)
+    except ValueError:
+        claimed = b""
+    if user is not pending["user"] or expected is None or not hmac.compare_digest(expected, claimed):
+        self.sessions.pop(block, None)
+        raise NotAuthorizedError(_WRONG_PASSWORD)
+    answer = _respond_to_auth_challenge(self, session, client_id, challenge_name, challenge_responses)
+    return _new_password_parameters(answer, user)
 
 
 cognitoidp.CognitoIdpBackend.initiate_auth = _initiate_auth_checked
+cognitoidp.CognitoIdpBackend.respond_to_auth_challenge = _respond_to_auth_challenge_checked
+
+# --- Cognito: the ID token carries the user's attributes --------------------------------------------
+# "The ID token ... contains claims about the identity of the authenticated user, such as name,
+# email, and phone_number" (Developer Guide, "Understanding the identity (ID) token", whose sample
+# has "email_verified": true); the app client's ReadAttributes choose them, and "when you don't
+# specify the ReadAttributes for your app client, your app can read the values of email_verified,
+# phone_number_verified, and the standard attributes of your user pool" (API reference,
+# UserPoolClientType). moto puts only a client's ReadAttributes in, and without them makes the
+# `email` claim the name the user signed in with: after an SRP sign-in that is USER_ID_FOR_SRP
+# (the sub, in a pool that signs in with e-mail addresses), not the address.
+_STANDARD_ATTRIBUTES = (
+    "address", "birthdate", "email", "email_verified", "family_name", "gender", "given_name", "locale",
+    "middle_name", "name", "nickname", "phone_number", "phone_number_verified", "picture",
+    "preferred_username", "profile", "updated_at", "website", "zoneinfo",
+)
+_extra_data = _original(cognitoidp.CognitoIdpUserPool, "get_user_extra_data_by_client_id", ("self", "client_id", "username"))
+_original(cognitoidp.CognitoIdpUserPoolClient, "get_readable_fields", ("self",))
+
+
+def _id_token_attributes(self, client_id, username):
+    data = _extra_data(self, client_id, username)
+    client = self.clients.get(client_id)
+    if client is not None and not client.get_readable_fields():
+        user = self._get_user(username)
+        attributes = flatten_attrs(user.attributes) if user is not None else {}
+        data.update({k: v for k, v in attributes.items() if k in _STANDARD_ATTRIBUTES})
+    for flag in ("email_verified", "phone_number_verified"):
+        if isinstance(data.get(flag), str):
+            data[flag] = data[flag].lower() == "true"
+    return data
+
+
+cognitoidp.CognitoIdpUserPool.get_user_extra_data_by_client_id = _id_token_attributes
 
 # --- Cognito: self sign-up off -------------------------------------------------------------------
 # With AdminCreateUserConfig.AllowAdminCreateUserOnly, "only the administrator is allowed to create
@@ -580,9 +808,11 @@ def _check_state():
     _original(LambdaBackend, "get_policy")
     backend = cognitoidp.CognitoIdpBackend("us-east-1", "123456789012")
     pool = backend.create_user_pool("patch-check", {})
+    user = backend.admin_create_user(pool.id, "patch-check", "SUPPRESS", "Patch-check-1", [])
     wanted = [
         ("CognitoIdpBackend", backend, ("user_pools", "sessions")),
         ("CognitoIdpUserPool", pool, ("id", "arn", "clients", "users", "extended_config", "refresh_tokens")),
+        ("CognitoIdpUser", user, ("id", "username", "password", "attributes")),
     ]
     for kind, obj, attrs in wanted:
         for attr in attrs:
@@ -591,7 +821,6 @@ def _check_state():
                     f"moto_patches: moto {moto.__version__}'s {kind} has no attribute {attr!r}, which "
                     f"the Cognito patches use; rewrite them in localcloud/src/moto_patches.py"
                 )
-
 
 if __name__ == "__main__":
     from moto.server import main

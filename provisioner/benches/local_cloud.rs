@@ -60,24 +60,23 @@ fn main() {
     let rt = tokio::runtime::Runtime::new().expect("rt");
     rt.block_on(async {
         let http = reqwest::Client::new();
-        let auth: Value = http
-            .post(&moto)
-            .header("content-type", "application/x-amz-json-1.1")
-            .header("x-amz-target", "AWSCognitoIdentityProviderService.InitiateAuth")
-            .body(
-                json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": outputs["userPoolClientId"],
-                       "AuthParameters": {"USERNAME": outputs["demoUser"]["email"], "PASSWORD": outputs["demoUser"]["password"]}})
-                .to_string(),
-            )
-            .send()
-            .await
-            .expect("auth")
-            .json()
-            .await
-            .expect("json");
-        let token = auth["AuthenticationResult"]["IdToken"].as_str().expect("token").to_owned();
+        // Signed in as the web app signs in: SRP, the proof checked by the local Cognito.
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-west-2"))
+            .endpoint_url(&moto)
+            .credentials_provider(aws_sdk_sts::config::Credentials::new("local", "local", None, None, "local"))
+            .load()
+            .await;
+        let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+        let pool = outputs["userPoolId"].as_str().expect("pool");
+        let client = outputs["userPoolClientId"].as_str().expect("client");
+        let user = outputs["demoUser"]["email"].as_str().expect("user");
+        let password = outputs["demoUser"]["password"].as_str().expect("password");
+        let auth = provisioner::session::srp_sign_in(&cognito, pool, client, user, password).await.expect("sign-in");
+        let token = auth.authentication_result().and_then(|r| r.id_token()).expect("token").to_owned();
         let t = Instant::now();
-        let first = http.get(format!("{base}/capabilities")).header("host", &host).header("authorization", &token).send().await;
+        let first =
+            http.get(format!("{base}/capabilities")).header("host", &host).header("authorization", &token).send().await;
         let first_answer = t.elapsed();
         assert!(first.is_ok_and(|r| r.status().is_success()));
 
@@ -86,7 +85,11 @@ fn main() {
             image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
         })));
         let mask = png(image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(w, h, |x, y| {
-            if (384..640).contains(&x) && (384..640).contains(&y) { image::Rgb([255, 255, 255]) } else { image::Rgb([0, 0, 0]) }
+            if (384..640).contains(&x) && (384..640).contains(&y) {
+                image::Rgb([255, 255, 255])
+            } else {
+                image::Rgb([0, 0, 0])
+            }
         })));
         let body = json!({"operation": "inpaint", "prompt": "a red bicycle", "image": photo, "mask": mask});
         let n: usize = std::env::var("EDITS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);

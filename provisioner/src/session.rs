@@ -13,8 +13,8 @@ use crate::error::{CliError, Exit};
 use crate::local;
 
 /// Signs a user in and prints the ID token — the value the API's Cognito authorizer expects in
-/// `Authorization`. On AWS with SRP, as the web app does (the app client allows no other
-/// password flow there); on the local cloud with USER_PASSWORD_AUTH.
+/// `Authorization`. With SRP, as the web app does (the app client allows no other password flow),
+/// on AWS and on the local cloud, whose Cognito verifies the proof.
 pub async fn token(ctx: &Ctx, username: Option<String>) -> Result<Exit, CliError> {
     let outputs = deployed_outputs(ctx)?;
     let client_id = outputs
@@ -36,24 +36,11 @@ pub async fn token(ctx: &Ctx, username: Option<String>) -> Result<Exit, CliError
         }
     };
     let aws = Aws::load(&ctx.config.region).await;
-    let out = if ctx.local.is_some() {
-        // The local cloud's Cognito cannot verify SRP; its app client allows the password flow.
-        aws.cognito
-            .initiate_auth()
-            .auth_flow(AuthFlowType::UserPasswordAuth)
-            .client_id(&client_id)
-            .auth_parameters("USERNAME", &username)
-            .auth_parameters("PASSWORD", &password)
-            .send()
-            .await
-            .ctx("cognito-idp:InitiateAuth")
-    } else {
-        let pool = outputs
-            .value("UserPool", UserPool::ID)
-            .ok_or_else(|| CliError::Usage("the state file has no user pool id: run `provision up` again".into()))?
-            .to_owned();
-        srp_sign_in(&aws, &pool, &client_id, &username, &password).await
-    };
+    let pool = outputs
+        .value("UserPool", UserPool::ID)
+        .ok_or_else(|| CliError::Usage("the state file has no user pool id: run `provision up` again".into()))?
+        .to_owned();
+    let out = srp_sign_in(&aws.cognito, &pool, &client_id, &username, &password).await;
     let out = match out {
         Ok(o) => o,
         Err(e) if e.code_is("NotAuthorizedException") => {
@@ -81,9 +68,9 @@ pub async fn token(ctx: &Ctx, username: Option<String>) -> Result<Exit, CliError
 }
 
 /// USER_SRP_AUTH, then the PASSWORD_VERIFIER challenge answered with the SRP proof: the password
-/// never leaves this machine.
-async fn srp_sign_in(
-    aws: &Aws,
+/// never leaves this machine. The answer holds either a further challenge or the tokens.
+pub async fn srp_sign_in(
+    cognito: &aws_sdk_cognitoidentityprovider::Client,
     pool: &str,
     client_id: &str,
     username: &str,
@@ -92,8 +79,7 @@ async fn srp_sign_in(
     use aws_cognito_srp::{SrpClient, User};
     let srp = SrpClient::new(User::new(pool, username, password), client_id, None);
     let start = srp.get_auth_parameters();
-    let first = aws
-        .cognito
+    let first = cognito
         .initiate_auth()
         .auth_flow(AuthFlowType::UserSrpAuth)
         .client_id(client_id)
@@ -111,8 +97,7 @@ async fn srp_sign_in(
         srp.verify(param("SECRET_BLOCK"), param("USER_ID_FOR_SRP"), param("SALT"), param("SRP_B")).map_err(|e| {
             AwsError::new("cognito-idp:InitiateAuth", format!("the SRP challenge could not be answered: {e}"))
         })?;
-    let answer = aws
-        .cognito
+    let answer = cognito
         .respond_to_auth_challenge()
         .client_id(client_id)
         .challenge_name(ChallengeNameType::PasswordVerifier)

@@ -336,8 +336,7 @@ pub fn image_editor(config: &StackConfig) -> Stack {
             pre_sign_up: vets_sign_ups.then_some(function),
         },
     );
-    let client: Ref<UserPoolClient> =
-        stack.add("WebClient", UserPoolClient { name: Names::client(s), pool, password_auth: config.local });
+    let client: Ref<UserPoolClient> = stack.add("WebClient", UserPoolClient { name: Names::client(s), pool });
     let table: Ref<Table> = stack.add("EditsTable", Table { name: Names::table(s) });
     let logs: Ref<LogGroup> = stack.add(
         "FunctionLogs",

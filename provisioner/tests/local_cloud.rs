@@ -98,23 +98,25 @@ fn client() -> reqwest::Client {
     reqwest::Client::builder().dns_resolver(std::sync::Arc::new(Loopback)).build().expect("client")
 }
 
+/// Signs in as the web app does (SRP: the local cloud's Cognito verifies the proof).
 async fn id_token(moto: &str, client_id: &str, user: &str, password: &str) -> String {
-    let v: Value = reqwest::Client::new()
-        .post(moto)
-        .header("content-type", "application/x-amz-json-1.1")
-        .header("x-amz-target", "AWSCognitoIdentityProviderService.InitiateAuth")
-        .body(
-            json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client_id,
-                   "AuthParameters": {"USERNAME": user, "PASSWORD": password}})
-            .to_string(),
-        )
-        .send()
-        .await
-        .expect("initiate auth")
-        .json()
-        .await
-        .expect("json");
-    v["AuthenticationResult"]["IdToken"].as_str().unwrap_or_else(|| panic!("no token: {v}")).to_owned()
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk_at(moto).await);
+    let pools = cognito.list_user_pools().max_results(60).send().await.expect("ListUserPools");
+    for pool in pools.user_pools() {
+        let id = pool.id().unwrap_or_default();
+        let clients = cognito.list_user_pool_clients().user_pool_id(id).send().await.expect("clients");
+        if clients.user_pool_clients().iter().any(|c| c.client_id() == Some(client_id)) {
+            let out = provisioner::session::srp_sign_in(&cognito, id, client_id, user, password)
+                .await
+                .unwrap_or_else(|e| panic!("SRP sign-in of {user}: {e}"));
+            return out
+                .authentication_result()
+                .and_then(|r| r.id_token())
+                .unwrap_or_else(|| panic!("no token for {user}: {out:?}"))
+                .to_owned();
+        }
+    }
+    panic!("no pool has the app client {client_id}")
 }
 
 async fn cognito(moto: &str, target: &str, body: Value) -> Value {
@@ -193,6 +195,14 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
         claims["sub"].clone()
     };
     assert_eq!(sub(&upper), sub(&token));
+    // `provision token` signs in with SRP, as the web app does, and the local Cognito checks the
+    // proof: the wrong password is refused.
+    let wrong = l.provision_with(&["token", "--local"], &[("PROVISION_PASSWORD", "Not-the-password-1")]);
+    assert_eq!(wrong.code, 2, "a wrong password is refused: {}", wrong.stderr);
+    assert!(wrong.stderr.contains("wrong user name or password"), "{}", wrong.stderr);
+    let right = l.provision(&["token", "--local"]);
+    assert_eq!(right.code, 0, "{}", right.stderr);
+    assert_eq!(right.stdout.trim().split('.').count(), 3, "an SRP sign-in gives a JWT: {}", right.stdout);
     let get = |t: Option<String>| {
         let http = http.clone();
         let url = format!("{api}/edits");
@@ -217,7 +227,7 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
     let other_pool =
         cognito(&moto, "CreateUserPool", json!({"PoolName": "intruders", "UsernameAttributes": ["email"]})).await;
     let other_id = other_pool["UserPool"]["Id"].as_str().expect("pool id").to_owned();
-    let other_client = cognito(&moto, "CreateUserPoolClient", json!({"UserPoolId": other_id, "ClientName": "c", "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]})).await;
+    let other_client = cognito(&moto, "CreateUserPoolClient", json!({"UserPoolId": other_id, "ClientName": "c", "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]})).await;
     let other_client = other_client["UserPoolClient"]["ClientId"].as_str().expect("client").to_owned();
     cognito(
         &moto,

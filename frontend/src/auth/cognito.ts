@@ -158,9 +158,9 @@ export class CognitoBackend implements AuthBackend {
   }
 
   signIn(email: string, password: string): Promise<SignInStep> {
+    // SRP (USER_SRP_AUTH, the library's default) on AWS and on the local cloud alike: the password
+    // never leaves the browser, and Cognito (and the local cloud's stand-in) checks the proof.
     const user = this.user(email);
-    // The local cloud's Cognito stand-in (moto) lacks full SRP; AWS gets SRP (the password never leaves the browser).
-    if (this.config.local) user.setAuthenticationFlowType('USER_PASSWORD_AUTH');
     const details = new AuthenticationDetails({ Username: email.trim(), Password: password });
     return new Promise((resolve, reject) => user.authenticateUser(details, this.callbacks(user, resolve, reject)));
   }

@@ -1,5 +1,5 @@
-//! The SPA's app client of the user pool (no secret; SRP sign-in, and the password flow on the
-//! local cloud only).
+//! The SPA's app client of the user pool: no secret; SRP sign-in and refresh tokens only, on AWS
+//! and on the local cloud alike.
 
 use std::collections::BTreeMap;
 
@@ -18,10 +18,6 @@ use crate::synth::{CfnResource, SynthError, Template, val};
 pub struct UserPoolClient {
     pub name: String,
     pub pool: Ref<UserPool>,
-    /// Also allow USER_PASSWORD_AUTH: only on the local cloud, whose Cognito emulator cannot
-    /// verify SRP. On AWS the app and `provision token` sign in with SRP (the password never
-    /// leaves the machine) and renew with the refresh token.
-    pub password_auth: bool,
 }
 
 /// Token lifetimes (ID and access tokens in minutes, the refresh token in days).
@@ -41,14 +37,11 @@ pub struct Props {
     pub token_validity: TokenValidity,
 }
 
-/// The app client's sign-in flows: SRP and refresh, plus the password flow on the local cloud only
-/// (its emulator cannot verify SRP), sorted as DescribeUserPoolClient is read back.
-pub fn auth_flows(c: &UserPoolClient) -> Vec<&'static str> {
-    if c.password_auth {
-        vec!["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"]
-    } else {
-        vec!["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"]
-    }
+/// The app client's sign-in flows, on AWS and on the local cloud alike: SRP (the password never
+/// leaves the machine; the web app and `provision token` use it) and the refresh token, sorted as
+/// DescribeUserPoolClient is read back.
+pub fn auth_flows() -> Vec<&'static str> {
+    vec!["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"]
 }
 
 /// What other constructs (and `synth`) may read of a UserPoolClient.
@@ -72,7 +65,7 @@ impl Resource for UserPoolClient {
         Ok(Props {
             name: self.name.clone(),
             secret: false,
-            auth_flows: auth_flows(self),
+            auth_flows: auth_flows(),
             prevent_user_existence_errors: "ENABLED",
             token_validity: TokenValidity { id_minutes: 60, access_minutes: 60, refresh_days: 30 },
         })
