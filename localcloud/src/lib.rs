@@ -9,6 +9,7 @@ pub mod amplify;
 pub mod bedrock;
 pub mod cognito;
 pub mod gateway;
+pub mod iam;
 pub mod lambda_policy;
 pub mod logs;
 pub mod moto;
@@ -68,7 +69,7 @@ pub fn router(cfg: &StandInConfig) -> Router {
     let lambda = runtime::Lambda::new(&cfg.moto, function_env, cfg.log_dir.clone());
     let gateway = gateway::Gateway::new(&cfg.moto, lambda.clone());
     let hosts = Hosts { amplify: amplify.clone(), gateway };
-    let bedrock = bedrock::Bedrock::new();
+    let bedrock = bedrock::Bedrock::new().with_iam(iam::Authorizer::new(&cfg.moto));
     Router::new()
         .merge(amplify.router())
         .merge(cognito::Cognito::new(&cfg.moto).router())

@@ -24,14 +24,20 @@ fn now_ms() -> i64 {
 }
 
 impl Shipper {
-    /// Starts the task that writes `file` and ships batches to moto's `/aws/lambda/<function>`.
-    pub async fn start(moto: &str, region: &str, function: &str, file: std::fs::File) -> Shipper {
+    /// Starts the task that writes `file` and ships batches to moto's `/aws/lambda/<function>`,
+    /// as the function's execution role (Lambda writes a function's logs with the role's
+    /// permissions: without logs:CreateLogStream and logs:PutLogEvents they are not kept).
+    pub async fn start(
+        moto: &str,
+        region: &str,
+        function: &str,
+        role: aws_sdk_cloudwatchlogs::config::Credentials,
+        file: std::fs::File,
+    ) -> Shipper {
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new(region.to_owned()))
             .endpoint_url(moto)
-            .credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
-                "local", "local", None, None, "local",
-            ))
+            .credentials_provider(role)
             .load()
             .await;
         let client = aws_sdk_cloudwatchlogs::Client::new(&sdk);

@@ -14,8 +14,9 @@ pub const LOCK: &str = include_str!("../../scripts/python/localcloud.lock");
 /// Where `.venv` records which lock it holds (the lock's SHA-256, as `scripts/lib.sh` writes it).
 const LOCK_RECORD: &str = ".installed-localcloud.lock";
 /// What moto lacks or accepts that AWS does not, patched in before the server starts (each patch
-/// names its AWS source).
-const MOTO_PATCHES: &str = include_str!("moto_patches.py");
+/// names its AWS source): the services' rules, then IAM's, then the start. Run as one script.
+pub const SCRIPT: &str =
+    concat!(include_str!("moto_patches.py"), "\n", include_str!("moto_iam.py"), "\n", include_str!("moto_start.py"));
 
 #[derive(Debug, thiserror::Error)]
 pub enum MotoError {
@@ -131,7 +132,7 @@ impl MotoServer {
             let err = out.try_clone().map_err(|source| MotoError::Io { path: log.clone(), source })?;
             let mut cmd = Command::new(&python);
             // moto.server, with the patches that make it as strict as AWS (moto_patches.py).
-            cmd.args(["-c", MOTO_PATCHES, "-H", "127.0.0.1", "-p", &port.to_string()])
+            cmd.args(["-c", SCRIPT, "-H", "127.0.0.1", "-p", &port.to_string()])
                 // Lambda's default account concurrency, with 100 kept unreserved: moto enforces
                 // PutFunctionConcurrency against it only when told the quota.
                 .env("MOTO_LAMBDA_CONCURRENCY_QUOTA", "1000")

@@ -822,9 +822,5 @@ def _check_state():
                     f"the Cognito patches use; rewrite them in localcloud/src/moto_patches.py"
                 )
 
-if __name__ == "__main__":
-    from moto.server import main
-
-    _check_state()
-    print(f"moto_patches: moto {moto.__version__}, every patch fits", file=sys.stderr, flush=True)
-    main(sys.argv[1:])
+# The server starts in moto_start.py, after the IAM rules (moto_iam.py): localcloud/src/moto.rs
+# runs the three files as one script.

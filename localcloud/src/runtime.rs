@@ -56,6 +56,10 @@ pub enum InvokeError {
     /// Over a concurrency limit: Lambda answers 429 `TooManyRequestsException` with this reason.
     #[error("Rate Exceeded.")]
     Throttled(ThrottleReason),
+    /// Lambda could not assume the function's execution role (its trust policy does not name
+    /// `lambda.amazonaws.com`, or the role is gone): CreateFunction's words for it.
+    #[error("The role defined for the function cannot be assumed by Lambda. ({0})")]
+    RoleNotAssumable(String),
     #[error("{0}")]
     Other(String),
 }
@@ -285,6 +289,7 @@ impl Lambda {
             "MemorySize": c.memory_size(),
             "FunctionArn": c.function_arn(),
             "Handler": c.handler(),
+            "Role": c.role(),
         }))
     }
 
@@ -430,6 +435,7 @@ impl Lambda {
             .open(&log_path)
             .map_err(|e| InvokeError::Other(format!("{}: {e}", log_path.display())))?;
         let region = cfg["FunctionArn"].as_str().and_then(|a| a.split(':').nth(3)).unwrap_or("us-east-1").to_owned();
+        let role = role_credentials(&self.moto, &region, name, cfg["Role"].as_str().unwrap_or_default()).await?;
         let mut cmd = tokio::process::Command::new(root.join("bootstrap"));
         cmd.current_dir(&root)
             .env_clear()
@@ -441,8 +447,12 @@ impl Lambda {
             .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
             .env("AWS_REGION", &region)
             .env("AWS_DEFAULT_REGION", &region)
-            .env("AWS_ACCESS_KEY_ID", "local")
-            .env("AWS_SECRET_ACCESS_KEY", "local")
+            // The execution role's temporary credentials, as Lambda passes them ("Defined runtime
+            // environment variables", Lambda Developer Guide): every call the function makes is
+            // authorized against the role's policies.
+            .env("AWS_ACCESS_KEY_ID", role.access_key_id())
+            .env("AWS_SECRET_ACCESS_KEY", role.secret_access_key())
+            .env("AWS_SESSION_TOKEN", role.session_token().unwrap_or_default())
             .env("LAMBDA_TASK_ROOT", &root)
             .env("_HANDLER", cfg["Handler"].as_str().unwrap_or("bootstrap"))
             .envs(self.function_env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -456,7 +466,7 @@ impl Lambda {
             .map_err(|e| InvokeError::Other(format!("starting {}: {e}", root.join("bootstrap").display())))?;
         // Like Lambda: the process's stdout and stderr go to CloudWatch Logs (moto's), in a
         // stream of their own per execution environment — and to a file beside the cloud's logs.
-        let shipper = logs::Shipper::start(&self.moto, &region, name, log).await;
+        let shipper = logs::Shipper::start(&self.moto, &region, name, role, log).await;
         if let Some(out) = child.stdout.take() {
             tokio::spawn(logs::pump(out, shipper.clone()));
         }
@@ -471,6 +481,43 @@ impl Lambda {
             busy: std::sync::atomic::AtomicBool::new(false),
         })
     }
+}
+
+/// Assumes the function's execution role as Lambda does, as the service principal
+/// `lambda.amazonaws.com` (which the role's trust policy must name), for one execution
+/// environment; the session is named after the function, so the function acts as
+/// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/FUNCTION` ("Lambda execution role", Lambda Developer
+/// Guide).
+async fn role_credentials(
+    moto: &str,
+    region: &str,
+    function: &str,
+    role: &str,
+) -> Result<aws_sdk_sts::config::Credentials, InvokeError> {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_owned()))
+        .endpoint_url(moto)
+        .credentials_provider(aws_sdk_sts::config::Credentials::new(
+            "lambda.amazonaws.com",
+            "lambda",
+            None,
+            None,
+            "lambda",
+        ))
+        .load()
+        .await;
+    let out =
+        aws_sdk_sts::Client::new(&sdk).assume_role().role_arn(role).role_session_name(function).send().await.map_err(
+            |e| InvokeError::RoleNotAssumable(format!("{role}: {}", aws_sdk_sts::error::DisplayErrorContext(&e))),
+        )?;
+    let c = out.credentials().ok_or_else(|| InvokeError::RoleNotAssumable(format!("{role}: no credentials")))?;
+    Ok(aws_sdk_sts::config::Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_owned()),
+        None,
+        "lambda-execution-role",
+    ))
 }
 
 fn unpack(zip: &[u8], root: &std::path::Path) -> Result<(), String> {
@@ -604,6 +651,12 @@ fn invoke_api_error(e: &InvokeError) -> Response {
             StatusCode::OK,
             [("x-amz-function-error", "Unhandled")],
             axum::Json(json!({"errorMessage": e.to_string(), "errorType": "Function.ResponseSizeTooLarge"})),
+        )
+            .into_response(),
+        InvokeError::RoleNotAssumable(_) => (
+            StatusCode::BAD_REQUEST,
+            [("x-amzn-errortype", "InvalidParameterValueException")],
+            axum::Json(json!({"Type": "User", "message": e.to_string()})),
         )
             .into_response(),
         InvokeError::NotFound(n) => (

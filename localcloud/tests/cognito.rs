@@ -205,7 +205,7 @@ async fn browsers_reach_cognito_through_the_stand_in_as_on_aws() {
 fn a_patch_that_no_longer_fits_moto_stops_it_at_start_naming_the_attribute() {
     let logs = tempfile::tempdir().expect("temp dir");
     let python = localcloud::moto::ensure_installed(&root(), logs.path()).expect("moto installed");
-    let patches = include_str!("../src/moto_patches.py");
+    let patches = localcloud::moto::SCRIPT;
     let expected = r#"("self", "client_id", "auth_flow", "auth_parameters")"#;
     assert!(patches.contains(expected), "the InitiateAuth patch names the parameters it expects");
     // As if moto had renamed a parameter of the method the patch wraps.

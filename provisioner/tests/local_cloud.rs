@@ -55,6 +55,18 @@ impl Local {
         }
     }
 
+    /// `up --local --json`, which must succeed: the stack's outputs.
+    fn up(&self) -> Value {
+        let up = self.provision(&["--json", "up", "--local"]);
+        assert_eq!(up.code, 0, "up --local failed:\n{}\n{}", up.stdout, up.stderr);
+        up.stdout
+            .lines()
+            .filter_map(|x| serde_json::from_str::<Value>(x).ok())
+            .find(|v| v["event"] == "outputs")
+            .map(|v| v["outputs"].clone())
+            .expect("outputs event")
+    }
+
     fn cloud(&self) -> Value {
         serde_json::from_str(&std::fs::read_to_string(self.dir.path().join("cloud.json")).expect("cloud.json"))
             .expect("json")
@@ -159,15 +171,7 @@ fn alive(pid: u64) -> bool {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
     let l = Local::new();
-    let up = l.provision(&["--json", "up", "--local"]);
-    assert_eq!(up.code, 0, "up --local failed:\n{}\n{}", up.stdout, up.stderr);
-    let outputs = up
-        .stdout
-        .lines()
-        .filter_map(|x| serde_json::from_str::<Value>(x).ok())
-        .find(|v| v["event"] == "outputs")
-        .map(|v| v["outputs"].clone())
-        .expect("outputs event");
+    let outputs = l.up();
     let api = outputs["apiUrl"].as_str().expect("api url").to_owned();
     let client_id = outputs["userPoolClientId"].as_str().expect("client").to_owned();
     let pool = outputs["userPoolId"].as_str().expect("pool").to_owned();
@@ -1147,4 +1151,204 @@ fn noise(w: u32, h: u32) -> image::DynamicImage {
 
 fn pictures() -> (String, String) {
     (format!("data:image/png;base64,{}", photo_b64()), mask_white())
+}
+
+/// Least privilege, proven: the function runs as its execution role (the Lambda stand-in assumes
+/// it and hands the function the role's temporary credentials, as Lambda does) and moto and the
+/// Bedrock stand-in authorize each call against the role's policy. With the policy as `up` makes
+/// it, every route works; with any one action removed, the route that needs it fails — so each
+/// grant is needed, and (the policy being the only one on the role) nothing else is granted.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_function_holds_exactly_the_permissions_it_uses() {
+    let l = Local::new();
+    let outputs = l.up();
+    let api = outputs["apiUrl"].as_str().expect("api url").to_owned();
+    let client_id = outputs["userPoolClientId"].as_str().expect("client").to_owned();
+    let email = outputs["demoUser"]["email"].as_str().expect("demo user").to_owned();
+    let password = outputs["demoUser"]["password"].as_str().expect("password").to_owned();
+    let moto = l.cloud()["moto"]["endpoint"].as_str().expect("moto").to_owned();
+    let sdk = sdk_at(&moto).await;
+    let iam = aws_sdk_iam::Client::new(&sdk);
+    let lambda = aws_sdk_lambda::Client::new(&sdk);
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
+    let functions = lambda.list_functions().send().await.expect("ListFunctions");
+    let function = functions.functions().first().expect("the stack's function").clone();
+    let name = function.function_name().expect("name").to_owned();
+    let role = function.role().and_then(|r| r.rsplit('/').next()).expect("role").to_owned();
+    assert!(
+        iam.list_attached_role_policies()
+            .role_name(&role)
+            .send()
+            .await
+            .expect("attached")
+            .attached_policies()
+            .is_empty(),
+        "the role has no managed policy: its one inline policy is all it may do"
+    );
+    let names = iam.list_role_policies().role_name(&role).send().await.expect("ListRolePolicies");
+    let [policy_name] = names.policy_names() else { panic!("one inline policy: {:?}", names.policy_names()) };
+    let raw = iam.get_role_policy().role_name(&role).policy_name(policy_name).send().await.expect("GetRolePolicy");
+    let decoded = percent_encoding::percent_decode_str(raw.policy_document()).decode_utf8_lossy().into_owned();
+    let policy: Value = serde_json::from_str(&decoded).expect("policy JSON");
+
+    let token = id_token(&moto, &client_id, &email, &password).await;
+    let http = client();
+    let (photo, mask) = pictures();
+    let edit_body = json!({"operation": "inpaint", "prompt": "a red bicycle", "image": photo, "mask": mask});
+    let first: Value = http
+        .post(format!("{api}/edits"))
+        .header("authorization", &token)
+        .json(&edit_body)
+        .send()
+        .await
+        .expect("edit")
+        .json()
+        .await
+        .expect("json");
+    let id =
+        first["id"].as_str().unwrap_or_else(|| panic!("the edit works with the policy as made: {first}")).to_owned();
+
+    let absent = {
+        let last = if id.ends_with('0') { "1" } else { "0" };
+        format!("{}{last}", &id[..id.len() - 1])
+    };
+    // Each route the function serves, and the status it answers when it works.
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    enum Probe {
+        Edit,
+        List,
+        Get,
+        Delete,
+        Usage,
+    }
+    let run = |probe: Probe| {
+        let (http, api, token, body) = (http.clone(), api.clone(), token.clone(), edit_body.clone());
+        let (id, absent) = (id.clone(), absent.clone());
+        async move {
+            let r = match probe {
+                Probe::Edit => http.post(format!("{api}/edits")).json(&body),
+                Probe::List => http.get(format!("{api}/edits")),
+                Probe::Get => http.get(format!("{api}/edits/{id}")),
+                // An id of the right shape that is not there: DeleteItem runs (and finds nothing),
+                // so the probe can run again and again.
+                Probe::Delete => http.delete(format!("{api}/edits/{absent}")),
+                Probe::Usage => http.get(format!("{api}/usage")),
+            };
+            let r = r.header("authorization", &token).send().await.expect("request");
+            let status = r.status().as_u16();
+            let body = r.text().await.unwrap_or_default();
+            (status, body)
+        }
+    };
+    let works = |probe: Probe, status: u16| match probe {
+        Probe::Delete => status == 204 || status == 404,
+        _ => status == 200,
+    };
+    let all = [Probe::Edit, Probe::List, Probe::Get, Probe::Delete, Probe::Usage];
+    for p in all {
+        let (status, body) = run(p).await;
+        assert!(works(p, status), "{p:?} works with the policy as `up` made it: {status} {body}");
+    }
+
+    let put = |doc: Value| {
+        let (iam, role, policy_name) = (iam.clone(), role.clone(), policy_name.clone());
+        async move {
+            iam.put_role_policy()
+                .role_name(role)
+                .policy_name(policy_name)
+                .policy_document(doc.to_string())
+                .send()
+                .await
+                .expect("PutRolePolicy");
+        }
+    };
+    // A new execution environment (and so a new log stream) for the next request: a change of
+    // configuration retires the running ones, as on Lambda.
+    let bump = |n: usize| {
+        let (lambda, name, vars) =
+            (lambda.clone(), name.clone(), function.environment().and_then(|e| e.variables()).cloned());
+        async move {
+            let mut vars = vars.unwrap_or_default();
+            vars.insert("PROBE".into(), n.to_string());
+            let env = aws_sdk_lambda::types::Environment::builder().set_variables(Some(vars)).build();
+            lambda.update_function_configuration().function_name(name).environment(env).send().await.expect("config");
+        }
+    };
+    let group = format!("/aws/lambda/{name}");
+    let streams = || {
+        let (logs, group) = (logs.clone(), group.clone());
+        async move {
+            let out = logs.describe_log_streams().log_group_name(group).send().await.expect("DescribeLogStreams");
+            out.log_streams()
+                .iter()
+                .map(|s| (s.log_stream_name().unwrap_or_default().to_owned(), s.last_ingestion_time().unwrap_or(0)))
+                .collect::<std::collections::BTreeMap<String, i64>>()
+        }
+    };
+
+    let statements = policy["Statement"].as_array().expect("statements").clone();
+    let mut report = Vec::new();
+    let mut round = 0;
+    for (si, statement) in statements.iter().enumerate() {
+        let sid = statement["Sid"].as_str().unwrap_or("?").to_owned();
+        let actions: Vec<String> = match &statement["Action"] {
+            Value::String(a) => vec![a.clone()],
+            Value::Array(a) => a.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+            other => panic!("{sid}: Action {other}"),
+        };
+        for action in &actions {
+            round += 1;
+            let mut without = policy.clone();
+            let rest: Vec<&String> = actions.iter().filter(|a| *a != action).collect();
+            let list = without["Statement"].as_array_mut().expect("statements");
+            if rest.is_empty() {
+                list.remove(si);
+            } else {
+                list[si]["Action"] = json!(rest);
+            }
+            put(without).await;
+            let failed = if action.starts_with("logs:") {
+                // Logs are written by Lambda with the role: without the grant, a new environment's
+                // lines are not kept (the function itself still answers).
+                bump(round).await;
+                let before = streams().await;
+                let (status, _) = run(Probe::Edit).await;
+                assert_eq!(status, 200, "{action}: the edit itself needs no logs permission");
+                tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+                let after = streams().await;
+                let kept = after.iter().any(|(s, t)| before.get(s).is_none_or(|b| b < t) && *t > 0);
+                let made = after.keys().any(|s| !before.contains_key(s));
+                match action.as_str() {
+                    "logs:CreateLogStream" => {
+                        (!made).then(|| "the new environment's log stream was not created".into())
+                    }
+                    _ => (!kept).then(|| "the new environment's lines were not kept".into()),
+                }
+            } else {
+                let mut failed = None;
+                for p in all {
+                    let (status, body) = run(p).await;
+                    if !works(p, status) {
+                        failed =
+                            Some(format!("{p:?} answered {status} {}", body.chars().take(160).collect::<String>()));
+                        break;
+                    }
+                }
+                failed
+            };
+            let failed =
+                failed.unwrap_or_else(|| panic!("without {action} ({sid}) everything still worked: not needed"));
+            eprintln!("{sid:<24} {action:<24} needed: without it, {failed}");
+            report.push((sid.clone(), action.clone(), failed));
+        }
+    }
+    put(policy.clone()).await;
+    for p in all {
+        let (status, body) = run(p).await;
+        assert!(works(p, status), "{p:?} works again with the policy restored: {status} {body}");
+    }
+    assert!(report.len() >= 8, "every action was tried: {report:?}");
+
+    let down = l.provision(&["down", "--local", "--yes"]);
+    assert_eq!(down.code, 0, "down --local:\n{}", down.stderr);
 }

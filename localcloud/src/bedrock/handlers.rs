@@ -13,7 +13,7 @@ use image_edit_contract::catalogue;
 use serde_json::{Value, json};
 
 use super::errors::{ApiError, VResult, add_request_id, malformed};
-use super::models::{KINDS, ModelInfo, find_model, resolve_invoke};
+use super::models::{KINDS, ModelInfo, find_model, invoke_resources, resolve_invoke};
 use super::pictures::{Encoded, render};
 use super::stability::validate_stability;
 use super::switches::{Block, Fail, Settings};
@@ -30,6 +30,13 @@ pub(super) async fn invoke(
     let settings = b.settings();
     let region = region_of(&headers);
     let started = Instant::now();
+    // Who calls: the function's role must allow bedrock:InvokeModel on each ARN the call may use.
+    if let (Some(iam), Some(resources)) = (&b.iam, invoke_resources(&model_id, &region, crate::iam::ACCOUNT))
+        && let Err(refused) = iam.authorize(&headers, &region, "bedrock:InvokeModel", &resources).await
+    {
+        tracing::info!(model = %model_id, code = refused.code, "bedrock stand-in: InvokeModel not authorized");
+        return ApiError::new(refused.status, refused.code, refused.message).into_response();
+    }
     // Over the model's concurrency quota: refused at once, as Bedrock refuses a call over quota.
     let Some(_running) = b.start(&model_id, settings.max_concurrent) else {
         tracing::info!(model = %model_id, "bedrock stand-in: InvokeModel over the concurrency quota");

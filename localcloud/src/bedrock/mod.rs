@@ -153,6 +153,9 @@ pub struct Bedrock {
     running: Arc<Mutex<std::collections::HashMap<String, u32>>>,
     /// The account's model access agreements (Marketplace subscriptions).
     agreements: agreements::Agreements,
+    /// Who may invoke what: the caller's IAM policies, evaluated by moto (None: a Bedrock on its
+    /// own, without a moto to ask; the local cloud always has one).
+    iam: Option<crate::iam::Authorizer>,
 }
 
 /// One InvokeModel call counted against its model's concurrency; released when dropped.
@@ -194,7 +197,13 @@ impl Bedrock {
             answered: Arc::default(),
             running: Arc::default(),
             agreements: agreements::Agreements::default(),
+            iam: None,
         }
+    }
+
+    /// This Bedrock, authorizing each InvokeModel call against the caller's IAM policies.
+    pub fn with_iam(self, iam: crate::iam::Authorizer) -> Bedrock {
+        Bedrock { iam: Some(iam), ..self }
     }
 
     /// An account that has already subscribed to every Marketplace model (for tests of the other

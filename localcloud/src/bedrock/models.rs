@@ -111,6 +111,21 @@ pub(super) fn resolve_invoke(raw: &str, region: &str) -> VResult<ModelInfo> {
     }
 }
 
+/// The ARNs IAM checks `bedrock:InvokeModel` on for `raw` from `region`: the foundation model's
+/// in the region; for a cross-region profile, the profile's and the foundation model's in every
+/// region the profile routes to ("Prerequisites for inference profiles", Bedrock User Guide: a
+/// request may be served in any destination region, so each must be allowed). None: an id the
+/// catalogue does not resolve (refused as invalid before any permission matters).
+pub(super) fn invoke_resources(raw: &str, region: &str, account: &str) -> Option<Vec<String>> {
+    let (m, via) = catalogue::resolve(raw, region).ok()?;
+    Some(match via {
+        catalogue::Via::OnDemand => vec![catalogue::foundation_model_arn(region, m.id)],
+        catalogue::Via::Profile(p) => std::iter::once(catalogue::profile_arn(region, account, p.id))
+            .chain(p.destinations.iter().map(|d| catalogue::foundation_model_arn(d, m.id)))
+            .collect(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
