@@ -115,9 +115,9 @@ pub const MAX_ATTEMPTS: u32 = 10;
 /// three attempts, with exponential backoff and full jitter (200 ms doubling up to 20 s: ten
 /// attempts span about two minutes). Not the SDK's adaptive mode: its client-side rate limiter
 /// is tuned for steady traffic and slows a short burst of calls like `up` to a crawl after the
-/// first throttle. The SDK retries throttling, 5xx and connection failures; a create whose first
-/// attempt took effect before the error is found by the engine's read before the next create (as
-/// after an interrupted run). Waiters poll through the same retrying clients, so a transient
+/// first throttle. The SDK retries throttling, 5xx and connection failures — except for the creates
+/// of resources whose names are not unique, which `resources::create_once` retries itself, after
+/// looking for what a failed attempt may have made. Waiters poll through the same retrying clients, so a transient
 /// error while waiting is one more attempt, not a failure. `AWS_MAX_ATTEMPTS` (the SDK's own
 /// variable) overrides the attempts.
 pub fn retry_config() -> aws_config::retry::RetryConfig {
@@ -215,6 +215,27 @@ impl Aws {
     }
 }
 
+/// The error codes the SDKs retry as throttling or transient (aws-runtime's
+/// `retries::classifiers::THROTTLING_ERRORS` and `TRANSIENT_ERRORS`).
+const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+    "RequestTimeout",
+    "RequestTimeoutException",
+];
+
 /// An AWS call that failed, with the service's error code when there is one.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{operation} failed: {}{message}", code.as_deref().map(|c| format!("{c}: ")).unwrap_or_default())]
@@ -222,15 +243,29 @@ pub struct AwsError {
     pub operation: String,
     pub code: Option<String>,
     pub message: String,
+    /// Worth trying again, and possibly already done: throttling, a 5xx, a timeout or a lost
+    /// connection (the SDK's standard retry classes). A create failing so may have taken effect.
+    pub transient: bool,
 }
 
 impl AwsError {
     pub fn from_sdk<E, R>(operation: &str, err: aws_sdk_sts::error::SdkError<E, R>) -> AwsError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
         use aws_sdk_sts::error::SdkError;
+        let transient = match &err {
+            SdkError::ServiceError(se) => {
+                let status = (se.raw() as &dyn std::any::Any)
+                    .downcast_ref::<aws_smithy_runtime_api::http::Response>()
+                    .map(|r| r.status().as_u16());
+                status.is_some_and(|s| s >= 500 || s == 429)
+                    || se.err().code().is_some_and(|c| THROTTLING_CODES.contains(&c))
+            }
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
+            _ => false,
+        };
         let (code, message) = match &err {
             SdkError::ServiceError(se) => {
                 let e = se.err();
@@ -241,11 +276,11 @@ impl AwsError {
             other => (None, format!("{}", aws_smithy_types::error::display::DisplayErrorContext(other))),
         };
         let message = friendly(code.as_deref(), message);
-        AwsError { operation: operation.to_owned(), code, message }
+        AwsError { operation: operation.to_owned(), code, message, transient }
     }
 
     pub fn new(operation: &str, message: impl Into<String>) -> AwsError {
-        AwsError { operation: operation.to_owned(), code: None, message: message.into() }
+        AwsError { operation: operation.to_owned(), code: None, message: message.into(), transient: false }
     }
 
     /// The resource does not exist (every service spells it differently).
@@ -313,7 +348,7 @@ pub trait Ctx<T> {
 impl<T, E, R> Ctx<T> for Result<T, aws_sdk_sts::error::SdkError<E, R>>
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     fn ctx(self, operation: &str) -> Result<T, AwsError> {
         self.map_err(|e| AwsError::from_sdk(operation, e))

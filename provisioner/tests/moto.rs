@@ -794,3 +794,34 @@ async fn reserved_concurrency_follows_the_stack_file() {
     let down = c.provision(&["--stack-file", &f, "down", "--yes"]);
     assert_eq!(down.code, 0, "{}", down.stderr);
 }
+
+/// REST API names are not unique: two APIs under the stack's name (a create that took effect
+/// although its answer was lost, then a retry) and no state file to say which is the stack's —
+/// `up` adopts neither and names both; with one left, it adopts that one.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_resources_under_the_stack_name_are_refused_not_adopted() {
+    let c = cloud().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let f = stack_file(dir.path(), "kappa", "").to_str().expect("utf8").to_owned();
+    let apigw = aws_sdk_apigateway::Client::new(&c.sdk().await);
+    let name = provisioner::stack::Names::rest_api("kappa");
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let api = apigw.create_rest_api().name(&name).send().await.expect("CreateRestApi");
+        ids.push(api.id().expect("id").to_owned());
+    }
+    let up = c.provision(&["--stack-file", &f, "up"]);
+    assert_ne!(up.code, 0, "up must not adopt one of two: {}", up.stderr);
+    for id in &ids {
+        assert!(up.stderr.contains(id.as_str()), "the refusal names {id}: {}", up.stderr);
+    }
+    assert!(up.stderr.contains(&format!("2 REST APIs are named {name}")), "{}", up.stderr);
+    apigw.delete_rest_api().rest_api_id(&ids[1]).send().await.expect("delete one");
+    let up = c.provision(&["--json", "--stack-file", &f, "up"]);
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    assert!(outputs(&up)["apiUrl"].as_str().is_some_and(|u| u.contains(&ids[0])), "the one left is adopted");
+    let apis = apigw.get_rest_apis().send().await.expect("apis");
+    assert_eq!(apis.items().iter().filter(|a| a.name() == Some(name.as_str())).count(), 1, "no second copy made");
+    let down = c.provision(&["--stack-file", &f, "down", "--yes"]);
+    assert_eq!(down.code, 0, "{}", down.stderr);
+}

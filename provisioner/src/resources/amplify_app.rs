@@ -147,7 +147,7 @@ pub async fn find_apps(aws: &Aws, name: &str) -> Result<Vec<String>, AwsError> {
 pub async fn read(aws: &Aws, name: &str, physical: Option<&str>, branch: &str) -> Result<Option<Live>, AwsError> {
     let id = match physical {
         Some(id) => Some(id.to_owned()),
-        None => find_apps(aws, name).await?.into_iter().next(),
+        None => super::the_one_named("Amplify app", name, find_apps(aws, name).await?, "amplify:ListApps")?,
     };
     let Some(id) = id else { return Ok(None) };
     let Some(out) = optional(aws.amplify.get_app().app_id(&id).send().await.ctx("amplify:GetApp"))? else {
@@ -196,19 +196,25 @@ fn rules(want: &Props) -> Result<Vec<CustomRule>, ResourceError> {
 }
 
 async fn create(env: &Env<'_>, c: &AmplifyApp, want: &Props) -> Result<Live, ResourceError> {
-    let out = env
-        .aws
-        .amplify
-        .create_app()
-        .name(&c.name)
-        .description("Image editor web app (deployed by provision)")
-        .platform(Platform::Web)
-        .set_custom_rules(Some(rules(want)?))
-        .set_tags(Some(env.tags().clone().into_iter().collect()))
-        .send()
-        .await
-        .ctx("amplify:CreateApp")?;
-    let id = out.app().map(|a| a.app_id().to_owned()).unwrap_or_default();
+    let rules = rules(want)?;
+    let create = async || {
+        let out = env
+            .aws
+            .amplify
+            .create_app()
+            .name(&c.name)
+            .description("Image editor web app (deployed by provision)")
+            .platform(Platform::Web)
+            .set_custom_rules(Some(rules.clone()))
+            .set_tags(Some(env.tags().clone().into_iter().collect()))
+            .customize()
+            .config_override(aws_sdk_amplify::config::Builder::default().retry_config(super::no_retries()))
+            .send()
+            .await
+            .ctx("amplify:CreateApp")?;
+        Ok(out.app().map(|a| a.app_id().to_owned()).unwrap_or_default())
+    };
+    let id = super::create_once("Amplify app", &c.name, async || find_apps(env.aws, &c.name).await, create).await?;
     read(env.aws, &c.name, Some(&id), &env.stack.config.frontend.branch)
         .await?
         .ok_or_else(|| ResourceError::Refused(format!("Amplify app {id} vanished right after it was created")))

@@ -211,6 +211,77 @@ pub fn percent_decode(s: &str) -> String {
     percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
+/// The one resource named `name` among `ids` (what a list by name found), when no state file says
+/// which is the stack's. REST APIs, user pools and Amplify apps may share a name, so a create that
+/// took effect although its answer was lost (a 5xx or a dropped connection after the service acted,
+/// then a retry) can leave two: adopting either would leave the other running and billed unseen,
+/// so `up` stops and names them all.
+pub fn the_one_named(kind: &str, name: &str, ids: Vec<String>, operation: &str) -> Result<Option<String>, AwsError> {
+    if ids.len() <= 1 {
+        return Ok(ids.into_iter().next());
+    }
+    Err(AwsError::new(
+        operation,
+        format!(
+            "{} {kind}s are named {name} ({}) and no state file says which one is this stack's — a create whose \
+             answer was lost can leave a second copy. Delete the copies not in use, or run `provision down` (it \
+             removes each one tagged as this stack's), then `provision up` again",
+            ids.len(),
+            ids.join(", ")
+        ),
+    ))
+}
+
+/// Creates a resource whose name is not unique (a REST API, a user pool, an Amplify app) at most
+/// once. The SDK would retry a create that failed with a 5xx or a lost connection, and if the
+/// first attempt had taken effect, that makes a second copy nobody records. So `send` runs with the
+/// SDK's retries off (see [`no_retries`]), and after a transient failure this looks for what the
+/// attempt may have made — by name, a few times, as lists can lag a create — and adopts it (saying
+/// so), or creates again after a backoff.
+pub async fn create_once(
+    kind: &str,
+    name: &str,
+    find: impl AsyncFn() -> Result<Vec<String>, AwsError>,
+    send: impl AsyncFn() -> Result<String, AwsError>,
+) -> Result<String, AwsError> {
+    const ATTEMPTS: u32 = 8;
+    let before = find().await?;
+    let mut backoff = std::time::Duration::from_millis(200);
+    for attempt in 1..=ATTEMPTS {
+        let err = match send().await {
+            Ok(id) => return Ok(id),
+            Err(e) if e.transient && attempt < ATTEMPTS => e,
+            Err(e) => return Err(e),
+        };
+        for look in 0..3 {
+            let made: Vec<String> = find().await?.into_iter().filter(|id| !before.contains(id)).collect();
+            match made.len() {
+                0 => {}
+                1 => {
+                    tracing::warn!(
+                        "{kind} {name}: the create failed ({err}) but had taken effect; using {} instead of making a \
+                         second",
+                        made[0]
+                    );
+                    return Ok(made[0].clone());
+                }
+                _ => return Err(the_one_named(kind, name, made, &err.operation).err().unwrap_or(err)),
+            }
+            if look < 2 {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(std::time::Duration::from_secs(10));
+    }
+    Err(AwsError::new(&format!("{kind}:create"), format!("{kind} {name} could not be created")))
+}
+
+/// The SDK configuration override that turns its retries off for one call (for [`create_once`]).
+pub fn no_retries() -> aws_config::retry::RetryConfig {
+    aws_config::retry::RetryConfig::disabled()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

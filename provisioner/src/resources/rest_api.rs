@@ -400,7 +400,7 @@ async fn read(env: &Env<'_>, c: &RestApi, physical: Option<&str>) -> Result<Opti
     let aws = env.aws;
     let id = match physical {
         Some(id) => Some(id.to_owned()),
-        None => find(aws, &c.name).await?.into_iter().next(),
+        None => super::the_one_named("REST API", &c.name, find(aws, &c.name).await?, "apigateway:GetRestApis")?,
     };
     let Some(id) = id else { return Ok(None) };
     let Some(api) = optional(aws.apigateway.get_rest_api().rest_api_id(&id).send().await.ctx("apigateway:GetRestApi"))?
@@ -538,17 +538,22 @@ async fn apply(env: &Env<'_>, c: &RestApi, want: &Props, live: Option<&Live>) ->
     let id = match live {
         Some(l) => l.physical.clone(),
         None => {
-            let out = aws
-                .apigateway
-                .create_rest_api()
-                .name(&c.name)
-                .description("Image editor API (deployed by provision)")
-                .endpoint_configuration(EndpointConfiguration::builder().types(EndpointType::Regional).build())
-                .set_tags(Some(env.tags().clone().into_iter().collect()))
-                .send()
-                .await
-                .ctx("apigateway:CreateRestApi")?;
-            out.id().unwrap_or_default().to_owned()
+            let create = async || {
+                let out = aws
+                    .apigateway
+                    .create_rest_api()
+                    .name(&c.name)
+                    .description("Image editor API (deployed by provision)")
+                    .endpoint_configuration(EndpointConfiguration::builder().types(EndpointType::Regional).build())
+                    .set_tags(Some(env.tags().clone().into_iter().collect()))
+                    .customize()
+                    .config_override(aws_sdk_apigateway::config::Builder::default().retry_config(super::no_retries()))
+                    .send()
+                    .await
+                    .ctx("apigateway:CreateRestApi")?;
+                Ok(out.id().unwrap_or_default().to_owned())
+            };
+            super::create_once("REST API", &c.name, async || find(aws, &c.name).await, create).await?
         }
     };
     let empty = json!({});

@@ -182,7 +182,7 @@ pub async fn find_pools(aws: &Aws, name: &str) -> Result<Vec<String>, AwsError> 
 pub async fn read(aws: &Aws, name: &str, physical: Option<&str>) -> Result<Option<Live>, AwsError> {
     let id = match physical {
         Some(id) => Some(id.to_owned()),
-        None => find_pools(aws, name).await?.into_iter().next(),
+        None => super::the_one_named("user pool", name, find_pools(aws, name).await?, "cognito-idp:ListUserPools")?,
     };
     let Some(id) = id else { return Ok(None) };
     let Some(out) =
@@ -243,23 +243,31 @@ fn case_insensitive() -> Result<UsernameConfigurationType, ResourceError> {
 }
 
 async fn create(env: &Env<'_>, c: &UserPool, want: &Props) -> Result<Live, ResourceError> {
-    let out = env
-        .aws
-        .cognito
-        .create_user_pool()
-        .pool_name(&c.name)
-        .username_attributes(UsernameAttributeType::Email)
-        .username_configuration(case_insensitive()?)
-        .auto_verified_attributes(VerifiedAttributeType::Email)
-        .policies(UserPoolPolicyType::builder().password_policy(password_policy(want)).build())
-        .admin_create_user_config(admin_create(want))
-        .set_lambda_config(triggers(want))
-        .deletion_protection(DeletionProtectionType::Inactive)
-        .set_user_pool_tags(Some(env.tags().clone().into_iter().collect()))
-        .send()
-        .await
-        .ctx("cognito-idp:CreateUserPool")?;
-    let id = out.user_pool().and_then(|p| p.id()).unwrap_or_default().to_owned();
+    let usernames = case_insensitive()?;
+    let create = async || {
+        let out = env
+            .aws
+            .cognito
+            .create_user_pool()
+            .pool_name(&c.name)
+            .username_attributes(UsernameAttributeType::Email)
+            .username_configuration(usernames.clone())
+            .auto_verified_attributes(VerifiedAttributeType::Email)
+            .policies(UserPoolPolicyType::builder().password_policy(password_policy(want)).build())
+            .admin_create_user_config(admin_create(want))
+            .set_lambda_config(triggers(want))
+            .deletion_protection(DeletionProtectionType::Inactive)
+            .set_user_pool_tags(Some(env.tags().clone().into_iter().collect()))
+            .customize()
+            .config_override(
+                aws_sdk_cognitoidentityprovider::config::Builder::default().retry_config(super::no_retries()),
+            )
+            .send()
+            .await
+            .ctx("cognito-idp:CreateUserPool")?;
+        Ok(out.user_pool().and_then(|p| p.id()).unwrap_or_default().to_owned())
+    };
+    let id = super::create_once("user pool", &c.name, async || find_pools(env.aws, &c.name).await, create).await?;
     read(env.aws, &c.name, Some(&id))
         .await?
         .ok_or_else(|| ResourceError::Refused(format!("user pool {id} vanished right after it was created")))

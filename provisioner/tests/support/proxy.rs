@@ -19,11 +19,26 @@ pub struct Faults {
     /// Share of requests answered with a throttling error or a 5xx, in percent.
     pub percent: u64,
     pub seed: u64,
+    /// The first create of each resource whose name is not unique (CreateRestApi, CreateUserPool,
+    /// CreateApp) is forwarded — it takes effect — and then answered with a 500, as when the
+    /// service acted but its answer was lost.
+    pub lose_create_answers: bool,
 }
 
 impl Faults {
     pub fn latency(latency: Duration) -> Faults {
-        Faults { latency, percent: 0, seed: 0 }
+        Faults { latency, percent: 0, seed: 0, lose_create_answers: false }
+    }
+}
+
+/// Which create of a resource with a non-unique name a request is, if any.
+fn named_create(method: &axum::http::Method, path: &str, headers: &HeaderMap) -> Option<&'static str> {
+    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    match (method.as_str(), path) {
+        ("POST", "/restapis") => Some("CreateRestApi"),
+        ("POST", "/apps") => Some("CreateApp"),
+        _ if target == "AWSCognitoIdentityProviderService.CreateUserPool" => Some("CreateUserPool"),
+        _ => None,
     }
 }
 
@@ -35,6 +50,8 @@ struct Proxy {
     failed: Arc<AtomicUsize>,
     rng: Arc<AtomicU64>,
     client: reqwest::Client,
+    /// The creates whose answer was already lost once.
+    lost: Arc<std::sync::Mutex<std::collections::BTreeSet<&'static str>>>,
 }
 
 /// A running proxy: its endpoint and counters.
@@ -101,9 +118,19 @@ async fn forward(State(p): State<Proxy>, req: Request) -> Response {
     for (k, v) in parts.headers.iter().filter(|(k, _)| *k != "host") {
         headers.insert(k.clone(), v.clone());
     }
+    let create = named_create(&parts.method, parts.uri.path(), &parts.headers);
     let Ok(resp) = p.client.request(parts.method, url).headers(headers).body(body.to_vec()).send().await else {
         return StatusCode::BAD_GATEWAY.into_response();
     };
+    if p.faults.lose_create_answers
+        && let Some(create) = create
+        && p.lost.lock().is_ok_and(|mut lost| lost.insert(create))
+    {
+        p.failed.fetch_add(1, Ordering::SeqCst);
+        let mut r = (StatusCode::INTERNAL_SERVER_ERROR, r#"{"message":"Internal server error"}"#).into_response();
+        r.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+        return r;
+    }
     let status = resp.status();
     let headers = resp.headers().clone();
     let bytes: Bytes = resp.bytes().await.unwrap_or_default();
@@ -126,6 +153,7 @@ pub async fn start(target: String, faults: Faults) -> Running {
         failed: failed.clone(),
         rng: Arc::new(AtomicU64::new(faults.seed | 1)),
         client: reqwest::Client::new(),
+        lost: Arc::default(),
     };
     let app = axum::Router::new().fallback(forward).with_state(state);
     tokio::spawn(async move {
