@@ -58,6 +58,31 @@ async fn by_host(State(h): State<Hosts>, req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
+/// Control-plane calls to the stand-ins (Amplify, Bedrock's control plane, Service Quotas) are
+/// authorized as AWS authorizes them, by the caller's IAM policies (`iam::control_plane` says
+/// what each call asks for; moto's evaluator decides).
+async fn authorize(State(iam): State<iam::Authorizer>, req: Request, next: Next) -> Response {
+    let target = req.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
+    if iam::control_plane(&method, &path, target.as_deref(), &[], "us-east-1").is_empty() {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    // Control-plane bodies are small JSON documents (the zip goes to the upload URL).
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let region = iam::signing_region(&parts.headers).unwrap_or_else(|| "us-east-1".to_owned());
+    for (action, resources) in iam::control_plane(&method, &path, target.as_deref(), &bytes, &region) {
+        if let Err(refused) = iam.authorize(&parts.headers, &region, &action, &resources).await {
+            tracing::info!(%action, code = refused.code, "stand-in: not authorized");
+            return refused.into_response();
+        }
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
+}
+
 /// The stand-ins' router (control planes by path, hosted sites and APIs by `Host`).
 pub fn router(cfg: &StandInConfig) -> Router {
     let amplify = amplify::Amplify::new(cfg.port);
@@ -69,13 +94,15 @@ pub fn router(cfg: &StandInConfig) -> Router {
     let lambda = runtime::Lambda::new(&cfg.moto, function_env, cfg.log_dir.clone());
     let gateway = gateway::Gateway::new(&cfg.moto, lambda.clone());
     let hosts = Hosts { amplify: amplify.clone(), gateway };
-    let bedrock = bedrock::Bedrock::new().with_iam(iam::Authorizer::new(&cfg.moto));
+    let authorizer = iam::Authorizer::new(&cfg.moto);
+    let bedrock = bedrock::Bedrock::new().with_iam(authorizer.clone());
     Router::new()
         .merge(amplify.router())
         .merge(cognito::Cognito::new(&cfg.moto).router())
         .merge(bedrock.router())
         .merge(lambda.router())
         .route("/_localcloud/health", axum::routing::get(|| async { "ok" }))
+        .layer(middleware::from_fn_with_state(authorizer, authorize))
         .layer(middleware::from_fn_with_state(hosts, by_host))
 }
 

@@ -5,7 +5,8 @@
 # Here it always does, with these rules for who is calling:
 # - An access key the local cloud issued — an IAM user's (AKIA…, CreateAccessKey) or temporary
 #   credentials (ASIA…, AssumeRole: what the Lambda stand-in hands a function as its role) — is
-#   checked as AWS checks it: the signature, the session token, then that identity's policies.
+#   checked as AWS checks it: the key, its session token, then that identity's policies (not the
+#   signature: see below).
 # - Any other key (`local`, `testing`, `test`: what people already use with the `aws` CLI and
 #   boto3 against the local cloud) is the account's administrator, the account's root user.
 #   That is the one place the local cloud is looser than AWS, where nothing is being tested.
@@ -26,8 +27,6 @@ _ADMIN_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "A
 
 class _AccountAdministrator:
     """A key the local cloud did not issue: the account's root user, allowed everything."""
-
-    administrator = True
 
     def __init__(self, account_id, partition, access_key_id):
         self.account_id = account_id
@@ -80,17 +79,19 @@ if tuple(inspect.signature(_create_access_key).parameters) != ("account_id", "pa
     raise PatchDoesNotFit(f"moto_patches: moto {moto.__version__} changed access_control.create_access_key")
 _access_control.create_access_key = _create_access_key_or_administrator
 
-_check_signature = _original(_access_control.IAMRequestBase, "check_signature", ("self",))
+# The SigV4 signature itself is not recomputed: moto's recomputation (botocore's canonical request
+# from the request as Werkzeug decoded it) disagrees with correct signatures of the AWS SDK for
+# Rust for paths with reserved characters — Bedrock's `…/inference-profiles/us.stability.…-v1:0`,
+# which the SDK encodes once more before signing, as SigV4 asks for every service but S3. The key
+# id, its owner and the session token are checked; a wrong secret is the one thing not caught.
+_original(_access_control.IAMRequestBase, "check_signature", ("self",))
 
 
-def _check_signature_unless_administrator(self):
-    # The administrator's secret is whatever the caller chose: there is nothing to check it by.
-    if getattr(self._access_key, "administrator", False):
-        return
-    _check_signature(self)
+def _signature_not_recomputed(self):
+    return None
 
 
-_access_control.IAMRequestBase.check_signature = _check_signature_unless_administrator
+_access_control.IAMRequestBase.check_signature = _signature_not_recomputed
 
 
 # A role is assumed only by a principal its trust policy names ("AssumeRole", STS API reference:
@@ -288,6 +289,8 @@ def _logs_resource(self):
     # name; the Logs API reference asks policies for the `:*` form of a group's ARN, which matches
     # it); DescribeLogGroups and the like on "*".
     body = _json_body(self)
+    if isinstance(body.get("resourceArn"), str):  # TagResource, UntagResource, ListTagsForResource
+        return body["resourceArn"]
     group = body.get("logGroupName")
     if not isinstance(group, str):
         return "*"
@@ -298,10 +301,104 @@ def _logs_resource(self):
     return f"{base}:log-stream:"
 
 
+def _cognito_resource(self):
+    # list_amazoncognitouserpools.html: the pool's operations on `userpool`
+    # (arn:…:userpool/ID); CreateUserPool and ListUserPools on "*".
+    pool = _json_body(self).get("UserPoolId")
+    if not isinstance(pool, str):
+        return "*"
+    return f"arn:{_partition(self.region)}:cognito-idp:{self.region}:{self.current_account}:userpool/{pool}"
+
+
+def _lambda_resource(self):
+    # list_awslambda.html: a function's operations on `function` (arn:…:function:NAME); the tag
+    # operations on the ARN in the path; ListFunctions and GetAccountSettings on "*".
+    path = urllib.parse.unquote(self.path)
+    parts = [p for p in path.split("/") if p]
+    base = f"arn:{_partition(self.region)}:lambda:{self.region}:{self.current_account}:function:"
+    if len(parts) >= 3 and parts[1] == "tags":
+        return "/".join(parts[2:])
+    if len(parts) >= 3 and parts[1] == "functions":
+        name = parts[2]
+        return name if name.startswith("arn:") else base + name.split(":")[0]
+    if len(parts) == 2 and parts[1] == "functions" and self.method == "POST":
+        name = _json_body(self).get("FunctionName")
+        return base + name if isinstance(name, str) else "*"
+    return "*"
+
+
+def _iam_resource(self):
+    # list_awsidentityandaccessmanagementiam.html: the role operations on `role`
+    # (arn:…:iam::ACCOUNT:role/PATH/NAME). moto names the role only once it exists, so CreateRole
+    # would be checked against "*".
+    name = (self.data.get("RoleName") or [None])[0] if hasattr(self, "data") else None
+    if not isinstance(name, str):
+        return "*"
+    path = (self.data.get("Path") or ["/"])[0]
+    try:
+        return self.backend.get_role(name).arn
+    except Exception:
+        return f"arn:{_partition(self.region)}:iam::{self.current_account}:role{path}{name}"
+
+
+from moto.apigateway.responses import APIGatewayResponse as _APIGatewayResponse
+from moto.awslambda.responses import LambdaResponse as _LambdaResponse
+from moto.cognitoidp.responses import CognitoIdpResponse as _CognitoIdpResponse
+from moto.iam.responses import IamResponse as _IamResponse
+
+_original(_IamResponse, "_determine_resource", ("self",))
+_IamResponse._determine_resource = _iam_resource
+
+
+# API Gateway's IAM actions are the HTTP methods of its REST API (apigateway:GET, POST, PUT,
+# PATCH, DELETE) on the path's ARN, arn:aws:apigateway:REGION::/restapis/… (list_amazonapigateway
+# management.html: "Control access to API Gateway management", API Gateway Developer Guide).
+class _ApiGatewayIAMRequest(_access_control.IAMRequest):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._action = f"apigateway:{self._method}"
+
+
+def _apigateway_authorize(self, resource="*"):
+    path = urllib.parse.unquote(self.path)
+    arn = f"arn:{_partition(self.region)}:apigateway:{self.region}::{path}"
+    self._authenticate_and_authorize_action(_ApiGatewayIAMRequest, arn)
+
+
+_original(_APIGatewayResponse, "_authenticate_and_authorize_normal_action", ("self", "resource"))
+_APIGatewayResponse._authenticate_and_authorize_normal_action = _apigateway_authorize
+
+
+# CreateFunction and UpdateFunctionConfiguration with a role also need iam:PassRole on it
+# ("Lambda execution role", Lambda Developer Guide: "the user … must have iam:PassRole").
+class _PassRoleIAMRequest(_access_control.IAMRequest):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._action = "iam:PassRole"
+
+
+_lambda_authorize_normal = _original(_LambdaResponse, "_authenticate_and_authorize_normal_action", ("self", "resource"))
+
+
+def _lambda_authorize(self, resource="*"):
+    _lambda_authorize_normal(self, resource)
+    if self.method in ("POST", "PUT") and self._get_action() in ("CreateFunction", "UpdateFunctionConfiguration"):
+        role = _json_body(self).get("Role")
+        if isinstance(role, str):
+            self._authenticate_and_authorize_action(_PassRoleIAMRequest, role)
+
+
+_LambdaResponse._authenticate_and_authorize_normal_action = _lambda_authorize
+
 from moto.dynamodb.responses import DynamoHandler as _DynamoHandler
 from moto.logs.responses import LogsResponse as _LogsResponse
 
-for _handler, _resource in ((_DynamoHandler, _dynamodb_resource), (_LogsResponse, _logs_resource)):
+for _handler, _resource in (
+    (_DynamoHandler, _dynamodb_resource),
+    (_LogsResponse, _logs_resource),
+    (_CognitoIdpResponse, _cognito_resource),
+    (_LambdaResponse, _lambda_resource),
+):
     if hasattr(_handler, "_determine_resource"):
         raise PatchDoesNotFit(f"moto_patches: moto {moto.__version__}'s {_handler.__name__} determines resources itself")
     _handler._determine_resource = _resource

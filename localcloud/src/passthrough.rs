@@ -11,8 +11,9 @@ use axum::response::{IntoResponse, Response};
 pub(crate) async fn to_moto(http: &reqwest::Client, moto: &str, parts: &Parts, body: Bytes) -> Response {
     let url =
         format!("{}{}", moto.trim_end_matches('/'), parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"));
-    let mut headers = parts.headers.clone();
-    headers.remove("host");
+    // The Host header stays as the caller signed it: moto checks the SigV4 signature of the keys
+    // it issued, and the signature covers Host.
+    let headers = parts.headers.clone();
     let resp = http.request(parts.method.clone(), url).headers(headers).body(body).send().await;
     let Ok(resp) = resp else { return StatusCode::BAD_GATEWAY.into_response() };
     let status = resp.status();

@@ -103,6 +103,13 @@ pub enum AppCommand {
     Outputs,
     /// Check credentials, region, Bedrock model access and the build tools, with the fix for each.
     Doctor,
+    /// Print the IAM policy a host needs to run this tool for the stack (`up`, `down`, `doctor`,
+    /// `users`, `logs`…), scoped to the stack's names: for an administrator to attach to the host.
+    Policy {
+        /// The account to scope it to (default: the credentials' account).
+        #[arg(long, value_name = "ID")]
+        account: Option<String>,
+    },
     /// Print a Cognito ID token for a user of the stack (for `curl -H "Authorization: $TOKEN"`).
     ///
     /// The password comes from PROVISION_PASSWORD or is asked for; with --local and no

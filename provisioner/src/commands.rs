@@ -690,6 +690,19 @@ pub async fn synth(ctx: &Ctx, output: Option<&std::path::Path>) -> Result<Exit, 
     Ok(Exit::Ok)
 }
 
+/// `policy`: the host's IAM policy for this stack, as JSON (the document IAM takes).
+pub async fn policy(ctx: &Ctx, account: Option<String>) -> Result<Exit, CliError> {
+    let account = match account {
+        Some(a) if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) => a,
+        Some(a) => return Err(CliError::Usage(format!("--account {a}: an AWS account id is 12 digits"))),
+        None => Aws::load(&ctx.config.region).await.identity().await.map_err(CliError::Aws)?.account,
+    };
+    let doc = crate::host_policy::document(&ctx.config, &account);
+    let pretty = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| doc.to_string());
+    ctx.print(&doc, || println!("{pretty}"));
+    Ok(Exit::Ok)
+}
+
 /// Why `--engine cloudformation` does not run on the local cloud.
 pub const CFN_NOT_LOCAL: &str = "--engine cloudformation needs AWS CloudFormation: moto's CloudFormation reports \
     Cognito, the API authorizer, the stage and Amplify as created without creating them (docs/cloudformation.md). \

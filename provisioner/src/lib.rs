@@ -15,6 +15,7 @@ pub mod config;
 pub mod doctor;
 pub mod engine;
 pub mod error;
+pub mod host_policy;
 pub mod local;
 pub mod models;
 pub mod progress;

@@ -128,6 +128,7 @@ fn run_app(global: Global, command: AppCommand) -> Result<Exit, CliError> {
             AppCommand::Status => commands::status(&ctx).await,
             AppCommand::Outputs => commands::outputs(&ctx).await,
             AppCommand::Doctor => commands::doctor(&ctx).await,
+            AppCommand::Policy { account } => commands::policy(&ctx, account).await,
             AppCommand::Token { username } => provisioner::session::token(&ctx, username).await,
             AppCommand::Logs { since, follow } => provisioner::session::logs(&ctx, since, follow).await,
             AppCommand::Users { action: UsersAction::Add { emails, csv } } => {

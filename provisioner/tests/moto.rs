@@ -825,3 +825,90 @@ async fn two_resources_under_the_stack_name_are_refused_not_adopted() {
     let down = c.provision(&["--stack-file", &f, "down", "--yes"]);
     assert_eq!(down.code, 0, "{}", down.stderr);
 }
+
+/// A host who is not an administrator: an IAM user holding exactly the policy `provision policy`
+/// prints stands the stack up, invites someone, reads its status and tears it down, with every
+/// call authorized by IAM (moto's evaluator for moto's services, the same for the Amplify and
+/// Bedrock stand-ins). Without one of its statements, `up` stops at the call that needs it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_documented_host_policy_is_enough_to_run_the_stack() {
+    let c = cloud().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let f = stack_file(dir.path(), "nu", "").to_str().expect("utf8").to_owned();
+    let printed = c.provision(&["--stack-file", &f, "policy", "--account", "123456789012"]);
+    assert_eq!(printed.code, 0, "{}", printed.stderr);
+    let policy: Value = serde_json::from_str(&printed.stdout).expect("the policy is JSON");
+
+    // The account's administrator (any key the local cloud did not issue) makes the host.
+    let iam = aws_sdk_iam::Client::new(&c.sdk().await);
+    iam.create_user().user_name("host").send().await.expect("CreateUser");
+    let attach = |doc: Value| {
+        let iam = iam.clone();
+        async move {
+            iam.put_user_policy()
+                .user_name("host")
+                .policy_name("provision-host")
+                .policy_document(doc.to_string())
+                .send()
+                .await
+                .expect("PutUserPolicy");
+        }
+    };
+    attach(policy.clone()).await;
+    let key = iam.create_access_key().user_name("host").send().await.expect("CreateAccessKey");
+    let key = key.access_key().expect("key").clone();
+    let as_host = |args: &[&str]| {
+        let out = c
+            .command(args)
+            .env("AWS_ACCESS_KEY_ID", key.access_key_id())
+            .env("AWS_SECRET_ACCESS_KEY", key.secret_access_key())
+            .output()
+            .expect("provision");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    };
+    let denied = |r: &Run| r.stderr.contains("not authorized") || r.stderr.contains("AccessDenied");
+
+    let up = as_host(&["--stack-file", &f, "up"]);
+    assert_eq!(up.code, 0, "up as the host:\n{}", up.stderr);
+    assert!(up.stderr.contains("caller arn:aws:iam::123456789012:user/host"), "{}", up.stderr);
+    for args in [&["--stack-file", &f, "users", "add", "ada@example.com"][..], &["--stack-file", &f, "status"]] {
+        let r = as_host(args);
+        assert_eq!(r.code, 0, "{args:?} as the host:\n{}", r.stderr);
+    }
+    let doctor = as_host(&["--stack-file", &f, "doctor"]);
+    assert!(!denied(&doctor), "doctor as the host:\n{}", doctor.stderr);
+    let down = as_host(&["--stack-file", &f, "down", "--yes"]);
+    assert_eq!(down.code, 0, "down as the host:\n{}", down.stderr);
+
+    // The statements are used, by moto's services and by the stand-ins alike: without one, `up`
+    // stops at the first call that needs it, naming the action and the resource.
+    let without = |sids: &[&str]| {
+        let mut narrower = policy.clone();
+        narrower["Statement"].as_array_mut().expect("statements").retain(|s| !sids.iter().any(|sid| s["Sid"] == *sid));
+        narrower
+    };
+    attach(without(&["StackModels"])).await;
+    let up = as_host(&["--stack-file", &f, "up"]);
+    assert_ne!(up.code, 0, "up without the models' statement must fail:\n{}", up.stderr);
+    assert!(
+        up.stderr.contains("is not authorized to perform: bedrock:GetInferenceProfile on resource: arn:aws:bedrock:us-west-2:123456789012:inference-profile/us.stability."),
+        "{}",
+        up.stderr
+    );
+    attach(without(&["EditsTable", "WebApp"])).await;
+    let up = as_host(&["--stack-file", &f, "up"]);
+    assert_ne!(up.code, 0, "up without the table's and the app's statements must fail:\n{}", up.stderr);
+    for denial in [
+        "is not authorized to perform: dynamodb:DescribeTable on resource: arn:aws:dynamodb:us-west-2:123456789012:table/nu-edits",
+        "is not authorized to perform: amplify:GetApp on resource: arn:aws:amplify:us-west-2:123456789012:apps/",
+    ] {
+        assert!(up.stderr.contains(denial), "{denial}:\n{}", up.stderr);
+    }
+    attach(policy).await;
+    let down = as_host(&["--stack-file", &f, "down", "--yes"]);
+    assert_eq!(down.code, 0, "down as the host:\n{}", down.stderr);
+}
