@@ -525,209 +525,31 @@ pub fn validate_stack_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A failed check: the key it names (`function.memory_mb`) and why.
+type Check<T = ()> = Result<T, (String, String)>;
+
+fn fail<T>(key: impl Into<String>, message: impl Into<String>) -> Check<T> {
+    Err((key.into(), message.into()))
+}
+
 fn validate(file: StackFile, path: &Path, default_name: &str, purpose: Purpose) -> Result<StackConfig, ConfigError> {
     let teardown = purpose == Purpose::Teardown;
     let name = file.name.clone().unwrap_or_else(|| default_name.to_owned());
+    let at = |(key, message): (String, String)| invalid(path, &key, message);
     validate_stack_name(&name).map_err(|m| invalid(path, "name", m))?;
-
-    // Before the region: a retired family's regions may be gone too, and its end of life is the
-    // news (a Nova stack in eu-west-1).
-    let today = time::OffsetDateTime::now_utc().date().to_string();
-    let family = match ModelFamily::parse(&file.models.family) {
-        Some(f) => f,
-        None if teardown && catalogue::retired_family(&file.models.family).is_some() => ModelFamily::Stability,
-        None => {
-            let message = match catalogue::retired_family(&file.models.family) {
-                Some(r) => r.to_string(),
-                None => format!(
-                    "{:?} is not a model family; families: {}",
-                    file.models.family,
-                    ModelFamily::ALL.map(ModelFamily::as_str).join(", ")
-                ),
-            };
-            return Err(invalid(path, "models.family", message));
-        }
-    };
-
-    let retired_region = catalogue::RETIRED.iter().any(|r| r.regions.contains(&file.region.as_str()));
-    let readable = KNOWN_REGIONS.contains(&file.region.as_str()) || (teardown && retired_region);
-    if !readable {
-        return Err(invalid(
-            path,
-            "region",
-            format!(
-                "{:?} is not a region this project supports; use one of: {}",
-                file.region,
-                KNOWN_REGIONS.join(", ")
-            ),
-        ));
-    }
-
-    for (k, v) in &file.tags {
-        check_tag(k, v).map_err(|m| invalid(path, &format!("tags.{k}"), m))?;
-    }
-    if file.tags.len() > MAX_TAGS - 2 {
-        return Err(invalid(
-            path,
-            "tags",
-            format!(
-                "at most {} tags: AWS allows {MAX_TAGS} per resource and the stack adds 2 of its own",
-                MAX_TAGS - 2
-            ),
-        ));
-    }
-
-    let a = &file.auth;
-    if !(6..=99).contains(&a.password_min_length) {
-        return Err(invalid(
-            path,
-            "auth.password_min_length",
-            format!("must be 6..=99 (got {})", a.password_min_length),
-        ));
-    }
-    check_email_domains(a).map_err(|(key, m)| invalid(path, &key, m))?;
-    let f = &file.function;
-    // Lambda takes 128..=10240; below 256 the largest images the function accepts (121 MB peak
-    // in the handler alone, `cargo bench -p image-edit-lambda --bench worst_memory`) would not
-    // fit with the runtime beside them.
-    if !(MIN_MEMORY_MB..=10240).contains(&f.memory_mb) {
-        return Err(invalid(
-            path,
-            "function.memory_mb",
-            format!(
-                "must be {MIN_MEMORY_MB}..=10240 MB (got {}): the largest images the function accepts need about \
-                 121 MB besides the runtime",
-                f.memory_mb
-            ),
-        ));
-    }
-    if !(1..=900).contains(&f.timeout_s) {
-        return Err(invalid(path, "function.timeout_s", format!("must be 1..=900 seconds (got {})", f.timeout_s)));
-    }
-    if !LOG_RETENTION_DAYS.contains(&file.logs.retention_days) {
-        let allowed: Vec<String> = LOG_RETENTION_DAYS.iter().map(i32::to_string).collect();
-        return Err(invalid(
-            path,
-            "logs.retention_days",
-            format!("{} is not a CloudWatch retention; allowed: {}", file.logs.retention_days, allowed.join(", ")),
-        ));
-    }
-
-    let region = file.region.as_str();
-    let mut models = family.models_in(region);
-    if models.is_empty() && !teardown {
-        return Err(invalid(
-            path,
-            "models.family",
-            format!(
-                "the {} family is not offered in region {region}; it is offered in: {} (change `region` or `models.family`)",
-                family.as_str(),
-                family.regions().join(", ")
-            ),
-        ));
-    }
-    for (op, id) in file.models.ids.iter().filter(|_| !teardown) {
-        let key = format!("models.ids.{op}");
-        if !OPERATIONS.contains(&op.as_str()) {
-            return Err(invalid(path, &key, format!("unknown operation; operations are: {}", OPERATIONS.join(", "))));
-        }
-        if !family.supports(op) {
-            let supported: Vec<&str> = family.base_models().into_keys().collect();
-            return Err(invalid(
-                path,
-                &key,
-                format!("the {} family has no `{op}`; it supports: {}", family.as_str(), supported.join(", ")),
-            ));
-        }
-        if let Some(why) = catalogue::end_of_life(id, &today) {
-            return Err(invalid(path, &key, why));
-        }
-        if !valid_model_id(id) {
-            return Err(invalid(
-                path,
-                &key,
-                format!(
-                    "{id:?} is not a Bedrock model id (e.g. `stability.stable-image-core-v1:1` or `us.stability.…`)"
-                ),
-            ));
-        }
-        check_model_id(family, op, id, region).map_err(|m| invalid(path, &key, m))?;
-        models.insert(op.clone(), id.clone());
-    }
-
-    let stage = &file.api.stage;
-    if stage.is_empty() || stage.len() > 64 || !stage.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        return Err(invalid(path, "api.stage", "must be 1-64 characters of letters, digits, '-' and '_'"));
-    }
-
-    // API Gateway's account-level defaults per Region are 10,000 requests a second and a burst of
-    // 5,000 (Amazon API Gateway quotas); a stage cannot usefully go above them.
-    // Lambda keeps at least 100 of the account's concurrency (1,000 by default) unreserved
-    // ("Lambda function scaling", lambda/latest/dg/lambda-concurrency.html); 0 would stop the
-    // function altogether.
-    if let Some(n) = file.function.reserved_concurrency
-        && !(1..=900).contains(&n)
-    {
-        return Err(invalid(
-            path,
-            "function.reserved_concurrency",
-            format!("must be 1..=900 (got {n}): Lambda keeps 100 of the account's default 1,000 unreserved"),
-        ));
-    }
-    for (key, n) in [
-        ("limits.edits_per_user_per_day", file.limits.edits_per_user_per_day),
-        ("limits.edits_per_day", file.limits.edits_per_day),
-    ] {
-        if !(1..=100_000).contains(&n) {
-            return Err(invalid(path, key, format!("must be 1..=100000 images a day (got {n})")));
-        }
-    }
-    if file.limits.edits_per_user_per_day > file.limits.edits_per_day {
-        return Err(invalid(
-            path,
-            "limits.edits_per_user_per_day",
-            format!(
-                "({}) is more than limits.edits_per_day ({}): one user could never use it",
-                file.limits.edits_per_user_per_day, file.limits.edits_per_day
-            ),
-        ));
-    }
-    let t = file.api.throttle;
-    if !(t.rate.is_finite() && t.rate >= 0.1 && t.rate <= 10_000.0) {
-        return Err(invalid(
-            path,
-            "api.throttle.rate",
-            format!("must be 0.1..=10000 requests a second (got {})", t.rate),
-        ));
-    }
-    if !(1..=5_000).contains(&t.burst) {
-        return Err(invalid(path, "api.throttle.burst", format!("must be 1..=5000 requests (got {})", t.burst)));
-    }
-
-    for (i, o) in file.cors.extra_origins.iter().enumerate() {
-        let key = format!("cors.extra_origins[{i}]");
-        if o == "*" {
-            return Err(invalid(path, &key, "`*` is not allowed: list exact origins like `http://localhost:5173`"));
-        }
-        let scheme_ok = o.starts_with("https://") || o.starts_with("http://");
-        let rest = o.split_once("://").map(|x| x.1).unwrap_or("");
-        if !scheme_ok || rest.is_empty() || rest.contains('/') || o.ends_with('/') {
-            return Err(invalid(path, &key, format!("{o:?} is not an origin: scheme://host[:port], no path")));
-        }
-        // Browsers send the Origin header in lower case; the preflight compares it exactly.
-        if !rest.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-:[]".contains(c)) {
-            return Err(invalid(
-                path,
-                &key,
-                format!("{o:?}: a host name in lower case (letters, digits, '.', '-') and an optional :port"),
-            ));
-        }
-    }
-    let branch = &file.frontend.branch;
-    if let Some(why) = image_edit_contract::amplify::branch_problem(branch) {
-        return Err(invalid(path, "frontend.branch", format!("{branch:?}: {why}")));
-    }
+    // The family before the region: a retired family's regions may be gone too, and its end of
+    // life is the news (a Nova stack in eu-west-1).
+    let family = check_family(&file.models, teardown).map_err(at)?;
+    check_region(&file.region, teardown).map_err(at)?;
+    check_tags(&file.tags).map_err(at)?;
+    check_auth(&file.auth).map_err(at)?;
+    check_function(&file.function).map_err(at)?;
+    check_logs(&file.logs).map_err(at)?;
+    let models = check_models(&file.models, family, &file.region, teardown).map_err(at)?;
+    check_api(&file.api).map_err(at)?;
+    check_capacity(&file).map_err(at)?;
+    check_cors(&file.cors).map_err(at)?;
+    check_frontend(&file.frontend).map_err(at)?;
 
     let mut tags = file.tags.clone();
     tags.insert("stack".to_owned(), name.clone());
@@ -749,6 +571,228 @@ fn validate(file: StackFile, path: &Path, default_name: &str, purpose: Purpose) 
         source: path.to_owned(),
         local: false,
     })
+}
+
+/// `models.family`: a family this project knows (a retired one is read for teardown only).
+fn check_family(m: &ModelSettings, teardown: bool) -> Check<ModelFamily> {
+    match ModelFamily::parse(&m.family) {
+        Some(f) => Ok(f),
+        None if teardown && catalogue::retired_family(&m.family).is_some() => Ok(ModelFamily::Stability),
+        None => {
+            let message = match catalogue::retired_family(&m.family) {
+                Some(r) => r.to_string(),
+                None => format!(
+                    "{:?} is not a model family; families: {}",
+                    m.family,
+                    ModelFamily::ALL.map(ModelFamily::as_str).join(", ")
+                ),
+            };
+            fail("models.family", message)
+        }
+    }
+}
+
+/// `region`: one the catalogue's models are offered in (or, for teardown, a retired model's).
+fn check_region(region: &str, teardown: bool) -> Check {
+    let retired_region = catalogue::RETIRED.iter().any(|r| r.regions.contains(&region));
+    if KNOWN_REGIONS.contains(&region) || (teardown && retired_region) {
+        return Ok(());
+    }
+    fail(
+        "region",
+        format!("{region:?} is not a region this project supports; use one of: {}", KNOWN_REGIONS.join(", ")),
+    )
+}
+
+/// `tags`: AWS's tag rules, and room for the stack's own two.
+fn check_tags(tags: &BTreeMap<String, String>) -> Check {
+    for (k, v) in tags {
+        check_tag(k, v).map_err(|m| (format!("tags.{k}"), m))?;
+    }
+    if tags.len() > MAX_TAGS - 2 {
+        return fail(
+            "tags",
+            format!(
+                "at most {} tags: AWS allows {MAX_TAGS} per resource and the stack adds 2 of its own",
+                MAX_TAGS - 2
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// `auth`: Cognito's password length range and the e-mail domains.
+fn check_auth(a: &AuthSettings) -> Check {
+    if !(6..=99).contains(&a.password_min_length) {
+        return fail("auth.password_min_length", format!("must be 6..=99 (got {})", a.password_min_length));
+    }
+    check_email_domains(a)
+}
+
+/// `function`: Lambda's memory and timeout ranges, and its reserved concurrency.
+fn check_function(f: &FunctionSettings) -> Check {
+    // Lambda takes 128..=10240; below 256 the largest images the function accepts (121 MB peak
+    // in the handler alone, `cargo bench -p image-edit-lambda --bench worst_memory`) would not
+    // fit with the runtime beside them.
+    if !(MIN_MEMORY_MB..=10240).contains(&f.memory_mb) {
+        return fail(
+            "function.memory_mb",
+            format!(
+                "must be {MIN_MEMORY_MB}..=10240 MB (got {}): the largest images the function accepts need about \
+                 121 MB besides the runtime",
+                f.memory_mb
+            ),
+        );
+    }
+    if !(1..=900).contains(&f.timeout_s) {
+        return fail("function.timeout_s", format!("must be 1..=900 seconds (got {})", f.timeout_s));
+    }
+    Ok(())
+}
+
+/// `logs.retention_days`: a retention CloudWatch Logs offers.
+fn check_logs(l: &LogSettings) -> Check {
+    if LOG_RETENTION_DAYS.contains(&l.retention_days) {
+        return Ok(());
+    }
+    let allowed: Vec<String> = LOG_RETENTION_DAYS.iter().map(i32::to_string).collect();
+    fail(
+        "logs.retention_days",
+        format!("{} is not a CloudWatch retention; allowed: {}", l.retention_days, allowed.join(", ")),
+    )
+}
+
+/// `models.ids`: the family's models in the region, with each override checked against the
+/// catalogue (the operation, the id's shape, its lifecycle and where it is offered).
+fn check_models(
+    m: &ModelSettings,
+    family: ModelFamily,
+    region: &str,
+    teardown: bool,
+) -> Check<BTreeMap<String, String>> {
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let mut models = family.models_in(region);
+    if models.is_empty() && !teardown {
+        return fail(
+            "models.family",
+            format!(
+                "the {} family is not offered in region {region}; it is offered in: {} (change `region` or `models.family`)",
+                family.as_str(),
+                family.regions().join(", ")
+            ),
+        );
+    }
+    for (op, id) in m.ids.iter().filter(|_| !teardown) {
+        let key = format!("models.ids.{op}");
+        if !OPERATIONS.contains(&op.as_str()) {
+            return fail(key, format!("unknown operation; operations are: {}", OPERATIONS.join(", ")));
+        }
+        if !family.supports(op) {
+            let supported: Vec<&str> = family.base_models().into_keys().collect();
+            return fail(
+                key,
+                format!("the {} family has no `{op}`; it supports: {}", family.as_str(), supported.join(", ")),
+            );
+        }
+        if let Some(why) = catalogue::end_of_life(id, &today) {
+            return fail(key, why);
+        }
+        if !valid_model_id(id) {
+            return fail(
+                key,
+                format!(
+                    "{id:?} is not a Bedrock model id (e.g. `stability.stable-image-core-v1:1` or `us.stability.…`)"
+                ),
+            );
+        }
+        check_model_id(family, op, id, region).map_err(|m| (key.clone(), m))?;
+        models.insert(op.clone(), id.clone());
+    }
+    Ok(models)
+}
+
+/// `api`: the stage name API Gateway takes, and the stage's throttle.
+fn check_api(api: &ApiSettings) -> Check {
+    let stage = &api.stage;
+    if stage.is_empty() || stage.len() > 64 || !stage.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return fail("api.stage", "must be 1-64 characters of letters, digits, '-' and '_'");
+    }
+    Ok(())
+}
+
+/// How much the class may use: the function's reserved concurrency, the daily image limits and
+/// the stage's throttle.
+fn check_capacity(file: &StackFile) -> Check {
+    // API Gateway's account-level defaults per Region are 10,000 requests a second and a burst of
+    // 5,000 (Amazon API Gateway quotas); a stage cannot usefully go above them.
+    // Lambda keeps at least 100 of the account's concurrency (1,000 by default) unreserved
+    // ("Lambda function scaling", lambda/latest/dg/lambda-concurrency.html); 0 would stop the
+    // function altogether.
+    if let Some(n) = file.function.reserved_concurrency
+        && !(1..=900).contains(&n)
+    {
+        return fail(
+            "function.reserved_concurrency",
+            format!("must be 1..=900 (got {n}): Lambda keeps 100 of the account's default 1,000 unreserved"),
+        );
+    }
+    for (key, n) in [
+        ("limits.edits_per_user_per_day", file.limits.edits_per_user_per_day),
+        ("limits.edits_per_day", file.limits.edits_per_day),
+    ] {
+        if !(1..=100_000).contains(&n) {
+            return fail(key, format!("must be 1..=100000 images a day (got {n})"));
+        }
+    }
+    if file.limits.edits_per_user_per_day > file.limits.edits_per_day {
+        return fail(
+            "limits.edits_per_user_per_day",
+            format!(
+                "({}) is more than limits.edits_per_day ({}): one user could never use it",
+                file.limits.edits_per_user_per_day, file.limits.edits_per_day
+            ),
+        );
+    }
+    let t = file.api.throttle;
+    if !(t.rate.is_finite() && t.rate >= 0.1 && t.rate <= 10_000.0) {
+        return fail("api.throttle.rate", format!("must be 0.1..=10000 requests a second (got {})", t.rate));
+    }
+    if !(1..=5_000).contains(&t.burst) {
+        return fail("api.throttle.burst", format!("must be 1..=5000 requests (got {})", t.burst));
+    }
+    Ok(())
+}
+
+/// `cors.extra_origins`: exact origins, as browsers send them.
+fn check_cors(c: &CorsSettings) -> Check {
+    for (i, o) in c.extra_origins.iter().enumerate() {
+        let key = format!("cors.extra_origins[{i}]");
+        if o == "*" {
+            return fail(key, "`*` is not allowed: list exact origins like `http://localhost:5173`");
+        }
+        let scheme_ok = o.starts_with("https://") || o.starts_with("http://");
+        let rest = o.split_once("://").map(|x| x.1).unwrap_or("");
+        if !scheme_ok || rest.is_empty() || rest.contains('/') || o.ends_with('/') {
+            return fail(key, format!("{o:?} is not an origin: scheme://host[:port], no path"));
+        }
+        // Browsers send the Origin header in lower case; the preflight compares it exactly.
+        if !rest.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-:[]".contains(c)) {
+            return fail(
+                key,
+                format!("{o:?}: a host name in lower case (letters, digits, '.', '-') and an optional :port"),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `frontend.branch`: a name Amplify takes, whose host label is the app's origin.
+fn check_frontend(f: &FrontendSettings) -> Check {
+    match image_edit_contract::amplify::branch_problem(&f.branch) {
+        Some(why) => fail("frontend.branch", format!("{:?}: {why}", f.branch)),
+        None => Ok(()),
+    }
 }
 
 /// `family.model-v1:0`, optionally behind a geography prefix (`us.`, `eu.`, `apac.`, `global.`).
