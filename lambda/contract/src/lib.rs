@@ -2,7 +2,7 @@
 //! crates read these constants; nothing here depends on anything, so it costs neither a compile
 //! nor a dependency. The HTTP shapes are docs/openapi.yaml's (the web app's types are checked
 //! against it); the function's answers per family are the web app's fixtures
-//! (provisioner/tests/contract.rs).
+//! (provisioner/tests/it/contract.rs).
 //!
 //! It also holds the Bedrock model [`catalogue`] (where and how AWS offers each image model) and
 //! the [`REGIONS`] a stack may use, which the provisioner and the local cloud's Bedrock and API
@@ -20,18 +20,39 @@ pub const REGIONS: &[&str] = &["us-east-1", "us-east-2", "us-west-2"];
 pub struct Route {
     pub method: &'static str,
     pub path: &'static str,
+    /// What the function does for it: its dispatch matches this exhaustively, so a route added
+    /// here does not compile until it is handled.
+    pub endpoint: Endpoint,
+}
+
+/// The function's handlers, one per route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Endpoint {
+    /// `POST /`: the seed app's request shape.
+    Seed,
+    Capabilities,
+    Usage,
+    ListEdits,
+    CreateEdit,
+    GetEdit,
+    DeleteEdit,
 }
 
 /// Every route, in the order the provisioner creates them.
 pub const ROUTES: &[Route] = &[
-    Route { method: "POST", path: "/" },
-    Route { method: "GET", path: "/capabilities" },
-    Route { method: "GET", path: "/usage" },
-    Route { method: "GET", path: "/edits" },
-    Route { method: "POST", path: "/edits" },
-    Route { method: "GET", path: "/edits/{id}" },
-    Route { method: "DELETE", path: "/edits/{id}" },
+    Route { method: "POST", path: "/", endpoint: Endpoint::Seed },
+    Route { method: "GET", path: "/capabilities", endpoint: Endpoint::Capabilities },
+    Route { method: "GET", path: "/usage", endpoint: Endpoint::Usage },
+    Route { method: "GET", path: "/edits", endpoint: Endpoint::ListEdits },
+    Route { method: "POST", path: "/edits", endpoint: Endpoint::CreateEdit },
+    Route { method: "GET", path: "/edits/{id}", endpoint: Endpoint::GetEdit },
+    Route { method: "DELETE", path: "/edits/{id}", endpoint: Endpoint::DeleteEdit },
 ];
+
+/// The route of `method` on the template `path`, if the API has one.
+pub fn route(method: &str, path: &str) -> Option<&'static Route> {
+    ROUTES.iter().find(|r| r.method == method && r.path == path)
+}
 
 /// The request headers browsers may send cross-origin: the app's (`Content-Type`,
 /// `Authorization`, `Idempotency-Key`) and the seed page's, which also sends the two

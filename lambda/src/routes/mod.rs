@@ -24,10 +24,11 @@ use crate::records::Records;
 /// Every (method, resource) the function serves, shared with the provisioner, which creates
 /// these API Gateway resources and methods (plus an OPTIONS MOCK per resource); docs/openapi.yaml
 /// documents them.
+use image_edit_contract::Endpoint;
 pub use image_edit_contract::ROUTES;
 
 /// `GET /capabilities` for a stack configured as `config`: what the web app offers and enforces.
-/// The frontend's fixtures are these answers (provisioner/tests/contract.rs keeps them equal).
+/// The frontend's fixtures are these answers (provisioner/tests/it/contract.rs keeps them equal).
 pub fn capabilities_document(config: &Config) -> Value {
     capabilities::document(config)
 }
@@ -178,15 +179,18 @@ impl<M: ImageModel> App<M> {
             return Ok(empty(StatusCode::NO_CONTENT));
         }
         let body = req.body().as_ref();
-        match (method.as_str(), template) {
-            ("POST", "/edits") => edits::create(self, ctx, req.headers(), body, outcome).await,
-            ("GET", "/edits") => edits::list(self, ctx, req).await,
-            ("GET", "/edits/{id}") => edits::get(self, ctx, id.as_deref().unwrap_or_default()).await,
-            ("DELETE", "/edits/{id}") => edits::delete(self, ctx, id.as_deref().unwrap_or_default()).await,
-            ("GET", "/capabilities") => Ok(capabilities::get(&self.config)),
-            ("GET", "/usage") => usage::get(self, ctx).await,
-            ("POST", "/") => Ok(seed::create(self, ctx, body, outcome).await),
-            _ => Err(ApiError::NotFound(format!("no route for {method} {template}"))),
+        let Some(route) = image_edit_contract::route(method.as_str(), template) else {
+            return Err(ApiError::NotFound(format!("no route for {method} {template}")));
+        };
+        let id = || id.as_deref().unwrap_or_default();
+        match route.endpoint {
+            Endpoint::CreateEdit => edits::create(self, ctx, req.headers(), body, outcome).await,
+            Endpoint::ListEdits => edits::list(self, ctx, req).await,
+            Endpoint::GetEdit => edits::get(self, ctx, id()).await,
+            Endpoint::DeleteEdit => edits::delete(self, ctx, id()).await,
+            Endpoint::Capabilities => Ok(capabilities::get(&self.config)),
+            Endpoint::Usage => usage::get(self, ctx).await,
+            Endpoint::Seed => Ok(seed::create(self, ctx, body, outcome).await),
         }
     }
 }
