@@ -49,6 +49,8 @@ struct App {
     tags: BTreeMap<String, String>,
     branches: BTreeMap<String, Branch>,
     created: f64,
+    /// Where it was created: an app is seen, and named in ARNs, in its region only, as on AWS.
+    region: String,
 }
 
 #[derive(Clone)]
@@ -56,7 +58,6 @@ pub struct Amplify {
     inner: Arc<Mutex<Inner>>,
     /// `127.0.0.1:PORT` of this server, for URLs it hands out.
     authority: String,
-    region: String,
     account: String,
 }
 
@@ -64,6 +65,17 @@ pub struct Amplify {
 struct Inner {
     apps: BTreeMap<String, App>,
     counter: u64,
+}
+
+/// The region a request was signed for (SigV4's credential scope).
+struct Region(String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Region {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Region(crate::iam::signing_region(&parts.headers).unwrap_or_else(|| "us-east-1".to_owned())))
+    }
 }
 
 fn now() -> f64 {
@@ -87,7 +99,6 @@ impl Amplify {
         Amplify {
             inner: Arc::new(Mutex::new(Inner::default())),
             authority: format!("127.0.0.1:{port}"),
-            region: "us-east-1".into(),
             account: "123456789012".into(),
         }
     }
@@ -100,7 +111,7 @@ impl Amplify {
     fn app_json(&self, a: &App) -> Value {
         json!({
             "appId": a.id,
-            "appArn": format!("arn:aws:amplify:{}:{}:apps/{}", self.region, self.account, a.id),
+            "appArn": format!("arn:aws:amplify:{}:{}:apps/{}", a.region, self.account, a.id),
             "name": a.name,
             "description": a.description,
             "repository": "",
@@ -118,7 +129,7 @@ impl Amplify {
 
     fn branch_json(&self, a: &App, b: &Branch) -> Value {
         json!({
-            "branchArn": format!("arn:aws:amplify:{}:{}:apps/{}/branches/{}", self.region, self.account, a.id, b.name),
+            "branchArn": format!("arn:aws:amplify:{}:{}:apps/{}/branches/{}", a.region, self.account, a.id, b.name),
             "branchName": b.name,
             "description": b.description,
             "stage": b.stage,
@@ -141,7 +152,7 @@ impl Amplify {
 
     fn job_summary(&self, a: &App, b: &Branch, j: &Job) -> Value {
         json!({
-            "jobArn": format!("arn:aws:amplify:{}:{}:apps/{}/branches/{}/jobs/{}", self.region, self.account, a.id, b.name, j.id),
+            "jobArn": format!("arn:aws:amplify:{}:{}:apps/{}/branches/{}/jobs/{}", a.region, self.account, a.id, b.name, j.id),
             "jobId": j.id,
             "commitId": "manual",
             "commitMessage": j.reason.clone().unwrap_or_else(|| "manual deployment".into()),
@@ -276,7 +287,7 @@ struct CreateApp {
     repository: Option<String>,
 }
 
-async fn create_app(State(s): State<Amplify>, Json(req): Json<CreateApp>) -> Response {
+async fn create_app(State(s): State<Amplify>, Region(region): Region, Json(req): Json<CreateApp>) -> Response {
     if req.name.is_empty() || req.name.len() > 255 {
         return error(StatusCode::BAD_REQUEST, "BadRequestException", "name must be 1-255 characters");
     }
@@ -304,35 +315,47 @@ async fn create_app(State(s): State<Amplify>, Json(req): Json<CreateApp>) -> Res
         tags: req.tags,
         branches: BTreeMap::new(),
         created: now(),
+        region,
     };
     let body = json!({"app": s.app_json(&app)});
     inner.apps.insert(id, app);
     Json(body).into_response()
 }
 
-async fn list_apps(State(s): State<Amplify>, Query(_q): Query<HashMap<String, String>>) -> Response {
+async fn list_apps(
+    State(s): State<Amplify>,
+    Region(region): Region,
+    Query(_q): Query<HashMap<String, String>>,
+) -> Response {
     let Ok(inner) = s.inner.lock() else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailureException", "lock");
     };
-    let apps: Vec<Value> = inner.apps.values().map(|a| s.app_json(a)).collect();
+    let apps: Vec<Value> = inner.apps.values().filter(|a| a.region == region).map(|a| s.app_json(a)).collect();
     Json(json!({"apps": apps})).into_response()
 }
 
-async fn get_app(State(s): State<Amplify>, Path(app): Path<String>) -> Response {
+async fn get_app(State(s): State<Amplify>, Region(region): Region, Path(app): Path<String>) -> Response {
     let Ok(inner) = s.inner.lock() else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailureException", "lock");
     };
-    match inner.apps.get(&app) {
+    match inner.apps.get(&app).filter(|a| a.region == region) {
         Some(a) => Json(json!({"app": s.app_json(a)})).into_response(),
         None => not_found(&format!("App {app}")),
     }
 }
 
-async fn update_app(State(s): State<Amplify>, Path(app): Path<String>, Json(req): Json<Value>) -> Response {
+async fn update_app(
+    State(s): State<Amplify>,
+    Region(region): Region,
+    Path(app): Path<String>,
+    Json(req): Json<Value>,
+) -> Response {
     let Ok(mut inner) = s.inner.lock() else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailureException", "lock");
     };
-    let Some(a) = inner.apps.get_mut(&app) else { return not_found(&format!("App {app}")) };
+    let Some(a) = inner.apps.get_mut(&app).filter(|a| a.region == region) else {
+        return not_found(&format!("App {app}"));
+    };
     if let Some(rules) = req.get("customRules").and_then(Value::as_array) {
         a.rules = rules.clone();
     }
@@ -346,11 +369,11 @@ async fn update_app(State(s): State<Amplify>, Path(app): Path<String>, Json(req)
     Json(body).into_response()
 }
 
-async fn delete_app(State(s): State<Amplify>, Path(app): Path<String>) -> Response {
+async fn delete_app(State(s): State<Amplify>, Region(region): Region, Path(app): Path<String>) -> Response {
     let Ok(mut inner) = s.inner.lock() else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailureException", "lock");
     };
-    match inner.apps.remove(&app) {
+    match inner.apps.get(&app).is_some_and(|a| a.region == region).then(|| inner.apps.remove(&app)).flatten() {
         Some(a) => Json(json!({"app": s.app_json(&a)})).into_response(),
         None => not_found(&format!("App {app}")),
     }
@@ -368,14 +391,21 @@ struct CreateBranch {
     tags: BTreeMap<String, String>,
 }
 
-async fn create_branch(State(s): State<Amplify>, Path(app): Path<String>, Json(req): Json<CreateBranch>) -> Response {
+async fn create_branch(
+    State(s): State<Amplify>,
+    Region(region): Region,
+    Path(app): Path<String>,
+    Json(req): Json<CreateBranch>,
+) -> Response {
     let Ok(mut inner) = s.inner.lock() else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailureException", "lock");
     };
     if let Err(m) = check_tags(&req.tags) {
         return error(StatusCode::BAD_REQUEST, "BadRequestException", m);
     }
-    let Some(a) = inner.apps.get_mut(&app) else { return not_found(&format!("App {app}")) };
+    let Some(a) = inner.apps.get_mut(&app).filter(|a| a.region == region) else {
+        return not_found(&format!("App {app}"));
+    };
     if a.branches.contains_key(&req.branch_name) {
         return error(
             StatusCode::BAD_REQUEST,
@@ -398,11 +428,15 @@ async fn create_branch(State(s): State<Amplify>, Path(app): Path<String>, Json(r
     Json(body).into_response()
 }
 
-async fn get_branch(State(s): State<Amplify>, Path((app, branch)): Path<(String, String)>) -> Response {
+async fn get_branch(
+    State(s): State<Amplify>,
+    Region(region): Region,
+    Path((app, branch)): Path<(String, String)>,
+) -> Response {
     let Ok(inner) = s.inner.lock() else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailureException", "lock");
     };
-    let Some(a) = inner.apps.get(&app) else { return not_found(&format!("App {app}")) };
+    let Some(a) = inner.apps.get(&app).filter(|a| a.region == region) else { return not_found(&format!("App {app}")) };
     match a.branches.get(&branch) {
         Some(b) => Json(json!({"branch": s.branch_json(a, b)})).into_response(),
         None => not_found(&format!("Branch {branch}")),
@@ -411,13 +445,16 @@ async fn get_branch(State(s): State<Amplify>, Path((app, branch)): Path<(String,
 
 async fn update_branch(
     State(s): State<Amplify>,
+    Region(region): Region,
     Path((app, branch)): Path<(String, String)>,
     Json(req): Json<Value>,
 ) -> Response {
     let Ok(mut inner) = s.inner.lock() else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailureException", "lock");
     };
-    let Some(a) = inner.apps.get_mut(&app) else { return not_found(&format!("App {app}")) };
+    let Some(a) = inner.apps.get_mut(&app).filter(|a| a.region == region) else {
+        return not_found(&format!("App {app}"));
+    };
     let Some(b) = a.branches.get_mut(&branch) else { return not_found(&format!("Branch {branch}")) };
     if let Some(d) = req.get("description").and_then(Value::as_str) {
         b.description = d.to_owned();
@@ -430,11 +467,17 @@ async fn update_branch(
     Json(body).into_response()
 }
 
-async fn delete_branch(State(s): State<Amplify>, Path((app, branch)): Path<(String, String)>) -> Response {
+async fn delete_branch(
+    State(s): State<Amplify>,
+    Region(region): Region,
+    Path((app, branch)): Path<(String, String)>,
+) -> Response {
     let Ok(mut inner) = s.inner.lock() else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailureException", "lock");
     };
-    let Some(a) = inner.apps.get_mut(&app) else { return not_found(&format!("App {app}")) };
+    let Some(a) = inner.apps.get_mut(&app).filter(|a| a.region == region) else {
+        return not_found(&format!("App {app}"));
+    };
     let Some(b) = a.branches.remove(&branch) else { return not_found(&format!("Branch {branch}")) };
     let a = a.clone();
     Json(json!({"branch": s.branch_json(&a, &b)})).into_response()
@@ -449,11 +492,17 @@ fn unfinished(j: &Job) -> bool {
 /// Amplify accepts a new manual deployment only when the branch's jobs have finished: otherwise
 /// CreateDeployment is a BadRequestException with this message (reported in
 /// aws-amplify/amplify-backend #2137 and #1528; shared/reference/aws-fidelity.md).
-async fn create_deployment(State(s): State<Amplify>, Path((app, branch)): Path<(String, String)>) -> Response {
+async fn create_deployment(
+    State(s): State<Amplify>,
+    Region(region): Region,
+    Path((app, branch)): Path<(String, String)>,
+) -> Response {
     let Ok(mut inner) = s.inner.lock() else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailureException", "lock");
     };
-    let Some(a) = inner.apps.get_mut(&app) else { return not_found(&format!("App {app}")) };
+    let Some(a) = inner.apps.get_mut(&app).filter(|a| a.region == region) else {
+        return not_found(&format!("App {app}"));
+    };
     let Some(b) = a.branches.get_mut(&branch) else { return not_found(&format!("Branch {branch}")) };
     if let Some(open) = b.jobs.iter().rev().find(|j| unfinished(j)) {
         return error(
@@ -513,6 +562,7 @@ fn unpack(zip_bytes: &[u8]) -> Result<HashMap<String, Vec<u8>>, String> {
 
 async fn start_deployment(
     State(s): State<Amplify>,
+    Region(region): Region,
     Path((app, branch)): Path<(String, String)>,
     Json(req): Json<Value>,
 ) -> Response {
@@ -520,7 +570,9 @@ async fn start_deployment(
     let Ok(mut inner) = s.inner.lock() else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailureException", "lock");
     };
-    let Some(a) = inner.apps.get_mut(&app) else { return not_found(&format!("App {app}")) };
+    let Some(a) = inner.apps.get_mut(&app).filter(|a| a.region == region) else {
+        return not_found(&format!("App {app}"));
+    };
     let Some(b) = a.branches.get_mut(&branch) else { return not_found(&format!("Branch {branch}")) };
     let Some(pos) = b.jobs.iter().position(|j| j.id == job_id) else { return not_found(&format!("Job {job_id}")) };
     if b.jobs[pos].status != "PENDING" {
@@ -548,22 +600,32 @@ async fn start_deployment(
 }
 
 /// ListJobs: the branch's jobs, most recent first.
-async fn list_jobs(State(s): State<Amplify>, Path((app, branch)): Path<(String, String)>) -> Response {
+async fn list_jobs(
+    State(s): State<Amplify>,
+    Region(region): Region,
+    Path((app, branch)): Path<(String, String)>,
+) -> Response {
     let Ok(inner) = s.inner.lock() else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailureException", "lock");
     };
-    let Some(a) = inner.apps.get(&app) else { return not_found(&format!("App {app}")) };
+    let Some(a) = inner.apps.get(&app).filter(|a| a.region == region) else { return not_found(&format!("App {app}")) };
     let Some(b) = a.branches.get(&branch) else { return not_found(&format!("Branch {branch}")) };
     let jobs: Vec<Value> = b.jobs.iter().rev().map(|j| s.job_summary(a, b, j)).collect();
     Json(json!({"jobSummaries": jobs})).into_response()
 }
 
 /// StopJob: an unfinished job is cancelled; a finished one cannot be stopped.
-async fn stop_job(State(s): State<Amplify>, Path((app, branch, job)): Path<(String, String, String)>) -> Response {
+async fn stop_job(
+    State(s): State<Amplify>,
+    Region(region): Region,
+    Path((app, branch, job)): Path<(String, String, String)>,
+) -> Response {
     let Ok(mut inner) = s.inner.lock() else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailureException", "lock");
     };
-    let Some(a) = inner.apps.get_mut(&app) else { return not_found(&format!("App {app}")) };
+    let Some(a) = inner.apps.get_mut(&app).filter(|a| a.region == region) else {
+        return not_found(&format!("App {app}"));
+    };
     let Some(b) = a.branches.get_mut(&branch) else { return not_found(&format!("Branch {branch}")) };
     let Some(j) = b.jobs.iter_mut().find(|j| j.id == job) else { return not_found(&format!("Job {job}")) };
     if !unfinished(j) {
@@ -581,11 +643,15 @@ async fn stop_job(State(s): State<Amplify>, Path((app, branch, job)): Path<(Stri
     Json(json!({"jobSummary": s.job_summary(&a, b, j)})).into_response()
 }
 
-async fn get_job(State(s): State<Amplify>, Path((app, branch, job)): Path<(String, String, String)>) -> Response {
+async fn get_job(
+    State(s): State<Amplify>,
+    Region(region): Region,
+    Path((app, branch, job)): Path<(String, String, String)>,
+) -> Response {
     let Ok(inner) = s.inner.lock() else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailureException", "lock");
     };
-    let Some(a) = inner.apps.get(&app) else { return not_found(&format!("App {app}")) };
+    let Some(a) = inner.apps.get(&app).filter(|a| a.region == region) else { return not_found(&format!("App {app}")) };
     let Some(b) = a.branches.get(&branch) else { return not_found(&format!("Branch {branch}")) };
     let Some(j) = b.jobs.iter().find(|j| j.id == job) else { return not_found(&format!("Job {job}")) };
     Json(json!({"job": {"summary": s.job_summary(a, b, j), "steps": []}})).into_response()
@@ -631,7 +697,12 @@ fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), String> {
     Ok(())
 }
 
-async fn tag_resource(State(s): State<Amplify>, Path(arn): Path<String>, Json(req): Json<Value>) -> Response {
+async fn tag_resource(
+    State(s): State<Amplify>,
+    Region(region): Region,
+    Path(arn): Path<String>,
+    Json(req): Json<Value>,
+) -> Response {
     let tags: BTreeMap<String, String> = req
         .get("tags")
         .and_then(Value::as_object)
@@ -646,7 +717,9 @@ async fn tag_resource(State(s): State<Amplify>, Path(arn): Path<String>, Json(re
     let Some((app, branch)) = arn_target(&arn) else {
         return error(StatusCode::BAD_REQUEST, "BadRequestException", "bad ARN");
     };
-    let Some(a) = inner.apps.get_mut(&app) else { return not_found(&format!("App {app}")) };
+    let Some(a) = inner.apps.get_mut(&app).filter(|a| a.region == region) else {
+        return not_found(&format!("App {app}"));
+    };
     match branch {
         Some(br) => match a.branches.get_mut(&br) {
             Some(b) => b.tags.extend(tags),
@@ -658,7 +731,12 @@ async fn tag_resource(State(s): State<Amplify>, Path(arn): Path<String>, Json(re
 }
 
 /// UntagResource: `DELETE /tags/{resourceArn}?tagKeys=…&tagKeys=…`.
-async fn untag_resource(State(s): State<Amplify>, Path(arn): Path<String>, uri: axum::http::Uri) -> Response {
+async fn untag_resource(
+    State(s): State<Amplify>,
+    Region(region): Region,
+    Path(arn): Path<String>,
+    uri: axum::http::Uri,
+) -> Response {
     let keys: Vec<String> = uri
         .query()
         .unwrap_or_default()
@@ -673,7 +751,9 @@ async fn untag_resource(State(s): State<Amplify>, Path(arn): Path<String>, uri: 
     let Some((app, branch)) = arn_target(&arn) else {
         return error(StatusCode::BAD_REQUEST, "BadRequestException", "bad ARN");
     };
-    let Some(a) = inner.apps.get_mut(&app) else { return not_found(&format!("App {app}")) };
+    let Some(a) = inner.apps.get_mut(&app).filter(|a| a.region == region) else {
+        return not_found(&format!("App {app}"));
+    };
     let tags = match branch {
         Some(br) => match a.branches.get_mut(&br) {
             Some(b) => &mut b.tags,
@@ -687,14 +767,19 @@ async fn untag_resource(State(s): State<Amplify>, Path(arn): Path<String>, uri: 
     Json(json!({})).into_response()
 }
 
-async fn list_tags(State(s): State<Amplify>, Path(arn): Path<String>, _h: HeaderMap) -> Response {
+async fn list_tags(
+    State(s): State<Amplify>,
+    Region(region): Region,
+    Path(arn): Path<String>,
+    _h: HeaderMap,
+) -> Response {
     let Ok(inner) = s.inner.lock() else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailureException", "lock");
     };
     let Some((app, branch)) = arn_target(&arn) else {
         return error(StatusCode::BAD_REQUEST, "BadRequestException", "bad ARN");
     };
-    let Some(a) = inner.apps.get(&app) else { return not_found(&format!("App {app}")) };
+    let Some(a) = inner.apps.get(&app).filter(|a| a.region == region) else { return not_found(&format!("App {app}")) };
     let tags = match branch {
         Some(br) => a.branches.get(&br).map(|b| b.tags.clone()),
         None => Some(a.tags.clone()),

@@ -1,5 +1,5 @@
 //! Who may call what, for the stand-ins outside moto (Bedrock, Amplify, Service Quotas): each asks
-//! moto's own evaluator (`/moto-api/localcloud/authorize`, in moto_iam.py), so one set of rules —
+//! moto's own evaluator (`/moto-api/localcloud/authorize`, in localcloud/src/moto/iam.py), so one set of rules —
 //! the caller's identity policies, the administrator key, issued keys and session tokens — decides
 //! for every service of the local cloud.
 

@@ -15,8 +15,19 @@ pub const LOCK: &str = include_str!("../../scripts/python/localcloud.lock");
 const LOCK_RECORD: &str = ".installed-localcloud.lock";
 /// What moto lacks or accepts that AWS does not, patched in before the server starts (each patch
 /// names its AWS source): the services' rules, then IAM's, then the start. Run as one script.
-pub const SCRIPT: &str =
-    concat!(include_str!("moto_patches.py"), "\n", include_str!("moto_iam.py"), "\n", include_str!("moto_start.py"));
+pub const SCRIPT: &str = concat!(
+    include_str!("moto/base.py"),
+    "\n",
+    include_str!("moto/apigateway.py"),
+    "\n",
+    include_str!("moto/dynamodb.py"),
+    "\n",
+    include_str!("moto/cognito.py"),
+    "\n",
+    include_str!("moto/iam.py"),
+    "\n",
+    include_str!("moto/start.py"),
+);
 
 #[derive(Debug, thiserror::Error)]
 pub enum MotoError {
@@ -131,7 +142,7 @@ impl MotoServer {
             let out = std::fs::File::create(&log).map_err(|source| MotoError::Io { path: log.clone(), source })?;
             let err = out.try_clone().map_err(|source| MotoError::Io { path: log.clone(), source })?;
             let mut cmd = Command::new(&python);
-            // moto.server, with the patches that make it as strict as AWS (moto_patches.py).
+            // moto.server, with the patches that make it as strict as AWS (localcloud/src/moto/).
             cmd.args(["-c", SCRIPT, "-H", "127.0.0.1", "-p", &port.to_string()])
                 // Lambda's default account concurrency, with 100 kept unreserved: moto enforces
                 // PutFunctionConcurrency against it only when told the quota.

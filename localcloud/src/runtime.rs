@@ -608,18 +608,11 @@ async fn init_error(State(api): State<Arc<RuntimeApi>>, body: Bytes) -> StatusCo
     StatusCode::ACCEPTED
 }
 
-/// The region of a SigV4-signed request (`Credential=KEY/DATE/REGION/SERVICE/aws4_request`).
-fn signing_region(headers: &HeaderMap) -> Option<String> {
-    let auth = headers.get("authorization")?.to_str().ok()?;
-    let cred = auth.split("Credential=").nth(1)?;
-    cred.split('/').nth(2).map(str::to_owned)
-}
-
 /// POST under a function: Invoke is ours, the rest (AddPermission, tags, …) goes to moto.
 async fn functions_post(State(l): State<Lambda>, Path(rest): Path<String>, req: Request) -> Response {
     match rest.strip_suffix("/invocations") {
         Some(name) if !name.contains('/') => {
-            let region = signing_region(req.headers()).unwrap_or_else(|| "us-east-1".to_owned());
+            let region = crate::iam::signing_region(req.headers()).unwrap_or_else(|| "us-east-1".to_owned());
             let Ok(body) = axum::body::to_bytes(req.into_body(), RUNTIME_API_BODY_LIMIT).await else {
                 return invoke_api_error(&InvokeError::RequestTooLarge(RUNTIME_API_BODY_LIMIT));
             };

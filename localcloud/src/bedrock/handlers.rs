@@ -164,14 +164,9 @@ async fn invoke_model(
 
 /// The region of the request's SigV4 credential scope (`Credential=AKID/DATE/REGION/...`).
 pub(super) fn region_of(headers: &HeaderMap) -> String {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|a| a.split("Credential=").nth(1))
-        .and_then(|c| c.split('/').nth(2))
-        .filter(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-        .unwrap_or("us-east-1")
-        .to_owned()
+    crate::iam::signing_region(headers)
+        .filter(|r| r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .unwrap_or_else(|| "us-east-1".to_owned())
 }
 
 /// The model's lifecycle: the catalogue's, unless a test switch says otherwise.

@@ -76,7 +76,7 @@ def _create_access_key_or_administrator(account_id, partition, access_key_id, he
 
 
 if tuple(inspect.signature(_create_access_key).parameters) != ("account_id", "partition", "access_key_id", "headers"):
-    raise PatchDoesNotFit(f"moto_patches: moto {moto.__version__} changed access_control.create_access_key")
+    raise PatchDoesNotFit(f"moto patches: moto {moto.__version__} changed access_control.create_access_key")
 _access_control.create_access_key = _create_access_key_or_administrator
 
 # The SigV4 signature itself is not recomputed: moto's recomputation (botocore's canonical request
@@ -400,7 +400,7 @@ for _handler, _resource in (
     (_LambdaResponse, _lambda_resource),
 ):
     if hasattr(_handler, "_determine_resource"):
-        raise PatchDoesNotFit(f"moto_patches: moto {moto.__version__}'s {_handler.__name__} determines resources itself")
+        raise PatchDoesNotFit(f"moto patches: moto {moto.__version__}'s {_handler.__name__} determines resources itself")
     _handler._determine_resource = _resource
 _original(_BaseResponse, "call_action", ("self",))
 
