@@ -368,9 +368,14 @@ fn site_inputs(root: &Path) -> String {
 }
 
 fn run(cmd: &mut Command) -> Result<(), ArtifactError> {
+    use std::os::fd::AsFd;
     let shown = format!("{cmd:?}").replace('"', "");
+    // What the build prints goes to stderr, with the rest of what people read: stdout is this
+    // command's own (one JSON document or NDJSON events under --json).
+    let to_stderr =
+        std::io::stderr().as_fd().try_clone_to_owned().map(Stdio::from).unwrap_or_else(|_| Stdio::inherit());
     let status = cmd
-        .stdout(Stdio::inherit())
+        .stdout(to_stderr)
         .stderr(Stdio::inherit())
         .status()
         .map_err(|e| ArtifactError::Build { cmd: format!("{shown} ({e})"), code: None })?;

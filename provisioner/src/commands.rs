@@ -834,13 +834,16 @@ pub async fn down_cloudformation(ctx: &Ctx, yes: bool, force: bool) -> Result<Ex
         return Ok(Exit::Usage);
     }
     let (_, mut on_event) = cfn_printers(ctx);
-    if cfn::delete(&aws, &name, &mut on_event).await? {
+    let stack_deleted = cfn::delete(&aws, &name, &mut on_event).await?;
+    if stack_deleted {
         ctx.say(format!("CloudFormation stack {name} deleted"));
     } else {
         ctx.say(format!("no CloudFormation stack {name}"));
     }
-    if cfn::delete_assets(&aws, &ctx.config.name, &id.account).await.map_err(CliError::Aws)? {
-        ctx.say(format!("deleted the asset bucket {}", cfn::asset_bucket(&ctx.config.name, &id.account, &aws.region)));
+    let bucket = cfn::asset_bucket(&ctx.config.name, &id.account, &aws.region);
+    let bucket_deleted = cfn::delete_assets(&aws, &ctx.config.name, &id.account).await.map_err(CliError::Aws)?;
+    if bucket_deleted {
+        ctx.say(format!("deleted the asset bucket {bucket}"));
     }
     let state_ref = state.exists().then_some(&state);
     let progress = ctx.progress();
@@ -856,6 +859,9 @@ pub async fn down_cloudformation(ctx: &Ctx, yes: bool, force: bool) -> Result<Ex
         for l in &report.left_behind {
             ctx.say(format!("  {:<46} {}", l.kind, l.id));
         }
+        if ctx.json {
+            println!("{}", json!({"event": "left_behind", "resources": report.left_behind}));
+        }
         return Ok(Exit::LeftBehind);
     }
     if !report.errors.is_empty() {
@@ -866,6 +872,20 @@ pub async fn down_cloudformation(ctx: &Ctx, yes: bool, force: bool) -> Result<Ex
         return Ok(Exit::AwsFailure);
     }
     ctx.say(format!("nothing of stack `{}` is left", ctx.config.name));
+    // Under --json, the direct engine's closing document, with what only this engine deletes.
+    if ctx.json {
+        println!(
+            "{}",
+            json!({
+                "event": "done",
+                "deleted": report.deleted.len(),
+                "leftBehind": [],
+                "cloudFormationStack": {"name": name, "deleted": stack_deleted},
+                "assetBucket": {"name": bucket, "deleted": bucket_deleted},
+                "sweptAfterTheStack": report.deleted,
+            })
+        );
+    }
     state.remove().map_err(CliError::State)?;
     Ok(Exit::Ok)
 }
