@@ -86,7 +86,7 @@ function srpChallenge(poolName, userId, password, A) {
   return { params, check };
 }
 
-// The function's own GET /capabilities answer (written by provisioner/tests/contract.rs, which fails
+// The function's own GET /capabilities answer (written by provisioner/tests/it/contract.rs, which fails
 // when it differs from what the function serves).
 const CAPS = JSON.parse(readFileSync(fileURLToPath(new URL('../test/fixtures/capabilities.json', import.meta.url)), 'utf8'));
 

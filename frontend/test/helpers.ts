@@ -12,7 +12,7 @@ export function fakeJwt(claims: Record<string, unknown>): string {
 }
 
 // The function's own GET /capabilities answer (fixtures/capabilities.ts, generated and checked by
-// provisioner/tests/contract.rs): tests run against the contract the function serves.
+// provisioner/tests/it/contract.rs): tests run against the contract the function serves.
 export const stabilityCaps: Capabilities = capabilities.stability;
 
 export interface Call {

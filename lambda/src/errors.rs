@@ -57,6 +57,27 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// Every `error.code` the function answers with: docs/openapi.yaml's `Error` schema lists each
+    /// (lambda/tests/it/openapi.rs), and a test below keeps this list and [`code`](Self::code) in
+    /// step with the variants.
+    pub const CODES: &'static [&'static str] = &[
+        "validation_error",
+        "unsupported_operation",
+        "unauthorized",
+        "not_found",
+        "payload_too_large",
+        "content_filtered",
+        "duplicate_request",
+        "throttled",
+        "quota_exceeded",
+        "model_error",
+        "response_too_large",
+        "model_unavailable",
+        "history_unavailable",
+        "model_timeout",
+        "internal_error",
+    ];
+
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
         ApiError::Validation { message: message.into(), field: Some(field.into()) }
     }
@@ -151,6 +172,52 @@ impl ApiError {
 
 #[cfg(test)]
 mod tests {
+
+    /// One of each variant, through an exhaustive match: a new variant does not compile here
+    /// until it is listed, and then must have its code in `ApiError::CODES`.
+    #[test]
+    fn every_variant_has_its_code_listed() {
+        let s = String::new;
+        let every = [
+            ApiError::Validation { message: s(), field: None },
+            ApiError::UnsupportedOperation { operation: s(), family: "", supported: vec![] },
+            ApiError::Unauthorized(s()),
+            ApiError::NotFound(s()),
+            ApiError::PayloadTooLarge { message: s(), field: None },
+            ApiError::ContentFiltered(s()),
+            ApiError::Throttled { message: s(), retry_after_secs: 1 },
+            ApiError::QuotaExceeded { message: s(), retry_after_secs: 1 },
+            ApiError::ModelError(s()),
+            ApiError::ResponseTooLarge(s()),
+            ApiError::DuplicateRequest { message: s(), retry_after_secs: None },
+            ApiError::ModelUnavailable { message: s(), retry_after_secs: None },
+            ApiError::HistoryUnavailable(s()),
+            ApiError::ModelTimeout(s()),
+            ApiError::Internal(s()),
+        ];
+        for e in &every {
+            match e {
+                ApiError::Validation { .. }
+                | ApiError::UnsupportedOperation { .. }
+                | ApiError::Unauthorized(_)
+                | ApiError::NotFound(_)
+                | ApiError::PayloadTooLarge { .. }
+                | ApiError::ContentFiltered(_)
+                | ApiError::Throttled { .. }
+                | ApiError::QuotaExceeded { .. }
+                | ApiError::ModelError(_)
+                | ApiError::ResponseTooLarge(_)
+                | ApiError::DuplicateRequest { .. }
+                | ApiError::ModelUnavailable { .. }
+                | ApiError::HistoryUnavailable(_)
+                | ApiError::ModelTimeout(_)
+                | ApiError::Internal(_) => assert!(ApiError::CODES.contains(&e.code()), "{}", e.code()),
+            }
+        }
+        let codes: std::collections::BTreeSet<&str> = every.iter().map(ApiError::code).collect();
+        assert_eq!(codes.len(), ApiError::CODES.len(), "one code per variant, each listed once");
+    }
+
     use super::*;
 
     #[test]

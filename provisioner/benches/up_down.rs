@@ -8,7 +8,7 @@
 //! Every AWS call goes through a local HTTP proxy that sleeps for the latency, then forwards.
 
 // Shared with the tests (the fault-injecting proxy: the bench uses its latency only).
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 use std::path::Path;

@@ -1,0 +1,12 @@
+//! Helpers shared by the integration tests (and, through `#[path]`, the benches, which take a
+//! part of them: what a bench leaves unused is not dead).
+#![allow(dead_code)]
+
+pub mod cloud;
+pub mod cors;
+pub mod proxy;
+
+/// The project's root (the workspace, where `stacks/`, `docs/` and `frontend/` are).
+pub fn root() -> std::path::PathBuf {
+    provisioner::config::project_root(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).expect("project root")
+}
