@@ -9,7 +9,8 @@
 #   signature: see below).
 # - Any other key (`local`, `testing`, `test`: what people already use with the `aws` CLI and
 #   boto3 against the local cloud) is the account's administrator, the account's root user.
-#   That is the one place the local cloud is looser than AWS, where nothing is being tested.
+#   Here, and in not recomputing signatures (below), the local cloud is looser than AWS; neither
+#   is something the product's tests rely on.
 import re as _re
 
 from moto import settings as _moto_settings
