@@ -203,13 +203,13 @@ fn journal(
     status: Status,
     physical: Option<String>,
 ) -> Result<(), ResourceError> {
-    let mut s = state.lock().map_err(|_| ResourceError::Refused("state lock poisoned".into()))?;
+    let mut s = state.lock().map_err(|_| ResourceError::State("state lock poisoned".into()))?;
     let physical = physical.or_else(|| s.physical(node.id).map(str::to_owned));
     let entry = Entry { kind: node.construct.kind().to_owned(), name: node.construct.name(), status, physical };
     if s.state.resources.get(node.id) == Some(&entry) {
         return Ok(());
     }
-    s.record(node.id, entry).map_err(|e| ResourceError::Refused(e.to_string()))
+    s.record(node.id, entry).map_err(|e| ResourceError::State(e.to_string()))
 }
 
 /// Applies the stack. Stops scheduling new constructs after a failure or an interrupt, lets the

@@ -190,7 +190,7 @@ fn rules(want: &Props) -> Result<Vec<CustomRule>, ResourceError> {
                 .target(r.target)
                 .status(r.status)
                 .build()
-                .map_err(|e| ResourceError::Refused(e.to_string()))
+                .map_err(|e| ResourceError::Request(e.to_string()))
         })
         .collect()
 }
@@ -215,9 +215,11 @@ async fn create(env: &Env<'_>, c: &AmplifyApp, want: &Props) -> Result<Live, Res
         Ok(out.app().map(|a| a.app_id().to_owned()).unwrap_or_default())
     };
     let id = super::create_once("Amplify app", &c.name, async || find_apps(env.aws, &c.name).await, create).await?;
-    read(env.aws, &c.name, Some(&id), &env.stack.config.frontend.branch)
-        .await?
-        .ok_or_else(|| ResourceError::Refused(format!("Amplify app {id} vanished right after it was created")))
+    read(env.aws, &c.name, Some(&id), &env.stack.config.frontend.branch).await?.ok_or_else(|| ResourceError::Vanished {
+        kind: "Amplify app",
+        id: id.to_string(),
+        when: "right after it was created",
+    })
 }
 
 async fn update(env: &Env<'_>, c: &AmplifyApp, live: &Live, want: &Props) -> Result<Live, ResourceError> {
@@ -243,9 +245,9 @@ async fn update(env: &Env<'_>, c: &AmplifyApp, live: &Live, want: &Props) -> Res
         let arn = format!("arn:aws:amplify:{}:{}:apps/{}", env.region(), env.account, live.physical);
         retag(env, &arn, &live.props["tags"], &desired["tags"]).await?;
     }
-    read(env.aws, &c.name, Some(&live.physical), &env.stack.config.frontend.branch)
-        .await?
-        .ok_or_else(|| ResourceError::Refused(format!("Amplify app {} vanished during the update", live.physical)))
+    read(env.aws, &c.name, Some(&live.physical), &env.stack.config.frontend.branch).await?.ok_or_else(|| {
+        ResourceError::Vanished { kind: "Amplify app", id: live.physical.to_string(), when: "during the update" }
+    })
 }
 
 pub async fn delete(aws: &Aws, id: &str) -> Result<(), AwsError> {

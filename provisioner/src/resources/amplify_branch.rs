@@ -63,8 +63,10 @@ impl Resource for AmplifyBranch {
             .send()
             .await
             .ctx("amplify:CreateBranch")?;
-        read(env, self).await?.ok_or_else(|| {
-            ResourceError::Refused(format!("Amplify branch {} vanished right after it was created", want.name))
+        read(env, self).await?.ok_or_else(|| ResourceError::Vanished {
+            kind: "Amplify branch",
+            id: want.name.to_string(),
+            when: "right after it was created",
         })
     }
 
@@ -86,9 +88,11 @@ impl Resource for AmplifyBranch {
         {
             retag(env, arn, &live.props["tags"], &desired["tags"]).await?;
         }
-        read(env, self)
-            .await?
-            .ok_or_else(|| ResourceError::Refused(format!("Amplify branch {} vanished during the update", want.name)))
+        read(env, self).await?.ok_or_else(|| ResourceError::Vanished {
+            kind: "Amplify branch",
+            id: want.name.to_string(),
+            when: "during the update",
+        })
     }
 
     fn synth(&self, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {

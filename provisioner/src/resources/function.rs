@@ -275,9 +275,11 @@ async fn create(env: &Env<'_>, c: &Function, want: &Props) -> Result<Live, Resou
     }
     wait_active(env.aws, &c.name).await?;
     set_concurrency(env.aws, want, &Value::Null).await?;
-    read(env.aws, &c.name)
-        .await?
-        .ok_or_else(|| ResourceError::Refused(format!("function {} vanished right after it was created", c.name)))
+    read(env.aws, &c.name).await?.ok_or_else(|| ResourceError::Vanished {
+        kind: "function",
+        id: c.name.to_string(),
+        when: "right after it was created",
+    })
 }
 
 /// Puts or removes the function's reserved concurrency when it differs from `live`.
@@ -313,7 +315,7 @@ async fn wait_active(aws: &Aws, name: &str) -> Result<(), ResourceError> {
         .function_name(name)
         .wait(Duration::from_secs(300))
         .await
-        .map_err(|e| ResourceError::Refused(format!("function {name} did not become Active: {e}")))?;
+        .map_err(|e| ResourceError::NotReady(format!("function {name} did not become Active: {e}")))?;
     Ok(())
 }
 
@@ -323,7 +325,7 @@ async fn wait_updated(aws: &Aws, name: &str) -> Result<(), ResourceError> {
         .function_name(name)
         .wait(Duration::from_secs(300))
         .await
-        .map_err(|e| ResourceError::Refused(format!("the update of function {name} did not finish: {e}")))?;
+        .map_err(|e| ResourceError::NotReady(format!("the update of function {name} did not finish: {e}")))?;
     Ok(())
 }
 
@@ -379,9 +381,11 @@ async fn update(env: &Env<'_>, c: &Function, live: &Live, want: &Props) -> Resul
             .await
             .ctx("lambda:TagResource")?;
     }
-    read(aws, &c.name)
-        .await?
-        .ok_or_else(|| ResourceError::Refused(format!("function {} vanished during the update", c.name)))
+    read(aws, &c.name).await?.ok_or_else(|| ResourceError::Vanished {
+        kind: "function",
+        id: c.name.to_string(),
+        when: "during the update",
+    })
 }
 
 /// Removes our permission, then the function. Missing = done.

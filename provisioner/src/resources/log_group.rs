@@ -69,8 +69,10 @@ impl Resource for LogGroup {
             return Err(e.into());
         }
         put_retention(env.aws, want).await?;
-        read(env.aws, &want.name).await?.ok_or_else(|| {
-            ResourceError::Refused(format!("log group {} vanished right after it was created", want.name))
+        read(env.aws, &want.name).await?.ok_or_else(|| ResourceError::Vanished {
+            kind: "log group",
+            id: want.name.to_string(),
+            when: "right after it was created",
         })
     }
 
@@ -101,9 +103,11 @@ impl Resource for LogGroup {
                 .await
                 .ctx("logs:TagResource")?;
         }
-        read(env.aws, &want.name)
-            .await?
-            .ok_or_else(|| ResourceError::Refused(format!("log group {} vanished during the update", want.name)))
+        read(env.aws, &want.name).await?.ok_or_else(|| ResourceError::Vanished {
+            kind: "log group",
+            id: want.name.to_string(),
+            when: "during the update",
+        })
     }
 
     fn synth(&self, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {

@@ -64,7 +64,7 @@ pub trait Resource: Sized {
 
 /// Desired properties as the JSON plans compare.
 pub fn to_json(props: &impl Serialize) -> Result<Value, ResourceError> {
-    serde_json::to_value(props).map_err(|e| ResourceError::Refused(format!("desired properties: {e}")))
+    serde_json::to_value(props).map_err(|e| ResourceError::Request(format!("desired properties: {e}")))
 }
 
 /// JSON with every object's keys sorted: what content hashes are taken over, so that they do not
@@ -147,8 +147,24 @@ pub struct Live {
 pub enum ResourceError {
     #[error(transparent)]
     Aws(#[from] AwsError),
+    /// What `up` will not do to a live resource: it would lose data, or fight another tool.
     #[error("{0}")]
     Refused(String),
+    /// A resource gone between two calls (deleted behind `up`'s back, or not yet readable).
+    #[error("{kind} {id} vanished {when}")]
+    Vanished { kind: &'static str, id: String, when: &'static str },
+    /// A resource that did not reach the state the next step needs in the time allowed.
+    #[error("{0}")]
+    NotReady(String),
+    /// The web app's deployment to Amplify failed (the upload, the start or the job).
+    #[error("{0}")]
+    Deployment(String),
+    /// A request this tool could not build: a value the SDK's builders refused.
+    #[error("{0}")]
+    Request(String),
+    /// The state file could not record the result.
+    #[error("{0}")]
+    State(String),
     #[error("{0}")]
     Artifact(String),
     /// A reference to a construct the stack does not hold (or holds as another kind).

@@ -82,8 +82,10 @@ impl Resource for Permission {
             .send()
             .await
             .ctx("lambda:AddPermission")?;
-        read(env, self).await?.ok_or_else(|| {
-            ResourceError::Refused(format!("permission {} vanished right after it was added", want.statement_id))
+        read(env, self).await?.ok_or_else(|| ResourceError::Vanished {
+            kind: "permission",
+            id: want.statement_id.to_string(),
+            when: "right after it was added",
         })
     }
 

@@ -721,9 +721,11 @@ async fn apply(env: &Env<'_>, c: &RestApi, want: &Props, live: Option<&Live>) ->
             .ctx("apigateway:UpdateStage")?;
     }
 
-    read(env, c, Some(&id))
-        .await?
-        .ok_or_else(|| ResourceError::Refused(format!("REST API {id} vanished during the update")))
+    read(env, c, Some(&id)).await?.ok_or_else(|| ResourceError::Vanished {
+        kind: "REST API",
+        id: id.to_string(),
+        when: "during the update",
+    })
 }
 
 async fn put_proxy_method(

@@ -220,7 +220,7 @@ fn iam_tags(env: &Env<'_>) -> Result<Vec<aws_sdk_iam::types::Tag>, ResourceError
                 .key(k)
                 .value(v)
                 .build()
-                .map_err(|e| ResourceError::Refused(format!("tag {k}: {e}")))
+                .map_err(|e| ResourceError::Request(format!("tag {k}: {e}")))
         })
         .collect()
 }
@@ -243,9 +243,11 @@ async fn create(env: &Env<'_>, c: &Role, want: &Props) -> Result<Live, ResourceE
         return Err(e.into());
     }
     put_policy(env, c, want).await?;
-    read(env.aws, c)
-        .await?
-        .ok_or_else(|| ResourceError::Refused(format!("role {} vanished right after it was created", c.name)))
+    read(env.aws, c).await?.ok_or_else(|| ResourceError::Vanished {
+        kind: "role",
+        id: c.name.to_string(),
+        when: "right after it was created",
+    })
 }
 
 async fn put_policy(env: &Env<'_>, c: &Role, want: &Props) -> Result<(), ResourceError> {
@@ -301,7 +303,11 @@ async fn update(env: &Env<'_>, c: &Role, live: &Live, want: &Props) -> Result<Li
         }
         aws.iam.tag_role().role_name(&c.name).set_tags(Some(iam_tags(env)?)).send().await.ctx("iam:TagRole")?;
     }
-    read(aws, c).await?.ok_or_else(|| ResourceError::Refused(format!("role {} vanished during the update", c.name)))
+    read(aws, c).await?.ok_or_else(|| ResourceError::Vanished {
+        kind: "role",
+        id: c.name.to_string(),
+        when: "during the update",
+    })
 }
 
 /// Inline policies first, managed policies detached, then the role. Missing = done.

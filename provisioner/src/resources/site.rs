@@ -140,7 +140,7 @@ pub async fn deploy(env: &Env<'_>, c: &Site, want: &Props) -> Result<Live, Resou
     // upload or the start fails.
     if let Err(e) = upload_and_start(aws, &app, &branch, &job, dep.zip_upload_url(), zip).await {
         let stopped = stop_job(aws, &app, &branch, &job).await;
-        return Err(ResourceError::Refused(match stopped {
+        return Err(ResourceError::Deployment(match stopped {
             Ok(()) => format!("{e} (deployment job {job} stopped; run `provision up` again)"),
             Err(s) => format!("{e}; stopping deployment job {job} failed too ({s}): `provision up` stops it next time"),
         }));
@@ -148,7 +148,7 @@ pub async fn deploy(env: &Env<'_>, c: &Site, want: &Props) -> Result<Live, Resou
     match wait_for_job(aws, &app, &branch, &job).await? {
         JobStatus::Succeed => {}
         s => {
-            return Err(ResourceError::Refused(format!(
+            return Err(ResourceError::Deployment(format!(
                 "Amplify deployment job {job} ended {}: see the app's console page for the log",
                 s.as_str()
             )));
@@ -162,9 +162,11 @@ pub async fn deploy(env: &Env<'_>, c: &Site, want: &Props) -> Result<Live, Resou
         .send()
         .await
         .ctx("amplify:UpdateBranch")?;
-    read(env, c)
-        .await?
-        .ok_or_else(|| ResourceError::Refused(format!("Amplify branch {branch} vanished after the deployment")))
+    read(env, c).await?.ok_or_else(|| ResourceError::Vanished {
+        kind: "Amplify branch",
+        id: branch.to_string(),
+        when: "after the deployment",
+    })
 }
 
 async fn upload_and_start(
@@ -181,9 +183,9 @@ async fn upload_and_start(
         .body(zip)
         .send()
         .await
-        .map_err(|e| ResourceError::Refused(format!("uploading the site to Amplify failed: {e}")))?;
+        .map_err(|e| ResourceError::Deployment(format!("uploading the site to Amplify failed: {e}")))?;
     if !put.status().is_success() {
-        return Err(ResourceError::Refused(format!("uploading the site to Amplify failed: HTTP {}", put.status())));
+        return Err(ResourceError::Deployment(format!("uploading the site to Amplify failed: HTTP {}", put.status())));
     }
     aws.amplify
         .start_deployment()
@@ -235,7 +237,7 @@ async fn wait_for_job(aws: &Aws, app: &str, branch: &str, job: &str) -> Result<J
         match out.job().and_then(|j| j.summary()).map(|s| s.status().clone()) {
             Some(s @ (JobStatus::Succeed | JobStatus::Failed | JobStatus::Cancelled)) => return Ok(s),
             _ if started.elapsed() > JOB_LIMIT => {
-                return Err(ResourceError::Refused(format!(
+                return Err(ResourceError::NotReady(format!(
                     "Amplify deployment job {job} still running after {} s; run `provision up` again to wait",
                     JOB_LIMIT.as_secs()
                 )));

@@ -198,7 +198,7 @@ fn tags(env: &Env<'_>) -> Result<Vec<Tag>, ResourceError> {
     env.tags()
         .iter()
         .map(|(k, v)| {
-            Tag::builder().key(k).value(v).build().map_err(|e| ResourceError::Refused(format!("tag {k}: {e}")))
+            Tag::builder().key(k).value(v).build().map_err(|e| ResourceError::Request(format!("tag {k}: {e}")))
         })
         .collect()
 }
@@ -209,14 +209,14 @@ async fn create(env: &Env<'_>, c: &Table) -> Result<Live, ResourceError> {
             .attribute_name(n)
             .attribute_type(ScalarAttributeType::S)
             .build()
-            .map_err(|e| ResourceError::Refused(e.to_string()))
+            .map_err(|e| ResourceError::Request(e.to_string()))
     };
     let key = |n: &str, k: KeyType| {
         KeySchemaElement::builder()
             .attribute_name(n)
             .key_type(k)
             .build()
-            .map_err(|e| ResourceError::Refused(e.to_string()))
+            .map_err(|e| ResourceError::Request(e.to_string()))
     };
     let created = env
         .aws
@@ -243,11 +243,13 @@ async fn create(env: &Env<'_>, c: &Table) -> Result<Live, ResourceError> {
         .table_name(&c.name)
         .wait(std::time::Duration::from_secs(300))
         .await
-        .map_err(|e| ResourceError::Refused(format!("table {} did not become ACTIVE: {e}", c.name)))?;
+        .map_err(|e| ResourceError::NotReady(format!("table {} did not become ACTIVE: {e}", c.name)))?;
     enable_ttl(env.aws, &c.name).await?;
-    read(env.aws, &c.name)
-        .await?
-        .ok_or_else(|| ResourceError::Refused(format!("table {} vanished right after it was created", c.name)))
+    read(env.aws, &c.name).await?.ok_or_else(|| ResourceError::Vanished {
+        kind: "table",
+        id: c.name.to_string(),
+        when: "right after it was created",
+    })
 }
 
 async fn update(env: &Env<'_>, c: &Table, live: &Live, desired: &Value) -> Result<Live, ResourceError> {
@@ -290,9 +292,11 @@ async fn update(env: &Env<'_>, c: &Table, live: &Live, desired: &Value) -> Resul
             .await
             .ctx("dynamodb:TagResource")?;
     }
-    read(aws, &c.name)
-        .await?
-        .ok_or_else(|| ResourceError::Refused(format!("table {} vanished during the update", c.name)))
+    read(aws, &c.name).await?.ok_or_else(|| ResourceError::Vanished {
+        kind: "table",
+        id: c.name.to_string(),
+        when: "during the update",
+    })
 }
 
 async fn enable_ttl(aws: &Aws, name: &str) -> Result<(), AwsError> {

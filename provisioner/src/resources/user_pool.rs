@@ -239,7 +239,7 @@ fn case_insensitive() -> Result<UsernameConfigurationType, ResourceError> {
     UsernameConfigurationType::builder()
         .case_sensitive(false)
         .build()
-        .map_err(|e| ResourceError::Refused(format!("user name configuration: {e}")))
+        .map_err(|e| ResourceError::Request(format!("user name configuration: {e}")))
 }
 
 async fn create(env: &Env<'_>, c: &UserPool, want: &Props) -> Result<Live, ResourceError> {
@@ -268,9 +268,11 @@ async fn create(env: &Env<'_>, c: &UserPool, want: &Props) -> Result<Live, Resou
         Ok(out.user_pool().and_then(|p| p.id()).unwrap_or_default().to_owned())
     };
     let id = super::create_once("user pool", &c.name, async || find_pools(env.aws, &c.name).await, create).await?;
-    read(env.aws, &c.name, Some(&id))
-        .await?
-        .ok_or_else(|| ResourceError::Refused(format!("user pool {id} vanished right after it was created")))
+    read(env.aws, &c.name, Some(&id)).await?.ok_or_else(|| ResourceError::Vanished {
+        kind: "user pool",
+        id: id.to_string(),
+        when: "right after it was created",
+    })
 }
 
 async fn update(env: &Env<'_>, c: &UserPool, live: &Live, want: &Props) -> Result<Live, ResourceError> {
@@ -311,9 +313,11 @@ async fn update(env: &Env<'_>, c: &UserPool, live: &Live, want: &Props) -> Resul
                 .ctx("lambda:RemovePermission"),
         )?;
     }
-    read(env.aws, &c.name, Some(&live.physical))
-        .await?
-        .ok_or_else(|| ResourceError::Refused(format!("user pool {} vanished during the update", live.physical)))
+    read(env.aws, &c.name, Some(&live.physical)).await?.ok_or_else(|| ResourceError::Vanished {
+        kind: "user pool",
+        id: live.physical.to_string(),
+        when: "during the update",
+    })
 }
 
 /// Deletes the pool's domain and clients, then the pool. Missing = done.

@@ -94,9 +94,11 @@ impl Resource for UserPoolClient {
             .await
             .ctx("cognito-idp:CreateUserPoolClient")?;
         let id = out.user_pool_client().and_then(|x| x.client_id()).unwrap_or_default().to_owned();
-        read(env, self, Some(&id))
-            .await?
-            .ok_or_else(|| ResourceError::Refused(format!("app client {id} vanished right after it was created")))
+        read(env, self, Some(&id)).await?.ok_or_else(|| ResourceError::Vanished {
+            kind: "app client",
+            id: id.to_string(),
+            when: "right after it was created",
+        })
     }
 
     async fn update(&self, env: &Env<'_>, live: &Live, want: &Props) -> Result<Live, ResourceError> {
@@ -116,9 +118,11 @@ impl Resource for UserPoolClient {
             .send()
             .await
             .ctx("cognito-idp:UpdateUserPoolClient")?;
-        read(env, self, Some(&live.physical))
-            .await?
-            .ok_or_else(|| ResourceError::Refused(format!("app client {} vanished during the update", live.physical)))
+        read(env, self, Some(&live.physical)).await?.ok_or_else(|| ResourceError::Vanished {
+            kind: "app client",
+            id: live.physical.to_string(),
+            when: "during the update",
+        })
     }
 
     fn synth(&self, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {
