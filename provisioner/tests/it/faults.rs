@@ -3,6 +3,7 @@
 //! in one run, `status` finds the stack as the stack file says, and nothing is left.
 
 use crate::support;
+use crate::support::Run;
 
 use std::path::Path;
 use std::process::Command;
@@ -10,12 +11,6 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use support::proxy::{self, Faults};
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 fn provision(root: &Path, state: &Path, moto: &str, standins: &str, args: &[&str]) -> Run {
     // A hang (a retry loop without end) fails the test instead of stalling CI.
@@ -37,11 +32,7 @@ fn provision(root: &Path, state: &Path, moto: &str, standins: &str, args: &[&str
         .env("PROVISION_SITE_DIR", root.join("provisioner/tests/fixtures/site"))
         .output()
         .expect("run provision");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(out)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -9,17 +9,12 @@ use serde_json::{Value, json};
 use support::cors::{pairs, preflight_allows, response_allows};
 
 use crate::support;
+use crate::support::Run;
 
 struct Local {
     root: PathBuf,
     dir: tempfile::TempDir,
     state: tempfile::TempDir,
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
 }
 
 impl Local {
@@ -44,11 +39,7 @@ impl Local {
             .env("PROVISION_BOOTSTRAP", bootstrap())
             .output()
             .expect("run provision");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::from(out)
     }
 
     /// `up --local --json`, which must succeed: the stack's outputs.

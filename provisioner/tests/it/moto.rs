@@ -1,6 +1,7 @@
 //! `provision up`/`down` against a real moto server (started here on a free loopback port) and
 //! the local Amplify stand-in, read back with the SDK.
 
+use crate::support::Run;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -50,12 +51,6 @@ fn stack_file(dir: &Path, name: &str, extra: &str) -> PathBuf {
     p
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 impl Cloud {
     /// `provision` pointed at this cloud, with the test's own state directory.
     fn command(&self, args: &[&str]) -> Command {
@@ -79,11 +74,7 @@ impl Cloud {
 
     fn provision(&self, args: &[&str]) -> Run {
         let out = self.command(args).output().expect("run provision");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::from(out)
     }
 
     async fn sdk(&self) -> aws_config::SdkConfig {
@@ -860,11 +851,7 @@ async fn the_documented_host_policy_is_enough_to_run_the_stack() {
             .env("AWS_SECRET_ACCESS_KEY", key.secret_access_key())
             .output()
             .expect("provision");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::from(out)
     };
     let denied = |r: &Run| r.stderr.contains("not authorized") || r.stderr.contains("AccessDenied");
 
