@@ -17,7 +17,7 @@ use crate::local::{self, LocalCloud};
 use crate::models::ModelAccess;
 use crate::progress::{Event, Progress};
 use crate::resources::{Env, Outputs, Resource, rest_api};
-use crate::stack::{self, AmplifyApp, Function, LogGroup, RestApi, Site, Stack, Table, UserPool, UserPoolClient};
+use crate::stack::{self, AmplifyBranch, EDITOR, RestApi, STACK_OUTPUTS, Stack, UserPool};
 use crate::state::{StateFile, state_dir};
 use crate::teardown;
 use crate::{cfn, synth};
@@ -256,7 +256,7 @@ pub async fn up(ctx: &Ctx, force: bool, no_build: bool) -> Result<Exit, CliError
 async fn ensure_demo_user(aws: &Aws, outputs: &Outputs, stack: &str) -> Result<(String, String), AwsError> {
     use crate::aws::Ctx as _;
     use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType};
-    let pool = outputs.value("UserPool", UserPool::ID).unwrap_or_default().to_owned();
+    let pool = outputs.known(EDITOR.pool, UserPool::ID).unwrap_or_default().to_owned();
     let email = format!("demo@{stack}.local");
     let created = aws
         .cognito
@@ -299,19 +299,11 @@ async fn ensure_demo_user(aws: &Aws, outputs: &Outputs, stack: &str) -> Result<(
 }
 
 fn outputs_json(config: &StackConfig, o: &Outputs) -> serde_json::Value {
-    json!({
-        "stack": config.name,
-        "region": config.region,
-        "appUrl": o.value("Site", Site::URL).or(o.value("WebApp", AmplifyApp::ORIGIN)),
-        "apiUrl": o.value("Api", RestApi::URL),
-        "userPoolId": o.value("UserPool", UserPool::ID),
-        "userPoolClientId": o.value("WebClient", UserPoolClient::ID),
-        "table": o.value("EditsTable", Table::NAME),
-        "function": o.value("Function", Function::NAME),
-        "logGroup": o.value("FunctionLogs", LogGroup::NAME),
-        "amplifyAppId": o.value("WebApp", AmplifyApp::ID),
-        "restApiId": o.value("Api", RestApi::ID),
-    })
+    let mut doc = json!({"stack": config.name, "region": config.region});
+    for out in STACK_OUTPUTS {
+        doc[out.field] = json!(o.of(out));
+    }
+    doc
 }
 
 fn print_outputs(ctx: &Ctx, o: &Outputs, demo: Option<&(String, String)>) {
@@ -464,9 +456,8 @@ pub async fn status(ctx: &Ctx) -> Result<Exit, CliError> {
     // The security check: every non-OPTIONS method must be behind the authorizer.
     let env = Env { aws: &aws, stack: &stack, account: &id.account, outputs: &report.outputs, artifacts: &artifacts };
     let mut open = Vec::new();
-    if let Some(api) = stack.nodes.iter().find(|n| n.id == "Api")
-        && let crate::stack::Construct::RestApi(c) = &api.construct
-        && let Ok(Some(live)) = c.read(&env, state.physical("Api")).await
+    if let Ok(api) = stack.resolve("status", EDITOR.api)
+        && let Ok(Some(live)) = api.read(&env, state.physical(EDITOR.api.id)).await
     {
         open = rest_api::unauthenticated_methods(&live);
     }
@@ -775,20 +766,18 @@ pub async fn up_cloudformation(ctx: &Ctx, force: bool, no_build: bool) -> Result
         ctx.say("the CloudFormation stack is up to date");
     }
 
-    // The stack's outputs in the engine's terms (synth::STACK_OUTPUTS says which is which), then
-    // what CloudFormation does not do: the site.
+    // The stack's outputs in the engine's terms (stack::STACK_OUTPUTS says which is which),
+    // then what CloudFormation does not do: the site.
     let mut outputs = Outputs::default();
-    for o in synth::STACK_OUTPUTS {
+    for o in STACK_OUTPUTS {
         if let Some(v) = deployed.outputs.get(o.name) {
-            outputs.insert(o.id, o.key, v.clone());
+            outputs.insert_output(o, v.clone());
         }
     }
     // Known from the stack file rather than from an output.
-    outputs.insert("Api", "stage", ctx.config.api.stage.clone());
-    outputs.insert("WebBranch", "name", ctx.config.frontend.branch.clone());
-    if let Some(node) = stack.node("Site")
-        && let stack::Construct::Site(site) = &node.construct
-    {
+    outputs.insert(EDITOR.api, RestApi::STAGE, ctx.config.api.stage.clone());
+    outputs.insert(EDITOR.branch, AmplifyBranch::NAME, ctx.config.frontend.branch.clone());
+    if let Ok(site) = stack.resolve("up", EDITOR.site) {
         let env = crate::resources::Env {
             aws: &aws,
             stack: &stack,
@@ -797,16 +786,14 @@ pub async fn up_cloudformation(ctx: &Ctx, force: bool, no_build: bool) -> Result
             artifacts: &artifacts,
         };
         let want = site.desired(&env).map_err(CliError::Resource)?;
-        let live = site.read(&env, None).await.map_err(CliError::Resource)?;
-        let deployed_sha = live.as_ref().and_then(|l| l.props["content_sha256"].as_str());
-        let live = if deployed_sha != Some(want.content_sha256.as_str()) {
+        let mut live = site.read(&env, None).await.map_err(CliError::Resource)?;
+        if live.as_ref().map(|l| &l.props) != Some(&want) {
             ctx.say("deploying the site to the Amplify branch");
-            Some(site.create(&env, &want).await.map_err(CliError::Resource)?)
-        } else {
-            live
-        };
+            let physical = site.create(&env, &want).await.map_err(CliError::Resource)?;
+            live = site.read(&env, Some(&physical)).await.map_err(CliError::Resource)?;
+        }
         if let Some(l) = live {
-            outputs.set("Site", l.outputs);
+            outputs.set(EDITOR.site.id, l.outputs);
         }
     }
     state.state.account = id.account.clone();

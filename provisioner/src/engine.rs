@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::artifacts::Artifacts;
 use crate::aws::Aws;
@@ -80,14 +79,16 @@ impl Report {
     }
 }
 
-fn decide(live: Option<&Live>, desired: &Value) -> Action {
-    match live {
+/// The action between what exists and what the stack wants: decided by `==` on the typed
+/// properties, with the differing fields (as JSON) for the plan to show.
+fn decide<P: Serialize + PartialEq>(live: Option<&Live<P>>, want: &P) -> Result<Action, ResourceError> {
+    Ok(match live {
         None => Action::Create,
+        Some(l) if l.props == *want => Action::NoChange,
         Some(l) => {
-            let changes = resources::diff(&l.props, desired);
-            if changes.is_empty() { Action::NoChange } else { Action::Update { changes } }
+            Action::Update { changes: resources::diff(&resources::to_json(&l.props)?, &resources::to_json(want)?) }
         }
-    }
+    })
 }
 
 /// What one construct needs: its desired properties, what exists, and the action between them.
@@ -95,11 +96,23 @@ async fn assess<R: Resource>(
     r: &R,
     env: &Env<'_>,
     physical: Option<&str>,
-) -> Result<(Action, Option<Live>, R::Props), ResourceError> {
+) -> Result<(Action, Option<Live<R::Props>>, R::Props), ResourceError> {
     let want = r.desired(env)?;
     let live = r.read(env, physical).await?;
-    let action = decide(live.as_ref(), &resources::to_json(&want)?);
+    let action = decide(live.as_ref(), &want)?;
     Ok((action, live, want))
+}
+
+/// What the engine keeps of a converged construct: where it is and what others may read of it.
+pub struct Found {
+    pub physical: String,
+    pub outputs: std::collections::BTreeMap<String, String>,
+}
+
+impl<P> From<Live<P>> for Found {
+    fn from(l: Live<P>) -> Self {
+        Found { physical: l.physical, outputs: l.outputs }
+    }
 }
 
 /// What `up` would do, without changing anything. Constructs that do not exist yet contribute
@@ -118,7 +131,7 @@ pub async fn plan(
         let physical = state.and_then(|s| s.physical(node.id));
         let (action, live) = with_resource!(&node.construct, r => {
             let (action, live, _) = assess(r, &env, physical).await?;
-            (action, live)
+            (action, live.map(Found::from))
         });
         let physical = live.as_ref().map(|l| l.physical.clone());
         if let Some(l) = live {
@@ -138,7 +151,7 @@ pub async fn plan(
 }
 
 /// Converges one construct: read, compare, create or update. Journals through `state`.
-async fn converge(node: &Node, env: &Env<'_>, state: &Mutex<StateFile>, progress: &Progress) -> (Step, Option<Live>) {
+async fn converge(node: &Node, env: &Env<'_>, state: &Mutex<StateFile>, progress: &Progress) -> (Step, Option<Found>) {
     let started = Instant::now();
     let kind = node.construct.kind();
     let name = node.construct.name();
@@ -154,10 +167,10 @@ async fn converge(node: &Node, env: &Env<'_>, state: &Mutex<StateFile>, progress
     let result = with_resource!(&node.construct, r => converge_as(r, node, env, state, progress, &mut step).await);
     step.elapsed = started.elapsed();
     match result {
-        Ok(live) => {
-            step.physical = Some(live.physical.clone());
+        Ok(found) => {
+            step.physical = Some(found.physical.clone());
             progress.emit(Event::resource("done", node.id, kind, &name, step.action.label()).elapsed(step.elapsed));
-            (step, Some(live))
+            (step, Some(found))
         }
         Err(e) => {
             step.error = Some(e.to_string());
@@ -178,23 +191,33 @@ async fn converge_as<R: Resource>(
     state: &Mutex<StateFile>,
     progress: &Progress,
     step: &mut Step,
-) -> Result<Live, ResourceError> {
+) -> Result<Found, ResourceError> {
     let physical = state.lock().ok().and_then(|s| s.physical(node.id).map(str::to_owned));
     let (action, live, want) = assess(r, env, physical.as_deref()).await?;
     step.action = action;
     if step.action != Action::NoChange {
         progress.emit(Event::resource("start", node.id, step.kind, &step.name, step.action.label()));
     }
-    let live = match (&step.action, live) {
-        (Action::NoChange, Some(l)) => l,
-        (Action::Update { .. }, Some(l)) => r.update(env, &l, &want).await?,
+    let (physical, when) = match (&step.action, live) {
+        (Action::NoChange, Some(l)) => {
+            journal(state, node, Status::Created, Some(l.physical.clone()))?;
+            return Ok(l.into());
+        }
+        (Action::Update { .. }, Some(l)) => {
+            r.update(env, &l, &want).await?;
+            (l.physical, "during the update")
+        }
         _ => {
             journal(state, node, Status::Creating, None)?;
-            r.create(env, &want).await?
+            (r.create(env, &want).await?, "right after it was created")
         }
     };
+    // Read back what the create or update left, by the id it answered with: the outputs others
+    // refer to (ARNs, URLs) come from there.
+    let live =
+        r.read(env, Some(&physical)).await?.ok_or(ResourceError::Vanished { kind: R::KIND, id: physical, when })?;
     journal(state, node, Status::Created, Some(live.physical.clone()))?;
-    Ok(live)
+    Ok(live.into())
 }
 
 fn journal(

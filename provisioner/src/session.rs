@@ -1,7 +1,7 @@
 //! Using a stack that is up: `token` (an ID token to call the API with curl) and `logs` (the
 //! function's CloudWatch Logs). Both work the same on AWS and on the local cloud.
 
-use crate::stack::{UserPool, UserPoolClient};
+use crate::stack::{EDITOR, UserPool, UserPoolClient};
 use std::time::Duration;
 
 use aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthOutput;
@@ -18,7 +18,7 @@ use crate::local;
 pub async fn token(ctx: &Ctx, username: Option<String>) -> Result<Exit, CliError> {
     let outputs = deployed_outputs(ctx)?;
     let client_id = outputs
-        .value("WebClient", UserPoolClient::ID)
+        .known(EDITOR.client, UserPoolClient::ID)
         .ok_or_else(|| CliError::Usage("the state file has no app client id: run `provision up` again".into()))?
         .to_owned();
     let (username, password) = match (username, ctx.local.is_some()) {
@@ -37,7 +37,7 @@ pub async fn token(ctx: &Ctx, username: Option<String>) -> Result<Exit, CliError
     };
     let aws = Aws::load(&ctx.config.region).await;
     let pool = outputs
-        .value("UserPool", UserPool::ID)
+        .known(EDITOR.pool, UserPool::ID)
         .ok_or_else(|| CliError::Usage("the state file has no user pool id: run `provision up` again".into()))?
         .to_owned();
     let out = srp_sign_in(&aws.cognito, &pool, &client_id, &username, &password).await;

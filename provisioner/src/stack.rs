@@ -42,18 +42,32 @@ impl<T> Clone for Ref<T> {
 impl<T> Copy for Ref<T> {}
 
 impl<T> Ref<T> {
-    fn new(id: Id) -> Self {
+    const fn new(id: Id) -> Self {
         Ref { id, _kind: PhantomData }
     }
 }
 
 /// One output of a kind (`UserPool::ARN`, `Function::NAME`): with a [`Ref`] of the same kind, the
 /// only way to read another construct's outputs, so a key the kind does not have, or a reference
-/// to another kind, does not compile.
+/// to another kind, does not compile. It carries how a CloudFormation template names it.
 #[derive(Debug)]
 pub struct Out<T> {
     pub key: &'static str,
+    pub cfn: Cfn,
     _kind: PhantomData<T>,
+}
+
+/// How a CloudFormation template names an output of a construct.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cfn {
+    /// What `Ref` returns (`${Id}` in `Fn::Sub`).
+    Ref,
+    /// A `Fn::GetAtt` attribute (`${Id.Attribute}`).
+    Attr(&'static str),
+    /// Composed by the kind from other values (`Resource::derived_output` says how).
+    Derived,
+    /// Not expressible in a template (known only to the engine).
+    Absent,
 }
 
 impl<T> Clone for Out<T> {
@@ -64,10 +78,113 @@ impl<T> Clone for Out<T> {
 impl<T> Copy for Out<T> {}
 
 impl<T> Out<T> {
-    pub const fn new(key: &'static str) -> Self {
-        Out { key, _kind: PhantomData }
+    /// An output the template gets from `Ref`.
+    pub const fn reference(key: &'static str) -> Self {
+        Out { key, cfn: Cfn::Ref, _kind: PhantomData }
+    }
+    /// An output the template gets from `Fn::GetAtt` with `attribute`.
+    pub const fn attribute(key: &'static str, attribute: &'static str) -> Self {
+        Out { key, cfn: Cfn::Attr(attribute), _kind: PhantomData }
+    }
+    /// An output the kind composes in a template (see `Resource::derived_output`).
+    pub const fn derived(key: &'static str) -> Self {
+        Out { key, cfn: Cfn::Derived, _kind: PhantomData }
+    }
+    /// An output only the engine knows.
+    pub const fn engine_only(key: &'static str) -> Self {
+        Out { key, cfn: Cfn::Absent, _kind: PhantomData }
     }
 }
+
+/// The image editor's constructs as typed handles (a CDK stack's fields): the one place their
+/// logical ids are written. Code outside `image_editor` names a construct through these, so
+/// reading an output the construct's kind does not have does not compile.
+pub struct Editor {
+    pub pool: Ref<UserPool>,
+    pub client: Ref<UserPoolClient>,
+    pub table: Ref<Table>,
+    pub logs: Ref<LogGroup>,
+    pub role: Ref<Role>,
+    pub app: Ref<AmplifyApp>,
+    pub function: Ref<Function>,
+    pub api: Ref<RestApi>,
+    pub api_permission: Ref<Permission>,
+    pub sign_up_permission: Ref<Permission>,
+    pub branch: Ref<AmplifyBranch>,
+    pub site: Ref<Site>,
+}
+
+pub const EDITOR: Editor = Editor {
+    pool: Ref::new("UserPool"),
+    client: Ref::new("WebClient"),
+    table: Ref::new("EditsTable"),
+    logs: Ref::new("FunctionLogs"),
+    role: Ref::new("FunctionRole"),
+    app: Ref::new("WebApp"),
+    function: Ref::new("Function"),
+    api: Ref::new("Api"),
+    api_permission: Ref::new("ApiInvokePermission"),
+    sign_up_permission: Ref::new("SignUpInvokePermission"),
+    branch: Ref::new("WebBranch"),
+    site: Ref::new("Site"),
+};
+
+/// One of the stack's outputs: its CloudFormation output name, its field in `outputs --json`
+/// and `up`'s summary, and the construct output it is.
+#[derive(Debug, Clone, Copy)]
+pub struct StackOutput {
+    /// The template's output name (read back after a CloudFormation deploy).
+    pub name: &'static str,
+    /// The field of `provision outputs --json`.
+    pub field: &'static str,
+    pub id: Id,
+    pub key: &'static str,
+    pub description: &'static str,
+}
+
+impl StackOutput {
+    const fn new<T>(
+        name: &'static str,
+        field: &'static str,
+        r: Ref<T>,
+        out: Out<T>,
+        description: &'static str,
+    ) -> Self {
+        StackOutput { name, field, id: r.id, key: out.key, description }
+    }
+}
+
+/// The stack's outputs, once: the template's `Outputs`, `provision outputs --json`, and what a
+/// CloudFormation deploy's outputs are read back into all come from this table.
+pub const STACK_OUTPUTS: &[StackOutput] = &[
+    StackOutput::new(
+        "AppUrl",
+        "appUrl",
+        EDITOR.app,
+        AmplifyApp::ORIGIN,
+        "The web app (after the site is deployed to the branch)",
+    ),
+    StackOutput::new("ApiUrl", "apiUrl", EDITOR.api, RestApi::URL, "The REST API's stage URL (the SPA's apiUrl)"),
+    StackOutput::new("UserPoolId", "userPoolId", EDITOR.pool, UserPool::ID, "Cognito user pool (the SPA's userPoolId)"),
+    StackOutput::new(
+        "UserPoolClientId",
+        "userPoolClientId",
+        EDITOR.client,
+        UserPoolClient::ID,
+        "App client (the SPA's userPoolClientId)",
+    ),
+    StackOutput::new(
+        "AmplifyAppId",
+        "amplifyAppId",
+        EDITOR.app,
+        AmplifyApp::ID,
+        "Amplify app to deploy the built site to",
+    ),
+    StackOutput::new("RestApiId", "restApiId", EDITOR.api, RestApi::ID, "REST API id"),
+    StackOutput::new("TableName", "table", EDITOR.table, Table::NAME, "Edit history table"),
+    StackOutput::new("FunctionName", "function", EDITOR.function, Function::NAME, "Editing function"),
+    StackOutput::new("LogGroupName", "logGroup", EDITOR.logs, LogGroup::NAME, "The function's log group"),
+];
 
 /// Every construct kind, once: the enum the stack holds and the one dispatch from a construct
 /// to its kind's [`Resource`] implementation (`with_resource!`).
@@ -196,15 +313,8 @@ impl Stack {
         })
     }
 
-    /// Adds a construct; the reference has the construct's own type.
-    fn add<R: Kind>(&mut self, id: Id, construct: R) -> Ref<R>
-    where
-        Construct: From<R>,
-    {
-        self.define(Ref::new(id), construct)
-    }
-
-    /// Adds the construct a reference made earlier stands for (a forward reference).
+    /// Adds the construct a handle stands for (declared in [`EDITOR`], so a construct may refer
+    /// to one added after it).
     fn define<R: Kind>(&mut self, r: Ref<R>, construct: R) -> Ref<R>
     where
         Construct: From<R>,
@@ -324,11 +434,11 @@ pub fn image_editor(config: &StackConfig) -> Stack {
     let mut stack = Stack { config: config.clone(), nodes: Vec::new() };
     // Declared below; the pool names it as its trigger only when sign-ups are vetted, so the
     // function then comes before the pool.
-    let function: Ref<Function> = Ref::new("Function");
+    let function = EDITOR.function;
     let vets_sign_ups = !config.auth.allowed_email_domains.is_empty();
 
-    let pool: Ref<UserPool> = stack.add(
-        "UserPool",
+    let pool = stack.define(
+        EDITOR.pool,
         UserPool {
             name: Names::user_pool(s),
             self_sign_up: config.auth.self_sign_up,
@@ -336,14 +446,14 @@ pub fn image_editor(config: &StackConfig) -> Stack {
             pre_sign_up: vets_sign_ups.then_some(function),
         },
     );
-    let client: Ref<UserPoolClient> = stack.add("WebClient", UserPoolClient { name: Names::client(s), pool });
-    let table: Ref<Table> = stack.add("EditsTable", Table { name: Names::table(s) });
-    let logs: Ref<LogGroup> = stack.add(
-        "FunctionLogs",
+    let client = stack.define(EDITOR.client, UserPoolClient { name: Names::client(s), pool });
+    let table = stack.define(EDITOR.table, Table { name: Names::table(s) });
+    let logs = stack.define(
+        EDITOR.logs,
         LogGroup { name: Names::function_log_group(s), retention_days: config.logs.retention_days },
     );
-    let role: Ref<Role> = stack.add(
-        "FunctionRole",
+    let role = stack.define(
+        EDITOR.role,
         Role {
             name: Names::role(s),
             policy_name: Names::policy(s),
@@ -354,7 +464,7 @@ pub fn image_editor(config: &StackConfig) -> Stack {
             ],
         },
     );
-    let app: Ref<AmplifyApp> = stack.add("WebApp", AmplifyApp { name: Names::app(s) });
+    let app = stack.define(EDITOR.app, AmplifyApp { name: Names::app(s) });
     let _ = stack.define(
         function,
         Function {
@@ -375,8 +485,8 @@ pub fn image_editor(config: &StackConfig) -> Stack {
             allowed_email_domains: config.auth.allowed_email_domains.clone(),
         },
     );
-    let api: Ref<RestApi> = stack.add(
-        "Api",
+    let api = stack.define(
+        EDITOR.api,
         RestApi {
             name: Names::rest_api(s),
             stage: config.api.stage.clone(),
@@ -388,19 +498,17 @@ pub fn image_editor(config: &StackConfig) -> Stack {
             throttle: config.api.throttle,
         },
     );
-    let _permission: Ref<Permission> = stack.add(
-        "ApiInvokePermission",
+    stack.define(
+        EDITOR.api_permission,
         Permission { statement_id: Names::permission(s), function, invoker: Invoker::Api(api) },
     );
     if vets_sign_ups {
-        let _: Ref<Permission> = stack.add(
-            "SignUpInvokePermission",
+        stack.define(
+            EDITOR.sign_up_permission,
             Permission { statement_id: Names::sign_up_permission(s), function, invoker: Invoker::UserPool(pool) },
         );
     }
-    let branch: Ref<AmplifyBranch> =
-        stack.add("WebBranch", AmplifyBranch { name: config.frontend.branch.clone(), app });
-    let _site: Ref<Site> =
-        stack.add("Site", Site { branch, app, api, pool, client, self_sign_up: config.auth.self_sign_up });
+    let branch = stack.define(EDITOR.branch, AmplifyBranch { name: config.frontend.branch.clone(), app });
+    stack.define(EDITOR.site, Site { branch, app, api, pool, client, self_sign_up: config.auth.self_sign_up });
     stack
 }

@@ -40,7 +40,7 @@ pub enum SynthError {
 /// kind says (`Resource::cfn_output`).
 fn attribute(id: &str, key: &str, stack: &Stack) -> Option<String> {
     let node = stack.node(id)?;
-    with_resource!(&node.construct, r => r.cfn_output(node.id, key, stack))
+    with_resource!(&node.construct, r => crate::resources::cfn_output(r, node.id, key, stack))
 }
 
 /// Rewrites every string that holds engine placeholders into `Fn::Sub`.
@@ -206,48 +206,6 @@ impl Template {
     }
 }
 
-/// One output of the CloudFormation stack: its name, what it holds in the engine's terms
-/// (`${Id.key}`), and its description. `synth` renders these; `up --engine cloudformation` reads
-/// them back into the same outputs the direct engine records.
-pub struct StackOutput {
-    pub name: &'static str,
-    pub id: &'static str,
-    pub key: &'static str,
-    pub description: &'static str,
-}
-
-pub const STACK_OUTPUTS: &[StackOutput] = &[
-    StackOutput {
-        name: "AppUrl",
-        id: "WebApp",
-        key: "origin",
-        description: "The web app (after the site is deployed to the branch)",
-    },
-    StackOutput { name: "ApiUrl", id: "Api", key: "url", description: "The REST API's stage URL (the SPA's apiUrl)" },
-    StackOutput {
-        name: "UserPoolId",
-        id: "UserPool",
-        key: "id",
-        description: "Cognito user pool (the SPA's userPoolId)",
-    },
-    StackOutput {
-        name: "UserPoolClientId",
-        id: "WebClient",
-        key: "id",
-        description: "App client (the SPA's userPoolClientId)",
-    },
-    StackOutput {
-        name: "AmplifyAppId",
-        id: "WebApp",
-        key: "id",
-        description: "Amplify app to deploy the built site to",
-    },
-    StackOutput { name: "RestApiId", id: "Api", key: "id", description: "REST API id" },
-    StackOutput { name: "TableName", id: "EditsTable", key: "name", description: "Edit history table" },
-    StackOutput { name: "FunctionName", id: "Function", key: "name", description: "Editing function" },
-    StackOutput { name: "LogGroupName", id: "FunctionLogs", key: "name", description: "The function's log group" },
-];
-
 /// The CloudFormation template of `stack`, as a JSON value (render with [`to_yaml`]).
 pub fn template(stack: &Stack, aws: &Aws) -> Result<Value, SynthError> {
     let outputs = Outputs::default();
@@ -263,7 +221,7 @@ pub fn template(stack: &Stack, aws: &Aws) -> Result<Value, SynthError> {
 
     let region = &stack.config.region;
     let mut outputs = Map::new();
-    for o in STACK_OUTPUTS {
+    for o in crate::stack::STACK_OUTPUTS {
         let value = sub(json!(format!("${{{}.{}}}", o.id, o.key)), stack)?;
         outputs.insert(o.name.into(), json!({"Description": o.description, "Value": value}));
     }

@@ -3,7 +3,7 @@
 //! temporary password and the web app asks for a new one at the first sign-in. The local cloud
 //! sends no e-mail, so there the temporary password is printed instead.
 
-use crate::stack::UserPool;
+use crate::stack::{EDITOR, UserPool};
 use std::path::Path;
 
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, DeliveryMediumType, MessageActionType, UserType};
@@ -59,7 +59,7 @@ pub fn read_list(path: &Path) -> Result<Vec<String>, CliError> {
 
 fn pool_id(ctx: &Ctx) -> Result<String, CliError> {
     deployed_outputs(ctx)?
-        .value("UserPool", UserPool::ID)
+        .known(EDITOR.pool, UserPool::ID)
         .map(str::to_owned)
         .ok_or_else(|| CliError::Usage("the state file has no user pool id: run `provision up` again".into()))
 }

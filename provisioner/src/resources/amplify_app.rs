@@ -5,14 +5,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_amplify::types::{CustomRule, Platform};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{Env, Live, Resource, ResourceError, removed_tags, tags_value, to_json};
+use super::{Env, Live, Resource, ResourceError, Tags, removed_tags, tags_from};
 use crate::aws::{Aws, AwsError, Ctx, optional};
 use crate::cfn_types::amplify_app as cfn;
-use crate::stack::{Id, Names, Out};
+use crate::stack::{EDITOR, Id, Names, Out};
 use crate::state::StateFile;
-use crate::synth::{CfnResource, SynthError, Template, tag_list, val};
+use crate::synth::{CfnResource, SynthError, Template, Val, tag_list, val};
 use crate::teardown::{Step, owned, recorded, tag_map};
 
 #[derive(Debug, Clone)]
@@ -32,36 +32,41 @@ pub fn origin(default_domain: &str, branch: &str) -> String {
     format!("{scheme}://{}.{default_domain}", image_edit_contract::amplify::branch_label(branch))
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Rule {
-    pub source: &'static str,
-    pub target: &'static str,
-    pub status: &'static str,
+    pub source: String,
+    pub target: String,
+    pub status: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Props {
     pub name: String,
-    pub platform: &'static str,
+    pub platform: String,
     /// Always none: an app connected to Git is not this stack's.
     pub repository: Option<String>,
     pub rules: Vec<Rule>,
-    pub tags: Value,
+    pub tags: Tags,
 }
 
-const REWRITE: Rule = Rule { source: SPA_REWRITE_SOURCE, target: "/index.html", status: "200" };
+fn rewrite() -> Rule {
+    Rule { source: SPA_REWRITE_SOURCE.to_owned(), target: "/index.html".to_owned(), status: Some("200".to_owned()) }
+}
 
 /// What other constructs (and `synth`) may read of a AmplifyApp.
 impl AmplifyApp {
     /// The app id.
-    pub const ID: Out<Self> = Out::new("id");
+    pub const ID: Out<Self> = Out::attribute("id", "AppId");
     /// The branch's public origin (`https://main.<default domain>`).
-    pub const ORIGIN: Out<Self> = Out::new("origin");
+    pub const ORIGIN: Out<Self> = Out::derived("origin");
+    /// Amplify's domain for the app (`<app id>.amplifyapp.com`).
+    pub const DEFAULT_DOMAIN: Out<Self> = Out::attribute("default_domain", "DefaultDomain");
 }
 
 impl Resource for AmplifyApp {
     const KIND: &'static str = cfn::App::TYPE;
     type Props = Props;
+    const OUTPUTS: &'static [Out<Self>] = &[Self::ID, Self::ORIGIN, Self::DEFAULT_DOMAIN];
 
     fn name(&self) -> String {
         self.name.clone()
@@ -74,22 +79,22 @@ impl Resource for AmplifyApp {
     fn desired(&self, env: &Env<'_>) -> Result<Props, ResourceError> {
         Ok(Props {
             name: self.name.clone(),
-            platform: "WEB",
+            platform: Platform::Web.as_str().to_owned(),
             repository: None,
-            rules: vec![REWRITE],
-            tags: tags_value(env.tags()),
+            rules: vec![rewrite()],
+            tags: env.tags().clone(),
         })
     }
 
-    async fn read(&self, env: &Env<'_>, physical: Option<&str>) -> Result<Option<Live>, ResourceError> {
+    async fn read(&self, env: &Env<'_>, physical: Option<&str>) -> Result<Option<Live<Props>>, ResourceError> {
         Ok(read(env.aws, &self.name, physical, &env.stack.config.frontend.branch).await?)
     }
 
-    async fn create(&self, env: &Env<'_>, want: &Props) -> Result<Live, ResourceError> {
+    async fn create(&self, env: &Env<'_>, want: &Props) -> Result<String, ResourceError> {
         create(env, self, want).await
     }
 
-    async fn update(&self, env: &Env<'_>, live: &Live, want: &Props) -> Result<Live, ResourceError> {
+    async fn update(&self, env: &Env<'_>, live: &Live<Props>, want: &Props) -> Result<(), ResourceError> {
         update(env, self, live, want).await
     }
 
@@ -98,9 +103,9 @@ impl Resource for AmplifyApp {
             .rules
             .iter()
             .map(|r| cfn::CustomRule {
-                source: val(r.source),
-                target: val(r.target),
-                status: val(r.status),
+                source: val(&r.source),
+                target: val(&r.target),
+                status: r.status.as_ref().map(Val::from),
                 ..Default::default()
             })
             .collect();
@@ -108,7 +113,7 @@ impl Resource for AmplifyApp {
             id,
             &cfn::App {
                 name: val(&want.name),
-                platform: val(want.platform),
+                platform: val(&want.platform),
                 description: val("Image editor web app (deployed by provision)"),
                 custom_rules: Some(rules),
                 tags: Some(tag_list(t.tags())),
@@ -118,15 +123,13 @@ impl Resource for AmplifyApp {
         )
     }
 
-    fn cfn_output(&self, id: Id, key: &str, stack: &crate::stack::Stack) -> Option<String> {
-        match key {
-            k if k == Self::ID.key => Some(format!("${{{id}.AppId}}")),
-            k if k == Self::ORIGIN.key => Some(format!(
-                "https://{}.${{{id}.DefaultDomain}}",
-                image_edit_contract::amplify::branch_label(&stack.config.frontend.branch)
-            )),
-            _ => None,
+    /// The origin: the branch's label before the app's default domain.
+    fn derived_output(&self, id: Id, key: &str, stack: &crate::stack::Stack) -> Option<String> {
+        if key != Self::ORIGIN.key {
+            return None;
         }
+        let domain = super::cfn_output(self, id, Self::DEFAULT_DOMAIN.key, stack)?;
+        Some(format!("https://{}.{domain}", image_edit_contract::amplify::branch_label(&stack.config.frontend.branch)))
     }
 }
 
@@ -144,7 +147,12 @@ pub async fn find_apps(aws: &Aws, name: &str) -> Result<Vec<String>, AwsError> {
     }
 }
 
-pub async fn read(aws: &Aws, name: &str, physical: Option<&str>, branch: &str) -> Result<Option<Live>, AwsError> {
+pub async fn read(
+    aws: &Aws,
+    name: &str,
+    physical: Option<&str>,
+    branch: &str,
+) -> Result<Option<Live<Props>>, AwsError> {
     let id = match physical {
         Some(id) => Some(id.to_owned()),
         None => super::the_one_named("Amplify app", name, find_apps(aws, name).await?, "amplify:ListApps")?,
@@ -154,27 +162,28 @@ pub async fn read(aws: &Aws, name: &str, physical: Option<&str>, branch: &str) -
         return Ok(None);
     };
     let Some(app) = out.app() else { return Ok(None) };
-    let rules: Vec<Value> = app
+    let rules = app
         .custom_rules()
         .iter()
-        .map(|r| json!({"source": r.source(), "target": r.target(), "status": r.status()}))
+        .map(|r| Rule {
+            source: r.source().to_owned(),
+            target: r.target().to_owned(),
+            status: r.status().map(str::to_owned),
+        })
         .collect();
-    let tags: BTreeMap<String, String> =
-        app.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
-    let repo = Some(app.repository()).filter(|r| !r.is_empty());
-    let props = json!({
-        "name": app.name(),
-        "platform": app.platform().as_str(),
-        "repository": repo,
-        "rules": rules,
-        "tags": tags_value(&tags),
-    });
+    let props = Props {
+        name: app.name().to_owned(),
+        platform: app.platform().as_str().to_owned(),
+        repository: Some(app.repository()).filter(|r| !r.is_empty()).map(str::to_owned),
+        rules,
+        tags: app.tags().map(tags_from).unwrap_or_default(),
+    };
     let domain = app.default_domain().to_owned();
     Ok(Some(Live {
         physical: id.clone(),
         outputs: BTreeMap::from([
             (AmplifyApp::ID.key.to_owned(), id),
-            ("default_domain".to_owned(), domain.clone()),
+            (AmplifyApp::DEFAULT_DOMAIN.key.to_owned(), domain.clone()),
             (AmplifyApp::ORIGIN.key.to_owned(), origin(&domain, branch)),
         ]),
         props,
@@ -186,16 +195,16 @@ fn rules(want: &Props) -> Result<Vec<CustomRule>, ResourceError> {
         .iter()
         .map(|r| {
             CustomRule::builder()
-                .source(r.source)
-                .target(r.target)
-                .status(r.status)
+                .source(&r.source)
+                .target(&r.target)
+                .set_status(r.status.clone())
                 .build()
                 .map_err(|e| ResourceError::Request(e.to_string()))
         })
         .collect()
 }
 
-async fn create(env: &Env<'_>, c: &AmplifyApp, want: &Props) -> Result<Live, ResourceError> {
+async fn create(env: &Env<'_>, c: &AmplifyApp, want: &Props) -> Result<String, ResourceError> {
     let rules = rules(want)?;
     let create = async || {
         let out = env
@@ -214,23 +223,18 @@ async fn create(env: &Env<'_>, c: &AmplifyApp, want: &Props) -> Result<Live, Res
             .ctx("amplify:CreateApp")?;
         Ok(out.app().map(|a| a.app_id().to_owned()).unwrap_or_default())
     };
-    let id = super::create_once("Amplify app", &c.name, async || find_apps(env.aws, &c.name).await, create).await?;
-    read(env.aws, &c.name, Some(&id), &env.stack.config.frontend.branch).await?.ok_or_else(|| ResourceError::Vanished {
-        kind: "Amplify app",
-        id: id.to_string(),
-        when: "right after it was created",
-    })
+    Ok(super::create_once("Amplify app", &c.name, async || find_apps(env.aws, &c.name).await, create).await?)
 }
 
-async fn update(env: &Env<'_>, c: &AmplifyApp, live: &Live, want: &Props) -> Result<Live, ResourceError> {
-    let desired = to_json(want)?;
-    if live.props["repository"] != Value::Null {
+async fn update(env: &Env<'_>, c: &AmplifyApp, live: &Live<Props>, want: &Props) -> Result<(), ResourceError> {
+    let have = &live.props;
+    if have.repository.is_some() {
         return Err(ResourceError::Refused(format!(
             "Amplify app {} ({}) is connected to a Git repository; this stack deploys manually. Rename the stack or delete that app",
             c.name, live.physical
         )));
     }
-    if live.props["rules"] != desired["rules"] || live.props["platform"] != desired["platform"] {
+    if have.rules != want.rules || have.platform != want.platform {
         env.aws
             .amplify
             .update_app()
@@ -241,13 +245,11 @@ async fn update(env: &Env<'_>, c: &AmplifyApp, live: &Live, want: &Props) -> Res
             .await
             .ctx("amplify:UpdateApp")?;
     }
-    if live.props["tags"] != desired["tags"] {
+    if have.tags != want.tags {
         let arn = format!("arn:aws:amplify:{}:{}:apps/{}", env.region(), env.account, live.physical);
-        retag(env, &arn, &live.props["tags"], &desired["tags"]).await?;
+        retag(env, &arn, &have.tags, &want.tags).await?;
     }
-    read(env.aws, &c.name, Some(&live.physical), &env.stack.config.frontend.branch).await?.ok_or_else(|| {
-        ResourceError::Vanished { kind: "Amplify app", id: live.physical.to_string(), when: "during the update" }
-    })
+    Ok(())
 }
 
 pub async fn delete(aws: &Aws, id: &str) -> Result<(), AwsError> {
@@ -256,8 +258,8 @@ pub async fn delete(aws: &Aws, id: &str) -> Result<(), AwsError> {
 }
 
 /// Tags as the stack file says: removed keys untagged, the rest (re)tagged.
-pub(crate) async fn retag(env: &Env<'_>, arn: &str, live: &Value, desired: &Value) -> Result<(), ResourceError> {
-    let removed = removed_tags(live, desired);
+pub(crate) async fn retag(env: &Env<'_>, arn: &str, live: &Tags, want: &Tags) -> Result<(), ResourceError> {
+    let removed = removed_tags(live, want);
     if !removed.is_empty() {
         env.aws
             .amplify
@@ -294,7 +296,7 @@ impl Step for AmplifyApp {
             Ok(optional(aws.amplify.get_app().app_id(id).send().await.ctx("amplify:GetApp"))?
                 .map(|a| tag_map(a.app().and_then(|a| a.tags()))))
         };
-        owned(stack, recorded(state, "WebApp"), found, false, tags).await
+        owned(stack, recorded(state, EDITOR.app.id), found, false, tags).await
     }
 
     async fn delete(aws: &Aws, _stack: &str, id: &str) -> Result<(), AwsError> {

@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 
 use aws_sdk_amplify::types::Stage;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::amplify_app::{AmplifyApp, retag};
-use super::{Env, Live, Resource, ResourceError, tags_value, to_json};
+use super::{Env, Live, Resource, ResourceError, Tags, tags_from};
 use crate::aws::{AwsError, Ctx, optional};
 use crate::cfn_types::amplify_branch as cfn;
 use crate::stack::{Id, Out, Ref};
@@ -19,22 +19,23 @@ pub struct AmplifyBranch {
     pub app: Ref<AmplifyApp>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Props {
     pub name: String,
-    pub stage: &'static str,
-    pub tags: Value,
+    pub stage: String,
+    pub tags: Tags,
 }
 
 /// What other constructs (and `synth`) may read of a AmplifyBranch.
 impl AmplifyBranch {
-    pub const NAME: Out<Self> = Out::new("name");
-    pub const ARN: Out<Self> = Out::new("arn");
+    pub const NAME: Out<Self> = Out::attribute("name", "BranchName");
+    pub const ARN: Out<Self> = Out::attribute("arn", "Arn");
 }
 
 impl Resource for AmplifyBranch {
     const KIND: &'static str = cfn::Branch::TYPE;
     type Props = Props;
+    const OUTPUTS: &'static [Out<Self>] = &[Self::NAME, Self::ARN];
 
     fn name(&self) -> String {
         self.name.clone()
@@ -45,54 +46,45 @@ impl Resource for AmplifyBranch {
     }
 
     fn desired(&self, env: &Env<'_>) -> Result<Props, ResourceError> {
-        Ok(Props { name: self.name.clone(), stage: "PRODUCTION", tags: tags_value(env.tags()) })
+        Ok(Props { name: self.name.clone(), stage: Stage::Production.as_str().to_owned(), tags: env.tags().clone() })
     }
 
-    async fn read(&self, env: &Env<'_>, _physical: Option<&str>) -> Result<Option<Live>, ResourceError> {
+    async fn read(&self, env: &Env<'_>, _physical: Option<&str>) -> Result<Option<Live<Props>>, ResourceError> {
         Ok(read(env, self).await?)
     }
 
-    async fn create(&self, env: &Env<'_>, want: &Props) -> Result<Live, ResourceError> {
+    async fn create(&self, env: &Env<'_>, want: &Props) -> Result<String, ResourceError> {
         env.aws
             .amplify
             .create_branch()
             .app_id(env.outputs.get(self.app, AmplifyApp::ID))
             .branch_name(&want.name)
-            .stage(Stage::from(want.stage))
+            .stage(Stage::from(want.stage.as_str()))
             .set_tags(Some(env.tags().clone().into_iter().collect()))
             .send()
             .await
             .ctx("amplify:CreateBranch")?;
-        read(env, self).await?.ok_or_else(|| ResourceError::Vanished {
-            kind: "Amplify branch",
-            id: want.name.to_string(),
-            when: "right after it was created",
-        })
+        Ok(want.name.clone())
     }
 
-    async fn update(&self, env: &Env<'_>, live: &Live, want: &Props) -> Result<Live, ResourceError> {
-        let desired = to_json(want)?;
-        if live.props["stage"] != desired["stage"] {
+    async fn update(&self, env: &Env<'_>, live: &Live<Props>, want: &Props) -> Result<(), ResourceError> {
+        if live.props.stage != want.stage {
             env.aws
                 .amplify
                 .update_branch()
                 .app_id(env.outputs.get(self.app, AmplifyApp::ID))
                 .branch_name(&want.name)
-                .stage(Stage::from(want.stage))
+                .stage(Stage::from(want.stage.as_str()))
                 .send()
                 .await
                 .ctx("amplify:UpdateBranch")?;
         }
-        if live.props["tags"] != desired["tags"]
+        if live.props.tags != want.tags
             && let Some(arn) = live.outputs.get(AmplifyBranch::ARN.key)
         {
-            retag(env, arn, &live.props["tags"], &desired["tags"]).await?;
+            retag(env, arn, &live.props.tags, &want.tags).await?;
         }
-        read(env, self).await?.ok_or_else(|| ResourceError::Vanished {
-            kind: "Amplify branch",
-            id: want.name.to_string(),
-            when: "during the update",
-        })
+        Ok(())
     }
 
     fn synth(&self, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {
@@ -101,7 +93,7 @@ impl Resource for AmplifyBranch {
             &cfn::Branch {
                 app_id: val(format!("${{{}.id}}", self.app.id)),
                 branch_name: val(&want.name),
-                stage: val(want.stage),
+                stage: val(&want.stage),
                 tags: Some(tag_list(t.tags())),
                 ..Default::default()
             },
@@ -110,7 +102,7 @@ impl Resource for AmplifyBranch {
     }
 }
 
-async fn read(env: &Env<'_>, c: &AmplifyBranch) -> Result<Option<Live>, AwsError> {
+async fn read(env: &Env<'_>, c: &AmplifyBranch) -> Result<Option<Live<Props>>, AwsError> {
     let Some(app) = env.outputs.known(c.app, AmplifyApp::ID) else { return Ok(None) };
     let Some(out) =
         optional(env.aws.amplify.get_branch().app_id(app).branch_name(&c.name).send().await.ctx("amplify:GetBranch"))?
@@ -118,11 +110,13 @@ async fn read(env: &Env<'_>, c: &AmplifyBranch) -> Result<Option<Live>, AwsError
         return Ok(None);
     };
     let Some(b) = out.branch() else { return Ok(None) };
-    let tags: BTreeMap<String, String> =
-        b.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
     Ok(Some(Live {
         physical: b.branch_name().to_owned(),
-        props: json!({"name": b.branch_name(), "stage": b.stage().as_str(), "tags": tags_value(&tags)}),
+        props: Props {
+            name: b.branch_name().to_owned(),
+            stage: b.stage().as_str().to_owned(),
+            tags: b.tags().map(tags_from).unwrap_or_default(),
+        },
         outputs: BTreeMap::from([
             (AmplifyBranch::NAME.key.to_owned(), b.branch_name().to_owned()),
             (AmplifyBranch::ARN.key.to_owned(), b.branch_arn().to_owned()),

@@ -7,13 +7,13 @@ use aws_sdk_lambda::client::Waiters;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::amplify_app::AmplifyApp;
 use super::log_group::LogGroup;
 use super::role::Role;
 use super::table::Table;
-use super::{Env, Live, Resource, ResourceError, tags_value, to_json};
+use super::{Env, Live, Resource, ResourceError, Tags, tags_from};
 use crate::aws::{Aws, AwsError, Ctx, optional};
 use crate::cfn_types::lambda_function as cfn;
 use crate::stack::{Id, Names, Out, Ref};
@@ -47,30 +47,31 @@ pub struct Function {
 pub const RUNTIME: &str = "provided.al2023";
 pub const HANDLER: &str = "bootstrap";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Props {
     pub name: String,
-    pub runtime: &'static str,
-    pub handler: &'static str,
+    pub runtime: String,
+    pub handler: String,
     pub role: String,
     pub memory_mb: i32,
     pub timeout_s: i32,
-    pub architecture: &'static str,
+    pub architecture: String,
     pub environment: BTreeMap<String, String>,
     pub code_sha256: String,
-    pub tags: Value,
+    pub tags: Tags,
     pub reserved_concurrency: Option<i32>,
 }
 
 /// What other constructs (and `synth`) may read of a Function.
 impl Function {
-    pub const ARN: Out<Self> = Out::new("arn");
-    pub const NAME: Out<Self> = Out::new("name");
+    pub const ARN: Out<Self> = Out::attribute("arn", "Arn");
+    pub const NAME: Out<Self> = Out::reference("name");
 }
 
 impl Resource for Function {
     const KIND: &'static str = cfn::Function::TYPE;
     type Props = Props;
+    const OUTPUTS: &'static [Out<Self>] = &[Self::ARN, Self::NAME];
 
     fn name(&self) -> String {
         self.name.clone()
@@ -83,28 +84,28 @@ impl Resource for Function {
     fn desired(&self, env: &Env<'_>) -> Result<Props, ResourceError> {
         Ok(Props {
             name: self.name.clone(),
-            runtime: RUNTIME,
-            handler: HANDLER,
+            runtime: RUNTIME.to_owned(),
+            handler: HANDLER.to_owned(),
             role: env.outputs.get(self.role, Role::ARN),
             memory_mb: self.memory_mb,
             timeout_s: self.timeout_s,
-            architecture: self.architecture,
+            architecture: self.architecture.to_owned(),
             environment: environment(self, env),
             code_sha256: env.artifacts.lambda_sha256()?,
-            tags: tags_value(env.tags()),
+            tags: env.tags().clone(),
             reserved_concurrency: self.reserved_concurrency,
         })
     }
 
-    async fn read(&self, env: &Env<'_>, _physical: Option<&str>) -> Result<Option<Live>, ResourceError> {
+    async fn read(&self, env: &Env<'_>, _physical: Option<&str>) -> Result<Option<Live<Props>>, ResourceError> {
         Ok(read(env.aws, &self.name).await?)
     }
 
-    async fn create(&self, env: &Env<'_>, want: &Props) -> Result<Live, ResourceError> {
+    async fn create(&self, env: &Env<'_>, want: &Props) -> Result<String, ResourceError> {
         create(env, self, want).await
     }
 
-    async fn update(&self, env: &Env<'_>, live: &Live, want: &Props) -> Result<Live, ResourceError> {
+    async fn update(&self, env: &Env<'_>, live: &Live<Props>, want: &Props) -> Result<(), ResourceError> {
         update(env, self, live, want).await
     }
 
@@ -129,12 +130,12 @@ impl Resource for Function {
         }
         let props = cfn::Function {
             function_name: val(&want.name),
-            runtime: val(want.runtime),
-            handler: val(want.handler),
+            runtime: val(&want.runtime),
+            handler: val(&want.handler),
             role: val(&want.role),
             memory_size: val(want.memory_mb),
             timeout: val(want.timeout_s),
-            architectures: Some(vec![want.architecture.into()]),
+            architectures: Some(vec![(&want.architecture).into()]),
             environment: Some(cfn::Environment {
                 variables: Some(want.environment.iter().map(|(k, v)| (k.clone(), json!(v))).collect()),
             }),
@@ -149,14 +150,6 @@ impl Resource for Function {
         };
         // The log group (with its retention) before the function can write to it.
         t.add_with_skips(id, &props, json!({"DependsOn": [self.logs.id]}), &skips)
-    }
-
-    fn cfn_output(&self, id: Id, key: &str, _stack: &crate::stack::Stack) -> Option<String> {
-        match key {
-            k if k == Self::NAME.key => Some(format!("${{{id}}}")),
-            k if k == Self::ARN.key => Some(format!("${{{id}.Arn}}")),
-            _ => None,
-        }
     }
 }
 
@@ -188,7 +181,7 @@ pub fn environment(c: &Function, env: &Env<'_>) -> BTreeMap<String, String> {
     vars.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
-pub async fn read(aws: &Aws, name: &str) -> Result<Option<Live>, AwsError> {
+pub async fn read(aws: &Aws, name: &str) -> Result<Option<Live<Props>>, AwsError> {
     let Some(out) = optional(aws.lambda.get_function().function_name(name).send().await.ctx("lambda:GetFunction"))?
     else {
         return Ok(None);
@@ -199,22 +192,21 @@ pub async fn read(aws: &Aws, name: &str) -> Result<Option<Live>, AwsError> {
         .and_then(|e| e.variables())
         .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default();
-    let tags: BTreeMap<String, String> =
-        out.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
-    let arch = cfg.architectures().first().map(|a| a.as_str().to_owned()).unwrap_or_else(|| "x86_64".to_owned());
-    let props = json!({
-        "name": cfg.function_name(),
-        "runtime": cfg.runtime().map(|r| r.as_str()),
-        "handler": cfg.handler(),
-        "role": cfg.role(),
-        "memory_mb": cfg.memory_size(),
-        "timeout_s": cfg.timeout(),
-        "architecture": arch,
-        "environment": env,
-        "code_sha256": cfg.code_sha256(),
-        "tags": tags_value(&tags),
-        "reserved_concurrency": out.concurrency().and_then(|c| c.reserved_concurrent_executions()),
-    });
+    let arch = cfg.architectures().first().map_or(Architecture::X8664.as_str(), |a| a.as_str()).to_owned();
+    let text = |s: Option<&str>| s.unwrap_or_default().to_owned();
+    let props = Props {
+        name: text(cfg.function_name()),
+        runtime: text(cfg.runtime().map(|r| r.as_str())),
+        handler: text(cfg.handler()),
+        role: text(cfg.role()),
+        memory_mb: cfg.memory_size().unwrap_or_default(),
+        timeout_s: cfg.timeout().unwrap_or_default(),
+        architecture: arch,
+        environment: env,
+        code_sha256: text(cfg.code_sha256()),
+        tags: out.tags().map(tags_from).unwrap_or_default(),
+        reserved_concurrency: out.concurrency().and_then(|c| c.reserved_concurrent_executions()),
+    };
     let arn = cfg.function_arn().unwrap_or_default().to_owned();
     Ok(Some(Live {
         physical: name.to_owned(),
@@ -235,7 +227,7 @@ fn is_role_propagation(e: &AwsError) -> bool {
     e.code_is("InvalidParameterValueException") && e.message.contains("cannot be assumed")
 }
 
-async fn create(env: &Env<'_>, c: &Function, want: &Props) -> Result<Live, ResourceError> {
+async fn create(env: &Env<'_>, c: &Function, want: &Props) -> Result<String, ResourceError> {
     let zip = env.artifacts.lambda_zip()?;
     let started = Instant::now();
     let mut delay = Duration::from_millis(500);
@@ -245,12 +237,12 @@ async fn create(env: &Env<'_>, c: &Function, want: &Props) -> Result<Live, Resou
             .lambda
             .create_function()
             .function_name(&c.name)
-            .runtime(Runtime::from(want.runtime))
-            .handler(want.handler)
+            .runtime(Runtime::from(want.runtime.as_str()))
+            .handler(&want.handler)
             .role(&want.role)
             .memory_size(want.memory_mb)
             .timeout(want.timeout_s)
-            .architectures(Architecture::from(want.architecture))
+            .architectures(Architecture::from(want.architecture.as_str()))
             .environment(lambda_env(want))
             .code(FunctionCode::builder().zip_file(Blob::new(zip.to_vec())).build())
             .description("Image editing API over Amazon Bedrock (deployed by provision)")
@@ -263,7 +255,8 @@ async fn create(env: &Env<'_>, c: &Function, want: &Props) -> Result<Live, Resou
             Err(e) if e.code_is("ResourceConflictException") => {
                 // Created by an earlier, interrupted run: converge it with an update instead.
                 let live = read(env.aws, &c.name).await?.ok_or_else(|| ResourceError::Aws(e.clone()))?;
-                return update(env, c, &live, want).await;
+                update(env, c, &live, want).await?;
+                return Ok(c.name.clone());
             }
             Err(e) if is_role_propagation(&e) && started.elapsed() < ROLE_PROPAGATION_LIMIT => {
                 tracing::warn!(function = %c.name, "waiting for IAM propagation of the new role (retrying CreateFunction for up to 90 s)");
@@ -274,17 +267,13 @@ async fn create(env: &Env<'_>, c: &Function, want: &Props) -> Result<Live, Resou
         }
     }
     wait_active(env.aws, &c.name).await?;
-    set_concurrency(env.aws, want, &Value::Null).await?;
-    read(env.aws, &c.name).await?.ok_or_else(|| ResourceError::Vanished {
-        kind: "function",
-        id: c.name.to_string(),
-        when: "right after it was created",
-    })
+    set_concurrency(env.aws, want, None).await?;
+    Ok(c.name.clone())
 }
 
 /// Puts or removes the function's reserved concurrency when it differs from `live`.
-async fn set_concurrency(aws: &Aws, want: &Props, live: &Value) -> Result<(), ResourceError> {
-    if *live == serde_json::json!(want.reserved_concurrency) {
+async fn set_concurrency(aws: &Aws, want: &Props, live: Option<i32>) -> Result<(), ResourceError> {
+    if live == want.reserved_concurrency {
         return Ok(());
     }
     match want.reserved_concurrency {
@@ -329,17 +318,16 @@ async fn wait_updated(aws: &Aws, name: &str) -> Result<(), ResourceError> {
     Ok(())
 }
 
-async fn update(env: &Env<'_>, c: &Function, live: &Live, want: &Props) -> Result<Live, ResourceError> {
+async fn update(env: &Env<'_>, c: &Function, live: &Live<Props>, want: &Props) -> Result<(), ResourceError> {
     let aws = env.aws;
-    let desired = to_json(want)?;
-    let changed = |k: &str| live.props[k] != desired[k];
-    let config_fields = ["runtime", "handler", "role", "memory_mb", "timeout_s", "environment"];
-    if config_fields.iter().any(|f| changed(f)) {
+    let have = &live.props;
+    let configuration = |p: &Props| (p.runtime.clone(), p.handler.clone(), p.role.clone(), p.memory_mb, p.timeout_s);
+    if configuration(have) != configuration(want) || have.environment != want.environment {
         aws.lambda
             .update_function_configuration()
             .function_name(&c.name)
-            .runtime(Runtime::from(want.runtime))
-            .handler(want.handler)
+            .runtime(Runtime::from(want.runtime.as_str()))
+            .handler(&want.handler)
             .role(&want.role)
             .memory_size(want.memory_mb)
             .timeout(want.timeout_s)
@@ -349,21 +337,21 @@ async fn update(env: &Env<'_>, c: &Function, live: &Live, want: &Props) -> Resul
             .ctx("lambda:UpdateFunctionConfiguration")?;
         wait_updated(aws, &c.name).await?;
     }
-    if changed("code_sha256") || changed("architecture") {
+    if have.code_sha256 != want.code_sha256 || have.architecture != want.architecture {
         aws.lambda
             .update_function_code()
             .function_name(&c.name)
             .zip_file(Blob::new(env.artifacts.lambda_zip()?.to_vec()))
-            .architectures(Architecture::from(want.architecture))
+            .architectures(Architecture::from(want.architecture.as_str()))
             .send()
             .await
             .ctx("lambda:UpdateFunctionCode")?;
         wait_updated(aws, &c.name).await?;
     }
-    set_concurrency(aws, want, &live.props["reserved_concurrency"]).await?;
-    if changed("tags") {
+    set_concurrency(aws, want, have.reserved_concurrency).await?;
+    if have.tags != want.tags {
         let arn = live.outputs.get(Function::ARN.key).cloned().unwrap_or_default();
-        let removed = super::removed_tags(&live.props["tags"], &desired["tags"]);
+        let removed = super::removed_tags(&have.tags, &want.tags);
         if !removed.is_empty() {
             aws.lambda
                 .untag_resource()
@@ -381,11 +369,7 @@ async fn update(env: &Env<'_>, c: &Function, live: &Live, want: &Props) -> Resul
             .await
             .ctx("lambda:TagResource")?;
     }
-    read(aws, &c.name).await?.ok_or_else(|| ResourceError::Vanished {
-        kind: "function",
-        id: c.name.to_string(),
-        when: "during the update",
-    })
+    Ok(())
 }
 
 /// Removes our permission, then the function. Missing = done.
@@ -437,7 +421,7 @@ mod tests {
     fn function_and_stack() -> (Function, crate::stack::Stack) {
         let cfg = config::parse("region: us-west-2\n", std::path::Path::new("t.yaml"), "t").expect("config");
         let stack = image_editor(&cfg);
-        match stack.node("Function").map(|n| n.construct.clone()) {
+        match stack.node(crate::stack::EDITOR.function.id).map(|n| n.construct.clone()) {
             Some(Construct::Function(f)) => (*f, stack),
             _ => panic!("no function construct"),
         }
@@ -495,8 +479,8 @@ mod tests {
         let outputs = Outputs::default();
         let env = Env { aws: &aws, stack: &stack, account: "1", outputs: &outputs, artifacts: &artifacts };
         let want = f.desired(&env).expect("desired");
-        let live = create(&env, &f, &want).await.expect("created after the role propagated");
-        assert_eq!(live.physical, "t-edit");
+        let physical = create(&env, &f, &want).await.expect("created after the role propagated");
+        assert_eq!(physical, "t-edit");
         assert_eq!(create_calls.num_calls(), 3, "two refusals, then the create");
     }
 

@@ -4,14 +4,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
-use serde_json::{Value, json};
 
-use super::{Env, Live, Resource, ResourceError, tags_value, to_json};
+use super::{Env, Live, Resource, ResourceError, Tags, tags_from};
 use crate::aws::{Aws, AwsError, Ctx, optional};
 use crate::cfn_types::logs_log_group as cfn;
-use crate::stack::{Id, Names, Out};
+use crate::stack::{EDITOR, Id, Names, Out};
 use crate::state::StateFile;
-use crate::synth::{CfnResource, SynthError, Template, tag_list, val};
+use crate::synth::{CfnResource, SynthError, Template, Val, tag_list, val};
 use crate::teardown::{Step, recorded};
 
 #[derive(Debug, Clone)]
@@ -20,22 +19,25 @@ pub struct LogGroup {
     pub retention_days: i32,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Props {
     pub name: String,
-    pub retention_days: i32,
-    pub tags: Value,
+    /// None: kept forever (a group created by Lambda itself).
+    pub retention_days: Option<i32>,
+    pub tags: Tags,
 }
 
 /// What other constructs (and `synth`) may read of a LogGroup.
 impl LogGroup {
-    pub const NAME: Out<Self> = Out::new("name");
-    pub const ARN: Out<Self> = Out::new("arn");
+    pub const NAME: Out<Self> = Out::reference("name");
+    /// Without the `:*` that CloudFormation's `Arn` attribute ends with, so not from the template.
+    pub const ARN: Out<Self> = Out::engine_only("arn");
 }
 
 impl Resource for LogGroup {
     const KIND: &'static str = cfn::LogGroup::TYPE;
     type Props = Props;
+    const OUTPUTS: &'static [Out<Self>] = &[Self::NAME, Self::ARN];
 
     fn name(&self) -> String {
         self.name.clone()
@@ -46,14 +48,14 @@ impl Resource for LogGroup {
     }
 
     fn desired(&self, env: &Env<'_>) -> Result<Props, ResourceError> {
-        Ok(Props { name: self.name.clone(), retention_days: self.retention_days, tags: tags_value(env.tags()) })
+        Ok(Props { name: self.name.clone(), retention_days: Some(self.retention_days), tags: env.tags().clone() })
     }
 
-    async fn read(&self, env: &Env<'_>, _physical: Option<&str>) -> Result<Option<Live>, ResourceError> {
+    async fn read(&self, env: &Env<'_>, _physical: Option<&str>) -> Result<Option<Live<Props>>, ResourceError> {
         Ok(read(env.aws, &self.name).await?)
     }
 
-    async fn create(&self, env: &Env<'_>, want: &Props) -> Result<Live, ResourceError> {
+    async fn create(&self, env: &Env<'_>, want: &Props) -> Result<String, ResourceError> {
         let created = env
             .aws
             .logs
@@ -69,21 +71,16 @@ impl Resource for LogGroup {
             return Err(e.into());
         }
         put_retention(env.aws, want).await?;
-        read(env.aws, &want.name).await?.ok_or_else(|| ResourceError::Vanished {
-            kind: "log group",
-            id: want.name.to_string(),
-            when: "right after it was created",
-        })
+        Ok(want.name.clone())
     }
 
-    async fn update(&self, env: &Env<'_>, live: &Live, want: &Props) -> Result<Live, ResourceError> {
-        let desired = to_json(want)?;
-        if live.props["retention_days"] != desired["retention_days"] {
+    async fn update(&self, env: &Env<'_>, live: &Live<Props>, want: &Props) -> Result<(), ResourceError> {
+        if live.props.retention_days != want.retention_days {
             put_retention(env.aws, want).await?;
         }
-        if live.props["tags"] != desired["tags"] {
+        if live.props.tags != want.tags {
             let arn = live.outputs.get(LogGroup::ARN.key).cloned().unwrap_or_default();
-            let removed = super::removed_tags(&live.props["tags"], &desired["tags"]);
+            let removed = super::removed_tags(&live.props.tags, &want.tags);
             if !removed.is_empty() {
                 env.aws
                     .logs
@@ -103,11 +100,7 @@ impl Resource for LogGroup {
                 .await
                 .ctx("logs:TagResource")?;
         }
-        read(env.aws, &want.name).await?.ok_or_else(|| ResourceError::Vanished {
-            kind: "log group",
-            id: want.name.to_string(),
-            when: "during the update",
-        })
+        Ok(())
     }
 
     fn synth(&self, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {
@@ -115,7 +108,7 @@ impl Resource for LogGroup {
             id,
             &cfn::LogGroup {
                 log_group_name: val(&want.name),
-                retention_in_days: val(want.retention_days),
+                retention_in_days: want.retention_days.map(Val::from),
                 tags: Some(tag_list(t.tags())),
                 ..Default::default()
             },
@@ -125,10 +118,6 @@ impl Resource for LogGroup {
                 "CloudWatch Logs encrypts at rest by default; the function logs no images, tokens or prompts.",
             )],
         )
-    }
-
-    fn cfn_output(&self, id: Id, key: &str, _stack: &crate::stack::Stack) -> Option<String> {
-        (key == Self::NAME.key).then(|| format!("${{{id}}}"))
     }
 }
 
@@ -157,17 +146,17 @@ pub async fn find(aws: &Aws, prefix: &str) -> Result<Vec<(String, String, Option
     }
 }
 
-pub async fn read(aws: &Aws, name: &str) -> Result<Option<Live>, AwsError> {
+pub async fn read(aws: &Aws, name: &str) -> Result<Option<Live<Props>>, AwsError> {
     let Some((name, arn, retention)) = find(aws, name).await?.into_iter().find(|g| g.0 == name) else {
         return Ok(None);
     };
-    let tags: BTreeMap<String, String> =
+    let tags =
         optional(aws.logs.list_tags_for_resource().resource_arn(&arn).send().await.ctx("logs:ListTagsForResource"))?
-            .and_then(|t| t.tags().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()))
+            .and_then(|t| t.tags().map(tags_from))
             .unwrap_or_default();
     Ok(Some(Live {
         physical: name.clone(),
-        props: json!({"name": name, "retention_days": retention, "tags": tags_value(&tags)}),
+        props: Props { name: name.clone(), retention_days: retention, tags },
         outputs: BTreeMap::from([(LogGroup::NAME.key.to_owned(), name), (LogGroup::ARN.key.to_owned(), arn)]),
     }))
 }
@@ -176,7 +165,7 @@ async fn put_retention(aws: &Aws, want: &Props) -> Result<(), AwsError> {
     aws.logs
         .put_retention_policy()
         .log_group_name(&want.name)
-        .retention_in_days(want.retention_days)
+        .set_retention_in_days(want.retention_days)
         .send()
         .await
         .ctx("logs:PutRetentionPolicy")?;
@@ -206,7 +195,7 @@ impl Step for LogGroup {
             }
         }
         // The API's access log groups are named after its id, which only the state file knows.
-        if let Some(api) = recorded(state, "Api") {
+        if let Some(api) = recorded(state, EDITOR.api.id) {
             for (name, _, _) in find(aws, &Names::api_log_group_prefix(&api)).await? {
                 ids.insert(name);
             }

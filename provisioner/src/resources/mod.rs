@@ -5,9 +5,11 @@
 //! the documented order.
 //!
 //! Every construct has *desired properties* (computed from the stack settings and the outputs
-//! of the constructs it refers to) and *live properties* (read back from AWS in the same
-//! shape). Equal → nothing to do; different → an in-place update of exactly the fields that
-//! differ; absent → create. The same comparison drives `up`, `diff` and `status`.
+//! of the constructs it refers to) and *live properties* (read back from AWS into the same
+//! type, [`Live<Props>`]). Equal (`==`) → nothing to do; different → an in-place update, which
+//! compares field by field; absent → create. After a create or an update the engine reads the
+//! construct back itself. The same comparison drives `up`, `diff` and `status`; the properties are
+//! serialised only to show a plan.
 
 pub mod amplify_app;
 pub mod amplify_branch;
@@ -28,18 +30,19 @@ use serde_json::Value;
 
 use crate::artifacts::Artifacts;
 use crate::aws::{Aws, AwsError};
-use crate::stack::{Id, Out, Ref, Stack};
+use crate::stack::{Cfn, Id, Out, Ref, Stack};
 use crate::synth::{SynthError, Template};
 
 /// A construct kind. Implemented once per kind, in that kind's file; adding a kind means its
 /// file and its line in `stack.rs`'s `constructs!` list.
 // The engine drives these futures on its own task (never spawned), so they need not be `Send`.
 #[allow(async_fn_in_trait)]
-pub trait Resource: Sized {
+pub trait Resource: Sized + 'static {
     /// The CloudFormation type name, also used in plans, state and progress.
     const KIND: &'static str;
-    /// The desired properties, typed. Plans compare them, as JSON, with what `read` reports.
-    type Props: Serialize;
+    /// The properties, typed: what the stack wants and, read back, what exists. The engine
+    /// decides by `==`; plans show the fields whose JSON differs.
+    type Props: Serialize + PartialEq;
 
     /// The physical name in the account.
     fn name(&self) -> String;
@@ -47,18 +50,33 @@ pub trait Resource: Sized {
     fn deps(&self) -> Vec<Id>;
     fn desired(&self, env: &Env<'_>) -> Result<Self::Props, ResourceError>;
     /// The construct as it exists: by its recorded physical id, else by its name.
-    async fn read(&self, env: &Env<'_>, physical: Option<&str>) -> Result<Option<Live>, ResourceError>;
-    async fn create(&self, env: &Env<'_>, want: &Self::Props) -> Result<Live, ResourceError>;
-    /// Changes the construct in place so that its live properties equal `want`.
-    async fn update(&self, env: &Env<'_>, live: &Live, want: &Self::Props) -> Result<Live, ResourceError>;
+    async fn read(&self, env: &Env<'_>, physical: Option<&str>) -> Result<Option<Live<Self::Props>>, ResourceError>;
+    /// Makes the construct and returns its physical id; the engine reads it back.
+    async fn create(&self, env: &Env<'_>, want: &Self::Props) -> Result<String, ResourceError>;
+    /// Changes the construct in place so that its live properties equal `want`; the engine reads
+    /// it back.
+    async fn update(&self, env: &Env<'_>, live: &Live<Self::Props>, want: &Self::Props) -> Result<(), ResourceError>;
     /// Its CloudFormation resources (`want` holds `${Id.key}` placeholders for references).
     fn synth(&self, id: Id, want: &Self::Props, t: &mut Template) -> Result<(), SynthError>;
-    /// One of its outputs (`${Id.key}` in other constructs' properties) in CloudFormation's
-    /// `Fn::Sub` syntax: `${Id}` for what `Ref` returns, `${Id.Attribute}` for `Fn::GetAtt`.
-    /// None: the template has no way to name it.
-    fn cfn_output(&self, id: Id, key: &str, stack: &Stack) -> Option<String> {
+    /// Every output of the kind: the keys `read` fills in `Live::outputs`, each with how a
+    /// template names it.
+    const OUTPUTS: &'static [Out<Self>];
+    /// A [`Cfn::Derived`] output in CloudFormation's `Fn::Sub` syntax.
+    fn derived_output(&self, id: Id, key: &str, stack: &Stack) -> Option<String> {
         let _ = (id, key, stack);
         None
+    }
+}
+
+/// One of a construct's outputs (`${Id.key}` in other constructs' properties) in
+/// CloudFormation's `Fn::Sub` syntax, as its [`Out`] says: `${Id}` for what `Ref` returns,
+/// `${Id.Attribute}` for `Fn::GetAtt`. None: the template has no way to name it.
+pub fn cfn_output<R: Resource>(r: &R, id: Id, key: &str, stack: &Stack) -> Option<String> {
+    match R::OUTPUTS.iter().find(|o| o.key == key)?.cfn {
+        Cfn::Ref => Some(format!("${{{id}}}")),
+        Cfn::Attr(attribute) => Some(format!("${{{id}.{attribute}}}")),
+        Cfn::Derived => r.derived_output(id, key, stack),
+        Cfn::Absent => None,
     }
 }
 
@@ -99,12 +117,12 @@ impl Outputs {
 
     /// The value when the construct exists.
     pub fn known<T>(&self, r: Ref<T>, out: Out<T>) -> Option<&str> {
-        self.value(r.id, out)
+        self.0.get(r.id).and_then(|m| m.get(out.key)).map(String::as_str)
     }
 
-    /// The value by logical id (commands that read the recorded outputs).
-    pub fn value<T>(&self, id: &str, out: Out<T>) -> Option<&str> {
-        self.0.get(id).and_then(|m| m.get(out.key)).map(String::as_str)
+    /// A stack output's value (`STACK_OUTPUTS`), when known.
+    pub fn of(&self, o: &crate::stack::StackOutput) -> Option<&str> {
+        self.0.get(o.id).and_then(|m| m.get(o.key)).map(String::as_str)
     }
 
     pub fn set(&mut self, id: &str, outputs: BTreeMap<String, String>) {
@@ -112,8 +130,13 @@ impl Outputs {
     }
 
     /// Adds one value to a construct's outputs.
-    pub fn insert(&mut self, id: &str, key: &str, value: String) {
-        self.0.entry(id.to_owned()).or_default().insert(key.to_owned(), value);
+    pub fn insert<T>(&mut self, r: Ref<T>, out: Out<T>, value: String) {
+        self.0.entry(r.id.to_owned()).or_default().insert(out.key.to_owned(), value);
+    }
+
+    /// Adds a stack output's value (read back from a CloudFormation deploy).
+    pub fn insert_output(&mut self, o: &crate::stack::StackOutput, value: String) {
+        self.0.entry(o.id.to_owned()).or_default().insert(o.key.to_owned(), value);
     }
 }
 
@@ -135,12 +158,28 @@ impl Env<'_> {
     }
 }
 
-/// A construct as it exists in the account.
+/// A construct as it exists in the account: its properties in the type the stack declares them.
 #[derive(Debug, Clone)]
-pub struct Live {
+pub struct Live<P> {
     pub physical: String,
-    pub props: Value,
+    pub props: P,
     pub outputs: BTreeMap<String, String>,
+}
+
+/// Resource tags as every `Props` holds them. The stack file owns them whole: a tag removed from
+/// it is removed from the resources, as CloudFormation does.
+pub type Tags = BTreeMap<String, String>;
+
+/// Tags from any map-like AWS answer, without AWS's own (`aws:` keys, which no caller may set or
+/// remove), so that they compare equal to the stack file's.
+pub fn tags_from<'a>(it: impl IntoIterator<Item = (&'a String, &'a String)>) -> Tags {
+    it.into_iter().filter(|(k, _)| !k.starts_with("aws:")).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// Keys the resource carries that the stack file no longer names: TagResource only adds and
+/// overwrites, so these must be removed with the service's UntagResource.
+pub fn removed_tags(live: &Tags, want: &Tags) -> Vec<String> {
+    live.keys().filter(|k| !want.contains_key(*k)).cloned().collect()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -180,46 +219,29 @@ pub struct FieldChange {
     pub to: Value,
 }
 
-/// The fields of `desired` whose live value differs. Keys only in `live` are ignored: we only
-/// manage what we declare — except in `tags`, which the stack file owns whole (a tag removed from
-/// it is removed from the resources, as CloudFormation does), `aws:` tags aside (AWS's own).
+/// The fields whose value differs between the live and the desired properties (dotted JSON
+/// paths), to show a plan; the decision itself is `==` on the typed properties. A key only in
+/// `live` is a map entry the stack no longer declares (a removed tag, say) and shows as removed.
 pub fn diff(live: &Value, desired: &Value) -> Vec<FieldChange> {
     let mut out = Vec::new();
     diff_into("", live, desired, &mut out);
-    for k in removed_tags(&live["tags"], &desired["tags"]) {
-        out.push(FieldChange { field: format!("tags.{k}"), from: live["tags"][&k].clone(), to: Value::Null });
-    }
     out
 }
 
 fn diff_into(path: &str, live: &Value, desired: &Value, out: &mut Vec<FieldChange>) {
+    let join = |k: &str| if path.is_empty() { k.to_owned() } else { format!("{path}.{k}") };
     match (live, desired) {
         (Value::Object(l), Value::Object(d)) => {
             for (k, dv) in d {
-                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
-                diff_into(&p, l.get(k).unwrap_or(&Value::Null), dv, out);
+                diff_into(&join(k), l.get(k).unwrap_or(&Value::Null), dv, out);
+            }
+            for (k, lv) in l.iter().filter(|(k, _)| !d.contains_key(*k)) {
+                out.push(FieldChange { field: join(k), from: lv.clone(), to: Value::Null });
             }
         }
         (l, d) if l != d => out.push(FieldChange { field: path.to_owned(), from: l.clone(), to: d.clone() }),
         _ => {}
     }
-}
-
-/// Tags as a sorted JSON object, the shape every `props` uses.
-pub fn tags_value(tags: &BTreeMap<String, String>) -> Value {
-    serde_json::to_value(tags).unwrap_or(Value::Null)
-}
-
-/// Keys the resource carries that the stack file no longer names: TagResource only adds and
-/// overwrites, so these must be removed with the service's UntagResource.
-pub fn removed_tags(live: &Value, desired: &Value) -> Vec<String> {
-    let (Some(have), Some(want)) = (live.as_object(), desired.as_object()) else { return Vec::new() };
-    have.keys().filter(|k| !want.contains_key(k.as_str()) && !k.starts_with("aws:")).cloned().collect()
-}
-
-/// Tags from any map-like AWS answer.
-pub fn tags_from<'a>(it: impl IntoIterator<Item = (&'a String, &'a String)>) -> BTreeMap<String, String> {
-    it.into_iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
 /// Decodes the %-encoding IAM applies to policy documents.
@@ -305,10 +327,28 @@ mod tests {
 
     #[test]
     fn diff_reports_changed_fields_only() {
-        let live = json!({"a": 1, "b": {"c": 2, "x": 9}, "extra": true});
-        let desired = json!({"a": 1, "b": {"c": 3}});
+        let live = json!({"a": 1, "b": {"c": 2}, "tags": {"kept": "1", "gone": "2"}});
+        let desired = json!({"a": 1, "b": {"c": 3}, "tags": {"kept": "1"}});
         let d = diff(&live, &desired);
-        assert_eq!(d, vec![FieldChange { field: "b.c".into(), from: json!(2), to: json!(3) }]);
+        assert_eq!(
+            d,
+            vec![
+                FieldChange { field: "b.c".into(), from: json!(2), to: json!(3) },
+                FieldChange { field: "tags.gone".into(), from: json!("2"), to: Value::Null },
+            ]
+        );
+    }
+
+    #[test]
+    fn tags_read_back_leave_out_aws_own() {
+        let read = BTreeMap::from([
+            ("aws:cloudformation:stack-name".to_owned(), "x".to_owned()),
+            ("app".to_owned(), "image-editor".to_owned()),
+        ]);
+        let tags = tags_from(&read);
+        assert_eq!(tags, BTreeMap::from([("app".to_owned(), "image-editor".to_owned())]));
+        let want = BTreeMap::from([("team".to_owned(), "a".to_owned())]);
+        assert_eq!(removed_tags(&tags, &want), vec!["app".to_owned()]);
     }
 
     #[test]

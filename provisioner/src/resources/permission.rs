@@ -12,7 +12,7 @@ use super::user_pool::UserPool;
 use super::{Env, Live, Resource, ResourceError};
 use crate::aws::{AwsError, Ctx, optional};
 use crate::cfn_types::lambda_permission as cfn;
-use crate::stack::{Id, Ref};
+use crate::stack::{Id, Out, Ref};
 use crate::synth::{CfnResource, SynthError, Template, val};
 
 /// Who a [`Permission`] lets invoke the function: exactly one API or one user pool.
@@ -31,17 +31,18 @@ pub struct Permission {
     pub invoker: Invoker,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Props {
     pub statement_id: String,
-    pub action: &'static str,
-    pub principal: &'static str,
+    pub action: String,
+    pub principal: String,
     pub source_arn: String,
 }
 
 impl Resource for Permission {
     const KIND: &'static str = cfn::Permission::TYPE;
     type Props = Props;
+    const OUTPUTS: &'static [Out<Self>] = &[];
 
     fn name(&self) -> String {
         self.statement_id.clone()
@@ -63,34 +64,35 @@ impl Resource for Permission {
             Invoker::Api(api) => ("apigateway.amazonaws.com", source_arn(env, &env.outputs.get(api, RestApi::ID))),
             Invoker::UserPool(pool) => ("cognito-idp.amazonaws.com", env.outputs.get(pool, UserPool::ARN)),
         };
-        Ok(Props { statement_id: self.statement_id.clone(), action: "lambda:InvokeFunction", principal, source_arn })
+        Ok(Props {
+            statement_id: self.statement_id.clone(),
+            action: "lambda:InvokeFunction".to_owned(),
+            principal: principal.to_owned(),
+            source_arn,
+        })
     }
 
-    async fn read(&self, env: &Env<'_>, _physical: Option<&str>) -> Result<Option<Live>, ResourceError> {
+    async fn read(&self, env: &Env<'_>, _physical: Option<&str>) -> Result<Option<Live<Props>>, ResourceError> {
         Ok(read(env, self).await?)
     }
 
-    async fn create(&self, env: &Env<'_>, want: &Props) -> Result<Live, ResourceError> {
+    async fn create(&self, env: &Env<'_>, want: &Props) -> Result<String, ResourceError> {
         env.aws
             .lambda
             .add_permission()
             .function_name(env.outputs.get(self.function, Function::NAME))
             .statement_id(&want.statement_id)
-            .action(want.action)
-            .principal(want.principal)
+            .action(&want.action)
+            .principal(&want.principal)
             .source_arn(&want.source_arn)
             .send()
             .await
             .ctx("lambda:AddPermission")?;
-        read(env, self).await?.ok_or_else(|| ResourceError::Vanished {
-            kind: "permission",
-            id: want.statement_id.to_string(),
-            when: "right after it was added",
-        })
+        Ok(want.statement_id.clone())
     }
 
     /// A statement cannot be changed in place: it is removed and added again.
-    async fn update(&self, env: &Env<'_>, _live: &Live, want: &Props) -> Result<Live, ResourceError> {
+    async fn update(&self, env: &Env<'_>, _live: &Live<Props>, want: &Props) -> Result<(), ResourceError> {
         optional(
             env.aws
                 .lambda
@@ -101,16 +103,16 @@ impl Resource for Permission {
                 .await
                 .ctx("lambda:RemovePermission"),
         )?;
-        self.create(env, want).await
+        self.create(env, want).await.map(drop)
     }
 
     fn synth(&self, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {
         t.add(
             id,
             &cfn::Permission {
-                action: val(want.action),
+                action: val(&want.action),
                 function_name: val(format!("${{{}.arn}}", self.function.id)),
-                principal: val(want.principal),
+                principal: val(&want.principal),
                 source_arn: val(&want.source_arn),
                 ..Default::default()
             },
@@ -124,7 +126,7 @@ pub fn source_arn(env: &Env<'_>, api_id: &str) -> String {
     format!("arn:aws:execute-api:{}:{}:{api_id}/*/*/*", env.region(), env.account)
 }
 
-async fn read(env: &Env<'_>, c: &Permission) -> Result<Option<Live>, AwsError> {
+async fn read(env: &Env<'_>, c: &Permission) -> Result<Option<Live<Props>>, AwsError> {
     let Some(function) = env.outputs.known(c.function, Function::NAME) else { return Ok(None) };
     let Some(out) = optional(env.aws.lambda.get_policy().function_name(function).send().await.ctx("lambda:GetPolicy"))?
     else {
@@ -137,11 +139,11 @@ async fn read(env: &Env<'_>, c: &Permission) -> Result<Option<Live>, AwsError> {
     };
     let principal = st["Principal"]["Service"].as_str().or(st["Principal"].as_str()).unwrap_or_default();
     let source = st["Condition"]["ArnLike"]["AWS:SourceArn"].as_str().unwrap_or_default();
-    let props = json!({
-        "statement_id": c.statement_id,
-        "action": st["Action"],
-        "principal": principal,
-        "source_arn": source,
-    });
+    let props = Props {
+        statement_id: c.statement_id.clone(),
+        action: st["Action"].as_str().unwrap_or_default().to_owned(),
+        principal: principal.to_owned(),
+        source_arn: source.to_owned(),
+    };
     Ok(Some(Live { physical: c.statement_id.clone(), props, outputs: BTreeMap::new() }))
 }

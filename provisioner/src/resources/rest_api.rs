@@ -14,9 +14,9 @@ use sha2::{Digest, Sha256};
 use super::amplify_app::AmplifyApp;
 use super::function::Function;
 use super::user_pool::UserPool;
-use super::{Env, Live, Resource, ResourceError, to_json};
+use super::{Env, Live, Resource, ResourceError, Tags, tags_from, to_json};
 use crate::aws::{Aws, AwsError, Ctx, optional};
-use crate::stack::{Id, Names, Out, Ref, Route};
+use crate::stack::{EDITOR, Id, Names, Out, Ref, Route};
 use crate::state::StateFile;
 use crate::synth::{SynthError, Template, Val, tag_list, val};
 use crate::teardown::{Step, owned, recorded, tag_map};
@@ -35,37 +35,49 @@ pub struct RestApi {
     pub throttle: crate::config::Throttle,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Authorizer {
-    pub name: &'static str,
-    pub r#type: &'static str,
+    pub name: String,
+    pub r#type: String,
     pub provider_arns: Vec<String>,
-    pub identity_source: &'static str,
+    pub identity_source: String,
 }
 
 /// A method: a route behind the authorizer (`AWS_PROXY` to the function) or an open `MOCK`
 /// preflight with its headers and response template.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Method {
-    pub authorization: &'static str,
+    pub authorization: String,
+    /// The authorizer by name (`cognito-user-pool`), or the id of one that is not this stack's.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub authorizer: Option<&'static str>,
-    pub integration: &'static str,
+    pub authorizer: Option<String>,
+    pub integration: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uri: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub headers: Option<BTreeMap<&'static str, String>>,
+    pub headers: Option<BTreeMap<String, String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub template: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+impl Method {
+    /// The header names a preflight's method response declares: its static headers and the
+    /// origin its template sets.
+    pub fn preflight_response_headers(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.headers.iter().flat_map(|h| h.keys().cloned()).collect();
+        names.push("Access-Control-Allow-Origin".to_owned());
+        names.sort();
+        names
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct GatewayResponse {
     /// The status the type answers with, when not the type's own.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<&'static str>,
-    pub headers: BTreeMap<&'static str, String>,
-    pub template: &'static str,
+    pub status: Option<String>,
+    pub headers: BTreeMap<String, String>,
+    pub template: Option<String>,
 }
 
 /// The gateway responses this API customizes. Both defaults get CORS, so the page reads every
@@ -82,45 +94,50 @@ pub const GATEWAY_RESPONSE_TYPES: [&str; 4] = ["DEFAULT_4XX", "DEFAULT_5XX", "TH
 pub const GATEWAY_RETRY_AFTER_SECS: u32 = 1;
 
 /// What a deployment deploys; its hash decides when to deploy again.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Definition {
     pub name: String,
-    pub endpoint: &'static str,
-    pub authorizer: Authorizer,
+    pub endpoint: String,
+    pub authorizer: Option<Authorizer>,
     /// `"VERB /path"` → method.
     pub methods: BTreeMap<String, Method>,
-    pub gateway_responses: BTreeMap<&'static str, GatewayResponse>,
-    pub stage: String,
+    /// Response type (`DEFAULT_4XX`, …) → response.
+    pub gateway_responses: BTreeMap<String, GatewayResponse>,
+    /// The stage's name (None before the first deployment).
+    pub stage: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Throttle {
     pub rate: f64,
     pub burst: i32,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Props {
     #[serde(flatten)]
     pub definition: Definition,
     /// The hash of `definition` the stage's deployment carries.
-    pub deployed_definition: String,
+    pub deployed_definition: Option<String>,
     /// Stage settings, not part of a deployment: a change applies at once, without redeploying.
-    pub throttle: Throttle,
+    pub throttle: Option<Throttle>,
     /// The API's tags (set at creation, kept in step with the stack file by TagResource).
-    pub tags: Value,
+    pub tags: Tags,
 }
 
 /// What other constructs (and `synth`) may read of a RestApi.
 impl RestApi {
-    pub const ID: Out<Self> = Out::new("id");
+    pub const ID: Out<Self> = Out::reference("id");
     /// The stage's invoke URL.
-    pub const URL: Out<Self> = Out::new("url");
+    pub const URL: Out<Self> = Out::derived("url");
+    /// The stage's name.
+    pub const STAGE: Out<Self> = Out::engine_only("stage");
 }
 
 impl Resource for RestApi {
     const KIND: &'static str = "AWS::ApiGateway::RestApi";
     type Props = Props;
+    const OUTPUTS: &'static [Out<Self>] = &[Self::ID, Self::URL, Self::STAGE];
 
     fn name(&self) -> String {
         self.name.clone()
@@ -133,41 +150,41 @@ impl Resource for RestApi {
     fn desired(&self, env: &Env<'_>) -> Result<Props, ResourceError> {
         let definition = definition(self, env);
         Ok(Props {
-            deployed_definition: hash(&to_json(&definition)?),
+            deployed_definition: Some(hash(&to_json(&definition)?)),
             definition,
-            throttle: Throttle { rate: self.throttle.rate, burst: self.throttle.burst },
-            tags: super::tags_value(env.tags()),
+            throttle: Some(Throttle { rate: self.throttle.rate, burst: self.throttle.burst }),
+            tags: env.tags().clone(),
         })
     }
 
-    async fn read(&self, env: &Env<'_>, physical: Option<&str>) -> Result<Option<Live>, ResourceError> {
+    async fn read(&self, env: &Env<'_>, physical: Option<&str>) -> Result<Option<Live<Props>>, ResourceError> {
         Ok(read(env, self, physical).await?)
     }
 
-    async fn create(&self, env: &Env<'_>, want: &Props) -> Result<Live, ResourceError> {
+    async fn create(&self, env: &Env<'_>, want: &Props) -> Result<String, ResourceError> {
         apply(env, self, want, None).await
     }
 
-    async fn update(&self, env: &Env<'_>, live: &Live, want: &Props) -> Result<Live, ResourceError> {
-        apply(env, self, want, Some(live)).await
+    async fn update(&self, env: &Env<'_>, live: &Live<Props>, want: &Props) -> Result<(), ResourceError> {
+        apply(env, self, want, Some(live)).await.map(drop)
     }
 
     fn synth(&self, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {
         synth(self, id, want, t)
     }
 
-    fn cfn_output(&self, id: Id, key: &str, _stack: &crate::stack::Stack) -> Option<String> {
-        match key {
-            k if k == Self::ID.key => Some(format!("${{{id}}}")),
-            k if k == Self::URL.key => {
-                Some(format!("https://${{{id}}}.execute-api.${{AWS::Region}}.amazonaws.com/{}", self.stage))
-            }
-            _ => None,
-        }
+    /// The stage's invoke URL.
+    fn derived_output(&self, id: Id, key: &str, _stack: &crate::stack::Stack) -> Option<String> {
+        (key == Self::URL.key)
+            .then(|| format!("https://${{{id}}}.execute-api.${{AWS::Region}}.amazonaws.com/{}", self.stage))
     }
 }
 
 pub const AUTHORIZER_NAME: &str = "cognito-user-pool";
+/// How every route is authorized: the Cognito user pool authorizer.
+pub const AUTHORIZATION: &str = "COGNITO_USER_POOLS";
+/// Where the authorizer finds the ID token.
+const IDENTITY_SOURCE: &str = "method.request.header.Authorization";
 /// Request headers a page may send. `Content-Type` and `Authorization` are the contract's; the
 /// seed application's frontend also sends `Access-Control-Allow-Origin` and
 /// `Access-Control-Allow-Headers` as *request* headers (a quirk its users' copies keep), and a
@@ -245,11 +262,11 @@ pub fn preflight_template(origins: &[String]) -> String {
 /// The OPTIONS method of every resource: open (a browser sends no token with a preflight), MOCK.
 fn preflight(origins: &[String]) -> Method {
     Method {
-        authorization: "NONE",
+        authorization: "NONE".to_owned(),
         authorizer: None,
-        integration: "MOCK",
+        integration: IntegrationType::Mock.as_str().to_owned(),
         uri: None,
-        headers: Some(BTreeMap::from([
+        headers: Some(headers([
             ("Access-Control-Allow-Headers", format!("'{ALLOW_HEADERS}'")),
             ("Access-Control-Allow-Methods", format!("'{ALLOW_METHODS}'")),
             ("Access-Control-Max-Age", format!("'{PREFLIGHT_MAX_AGE}'")),
@@ -257,6 +274,10 @@ fn preflight(origins: &[String]) -> Method {
         ])),
         template: Some(preflight_template(origins)),
     }
+}
+
+fn headers<const N: usize>(pairs: [(&str, String); N]) -> BTreeMap<String, String> {
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
 /// The headers that let the page read the gateway's own errors (a 401 must reach the app as a
@@ -273,7 +294,7 @@ fn gateway_response(origins: &[String]) -> GatewayResponse {
     };
     GatewayResponse {
         status: None,
-        headers: BTreeMap::from([
+        headers: headers([
             ("Access-Control-Allow-Origin", origin),
             ("Access-Control-Allow-Headers", format!("'{ALLOW_HEADERS}'")),
             ("Access-Control-Allow-Methods", format!("'{ALLOW_METHODS}'")),
@@ -281,7 +302,7 @@ fn gateway_response(origins: &[String]) -> GatewayResponse {
             ("Access-Control-Expose-Headers", "'Retry-After'".to_owned()),
             ("Vary", "'Origin'".to_owned()),
         ]),
-        template: ERROR_TEMPLATE,
+        template: Some(ERROR_TEMPLATE.to_owned()),
     }
 }
 
@@ -298,9 +319,9 @@ pub fn definition(c: &RestApi, env: &Env<'_>) -> Definition {
         methods.insert(
             format!("{} {}", r.method, r.path),
             Method {
-                authorization: "COGNITO_USER_POOLS",
-                authorizer: Some(AUTHORIZER_NAME),
-                integration: "AWS_PROXY",
+                authorization: AUTHORIZATION.to_owned(),
+                authorizer: Some(AUTHORIZER_NAME.to_owned()),
+                integration: IntegrationType::AwsProxy.as_str().to_owned(),
                 uri: Some(uri.clone()),
                 headers: None,
                 template: None,
@@ -309,37 +330,33 @@ pub fn definition(c: &RestApi, env: &Env<'_>) -> Definition {
     }
     Definition {
         name: c.name.clone(),
-        endpoint: "REGIONAL",
-        authorizer: Authorizer {
-            name: AUTHORIZER_NAME,
-            r#type: "COGNITO_USER_POOLS",
+        endpoint: EndpointType::Regional.as_str().to_owned(),
+        authorizer: Some(Authorizer {
+            name: AUTHORIZER_NAME.to_owned(),
+            r#type: AuthorizerType::CognitoUserPools.as_str().to_owned(),
             provider_arns: vec![env.outputs.get(c.pool, UserPool::ARN)],
-            identity_source: "method.request.header.Authorization",
-        },
+            identity_source: IDENTITY_SOURCE.to_owned(),
+        }),
         methods,
         gateway_responses: GATEWAY_RESPONSE_TYPES
             .into_iter()
             .map(|kind| {
                 let mut r = gateway_response(&origins);
                 if matches!(kind, "THROTTLED" | "INTEGRATION_FAILURE") {
-                    r.headers.insert("Retry-After", format!("'{GATEWAY_RETRY_AFTER_SECS}'"));
+                    r.headers.insert("Retry-After".to_owned(), format!("'{GATEWAY_RETRY_AFTER_SECS}'"));
                 }
                 if kind == "INTEGRATION_FAILURE" {
-                    r.status = Some("503");
+                    r.status = Some("503".to_owned());
                 }
-                (kind, r)
+                (kind.to_owned(), r)
             })
             .collect(),
-        stage: c.stage.clone(),
+        stage: Some(c.stage.clone()),
     }
 }
 
 fn hash(v: &Value) -> String {
     hex::encode(Sha256::digest(super::canonical_json(v).as_bytes()))
-}
-
-fn throttle_json(rate: f64, burst: i32) -> Value {
-    json!({"rate": rate, "burst": burst})
 }
 
 /// REST APIs with this name (API names are not unique in API Gateway).
@@ -367,7 +384,7 @@ fn outputs(env: &Env<'_>, c: &RestApi, id: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
         (RestApi::ID.key.to_owned(), id.to_owned()),
         (RestApi::URL.key.to_owned(), stage_url(id, env.region(), &c.stage)),
-        ("stage".to_owned(), c.stage.clone()),
+        (RestApi::STAGE.key.to_owned(), c.stage.clone()),
     ])
 }
 
@@ -396,7 +413,7 @@ async fn resources(aws: &Aws, api: &str) -> Result<BTreeMap<String, (String, Vec
     }
 }
 
-async fn read(env: &Env<'_>, c: &RestApi, physical: Option<&str>) -> Result<Option<Live>, AwsError> {
+async fn read(env: &Env<'_>, c: &RestApi, physical: Option<&str>) -> Result<Option<Live<Props>>, AwsError> {
     let aws = env.aws;
     let id = match physical {
         Some(id) => Some(id.to_owned()),
@@ -413,17 +430,15 @@ async fn read(env: &Env<'_>, c: &RestApi, physical: Option<&str>) -> Result<Opti
     let auths = aws.apigateway.get_authorizers().rest_api_id(&id).send().await.ctx("apigateway:GetAuthorizers")?;
     let authorizer = auths.items().iter().find(|a| a.name() == Some(AUTHORIZER_NAME));
     let authorizer_id = authorizer.and_then(|a| a.id()).unwrap_or_default().to_owned();
-    let authorizer_json = match authorizer {
-        Some(a) => json!({
-            "name": a.name(),
-            "type": a.r#type().map(|t| t.as_str()),
-            "provider_arns": a.provider_arns(),
-            "identity_source": a.identity_source(),
-        }),
-        None => Value::Null,
-    };
+    let text = |s: Option<&str>| s.unwrap_or_default().to_owned();
+    let authorizer_props = authorizer.map(|a| Authorizer {
+        name: text(a.name()),
+        r#type: text(a.r#type().map(|t| t.as_str())),
+        provider_arns: a.provider_arns().to_vec(),
+        identity_source: text(a.identity_source()),
+    });
 
-    let mut methods = serde_json::Map::new();
+    let mut methods = BTreeMap::new();
     for (path, (rid, verbs)) in resources(aws, &id).await? {
         for verb in verbs {
             let m = aws
@@ -440,31 +455,39 @@ async fn read(env: &Env<'_>, c: &RestApi, physical: Option<&str>) -> Result<Opti
             let itype = integ.and_then(|i| i.r#type()).map(|t| t.as_str().to_owned()).unwrap_or_default();
             let v = if verb == "OPTIONS" && auth == "NONE" {
                 let response = integ.and_then(|i| i.integration_responses()).and_then(|r| r.get("200"));
-                let headers: serde_json::Map<String, Value> = response
+                let headers = response
                     .and_then(|r| r.response_parameters())
-                    .map(|p| {
-                        p.iter()
-                            .filter_map(|(k, v)| {
-                                Some((k.strip_prefix("method.response.header.")?.to_owned(), json!(v)))
-                            })
-                            .collect()
-                    })
+                    .map(|p| unprefixed(p, "method.response.header."))
                     .unwrap_or_default();
                 let template = response.and_then(|r| r.response_templates()).and_then(|t| t.get("application/json"));
-                json!({"authorization": auth, "integration": itype, "headers": headers, "template": template})
+                Method {
+                    authorization: auth,
+                    authorizer: None,
+                    integration: itype,
+                    uri: None,
+                    headers: Some(headers),
+                    template: template.cloned(),
+                }
             } else {
                 let auth_name = if m.authorizer_id() == Some(authorizer_id.as_str()) && !authorizer_id.is_empty() {
-                    json!(AUTHORIZER_NAME)
+                    Some(AUTHORIZER_NAME.to_owned())
                 } else {
-                    json!(m.authorizer_id())
+                    m.authorizer_id().map(str::to_owned)
                 };
-                json!({"authorization": auth, "authorizer": auth_name, "integration": itype, "uri": integ.and_then(|i| i.uri())})
+                Method {
+                    authorization: auth,
+                    authorizer: auth_name,
+                    integration: itype,
+                    uri: integ.and_then(|i| i.uri()).map(str::to_owned),
+                    headers: None,
+                    template: None,
+                }
             };
             methods.insert(format!("{verb} {path}"), v);
         }
     }
 
-    let mut gateway_responses = serde_json::Map::new();
+    let mut gateway_responses = BTreeMap::new();
     for t in GATEWAY_RESPONSE_TYPES {
         let r = optional(
             aws.apigateway
@@ -475,27 +498,21 @@ async fn read(env: &Env<'_>, c: &RestApi, physical: Option<&str>) -> Result<Opti
                 .await
                 .ctx("apigateway:GetGatewayResponse"),
         )?;
-        let headers: serde_json::Map<String, Value> = r
-            .as_ref()
-            .and_then(|r| r.response_parameters())
-            .map(|p| {
-                p.iter()
-                    .filter_map(|(k, v)| Some((k.strip_prefix("gatewayresponse.header.")?.to_owned(), json!(v))))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let headers =
+            r.as_ref().and_then(|r| r.response_parameters()).map(|p| unprefixed(p, "gatewayresponse.header."));
         let template = r.as_ref().and_then(|r| r.response_templates()).and_then(|t| t.get("application/json"));
-        let mut live = json!({"headers": headers, "template": template});
-        if let Some(status) = r.as_ref().and_then(|r| r.status_code()) {
-            live["status"] = json!(status);
-        }
+        let live = GatewayResponse {
+            status: r.as_ref().and_then(|r| r.status_code()).map(str::to_owned),
+            headers: headers.unwrap_or_default(),
+            template: template.cloned(),
+        };
         gateway_responses.insert(t.to_owned(), live);
     }
 
     let stage = optional(
         aws.apigateway.get_stage().rest_api_id(&id).stage_name(&c.stage).send().await.ctx("apigateway:GetStage"),
     )?;
-    let mut deployed = Value::Null;
+    let mut deployed = None;
     if let Some(dep) = stage.as_ref().and_then(|s| s.deployment_id()) {
         let d = optional(
             aws.apigateway
@@ -507,34 +524,39 @@ async fn read(env: &Env<'_>, c: &RestApi, physical: Option<&str>) -> Result<Opti
                 .ctx("apigateway:GetDeployment"),
         )?;
         if let Some(h) = d.as_ref().and_then(|d| d.description()).and_then(|s| s.strip_prefix(DEPLOYMENT_PREFIX)) {
-            deployed = json!(h);
+            deployed = Some(h.to_owned());
         }
     }
     let throttle = stage
         .as_ref()
         .and_then(|s| s.method_settings())
         .and_then(|m| m.get("*/*"))
-        .map(|m| throttle_json(m.throttling_rate_limit(), m.throttling_burst_limit()))
-        .unwrap_or(Value::Null);
-    let props = json!({
-        "name": api.name(),
-        "endpoint": endpoint,
-        "authorizer": authorizer_json,
-        "methods": methods,
-        "gateway_responses": gateway_responses,
-        "stage": stage.as_ref().and_then(|s| s.stage_name()),
-        "deployed_definition": deployed,
-        "throttle": throttle,
-        "tags": api.tags().map(|t| json!(t)).unwrap_or(Value::Null),
-    });
+        .map(|m| Throttle { rate: m.throttling_rate_limit(), burst: m.throttling_burst_limit() });
+    let props = Props {
+        definition: Definition {
+            name: text(api.name()),
+            endpoint,
+            authorizer: authorizer_props,
+            methods,
+            gateway_responses,
+            stage: stage.as_ref().and_then(|s| s.stage_name()).map(str::to_owned),
+        },
+        deployed_definition: deployed,
+        throttle,
+        tags: api.tags().map(tags_from).unwrap_or_default(),
+    };
     Ok(Some(Live { outputs: outputs(env, c, &id), physical: id, props }))
 }
 
+/// `{"<prefix>Name": "value"}` → `{"Name": "value"}` (what API Gateway answers → what `Props` holds).
+fn unprefixed(params: &std::collections::HashMap<String, String>, prefix: &str) -> BTreeMap<String, String> {
+    params.iter().filter_map(|(k, v)| Some((k.strip_prefix(prefix)?.to_owned(), v.clone()))).collect()
+}
+
 /// Brings the API to the desired definition (creating it when `live` is None), then deploys.
-/// Every step reads first, so a re-run after an interruption converges.
-async fn apply(env: &Env<'_>, c: &RestApi, want: &Props, live: Option<&Live>) -> Result<Live, ResourceError> {
+/// Every step reads first, so a re-run after an interruption converges. Returns the API's id.
+async fn apply(env: &Env<'_>, c: &RestApi, want: &Props, live: Option<&Live<Props>>) -> Result<String, ResourceError> {
     let aws = env.aws;
-    let desired = &to_json(want)?;
     let id = match live {
         Some(l) => l.physical.clone(),
         None => {
@@ -556,13 +578,15 @@ async fn apply(env: &Env<'_>, c: &RestApi, want: &Props, live: Option<&Live>) ->
             super::create_once("REST API", &c.name, async || find(aws, &c.name).await, create).await?
         }
     };
-    let empty = json!({});
-    let live_props = live.map(|l| &l.props).unwrap_or(&empty);
+    let have = live.map(|l| &l.props);
+    let have_def = have.map(|h| &h.definition);
 
     // The tags, when an existing API's differ from the stack file's.
-    if live.is_some() && live_props["tags"] != desired["tags"] {
+    if let Some(have) = have
+        && have.tags != want.tags
+    {
         let arn = format!("arn:aws:apigateway:{}::/restapis/{id}", env.region());
-        let removed = super::removed_tags(&live_props["tags"], &desired["tags"]);
+        let removed = super::removed_tags(&have.tags, &want.tags);
         if !removed.is_empty() {
             aws.apigateway
                 .untag_resource()
@@ -606,7 +630,7 @@ async fn apply(env: &Env<'_>, c: &RestApi, want: &Props, live: Option<&Live>) ->
             .name(AUTHORIZER_NAME)
             .r#type(AuthorizerType::CognitoUserPools)
             .provider_arns(&pool_arn)
-            .identity_source("method.request.header.Authorization")
+            .identity_source(IDENTITY_SOURCE)
             .send()
             .await
             .ctx("apigateway:CreateAuthorizer")?
@@ -637,15 +661,16 @@ async fn apply(env: &Env<'_>, c: &RestApi, want: &Props, live: Option<&Live>) ->
     }
 
     // Methods: create what is missing, replace what differs, remove what we did not declare.
-    let want_methods = desired["methods"].as_object().cloned().unwrap_or_default();
-    let have = live_props["methods"].as_object().cloned().unwrap_or_default();
-    for (key, spec) in &want_methods {
-        if have.get(key) == Some(spec) {
+    let want_methods = &want.definition.methods;
+    let no_methods = BTreeMap::new();
+    let have_methods = have_def.map_or(&no_methods, |d| &d.methods);
+    for (key, spec) in want_methods {
+        if have_methods.get(key) == Some(spec) {
             continue;
         }
         let (verb, path) = key.split_once(' ').unwrap_or(("GET", "/"));
         let rid = existing.get(path).map(|x| x.0.clone()).unwrap_or_default();
-        if have.contains_key(key) || existing.get(path).is_some_and(|x| x.1.iter().any(|m| m == verb)) {
+        if have_methods.contains_key(key) || existing.get(path).is_some_and(|x| x.1.iter().any(|m| m == verb)) {
             optional(
                 aws.apigateway
                     .delete_method()
@@ -660,10 +685,10 @@ async fn apply(env: &Env<'_>, c: &RestApi, want: &Props, live: Option<&Live>) ->
         if verb == "OPTIONS" {
             put_preflight(aws, &id, &rid, spec).await?;
         } else {
-            put_proxy_method(aws, &id, &rid, verb, &authorizer_id, spec["uri"].as_str().unwrap_or_default()).await?;
+            put_proxy_method(aws, &id, &rid, verb, &authorizer_id, spec.uri.as_deref().unwrap_or_default()).await?;
         }
     }
-    for key in have.keys().filter(|k| !want_methods.contains_key(*k)) {
+    for key in have_methods.keys().filter(|k| !want_methods.contains_key(*k)) {
         let (verb, path) = key.split_once(' ').unwrap_or(("GET", "/"));
         if let Some((rid, _)) = existing.get(path) {
             optional(
@@ -680,52 +705,49 @@ async fn apply(env: &Env<'_>, c: &RestApi, want: &Props, live: Option<&Live>) ->
     }
 
     // CORS on the gateway's own errors (401 from the authorizer included).
-    for (t, spec) in desired["gateway_responses"].as_object().cloned().unwrap_or_default() {
-        if live_props["gateway_responses"][&t] == spec {
+    for (t, spec) in &want.definition.gateway_responses {
+        if have_def.and_then(|d| d.gateway_responses.get(t)) == Some(spec) {
             continue;
         }
         aws.apigateway
             .put_gateway_response()
             .rest_api_id(&id)
             .response_type(GatewayResponseType::from(t.as_str()))
-            .set_status_code(spec["status"].as_str().map(str::to_owned))
-            .set_response_parameters(Some(string_map(&spec["headers"], "gatewayresponse.header.")))
-            .response_templates("application/json", spec["template"].as_str().unwrap_or_default())
+            .set_status_code(spec.status.clone())
+            .set_response_parameters(Some(prefixed(&spec.headers, "gatewayresponse.header.")))
+            .response_templates("application/json", spec.template.as_deref().unwrap_or_default())
             .send()
             .await
             .ctx("apigateway:PutGatewayResponse")?;
     }
 
     // A new deployment when the definition changed (not for stage settings alone).
-    if live_props["deployed_definition"] != desired["deployed_definition"] {
+    if have.and_then(|h| h.deployed_definition.as_ref()) != want.deployed_definition.as_ref() {
         aws.apigateway
             .create_deployment()
             .rest_api_id(&id)
             .stage_name(&c.stage)
-            .description(format!("{DEPLOYMENT_PREFIX}{}", desired["deployed_definition"].as_str().unwrap_or_default()))
+            .description(format!("{DEPLOYMENT_PREFIX}{}", want.deployed_definition.as_deref().unwrap_or_default()))
             .send()
             .await
             .ctx("apigateway:CreateDeployment")?;
     }
     // The stage's throttling for every method (`*/*`), applied at once.
-    if live_props["throttle"] != desired["throttle"] {
+    if let Some(throttle) = &want.throttle
+        && have.and_then(|h| h.throttle.as_ref()) != Some(throttle)
+    {
         let op = |path: &str, value: String| PatchOperation::builder().op(Op::Replace).path(path).value(value).build();
         aws.apigateway
             .update_stage()
             .rest_api_id(&id)
             .stage_name(&c.stage)
-            .patch_operations(op("/*/*/throttling/rateLimit", want.throttle.rate.to_string()))
-            .patch_operations(op("/*/*/throttling/burstLimit", want.throttle.burst.to_string()))
+            .patch_operations(op("/*/*/throttling/rateLimit", throttle.rate.to_string()))
+            .patch_operations(op("/*/*/throttling/burstLimit", throttle.burst.to_string()))
             .send()
             .await
             .ctx("apigateway:UpdateStage")?;
     }
-
-    read(env, c, Some(&id)).await?.ok_or_else(|| ResourceError::Vanished {
-        kind: "REST API",
-        id: id.to_string(),
-        when: "during the update",
-    })
+    Ok(id)
 }
 
 async fn put_proxy_method(
@@ -775,23 +797,11 @@ pub fn provider_arn_patch(have: &[String], want: &str) -> Vec<PatchOperation> {
 }
 
 /// `{"Name": "value"}` → `{"<prefix>Name": "value"}`.
-fn string_map(headers: &Value, prefix: &str) -> std::collections::HashMap<String, String> {
-    headers
-        .as_object()
-        .map(|h| h.iter().map(|(k, v)| (format!("{prefix}{k}"), v.as_str().unwrap_or_default().to_owned())).collect())
-        .unwrap_or_default()
+fn prefixed(headers: &BTreeMap<String, String>, prefix: &str) -> std::collections::HashMap<String, String> {
+    headers.iter().map(|(k, v)| (format!("{prefix}{k}"), v.clone())).collect()
 }
 
-/// The header names a preflight's method response declares: its static headers and the origin
-/// its template sets.
-pub fn preflight_response_headers(spec: &Value) -> Vec<String> {
-    let mut names: Vec<String> = spec["headers"].as_object().map(|h| h.keys().cloned().collect()).unwrap_or_default();
-    names.push("Access-Control-Allow-Origin".to_owned());
-    names.sort();
-    names
-}
-
-async fn put_preflight(aws: &Aws, api: &str, rid: &str, spec: &Value) -> Result<(), AwsError> {
+async fn put_preflight(aws: &Aws, api: &str, rid: &str, spec: &Method) -> Result<(), AwsError> {
     aws.apigateway
         .put_method()
         .rest_api_id(api)
@@ -808,7 +818,7 @@ async fn put_preflight(aws: &Aws, api: &str, rid: &str, spec: &Value) -> Result<
         .http_method("OPTIONS")
         .status_code("200")
         .set_response_parameters(Some(
-            preflight_response_headers(spec).iter().map(|h| (format!("method.response.header.{h}"), false)).collect(),
+            spec.preflight_response_headers().iter().map(|h| (format!("method.response.header.{h}"), false)).collect(),
         ))
         .send()
         .await
@@ -829,8 +839,8 @@ async fn put_preflight(aws: &Aws, api: &str, rid: &str, spec: &Value) -> Result<
         .resource_id(rid)
         .http_method("OPTIONS")
         .status_code("200")
-        .set_response_parameters(Some(string_map(&spec["headers"], "method.response.header.")))
-        .response_templates("application/json", spec["template"].as_str().unwrap_or_default())
+        .set_response_parameters(Some(prefixed(&spec.headers.clone().unwrap_or_default(), "method.response.header.")))
+        .response_templates("application/json", spec.template.as_deref().unwrap_or_default())
         .send()
         .await
         .ctx("apigateway:PutIntegrationResponse")?;
@@ -886,7 +896,7 @@ fn synth(c: &RestApi, id: Id, want: &Props, t: &mut Template) -> Result<(), Synt
         &api::RestApi {
             name: val(&def.name),
             endpoint_configuration: Some(api::EndpointConfiguration {
-                types: Some(vec![def.endpoint.into()]),
+                types: Some(vec![(&def.endpoint).into()]),
                 ..Default::default()
             }),
             tags: Some(tag_list(t.tags())),
@@ -894,20 +904,21 @@ fn synth(c: &RestApi, id: Id, want: &Props, t: &mut Template) -> Result<(), Synt
         },
         json!({}),
     )?;
-    let auth = &def.authorizer;
     let authorizer_id = format!("{id}Authorizer");
-    t.add(
-        &authorizer_id,
-        &authorizer::Authorizer {
-            name: val(auth.name),
-            r#type: val(auth.r#type),
-            provider_arns: Some(auth.provider_arns.iter().map(Val::from).collect()),
-            identity_source: val(auth.identity_source),
-            rest_api_id: Some(Val::reference(id)),
-            ..Default::default()
-        },
-        json!({}),
-    )?;
+    if let Some(auth) = &def.authorizer {
+        t.add(
+            &authorizer_id,
+            &authorizer::Authorizer {
+                name: val(&auth.name),
+                r#type: val(&auth.r#type),
+                provider_arns: Some(auth.provider_arns.iter().map(Val::from).collect()),
+                identity_source: val(&auth.identity_source),
+                rest_api_id: Some(Val::reference(id)),
+                ..Default::default()
+            },
+            json!({}),
+        )?;
+    }
     // Resources, parents first (paths are sorted, so a parent precedes its children).
     let resource_ref = |path: &str| -> Val<String> {
         if path == "/" {
@@ -940,7 +951,7 @@ fn synth(c: &RestApi, id: Id, want: &Props, t: &mut Template) -> Result<(), Synt
             rest_api_id: Some(Val::reference(id)),
             resource_id: Some(resource_ref(path)),
             http_method: val(verb),
-            authorization_type: val(m.authorization),
+            authorization_type: val(&m.authorization),
             ..Default::default()
         };
         if m.integration == "MOCK" {
@@ -966,7 +977,7 @@ fn synth(c: &RestApi, id: Id, want: &Props, t: &mut Template) -> Result<(), Synt
             props.method_responses = Some(vec![method::MethodResponse {
                 status_code: val("200"),
                 response_parameters: Some(
-                    preflight_response_headers(&to_json(m)?)
+                    m.preflight_response_headers()
                         .iter()
                         .map(|h| (format!("method.response.header.{h}"), json!(false)))
                         .collect(),
@@ -976,7 +987,7 @@ fn synth(c: &RestApi, id: Id, want: &Props, t: &mut Template) -> Result<(), Synt
         } else {
             props.authorizer_id = Some(Val::reference(&authorizer_id));
             props.integration = Some(method::Integration {
-                r#type: val(m.integration),
+                r#type: val(&m.integration),
                 integration_http_method: val("POST"),
                 uri: m.uri.as_deref().map(Val::from),
                 ..Default::default()
@@ -998,19 +1009,21 @@ fn synth(c: &RestApi, id: Id, want: &Props, t: &mut Template) -> Result<(), Synt
             &rid,
             &response::GatewayResponse {
                 rest_api_id: Some(Val::reference(id)),
-                response_type: val(*kind),
-                status_code: spec.status.and_then(val),
+                response_type: val(kind),
+                status_code: spec.status.as_ref().map(Val::from),
                 response_parameters: Some(
                     spec.headers.iter().map(|(k, v)| (format!("gatewayresponse.header.{k}"), v.into())).collect(),
                 ),
-                response_templates: Some(BTreeMap::from([("application/json".to_owned(), spec.template.into())])),
+                response_templates: Some(
+                    spec.template.iter().map(|t| ("application/json".to_owned(), t.into())).collect(),
+                ),
             },
             json!({}),
         )?;
     }
     // A deployment per definition (its hash in the logical id, as the engine's marker), so any
     // change of the definition deploys anew.
-    let hash = &want.deployed_definition;
+    let hash = want.deployed_definition.as_deref().unwrap_or_default();
     let deployment = format!("{id}Deployment{}", &hash[..12.min(hash.len())]);
     t.add(
         &deployment,
@@ -1026,14 +1039,19 @@ fn synth(c: &RestApi, id: Id, want: &Props, t: &mut Template) -> Result<(), Synt
         &stage::Stage {
             rest_api_id: Some(Val::reference(id)),
             deployment_id: Some(Val::reference(&deployment)),
-            stage_name: val(&def.stage),
-            method_settings: Some(vec![stage::MethodSetting {
-                resource_path: val("/*"),
-                http_method: val("*"),
-                throttling_rate_limit: val(want.throttle.rate),
-                throttling_burst_limit: val(want.throttle.burst),
-                ..Default::default()
-            }]),
+            stage_name: def.stage.as_ref().map(Val::from),
+            method_settings: Some(
+                want.throttle
+                    .iter()
+                    .map(|throttle| stage::MethodSetting {
+                        resource_path: val("/*"),
+                        http_method: val("*"),
+                        throttling_rate_limit: val(throttle.rate),
+                        throttling_burst_limit: val(throttle.burst),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
             tags: Some(tag_list(t.tags())),
             ..Default::default()
         },
@@ -1054,16 +1072,14 @@ pub async fn delete(aws: &Aws, id: &str) -> Result<(), AwsError> {
 
 /// Methods other than OPTIONS that anyone can call without a token: the check behind
 /// `provision status` and the tests.
-pub fn unauthenticated_methods(live: &Live) -> Vec<String> {
-    live.props["methods"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter(|(k, v)| !k.starts_with("OPTIONS ") && v["authorization"] != "COGNITO_USER_POOLS")
-                .map(|(k, _)| k.clone())
-                .collect()
-        })
-        .unwrap_or_default()
+pub fn unauthenticated_methods(live: &Live<Props>) -> Vec<String> {
+    live.props
+        .definition
+        .methods
+        .iter()
+        .filter(|(k, m)| !k.starts_with("OPTIONS ") && m.authorization != AUTHORIZATION)
+        .map(|(k, _)| k.clone())
+        .collect()
 }
 
 /// Its place in `down`: right after the app, so no request reaches the function any more.
@@ -1084,7 +1100,7 @@ impl Step for RestApi {
         };
         // moto cannot tag a REST API after creation; without a state file an untagged API with
         // the stack's name is taken as the stack's.
-        owned(stack, recorded(state, "Api"), found, state.is_none(), tags).await
+        owned(stack, recorded(state, EDITOR.api.id), found, state.is_none(), tags).await
     }
 
     async fn delete(aws: &Aws, _stack: &str, id: &str) -> Result<(), AwsError> {

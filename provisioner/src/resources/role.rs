@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::log_group::LogGroup;
 use super::table::Table;
-use super::{Env, Live, Resource, ResourceError, percent_decode, tags_value, to_json};
+use super::{Env, Live, Resource, ResourceError, Tags, percent_decode, tags_from};
 use crate::aws::{Aws, AwsError, Ctx, optional};
 use crate::cfn_types::iam_role as cfn;
 use crate::models::ModelAccess;
@@ -36,25 +36,27 @@ pub struct Role {
     pub grants: Vec<Grant>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Props {
     pub name: String,
     pub assume_role_policy: Value,
     /// Policy name → document: exactly one, the least-privilege policy.
     pub inline_policies: BTreeMap<String, Value>,
+    /// Always none: an attached managed policy would grant more than the stack declares.
     pub managed_policies: Vec<String>,
-    pub tags: Value,
+    pub tags: Tags,
 }
 
 /// What other constructs (and `synth`) may read of a Role.
 impl Role {
-    pub const ARN: Out<Self> = Out::new("arn");
-    pub const NAME: Out<Self> = Out::new("name");
+    pub const ARN: Out<Self> = Out::attribute("arn", "Arn");
+    pub const NAME: Out<Self> = Out::reference("name");
 }
 
 impl Resource for Role {
     const KIND: &'static str = cfn::Role::TYPE;
     type Props = Props;
+    const OUTPUTS: &'static [Out<Self>] = &[Self::ARN, Self::NAME];
 
     fn name(&self) -> String {
         self.name.clone()
@@ -77,19 +79,19 @@ impl Resource for Role {
             assume_role_policy: trust_policy(),
             inline_policies: BTreeMap::from([(self.policy_name.clone(), policy_document(self, env)?)]),
             managed_policies: vec![],
-            tags: tags_value(env.tags()),
+            tags: env.tags().clone(),
         })
     }
 
-    async fn read(&self, env: &Env<'_>, _physical: Option<&str>) -> Result<Option<Live>, ResourceError> {
+    async fn read(&self, env: &Env<'_>, _physical: Option<&str>) -> Result<Option<Live<Props>>, ResourceError> {
         Ok(read(env.aws, self).await?)
     }
 
-    async fn create(&self, env: &Env<'_>, want: &Props) -> Result<Live, ResourceError> {
+    async fn create(&self, env: &Env<'_>, want: &Props) -> Result<String, ResourceError> {
         create(env, self, want).await
     }
 
-    async fn update(&self, env: &Env<'_>, live: &Live, want: &Props) -> Result<Live, ResourceError> {
+    async fn update(&self, env: &Env<'_>, live: &Live<Props>, want: &Props) -> Result<(), ResourceError> {
         update(env, self, live, want).await
     }
 
@@ -115,10 +117,6 @@ impl Resource for Role {
             },
             explained.unwrap_or_else(|| json!({})),
         )
-    }
-
-    fn cfn_output(&self, id: Id, key: &str, _stack: &crate::stack::Stack) -> Option<String> {
-        (key == Self::ARN.key).then(|| format!("${{{id}.Arn}}"))
     }
 }
 
@@ -173,7 +171,7 @@ pub fn policy_document(role: &Role, env: &Env<'_>) -> Result<Value, ResourceErro
     Ok(json!({"Version": "2012-10-17", "Statement": statements}))
 }
 
-pub async fn read(aws: &Aws, c: &Role) -> Result<Option<Live>, AwsError> {
+pub async fn read(aws: &Aws, c: &Role) -> Result<Option<Live<Props>>, AwsError> {
     let Some(out) = optional(aws.iam.get_role().role_name(&c.name).send().await.ctx("iam:GetRole"))? else {
         return Ok(None);
     };
@@ -182,7 +180,7 @@ pub async fn read(aws: &Aws, c: &Role) -> Result<Option<Live>, AwsError> {
         .assume_role_policy_document()
         .map(|d| serde_json::from_str(&percent_decode(d)).unwrap_or(Value::Null))
         .unwrap_or(Value::Null);
-    let mut inline = serde_json::Map::new();
+    let mut inline = BTreeMap::new();
     let names = aws.iam.list_role_policies().role_name(&c.name).send().await.ctx("iam:ListRolePolicies")?;
     for name in names.policy_names() {
         let doc =
@@ -192,16 +190,16 @@ pub async fn read(aws: &Aws, c: &Role) -> Result<Option<Live>, AwsError> {
     }
     let attached =
         aws.iam.list_attached_role_policies().role_name(&c.name).send().await.ctx("iam:ListAttachedRolePolicies")?;
-    let managed: Vec<&str> = attached.attached_policies().iter().filter_map(|p| p.policy_arn()).collect();
+    let managed = attached.attached_policies().iter().filter_map(|p| p.policy_arn()).map(str::to_owned).collect();
     let tags: BTreeMap<String, String> =
         role.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect();
-    let props = json!({
-        "name": role.role_name(),
-        "assume_role_policy": trust,
-        "inline_policies": inline,
-        "managed_policies": managed,
-        "tags": tags_value(&tags),
-    });
+    let props = Props {
+        name: role.role_name().to_owned(),
+        assume_role_policy: trust,
+        inline_policies: inline,
+        managed_policies: managed,
+        tags: tags_from(&tags),
+    };
     Ok(Some(Live {
         physical: role.role_name().to_owned(),
         outputs: BTreeMap::from([
@@ -225,7 +223,7 @@ fn iam_tags(env: &Env<'_>) -> Result<Vec<aws_sdk_iam::types::Tag>, ResourceError
         .collect()
 }
 
-async fn create(env: &Env<'_>, c: &Role, want: &Props) -> Result<Live, ResourceError> {
+async fn create(env: &Env<'_>, c: &Role, want: &Props) -> Result<String, ResourceError> {
     let created = env
         .aws
         .iam
@@ -243,11 +241,7 @@ async fn create(env: &Env<'_>, c: &Role, want: &Props) -> Result<Live, ResourceE
         return Err(e.into());
     }
     put_policy(env, c, want).await?;
-    read(env.aws, c).await?.ok_or_else(|| ResourceError::Vanished {
-        kind: "role",
-        id: c.name.to_string(),
-        when: "right after it was created",
-    })
+    Ok(c.name.clone())
 }
 
 async fn put_policy(env: &Env<'_>, c: &Role, want: &Props) -> Result<(), ResourceError> {
@@ -264,10 +258,10 @@ async fn put_policy(env: &Env<'_>, c: &Role, want: &Props) -> Result<(), Resourc
     Ok(())
 }
 
-async fn update(env: &Env<'_>, c: &Role, live: &Live, want: &Props) -> Result<Live, ResourceError> {
+async fn update(env: &Env<'_>, c: &Role, live: &Live<Props>, want: &Props) -> Result<(), ResourceError> {
     let aws = env.aws;
-    let desired = to_json(want)?;
-    if live.props["assume_role_policy"] != desired["assume_role_policy"] {
+    let have = &live.props;
+    if have.assume_role_policy != want.assume_role_policy {
         aws.iam
             .update_assume_role_policy()
             .role_name(&c.name)
@@ -276,38 +270,30 @@ async fn update(env: &Env<'_>, c: &Role, live: &Live, want: &Props) -> Result<Li
             .await
             .ctx("iam:UpdateAssumeRolePolicy")?;
     }
-    if live.props["inline_policies"] != desired["inline_policies"] {
+    if have.inline_policies != want.inline_policies {
         // Anything not declared goes: the role has exactly one inline policy.
-        if let Some(existing) = live.props["inline_policies"].as_object() {
-            for name in existing.keys().filter(|n| **n != c.policy_name) {
-                aws.iam
-                    .delete_role_policy()
-                    .role_name(&c.name)
-                    .policy_name(name)
-                    .send()
-                    .await
-                    .ctx("iam:DeleteRolePolicy")?;
-            }
+        for name in have.inline_policies.keys().filter(|n| **n != c.policy_name) {
+            aws.iam
+                .delete_role_policy()
+                .role_name(&c.name)
+                .policy_name(name)
+                .send()
+                .await
+                .ctx("iam:DeleteRolePolicy")?;
         }
         put_policy(env, c, want).await?;
     }
-    if let Some(managed) = live.props["managed_policies"].as_array() {
-        for arn in managed.iter().filter_map(Value::as_str) {
-            aws.iam.detach_role_policy().role_name(&c.name).policy_arn(arn).send().await.ctx("iam:DetachRolePolicy")?;
-        }
+    for arn in have.managed_policies.iter().filter(|a| !want.managed_policies.contains(a)) {
+        aws.iam.detach_role_policy().role_name(&c.name).policy_arn(arn).send().await.ctx("iam:DetachRolePolicy")?;
     }
-    if live.props["tags"] != desired["tags"] {
-        let removed = super::removed_tags(&live.props["tags"], &desired["tags"]);
+    if have.tags != want.tags {
+        let removed = super::removed_tags(&have.tags, &want.tags);
         if !removed.is_empty() {
             aws.iam.untag_role().role_name(&c.name).set_tag_keys(Some(removed)).send().await.ctx("iam:UntagRole")?;
         }
         aws.iam.tag_role().role_name(&c.name).set_tags(Some(iam_tags(env)?)).send().await.ctx("iam:TagRole")?;
     }
-    read(aws, c).await?.ok_or_else(|| ResourceError::Vanished {
-        kind: "role",
-        id: c.name.to_string(),
-        when: "during the update",
-    })
+    Ok(())
 }
 
 /// Inline policies first, managed policies detached, then the role. Missing = done.

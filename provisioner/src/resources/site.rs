@@ -44,12 +44,13 @@ pub struct Props {
 /// What other constructs (and `outputs`) may read of the site.
 impl Site {
     /// Where the deployed app is served (the app's origin).
-    pub const URL: Out<Self> = Out::new("url");
+    pub const URL: Out<Self> = Out::engine_only("url");
 }
 
 impl Resource for Site {
     const KIND: &'static str = "Amplify manual deployment";
     type Props = Props;
+    const OUTPUTS: &'static [Out<Self>] = &[Self::URL];
 
     fn name(&self) -> String {
         "site".to_owned()
@@ -63,16 +64,16 @@ impl Resource for Site {
         Ok(Props { content_sha256: env.artifacts.site_sha256(&site_config(self, env))? })
     }
 
-    async fn read(&self, env: &Env<'_>, _physical: Option<&str>) -> Result<Option<Live>, ResourceError> {
+    async fn read(&self, env: &Env<'_>, _physical: Option<&str>) -> Result<Option<Live<Props>>, ResourceError> {
         Ok(read(env, self).await?)
     }
 
-    async fn create(&self, env: &Env<'_>, want: &Props) -> Result<Live, ResourceError> {
+    async fn create(&self, env: &Env<'_>, want: &Props) -> Result<String, ResourceError> {
         deploy(env, self, want).await
     }
 
-    async fn update(&self, env: &Env<'_>, _live: &Live, want: &Props) -> Result<Live, ResourceError> {
-        deploy(env, self, want).await
+    async fn update(&self, env: &Env<'_>, _live: &Live<Props>, want: &Props) -> Result<(), ResourceError> {
+        deploy(env, self, want).await.map(drop)
     }
 
     /// Not in the template (see the module docs).
@@ -99,7 +100,7 @@ pub fn site_config(c: &Site, env: &Env<'_>) -> Value {
     })
 }
 
-pub async fn read(env: &Env<'_>, c: &Site) -> Result<Option<Live>, AwsError> {
+pub async fn read(env: &Env<'_>, c: &Site) -> Result<Option<Live<Props>>, AwsError> {
     let (Some(app), Some(branch)) =
         (env.outputs.known(c.app, AmplifyApp::ID), env.outputs.known(c.branch, AmplifyBranch::NAME))
     else {
@@ -115,13 +116,14 @@ pub async fn read(env: &Env<'_>, c: &Site) -> Result<Option<Live>, AwsError> {
     };
     Ok(Some(Live {
         physical: format!("{app}/{branch}"),
-        props: json!({"content_sha256": sha}),
+        props: Props { content_sha256: sha.to_owned() },
         outputs: BTreeMap::from([(Site::URL.key.to_owned(), env.outputs.get(c.app, AmplifyApp::ORIGIN))]),
     }))
 }
 
-/// Uploads the built app with its config and waits for Amplify to publish it.
-pub async fn deploy(env: &Env<'_>, c: &Site, want: &Props) -> Result<Live, ResourceError> {
+/// Uploads the built app with its config and waits for Amplify to publish it. Returns the
+/// deployment's physical id (`app/branch`).
+pub async fn deploy(env: &Env<'_>, c: &Site, want: &Props) -> Result<String, ResourceError> {
     let aws = env.aws;
     let app = env.outputs.get(c.app, AmplifyApp::ID);
     let branch = env.outputs.get(c.branch, AmplifyBranch::NAME);
@@ -162,11 +164,7 @@ pub async fn deploy(env: &Env<'_>, c: &Site, want: &Props) -> Result<Live, Resou
         .send()
         .await
         .ctx("amplify:UpdateBranch")?;
-    read(env, c).await?.ok_or_else(|| ResourceError::Vanished {
-        kind: "Amplify branch",
-        id: branch.to_string(),
-        when: "after the deployment",
-    })
+    Ok(format!("{app}/{branch}"))
 }
 
 async fn upload_and_start(

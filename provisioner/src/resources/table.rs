@@ -5,9 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, Tag};
 use serde::Serialize;
-use serde_json::{Value, json};
 
-use super::{Env, Live, Resource, ResourceError, tags_value, to_json};
+use super::{Env, Live, Resource, ResourceError, Tags, tags_from};
 use crate::aws::{Aws, AwsError, Ctx, optional};
 use crate::cfn_types::dynamodb_table as cfn;
 use crate::stack::{Id, Names, Out};
@@ -38,25 +37,33 @@ impl Key {
 pub const PARTITION_KEY: Key = Key { name: "userId", r#type: "S" };
 pub const SORT_KEY: Key = Key { name: "id", r#type: "S" };
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Props {
     pub name: String,
-    pub billing_mode: &'static str,
-    /// `{"partition": "userId:S", "sort": "id:S"}`.
-    pub keys: BTreeMap<&'static str, String>,
-    pub ttl_attribute: &'static str,
-    pub tags: Value,
+    pub billing_mode: String,
+    pub keys: Keys,
+    /// The time-to-live attribute, when TTL is on.
+    pub ttl_attribute: Option<String>,
+    pub tags: Tags,
+}
+
+/// The key schema as plans show it: `{"partition": "userId:S", "sort": "id:S"}`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Keys {
+    pub partition: Option<String>,
+    pub sort: Option<String>,
 }
 
 /// What other constructs (and `synth`) may read of a Table.
 impl Table {
-    pub const NAME: Out<Self> = Out::new("name");
-    pub const ARN: Out<Self> = Out::new("arn");
+    pub const NAME: Out<Self> = Out::reference("name");
+    pub const ARN: Out<Self> = Out::attribute("arn", "Arn");
 }
 
 impl Resource for Table {
     const KIND: &'static str = cfn::Table::TYPE;
     type Props = Props;
+    const OUTPUTS: &'static [Out<Self>] = &[Self::NAME, Self::ARN];
 
     fn name(&self) -> String {
         self.name.clone()
@@ -69,24 +76,24 @@ impl Resource for Table {
     fn desired(&self, env: &Env<'_>) -> Result<Props, ResourceError> {
         Ok(Props {
             name: self.name.clone(),
-            billing_mode: "PAY_PER_REQUEST",
-            keys: BTreeMap::from([("partition", PARTITION_KEY.label()), ("sort", SORT_KEY.label())]),
+            billing_mode: BillingMode::PayPerRequest.as_str().to_owned(),
+            keys: Keys { partition: Some(PARTITION_KEY.label()), sort: Some(SORT_KEY.label()) },
             // The function's daily image counters carry `expiresAt`; DynamoDB deletes them after it.
-            ttl_attribute: TTL_ATTRIBUTE,
-            tags: tags_value(env.tags()),
+            ttl_attribute: Some(TTL_ATTRIBUTE.to_owned()),
+            tags: env.tags().clone(),
         })
     }
 
-    async fn read(&self, env: &Env<'_>, _physical: Option<&str>) -> Result<Option<Live>, ResourceError> {
+    async fn read(&self, env: &Env<'_>, _physical: Option<&str>) -> Result<Option<Live<Props>>, ResourceError> {
         Ok(read(env.aws, &self.name).await?)
     }
 
-    async fn create(&self, env: &Env<'_>, _want: &Props) -> Result<Live, ResourceError> {
+    async fn create(&self, env: &Env<'_>, _want: &Props) -> Result<String, ResourceError> {
         create(env, self).await
     }
 
-    async fn update(&self, env: &Env<'_>, live: &Live, want: &Props) -> Result<Live, ResourceError> {
-        update(env, self, live, &to_json(want)?).await
+    async fn update(&self, env: &Env<'_>, live: &Live<Props>, want: &Props) -> Result<(), ResourceError> {
+        update(env, self, live, want).await
     }
 
     fn synth(&self, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {
@@ -97,11 +104,11 @@ impl Resource for Table {
             id,
             &cfn::Table {
                 table_name: val(&want.name),
-                billing_mode: val(want.billing_mode),
+                billing_mode: val(&want.billing_mode),
                 attribute_definitions: Some(vec![attribute(&PARTITION_KEY), attribute(&SORT_KEY)]),
                 key_schema: Some(vec![key(&PARTITION_KEY, "HASH"), key(&SORT_KEY, "RANGE")]),
-                time_to_live_specification: Some(cfn::TimeToLiveSpecification {
-                    attribute_name: val(want.ttl_attribute),
+                time_to_live_specification: want.ttl_attribute.as_ref().map(|a| cfn::TimeToLiveSpecification {
+                    attribute_name: val(a),
                     enabled: val(true),
                 }),
                 tags: Some(tag_list(t.tags())),
@@ -120,20 +127,12 @@ impl Resource for Table {
             ],
         )
     }
-
-    fn cfn_output(&self, id: Id, key: &str, _stack: &crate::stack::Stack) -> Option<String> {
-        match key {
-            k if k == Self::NAME.key => Some(format!("${{{id}}}")),
-            k if k == Self::ARN.key => Some(format!("${{{id}.Arn}}")),
-            _ => None,
-        }
-    }
 }
 
 /// The time-to-live attribute of the table (the quota counters' expiry, epoch seconds).
 pub const TTL_ATTRIBUTE: &str = "expiresAt";
 
-pub async fn read(aws: &Aws, name: &str) -> Result<Option<Live>, AwsError> {
+pub async fn read(aws: &Aws, name: &str) -> Result<Option<Live<Props>>, AwsError> {
     let Some(out) =
         optional(aws.dynamodb.describe_table().table_name(name).send().await.ctx("dynamodb:DescribeTable"))?
     else {
@@ -155,11 +154,13 @@ pub async fn read(aws: &Aws, name: &str) -> Result<Option<Live>, AwsError> {
     };
     let arn = t.table_arn().unwrap_or_default().to_owned();
     let tags = if arn.is_empty() {
-        BTreeMap::new()
+        Tags::new()
     } else {
         let tl =
             aws.dynamodb.list_tags_of_resource().resource_arn(&arn).send().await.ctx("dynamodb:ListTagsOfResource")?;
-        tl.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect()
+        let read: BTreeMap<String, String> =
+            tl.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect();
+        tags_from(&read)
     };
     let billing = t
         .billing_mode_summary()
@@ -180,13 +181,13 @@ pub async fn read(aws: &Aws, name: &str) -> Result<Option<Live>, AwsError> {
         })
         .and_then(|d| d.attribute_name())
         .map(str::to_owned);
-    let props = json!({
-        "name": t.table_name(),
-        "billing_mode": billing,
-        "ttl_attribute": ttl_attribute,
-        "keys": {"partition": key(KeyType::Hash), "sort": key(KeyType::Range)},
-        "tags": tags_value(&tags),
-    });
+    let props = Props {
+        name: t.table_name().unwrap_or_default().to_owned(),
+        billing_mode: billing,
+        keys: Keys { partition: key(KeyType::Hash), sort: key(KeyType::Range) },
+        ttl_attribute,
+        tags,
+    };
     Ok(Some(Live {
         physical: name.to_owned(),
         outputs: BTreeMap::from([(Table::NAME.key.to_owned(), name.to_owned()), (Table::ARN.key.to_owned(), arn)]),
@@ -203,7 +204,7 @@ fn tags(env: &Env<'_>) -> Result<Vec<Tag>, ResourceError> {
         .collect()
 }
 
-async fn create(env: &Env<'_>, c: &Table) -> Result<Live, ResourceError> {
+async fn create(env: &Env<'_>, c: &Table) -> Result<String, ResourceError> {
     let def = |n: &str| {
         AttributeDefinition::builder()
             .attribute_name(n)
@@ -245,22 +246,22 @@ async fn create(env: &Env<'_>, c: &Table) -> Result<Live, ResourceError> {
         .await
         .map_err(|e| ResourceError::NotReady(format!("table {} did not become ACTIVE: {e}", c.name)))?;
     enable_ttl(env.aws, &c.name).await?;
-    read(env.aws, &c.name).await?.ok_or_else(|| ResourceError::Vanished {
-        kind: "table",
-        id: c.name.to_string(),
-        when: "right after it was created",
-    })
+    Ok(c.name.clone())
 }
 
-async fn update(env: &Env<'_>, c: &Table, live: &Live, desired: &Value) -> Result<Live, ResourceError> {
-    if live.props["keys"] != desired["keys"] {
+async fn update(env: &Env<'_>, c: &Table, live: &Live<Props>, want: &Props) -> Result<(), ResourceError> {
+    let (have, need) = (&live.props, want);
+    if have.keys != need.keys {
+        let show = |k: &Keys| super::to_json(k).map(|v| v.to_string()).unwrap_or_default();
         return Err(ResourceError::Refused(format!(
             "table {} has keys {} but the stack needs {}: keys cannot change in place. Export what you need, run `provision down`, then `provision up`",
-            c.name, live.props["keys"], desired["keys"]
+            c.name,
+            show(&have.keys),
+            show(&need.keys)
         )));
     }
     let aws = env.aws;
-    if live.props["billing_mode"] != desired["billing_mode"] {
+    if have.billing_mode != need.billing_mode {
         aws.dynamodb
             .update_table()
             .table_name(&c.name)
@@ -269,12 +270,12 @@ async fn update(env: &Env<'_>, c: &Table, live: &Live, desired: &Value) -> Resul
             .await
             .ctx("dynamodb:UpdateTable")?;
     }
-    if live.props["ttl_attribute"] != desired["ttl_attribute"] {
+    if have.ttl_attribute != need.ttl_attribute {
         enable_ttl(aws, &c.name).await?;
     }
-    if live.props["tags"] != desired["tags"] {
+    if have.tags != need.tags {
         let arn = live.outputs.get(Table::ARN.key).cloned().unwrap_or_default();
-        let removed = super::removed_tags(&live.props["tags"], &desired["tags"]);
+        let removed = super::removed_tags(&have.tags, &need.tags);
         if !removed.is_empty() {
             aws.dynamodb
                 .untag_resource()
@@ -292,11 +293,7 @@ async fn update(env: &Env<'_>, c: &Table, live: &Live, desired: &Value) -> Resul
             .await
             .ctx("dynamodb:TagResource")?;
     }
-    read(aws, &c.name).await?.ok_or_else(|| ResourceError::Vanished {
-        kind: "table",
-        id: c.name.to_string(),
-        when: "during the update",
-    })
+    Ok(())
 }
 
 async fn enable_ttl(aws: &Aws, name: &str) -> Result<(), AwsError> {

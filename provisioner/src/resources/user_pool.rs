@@ -8,15 +8,14 @@ use aws_sdk_cognitoidentityprovider::types::{
     UsernameAttributeType, UsernameConfigurationType, VerifiedAttributeType,
 };
 use serde::Serialize;
-use serde_json::{Value, json};
 
 use super::function::Function;
-use super::{Env, Live, Resource, ResourceError, tags_value, to_json};
+use super::{Env, Live, Resource, ResourceError, Tags, tags_from};
 use crate::aws::{Aws, AwsError, Ctx, optional};
 use crate::cfn_types::cognito_user_pool as cfn;
-use crate::stack::{Id, Names, Out, Ref};
+use crate::stack::{EDITOR, Id, Names, Out, Ref};
 use crate::state::StateFile;
-use crate::synth::{CfnResource, SynthError, Template, val};
+use crate::synth::{CfnResource, SynthError, Template, Val, val};
 use crate::teardown::{Step, owned, recorded, tag_map};
 
 #[derive(Debug, Clone)]
@@ -29,40 +28,44 @@ pub struct UserPool {
     pub pre_sign_up: Option<Ref<Function>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct PasswordPolicy {
-    pub min_length: i32,
+    pub min_length: Option<i32>,
     pub require_lowercase: bool,
     pub require_uppercase: bool,
     pub require_numbers: bool,
     pub require_symbols: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Props {
     pub name: String,
-    pub sign_in: &'static str,
+    /// `email` (people sign in with their address) or `username`.
+    pub sign_in: String,
     /// Alice@Example.com and alice@example.com are one user. Set at creation only: AWS cannot
     /// change it on an existing pool (UsernameConfiguration is not in UpdateUserPool).
     pub case_sensitive_user_names: bool,
-    pub auto_verified: Vec<&'static str>,
+    pub auto_verified: Vec<String>,
     pub self_sign_up: bool,
     pub password: PasswordPolicy,
-    pub deletion_protection: &'static str,
+    pub deletion_protection: String,
     /// The trigger function's ARN.
     pub pre_sign_up: Option<String>,
-    pub tags: Value,
+    pub tags: Tags,
 }
 
 /// What other constructs (and `synth`) may read of a UserPool.
 impl UserPool {
-    pub const ID: Out<Self> = Out::new("id");
-    pub const ARN: Out<Self> = Out::new("arn");
+    pub const ID: Out<Self> = Out::reference("id");
+    pub const ARN: Out<Self> = Out::attribute("arn", "Arn");
+    /// The token issuer (`https://cognito-idp.<region>.amazonaws.com/<id>`).
+    pub const ISSUER: Out<Self> = Out::engine_only("issuer");
 }
 
 impl Resource for UserPool {
     const KIND: &'static str = cfn::UserPool::TYPE;
     type Props = Props;
+    const OUTPUTS: &'static [Out<Self>] = &[Self::ID, Self::ARN, Self::ISSUER];
 
     fn name(&self) -> String {
         self.name.clone()
@@ -75,51 +78,51 @@ impl Resource for UserPool {
     fn desired(&self, env: &Env<'_>) -> Result<Props, ResourceError> {
         Ok(Props {
             name: self.name.clone(),
-            sign_in: "email",
+            sign_in: "email".to_owned(),
             case_sensitive_user_names: false,
-            auto_verified: vec!["email"],
+            auto_verified: vec![VerifiedAttributeType::Email.as_str().to_owned()],
             self_sign_up: self.self_sign_up,
             password: PasswordPolicy {
-                min_length: self.password_min_length,
+                min_length: Some(self.password_min_length),
                 require_lowercase: true,
                 require_uppercase: true,
                 require_numbers: true,
                 require_symbols: false,
             },
-            deletion_protection: "INACTIVE",
+            deletion_protection: DeletionProtectionType::Inactive.as_str().to_owned(),
             pre_sign_up: self.pre_sign_up.map(|f| env.outputs.get(f, Function::ARN)),
-            tags: tags_value(env.tags()),
+            tags: env.tags().clone(),
         })
     }
 
-    async fn read(&self, env: &Env<'_>, physical: Option<&str>) -> Result<Option<Live>, ResourceError> {
+    async fn read(&self, env: &Env<'_>, physical: Option<&str>) -> Result<Option<Live<Props>>, ResourceError> {
         Ok(read(env.aws, &self.name, physical).await?)
     }
 
-    async fn create(&self, env: &Env<'_>, want: &Props) -> Result<Live, ResourceError> {
+    async fn create(&self, env: &Env<'_>, want: &Props) -> Result<String, ResourceError> {
         create(env, self, want).await
     }
 
-    async fn update(&self, env: &Env<'_>, live: &Live, want: &Props) -> Result<Live, ResourceError> {
-        update(env, self, live, want).await
+    async fn update(&self, env: &Env<'_>, live: &Live<Props>, want: &Props) -> Result<(), ResourceError> {
+        update(env, live, want).await
     }
 
     fn synth(&self, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {
         let p = &want.password;
         let props = cfn::UserPool {
             user_pool_name: val(&want.name),
-            username_attributes: Some(vec![want.sign_in.into()]),
+            username_attributes: Some(vec![(&want.sign_in).into()]),
             username_configuration: Some(cfn::UsernameConfiguration {
                 case_sensitive: val(want.case_sensitive_user_names),
             }),
-            auto_verified_attributes: Some(want.auto_verified.iter().map(|a| (*a).into()).collect()),
+            auto_verified_attributes: Some(want.auto_verified.iter().map(Into::into).collect()),
             admin_create_user_config: Some(cfn::AdminCreateUserConfig {
                 allow_admin_create_user_only: val(!want.self_sign_up),
                 ..Default::default()
             }),
             policies: Some(cfn::Policies {
                 password_policy: Some(cfn::PasswordPolicy {
-                    minimum_length: val(p.min_length),
+                    minimum_length: p.min_length.map(Val::from),
                     require_lowercase: val(p.require_lowercase),
                     require_uppercase: val(p.require_uppercase),
                     require_numbers: val(p.require_numbers),
@@ -128,7 +131,7 @@ impl Resource for UserPool {
                 }),
                 ..Default::default()
             }),
-            deletion_protection: val(want.deletion_protection),
+            deletion_protection: val(&want.deletion_protection),
             lambda_config: want
                 .pre_sign_up
                 .as_ref()
@@ -138,21 +141,13 @@ impl Resource for UserPool {
         };
         t.add(id, &props, Template::delete_with_stack())
     }
-
-    fn cfn_output(&self, id: Id, key: &str, _stack: &crate::stack::Stack) -> Option<String> {
-        match key {
-            k if k == Self::ID.key => Some(format!("${{{id}}}")),
-            k if k == Self::ARN.key => Some(format!("${{{id}.Arn}}")),
-            _ => None,
-        }
-    }
 }
 
 fn pool_outputs(id: &str, arn: &str, region: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
         (UserPool::ID.key.to_owned(), id.to_owned()),
         (UserPool::ARN.key.to_owned(), arn.to_owned()),
-        ("issuer".to_owned(), format!("https://cognito-idp.{region}.amazonaws.com/{id}")),
+        (UserPool::ISSUER.key.to_owned(), format!("https://cognito-idp.{region}.amazonaws.com/{id}")),
     ])
 }
 
@@ -179,7 +174,7 @@ pub async fn find_pools(aws: &Aws, name: &str) -> Result<Vec<String>, AwsError> 
     }
 }
 
-pub async fn read(aws: &Aws, name: &str, physical: Option<&str>) -> Result<Option<Live>, AwsError> {
+pub async fn read(aws: &Aws, name: &str, physical: Option<&str>) -> Result<Option<Live<Props>>, AwsError> {
     let id = match physical {
         Some(id) => Some(id.to_owned()),
         None => super::the_one_named("user pool", name, find_pools(aws, name).await?, "cognito-idp:ListUserPools")?,
@@ -192,24 +187,28 @@ pub async fn read(aws: &Aws, name: &str, physical: Option<&str>) -> Result<Optio
     };
     let Some(p) = out.user_pool() else { return Ok(None) };
     let pw = p.policies().and_then(|x| x.password_policy());
-    let props = json!({
-        "name": p.name(),
-        "sign_in": if p.username_attributes().contains(&UsernameAttributeType::Email) { "email" } else { "username" },
+    let props = Props {
+        name: p.name().unwrap_or_default().to_owned(),
+        sign_in: if p.username_attributes().contains(&UsernameAttributeType::Email) { "email" } else { "username" }
+            .to_owned(),
         // Pools created without the setting are case-sensitive (the API's default).
-        "case_sensitive_user_names": p.username_configuration().map(|u| u.case_sensitive()).unwrap_or(true),
-        "auto_verified": p.auto_verified_attributes().iter().map(|a| a.as_str()).collect::<Vec<_>>(),
-        "self_sign_up": !p.admin_create_user_config().is_some_and(|c| c.allow_admin_create_user_only()),
-        "password": {
-            "min_length": pw.and_then(|x| x.minimum_length()),
-            "require_lowercase": pw.is_some_and(|x| x.require_lowercase()),
-            "require_uppercase": pw.is_some_and(|x| x.require_uppercase()),
-            "require_numbers": pw.is_some_and(|x| x.require_numbers()),
-            "require_symbols": pw.is_some_and(|x| x.require_symbols()),
+        case_sensitive_user_names: p.username_configuration().map(|u| u.case_sensitive()).unwrap_or(true),
+        auto_verified: p.auto_verified_attributes().iter().map(|a| a.as_str().to_owned()).collect(),
+        self_sign_up: !p.admin_create_user_config().is_some_and(|c| c.allow_admin_create_user_only()),
+        password: PasswordPolicy {
+            min_length: pw.and_then(|x| x.minimum_length()),
+            require_lowercase: pw.is_some_and(|x| x.require_lowercase()),
+            require_uppercase: pw.is_some_and(|x| x.require_uppercase()),
+            require_numbers: pw.is_some_and(|x| x.require_numbers()),
+            require_symbols: pw.is_some_and(|x| x.require_symbols()),
         },
-        "deletion_protection": p.deletion_protection().map(|d| d.as_str()).unwrap_or("INACTIVE"),
-        "pre_sign_up": p.lambda_config().and_then(|l| l.pre_sign_up()),
-        "tags": p.user_pool_tags().map(|t| tags_value(&t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())).unwrap_or(json!({})),
-    });
+        deletion_protection: p
+            .deletion_protection()
+            .map_or(DeletionProtectionType::Inactive.as_str(), |d| d.as_str())
+            .to_owned(),
+        pre_sign_up: p.lambda_config().and_then(|l| l.pre_sign_up()).map(str::to_owned),
+        tags: p.user_pool_tags().map(tags_from).unwrap_or_default(),
+    };
     let arn = p.arn().map(str::to_owned).unwrap_or_default();
     Ok(Some(Live { outputs: pool_outputs(&id, &arn, &aws.region), physical: id, props }))
 }
@@ -217,7 +216,7 @@ pub async fn read(aws: &Aws, name: &str, physical: Option<&str>) -> Result<Optio
 fn password_policy(want: &Props) -> PasswordPolicyType {
     let p = &want.password;
     PasswordPolicyType::builder()
-        .minimum_length(p.min_length)
+        .set_minimum_length(p.min_length)
         .require_lowercase(p.require_lowercase)
         .require_uppercase(p.require_uppercase)
         .require_numbers(p.require_numbers)
@@ -242,7 +241,7 @@ fn case_insensitive() -> Result<UsernameConfigurationType, ResourceError> {
         .map_err(|e| ResourceError::Request(format!("user name configuration: {e}")))
 }
 
-async fn create(env: &Env<'_>, c: &UserPool, want: &Props) -> Result<Live, ResourceError> {
+async fn create(env: &Env<'_>, c: &UserPool, want: &Props) -> Result<String, ResourceError> {
     let usernames = case_insensitive()?;
     let create = async || {
         let out = env
@@ -267,17 +266,11 @@ async fn create(env: &Env<'_>, c: &UserPool, want: &Props) -> Result<Live, Resou
             .ctx("cognito-idp:CreateUserPool")?;
         Ok(out.user_pool().and_then(|p| p.id()).unwrap_or_default().to_owned())
     };
-    let id = super::create_once("user pool", &c.name, async || find_pools(env.aws, &c.name).await, create).await?;
-    read(env.aws, &c.name, Some(&id)).await?.ok_or_else(|| ResourceError::Vanished {
-        kind: "user pool",
-        id: id.to_string(),
-        when: "right after it was created",
-    })
+    Ok(super::create_once("user pool", &c.name, async || find_pools(env.aws, &c.name).await, create).await?)
 }
 
-async fn update(env: &Env<'_>, c: &UserPool, live: &Live, want: &Props) -> Result<Live, ResourceError> {
-    let desired = to_json(want)?;
-    if live.props["case_sensitive_user_names"] != desired["case_sensitive_user_names"] {
+async fn update(env: &Env<'_>, live: &Live<Props>, want: &Props) -> Result<(), ResourceError> {
+    if live.props.case_sensitive_user_names != want.case_sensitive_user_names {
         tracing::warn!(
             "user pool {} was created with case-sensitive user names; AWS cannot change that on an existing \
              pool (a new pool would lose its users), so it stays as it is",
@@ -301,7 +294,7 @@ async fn update(env: &Env<'_>, c: &UserPool, live: &Live, want: &Props) -> Resul
         .ctx("cognito-idp:UpdateUserPool")?;
     // Sign-ups no longer vetted: Cognito no longer needs to invoke the function, so its
     // permission goes with the trigger (the stack no longer declares it).
-    if let (None, Some(function)) = (&want.pre_sign_up, live.props["pre_sign_up"].as_str()) {
+    if let (None, Some(function)) = (&want.pre_sign_up, &live.props.pre_sign_up) {
         optional(
             env.aws
                 .lambda
@@ -313,11 +306,7 @@ async fn update(env: &Env<'_>, c: &UserPool, live: &Live, want: &Props) -> Resul
                 .ctx("lambda:RemovePermission"),
         )?;
     }
-    read(env.aws, &c.name, Some(&live.physical)).await?.ok_or_else(|| ResourceError::Vanished {
-        kind: "user pool",
-        id: live.physical.to_string(),
-        when: "during the update",
-    })
+    Ok(())
 }
 
 /// Deletes the pool's domain and clients, then the pool. Missing = done.
@@ -400,7 +389,7 @@ impl Step for UserPool {
             )?
             .map(|p| tag_map(p.user_pool().and_then(|p| p.user_pool_tags()))))
         };
-        owned(stack, recorded(state, "UserPool"), found, false, tags).await
+        owned(stack, recorded(state, EDITOR.pool.id), found, false, tags).await
     }
 
     async fn delete(aws: &Aws, _stack: &str, id: &str) -> Result<(), AwsError> {

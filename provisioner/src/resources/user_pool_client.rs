@@ -21,37 +21,39 @@ pub struct UserPoolClient {
 }
 
 /// Token lifetimes (ID and access tokens in minutes, the refresh token in days).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct TokenValidity {
     pub id_minutes: i32,
     pub access_minutes: i32,
     pub refresh_days: i32,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Props {
     pub name: String,
     pub secret: bool,
-    pub auth_flows: Vec<&'static str>,
-    pub prevent_user_existence_errors: &'static str,
+    /// Sorted, as the flows are compared.
+    pub auth_flows: Vec<String>,
+    pub prevent_user_existence_errors: String,
     pub token_validity: TokenValidity,
 }
 
 /// The app client's sign-in flows, on AWS and on the local cloud alike: SRP (the password never
 /// leaves the machine; the web app and `provision token` use it) and the refresh token, sorted as
 /// DescribeUserPoolClient is read back.
-pub fn auth_flows() -> Vec<&'static str> {
-    vec!["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"]
+pub fn auth_flows() -> Vec<ExplicitAuthFlowsType> {
+    vec![ExplicitAuthFlowsType::AllowRefreshTokenAuth, ExplicitAuthFlowsType::AllowUserSrpAuth]
 }
 
 /// What other constructs (and `synth`) may read of a UserPoolClient.
 impl UserPoolClient {
-    pub const ID: Out<Self> = Out::new("id");
+    pub const ID: Out<Self> = Out::reference("id");
 }
 
 impl Resource for UserPoolClient {
     const KIND: &'static str = cfn::UserPoolClient::TYPE;
     type Props = Props;
+    const OUTPUTS: &'static [Out<Self>] = &[Self::ID];
 
     fn name(&self) -> String {
         self.name.clone()
@@ -65,17 +67,17 @@ impl Resource for UserPoolClient {
         Ok(Props {
             name: self.name.clone(),
             secret: false,
-            auth_flows: auth_flows(),
-            prevent_user_existence_errors: "ENABLED",
+            auth_flows: auth_flows().iter().map(|f| f.as_str().to_owned()).collect(),
+            prevent_user_existence_errors: PreventUserExistenceErrorTypes::Enabled.as_str().to_owned(),
             token_validity: TokenValidity { id_minutes: 60, access_minutes: 60, refresh_days: 30 },
         })
     }
 
-    async fn read(&self, env: &Env<'_>, physical: Option<&str>) -> Result<Option<Live>, ResourceError> {
+    async fn read(&self, env: &Env<'_>, physical: Option<&str>) -> Result<Option<Live<Props>>, ResourceError> {
         Ok(read(env, self, physical).await?)
     }
 
-    async fn create(&self, env: &Env<'_>, want: &Props) -> Result<Live, ResourceError> {
+    async fn create(&self, env: &Env<'_>, want: &Props) -> Result<String, ResourceError> {
         let pool = env.outputs.get(self.pool, UserPool::ID);
         let out = env
             .aws
@@ -85,7 +87,9 @@ impl Resource for UserPoolClient {
             .client_name(&want.name)
             .generate_secret(want.secret)
             .set_explicit_auth_flows(Some(flows(want)))
-            .prevent_user_existence_errors(PreventUserExistenceErrorTypes::from(want.prevent_user_existence_errors))
+            .prevent_user_existence_errors(PreventUserExistenceErrorTypes::from(
+                want.prevent_user_existence_errors.as_str(),
+            ))
             .id_token_validity(want.token_validity.id_minutes)
             .access_token_validity(want.token_validity.access_minutes)
             .refresh_token_validity(want.token_validity.refresh_days)
@@ -93,15 +97,10 @@ impl Resource for UserPoolClient {
             .send()
             .await
             .ctx("cognito-idp:CreateUserPoolClient")?;
-        let id = out.user_pool_client().and_then(|x| x.client_id()).unwrap_or_default().to_owned();
-        read(env, self, Some(&id)).await?.ok_or_else(|| ResourceError::Vanished {
-            kind: "app client",
-            id: id.to_string(),
-            when: "right after it was created",
-        })
+        Ok(out.user_pool_client().and_then(|x| x.client_id()).unwrap_or_default().to_owned())
     }
 
-    async fn update(&self, env: &Env<'_>, live: &Live, want: &Props) -> Result<Live, ResourceError> {
+    async fn update(&self, env: &Env<'_>, live: &Live<Props>, want: &Props) -> Result<(), ResourceError> {
         let pool = env.outputs.get(self.pool, UserPool::ID);
         env.aws
             .cognito
@@ -110,7 +109,9 @@ impl Resource for UserPoolClient {
             .client_id(&live.physical)
             .client_name(&want.name)
             .set_explicit_auth_flows(Some(flows(want)))
-            .prevent_user_existence_errors(PreventUserExistenceErrorTypes::from(want.prevent_user_existence_errors))
+            .prevent_user_existence_errors(PreventUserExistenceErrorTypes::from(
+                want.prevent_user_existence_errors.as_str(),
+            ))
             .id_token_validity(want.token_validity.id_minutes)
             .access_token_validity(want.token_validity.access_minutes)
             .refresh_token_validity(want.token_validity.refresh_days)
@@ -118,11 +119,7 @@ impl Resource for UserPoolClient {
             .send()
             .await
             .ctx("cognito-idp:UpdateUserPoolClient")?;
-        read(env, self, Some(&live.physical)).await?.ok_or_else(|| ResourceError::Vanished {
-            kind: "app client",
-            id: live.physical.to_string(),
-            when: "during the update",
-        })
+        Ok(())
     }
 
     fn synth(&self, id: Id, want: &Props, t: &mut Template) -> Result<(), SynthError> {
@@ -133,8 +130,8 @@ impl Resource for UserPoolClient {
                 client_name: val(&want.name),
                 user_pool_id: val(format!("${{{}.id}}", self.pool.id)),
                 generate_secret: val(want.secret),
-                explicit_auth_flows: Some(want.auth_flows.iter().map(|f| (*f).into()).collect()),
-                prevent_user_existence_errors: val(want.prevent_user_existence_errors),
+                explicit_auth_flows: Some(want.auth_flows.iter().map(Into::into).collect()),
+                prevent_user_existence_errors: val(&want.prevent_user_existence_errors),
                 id_token_validity: val(v.id_minutes),
                 access_token_validity: val(v.access_minutes),
                 refresh_token_validity: val(v.refresh_days),
@@ -148,13 +145,9 @@ impl Resource for UserPoolClient {
             json!({}),
         )
     }
-
-    fn cfn_output(&self, id: Id, key: &str, _stack: &crate::stack::Stack) -> Option<String> {
-        (key == Self::ID.key).then(|| format!("${{{id}}}"))
-    }
 }
 
-async fn read(env: &Env<'_>, c: &UserPoolClient, physical: Option<&str>) -> Result<Option<Live>, AwsError> {
+async fn read(env: &Env<'_>, c: &UserPoolClient, physical: Option<&str>) -> Result<Option<Live<Props>>, AwsError> {
     let Some(pool) = env.outputs.known(c.pool, UserPool::ID) else { return Ok(None) };
     let id = match physical {
         Some(id) => Some(id.to_owned()),
@@ -175,24 +168,28 @@ async fn read(env: &Env<'_>, c: &UserPoolClient, physical: Option<&str>) -> Resu
         return Ok(None);
     };
     let Some(cl) = out.user_pool_client() else { return Ok(None) };
-    let mut flows: Vec<&str> = cl.explicit_auth_flows().iter().map(|f| f.as_str()).collect();
+    let mut flows: Vec<String> = cl.explicit_auth_flows().iter().map(|f| f.as_str().to_owned()).collect();
     flows.sort();
-    let props = json!({
-        "name": cl.client_name(),
-        "secret": cl.client_secret().is_some(),
-        "auth_flows": flows,
-        "prevent_user_existence_errors": cl.prevent_user_existence_errors().map(|p| p.as_str()).unwrap_or("LEGACY"),
-        "token_validity": {
-            "id_minutes": cl.id_token_validity().filter(|v| *v > 0).unwrap_or(60),
-            "access_minutes": cl.access_token_validity().filter(|v| *v > 0).unwrap_or(60),
-            "refresh_days": if cl.refresh_token_validity() > 0 { cl.refresh_token_validity() } else { 30 },
+    let props = Props {
+        name: cl.client_name().unwrap_or_default().to_owned(),
+        secret: cl.client_secret().is_some(),
+        auth_flows: flows,
+        prevent_user_existence_errors: cl
+            .prevent_user_existence_errors()
+            .map_or(PreventUserExistenceErrorTypes::Legacy.as_str(), |p| p.as_str())
+            .to_owned(),
+        // Unset lifetimes are Cognito's defaults (an hour; 30 days).
+        token_validity: TokenValidity {
+            id_minutes: cl.id_token_validity().filter(|v| *v > 0).unwrap_or(60),
+            access_minutes: cl.access_token_validity().filter(|v| *v > 0).unwrap_or(60),
+            refresh_days: if cl.refresh_token_validity() > 0 { cl.refresh_token_validity() } else { 30 },
         },
-    });
+    };
     Ok(Some(Live { outputs: BTreeMap::from([(UserPoolClient::ID.key.to_owned(), id.clone())]), physical: id, props }))
 }
 
 fn flows(want: &Props) -> Vec<ExplicitAuthFlowsType> {
-    want.auth_flows.iter().copied().map(ExplicitAuthFlowsType::from).collect()
+    want.auth_flows.iter().map(|f| ExplicitAuthFlowsType::from(f.as_str())).collect()
 }
 
 fn validity_units() -> aws_sdk_cognitoidentityprovider::types::TokenValidityUnitsType {
