@@ -2,12 +2,12 @@
 //! models, behind API Gateway (REST, Cognito authorizer).
 //!
 //! - [`routes`]: the router ([`ROUTES`]) and the handlers; [`App::handle`] answers one event.
-//! - [`edit_request`]: validation of `POST /edits` bodies.
+//! - [`edit_request`]: validation of `POST /edits` bodies ([`sent`]: a field's value as sent).
 //! - [`models`]: one module per model family (request bodies, answers, limits).
 //! - [`bedrock`]: the seam to Bedrock ([`bedrock::ImageModel`]) and its error mapping.
 //! - [`images`]: decoding, fitting, masks, thumbnails; [`png_stream`]: PNG checks and thumbnails
 //!   without a full decode.
-//! - [`records`]: the DynamoDB history.
+//! - [`record`]: one edit's record, the history item; [`records`]: the DynamoDB history.
 //! - [`sign_up`]: the user pool's pre sign-up trigger (allowed e-mail domains).
 //! - [`event`]: the invocation event, parsed once.
 //! - [`config`], [`errors`], [`metrics`], [`cors`], [`memory`].
@@ -25,8 +25,10 @@ pub mod metrics;
 pub mod models;
 pub mod png_stream;
 pub mod quota;
+pub mod record;
 pub mod records;
 pub mod routes;
+pub mod sent;
 pub mod sign_up;
 
 pub use routes::{App, ROUTES, capabilities_document};

@@ -2,8 +2,8 @@
 //!
 //! Key: `userId` (partition, the Cognito `sub`) + `id` (sort, a ULID, so a query in reverse key
 //! order is newest first). Every read names the caller's `userId` in the key, so another user's
-//! edit is simply not found. The item is the public JSON of the history (see docs/openapi.yaml)
-//! plus `userId`, converted attribute by attribute.
+//! edit is simply not found. The item is an [`EditRecord`]'s JSON (the history's, see
+//! docs/openapi.yaml) plus `userId`, converted attribute by attribute.
 
 use std::collections::HashMap;
 
@@ -17,6 +17,7 @@ use serde_json::{Map, Number, Value, json};
 
 use crate::config::{DYNAMODB_MAX_ATTEMPTS, DYNAMODB_OPERATION_TIMEOUT};
 use crate::errors::ApiError;
+use crate::record::EditRecord;
 
 pub const ATTR_USER: &str = "userId";
 pub const ATTR_ID: &str = "id";
@@ -72,7 +73,7 @@ pub fn dynamodb_client(sdk: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client 
 /// One page of history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page {
-    pub items: Vec<Value>,
+    pub items: Vec<EditRecord>,
     pub next_cursor: Option<String>,
 }
 
@@ -87,10 +88,17 @@ impl Records {
         Records { client, table: table.into() }
     }
 
-    /// Writes `record` (the public item JSON, with `id`) for `user_id`.
-    pub async fn put(&self, user_id: &str, record: &Value) -> Result<(), RecordsError> {
-        let Value::Object(fields) = record else {
-            return Err(RecordsError::Failed { operation: "PutItem", detail: "record is not an object".to_owned() });
+    /// Writes `record` for `user_id`.
+    pub async fn put(&self, user_id: &str, record: &EditRecord) -> Result<(), RecordsError> {
+        let fields = match serde_json::to_value(record) {
+            Ok(Value::Object(fields)) => fields,
+            Ok(_) => {
+                return Err(RecordsError::Failed {
+                    operation: "PutItem",
+                    detail: "record is not an object".to_owned(),
+                });
+            }
+            Err(e) => return Err(RecordsError::Failed { operation: "PutItem", detail: e.to_string() }),
         };
         let mut item: HashMap<String, AttributeValue> =
             fields.iter().map(|(k, v)| (k.clone(), to_attribute(v))).collect();
@@ -106,7 +114,7 @@ impl Records {
     }
 
     /// The caller's edit `id`, or `None` (missing, someone else's, or not an id at all).
-    pub async fn get(&self, user_id: &str, id: &str) -> Result<Option<Value>, RecordsError> {
+    pub async fn get(&self, user_id: &str, id: &str) -> Result<Option<EditRecord>, RecordsError> {
         if !is_edit_id(id) {
             return Ok(None);
         }
@@ -171,12 +179,8 @@ impl Records {
         let out = query.send().await.map_err(|e| ApiError::from(sdk_error("Query", &e)))?;
         let raw = out.items.unwrap_or_default();
         let more = raw.len() > limit as usize || out.last_evaluated_key.is_some();
-        let items: Vec<Value> = raw.iter().take(limit as usize).filter_map(readable).collect();
-        let next_cursor = if more {
-            items.last().and_then(|i| i.get(ATTR_ID)).and_then(Value::as_str).map(encode_cursor)
-        } else {
-            None
-        };
+        let items: Vec<EditRecord> = raw.iter().take(limit as usize).filter_map(readable).collect();
+        let next_cursor = if more { items.last().map(|r| encode_cursor(&r.id)) } else { None };
         Ok(Page { items, next_cursor })
     }
 }
@@ -209,19 +213,17 @@ pub fn decode_cursor(cursor: &str) -> Option<String> {
     is_edit_id(id).then(|| id.to_owned())
 }
 
-/// The item as the API shows it, or None (logged) when it is not a record this API wrote: one bad
-/// item never makes a page, or the history, unreadable.
-fn readable(item: &HashMap<String, AttributeValue>) -> Option<Value> {
-    let v = public_item(item);
-    let ok = v.get(ATTR_ID).and_then(Value::as_str).is_some_and(is_edit_id)
-        && v.get("status").is_some_and(Value::is_string)
-        && v.get("createdAt").is_some_and(Value::is_string);
-    if !ok {
-        let id = item.get(ATTR_ID).and_then(|a| a.as_s().ok()).map(String::as_str).unwrap_or("?");
-        tracing::error!(id, "skipping a history item that is not a valid record");
-        return None;
-    }
-    Some(v)
+/// The item as a record, or None (logged) when it is not a record this API wrote: one bad item
+/// never makes a page, or the history, unreadable.
+fn readable(item: &HashMap<String, AttributeValue>) -> Option<EditRecord> {
+    let problem = match serde_json::from_value::<EditRecord>(public_item(item)) {
+        Ok(record) if is_edit_id(&record.id) => return Some(record),
+        Ok(_) => "its id is not an edit id".to_owned(),
+        Err(e) => e.to_string(),
+    };
+    let id = item.get(ATTR_ID).and_then(|a| a.as_s().ok()).map(String::as_str).unwrap_or("?");
+    tracing::error!(id, problem, "skipping a history item that is not a valid record");
+    None
 }
 
 /// The item as the API shows it (without `userId`).
@@ -295,6 +297,68 @@ mod tests {
     fn values_round_trip_through_attributes() {
         let v = json!({"a": null, "b": [1, 2.5, "x"], "c": {"d": true}, "e": 4294967294u64});
         assert_eq!(from_attribute(&to_attribute(&v)), v);
+    }
+
+    /// `item` as DynamoDB holds it: `json`'s attributes plus the user's id.
+    fn item(json: &Value) -> HashMap<String, AttributeValue> {
+        let mut item: HashMap<String, AttributeValue> =
+            json.as_object().expect("an object").iter().map(|(k, v)| (k.clone(), to_attribute(v))).collect();
+        item.insert(ATTR_USER.to_owned(), AttributeValue::S("user-a".to_owned()));
+        item
+    }
+
+    /// Items as the function wrote them before records were typed (a `json!` literal) read as
+    /// records, and the API answers them as it did (the item's attributes, without `userId`).
+    #[test]
+    fn items_written_before_read_as_records_and_answer_the_same() {
+        let id = ulid::Ulid::new().to_string();
+        let succeeded = json!({
+            "id": id, "createdAt": "2026-11-25T15:09:10Z", "source": "edits", "operation": "upscale",
+            "prompt": "a sharp photo", "negativePrompt": null, "maskPrompt": null,
+            "model": "us.stability.stable-conservative-upscale-v1:0",
+            "input": {"width": 512, "height": 384, "bytes": 48213},
+            "options": {"seed": 8, "count": 1, "upscaler": "conservative", "strength": 0.35},
+            "status": "succeeded", "errorCode": null, "seeds": [8], "durationMs": 5210, "modelMs": 4987,
+            "output": {"width": 2048, "height": 1536, "bytes": 9437184, "count": 1},
+            "thumbnail": "data:image/jpeg;base64,/9j/4AAQ", "notices": ["image resized to 1024×768"]
+        });
+        // Before options were validated, they were stored as sent (here with a retired family's).
+        let mut as_sent = succeeded.clone();
+        as_sent["options"] = json!({"seed": 8, "quality": "premium", "extents": {"right": 256}});
+        let mut outpaint = succeeded.clone();
+        outpaint["options"] =
+            json!({"seed": 1, "count": 1, "strength": 0.0, "extents": {"left": 0, "right": 256, "up": 0, "down": 0}});
+        let mut blocked = succeeded.clone();
+        for (k, v) in [
+            ("status", json!("blocked")),
+            ("errorCode", json!("content_filtered")),
+            ("output", Value::Null),
+            ("thumbnail", Value::Null),
+            ("input", Value::Null),
+            ("source", json!("seed")),
+        ] {
+            blocked[k] = v;
+        }
+        for v in [succeeded, as_sent, outpaint, blocked] {
+            let record = readable(&item(&v)).unwrap_or_else(|| panic!("readable: {v}"));
+            assert_eq!(serde_json::to_value(&record).expect("serializes"), v);
+            assert_eq!(serde_json::to_value(&record).expect("serializes"), public_item(&item(&v)));
+        }
+    }
+
+    #[test]
+    fn items_that_are_not_records_are_skipped() {
+        let id = ulid::Ulid::new().to_string();
+        assert_eq!(readable(&item(&json!({"id": id, "note": "added by hand"}))), None);
+        let record = json!({"id": id, "createdAt": "2026-11-25T15:09:10Z", "operation": "erase", "model": "m",
+                            "status": "running", "durationMs": null});
+        assert!(readable(&item(&record)).is_some(), "the fields the history can do without may be missing");
+        let mut bad = record.clone();
+        bad["status"] = json!("lost");
+        assert_eq!(readable(&item(&bad)), None);
+        let mut bad = record;
+        bad["id"] = json!("not-an-edit-id");
+        assert_eq!(readable(&item(&bad)), None);
     }
 
     #[test]

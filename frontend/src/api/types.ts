@@ -2,6 +2,8 @@
 // fails to typecheck when what the document says the API sends does not fit these types (and the other way
 // round for requests).
 
+import type { components } from './openapi.gen';
+
 export type OperationName =
   | 'inpaint'
   | 'outpaint'
@@ -149,6 +151,9 @@ export interface EditResponse {
 
 export type EditStatus = 'running' | 'succeeded' | 'blocked' | 'failed';
 
+/** The options an edit was made with, as validated: what the API writes in a record. */
+export type EditOptionsUsed = components['schemas']['EditOptionsUsed'];
+
 /** One history item. Records written before a field existed lack it: every field the contract does not
  * require is optional. */
 export interface EditRecord {
@@ -157,6 +162,7 @@ export interface EditRecord {
   operation: string;
   prompt?: string | null;
   negativePrompt?: string | null;
+  maskPrompt?: string | null;
   model: string;
   seeds: number[];
   status: EditStatus | string;
@@ -164,7 +170,8 @@ export interface EditRecord {
   durationMs: number | null;
   input?: { width: number; height: number; bytes: number } | null;
   output?: { width: number; height: number; bytes: number; count?: number } | null;
-  options?: EditOptions | Record<string, unknown> | null;
+  /** A record written before options were validated holds them as sent: any object. */
+  options?: EditOptionsUsed | Record<string, unknown>;
   thumbnail?: string | null;
   standIn?: boolean;
 }

@@ -3,7 +3,7 @@
 // the text to find (replace/recolor), advanced options (seed, count, strength), outpaint extents,
 // submit / cancel with progress and elapsed time.
 
-import type { Capabilities, EditRecord, StrengthLimits } from '../api/types';
+import type { Capabilities, EditRecord, Extents, StrengthLimits } from '../api/types';
 import { ACCEPTED_TYPES } from '../image/downscale';
 import { type PreparedImage, describePrepared } from '../image/load';
 import type { ExtentsEditor } from '../outpaint/view';
@@ -256,7 +256,9 @@ export class EditForm {
   /** "Use these settings" from the history. */
   apply(record: EditRecord): boolean {
     if (!this.caps?.operations.some((o) => o.name === record.operation)) return false;
-    const o = (record.options ?? {}) as Record<string, unknown>;
+    // The API writes EditOptionsUsed, but a record written before options were validated holds
+    // them as sent: each value is checked before it is used.
+    const o: Record<string, unknown> = record.options ?? {};
     this.op.value = record.operation;
     const chosen = o.upscaler ?? o.generator;
     this.fillChoices(typeof chosen === 'string' ? chosen : undefined);
@@ -270,9 +272,8 @@ export class EditForm {
       this.strength.disabled = false;
       this.strength.value = String(o.strength);
     }
-    if (o.extents && typeof o.extents === 'object') this.extents.set(o.extents as never);
-    const mp = (record as unknown as { maskPrompt?: unknown }).maskPrompt;
-    this.maskPrompt.value = typeof mp === 'string' ? mp : '';
+    if (isExtents(o.extents)) this.extents.set(o.extents);
+    this.maskPrompt.value = record.maskPrompt ?? '';
     this.update();
     this.onChange();
     return true;
@@ -323,4 +324,9 @@ export class EditForm {
       this.submit.focus({ preventScroll: true });
     }
   }
+}
+
+/** Outpaint extents as a record holds them: numbers of pixels per side, any side left out. */
+function isExtents(v: unknown): v is Partial<Extents> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((n) => typeof n === 'number');
 }

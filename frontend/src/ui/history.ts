@@ -156,7 +156,7 @@ export class HistoryView {
         row('Output', item.output ? `${size(item.output)} × ${item.output.count}` : null),
         row('Id', h('code', {}, item.id)),
       ),
-      item.options && Object.keys(item.options).length ? h('details', {}, h('summary', {}, 'Settings (options as sent)'), h('pre', {}, JSON.stringify(item.options, null, 2))) : null,
+      item.options && Object.keys(item.options).length ? h('details', {}, h('summary', {}, 'Settings (options as used)'), h('pre', {}, JSON.stringify(item.options, null, 2))) : null,
       h(
         'div',
         { class: 'dialog-actions' },

@@ -369,8 +369,9 @@ impl Family {
     }
 }
 
-/// Stability outpaint extents in pixels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+/// Stability outpaint extents in pixels; in a record's options as `{left, right, up, down}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Extents {
     pub left: u32,
     pub right: u32,

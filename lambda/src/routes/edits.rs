@@ -6,7 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{App, Ctx, Outcome, empty, json_response};
 use crate::bedrock::{ImageModel, ModelCallError};
@@ -15,14 +15,8 @@ use crate::edit_request::{self, EditPlan};
 use crate::errors::ApiError;
 use crate::images;
 use crate::models::{self, AnswerError, ModelOutput};
+use crate::record::{EditRecord, Source, Status};
 use crate::records::{DEFAULT_PAGE, MAX_PAGE};
-
-/// Which contract the request came through (kept in the record).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Source {
-    Edits,
-    Seed,
-}
 
 /// A finished edit.
 pub(super) struct EditResult {
@@ -99,7 +93,7 @@ async fn earlier<M: ImageModel>(
         ));
     }
     let status = match app.records.get(user, edit_id).await {
-        Ok(Some(record)) => record["status"].as_str().unwrap_or("running").to_owned(),
+        Ok(Some(record)) => record.status,
         Ok(None) => {
             // Claimed, not yet recorded: the first request is just starting — or died before it
             // wrote anything, and this copy goes on in its place.
@@ -109,7 +103,7 @@ async fn earlier<M: ImageModel>(
             {
                 return Ok(edit_id.to_owned());
             }
-            "running".to_owned()
+            Status::Running
         }
         Err(e) => {
             tracing::error!(error = %e, "reading the edit an Idempotency-Key names");
@@ -118,7 +112,7 @@ async fn earlier<M: ImageModel>(
             ));
         }
     };
-    if status == "running" {
+    if status == Status::Running {
         return Err(ApiError::DuplicateRequest {
             message: format!(
                 "this request is already being made (edit {edit_id}); its answer comes to the first request"
@@ -151,30 +145,7 @@ pub(super) async fn run<M: ImageModel>(
 
     // No model call without a record: the request is recorded as running first; if that write
     // fails, the answer is a 503 and nothing is made (or billed).
-    let input_facts = plan
-        .source
-        .as_ref()
-        .map(|s| json!({"width": s.source_width, "height": s.source_height, "bytes": s.source_bytes}));
-    let mut record = json!({
-        "id": id,
-        "createdAt": now_rfc3339(),
-        "source": match source { Source::Edits => "edits", Source::Seed => "seed" },
-        "operation": plan.operation.as_str(),
-        "prompt": plan.input.prompt,
-        "negativePrompt": plan.input.negative_prompt,
-        "maskPrompt": plan.input.mask_prompt,
-        "model": plan.model_id,
-        "input": input_facts,
-        "options": plan.options_used,
-        "status": "running",
-        "errorCode": null,
-        "seeds": plan.input.seed.into_iter().collect::<Vec<_>>(),
-        "durationMs": null,
-        "modelMs": null,
-        "output": null,
-        "thumbnail": null,
-        "notices": plan.notices,
-    });
+    let mut record = EditRecord::running(id.clone(), source, &plan);
     // Today's images, counted before anything is made (a 429 when the user or the stack is over).
     let asked = plan.input.count;
     // The count and the first record share FIRST_WRITE_LIMIT, and never pass the deadline.
@@ -225,7 +196,7 @@ pub(super) async fn run<M: ImageModel>(
             Err(e.into_api_error(&plan.model_id, &app.config.bedrock_region))
         }
     };
-    record["modelMs"] = json!(model_ms.round() as u64);
+    record.model_ms = Some(model_ms.round() as u64);
 
     match result {
         Ok(mut out) => {
@@ -234,15 +205,7 @@ pub(super) async fn run<M: ImageModel>(
             notices.append(&mut out.notices);
             fit_response(&mut out, &mut notices);
             let duration_ms = ctx.started.elapsed().as_millis() as u64;
-            record["status"] = json!("succeeded");
-            record["errorCode"] = Value::Null;
-            record["seeds"] = json!(out.seeds);
-            record["durationMs"] = json!(duration_ms);
-            record["output"] = json!({
-                "width": facts.width, "height": facts.height, "bytes": facts.bytes, "count": out.images.len()
-            });
-            record["thumbnail"] = json!(facts.thumbnail);
-            record["notices"] = json!(notices);
+            record.succeeded(&out.seeds, out.images.len(), facts, &notices, duration_ms);
             write_record(app, ctx, user, &record, outcome).await;
             // Counted per image made: what the model did not make is given back.
             let made = u32::try_from(out.images.len()).unwrap_or(asked);
@@ -261,13 +224,7 @@ pub(super) async fn run<M: ImageModel>(
         }
         Err(e) => {
             outcome.blocked = e.is_blocked();
-            record["status"] = json!(if e.is_blocked() { "blocked" } else { "failed" });
-            record["errorCode"] = json!(e.code());
-            record["seeds"] = json!(plan.input.seed.into_iter().collect::<Vec<_>>());
-            record["durationMs"] = json!(ctx.started.elapsed().as_millis() as u64);
-            record["output"] = Value::Null;
-            record["thumbnail"] = Value::Null;
-            record["notices"] = json!(plan.notices);
+            record.failed(&e, ctx.started.elapsed().as_millis() as u64);
             write_record(app, ctx, user, &record, outcome).await;
             if !may_be_billed {
                 app.quota.give_back(user, &counted, asked).await;
@@ -281,7 +238,7 @@ pub(super) async fn run<M: ImageModel>(
 /// stays `running`); the failure is logged and counted. The write may use the time left before
 /// the deadline (plus the part of the reserve kept for it), never more, so a slow DynamoDB cannot
 /// push the answer past API Gateway's timeout.
-async fn write_record<M: ImageModel>(app: &App<M>, ctx: &Ctx, user: &str, record: &Value, outcome: &mut Outcome) {
+async fn write_record<M: ImageModel>(app: &App<M>, ctx: &Ctx, user: &str, record: &EditRecord, outcome: &mut Outcome) {
     if let Err(failure) = put_record(app, ctx, user, record, RECORD_RESERVE).await {
         outcome.record_write_failed = true;
         tracing::error!(error = %failure, "could not complete the edit record");
@@ -296,7 +253,7 @@ async fn put_first_record<M: ImageModel>(
     app: &App<M>,
     ctx: &Ctx,
     user: &str,
-    record: &Value,
+    record: &EditRecord,
     until: Instant,
 ) -> Result<(), String> {
     let budget = until.saturating_duration_since(Instant::now());
@@ -311,7 +268,7 @@ async fn put_record<M: ImageModel>(
     app: &App<M>,
     ctx: &Ctx,
     user: &str,
-    record: &Value,
+    record: &EditRecord,
     extra: std::time::Duration,
 ) -> Result<(), String> {
     let budget = (ctx.deadline + extra).saturating_duration_since(Instant::now());
@@ -396,12 +353,6 @@ fn to_jpeg(b64: &str, scale: f64) -> Option<String> {
     Some(STANDARD.encode(jpeg))
 }
 
-fn now_rfc3339() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    now.format(&fmt).unwrap_or_else(|_| now.unix_timestamp().to_string())
-}
-
 pub(super) async fn list<M: ImageModel>(app: &App<M>, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiError> {
     let user = ctx.require_user()?;
     let query = req.query_string_parameters_ref();
@@ -414,15 +365,22 @@ pub(super) async fn list<M: ImageModel>(app: &App<M>, ctx: &Ctx, req: &Request) 
         };
     let cursor = query.and_then(|q| q.first("cursor")).filter(|c| !c.is_empty());
     let page = app.records.list(user, limit, cursor).await?;
-    Ok(json_response(StatusCode::OK, &json!({"items": page.items, "nextCursor": page.next_cursor})))
+    let items = serde_json::to_value(&page.items).map_err(unwritable)?;
+    Ok(json_response(StatusCode::OK, &json!({"items": items, "nextCursor": page.next_cursor})))
 }
 
 pub(super) async fn get<M: ImageModel>(app: &App<M>, ctx: &Ctx, id: &str) -> Result<Response<Body>, ApiError> {
     let user = ctx.require_user()?;
     match app.records.get(user, id).await? {
-        Some(item) => Ok(json_response(StatusCode::OK, &item)),
+        Some(record) => Ok(json_response(StatusCode::OK, &serde_json::to_value(&record).map_err(unwritable)?)),
         None => Err(ApiError::NotFound(format!("no edit {id}"))),
     }
+}
+
+/// A record serde could not write as JSON (none can be: no map of it has keys other than text).
+fn unwritable(e: serde_json::Error) -> ApiError {
+    tracing::error!(error = %e, "writing a history record as JSON");
+    ApiError::Internal("the history record could not be written as JSON".to_owned())
 }
 
 pub(super) async fn delete<M: ImageModel>(app: &App<M>, ctx: &Ctx, id: &str) -> Result<Response<Body>, ApiError> {

@@ -10,15 +10,17 @@
 
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::edits::{self, Source};
+use super::edits;
 use super::{App, Ctx, Outcome, json_response};
 use crate::bedrock::ImageModel;
 use crate::config::MAX_BODY_BYTES;
-use crate::edit_request::{self, MaskConvention};
+use crate::edit_request::{EditOptions, EditRequest, MaskConvention};
 use crate::errors::ApiError;
 use crate::models::Operation;
+use crate::record::Source;
+use crate::sent::Sent;
 
 pub(super) async fn create<M: ImageModel>(
     app: &App<M>,
@@ -62,10 +64,10 @@ async fn inner<M: ImageModel>(
         message: format!("the request body is not valid JSON ({e})"),
         field: None,
     })?;
-    let obj = value.as_object().ok_or_else(|| ApiError::Validation {
-        message: "the request body must be a JSON object".to_owned(),
-        field: None,
-    })?;
+    // Owned, so that the images move into the request rather than being copied.
+    let Value::Object(mut obj) = value else {
+        return Err(ApiError::Validation { message: "the request body must be a JSON object".to_owned(), field: None });
+    };
     let prompt = obj
         .get("prompt")
         .and_then(Value::as_object)
@@ -90,18 +92,18 @@ async fn inner<M: ImageModel>(
             ));
         }
     };
-    let mut options = Map::new();
-    options.insert("count".to_owned(), json!(1));
-    let mut request = json!({
-        "operation": operation.as_str(),
-        "image": obj.get("base_image").cloned().unwrap_or(Value::Null),
-        "mask": obj.get("mask").cloned().unwrap_or(Value::Null),
-        "options": options,
-    });
-    if !text.is_empty() {
-        request["prompt"] = json!(text);
-    }
-    let plan = edit_request::validate(&request, &app.config, convention).map_err(|e| match e {
+    // Absent or null is not given; any other value is checked (and named) like POST /edits's.
+    let mut given = |key: &str| obj.remove(key).filter(|v| !v.is_null()).map(Sent::from_value);
+    let request = EditRequest {
+        operation: Some(Sent::Valid(operation.as_str().to_owned())),
+        prompt: (!text.is_empty()).then_some(Sent::Valid(text)),
+        image: given("base_image"),
+        mask: given("mask"),
+        // One image per request, as the seed app expects.
+        options: Some(Sent::Valid(EditOptions { count: Some(Sent::Valid(1.into())), ..EditOptions::default() })),
+        ..EditRequest::default()
+    };
+    let plan = request.validate(&app.config, convention).map_err(|e| match e {
         ApiError::Validation { message, field } if field.as_deref() == Some("image") => ApiError::Validation {
             message: message.replacen("image", "base_image", 1),
             field: Some("base_image".to_owned()),

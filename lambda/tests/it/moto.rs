@@ -113,6 +113,8 @@ async fn the_record_is_written(endpoint: &str) {
     assert_eq!(item["options"], json!({"seed": 77, "count": 1}), "the options as used, not as sent");
     assert!(item["durationMs"].as_u64().is_some());
     assert!(item.get("userId").is_none(), "the user id is not echoed");
+    let doc = crate::openapi::document();
+    assert_eq!(crate::openapi::problems(&doc, "EditRecord", &item), Vec::<String>::new(), "{item}");
     let thumb = item["thumbnail"].as_str().expect("thumbnail");
     let b64 = thumb.strip_prefix("data:image/jpeg;base64,").expect("jpeg data URL");
     let t = decode_b64(b64);
@@ -143,6 +145,8 @@ async fn blocked_and_failed_requests_are_recorded_too(endpoint: &str) {
     assert_eq!(items[0]["status"], "blocked");
     assert_eq!(items[0]["errorCode"], "content_filtered");
     assert_eq!(items[0]["thumbnail"], Value::Null);
+    let doc = crate::openapi::document();
+    assert_eq!(crate::openapi::problems(&doc, "EditRecord", &items[0]), Vec::<String>::new(), "{items}");
 }
 
 async fn history_paginates_newest_first(endpoint: &str) {
