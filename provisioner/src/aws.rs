@@ -15,6 +15,8 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+use crate::target::Target;
+
 tokio::task_local! {
     /// The construct whose convergence is making the current SDK calls (set by the engine).
     pub static CURRENT_NODE: &'static str;
@@ -146,6 +148,8 @@ pub struct Aws {
     pub s3: aws_sdk_s3::Client,
     pub quotas: aws_sdk_servicequotas::Client,
     pub calls: CallLog,
+    /// Where the clients point: AWS or the local cloud.
+    pub target: Target,
 }
 
 /// Who is calling: printed before any change, remembered in the state file.
@@ -156,51 +160,85 @@ pub struct Identity {
     pub region: String,
 }
 
+/// A client of one service, recording its calls; on the local cloud, pointed at the endpoint
+/// the target names for it (`$var` is the SDK's variable for the service).
 macro_rules! client {
-    ($krate:ident, $sdk:expr, $rec:expr) => {
-        $krate::Client::from_conf($krate::config::Builder::from($sdk).interceptor(Recorder($rec.clone())).build())
-    };
+    ($krate:ident, $var:literal, $sdk:expr, $target:expr, $rec:expr) => {{
+        let local = match $target {
+            Target::Local(_) => $target.endpoint($var),
+            Target::Aws => None,
+        };
+        let mut b = $krate::config::Builder::from($sdk).interceptor(Recorder($rec.clone()));
+        // Only a local endpoint replaces what the SDK configuration already holds.
+        if local.is_some() {
+            b.set_endpoint_url(local);
+        }
+        $krate::Client::from_conf(b.build())
+    }};
 }
 
 impl Aws {
-    /// Loads the standard chain for `region`, with [`retry_config`].
-    pub async fn load(region: &str) -> Aws {
-        let sdk = aws_config::defaults(BehaviorVersion::latest())
+    /// Loads the standard chain for `region`, with [`retry_config`]; on the local cloud, with its
+    /// credentials and endpoints instead.
+    pub async fn load(region: &str, target: &Target) -> Aws {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))
-            .retry_config(retry_config())
-            .load()
-            .await;
-        Aws::from_sdk(sdk, region)
+            .retry_config(retry_config());
+        if target.is_local() {
+            // The local cloud issues its own keys (IAM users', roles'); these are its account's root.
+            loader = loader.credentials_provider(aws_sdk_sts::config::Credentials::new(
+                "local",
+                "local",
+                None,
+                None,
+                "provision --local",
+            ));
+        }
+        Aws::for_target(loader.load().await, region, target.clone())
     }
 
+    /// Clients from an SDK configuration, for AWS (tests build theirs so).
     pub fn from_sdk(sdk: SdkConfig, region: &str) -> Aws {
+        Aws::for_target(sdk, region, Target::Aws)
+    }
+
+    fn for_target(sdk: SdkConfig, region: &str, target: Target) -> Aws {
         let calls = CallLog::default();
+        let t = &target;
+        // Emulators answer on one host: address buckets by path there.
+        let path_style = t.is_local() || sdk.endpoint_url().is_some() || t.endpoint("AWS_ENDPOINT_URL_S3").is_some();
         Aws {
             region: region.to_owned(),
-            cognito: client!(aws_sdk_cognitoidentityprovider, &sdk, calls),
-            iam: client!(aws_sdk_iam, &sdk, calls),
-            dynamodb: client!(aws_sdk_dynamodb, &sdk, calls),
-            logs: client!(aws_sdk_cloudwatchlogs, &sdk, calls),
-            lambda: client!(aws_sdk_lambda, &sdk, calls),
-            apigateway: client!(aws_sdk_apigateway, &sdk, calls),
-            amplify: client!(aws_sdk_amplify, &sdk, calls),
-            bedrock: client!(aws_sdk_bedrock, &sdk, calls),
-            sts: client!(aws_sdk_sts, &sdk, calls),
-            cfn: client!(aws_sdk_cloudformation, &sdk, calls),
-            quotas: client!(aws_sdk_servicequotas, &sdk, calls),
-            // Emulators answer on one host: address buckets by path there.
-            s3: aws_sdk_s3::Client::from_conf(
-                aws_sdk_s3::config::Builder::from(&sdk)
-                    .force_path_style(
-                        sdk.endpoint_url().is_some()
-                            || std::env::var_os("AWS_ENDPOINT_URL").is_some()
-                            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some(),
-                    )
-                    .interceptor(Recorder(calls.clone()))
-                    .build(),
+            cognito: client!(
+                aws_sdk_cognitoidentityprovider,
+                "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+                &sdk,
+                t,
+                calls
             ),
+            iam: client!(aws_sdk_iam, "AWS_ENDPOINT_URL_IAM", &sdk, t, calls),
+            dynamodb: client!(aws_sdk_dynamodb, "AWS_ENDPOINT_URL_DYNAMODB", &sdk, t, calls),
+            logs: client!(aws_sdk_cloudwatchlogs, "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", &sdk, t, calls),
+            lambda: client!(aws_sdk_lambda, "AWS_ENDPOINT_URL_LAMBDA", &sdk, t, calls),
+            apigateway: client!(aws_sdk_apigateway, "AWS_ENDPOINT_URL_API_GATEWAY", &sdk, t, calls),
+            amplify: client!(aws_sdk_amplify, "AWS_ENDPOINT_URL_AMPLIFY", &sdk, t, calls),
+            bedrock: client!(aws_sdk_bedrock, "AWS_ENDPOINT_URL_BEDROCK", &sdk, t, calls),
+            sts: client!(aws_sdk_sts, "AWS_ENDPOINT_URL_STS", &sdk, t, calls),
+            cfn: client!(aws_sdk_cloudformation, "AWS_ENDPOINT_URL_CLOUDFORMATION", &sdk, t, calls),
+            quotas: client!(aws_sdk_servicequotas, "AWS_ENDPOINT_URL_SERVICE_QUOTAS", &sdk, t, calls),
+            s3: {
+                let local = if t.is_local() { t.endpoint("AWS_ENDPOINT_URL_S3") } else { None };
+                let mut b = aws_sdk_s3::config::Builder::from(&sdk)
+                    .force_path_style(path_style)
+                    .interceptor(Recorder(calls.clone()));
+                if local.is_some() {
+                    b.set_endpoint_url(local);
+                }
+                aws_sdk_s3::Client::from_conf(b.build())
+            },
             sdk,
             calls,
+            target,
         }
     }
 

@@ -19,6 +19,7 @@ use crate::progress::{Event, Progress};
 use crate::resources::{Env, Outputs, Resource, rest_api};
 use crate::stack::{self, AmplifyBranch, EDITOR, RestApi, STACK_OUTPUTS, Stack, UserPool};
 use crate::state::{StateFile, state_dir};
+use crate::target::Target;
 use crate::teardown;
 use crate::{cfn, synth};
 
@@ -27,7 +28,10 @@ pub struct Ctx {
     pub root: PathBuf,
     pub config: StackConfig,
     pub json: bool,
+    /// The running local cloud (`--local`), when there is one.
     pub local: Option<LocalCloud>,
+    /// Where the commands act (built from the two above in `main`).
+    pub target: Target,
 }
 
 impl Ctx {
@@ -155,7 +159,7 @@ async fn subscribe_models(ctx: &Ctx, aws: &Aws) -> Result<(), CliError> {
 }
 
 pub async fn up(ctx: &Ctx, force: bool, no_build: bool) -> Result<Exit, CliError> {
-    let aws = Aws::load(&ctx.config.region).await;
+    let aws = Aws::load(&ctx.config.region, &ctx.target).await;
     let id = whoami(ctx, &aws).await?;
     let state = StateFile::open(&state_dir(&ctx.root), &ctx.config.name).map_err(CliError::State)?;
     check_identity(&state, &id, force)?;
@@ -386,7 +390,7 @@ fn print_plan(ctx: &Ctx, report: &Report) {
 }
 
 pub async fn diff(ctx: &Ctx, no_build: bool) -> Result<Exit, CliError> {
-    let aws = Aws::load(&ctx.config.region).await;
+    let aws = Aws::load(&ctx.config.region, &ctx.target).await;
     let id = whoami(ctx, &aws).await?;
     let state = StateFile::open(&state_dir(&ctx.root), &ctx.config.name).map_err(CliError::State)?;
     let artifacts = build_artifacts(ctx, no_build)?;
@@ -411,8 +415,12 @@ pub async fn status(ctx: &Ctx) -> Result<Exit, CliError> {
             "  stand-ins   {}  pid {:?}  (Amplify + hosting, API Gateway data plane, Lambda runtime, Bedrock runtime)",
             cloud.standins.endpoint, cloud.standins.pid
         ));
+        ctx.say("  for the aws CLI:");
+        for line in ctx.target.exports() {
+            ctx.say(format!("    {line}"));
+        }
     }
-    let aws = Aws::load(&ctx.config.region).await;
+    let aws = Aws::load(&ctx.config.region, &ctx.target).await;
     let id = whoami(ctx, &aws).await?;
     let state = StateFile::open(&state_dir(&ctx.root), &ctx.config.name).map_err(CliError::State)?;
     if !state.exists() {
@@ -464,7 +472,7 @@ pub async fn status(ctx: &Ctx) -> Result<Exit, CliError> {
     let doc = json!({
         "stack": ctx.config.name,
         "localCloud": ctx.local.as_ref().map(|c| json!({"moto": c.moto.endpoint, "standIns": c.standins.endpoint,
-                                                         "logs": c.log_dir})),
+                                                         "logs": c.log_dir, "exports": ctx.target.exports()})),
         "resources": resources,
         "unauthenticatedMethods": open,
     });
@@ -584,16 +592,16 @@ pub async fn down(ctx: &Ctx, yes: bool, dry_run: bool, force: bool) -> Result<Ex
 }
 
 async fn down_target(ctx: &Ctx) -> Option<Aws> {
-    if local::is_local() && ctx.local.is_none() {
+    if let Target::Local(None) = ctx.target {
         return None;
     }
-    Some(Aws::load(&ctx.config.region).await)
+    Some(Aws::load(&ctx.config.region, &ctx.target).await)
 }
 
 pub async fn doctor(ctx: &Ctx) -> Result<Exit, CliError> {
     let mut checks: Vec<(bool, String, String)> = Vec::new();
     let mut line = |ok: bool, what: &str, detail: String| checks.push((ok, what.to_owned(), detail));
-    let aws = Aws::load(&ctx.config.region).await;
+    let aws = Aws::load(&ctx.config.region, &ctx.target).await;
     match aws.identity().await {
         Ok(id) => line(true, "credentials", format!("account {} as {}", id.account, id.arn)),
         Err(e) => line(false, "credentials", e.to_string()),
@@ -660,7 +668,7 @@ pub async fn doctor(ctx: &Ctx) -> Result<Exit, CliError> {
 
 /// `provision synth`: the CloudFormation template of the stack.
 pub async fn synth(ctx: &Ctx, output: Option<&std::path::Path>) -> Result<Exit, CliError> {
-    let aws = Aws::load(&ctx.config.region).await;
+    let aws = Aws::load(&ctx.config.region, &ctx.target).await;
     let stack = ctx.stack();
     stack.validate().map_err(CliError::Usage)?;
     let template = synth::template(&stack, &aws)?;
@@ -686,7 +694,7 @@ pub async fn policy(ctx: &Ctx, account: Option<String>) -> Result<Exit, CliError
     let account = match account {
         Some(a) if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) => a,
         Some(a) => return Err(CliError::Usage(format!("--account {a}: an AWS account id is 12 digits"))),
-        None => Aws::load(&ctx.config.region).await.identity().await.map_err(CliError::Aws)?.account,
+        None => Aws::load(&ctx.config.region, &ctx.target).await.identity().await.map_err(CliError::Aws)?.account,
     };
     let doc = crate::host_policy::document(&ctx.config, &account);
     let pretty = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| doc.to_string());
@@ -735,7 +743,7 @@ fn cfn_printers(ctx: &Ctx) -> (impl FnMut(&cfn::Change) + Send + use<>, impl FnM
 /// `up --engine cloudformation`: the synthesized template through a change set, then the site.
 pub async fn up_cloudformation(ctx: &Ctx, force: bool, no_build: bool) -> Result<Exit, CliError> {
     cfn_refuse_local(ctx)?;
-    let aws = Aws::load(&ctx.config.region).await;
+    let aws = Aws::load(&ctx.config.region, &ctx.target).await;
     let id = whoami(ctx, &aws).await?;
     let mut state = StateFile::open(&state_dir(&ctx.root), &ctx.config.name).map_err(CliError::State)?;
     check_identity(&state, &id, force)?;
@@ -810,7 +818,7 @@ pub async fn up_cloudformation(ctx: &Ctx, force: bool, no_build: bool) -> Result
 /// CloudFormation retained), then the left-behind check.
 pub async fn down_cloudformation(ctx: &Ctx, yes: bool, force: bool) -> Result<Exit, CliError> {
     cfn_refuse_local(ctx)?;
-    let aws = Aws::load(&ctx.config.region).await;
+    let aws = Aws::load(&ctx.config.region, &ctx.target).await;
     let id = whoami(ctx, &aws).await?;
     let state = StateFile::open(&state_dir(&ctx.root), &ctx.config.name).map_err(CliError::State)?;
     check_identity(&state, &id, force)?;

@@ -26,5 +26,6 @@ pub mod stack;
 pub mod state;
 pub mod subscription;
 pub mod synth;
+pub mod target;
 pub mod teardown;
 pub mod users;

@@ -9,14 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use localcloud::moto::{self, MotoServer};
 
-/// Set (to "1") while the provisioner talks to the local cloud.
-pub const ENV_LOCAL: &str = "PROVISION_LOCAL";
 /// The demo user's password on the local cloud (moto sends no e-mail; nothing real is behind it).
 pub const DEMO_PASSWORD: &str = "Demo-editor-2026";
-
-pub fn is_local() -> bool {
-    std::env::var(ENV_LOCAL).is_ok_and(|v| v == "1")
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum LocalError {
@@ -129,8 +123,9 @@ impl LocalCloud {
         Ok(cloud)
     }
 
-    /// The environment that points every SDK client (ours and the function's) at the local cloud.
-    pub fn env(&self) -> Vec<(String, String)> {
+    /// Where each service is, by the SDK variable that would name it (`crate::target` points our
+    /// clients there; `status` prints them as exports for the `aws` CLI).
+    pub fn endpoints(&self) -> Vec<(String, String)> {
         let gw_host = format!("http://execute-api.localhost:{}", self.standins.port);
         vec![
             ("AWS_ENDPOINT_URL".into(), self.moto.endpoint.clone()),
@@ -144,9 +139,6 @@ impl LocalCloud {
             ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME".into(), self.standins.endpoint.clone()),
             ("AWS_ENDPOINT_URL_BEDROCK".into(), self.standins.endpoint.clone()),
             ("AWS_ENDPOINT_URL_EXECUTE_API".into(), gw_host),
-            ("AWS_ACCESS_KEY_ID".into(), "local".into()),
-            ("AWS_SECRET_ACCESS_KEY".into(), "local".into()),
-            (ENV_LOCAL.into(), "1".into()),
         ]
     }
 

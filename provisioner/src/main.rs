@@ -7,6 +7,7 @@ use provisioner::commands::{self, Ctx};
 use provisioner::config;
 use provisioner::error::{CliError, Exit};
 use provisioner::local::LocalCloud;
+use provisioner::target::Target;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -71,8 +72,8 @@ fn run_app(global: Global, command: AppCommand) -> Result<Exit, CliError> {
     let mut config = config::load_for(&path, purpose)?;
     config.local = global.local;
 
-    // The local cloud is found (or started) on a short-lived single-threaded runtime, and its
-    // endpoints exported before the main runtime starts any thread.
+    // The local cloud is found (or started) on a short-lived single-threaded runtime; the commands
+    // get its endpoints as their `Target`.
     if global.local
         && matches!(
             command,
@@ -98,19 +99,12 @@ fn run_app(global: Global, command: AppCommand) -> Result<Exit, CliError> {
                     .into(),
             ));
         }
-        // SAFETY: no other thread exists yet (the runtime above was dropped; the main one is not built).
-        unsafe { std::env::set_var(provisioner::local::ENV_LOCAL, "1") };
-        if let Some(c) = &cloud {
-            for (k, v) in c.env() {
-                // SAFETY: as above.
-                unsafe { std::env::set_var(k, v) };
-            }
-        }
         cloud
     } else {
         None
     };
-    let ctx = Ctx { root, config, json: global.json, local };
+    let target = if global.local { Target::local(local.as_ref()) } else { Target::Aws };
+    let ctx = Ctx { root, config, json: global.json, local, target };
     let rt = runtime(true)?;
     rt.block_on(async {
         match command {

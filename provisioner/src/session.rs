@@ -35,7 +35,7 @@ pub async fn token(ctx: &Ctx, username: Option<String>) -> Result<Exit, CliError
             return Err(CliError::Usage("--username is required (the e-mail you signed up with in the app)".into()));
         }
     };
-    let aws = Aws::load(&ctx.config.region).await;
+    let aws = Aws::load(&ctx.config.region, &ctx.target).await;
     let pool = outputs
         .known(EDITOR.pool, UserPool::ID)
         .ok_or_else(|| CliError::Usage("the state file has no user pool id: run `provision up` again".into()))?
@@ -150,7 +150,7 @@ pub fn parse_since(s: &str) -> Result<Duration, String> {
 /// polling for new ones until interrupted.
 pub async fn logs(ctx: &Ctx, since: Duration, follow: bool) -> Result<Exit, CliError> {
     let group = format!("/aws/lambda/{}-edit", ctx.config.name);
-    let aws = Aws::load(&ctx.config.region).await;
+    let aws = Aws::load(&ctx.config.region, &ctx.target).await;
     let now = time::OffsetDateTime::now_utc();
     let mut start = (now - since).unix_timestamp() * 1000;
     let mut seen = std::collections::HashSet::new();

@@ -87,7 +87,7 @@ pub async fn add(ctx: &Ctx, emails: Vec<String>, csv: Option<&Path>) -> Result<E
         return Err(CliError::Usage("name at least one e-mail address, or --csv FILE".into()));
     }
     let pool = pool_id(ctx)?;
-    let aws = Aws::load(&ctx.config.region).await;
+    let aws = Aws::load(&ctx.config.region, &ctx.target).await;
     let local = ctx.local.is_some();
     let mut results = Vec::new();
     for email in &wanted {
@@ -167,7 +167,7 @@ fn describe(u: &UserType) -> Value {
 
 pub async fn list(ctx: &Ctx) -> Result<Exit, CliError> {
     let pool = pool_id(ctx)?;
-    let aws = Aws::load(&ctx.config.region).await;
+    let aws = Aws::load(&ctx.config.region, &ctx.target).await;
     let mut users = Vec::new();
     let mut token = None;
     loop {
@@ -211,7 +211,7 @@ pub async fn remove(ctx: &Ctx, emails: Vec<String>) -> Result<Exit, CliError> {
         wanted.push(check_email(e).map_err(CliError::Usage)?);
     }
     let pool = pool_id(ctx)?;
-    let aws = Aws::load(&ctx.config.region).await;
+    let aws = Aws::load(&ctx.config.region, &ctx.target).await;
     let mut results = Vec::new();
     for email in &wanted {
         let out = aws.cognito.admin_delete_user().user_pool_id(&pool).username(email).send().await;

@@ -19,6 +19,7 @@ use crate::aws::{Aws, AwsError, Ctx, optional};
 use crate::stack::{EDITOR, Id, Names, Out, Ref, Route};
 use crate::state::StateFile;
 use crate::synth::{SynthError, Template, Val, tag_list, val};
+use crate::target::Target;
 use crate::teardown::{Step, owned, recorded, tag_map};
 
 #[derive(Debug, Clone)]
@@ -207,9 +208,9 @@ const DEPLOYMENT_PREFIX: &str = "definition sha256:";
 /// Where a deployed stage is served. `AWS_ENDPOINT_URL_EXECUTE_API` (the local cloud's gateway,
 /// e.g. `http://execute-api.localhost:4510`) gets the API id as its first DNS label, the same
 /// shape as AWS's `https://{id}.execute-api.{region}.amazonaws.com/{stage}`.
-pub fn stage_url(api_id: &str, region: &str, stage: &str) -> String {
-    match std::env::var("AWS_ENDPOINT_URL_EXECUTE_API") {
-        Ok(ep) if !ep.is_empty() => {
+pub fn stage_url(target: &Target, api_id: &str, region: &str, stage: &str) -> String {
+    match target.gateway() {
+        Some(ep) => {
             let (scheme, host) = ep.split_once("://").unwrap_or(("http", ep.as_str()));
             format!("{scheme}://{api_id}.{}/{stage}", host.trim_end_matches('/'))
         }
@@ -383,7 +384,7 @@ pub async fn find(aws: &Aws, name: &str) -> Result<Vec<String>, AwsError> {
 fn outputs(env: &Env<'_>, c: &RestApi, id: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
         (RestApi::ID.key.to_owned(), id.to_owned()),
-        (RestApi::URL.key.to_owned(), stage_url(id, env.region(), &c.stage)),
+        (RestApi::URL.key.to_owned(), stage_url(&env.aws.target, id, env.region(), &c.stage)),
         (RestApi::STAGE.key.to_owned(), c.stage.clone()),
     ])
 }

@@ -84,10 +84,8 @@ impl Resource for Site {
 
 /// The SPA's runtime settings, written into the deployment as `/config.json`.
 pub fn site_config(c: &Site, env: &Env<'_>) -> Value {
-    let cognito_endpoint = std::env::var("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER")
-        .ok()
-        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
-        .filter(|s| !s.is_empty());
+    let target = &env.aws.target;
+    let cognito_endpoint = target.endpoint("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER");
     json!({
         "region": env.region(),
         "userPoolId": env.outputs.get(c.pool, UserPool::ID),
@@ -95,7 +93,7 @@ pub fn site_config(c: &Site, env: &Env<'_>) -> Value {
         "apiUrl": env.outputs.get(c.api, RestApi::URL),
         "cognitoEndpoint": cognito_endpoint,
         "selfSignUp": c.self_sign_up,
-        "local": crate::local::is_local(),
+        "local": target.is_local(),
         "stackName": env.stack.config.name,
     })
 }

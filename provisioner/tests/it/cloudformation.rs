@@ -179,7 +179,6 @@ async fn the_synthesized_template_deploys_updates_and_deletes_through_cloudforma
             .env("AWS_MAX_ATTEMPTS", "1")
             .env("PROVISION_STATE_DIR", dir.path())
             .env_remove("AWS_PROFILE")
-            .env_remove("PROVISION_LOCAL")
             .output()
             .expect("provision")
     };

@@ -7,12 +7,12 @@
 //! docs/openapi.yaml, so `npm run typecheck` fails when a fixture disagrees with the document.
 
 use crate::support::root;
-use std::collections::BTreeMap;
 
 use provisioner::artifacts::Artifacts;
 use provisioner::aws::Aws;
 use provisioner::resources::{Env, Outputs, function};
-use provisioner::stack::{Construct, image_editor};
+use provisioner::stack::{AmplifyApp, Construct, EDITOR, Table, image_editor};
+use provisioner::target::Target;
 use serde_json::{Map, Value};
 
 /// Each family on a region where the provisioner offers it by default.
@@ -34,9 +34,9 @@ async fn served_capabilities(family: &str, region: &str) -> Value {
         })
         .expect("the stack has a function");
     let mut outputs = Outputs::default();
-    outputs.set("EditsTable", BTreeMap::from([("name".to_owned(), format!("{family}-edits"))]));
-    outputs.set("WebApp", BTreeMap::from([("origin".to_owned(), "https://main.d1example.amplifyapp.com".to_owned())]));
-    let aws = Aws::load(region).await;
+    outputs.insert(EDITOR.table, Table::NAME, format!("{family}-edits"));
+    outputs.insert(EDITOR.app, AmplifyApp::ORIGIN, "https://main.d1example.amplifyapp.com".to_owned());
+    let aws = Aws::load(region, &Target::Aws).await;
     let artifacts = Artifacts::default();
     let env = Env { aws: &aws, stack: &stack, account: "123456789012", outputs: &outputs, artifacts: &artifacts };
     let vars = function::environment(&function, &env);

@@ -206,7 +206,6 @@ fn run_doc(doc: &str) -> usize {
         .env("COLUMNS", "120")
         .env_remove("AWS_ENDPOINT_URL")
         .env_remove("AWS_PROFILE")
-        .env_remove("PROVISION_LOCAL")
         .env_remove("PROVISION_STACK")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -26,7 +26,6 @@ fn provision(root: &Path, state: &Path, moto: &str, standins: &str, args: &[&str
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env_remove("AWS_MAX_ATTEMPTS")
         .env_remove("AWS_PROFILE")
-        .env_remove("PROVISION_LOCAL")
         .env("PROVISION_STATE_DIR", state)
         .env("PROVISION_BOOTSTRAP", "/bin/true")
         .env("PROVISION_SITE_DIR", root.join("provisioner/tests/fixtures/site"))

@@ -67,8 +67,7 @@ impl Cloud {
             .env("PROVISION_STATE_DIR", self.state.path())
             .env("PROVISION_BOOTSTRAP", TEST_BOOTSTRAP)
             .env("PROVISION_SITE_DIR", self.root.join("provisioner/tests/fixtures/site"))
-            .env_remove("AWS_PROFILE")
-            .env_remove("PROVISION_LOCAL");
+            .env_remove("AWS_PROFILE");
         cmd
     }
 
