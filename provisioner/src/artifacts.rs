@@ -10,7 +10,6 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::config::Architecture;
-use crate::resources::ResourceError;
 
 /// Use this `bootstrap` instead of building lambda/ (CI caches, prebuilt releases).
 pub const ENV_BOOTSTRAP: &str = "PROVISION_BOOTSTRAP";
@@ -29,6 +28,11 @@ pub enum ArtifactError {
     Bad { path: PathBuf, message: String },
     #[error("i/o error on {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    /// A command needs an artifact this run did not build (`--no-build` without a previous build).
+    #[error("{0} was not built")]
+    NotBuilt(&'static str),
+    #[error("packaging {what}: {message}")]
+    Package { what: &'static str, message: String },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ArtifactError + '_ {
@@ -74,37 +78,33 @@ impl Artifacts {
         }
     }
 
-    pub fn lambda_sha256(&self) -> Result<String, ResourceError> {
-        self.lambda
-            .as_ref()
-            .map(|l| l.sha256.clone())
-            .ok_or_else(|| ResourceError::Artifact("the function's zip was not built".into()))
+    pub fn lambda_sha256(&self) -> Result<String, ArtifactError> {
+        self.lambda.as_ref().map(|l| l.sha256.clone()).ok_or(ArtifactError::NotBuilt("the function's zip"))
     }
 
-    pub fn lambda_zip(&self) -> Result<&[u8], ResourceError> {
-        self.lambda
-            .as_ref()
-            .map(|l| l.bytes.as_slice())
-            .ok_or_else(|| ResourceError::Artifact("the function's zip was not built".into()))
+    pub fn lambda_zip(&self) -> Result<&[u8], ArtifactError> {
+        self.lambda.as_ref().map(|l| l.bytes.as_slice()).ok_or(ArtifactError::NotBuilt("the function's zip"))
     }
 
-    fn site(&self) -> Result<&SiteDir, ResourceError> {
-        self.site.as_ref().ok_or_else(|| ResourceError::Artifact("the web app was not built".into()))
+    fn site(&self) -> Result<&SiteDir, ArtifactError> {
+        self.site.as_ref().ok_or(ArtifactError::NotBuilt("the web app"))
     }
 
     /// Identifies the deployed content: the files plus the config written into them.
-    pub fn site_sha256(&self, config: &Value) -> Result<String, ResourceError> {
+    pub fn site_sha256(&self, config: &Value) -> Result<String, ArtifactError> {
         let site = self.site()?;
-        let config = crate::resources::canonical_json(config);
+        let config = crate::canonical::canonical_json(config);
         Ok(hex::encode(Sha256::digest(format!("{}\n{config}", site.digest).as_bytes())))
     }
 
-    pub fn site_zip(&self, config: &Value) -> Result<Vec<u8>, ResourceError> {
+    pub fn site_zip(&self, config: &Value) -> Result<Vec<u8>, ArtifactError> {
         let site = self.site()?;
         let mut files: Vec<(&str, &[u8])> = site.files.iter().map(|(p, b)| (p.as_str(), b.as_slice())).collect();
-        let cfg = serde_json::to_vec_pretty(config).map_err(|e| ResourceError::Artifact(e.to_string()))?;
+        let package =
+            |e: &dyn std::fmt::Display| ArtifactError::Package { what: "the web app", message: e.to_string() };
+        let cfg = serde_json::to_vec_pretty(config).map_err(|e| package(&e))?;
         files.push(("config.json", &cfg));
-        zip_files(&files, 0o644).map_err(|e| ResourceError::Artifact(format!("zipping the web app: {e}")))
+        zip_files(&files, 0o644).map_err(|e| package(&e))
     }
 }
 

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Parameter, StackStatus, Tag};
 
 use crate::aws::{Aws, AwsError, Ctx, optional};
-use crate::error::Exit;
 
 /// How long `up`/`down` wait for CloudFormation before giving up (the stack operation goes on).
 const STACK_LIMIT: Duration = Duration::from_secs(45 * 60);
@@ -34,15 +33,6 @@ pub enum CfnError {
     /// The stack is in a state CloudFormation accepts no change set in; `fix` says how it leaves it.
     #[error("CloudFormation stack {stack} is {status}: {fix}")]
     Stuck { stack: String, status: String, fix: String },
-}
-
-impl CfnError {
-    pub fn exit(&self) -> Exit {
-        match self {
-            CfnError::NeedsDelete { .. } => Exit::Usage,
-            _ => Exit::AwsFailure,
-        }
-    }
 }
 
 /// The CloudFormation stack that holds stack `stack`.

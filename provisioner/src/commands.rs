@@ -755,7 +755,7 @@ pub async fn up_cloudformation(ctx: &Ctx, force: bool, no_build: bool) -> Result
     let template = synth::to_yaml(&synth::template(&stack, &aws)?)?;
     let started = std::time::Instant::now();
 
-    let zip = artifacts.lambda_zip().map_err(CliError::Resource)?;
+    let zip = artifacts.lambda_zip().map_err(CliError::Artifact)?;
     let (bucket, key) = cfn::upload_function(&aws, &ctx.config.name, &id.account, zip).await.map_err(CliError::Aws)?;
     ctx.say(format!("function zip: s3://{bucket}/{key}"));
     let name = cfn::stack_name(&ctx.config.name);

@@ -98,7 +98,9 @@ impl CliError {
             | CliError::Synth(_) => Exit::Usage,
             // A missing or refused build is the same usage error wherever it is found.
             CliError::Resource(ResourceError::Artifact(_)) => Exit::Usage,
-            CliError::Cfn(e) => e.exit(),
+            // A stack CloudFormation cannot update must be deleted by the user first.
+            CliError::Cfn(crate::cfn::CfnError::NeedsDelete { .. }) => Exit::Usage,
+            CliError::Cfn(_) => Exit::AwsFailure,
             CliError::Aws(_) | CliError::Resource(_) | CliError::ModelAccess(_) => Exit::AwsFailure,
             CliError::Local(_) | CliError::Io(_) => Exit::Local,
         }

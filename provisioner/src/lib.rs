@@ -6,6 +6,7 @@
 
 pub mod artifacts;
 pub mod aws;
+pub mod canonical;
 pub mod capacity;
 pub mod cfn;
 pub mod cfn_types;

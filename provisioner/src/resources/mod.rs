@@ -85,24 +85,6 @@ pub fn to_json(props: &impl Serialize) -> Result<Value, ResourceError> {
     serde_json::to_value(props).map_err(|e| ResourceError::Request(format!("desired properties: {e}")))
 }
 
-/// JSON with every object's keys sorted: what content hashes are taken over, so that they do not
-/// depend on serde_json's map order (insertion-ordered where a dependency enables
-/// `preserve_order`, as the test builds do; sorted otherwise).
-pub fn canonical_json(v: &Value) -> String {
-    fn sorted(v: &Value) -> Value {
-        match v {
-            Value::Object(m) => {
-                let mut keys: Vec<&String> = m.keys().collect();
-                keys.sort();
-                Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&m[k]))).collect())
-            }
-            Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
-            other => other.clone(),
-        }
-    }
-    sorted(v).to_string()
-}
-
 /// Outputs of applied constructs: logical id → key → value (ids, ARNs, URLs).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct Outputs(pub BTreeMap<String, BTreeMap<String, String>>);
@@ -204,8 +186,8 @@ pub enum ResourceError {
     /// The state file could not record the result.
     #[error("{0}")]
     State(String),
-    #[error("{0}")]
-    Artifact(String),
+    #[error(transparent)]
+    Artifact(#[from] crate::artifacts::ArtifactError),
     /// A reference to a construct the stack does not hold (or holds as another kind).
     #[error("{from} refers to {to}, which is not a {kind} of this stack")]
     Unresolved { from: String, to: Id, kind: &'static str },
@@ -349,12 +331,6 @@ mod tests {
         assert_eq!(tags, BTreeMap::from([("app".to_owned(), "image-editor".to_owned())]));
         let want = BTreeMap::from([("team".to_owned(), "a".to_owned())]);
         assert_eq!(removed_tags(&tags, &want), vec!["app".to_owned()]);
-    }
-
-    #[test]
-    fn canonical_json_sorts_keys_at_every_level() {
-        let v = json!({"b": 1, "a": {"d": [{"z": 1, "y": 2}], "c": null}});
-        assert_eq!(canonical_json(&v), r#"{"a":{"c":null,"d":[{"y":2,"z":1}]},"b":1}"#);
     }
 
     #[test]

@@ -357,7 +357,7 @@ pub fn definition(c: &RestApi, env: &Env<'_>) -> Definition {
 }
 
 fn hash(v: &Value) -> String {
-    hex::encode(Sha256::digest(super::canonical_json(v).as_bytes()))
+    hex::encode(Sha256::digest(crate::canonical::canonical_json(v).as_bytes()))
 }
 
 /// REST APIs with this name (API names are not unique in API Gateway).
