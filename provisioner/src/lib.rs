@@ -19,6 +19,7 @@ pub mod error;
 pub mod host_policy;
 pub mod local;
 pub mod models;
+pub mod printer;
 pub mod progress;
 pub mod resources;
 pub mod session;

@@ -24,7 +24,7 @@ fn main() -> ExitCode {
         Err(e) => {
             if json {
                 // stdout stays JSON whatever happens; the readable report still goes to stderr.
-                println!("{}", e.to_json());
+                provisioner::printer::Printer::new(true).line(&e.to_json());
             }
             eprintln!("error: {e}");
             let mut source = std::error::Error::source(&e);

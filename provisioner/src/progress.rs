@@ -2,7 +2,7 @@
 //! plain lines otherwise (both on stderr); `--json` writes NDJSON events on stdout instead.
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -100,12 +100,7 @@ impl Progress {
     pub fn emit(&self, e: Event) {
         match self.mode {
             Mode::Quiet => {}
-            Mode::Json => {
-                if let Ok(line) = serde_json::to_string(&e) {
-                    let mut out = std::io::stdout().lock();
-                    let _ = writeln!(out, "{line}");
-                }
-            }
+            Mode::Json => crate::printer::Printer::new(true).line(&e),
             Mode::Plain => {
                 if let Some(line) = human(&e) {
                     eprintln!("{line}");

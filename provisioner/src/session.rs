@@ -63,7 +63,7 @@ pub async fn token(ctx: &Ctx, username: Option<String>) -> Result<Exit, CliError
         .authentication_result()
         .and_then(|r| r.id_token())
         .ok_or_else(|| CliError::Aws(AwsError::new("cognito-idp:InitiateAuth", "no ID token in the answer")))?;
-    ctx.print(&serde_json::json!({"idToken": token}), || println!("{token}"));
+    ctx.printer().document(&serde_json::json!({"idToken": token}), |out| writeln!(out, "{token}"));
     Ok(Exit::Ok)
 }
 
@@ -190,8 +190,8 @@ pub async fn logs(ctx: &Ctx, since: Duration, follow: bool) -> Result<Exit, CliE
                     .unwrap_or_default();
                 let message = e.message().unwrap_or_default().trim_end();
                 // Long work: one JSON event per log event (NDJSON) under --json.
-                ctx.print(&serde_json::json!({"event": "log", "time": when, "message": message}), || {
-                    println!("{when} {message}")
+                ctx.printer().document(&serde_json::json!({"event": "log", "time": when, "message": message}), |out| {
+                    writeln!(out, "{when} {message}")
                 });
             }
             next = page.next_token().map(str::to_owned);

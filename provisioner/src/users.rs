@@ -117,27 +117,22 @@ pub async fn add(ctx: &Ctx, emails: Vec<String>, csv: Option<&Path>) -> Result<E
             Err(e) => return Err(partial(results, e)),
         }
     }
-    if ctx.json {
-        println!("{}", json!({"users": results}));
-    } else {
+    let printer = ctx.printer();
+    printer.document(&json!({"users": results}), |out| {
         for r in &results {
             let extra =
                 r["temporaryPassword"].as_str().map(|p| format!("  temporary password: {p}")).unwrap_or_default();
-            println!(
-                "{:<40} {}{extra}",
-                r["email"].as_str().unwrap_or_default(),
-                r["result"].as_str().unwrap_or_default()
-            );
+            let (email, result) = (r["email"].as_str().unwrap_or_default(), r["result"].as_str().unwrap_or_default());
+            writeln!(out, "{email:<40} {result}{extra}")?;
         }
-        if local {
-            eprintln!("The app asks each for a new password at the first sign-in.");
-        } else {
-            eprintln!(
-                "Cognito e-mails each a temporary password (its default sender allows 50 e-mails a day); \
-                 the app asks for a new one at the first sign-in."
-            );
-        }
-    }
+        Ok(())
+    });
+    printer.note(if local {
+        "The app asks each for a new password at the first sign-in."
+    } else {
+        "Cognito e-mails each a temporary password (its default sender allows 50 e-mails a day); the app asks for \
+         a new one at the first sign-in."
+    });
     Ok(Exit::Ok)
 }
 
@@ -188,20 +183,20 @@ pub async fn list(ctx: &Ctx) -> Result<Exit, CliError> {
         }
     }
     users.sort_by(|a, b| a["email"].as_str().cmp(&b["email"].as_str()));
-    if ctx.json {
-        println!("{}", json!({"users": users}));
-    } else if users.is_empty() {
-        eprintln!("no users yet: invite one with `provision users add EMAIL`");
-    } else {
+    if users.is_empty() {
+        ctx.printer().note("no users yet: invite one with `provision users add EMAIL`");
+    }
+    ctx.printer().document(&json!({"users": users}), |out| {
         for u in &users {
             let state = match (u["signedIn"].as_bool(), u["enabled"].as_bool()) {
                 (_, Some(false)) => "disabled",
                 (Some(true), _) => "active",
                 _ => "invited, has not signed in yet",
             };
-            println!("{:<40} {state}", u["email"].as_str().unwrap_or_default());
+            writeln!(out, "{:<40} {state}", u["email"].as_str().unwrap_or_default())?;
         }
-    }
+        Ok(())
+    });
     Ok(Exit::Ok)
 }
 
@@ -223,13 +218,17 @@ pub async fn remove(ctx: &Ctx, emails: Vec<String>) -> Result<Exit, CliError> {
             Err(e) => return Err(partial(results, e)),
         }
     }
-    if ctx.json {
-        println!("{}", json!({"users": results}));
-    } else {
+    ctx.printer().document(&json!({"users": results}), |out| {
         for r in &results {
-            println!("{:<40} {}", r["email"].as_str().unwrap_or_default(), r["result"].as_str().unwrap_or_default());
+            writeln!(
+                out,
+                "{:<40} {}",
+                r["email"].as_str().unwrap_or_default(),
+                r["result"].as_str().unwrap_or_default()
+            )?;
         }
-    }
+        Ok(())
+    });
     Ok(Exit::Ok)
 }
 
