@@ -543,6 +543,10 @@ impl Gateway {
         Some(self.serve(&api, method, uri, headers, body).await)
     }
 
+    /// One request, as API Gateway handles it, in its order: find what the stage deployed, then
+    /// the chain parse → route → throttle → authorize → integrate. A step that refuses the
+    /// request answers with a gateway response of its type (`ResponseType`), customized as the
+    /// API's definition says.
     async fn serve(
         &self,
         api: &str,
@@ -564,64 +568,87 @@ impl Gateway {
                 return gw_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error");
             }
         };
-        // The id API Gateway gives the request: in the proxy event, and in gateway responses
-        // (`$context.requestId`).
-        let request_id = uuid::Uuid::new_v4().to_string();
-        let error = |kind: ResponseType| gateway_response(&def, kind, &headers, &request_id);
-        // Over the 10 MB payload limit: the REQUEST_TOO_LARGE gateway response (413, its default
-        // body "Request Too Long"; api-gateway-gatewayResponse-definition.html).
-        let Some(body) = body.filter(|b| b.len() <= MAX_BODY) else {
-            return error(ResponseType::RequestTooLarge);
+        let request = Request {
+            api,
+            stage,
+            rest,
+            method,
+            uri,
+            headers,
+            // The id API Gateway gives the request: in the proxy event, and in gateway
+            // responses (`$context.requestId`).
+            request_id: uuid::Uuid::new_v4().to_string(),
         };
-        // Literal segments win over {params}, as in API Gateway.
-        let mut candidates: Vec<_> = def
-            .resources
-            .iter()
-            .filter_map(|(tpl, rid, methods)| match_path(tpl, &rest).map(|p| (tpl, rid, methods, p)))
-            .collect();
-        candidates.sort_by_key(|(tpl, ..)| tpl.matches('{').count());
-        let Some((template, resource_id, methods, params)) = candidates.into_iter().next() else {
-            return error(ResponseType::MissingAuthenticationToken);
+        let answer = async {
+            let body = parse(body)?;
+            let route = route(&def, &request)?;
+            self.throttle(throttle, &request, &route)?;
+            let claims = self.authorize_method(route.method, &request).await?;
+            self.integrate(&def, &request, &route, claims, &body).await
         };
-        let Some(m) = methods.get(method.as_str()).or_else(|| methods.get("ANY")) else {
-            return error(ResponseType::MissingAuthenticationToken);
-        };
-        // Throttling comes before the authorizer and the integration: a throttled request costs
-        // nothing behind the gateway.
-        if let Some(t) = throttle
-            && !self.take_token(&format!("{api}/{stage}/{} {template}", method.as_str()), t)
-        {
-            tracing::info!(api, "429: over the stage's throttling ({} a second, burst {})", t.rate, t.burst);
-            return error(ResponseType::Throttled);
+        answer.await.unwrap_or_else(|kind| gateway_response(&def, kind, &request.headers, &request.request_id))
+    }
+
+    /// Throttling comes before the authorizer and the integration: a throttled request costs
+    /// nothing behind the gateway.
+    fn throttle(&self, throttle: Option<Throttle>, r: &Request<'_>, route: &Route<'_>) -> Result<(), ResponseType> {
+        let Some(t) = throttle else { return Ok(()) };
+        let bucket = format!("{}/{}/{} {}", r.api, r.stage, r.method.as_str(), route.template);
+        if self.take_token(&bucket, t) {
+            return Ok(());
         }
-        let claims = match m.authorization.as_str() {
-            "NONE" => None,
+        tracing::info!(api = r.api, "429: over the stage's throttling ({} a second, burst {})", t.rate, t.burst);
+        Err(ResponseType::Throttled)
+    }
+
+    /// The method's authorization: open (`NONE`), or the Cognito authorizer's claims.
+    async fn authorize_method(
+        &self,
+        m: &MethodDef,
+        r: &Request<'_>,
+    ) -> Result<Option<serde_json::Map<String, Value>>, ResponseType> {
+        match m.authorization.as_str() {
+            "NONE" => Ok(None),
             "COGNITO_USER_POOLS" => {
-                let Some(auth) = &m.authorizer else {
-                    return error(ResponseType::ApiConfigurationError);
-                };
-                match self.authorize(auth, &headers).await {
-                    Ok(c) => Some(c),
+                let auth = m.authorizer.as_ref().ok_or(ResponseType::ApiConfigurationError)?;
+                match self.authorize(auth, &r.headers).await {
+                    Ok(c) => Ok(Some(c)),
                     Err(reason) => {
-                        tracing::info!(api, %reason, "401 from the Cognito authorizer");
-                        return error(ResponseType::Unauthorized);
+                        tracing::info!(api = r.api, %reason, "401 from the Cognito authorizer");
+                        Err(ResponseType::Unauthorized)
                     }
                 }
             }
             other => {
                 tracing::error!("authorizationType {other} is not supported by the local gateway");
-                return error(ResponseType::ApiConfigurationError);
+                Err(ResponseType::ApiConfigurationError)
             }
-        };
+        }
+    }
+
+    /// The method's integration: a MOCK answer, or the function through Lambda (as its resource
+    /// policy allows), and its answer as the response.
+    async fn integrate(
+        &self,
+        def: &Definition,
+        r: &Request<'_>,
+        route: &Route<'_>,
+        claims: Option<serde_json::Map<String, Value>>,
+        body: &Bytes,
+    ) -> Result<Response, ResponseType> {
+        let (api, m) = (r.api, route.method);
         match m.integration.as_str() {
-            "MOCK" => mock_response(m, &headers).unwrap_or_else(|e| {
-                tracing::error!(api, "MOCK integration of {} {template}: {e}", method.as_str());
-                error(ResponseType::ApiConfigurationError)
+            "MOCK" => mock_response(m, &r.headers).map_err(|e| {
+                tracing::error!(api, "MOCK integration of {} {}: {e}", r.method.as_str(), route.template);
+                ResponseType::ApiConfigurationError
             }),
             "AWS_PROXY" => {
-                let Some(function) = m.uri.split("functions/").nth(1).and_then(|s| s.split('/').next()) else {
-                    return error(ResponseType::ApiConfigurationError);
-                };
+                let function = m
+                    .uri
+                    .split("functions/")
+                    .nth(1)
+                    .and_then(|s| s.split('/').next())
+                    .ok_or(ResponseType::ApiConfigurationError)?;
                 // arn:aws:lambda:REGION:ACCOUNT:function:NAME
                 let region = function.split(':').nth(3).unwrap_or(&def.region).to_owned();
                 let account = function.split(':').nth(4).unwrap_or_default().to_owned();
@@ -629,10 +656,11 @@ impl Gateway {
                 // API Gateway may invoke the function only as its resource policy allows, for
                 // this API, stage, method and path (the execute-api ARN of the request).
                 let source_arn = format!(
-                    "arn:aws:execute-api:{}:{account}:{api}/{stage}/{}/{}",
+                    "arn:aws:execute-api:{}:{account}:{api}/{}/{}/{}",
                     def.region,
-                    method.as_str(),
-                    rest.trim_start_matches('/')
+                    r.stage,
+                    r.method.as_str(),
+                    r.rest.trim_start_matches('/')
                 );
                 if !self.may_invoke(&region, &function, &source_arn, &account).await {
                     tracing::error!(
@@ -641,53 +669,99 @@ impl Gateway {
                         source_arn,
                         "Execution failed due to configuration error: Invalid permissions on Lambda function"
                     );
-                    return error(ResponseType::ApiConfigurationError);
+                    return Err(ResponseType::ApiConfigurationError);
                 }
                 let event = proxy_event(
-                    &def,
+                    def,
                     api,
-                    &stage,
-                    template,
-                    resource_id,
-                    &method,
-                    uri,
-                    &headers,
-                    &params,
+                    &r.stage,
+                    route.template,
+                    route.resource_id,
+                    &r.method,
+                    r.uri,
+                    &r.headers,
+                    &route.params,
                     claims,
-                    &body,
-                    &rest,
-                    &request_id,
+                    body,
+                    &r.rest,
+                    &r.request_id,
                 );
                 let payload = Bytes::from(event.to_string());
                 match tokio::time::timeout(INTEGRATION_TIMEOUT, self.lambda.invoke(&region, &function, payload)).await {
-                    Err(_) | Ok(Err(InvokeError::Timeout(..))) => error(ResponseType::IntegrationTimeout),
+                    Err(_) | Ok(Err(InvokeError::Timeout(..))) => Err(ResponseType::IntegrationTimeout),
                     // Lambda refused the event (over its 6 MB request limit): observed as a 413
-                    // "Request Too Long" from API Gateway, while the 10 MB check above let the
-                    // body through.
+                    // "Request Too Long" from API Gateway, while the 10 MB check let the body
+                    // through.
                     Ok(Err(InvokeError::RequestTooLarge(n))) => {
                         tracing::info!(api, bytes = n, "413: the Lambda event is over 6 MB");
-                        error(ResponseType::RequestTooLarge)
+                        Err(ResponseType::RequestTooLarge)
                     }
                     Ok(Err(InvokeError::Throttled(reason))) => {
                         tracing::warn!(api, ?reason, "Lambda throttled the invocation: Rate Exceeded.");
-                        error(ResponseType::IntegrationFailure)
+                        Err(ResponseType::IntegrationFailure)
                     }
                     Ok(Err(e)) => {
                         tracing::error!("{e}");
-                        error(ResponseType::BadGateway)
+                        Err(ResponseType::BadGateway)
                     }
-                    Ok(Ok(out)) => proxy_response(&out).unwrap_or_else(|| {
+                    Ok(Ok(out)) => proxy_response(&out).ok_or_else(|| {
                         tracing::error!("malformed Lambda proxy response");
-                        error(ResponseType::BadGateway)
+                        ResponseType::BadGateway
                     }),
                 }
             }
             other => {
                 tracing::error!("integration type {other} is not supported by the local gateway");
-                error(ResponseType::ApiConfigurationError)
+                Err(ResponseType::ApiConfigurationError)
             }
         }
     }
+}
+
+/// A request to a deployed stage, parsed: which API and stage, the path within the stage.
+struct Request<'a> {
+    api: &'a str,
+    stage: String,
+    /// The path after the stage (`/edits/01ABC`).
+    rest: String,
+    method: Method,
+    uri: &'a axum::http::Uri,
+    headers: HeaderMap,
+    request_id: String,
+}
+
+/// The resource and method a request is for.
+struct Route<'d> {
+    /// The resource's path template (`/edits/{id}`).
+    template: &'d str,
+    resource_id: &'d str,
+    method: &'d MethodDef,
+    /// The path parameters.
+    params: BTreeMap<String, String>,
+}
+
+/// Over the 10 MB payload limit: the REQUEST_TOO_LARGE gateway response (413, its default body
+/// "Request Too Long"; api-gateway-gatewayResponse-definition.html).
+fn parse(body: Option<Bytes>) -> Result<Bytes, ResponseType> {
+    body.filter(|b| b.len() <= MAX_BODY).ok_or(ResponseType::RequestTooLarge)
+}
+
+/// The resource and method the request names; literal segments win over `{params}`, as in API
+/// Gateway. Neither found: 403 Missing Authentication Token, API Gateway's answer to both.
+fn route<'d>(def: &'d Definition, r: &Request<'_>) -> Result<Route<'d>, ResponseType> {
+    let mut candidates: Vec<_> = def
+        .resources
+        .iter()
+        .filter_map(|(tpl, rid, methods)| match_path(tpl, &r.rest).map(|p| (tpl, rid, methods, p)))
+        .collect();
+    candidates.sort_by_key(|(tpl, ..)| tpl.matches('{').count());
+    let (template, resource_id, methods, params) =
+        candidates.into_iter().next().ok_or(ResponseType::MissingAuthenticationToken)?;
+    let method = methods
+        .get(r.method.as_str())
+        .or_else(|| methods.get("ANY"))
+        .ok_or(ResponseType::MissingAuthenticationToken)?;
+    Ok(Route { template, resource_id, method, params })
 }
 
 /// A MOCK integration's answer: status 200 (the request template `{"statusCode": 200}` selects
