@@ -23,7 +23,8 @@ ensure_toolchain() {
 # upgrade); the tests decide whether the new versions stay. Everything goes into the project's own
 # .venv. A lock is installed when .venv does not hold that very lock: .venv/.installed-NAME.lock
 # records the SHA-256 of the lock it holds (localcloud/src/moto.rs writes the same record when
-# `provision up --local` installs moto itself).
+# `provision up --local` installs moto itself). The tests install nothing: they check the same
+# record and, when it is missing, fail with the command to run.
 install_lock() {
   local name="$1" what="$2" lock="scripts/python/$1.lock" record=".venv/.installed-$1.lock" sum
   sum="$(sha256sum "$lock" | cut -d' ' -f1)"

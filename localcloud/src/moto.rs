@@ -47,21 +47,36 @@ pub enum MotoError {
     Exited { status: String, last_line: String, log: PathBuf },
     #[error("i/o error on {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    /// Tests and the moto server do not install: the scripts do (and `provision up --local`,
+    /// through [`ensure_installed`], on first use).
+    #[error(
+        "moto is not installed in {venv} at the version scripts/python/localcloud.lock pins: `./scripts/test-all` and \
+         `./scripts/up-local` install it (to install only that: `bash -c 'source scripts/lib.sh && ensure_moto'`)"
+    )]
+    NotInstalled { venv: PathBuf },
+}
+
+/// The python interpreter of the project-local venv when it holds [`LOCK`] (moto importable);
+/// installs nothing.
+pub fn installed(root: &Path) -> Result<PathBuf, MotoError> {
+    let venv = root.join(".venv");
+    let python = venv.join("bin").join("python");
+    let sum = hex::encode(Sha256::digest(LOCK.as_bytes()));
+    let holds_lock = std::fs::read_to_string(venv.join(LOCK_RECORD)).is_ok_and(|s| s.trim() == sum);
+    if python.exists() && holds_lock && has_moto(&python) { Ok(python) } else { Err(MotoError::NotInstalled { venv }) }
 }
 
 /// Returns the python interpreter of the project-local venv, creating the venv and installing
-/// [`LOCK`] into it unless it already holds that very lock. Progress goes to `log_dir`.
+/// [`LOCK`] into it unless it already holds that very lock (what `provision up --local` does on
+/// first use; scripts/lib.sh's `ensure_moto` writes the same record). Progress goes to `log_dir`.
 pub fn ensure_installed(root: &Path, log_dir: &Path) -> Result<PathBuf, MotoError> {
-    // One install at a time in this process (tests start several servers at once).
-    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one_at_a_time = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Ok(python) = installed(root) {
+        return Ok(python);
+    }
     let venv = root.join(".venv");
     let python = venv.join("bin").join("python");
     let record = venv.join(LOCK_RECORD);
     let sum = hex::encode(Sha256::digest(LOCK.as_bytes()));
-    if python.exists() && std::fs::read_to_string(&record).is_ok_and(|s| s.trim() == sum) && has_moto(&python) {
-        return Ok(python);
-    }
     let io = |path: &Path| {
         let path = path.to_owned();
         move |source| MotoError::Io { path, source }
@@ -118,7 +133,7 @@ pub struct MotoServer {
 }
 
 impl MotoServer {
-    /// Installs moto if needed and starts it on a free port, waiting until it answers.
+    /// Starts moto (installed: see [`installed`]) on a free port, waiting until it answers.
     /// `detached` puts the server in its own process group so it outlives the caller.
     pub async fn start(root: &Path, log_dir: &Path, detached: bool) -> Result<Self, MotoError> {
         Self::start_with(root, log_dir, detached, None).await
@@ -133,7 +148,7 @@ impl MotoServer {
         lambda_endpoint: Option<&str>,
     ) -> Result<Self, MotoError> {
         std::fs::create_dir_all(log_dir).map_err(|source| MotoError::Io { path: log_dir.to_owned(), source })?;
-        let python = ensure_installed(root, log_dir)?;
+        let python = installed(root)?;
         let mut last = None;
         // A port picked by the OS can be taken between our probe and moto's bind: retry a few times.
         for _ in 0..3 {
@@ -220,5 +235,19 @@ impl MotoServer {
 impl Drop for MotoServer {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_the_venv_the_error_says_which_command_installs_it() {
+        let empty = tempfile::tempdir().expect("temp dir");
+        let e = installed(empty.path()).expect_err("nothing is installed there");
+        assert!(matches!(e, MotoError::NotInstalled { .. }));
+        let said = e.to_string();
+        assert!(said.contains("./scripts/test-all") && said.contains("ensure_moto"), "{said}");
     }
 }

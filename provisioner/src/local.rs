@@ -88,6 +88,8 @@ impl LocalCloud {
                 ours: false,
             },
             None => {
+                // The product installs moto on first use (the tests never do: the scripts do).
+                moto::ensure_installed(root, &log_dir)?;
                 let server = MotoServer::start_with(root, &log_dir, true, Some(&standins_endpoint)).await?;
                 let (endpoint, port) = (server.endpoint.clone(), server.port);
                 Part { endpoint, port, pid: server.detach(), ours: true }

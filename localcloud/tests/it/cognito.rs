@@ -194,8 +194,7 @@ async fn browsers_reach_cognito_through_the_stand_in_as_on_aws() {
 /// instead of serving wrong answers.
 #[test]
 fn a_patch_that_no_longer_fits_moto_stops_it_at_start_naming_the_attribute() {
-    let logs = tempfile::tempdir().expect("temp dir");
-    let python = localcloud::moto::ensure_installed(&crate::root(), logs.path()).expect("moto installed");
+    let python = localcloud::moto::installed(&crate::root()).unwrap_or_else(|e| panic!("{e}"));
     let patches = localcloud::moto::SCRIPT;
     let expected = r#"("self", "client_id", "auth_flow", "auth_parameters")"#;
     assert!(patches.contains(expected), "the InitiateAuth patch names the parameters it expects");

@@ -168,8 +168,10 @@ fn scratch_project() -> tempfile::TempDir {
         let p = e.expect("entry").path();
         std::fs::copy(&p, dir.path().join("stacks").join(p.file_name().expect("name"))).expect("copy");
     }
-    // moto's venv (installed by the scripts, or by the moto tests on first use).
-    localcloud::moto::ensure_installed(&r, dir.path()).expect("moto venv");
+    // moto's venv, installed by the scripts (the tests install nothing).
+    if let Err(e) = localcloud::moto::installed(&r) {
+        panic!("{e}");
+    }
     std::os::unix::fs::symlink(r.join(".venv"), dir.path().join(".venv")).expect("symlink .venv");
     let bin = dir.path().join("bin");
     std::fs::create_dir(&bin).expect("bin");

@@ -8,6 +8,7 @@ use std::process::Command;
 
 use provisioner::stack::{Construct, ROUTES, image_editor};
 use serde_json::{Value, json};
+use sha2::Digest as _;
 
 /// A variant far from dev.yaml: another region (no Stable Image Core there, so no `generate`), arm64, sign-up on for two domains,
 /// extra origins, reserved concurrency, its own throttling.
@@ -46,19 +47,19 @@ fn load(p: &Path) -> Value {
     serde_norway::from_str(&std::fs::read_to_string(p).expect("read")).expect("YAML")
 }
 
-/// cfn-lint and checkov from PyPI, in the project's .venv: installed when missing, at the
-/// versions scripts/python/test-tools.lock pins (one place for them).
+/// cfn-lint and checkov from PyPI, in the project's .venv at the versions
+/// scripts/python/test-tools.lock pins: installed by the scripts, never by the tests.
 fn tool(name: &str) -> PathBuf {
-    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one_at_a_time = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
-    let ok = Command::new("bash")
-        .arg("-c")
-        .arg("source scripts/lib.sh && ensure_test_tools")
-        .current_dir(root())
-        .status()
-        .expect("bash");
-    assert!(ok.success(), "installing cfn-lint and checkov failed");
-    root().join(".venv/bin").join(name)
+    let lock = std::fs::read(root().join("scripts/python/test-tools.lock")).expect("test-tools.lock");
+    let sum = hex::encode(sha2::Sha256::digest(&lock));
+    let record = std::fs::read_to_string(root().join(".venv/.installed-test-tools.lock")).unwrap_or_default();
+    let path = root().join(".venv/bin").join(name);
+    assert!(
+        record.trim() == sum && path.exists(),
+        "{name} is not installed in .venv at the version scripts/python/test-tools.lock pins: `./scripts/test-all` \
+         installs it (to install only the test tools: `bash -c 'source scripts/lib.sh && ensure_test_tools'`)"
+    );
+    path
 }
 
 #[test]
