@@ -24,6 +24,8 @@ pub const SCRIPT: &str = concat!(
     "\n",
     include_str!("moto/cognito.py"),
     "\n",
+    include_str!("moto/logs.py"),
+    "\n",
     include_str!("moto/iam.py"),
     "\n",
     include_str!("moto/start.py"),

@@ -1,7 +1,7 @@
 """moto, made as strict as AWS where the product relies on it, then started like `moto.server`.
 
 localcloud/src/moto.rs runs the files of localcloud/src/moto/ as one script, in this order:
-base.py (imports, the patch check), apigateway.py, dynamodb.py, cognito.py, iam.py, start.py — as
+base.py (imports, the patch check), apigateway.py, dynamodb.py, cognito.py, logs.py, iam.py, start.py — as
 `python -c <script> -H HOST -p PORT` (the arguments of moto.server). Each patch names the AWS
 behaviour it reproduces and where that is documented.
 """

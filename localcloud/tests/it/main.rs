@@ -4,6 +4,7 @@
 mod bedrock;
 mod cognito;
 mod dynamodb;
+mod emf;
 mod lambda_runtime;
 
 /// The project's root: localcloud/'s parent.
