@@ -151,6 +151,27 @@ fn resign(root: &Path, token: &str, edit: impl FnOnce(&mut Value)) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
+/// The metrics in the function's namespace (`ImageEditor`), as `Name Dim=Value …` lines, from
+/// moto's CloudWatch through boto3.
+fn emf_metrics(root: &Path, moto: &str) -> Vec<String> {
+    let python = localcloud::moto::installed(root).unwrap_or_else(|e| panic!("{e}"));
+    let script = r#"
+import boto3
+for m in boto3.client("cloudwatch").list_metrics(Namespace="ImageEditor")["Metrics"]:
+    print(" ".join([m["MetricName"]] + [f"{d['Name']}={d['Value']}" for d in m["Dimensions"]]))
+"#;
+    let out = std::process::Command::new(python)
+        .args(["-c", script])
+        .env("AWS_ENDPOINT_URL", moto)
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env("AWS_DEFAULT_REGION", "us-west-2")
+        .output()
+        .expect("python runs");
+    assert!(out.status.success(), "list_metrics: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect()
+}
+
 fn alive(pid: u64) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.split_whitespace().nth(2) != Some("Z"))
 }
@@ -355,6 +376,12 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
     // One execution environment served every request so far: a single cold start, as on Lambda.
     assert_eq!(logs.stdout.matches("\"message\":\"cold start\"").count(), 1, "{}", logs.stdout);
     assert!(!logs.stdout.contains("iVBORw0KGgo"), "image data in the logs");
+    // The function's EMF lines became CloudWatch metrics on the way in, as CloudWatch Logs makes
+    // them (asked with boto3, a client nobody here wrote).
+    let metrics = emf_metrics(&l.root, &moto);
+    for wanted in ["Latency Function=dev-edit Route=POST /edits", "ModelLatency Function=dev-edit Operation=inpaint"] {
+        assert!(metrics.iter().any(|m| m == wanted), "no {wanted} among {metrics:?}");
+    }
 
     // The gateway interprets the deployed definition: open a method and redeploy → it lets
     // requests through, and the provisioner's own check flags the method.
