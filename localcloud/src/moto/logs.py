@@ -23,6 +23,8 @@ from moto.logs import models as _logs_models  # noqa: E402
 _EMF_MAX_DIMENSIONS = 30
 _EMF_MAX_METRICS = 100
 _EMF_MAX_VALUES = 100
+_EMF_MAX_PAST_MS = 14 * 24 * 3600 * 1000
+_EMF_MAX_FUTURE_MS = 2 * 3600 * 1000
 _CLOUDWATCH_UNITS = {
     "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes",
     "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second",
@@ -57,6 +59,12 @@ def emf_metric_data(message):
     directives = meta.get("CloudWatchMetrics")
     if not isinstance(directives, list):
         raise _EmfInvalid("_aws.CloudWatchMetrics must be an array")
+    # CloudWatch takes an EMF timestamp up to 14 days in the past and 2 hours in the future (AWS's
+    # own EMF writer, Powertools for AWS Lambda, refuses outside the same window:
+    # EMF_MAX_TIMESTAMP_PAST_AGE, EMF_MAX_TIMESTAMP_FUTURE_AGE).
+    age_ms = time.time() * 1000 - meta["Timestamp"]
+    if age_ms > _EMF_MAX_PAST_MS or -age_ms > _EMF_MAX_FUTURE_MS:
+        raise _EmfInvalid("_aws.Timestamp is more than 14 days in the past or 2 hours in the future")
     timestamp = _datetime.datetime.fromtimestamp(meta["Timestamp"] / 1000, _datetime.timezone.utc).replace(tzinfo=None)
     out = []
     for d in directives:
@@ -101,9 +109,16 @@ _put_log_events = _original(
 
 def _put_log_events_extracting_metrics(self, log_group_name, log_stream_name, log_events):
     answer = _put_log_events(self, log_group_name, log_stream_name, log_events)
+    # Events PutLogEvents rejected (too old, too new: its rejectedLogEventsInfo) are not ingested,
+    # so nothing is extracted from them.
+    rejected = answer[1] if isinstance(answer, tuple) and isinstance(answer[1], dict) else {}
+    too_old = rejected.get("tooOldLogEventEndIndex", -1)
+    too_new = rejected.get("tooNewLogEventStartIndex", len(log_events or []))
     cloudwatch = _cloudwatch_backends[self.account_id][self.region_name]
     invalid = 0
-    for event in log_events or []:
+    for index, event in enumerate(log_events or []):
+        if index <= too_old or index >= too_new:
+            continue
         try:
             extracted = emf_metric_data(event.get("message"))
         except _EmfInvalid:

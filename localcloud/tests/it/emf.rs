@@ -39,7 +39,8 @@ def emf(latency, route="POST /edits", **extra):
                "Metrics": [{"Name": "Latency", "Unit": "Milliseconds"}, {"Name": "Errors", "Unit": "Count"}]}]}}
     doc.update(extra)
     return json.dumps(doc)
-events = [emf(100), emf(300), emf([50, 70]), "a plain line", emf(1, route=5), emf("fast")]
+old = json.loads(emf(1)); old["_aws"]["Timestamp"] = now - 15 * 24 * 3600 * 1000
+events = [emf(100), emf(300), emf([50, 70]), "a plain line", emf(1, route=5), emf("fast"), json.dumps(old)]
 logs.put_log_events(logGroupName="/aws/lambda/t-edit", logStreamName="s",
                     logEvents=[{"timestamp": now, "message": m} for m in events])
 def stats(namespace, name, dims, stat):
@@ -62,8 +63,9 @@ print(json.dumps({
     assert_eq!(got["latency_count"], serde_json::json!([[4.0, "Milliseconds"]]), "{got}");
     assert_eq!(got["latency_max"], serde_json::json!([[300.0, "Milliseconds"]]), "{got}");
     assert_eq!(got["errors_sum"], serde_json::json!([[0.0, "Count"]]), "{got}");
-    // A dimension that is not a string, a metric that is not a number: no metric, counted.
-    assert_eq!(got["invalid"], serde_json::json!([[2.0, "Count"]]), "{got}");
+    // A dimension that is not a string, a metric that is not a number, a timestamp 15 days old:
+    // no metric, counted.
+    assert_eq!(got["invalid"], serde_json::json!([[3.0, "Count"]]), "{got}");
     // Every event is stored all the same, EMF or not, valid or not.
-    assert_eq!(got["stored"], 6, "{got}");
+    assert_eq!(got["stored"], 7, "{got}");
 }
