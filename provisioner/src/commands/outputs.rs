@@ -23,9 +23,9 @@ pub struct StackOutputs {
     pub values: BTreeMap<&'static str, Option<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub demo_user: Option<DemoUser>,
-    /// How people get in (human form only).
+    /// How people get in, with its label (human form only).
     #[serde(skip)]
-    sign_in: String,
+    sign_in: (&'static str, String),
     /// The spend ceiling (human form only).
     #[serde(skip)]
     spend: String,
@@ -42,11 +42,11 @@ impl StackOutputs {
         let auth = &ctx.config.auth;
         let sign_in = if !auth.self_sign_up {
             let local = if ctx.local.is_some() { " --local" } else { "" };
-            format!("by invitation (self sign-up is off): provision users add{local} EMAIL…")
+            ("Sign-in", format!("by invitation (self sign-up is off): provision users add{local} EMAIL…"))
         } else if !auth.allowed_email_domains.is_empty() {
-            format!("open to addresses at {} (and invited users)", auth.allowed_email_domains.join(", "))
+            ("Sign-up", format!("open to addresses at {} (and invited users)", auth.allowed_email_domains.join(", ")))
         } else {
-            "open to anyone who finds the app (auth.self_sign_up: true)".to_owned()
+            ("Sign-up", "open to anyone who finds the app (auth.self_sign_up: true)".to_owned())
         };
         StackOutputs {
             stack: ctx.config.name.clone(),
@@ -74,8 +74,8 @@ impl Report for StackOutputs {
         if let Some(d) = &self.demo_user {
             writeln!(out, "Demo login:   {} / {}", d.email, d.password)?;
         }
-        let word = if self.sign_in.starts_with("by invitation") { "Sign-in" } else { "Sign-up" };
-        writeln!(out, "{word}:{:width$}{}", "", self.sign_in, width = 13 - word.len())?;
+        let (label, how) = &self.sign_in;
+        writeln!(out, "{label}:{:width$}{how}", "", width = 13 - label.len())?;
         writeln!(out, "Spend:        {}", self.spend)
     }
 }
