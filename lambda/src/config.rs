@@ -67,9 +67,6 @@ pub const MAX_DECODE_PIXELS: u64 = 25_000_000;
 /// body's few quotes. The body of every answer stays at or under this.
 pub const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024 - 64 * 1024;
 
-/// Namespace of the CloudWatch Embedded Metric Format lines.
-pub const METRICS_NAMESPACE: &str = "ImageEditor";
-
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
     #[error("environment variable {name} is not set; {hint}")]

@@ -70,6 +70,9 @@ pub struct Counted {
     day: String,
     expires: i64,
     pub images: u32,
+    /// The stack's count of the day once this request was counted (what the `ImagesToday` metric
+    /// reports).
+    pub stack_today: u32,
 }
 
 /// Which counter refused, or failed.
@@ -92,7 +95,7 @@ impl Quota {
         expires: i64,
         delta: i64,
         limit: Option<u32>,
-    ) -> Result<(), aws_sdk_dynamodb::error::SdkError<UpdateItemError>> {
+    ) -> Result<u32, aws_sdk_dynamodb::error::SdkError<UpdateItemError>> {
         let mut u = self
             .client
             .update_item()
@@ -101,7 +104,8 @@ impl Quota {
             .key("id", AttributeValue::S(day.to_owned()))
             .update_expression("ADD images :n SET expiresAt = :exp")
             .expression_attribute_values(":n", AttributeValue::N(delta.to_string()))
-            .expression_attribute_values(":exp", AttributeValue::N(expires.to_string()));
+            .expression_attribute_values(":exp", AttributeValue::N(expires.to_string()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew);
         if let Some(limit) = limit {
             // Room for `delta` more: no counter yet, or at most limit - delta made so far.
             let room = i64::from(limit) - delta;
@@ -109,7 +113,13 @@ impl Quota {
                 .condition_expression("attribute_not_exists(images) OR images <= :room")
                 .expression_attribute_values(":room", AttributeValue::N(room.to_string()));
         }
-        u.send().await.map(|_| ())
+        let out = u.send().await?;
+        Ok(out
+            .attributes()
+            .and_then(|a| a.get("images"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<i64>().ok())
+            .map_or(0, |n| u32::try_from(n.max(0)).unwrap_or(u32::MAX)))
     }
 
     fn refused(&self, counter: Counter, n: u32, now: OffsetDateTime) -> ApiError {
@@ -137,7 +147,8 @@ impl Quota {
             ));
         }
         let now = OffsetDateTime::now_utc();
-        let counted = Counted { day: today(now), expires: now.unix_timestamp() + 2 * 86_400, images: n };
+        let mut counted =
+            Counted { day: today(now), expires: now.unix_timestamp() + 2 * 86_400, images: n, stack_today: 0 };
         let unavailable = |counter: &str, e: &aws_sdk_dynamodb::error::SdkError<UpdateItemError>| {
             tracing::error!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(e), counter, "counting today's images failed");
             ApiError::HistoryUnavailable(
@@ -161,12 +172,13 @@ impl Quota {
                 .is_ok_and(|made| u64::from(made) + u64::from(n) > u64::from(self.limits.per_stack));
             return Err(self.refused(if stack_full { Counter::Stack } else { Counter::User }, n, now));
         }
-        if let Err(e) =
-            self.add(STACK_KEY.to_owned(), &counted.day, counted.expires, delta, Some(self.limits.per_stack)).await
-        {
-            // The user's count goes back: this request makes nothing.
-            self.give_back_one(Counter::User, user, &counted, n).await;
-            return Err(if over(&e) { self.refused(Counter::Stack, n, now) } else { unavailable("stack", &e) });
+        match self.add(STACK_KEY.to_owned(), &counted.day, counted.expires, delta, Some(self.limits.per_stack)).await {
+            Ok(stack_today) => counted.stack_today = stack_today,
+            Err(e) => {
+                // The user's count goes back: this request makes nothing.
+                self.give_back_one(Counter::User, user, &counted, n).await;
+                return Err(if over(&e) { self.refused(Counter::Stack, n, now) } else { unavailable("stack", &e) });
+            }
         }
         Ok(counted)
     }

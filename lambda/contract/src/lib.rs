@@ -61,6 +61,23 @@ pub fn route(method: &str, path: &str) -> Option<&'static Route> {
 pub const CORS_ALLOW_HEADERS: &str =
     "Content-Type,Authorization,Idempotency-Key,Access-Control-Allow-Origin,Access-Control-Allow-Headers";
 
+/// A short, stable, non-reversible tag of a user (FNV-1a 64 of the Cognito `sub`, 16 hex digits):
+/// the `user` field of the function's log lines, and how `provision watch` names the busiest users
+/// of the day — enough to correlate the two, never the identity itself.
+pub fn user_hash(sub: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in sub.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// The CloudWatch namespace of the function's own metrics: the function writes its EMF lines in it
+/// (lambda/src/metrics.rs), and the provisioner's alarms, dashboard and `provision watch` read it.
+/// Written once so that a rename cannot leave the readers looking at an empty namespace.
+pub const METRICS_NAMESPACE: &str = "ImageEditor";
+
 /// The request header that makes `POST /edits` safe to send again (docs/openapi.yaml).
 pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
 
@@ -137,4 +154,19 @@ pub mod env {
     pub const ALLOWED_EMAIL_DOMAINS: &str = "ALLOWED_EMAIL_DOMAINS";
     /// The function's log level.
     pub const RUST_LOG: &str = "RUST_LOG";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_hash_is_stable_and_not_the_sub() {
+        assert_eq!(user_hash("abc"), user_hash("abc"));
+        assert_ne!(user_hash("abc"), "abc");
+        // FNV-1a 64 of the empty string is its offset basis: the function's log lines and
+        // `provision watch` agree on the algorithm, not only on the shape.
+        assert_eq!(user_hash(""), "cbf29ce484222325");
+        assert_eq!(user_hash("a"), "af63dc4c8601ec8c");
+    }
 }

@@ -160,6 +160,7 @@ pub(super) async fn run<M: ImageModel>(
             ));
         }
     };
+    outcome.images_today = Some(counted.stack_today);
     if let Err(failure) = put_first_record(app, ctx, user, &record, first_until).await {
         app.quota.give_back(user, &counted, asked).await;
         outcome.record_write_failed = true;
@@ -209,6 +210,7 @@ pub(super) async fn run<M: ImageModel>(
             write_record(app, ctx, user, &record, outcome).await;
             // Counted per image made: what the model did not make is given back.
             let made = u32::try_from(out.images.len()).unwrap_or(asked);
+            outcome.images = made;
             if made < asked {
                 app.quota.give_back(user, &counted, asked - made).await;
             }

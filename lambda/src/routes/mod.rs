@@ -16,7 +16,7 @@ use serde_json::Value;
 use tracing::Instrument as _;
 
 use crate::bedrock::ImageModel;
-use crate::config::{Config, INTEGRATION_TIMEOUT, MAX_RESPONSE_BYTES, METRICS_NAMESPACE};
+use crate::config::{Config, INTEGRATION_TIMEOUT, MAX_RESPONSE_BYTES};
 use crate::errors::ApiError;
 use crate::metrics::{self, RequestMetrics};
 use crate::records::Records;
@@ -25,7 +25,12 @@ use crate::records::Records;
 /// these API Gateway resources and methods (plus an OPTIONS MOCK per resource); docs/openapi.yaml
 /// documents them.
 use image_edit_contract::Endpoint;
+/// The namespace of the metrics line, shared with the provisioner's readers of it.
+use image_edit_contract::METRICS_NAMESPACE;
 pub use image_edit_contract::ROUTES;
+/// The user's tag in the log lines (shared with `provision watch`, which names the day's busiest
+/// users by it).
+use image_edit_contract::user_hash;
 
 /// `GET /capabilities` for a stack configured as `config`: what the web app offers and enforces.
 /// The frontend's fixtures are these answers (provisioner/tests/it/contract.rs keeps them equal).
@@ -50,6 +55,10 @@ pub(crate) struct Outcome {
     pub model_ms: Option<f64>,
     pub blocked: bool,
     pub record_write_failed: bool,
+    /// Images the model made (and Bedrock billed).
+    pub images: u32,
+    /// The stack's images today once this request was counted.
+    pub images_today: Option<u32>,
     /// The model was called and may have made (and billed) an image: the request is not free to
     /// run again (its Idempotency-Key stays taken).
     pub may_have_made: bool,
@@ -156,6 +165,9 @@ impl<M: ImageModel> App<M> {
                 model_latency_ms: outcome.model_ms,
                 blocked: outcome.blocked,
                 record_write_failed: outcome.record_write_failed,
+                model: outcome.model,
+                images: outcome.images,
+                images_today: outcome.images_today,
             },
         );
         response
@@ -233,17 +245,6 @@ fn request_id(req: &Request) -> String {
         return id.to_owned();
     }
     uuid::Uuid::new_v4().to_string()
-}
-
-/// A short, stable, non-reversible tag of the user for logs (FNV-1a 64): enough to correlate, not
-/// the identity itself.
-fn user_hash(sub: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in sub.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{h:016x}")
 }
 
 fn path_of(req: &Request) -> String {
@@ -362,11 +363,5 @@ mod tests {
         assert_eq!(match_template("/edits", "/capabilities"), None);
         assert_eq!(strip_first_segment("/prod/edits"), "/edits");
         assert_eq!(strip_first_segment("/prod"), "/");
-    }
-
-    #[test]
-    fn user_hash_is_stable_and_not_the_sub() {
-        assert_eq!(user_hash("abc"), user_hash("abc"));
-        assert_ne!(user_hash("abc"), "abc");
     }
 }
