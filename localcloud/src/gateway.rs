@@ -18,6 +18,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation, jwk::JwkSet};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
+use crate::metrics::{self, Unit};
 use crate::runtime::{InvokeError, Lambda};
 
 /// Host names of deployed APIs end with this (before the port).
@@ -51,6 +52,12 @@ struct Authorizer {
 struct Definition {
     deployment: String,
     region: String,
+    /// The `ApiName` dimension of the API's metrics: its name without non-ASCII characters, or
+    /// its id when nothing is left ("API Gateway removes non-ASCII characters from the ApiName
+    /// dimension before sending metrics to CloudWatch. If the APIName contains no ASCII
+    /// characters, the API ID is used as the ApiName": "Amazon API Gateway dimensions and
+    /// metrics").
+    metrics_name: String,
     account: String,
     /// resource path ("/edits/{id}") → resource id, method → definition.
     resources: Vec<(String, String, HashMap<String, MethodDef>)>,
@@ -147,6 +154,22 @@ struct Throttle {
     burst: f64,
 }
 
+/// What the stage says now (stage settings apply without a deployment): its method throttling,
+/// and whether detailed CloudWatch metrics (per method) are on.
+#[derive(Debug, Clone, Copy, Default)]
+struct StageSettings {
+    throttle: Option<Throttle>,
+    detailed_metrics: bool,
+}
+
+/// What the chain learned about a request, for its metrics: the resource it was routed to, and
+/// how long the backend took when the request was relayed to one.
+#[derive(Debug, Default)]
+struct Seen {
+    resource: Option<String>,
+    integration: Option<Duration>,
+}
+
 /// One method's token bucket ("API Gateway throttles requests to your API using the token bucket
 /// algorithm, where a token counts for a request"; per-stage limits "are applied at the API
 /// method level", api-gateway-request-throttling.html).
@@ -168,6 +191,8 @@ pub struct Gateway {
     buckets: Arc<std::sync::Mutex<HashMap<String, Bucket>>>,
     /// "region/function" → when its resource policy was read, and the policy.
     policies: Arc<Mutex<HashMap<String, (std::time::Instant, String)>>>,
+    /// API Gateway's own CloudWatch metrics (`AWS/ApiGateway`).
+    metrics: metrics::Publisher,
 }
 
 /// How long a function's resource policy is trusted before it is read again.
@@ -252,7 +277,13 @@ impl Gateway {
             jwks: Arc::default(),
             buckets: Arc::default(),
             policies: Arc::default(),
+            metrics: metrics::Publisher::default(),
         }
+    }
+
+    /// This gateway, publishing the metrics API Gateway publishes about the requests it answers.
+    pub fn with_metrics(self, metrics: metrics::Publisher) -> Gateway {
+        Gateway { metrics, ..self }
     }
 
     async fn sdk(&self, region: &str) -> aws_config::SdkConfig {
@@ -270,10 +301,9 @@ impl Gateway {
         c
     }
 
-    /// The deployed definition of `api` at `stage` (re-read when the stage's deployment changes).
-    /// The deployed definition, and the stage's throttling as it is now (stage settings apply
-    /// without a deployment).
-    async fn definition(&self, api: &str, stage: &str) -> Result<Option<(Arc<Definition>, Option<Throttle>)>, String> {
+    /// The deployed definition of `api` at `stage` (re-read when the stage's deployment changes),
+    /// and the stage's settings as they are now (stage settings apply without a deployment).
+    async fn definition(&self, api: &str, stage: &str) -> Result<Option<(Arc<Definition>, StageSettings)>, String> {
         let cached_region = self.apis.lock().await.get(api).map(|d| d.region.clone());
         let regions: Vec<String> = match cached_region {
             Some(r) => vec![r],
@@ -283,18 +313,22 @@ impl Gateway {
             let client = aws_sdk_apigateway::Client::new(&self.sdk(&region).await);
             let Ok(stage_out) = client.get_stage().rest_api_id(api).stage_name(stage).send().await else { continue };
             let deployment = stage_out.deployment_id().unwrap_or_default().to_owned();
-            let throttle = stage_out
-                .method_settings()
-                .and_then(|m| m.get("*/*"))
-                .map(|m| Throttle { rate: m.throttling_rate_limit(), burst: f64::from(m.throttling_burst_limit()) });
+            let all_methods = stage_out.method_settings().and_then(|m| m.get("*/*"));
+            let settings = StageSettings {
+                throttle: all_methods.map(|m| Throttle {
+                    rate: m.throttling_rate_limit(),
+                    burst: f64::from(m.throttling_burst_limit()),
+                }),
+                detailed_metrics: all_methods.is_some_and(|m| m.metrics_enabled()),
+            };
             if let Some(d) = self.apis.lock().await.get(api)
                 && d.deployment == deployment
             {
-                return Ok(Some((d.clone(), throttle)));
+                return Ok(Some((d.clone(), settings)));
             }
             let def = Arc::new(self.load(&client, api, &region, deployment).await?);
             self.apis.lock().await.insert(api.to_owned(), def.clone());
-            return Ok(Some((def, throttle)));
+            return Ok(Some((def, settings)));
         }
         Ok(None)
     }
@@ -307,6 +341,18 @@ impl Gateway {
         deployment: String,
     ) -> Result<Definition, String> {
         let e = |e: &dyn std::fmt::Display| format!("reading API {api} from moto: {e}");
+        let name = client
+            .get_rest_api()
+            .rest_api_id(api)
+            .send()
+            .await
+            .map_err(|x| e(&x))?
+            .name()
+            .unwrap_or_default()
+            .to_owned();
+        let ascii: String = name.chars().filter(char::is_ascii).collect();
+        // (Nothing but spaces left is no dimension value CloudWatch accepts either.)
+        let metrics_name = if ascii.trim().is_empty() { api.to_owned() } else { ascii };
         let mut authorizers = HashMap::new();
         for a in client.get_authorizers().rest_api_id(api).send().await.map_err(|x| e(&x))?.items() {
             let pools = a
@@ -399,6 +445,7 @@ impl Gateway {
         Ok(Definition {
             deployment,
             region: region.to_owned(),
+            metrics_name,
             account: "123456789012".into(),
             resources,
             gateway_responses,
@@ -555,13 +602,17 @@ impl Gateway {
         headers: HeaderMap,
         body: Option<Bytes>,
     ) -> Response {
+        let received = time::OffsetDateTime::now_utc();
+        let started = std::time::Instant::now();
         let path = uri.path();
         let (stage, rest) = match path.trim_start_matches('/').split_once('/') {
             Some((s, r)) => (s.to_owned(), format!("/{r}")),
             None => (path.trim_start_matches('/').to_owned(), "/".to_owned()),
         };
-        let (def, throttle) = match self.definition(api, &stage).await {
+        let (def, settings) = match self.definition(api, &stage).await {
             Ok(Some(d)) => d,
+            // No such API or stage: no metrics either (there is no ApiName and Stage to count
+            // the request under).
             Ok(None) => return gw_error(StatusCode::FORBIDDEN, "Forbidden"),
             Err(e) => {
                 tracing::error!("{e}");
@@ -579,14 +630,61 @@ impl Gateway {
             // responses (`$context.requestId`).
             request_id: uuid::Uuid::new_v4().to_string(),
         };
+        let mut seen = Seen::default();
         let answer = async {
             let body = parse(body)?;
             let route = route(&def, &request)?;
-            self.throttle(throttle, &request, &route)?;
+            seen.resource = Some(route.template.to_owned());
+            self.throttle(settings.throttle, &request, &route)?;
             let claims = self.authorize_method(route.method, &request).await?;
-            self.integrate(&def, &request, &route, claims, &body).await
+            self.integrate(&def, &request, &route, claims, &body, &mut seen.integration).await
         };
-        answer.await.unwrap_or_else(|kind| gateway_response(&def, kind, &request.headers, &request.request_id))
+        let response =
+            answer.await.unwrap_or_else(|kind| gateway_response(&def, kind, &request.headers, &request.request_id));
+        self.publish(&def, &request, settings, received, started.elapsed(), &seen, response.status());
+        response
+    }
+
+    /// The metrics API Gateway publishes about a request ("Amazon API Gateway dimensions and
+    /// metrics"): every request it answers counts — those it refuses itself too (403, 413, 429,
+    /// 401: their gateway responses are 4XX answers, and "API Gateway counts modified gateway
+    /// response status codes as 4XXError errors") — with `4XXError` and `5XXError` 0 or 1 by the
+    /// status sent ("The Average statistic represents the 4XXError error rate … The denominator
+    /// corresponds to the Count metric"), `Latency` from receiving the request to answering it
+    /// and `IntegrationLatency` from relaying it to the backend to its answer. By API
+    /// (`ApiName`) and by stage (`ApiName`, `Stage`); by method (`ApiName`, `Method`, `Resource`,
+    /// `Stage`) only when the stage turns on detailed CloudWatch metrics, as API Gateway does.
+    #[allow(clippy::too_many_arguments)]
+    fn publish(
+        &self,
+        def: &Definition,
+        r: &Request<'_>,
+        settings: StageSettings,
+        at: time::OffsetDateTime,
+        latency: Duration,
+        seen: &Seen,
+        status: StatusCode,
+    ) {
+        let name = || ("ApiName", def.metrics_name.clone());
+        let stage = || ("Stage", r.stage.clone());
+        let mut sets = vec![vec![name()], vec![name(), stage()]];
+        if settings.detailed_metrics
+            && let Some(resource) = &seen.resource
+        {
+            sets.push(vec![name(), ("Method", r.method.as_str().to_owned()), ("Resource", resource.clone()), stage()]);
+        }
+        let flag = |b: bool| if b { 1.0 } else { 0.0 };
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let mut samples = vec![
+            ("Count", Unit::Count, 1.0),
+            ("4XXError", Unit::Count, flag(status.is_client_error())),
+            ("5XXError", Unit::Count, flag(status.is_server_error())),
+            ("Latency", Unit::Milliseconds, ms(latency)),
+        ];
+        if let Some(integration) = seen.integration {
+            samples.push(("IntegrationLatency", Unit::Milliseconds, ms(integration)));
+        }
+        self.metrics.publish(&def.region, "AWS/ApiGateway", at, &sets, &samples);
     }
 
     /// Throttling comes before the authorizer and the integration: a throttled request costs
@@ -635,6 +733,7 @@ impl Gateway {
         route: &Route<'_>,
         claims: Option<serde_json::Map<String, Value>>,
         body: &Bytes,
+        integration_latency: &mut Option<Duration>,
     ) -> Result<Response, ResponseType> {
         let (api, m) = (r.api, route.method);
         match m.integration.as_str() {
@@ -687,7 +786,11 @@ impl Gateway {
                     &r.request_id,
                 );
                 let payload = Bytes::from(event.to_string());
-                match tokio::time::timeout(INTEGRATION_TIMEOUT, self.lambda.invoke(&region, &function, payload)).await {
+                let relayed = std::time::Instant::now();
+                let answer =
+                    tokio::time::timeout(INTEGRATION_TIMEOUT, self.lambda.invoke(&region, &function, payload)).await;
+                *integration_latency = Some(relayed.elapsed());
+                match answer {
                     Err(_) | Ok(Err(InvokeError::Timeout(..))) => Err(ResponseType::IntegrationTimeout),
                     // Lambda refused the event (over its 6 MB request limit): observed as a 413
                     // "Request Too Long" from API Gateway, while the 10 MB check let the body

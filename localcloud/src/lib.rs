@@ -12,6 +12,7 @@ pub mod gateway;
 pub mod iam;
 pub mod lambda_policy;
 pub mod logs;
+pub mod metrics;
 pub mod moto;
 mod passthrough;
 pub mod runtime;
@@ -91,11 +92,13 @@ pub fn router(cfg: &StandInConfig) -> Router {
         ("AWS_ENDPOINT_URL".to_owned(), cfg.moto.clone()),
         ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME".to_owned(), format!("http://127.0.0.1:{}", cfg.port)),
     ];
-    let lambda = runtime::Lambda::new(&cfg.moto, function_env, cfg.log_dir.clone());
-    let gateway = gateway::Gateway::new(&cfg.moto, lambda.clone());
+    // The metrics API Gateway, Lambda and Bedrock publish about themselves, into moto's CloudWatch.
+    let metrics = metrics::Publisher::start(&cfg.moto);
+    let lambda = runtime::Lambda::new(&cfg.moto, function_env, cfg.log_dir.clone()).with_metrics(metrics.clone());
+    let gateway = gateway::Gateway::new(&cfg.moto, lambda.clone()).with_metrics(metrics.clone());
     let hosts = Hosts { amplify: amplify.clone(), gateway };
     let authorizer = iam::Authorizer::new(&cfg.moto);
-    let bedrock = bedrock::Bedrock::new().with_iam(authorizer.clone());
+    let bedrock = bedrock::Bedrock::new().with_iam(authorizer.clone()).with_metrics(metrics);
     Router::new()
         .merge(amplify.router())
         .merge(cognito::Cognito::new(&cfg.moto).router())

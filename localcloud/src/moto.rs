@@ -26,6 +26,8 @@ pub const SCRIPT: &str = concat!(
     "\n",
     include_str!("moto/logs.py"),
     "\n",
+    include_str!("moto/cloudwatch.py"),
+    "\n",
     include_str!("moto/iam.py"),
     "\n",
     include_str!("moto/start.py"),
@@ -149,8 +151,25 @@ impl MotoServer {
         detached: bool,
         lambda_endpoint: Option<&str>,
     ) -> Result<Self, MotoError> {
+        Self::start_with_env(root, log_dir, detached, lambda_endpoint, &[]).await
+    }
+
+    /// [`start_with`](Self::start_with), with `env` set for the server on top of the environment
+    /// it inherits: how a test gives one server its own `LOCALCLOUD_ALARM_EVALUATION_SECONDS`
+    /// without changing the test process's environment, which the other tests share.
+    pub async fn start_with_env(
+        root: &Path,
+        log_dir: &Path,
+        detached: bool,
+        lambda_endpoint: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> Result<Self, MotoError> {
         std::fs::create_dir_all(log_dir).map_err(|source| MotoError::Io { path: log_dir.to_owned(), source })?;
         let python = installed(root)?;
+        // The script is run from a file: as one `-c` argument it would meet Linux's limit on the
+        // length of a single argument (MAX_ARG_STRLEN, 128 KiB), and a traceback names its lines.
+        let script = log_dir.join("moto-server.py");
+        std::fs::write(&script, SCRIPT).map_err(|source| MotoError::Io { path: script.clone(), source })?;
         let mut last = None;
         // A port picked by the OS can be taken between our probe and moto's bind: retry a few times.
         for _ in 0..3 {
@@ -160,11 +179,15 @@ impl MotoServer {
             let err = out.try_clone().map_err(|source| MotoError::Io { path: log.clone(), source })?;
             let mut cmd = Command::new(&python);
             // moto.server, with the patches that make it as strict as AWS (localcloud/src/moto/).
-            cmd.args(["-c", SCRIPT, "-H", "127.0.0.1", "-p", &port.to_string()])
+            cmd.arg(&script)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 // Lambda's default account concurrency, with 100 kept unreserved: moto enforces
                 // PutFunctionConcurrency against it only when told the quota.
                 .env("MOTO_LAMBDA_CONCURRENCY_QUOTA", "1000")
                 .env("LOCALCLOUD_LAMBDA_ENDPOINT", lambda_endpoint.unwrap_or_default())
+                // Where the CloudWatch patch writes the e-mail SNS "sends" (notifications.jsonl).
+                .env("LOCALCLOUD_LOG_DIR", std::path::absolute(log_dir).unwrap_or_else(|_| log_dir.to_owned()))
+                .envs(env.iter().copied())
                 .stdin(Stdio::null())
                 .stdout(out)
                 .stderr(err);

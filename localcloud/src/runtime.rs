@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::logs;
+use crate::metrics::{self, Unit};
 
 /// Lambda's limits for a synchronous (RequestResponse) invocation: 6 MB for the event and 6 MB for
 /// the response ("Lambda quotas", docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
@@ -115,11 +116,28 @@ impl Concurrency {
         Ok(())
     }
 
+    /// What runs now, as Lambda's concurrency metrics count it: `name`'s executions, all of the
+    /// account's, and those of functions without reserved concurrency.
+    fn load(&self, name: &str) -> Load {
+        let all: u32 = self.running.values().sum();
+        let unreserved: u32 =
+            self.running.iter().filter(|(f, _)| !self.reserved.contains_key(*f)).map(|(_, n)| n).sum();
+        Load { function: self.running.get(name).copied().unwrap_or(0), all, unreserved }
+    }
+
     fn release(&mut self, name: &str) {
         if let Some(n) = self.running.get_mut(name) {
             *n = n.saturating_sub(1);
         }
     }
+}
+
+/// Executions running at one moment (see [`Concurrency::load`]).
+#[derive(Debug, Clone, Copy)]
+struct Load {
+    function: u32,
+    all: u32,
+    unreserved: u32,
 }
 
 /// One claimed execution; released when dropped, however the invocation ends.
@@ -150,8 +168,14 @@ struct Invocation {
     id: String,
     event: Bytes,
     deadline_ms: u128,
-    reply: oneshot::Sender<Reply>,
+    reply: oneshot::Sender<Answer>,
 }
+
+/// How an invocation ended, and how long the function took from receiving the event (its
+/// `next` answered) to answering: Lambda's `Duration`, "the amount of time that your function
+/// code spends processing an event" ("Types of metrics for Lambda functions"), so a cold start's
+/// init is not in it.
+type Answer = (Reply, Duration);
 
 /// An execution environment: a running `bootstrap` process and the Runtime API it polls. Like
 /// Lambda, an environment serves one invocation at a time; concurrent invocations get environments
@@ -178,7 +202,8 @@ impl Instance {
 
 struct RuntimeApi {
     next: Mutex<mpsc::Receiver<Invocation>>,
-    pending: Mutex<HashMap<String, oneshot::Sender<Reply>>>,
+    /// Invocation id → where its answer goes, and when the function received the event.
+    pending: Mutex<HashMap<String, (oneshot::Sender<Answer>, std::time::Instant)>>,
     arn: String,
 }
 
@@ -197,6 +222,8 @@ pub struct Lambda {
     /// Function name → its execution environments.
     instances: Arc<Mutex<HashMap<String, Vec<Arc<Instance>>>>>,
     concurrency: Arc<std::sync::Mutex<Concurrency>>,
+    /// Lambda's own CloudWatch metrics (`AWS/Lambda`).
+    metrics: metrics::Publisher,
 }
 
 fn code_sha(zip: &[u8]) -> String {
@@ -216,7 +243,13 @@ impl Lambda {
                 account: DEFAULT_ACCOUNT_CONCURRENCY,
                 ..Concurrency::default()
             })),
+            metrics: metrics::Publisher::default(),
         }
+    }
+
+    /// This Lambda, publishing the metrics Lambda publishes about invocations.
+    pub fn with_metrics(self, metrics: metrics::Publisher) -> Lambda {
+        Lambda { metrics, ..self }
     }
 
     /// Lambda's REST paths: invocations, concurrency and the account's settings are ours,
@@ -235,11 +268,22 @@ impl Lambda {
             .with_state(self.clone())
     }
 
-    /// Claims one execution of `name` within the account's and the function's concurrency.
-    fn claim(&self, name: &str) -> Result<Permit, InvokeError> {
+    /// Claims one execution of `name` within the account's and the function's concurrency; with
+    /// what runs then, this one included.
+    fn claim(&self, name: &str) -> Result<(Permit, Load), InvokeError> {
         let mut c = self.concurrency.lock().map_err(|_| InvokeError::Other("lock".into()))?;
         c.claim(name).map_err(InvokeError::Throttled)?;
-        Ok(Permit { concurrency: self.concurrency.clone(), name: name.to_owned() })
+        Ok((Permit { concurrency: self.concurrency.clone(), name: name.to_owned() }, c.load(name)))
+    }
+
+    /// Publishes Lambda's metrics of one invocation request ("Types of metrics for Lambda
+    /// functions", Lambda Developer Guide), by function (`FunctionName`) and across all functions
+    /// (no dimension: "View aggregate metrics for all functions in the current AWS Region"), at
+    /// the time of the invocation ("The timestamp on a metric reflects when the function was
+    /// invoked").
+    fn publish(&self, region: &str, name: &str, at: time::OffsetDateTime, samples: &[(&'static str, Unit, f64)]) {
+        let sets = [vec![("FunctionName", name.to_owned())], vec![]];
+        self.metrics.publish(region, "AWS/Lambda", at, &sets, samples);
     }
 
     /// Remembers the zip a create/update carries (JSON `Code.ZipFile` / `ZipFile`, base64).
@@ -299,8 +343,19 @@ impl Lambda {
             return Err(InvokeError::RequestTooLarge(event.len()));
         }
         let cfg = self.configuration(region, name).await?;
-        // Within the account's concurrency, or throttled before anything runs.
-        let _permit = self.claim(name)?;
+        let at = time::OffsetDateTime::now_utc();
+        // Within the account's concurrency, or throttled before anything runs: `Throttles` ("The
+        // number of invocation requests that are throttled … Throttled requests and other
+        // invocation errors don't count as Invocations or Errors").
+        let (_permit, load) = match self.claim(name) {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                if matches!(e, InvokeError::Throttled(_)) {
+                    self.publish(region, name, at, &[("Throttles", Unit::Count, 1.0)]);
+                }
+                return Err(e);
+            }
+        };
         let sha = cfg["CodeSha256"].as_str().unwrap_or_default().to_owned();
         let zip = {
             let code = self.code.lock().map_err(|_| InvokeError::Other("lock".into()))?;
@@ -332,6 +387,28 @@ impl Lambda {
             self.retire(name, &instance).await;
             return Err(InvokeError::Other("the function's process is gone".into()));
         }
+        // The concurrency metrics, sampled as each invocation starts (viewed with Maximum: "To
+        // see how close you are to hitting concurrency limits, view these metrics with the Max
+        // statistic"): ConcurrentExecutions by function and for the Region, and
+        // UnreservedConcurrentExecutions ("For a Region, the number of events that functions
+        // without reserved concurrency are processing"; no dimension).
+        self.metrics.publish(
+            region,
+            "AWS/Lambda",
+            at,
+            &[vec![("FunctionName", name.to_owned())]],
+            &[("ConcurrentExecutions", Unit::Count, f64::from(load.function))],
+        );
+        self.metrics.publish(
+            region,
+            "AWS/Lambda",
+            at,
+            &[vec![]],
+            &[
+                ("ConcurrentExecutions", Unit::Count, f64::from(load.all)),
+                ("UnreservedConcurrentExecutions", Unit::Count, f64::from(load.unreserved)),
+            ],
+        );
         let outcome = tokio::time::timeout(Duration::from_secs(timeout), rx).await;
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         instance.logs.line(format!("END RequestId: {id}"));
@@ -340,8 +417,27 @@ impl Lambda {
             ms.ceil() as u64,
             cfg["MemorySize"].as_u64().unwrap_or(128)
         ));
+        // The function ran: it counts in `Invocations` ("including successful invocations and
+        // invocations that result in a function error"), `Errors` is 1 for a function error
+        // (its exceptions, and the runtime's: timeouts, an exited process, a response over the
+        // limit) and 0 otherwise ("Invocation metrics are binary indicators of the outcome"), and
+        // `Duration` is the time the function spent on the event.
+        let (failed, took) = match &outcome {
+            Ok(Ok((reply, took))) => (!matches!(reply, Reply::Response(_)), *took),
+            Ok(Err(_)) | Err(_) => (true, started.elapsed()),
+        };
+        self.publish(
+            region,
+            name,
+            at,
+            &[
+                ("Invocations", Unit::Count, 1.0),
+                ("Errors", Unit::Count, if failed { 1.0 } else { 0.0 }),
+                ("Duration", Unit::Milliseconds, took.as_secs_f64() * 1000.0),
+            ],
+        );
         match outcome {
-            Ok(Ok(reply)) => {
+            Ok(Ok((reply, _))) => {
                 instance.release();
                 match reply {
                     Reply::Response(body) => Ok(body),
@@ -551,7 +647,7 @@ fn unpack(zip: &[u8], root: &std::path::Path) -> Result<(), String> {
 async fn next(State(api): State<Arc<RuntimeApi>>) -> Response {
     let inv = { api.next.lock().await.recv().await };
     let Some(inv) = inv else { return StatusCode::GONE.into_response() };
-    api.pending.lock().await.insert(inv.id.clone(), inv.reply);
+    api.pending.lock().await.insert(inv.id.clone(), (inv.reply, std::time::Instant::now()));
     let mut h = HeaderMap::new();
     let pairs = [
         ("lambda-runtime-aws-request-id", inv.id.clone()),
@@ -571,11 +667,11 @@ async fn next(State(api): State<Arc<RuntimeApi>>) -> Response {
 /// The function's response. Over Lambda's limit, the invocation fails with
 /// `Function.ResponseSizeTooLarge` and the Runtime API answers the function 413, as Lambda does.
 async fn respond(State(api): State<Arc<RuntimeApi>>, Path(id): Path<String>, body: Bytes) -> Response {
-    let Some(tx) = api.pending.lock().await.remove(&id) else {
+    let Some((tx, since)) = api.pending.lock().await.remove(&id) else {
         return StatusCode::BAD_REQUEST.into_response();
     };
     if body.len() > MAX_RESPONSE_BYTES {
-        let _ = tx.send(Reply::TooLarge);
+        let _ = tx.send((Reply::TooLarge, since.elapsed()));
         return (
             StatusCode::PAYLOAD_TOO_LARGE,
             axum::Json(json!({
@@ -585,14 +681,14 @@ async fn respond(State(api): State<Arc<RuntimeApi>>, Path(id): Path<String>, bod
         )
             .into_response();
     }
-    let _ = tx.send(Reply::Response(body));
+    let _ = tx.send((Reply::Response(body), since.elapsed()));
     StatusCode::ACCEPTED.into_response()
 }
 
 async fn fail(State(api): State<Arc<RuntimeApi>>, Path(id): Path<String>, body: Bytes) -> StatusCode {
     match api.pending.lock().await.remove(&id) {
-        Some(tx) => {
-            let _ = tx.send(Reply::Error(String::from_utf8_lossy(&body).into_owned()));
+        Some((tx, since)) => {
+            let _ = tx.send((Reply::Error(String::from_utf8_lossy(&body).into_owned()), since.elapsed()));
             StatusCode::ACCEPTED
         }
         None => StatusCode::BAD_REQUEST,
@@ -602,8 +698,8 @@ async fn fail(State(api): State<Arc<RuntimeApi>>, Path(id): Path<String>, body: 
 async fn init_error(State(api): State<Arc<RuntimeApi>>, body: Bytes) -> StatusCode {
     let message = format!("init error: {}", String::from_utf8_lossy(&body));
     let mut pending = api.pending.lock().await;
-    for (_, tx) in pending.drain() {
-        let _ = tx.send(Reply::Error(message.clone()));
+    for (_, (tx, since)) in pending.drain() {
+        let _ = tx.send((Reply::Error(message.clone()), since.elapsed()));
     }
     StatusCode::ACCEPTED
 }

@@ -10,16 +10,24 @@ use serde_json::{Value, json};
 
 #[derive(Debug)]
 pub(super) struct ApiError {
-    status: StatusCode,
+    pub(super) status: StatusCode,
     pub(super) kind: &'static str,
     pub(super) message: String,
+    /// Whether the request had been accepted for processing (it passed validation) when it
+    /// failed: such a call counts in Bedrock's `Invocations` metric, one refused before does not.
+    pub(super) accepted: bool,
 }
 
 pub(super) type VResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub(super) fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, kind, message: message.into() }
+        ApiError { status, kind, message: message.into(), accepted: false }
+    }
+
+    /// This error, raised after the request was accepted for processing.
+    pub(super) fn after_acceptance(self) -> Self {
+        ApiError { accepted: true, ..self }
     }
 
     pub(super) fn validation(message: impl Into<String>) -> Self {

@@ -29,28 +29,33 @@ pub(super) async fn invoke(
     b.invocations.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let settings = b.settings();
     let region = region_of(&headers);
+    let at = time::OffsetDateTime::now_utc();
     let started = Instant::now();
     // Who calls: the function's role must allow bedrock:InvokeModel on each ARN the call may use.
     if let (Some(iam), Some(resources)) = (&b.iam, invoke_resources(&model_id, &region, crate::iam::ACCOUNT))
         && let Err(refused) = iam.authorize(&headers, &region, "bedrock:InvokeModel", &resources).await
     {
         tracing::info!(model = %model_id, code = refused.code, "bedrock stand-in: InvokeModel not authorized");
-        return ApiError::new(refused.status, refused.code, refused.message).into_response();
+        let e = ApiError::new(refused.status, refused.code, refused.message);
+        publish(&b, &region, &model_id, at, &Err(&e), started);
+        return e.into_response();
     }
     // Over the model's concurrency quota: refused at once, as Bedrock refuses a call over quota.
     let Some(_running) = b.start(&model_id, settings.max_concurrent) else {
         tracing::info!(model = %model_id, "bedrock stand-in: InvokeModel over the concurrency quota");
-        return ApiError::new(
+        let e = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "ThrottlingException",
             "Too many requests, please wait before trying again.",
-        )
-        .into_response();
+        );
+        publish(&b, &region, &model_id, at, &Err(&e), started);
+        return e.into_response();
     };
     if settings.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(settings.latency_ms)).await;
     }
     let result = invoke_model(&settings, &b.agreements, &model_id, &region, body).await;
+    publish(&b, &region, &model_id, at, &result.as_ref().map(|_| ()), started);
     match result {
         Ok(answer) => {
             b.answered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -64,6 +69,47 @@ pub(super) async fn invoke(
             e.into_response()
         }
     }
+}
+
+/// Bedrock's runtime metrics of one InvokeModel call, by `ModelId` (the id as invoked: a model
+/// or an inference profile), in the caller's region, at the time of the request ("Monitor
+/// bedrock-runtime inference using CloudWatch metrics", Amazon Bedrock User Guide):
+/// - a throttled call counts in `InvocationThrottles` only ("Throttled requests and other
+///   invocation errors don't count as either Invocations or Errors");
+/// - a call accepted for processing counts in `Invocations` — answered, or failed after it was
+///   accepted ("This count includes requests that later failed with a client-side or server-side
+///   error. It doesn't include throttled requests, or requests that were rejected during input
+///   validation") — with its `InvocationLatency`;
+/// - a failure counts in `InvocationClientErrors` (a 4XX answer) or `InvocationServerErrors` (5XX).
+fn publish(
+    b: &Bedrock,
+    region: &str,
+    model_id: &str,
+    at: time::OffsetDateTime,
+    result: &Result<(), &ApiError>,
+    started: Instant,
+) {
+    use crate::metrics::Unit;
+    let mut samples = Vec::new();
+    match result {
+        Err(e) if e.kind == "ThrottlingException" => samples.push(("InvocationThrottles", Unit::Count, 1.0)),
+        Ok(()) | Err(ApiError { accepted: true, .. }) => {
+            samples.push(("Invocations", Unit::Count, 1.0));
+            samples.push(("InvocationLatency", Unit::Milliseconds, started.elapsed().as_secs_f64() * 1000.0));
+        }
+        Err(_) => {}
+    }
+    if let Err(e) = result
+        && e.kind != "ThrottlingException"
+    {
+        if e.status.is_client_error() {
+            samples.push(("InvocationClientErrors", Unit::Count, 1.0));
+        } else if e.status.is_server_error() {
+            samples.push(("InvocationServerErrors", Unit::Count, 1.0));
+        }
+    }
+    let model = catalogue::strip_arn(model_id).to_owned();
+    b.metrics.publish(region, "AWS/Bedrock", at, &[vec![("ModelId", model)]], &samples);
 }
 
 async fn invoke_model(
@@ -108,38 +154,8 @@ async fn invoke_model(
             let t0 = Instant::now();
             let job = validate_stability(kind, &value, &hash)?;
             drop(value);
-            if block == Some(Block::Input) {
-                return Err(ApiError::validation(
-                    "This request has been blocked by our content filters. Please adjust your text prompt to submit a \
-                     new request.",
-                ));
-            }
-            match fail {
-                Some(Fail::NotReady) => {
-                    return Err(ApiError::new(
-                        StatusCode::TOO_MANY_REQUESTS,
-                        "ModelNotReadyException",
-                        "The model is not ready to serve inference requests. Try your request again later.",
-                    ));
-                }
-                Some(Fail::Timeout) => {
-                    return Err(ApiError::new(
-                        StatusCode::REQUEST_TIMEOUT,
-                        "ModelTimeoutException",
-                        "Model has timed out in processing the request. Try your request again.",
-                    ));
-                }
-                Some(Fail::ModelError) => {
-                    return Err(ApiError::new(
-                        StatusCode::FAILED_DEPENDENCY,
-                        "ModelErrorException",
-                        "The model encountered an error while processing the request (local stand-in switch \
-                         fail=model_error).",
-                    ));
-                }
-                _ => {}
-            }
-            let images = render(&job, block_output)?;
+            // Valid: from here on the request was accepted for processing.
+            let images = process(&job, block, fail, block_output).map_err(ApiError::after_acceptance)?;
             tracing::debug!(task = job.task, ms = t0.elapsed().as_millis() as u64, "bedrock stand-in: rendered");
             Ok((job, images))
         })
@@ -160,6 +176,43 @@ async fn invoke_model(
         }
     };
     Ok(serde_json::to_vec(&answer).unwrap_or_default())
+}
+
+/// What a model does with a valid request: the content filter on its input, the switched-on
+/// failures, then the pictures.
+fn process(job: &Job, block: Option<Block>, fail: Option<Fail>, block_output: bool) -> VResult<Vec<Encoded>> {
+    if block == Some(Block::Input) {
+        return Err(ApiError::validation(
+            "This request has been blocked by our content filters. Please adjust your text prompt to submit a \
+             new request.",
+        ));
+    }
+    match fail {
+        Some(Fail::NotReady) => {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "ModelNotReadyException",
+                "The model is not ready to serve inference requests. Try your request again later.",
+            ));
+        }
+        Some(Fail::Timeout) => {
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "ModelTimeoutException",
+                "Model has timed out in processing the request. Try your request again.",
+            ));
+        }
+        Some(Fail::ModelError) => {
+            return Err(ApiError::new(
+                StatusCode::FAILED_DEPENDENCY,
+                "ModelErrorException",
+                "The model encountered an error while processing the request (local stand-in switch \
+                 fail=model_error).",
+            ));
+        }
+        _ => {}
+    }
+    render(job, block_output)
 }
 
 /// The region of the request's SigV4 credential scope (`Credential=AKID/DATE/REGION/...`).

@@ -156,6 +156,8 @@ pub struct Bedrock {
     /// Who may invoke what: the caller's IAM policies, evaluated by moto (None: a Bedrock on its
     /// own, without a moto to ask; the local cloud always has one).
     iam: Option<crate::iam::Authorizer>,
+    /// Bedrock's runtime metrics (`AWS/Bedrock`), published into moto's CloudWatch.
+    metrics: crate::metrics::Publisher,
 }
 
 /// One InvokeModel call counted against its model's concurrency; released when dropped.
@@ -198,7 +200,13 @@ impl Bedrock {
             running: Arc::default(),
             agreements: agreements::Agreements::default(),
             iam: None,
+            metrics: crate::metrics::Publisher::default(),
         }
+    }
+
+    /// This Bedrock, publishing the runtime metrics Bedrock publishes about InvokeModel calls.
+    pub fn with_metrics(self, metrics: crate::metrics::Publisher) -> Bedrock {
+        Bedrock { metrics, ..self }
     }
 
     /// This Bedrock, authorizing each InvokeModel call against the caller's IAM policies.

@@ -1,9 +1,10 @@
 """moto, made as strict as AWS where the product relies on it, then started like `moto.server`.
 
 localcloud/src/moto.rs runs the files of localcloud/src/moto/ as one script, in this order:
-base.py (imports, the patch check), apigateway.py, dynamodb.py, cognito.py, logs.py, iam.py, start.py — as
-`python -c <script> -H HOST -p PORT` (the arguments of moto.server). Each patch names the AWS
-behaviour it reproduces and where that is documented.
+base.py (imports, the patch check), apigateway.py, dynamodb.py, cognito.py, logs.py, cloudwatch.py,
+iam.py, start.py — written to `<log dir>/moto-server.py` and run as `python moto-server.py -H HOST -p PORT`
+(the arguments of moto.server). Each patch names the AWS behaviour it reproduces and where that is
+documented.
 """
 
 import base64

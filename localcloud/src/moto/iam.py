@@ -20,6 +20,7 @@ from moto.core.responses import BaseResponse as _BaseResponse
 from moto.iam import access_control as _access_control
 from moto.moto_api._internal import urls as _moto_api_urls
 from moto.utilities.utils import get_partition as _partition
+from werkzeug.exceptions import HTTPException as _HTTPException
 
 _moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
 
@@ -190,6 +191,8 @@ class _AccessDeniedXml(_access_control.AccessDeniedError):
 
 
 def _raise_access_denied(self):
+    if self._service in _SERIALIZED_REFUSALS:  # SNS and CloudWatch: see below
+        raise _refusal_for_access_denied(self)
     message = _denied_message(self._access_key.arn, self._action, getattr(self, "_resource", "*"))
     if self._service in _QUERY_PROTOCOL:
         raise _AccessDeniedXml(message)
@@ -208,6 +211,8 @@ _raise_invalid_access_key = _original(_access_control.IAMRequest, "_raise_invali
 
 
 def _json_signature_error(self):
+    if self._service in _SERIALIZED_REFUSALS:
+        raise _Refusal(*_BAD_SIGNATURE)
     if self._service in _QUERY_PROTOCOL:
         return _raise_signature_does_not_match(self)
     error = JsonRESTError(
@@ -220,6 +225,8 @@ def _json_signature_error(self):
 
 
 def _json_invalid_key(self, reason):
+    if self._service in _SERIALIZED_REFUSALS:
+        raise _Refusal(*_INVALID_KEY)
     if self._service in _QUERY_PROTOCOL:
         return _raise_invalid_access_key(self, reason)
     error = JsonRESTError("UnrecognizedClientException", "The security token included in the request is invalid.")
@@ -404,6 +411,135 @@ for _handler, _resource in (
         raise PatchDoesNotFit(f"moto patches: moto {moto.__version__}'s {_handler.__name__} determines resources itself")
     _handler._determine_resource = _resource
 _original(_BaseResponse, "call_action", ("self",))
+
+
+# --- IAM: SNS and CloudWatch ---------------------------------------------------------------------
+# moto checks both on "*", CloudWatch as `monitoring:…` (its signing name, not its IAM prefix), and
+# refuses in JSON. Here each resource named must be allowed (parameters as moto parsed the query
+# string or CBOR body), and the refusal is the service's, in the request's protocol.
+def _arn(self, service, region=True):
+    return f"arn:{_partition(self.region)}:{service}:{self.region if region else ''}:{self.current_account}"
+
+
+def _sns_resources(self):
+    # list_amazonsns.html: topic actions on `topic*`, arn:…:sns:REGION:ACCOUNT:NAME, by TopicArn
+    # (CreateTopic: Name); tag actions on ResourceArn; ListTopics and Unsubscribe on "*".
+    if self._get_action() == "CreateTopic":
+        return [f"{_arn(self, 'sns')}:{self._get_param('Name')}"]
+    return [self._get_param("ResourceArn") or self._get_param("TopicArn") or "*"]
+
+
+def _each(prefix, names):
+    names = names if isinstance(names, list) and names else [""]
+    return [prefix + (n if isinstance(n, str) else "") for n in names]
+
+
+def _cloudwatch_resources(self):
+    # list_amazoncloudwatch.html: alarm actions on arn:…:cloudwatch:REGION:ACCOUNT:alarm:NAME,
+    # dashboard actions on arn:…:cloudwatch::ACCOUNT:dashboard/NAME, tag actions on ResourceARN;
+    # the metric actions and ListDashboards on "*".
+    action, param = self._get_action(), self._get_param
+    alarm, board = _arn(self, "cloudwatch") + ":alarm:", _arn(self, "cloudwatch", False) + ":dashboard/"
+    if action in ("TagResource", "UntagResource", "ListTagsForResource"):
+        return [param("ResourceARN") or "*"]
+    if action in ("PutMetricAlarm", "PutCompositeAlarm", "SetAlarmState", "DescribeAlarmHistory"):
+        return [alarm + (param("AlarmName") or "*")]
+    if action == "DescribeAlarms" and not param("AlarmNames"):
+        # AWS then checks `alarm:*` (its AccessDenied: aws-samples/amazon-cloudwatch-auto-alarms#1).
+        return [alarm + "*"]
+    if action in ("DescribeAlarms", "DeleteAlarms", "EnableAlarmActions", "DisableAlarmActions"):
+        # Each one; none: `alarm:` (AWS's AccessDenied for DeleteAlarms([]), same repository #18).
+        return _each(alarm, param("AlarmNames"))
+    if action in ("PutDashboard", "GetDashboard", "DeleteDashboards"):
+        return _each(board, param("DashboardNames") or [param("DashboardName")])
+    return ["*"]
+
+
+class _CloudWatchIAMRequest(_access_control.IAMRequest):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._action = "cloudwatch:" + self._action.split(":", 1)[1]
+
+
+class _Refusal(Exception):
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+_SERIALIZED_REFUSALS = {"sns", "monitoring"}  # signing names
+# Common errors (SNS and CloudWatch API references), HTTP 403.
+_INVALID_KEY = ("InvalidClientTokenId", "The security token included in the request is invalid.")
+_BAD_SIGNATURE = ("SignatureDoesNotMatch", "The request signature we calculated does not match the signature "
+                  "you provided. Check your AWS Secret Access Key and signing method.")
+
+
+def _refusal_for_access_denied(self):
+    resource = getattr(self, "_resource", "*")
+    if self._service == "sns":
+        # AuthorizationError, 403 (SNS API reference), "…perform: SNS:Publish on resource: arn:…"
+        # (aws-ia/terraform-aws-control_tower_account_factory#151).
+        action = "SNS:" + self._action.split(":", 1)[1]
+        return _Refusal("AuthorizationError", _denied_message(self._access_key.arn, action, resource))
+    # "(AccessDenied) when calling the DeleteAlarms operation: User: … is not authorized to
+    # perform: cloudwatch:DeleteAlarms on resource: …" (#18 above).
+    return _Refusal("AccessDenied", _denied_message(self._access_key.arn, self._action, resource))
+
+
+class _ProtocolError(_HTTPException):
+    # call_action answers one raised while authorizing with its description and code.
+    def __init__(self, body):
+        super().__init__(description=body)
+        self.code = 403
+
+
+def _refusal_response(self, refusal):
+    from moto.core import cbor
+    from moto.core.request import determine_request_protocol
+    from moto.core.utils import get_service_model
+
+    model = get_service_model(self.boto3_service_name)
+    if determine_request_protocol(model, self.normalized_request) == "smithy-rpc-v2-cbor":
+        # "Smithy RPC v2 CBOR protocol" (smithy.io): a map of `__type` (shape id, namespaced as by
+        # moto) and `message`. CloudWatch is awsQueryCompatible: `x-amzn-query-error` carries the
+        # query code, which SDKs report (the Rust SDK prefers it to `__type`).
+        self.response_headers.update({"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor",
+                                      "x-amzn-query-error": f"{refusal.code};Sender"})
+        return _ProtocolError(cbor.dumps({"__type": f"{model.metadata['targetPrefix']}#{refusal.code}",
+                                          "message": refusal.message}))
+    # The query protocol's <ErrorResponse><Error>…; moto's own query errors wrap Error in Errors,
+    # where the Rust SDK finds no code. moto fills in the RequestId.
+    self.response_headers["Content-Type"] = "text/xml"
+    text = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;"}
+    return _ProtocolError(
+        f'<ErrorResponse xmlns="{model.metadata["xmlNamespace"]}"><Error><Type>Sender</Type>'
+        f"<Code>{refusal.code}</Code><Message>{refusal.message.translate(text)}</Message></Error>"
+        f"<RequestId>x</RequestId></ErrorResponse>"
+    )
+
+
+def _authorize_each(request_cls, resources):
+    def authorize(self, resource="*"):
+        try:
+            for each in resources(self):
+                self._authenticate_and_authorize_action(request_cls, each)
+        except _Refusal as refusal:
+            raise _refusal_response(self, refusal) from None
+
+    return authorize
+
+
+from moto.cloudwatch.responses import CloudWatchResponse as _CloudWatchResponse
+from moto.sns.responses import SNSResponse as _SNSResponse
+
+for _handler, _request_cls, _resources in (
+    (_SNSResponse, _access_control.IAMRequest, _sns_resources),
+    (_CloudWatchResponse, _CloudWatchIAMRequest, _cloudwatch_resources),
+):
+    if not _handler().automated_parameter_parsing or "_authenticate_and_authorize_normal_action" in vars(_handler):
+        raise PatchDoesNotFit(f"moto patches: moto {moto.__version__} changed how {_handler.__name__} authorizes")
+    _original(_handler, "_authenticate_and_authorize_normal_action", ("self", "resource"))
+    _handler._authenticate_and_authorize_normal_action = _authorize_each(_request_cls, _resources)
 
 
 # --- IAM: the stand-ins outside moto ask here --------------------------------------------------------

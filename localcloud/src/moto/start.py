@@ -26,5 +26,6 @@ if __name__ == "__main__":
     from moto.server import main
 
     _check_state()
+    start_alarm_evaluation()
     print(f"moto patches: moto {moto.__version__}, every patch fits", file=sys.stderr, flush=True)
     main(sys.argv[1:])

@@ -5,26 +5,11 @@
 
 use localcloud::moto::MotoServer;
 
-/// Runs `script` with boto3 against `moto`; its stdout, which the script makes JSON.
-fn boto3(moto: &MotoServer, script: &str) -> serde_json::Value {
-    let python = localcloud::moto::installed(&crate::root()).unwrap_or_else(|e| panic!("{e}"));
-    let out = std::process::Command::new(python)
-        .args(["-c", script])
-        .env("AWS_ENDPOINT_URL", &moto.endpoint)
-        .env("AWS_ACCESS_KEY_ID", "local")
-        .env("AWS_SECRET_ACCESS_KEY", "local")
-        .env("AWS_DEFAULT_REGION", "us-west-2")
-        .output()
-        .expect("python runs");
-    assert!(out.status.success(), "boto3 script failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("the script prints JSON")
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn emf_log_events_become_metrics_and_invalid_ones_are_counted() {
     let logs = tempfile::tempdir().expect("temp dir");
     let moto = MotoServer::start(&crate::root(), logs.path(), false).await.expect("moto starts");
-    let got = boto3(
+    let got = crate::boto3(
         &moto,
         r#"
 import json, time, datetime, boto3
@@ -58,6 +43,7 @@ print(json.dumps({
     "stored": len(logs.get_log_events(logGroupName="/aws/lambda/t-edit", logStreamName="s")["events"]),
 }))
 "#,
+        &[],
     );
     // 100, 300, and the array 50 and 70: four samples; the invalid documents add none.
     assert_eq!(got["latency_count"], serde_json::json!([[4.0, "Milliseconds"]]), "{got}");

@@ -2,12 +2,32 @@
 //! <module>::` runs one.
 
 mod bedrock;
+mod cloudwatch;
 mod cognito;
 mod dynamodb;
 mod emf;
+mod iam_monitoring;
 mod lambda_runtime;
+mod service_metrics;
 
 /// The project's root: localcloud/'s parent.
 pub fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("project root").to_path_buf()
+}
+
+/// Runs `script` with boto3 (a client nobody here wrote) against `moto`, with `env` on top of the
+/// local cloud's credentials and region; its stdout, which the script makes JSON.
+pub fn boto3(moto: &localcloud::moto::MotoServer, script: &str, env: &[(&str, &str)]) -> serde_json::Value {
+    let python = localcloud::moto::installed(&root()).unwrap_or_else(|e| panic!("{e}"));
+    let out = std::process::Command::new(python)
+        .args(["-c", script])
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env("AWS_DEFAULT_REGION", "us-west-2")
+        .envs(env.iter().copied())
+        .output()
+        .expect("python runs");
+    assert!(out.status.success(), "boto3 script failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("the script prints JSON")
 }
