@@ -139,6 +139,8 @@ pub struct Aws {
     pub iam: aws_sdk_iam::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub sns: aws_sdk_sns::Client,
     pub lambda: aws_sdk_lambda::Client,
     pub apigateway: aws_sdk_apigateway::Client,
     pub amplify: aws_sdk_amplify::Client,
@@ -219,6 +221,8 @@ impl Aws {
             iam: client!(aws_sdk_iam, "AWS_ENDPOINT_URL_IAM", &sdk, t, calls),
             dynamodb: client!(aws_sdk_dynamodb, "AWS_ENDPOINT_URL_DYNAMODB", &sdk, t, calls),
             logs: client!(aws_sdk_cloudwatchlogs, "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", &sdk, t, calls),
+            cloudwatch: client!(aws_sdk_cloudwatch, "AWS_ENDPOINT_URL_CLOUDWATCH", &sdk, t, calls),
+            sns: client!(aws_sdk_sns, "AWS_ENDPOINT_URL_SNS", &sdk, t, calls),
             lambda: client!(aws_sdk_lambda, "AWS_ENDPOINT_URL_LAMBDA", &sdk, t, calls),
             apigateway: client!(aws_sdk_apigateway, "AWS_ENDPOINT_URL_API_GATEWAY", &sdk, t, calls),
             amplify: client!(aws_sdk_amplify, "AWS_ENDPOINT_URL_AMPLIFY", &sdk, t, calls),
@@ -325,7 +329,14 @@ impl AwsError {
     pub fn is_not_found(&self) -> bool {
         matches!(
             self.code.as_deref(),
-            Some("ResourceNotFoundException" | "NoSuchEntity" | "NotFoundException" | "NotFound" | "UserPoolNotFound")
+            Some(
+                "ResourceNotFoundException"
+                    | "ResourceNotFound"
+                    | "NoSuchEntity"
+                    | "NotFoundException"
+                    | "NotFound"
+                    | "UserPoolNotFound"
+            )
         )
     }
 

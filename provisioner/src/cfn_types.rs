@@ -792,6 +792,300 @@ pub mod apigateway_stage {
     }
 }
 
+pub mod cloudwatch_alarm {
+    use crate::synth::{CfnResource, KeyValue, Val};
+    use serde::Serialize;
+    use serde_json::Value;
+
+    /// The `AWS::CloudWatch::Alarm` type specifies an alarm and associates it with the specified metric or metric...
+    /// `AWS::CloudWatch::Alarm`
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct Alarm {
+        #[serde(rename = "ActionConfiguration", skip_serializing_if = "Option::is_none")]
+        pub action_configuration: Option<ActionConfiguration>,
+        /// Indicates whether actions should be executed during any changes to the alarm state.
+        #[serde(rename = "ActionsEnabled", skip_serializing_if = "Option::is_none")]
+        pub actions_enabled: Option<Val<bool>>,
+        /// The list of actions to execute when this alarm transitions into an ALARM state from any other state.
+        #[serde(rename = "AlarmActions", skip_serializing_if = "Option::is_none")]
+        pub alarm_actions: Option<Vec<Val<String>>>,
+        /// The description of the alarm.
+        #[serde(rename = "AlarmDescription", skip_serializing_if = "Option::is_none")]
+        pub alarm_description: Option<Val<String>>,
+        /// The name of the alarm.
+        #[serde(rename = "AlarmName", skip_serializing_if = "Option::is_none")]
+        pub alarm_name: Option<Val<String>>,
+        /// The arithmetic operation to use when comparing the specified statistic and threshold.
+        #[serde(rename = "ComparisonOperator", skip_serializing_if = "Option::is_none")]
+        pub comparison_operator: Option<Val<String>>,
+        /// The number of datapoints that must be breaching to trigger the alarm.
+        #[serde(rename = "DatapointsToAlarm", skip_serializing_if = "Option::is_none")]
+        pub datapoints_to_alarm: Option<Val<i64>>,
+        /// The dimensions for the metric associated with the alarm.
+        #[serde(rename = "Dimensions", skip_serializing_if = "Option::is_none")]
+        pub dimensions: Option<Vec<Dimension>>,
+        /// Used only for alarms based on percentiles.
+        #[serde(rename = "EvaluateLowSampleCountPercentile", skip_serializing_if = "Option::is_none")]
+        pub evaluate_low_sample_count_percentile: Option<Val<String>>,
+        /// The evaluation criteria for the alarm.
+        #[serde(rename = "EvaluationCriteria", skip_serializing_if = "Option::is_none")]
+        pub evaluation_criteria: Option<EvaluationCriteria>,
+        /// The frequency, in seconds, at which the alarm is evaluated.
+        #[serde(rename = "EvaluationInterval", skip_serializing_if = "Option::is_none")]
+        pub evaluation_interval: Option<Val<i64>>,
+        /// The number of periods over which data is compared to the specified threshold.
+        #[serde(rename = "EvaluationPeriods", skip_serializing_if = "Option::is_none")]
+        pub evaluation_periods: Option<Val<i64>>,
+        /// The evaluation window that the alarm uses to select the range of metric data that it evaluates.
+        #[serde(rename = "EvaluationWindow", skip_serializing_if = "Option::is_none")]
+        pub evaluation_window: Option<EvaluationWindow>,
+        /// The percentile statistic for the metric associated with the alarm.
+        #[serde(rename = "ExtendedStatistic", skip_serializing_if = "Option::is_none")]
+        pub extended_statistic: Option<Val<String>>,
+        /// The actions to execute when this alarm transitions to the `INSUFFICIENT_DATA` state from any other state.
+        #[serde(rename = "InsufficientDataActions", skip_serializing_if = "Option::is_none")]
+        pub insufficient_data_actions: Option<Vec<Val<String>>>,
+        /// The name of the metric associated with the alarm.
+        #[serde(rename = "MetricName", skip_serializing_if = "Option::is_none")]
+        pub metric_name: Option<Val<String>>,
+        /// An array that enables you to create an alarm based on the result of a metric math expression.
+        #[serde(rename = "Metrics", skip_serializing_if = "Option::is_none")]
+        pub metrics: Option<Vec<MetricDataQuery>>,
+        /// The namespace of the metric associated with the alarm.
+        #[serde(rename = "Namespace", skip_serializing_if = "Option::is_none")]
+        pub namespace: Option<Val<String>>,
+        /// The actions to execute when this alarm transitions to the `OK` state from any other state.
+        #[serde(rename = "OKActions", skip_serializing_if = "Option::is_none")]
+        pub ok_actions: Option<Vec<Val<String>>>,
+        /// The period, in seconds, over which the statistic is applied.
+        #[serde(rename = "Period", skip_serializing_if = "Option::is_none")]
+        pub period: Option<Val<i64>>,
+        /// The statistic for the metric associated with the alarm, other than percentile.
+        #[serde(rename = "Statistic", skip_serializing_if = "Option::is_none")]
+        pub statistic: Option<Val<String>>,
+        /// A list of key-value pairs to associate with the alarm.
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+        pub tags: Option<Vec<Tag>>,
+        /// The value to compare with the specified statistic.
+        #[serde(rename = "Threshold", skip_serializing_if = "Option::is_none")]
+        pub threshold: Option<Val<f64>>,
+        /// In an alarm based on an anomaly detection model, this is the ID of the `ANOMALY_DETECTION_BAND` function...
+        #[serde(rename = "ThresholdMetricId", skip_serializing_if = "Option::is_none")]
+        pub threshold_metric_id: Option<Val<String>>,
+        /// Sets how this alarm is to handle missing data points.
+        #[serde(rename = "TreatMissingData", skip_serializing_if = "Option::is_none")]
+        pub treat_missing_data: Option<Val<String>>,
+        /// The unit of the metric associated with the alarm.
+        #[serde(rename = "Unit", skip_serializing_if = "Option::is_none")]
+        pub unit: Option<Val<String>>,
+        /// The warm-up configuration for the alarm.
+        #[serde(rename = "WarmUpConfiguration", skip_serializing_if = "Option::is_none")]
+        pub warm_up_configuration: Option<WarmUpConfiguration>,
+    }
+
+    impl CfnResource for Alarm {
+        const TYPE: &'static str = "AWS::CloudWatch::Alarm";
+    }
+
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct ActionConfiguration {
+        /// Whether the alarm's tags are included in its action notifications and state-change events.
+        #[serde(rename = "AlarmTagsPropagation", skip_serializing_if = "Option::is_none")]
+        pub alarm_tags_propagation: Option<AlarmTagsPropagation>,
+    }
+
+    /// Dimension is an embedded property of the `AWS::CloudWatch::Alarm` type.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct Dimension {
+        /// The name of the dimension, from 1–255 characters in length.
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+        pub name: Option<Val<String>>,
+        /// The value for the dimension, from 1–255 characters in length.
+        #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+        pub value: Option<Val<String>>,
+    }
+
+    /// The evaluation criteria for an alarm.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct EvaluationCriteria {
+        /// The PromQL criteria for the alarm evaluation.
+        #[serde(rename = "PromQLCriteria", skip_serializing_if = "Option::is_none")]
+        pub prom_ql_criteria: Option<AlarmPromQLCriteria>,
+    }
+
+    /// The evaluation window that an alarm uses to select the range of metric data that it evaluates each time it...
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct EvaluationWindow {
+        /// A sliding window, which advances each time the alarm is evaluated, forming a rolling time window.
+        #[serde(rename = "SlidingWindow", skip_serializing_if = "Option::is_none")]
+        pub sliding_window: Option<Value>,
+        /// A wall clock window, which aligns the evaluated range to fixed clock boundaries that match the alarm's...
+        #[serde(rename = "WallClockWindow", skip_serializing_if = "Option::is_none")]
+        pub wall_clock_window: Option<WallClockWindow>,
+    }
+
+    /// The `MetricDataQuery` property type specifies the metric data to return, and whether this call is just...
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct MetricDataQuery {
+        /// The ID of the account where the metrics are located, if this is a cross-account alarm.
+        #[serde(rename = "AccountId", skip_serializing_if = "Option::is_none")]
+        pub account_id: Option<Val<String>>,
+        /// The math expression to be performed on the returned data, if this object is performing a math expression.
+        #[serde(rename = "Expression", skip_serializing_if = "Option::is_none")]
+        pub expression: Option<Val<String>>,
+        /// A short name used to tie this object to the results in the response.
+        #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
+        pub id: Option<Val<String>>,
+        /// A human-readable label for this metric or expression.
+        #[serde(rename = "Label", skip_serializing_if = "Option::is_none")]
+        pub label: Option<Val<String>>,
+        /// The metric to be returned, along with statistics, period, and units.
+        #[serde(rename = "MetricStat", skip_serializing_if = "Option::is_none")]
+        pub metric_stat: Option<MetricStat>,
+        /// The granularity, in seconds, of the returned data points.
+        #[serde(rename = "Period", skip_serializing_if = "Option::is_none")]
+        pub period: Option<Val<i64>>,
+        /// This option indicates whether to return the timestamps and raw data values of this metric.
+        #[serde(rename = "ReturnData", skip_serializing_if = "Option::is_none")]
+        pub return_data: Option<Val<bool>>,
+    }
+
+    /// One of the key-value pairs associated with the alarm.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct Tag {
+        /// A string that you can use to assign a value.
+        #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
+        pub key: Option<Val<String>>,
+        /// The value for the specified tag key.
+        #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+        pub value: Option<Val<String>>,
+    }
+
+    impl KeyValue for Tag {
+        fn pair(key: &str, value: &str) -> Self {
+            Tag { key: Some(key.into()), value: Some(value.into()) }
+        }
+    }
+
+    /// The configuration settings that define the warm-up behavior for an alarm.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct WarmUpConfiguration {
+        /// Specifies whether the alarm waits for the full warm-up period before it starts to evaluate.
+        #[serde(rename = "OnlyStartEvaluatingAfterWarmUpPeriodEnds", skip_serializing_if = "Option::is_none")]
+        pub only_start_evaluating_after_warm_up_period_ends: Option<Val<bool>>,
+        /// The length of the warm-up period, in minutes.
+        #[serde(rename = "WarmUpPeriodDurationInMinutes", skip_serializing_if = "Option::is_none")]
+        pub warm_up_period_duration_in_minutes: Option<Val<i64>>,
+    }
+
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct AlarmTagsPropagation {
+        /// Whether the alarm's tags are included in its action notifications and state-change events.
+        #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
+        pub enabled: Option<Val<bool>>,
+        /// The tag keys to leave out.
+        #[serde(rename = "ExcludedTagKeys", skip_serializing_if = "Option::is_none")]
+        pub excluded_tag_keys: Option<Vec<Val<String>>>,
+        /// The only tag keys to include.
+        #[serde(rename = "IncludedTagKeys", skip_serializing_if = "Option::is_none")]
+        pub included_tag_keys: Option<Vec<Val<String>>>,
+    }
+
+    /// Contains the configuration that determines how a PromQL alarm evaluates its contributors, including the...
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct AlarmPromQLCriteria {
+        /// The duration, in seconds, that a contributor must be continuously breaching before it transitions to the...
+        #[serde(rename = "PendingPeriod", skip_serializing_if = "Option::is_none")]
+        pub pending_period: Option<Val<i64>>,
+        /// The PromQL query that the alarm evaluates.
+        #[serde(rename = "Query", skip_serializing_if = "Option::is_none")]
+        pub query: Option<Val<String>>,
+        /// The duration, in seconds, that a contributor must continuously not be breaching before it transitions back...
+        #[serde(rename = "RecoveryPeriod", skip_serializing_if = "Option::is_none")]
+        pub recovery_period: Option<Val<i64>>,
+    }
+
+    /// An evaluation window that aligns the evaluated range to fixed clock boundaries that match the alarm's...
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct WallClockWindow {
+        /// The time zone to use when the alarm aligns the evaluation window to clock boundaries.
+        #[serde(rename = "Timezone", skip_serializing_if = "Option::is_none")]
+        pub timezone: Option<Val<String>>,
+    }
+
+    /// This structure defines the metric to be returned, along with the statistics, period, and units.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct MetricStat {
+        /// The metric to return, including the metric name, namespace, and dimensions.
+        #[serde(rename = "Metric", skip_serializing_if = "Option::is_none")]
+        pub metric: Option<Metric>,
+        /// The granularity, in seconds, of the returned data points.
+        #[serde(rename = "Period", skip_serializing_if = "Option::is_none")]
+        pub period: Option<Val<i64>>,
+        /// The statistic to return.
+        #[serde(rename = "Stat", skip_serializing_if = "Option::is_none")]
+        pub stat: Option<Val<String>>,
+        /// The unit to use for the returned data points.
+        #[serde(rename = "Unit", skip_serializing_if = "Option::is_none")]
+        pub unit: Option<Val<String>>,
+    }
+
+    /// The `Metric` property type represents a specific metric.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct Metric {
+        /// The metric dimensions that you want to be used for the metric that the alarm will watch.
+        #[serde(rename = "Dimensions", skip_serializing_if = "Option::is_none")]
+        pub dimensions: Option<Vec<Dimension>>,
+        /// The name of the metric that you want the alarm to watch.
+        #[serde(rename = "MetricName", skip_serializing_if = "Option::is_none")]
+        pub metric_name: Option<Val<String>>,
+        /// The namespace of the metric that the alarm will watch.
+        #[serde(rename = "Namespace", skip_serializing_if = "Option::is_none")]
+        pub namespace: Option<Val<String>>,
+    }
+}
+
+pub mod cloudwatch_dashboard {
+    use crate::synth::{CfnResource, KeyValue, Val};
+    use serde::Serialize;
+
+    /// Resource Type definition for AWS::CloudWatch::Dashboard.
+    /// `AWS::CloudWatch::Dashboard`
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct Dashboard {
+        /// The detailed information about the dashboard in JSON format, including the widgets to include and their...
+        #[serde(rename = "DashboardBody", skip_serializing_if = "Option::is_none")]
+        pub dashboard_body: Option<Val<String>>,
+        /// The name of the dashboard.
+        #[serde(rename = "DashboardName", skip_serializing_if = "Option::is_none")]
+        pub dashboard_name: Option<Val<String>>,
+        /// A list of key-value pairs to associate with the cloudwatch dashboard.
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+        pub tags: Option<Vec<Tag>>,
+    }
+
+    impl CfnResource for Dashboard {
+        const TYPE: &'static str = "AWS::CloudWatch::Dashboard";
+    }
+
+    /// Metadata that you can assign to a cloudwatch dashboard.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct Tag {
+        /// A unique identifier for the tag.
+        #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
+        pub key: Option<Val<String>>,
+        /// The value for the specified tag key.
+        #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+        pub value: Option<Val<String>>,
+    }
+
+    impl KeyValue for Tag {
+        fn pair(key: &str, value: &str) -> Self {
+            Tag { key: Some(key.into()), value: Some(value.into()) }
+        }
+    }
+}
+
 pub mod cognito_user_pool {
     use std::collections::BTreeMap;
 
@@ -2084,6 +2378,106 @@ pub mod logs_log_group {
         #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
         pub key: Option<Val<String>>,
         /// The value of this key-value pair.
+        #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+        pub value: Option<Val<String>>,
+    }
+
+    impl KeyValue for Tag {
+        fn pair(key: &str, value: &str) -> Self {
+            Tag { key: Some(key.into()), value: Some(value.into()) }
+        }
+    }
+}
+
+pub mod sns_topic {
+    use crate::synth::{CfnResource, KeyValue, Val};
+    use serde::Serialize;
+    use serde_json::Value;
+
+    /// The `AWS::SNS::Topic` resource creates a topic to which notifications can be published.
+    /// `AWS::SNS::Topic`
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct Topic {
+        #[serde(rename = "ArchivePolicy", skip_serializing_if = "Option::is_none")]
+        pub archive_policy: Option<Value>,
+        /// `ContentBasedDeduplication` enables deduplication of messages based on their content for FIFO topics.
+        #[serde(rename = "ContentBasedDeduplication", skip_serializing_if = "Option::is_none")]
+        pub content_based_deduplication: Option<Val<bool>>,
+        #[serde(rename = "DataProtectionPolicy", skip_serializing_if = "Option::is_none")]
+        pub data_protection_policy: Option<Value>,
+        /// The `DeliveryStatusLogging` configuration enables you to log the delivery status of messages sent from...
+        #[serde(rename = "DeliveryStatusLogging", skip_serializing_if = "Option::is_none")]
+        pub delivery_status_logging: Option<Vec<LoggingConfig>>,
+        /// The display name to use for an SNS topic with SMS subscriptions.
+        #[serde(rename = "DisplayName", skip_serializing_if = "Option::is_none")]
+        pub display_name: Option<Val<String>>,
+        /// Specifies the throughput quota and deduplication behavior to apply for the FIFO topic.
+        #[serde(rename = "FifoThroughputScope", skip_serializing_if = "Option::is_none")]
+        pub fifo_throughput_scope: Option<Val<String>>,
+        /// Set to true to create a FIFO topic.
+        #[serde(rename = "FifoTopic", skip_serializing_if = "Option::is_none")]
+        pub fifo_topic: Option<Val<bool>>,
+        /// The ID of an AWS managed customer master key (CMK) for SNS or a custom CMK. For more information, see Key...
+        #[serde(rename = "KmsMasterKeyId", skip_serializing_if = "Option::is_none")]
+        pub kms_master_key_id: Option<Val<String>>,
+        #[serde(rename = "MaximumMessageSize", skip_serializing_if = "Option::is_none")]
+        pub maximum_message_size: Option<Val<i64>>,
+        /// The signature version corresponds to the hashing algorithm used while creating the signature of the...
+        #[serde(rename = "SignatureVersion", skip_serializing_if = "Option::is_none")]
+        pub signature_version: Option<Val<String>>,
+        /// The SNS subscriptions (endpoints) for this topic.
+        #[serde(rename = "Subscription", skip_serializing_if = "Option::is_none")]
+        pub subscription: Option<Vec<Subscription>>,
+        /// The list of tags to add to a new topic.
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+        pub tags: Option<Vec<Tag>>,
+        /// The name of the topic you want to create.
+        #[serde(rename = "TopicName", skip_serializing_if = "Option::is_none")]
+        pub topic_name: Option<Val<String>>,
+        /// Tracing mode of an SNS topic.
+        #[serde(rename = "TracingConfig", skip_serializing_if = "Option::is_none")]
+        pub tracing_config: Option<Val<String>>,
+    }
+
+    impl CfnResource for Topic {
+        const TYPE: &'static str = "AWS::SNS::Topic";
+    }
+
+    /// The `LoggingConfig` property type specifies the `Delivery` status logging configuration for an...
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct LoggingConfig {
+        /// The IAM role ARN to be used when logging failed message deliveries in Amazon CloudWatch.
+        #[serde(rename = "FailureFeedbackRoleArn", skip_serializing_if = "Option::is_none")]
+        pub failure_feedback_role_arn: Option<Val<String>>,
+        /// Indicates one of the supported protocols for the Amazon SNS topic.
+        #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+        pub protocol: Option<Val<String>>,
+        /// The IAM role ARN to be used when logging successful message deliveries in Amazon CloudWatch.
+        #[serde(rename = "SuccessFeedbackRoleArn", skip_serializing_if = "Option::is_none")]
+        pub success_feedback_role_arn: Option<Val<String>>,
+        /// The percentage of successful message deliveries to be logged in Amazon CloudWatch.
+        #[serde(rename = "SuccessFeedbackSampleRate", skip_serializing_if = "Option::is_none")]
+        pub success_feedback_sample_rate: Option<Val<String>>,
+    }
+
+    /// `Subscription` is an embedded property that describes the subscription endpoints of an SNS topic.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct Subscription {
+        /// The endpoint that receives notifications from the SNS topic.
+        #[serde(rename = "Endpoint", skip_serializing_if = "Option::is_none")]
+        pub endpoint: Option<Val<String>>,
+        /// The subscription's protocol.
+        #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+        pub protocol: Option<Val<String>>,
+    }
+
+    /// The list of tags to be added to the specified topic.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct Tag {
+        /// The required key portion of the tag.
+        #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
+        pub key: Option<Val<String>>,
+        /// The optional value portion of the tag.
         #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
         pub value: Option<Val<String>>,
     }

@@ -134,6 +134,20 @@ pub enum AppCommand {
         #[arg(long, short = 'f')]
         follow: bool,
     },
+    /// A live view of the running stack for the workshop's host: edits per minute, answers and
+    /// errors, throttling at each layer, latency, today's images against the limits, the spend so
+    /// far, alarms and the last errors.
+    ///
+    /// Redraws every --interval seconds until Ctrl-C on a terminal; otherwise (or with --json,
+    /// one document per line) prints each refresh after the last.
+    Watch {
+        /// Seconds between refreshes.
+        #[arg(long, default_value_t = 5, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+        interval: u64,
+        /// Print one refresh and exit (with --json: exactly one JSON document).
+        #[arg(long)]
+        once: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

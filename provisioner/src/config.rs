@@ -171,6 +171,41 @@ pub struct StackFile {
     pub frontend: FrontendSettings,
     #[serde(default)]
     pub limits: Limits,
+    #[serde(default)]
+    pub monitoring: MonitoringSettings,
+}
+
+/// The host's alarms: what they watch for, and who is told (docs/workshop.md, "During the
+/// workshop").
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitoringSettings {
+    /// Who the alarms e-mail (an SNS e-mail subscription: AWS sends a confirmation e-mail first).
+    #[serde(default)]
+    pub email: Option<String>,
+    /// The share of answers that are 5xx, in a minute, that raises the server-errors alarm.
+    #[serde(default = "default_server_errors_percent")]
+    pub server_errors_percent: u32,
+    /// The share of `limits.edits_per_day` made today that raises the daily-images alarm.
+    #[serde(default = "default_daily_images_percent")]
+    pub daily_images_percent: u32,
+}
+
+impl Default for MonitoringSettings {
+    fn default() -> Self {
+        MonitoringSettings {
+            email: None,
+            server_errors_percent: default_server_errors_percent(),
+            daily_images_percent: default_daily_images_percent(),
+        }
+    }
+}
+
+fn default_server_errors_percent() -> u32 {
+    5
+}
+fn default_daily_images_percent() -> u32 {
+    80
 }
 
 /// Daily spend caps, counted per image made (a request for 5 images counts 5), before the model
@@ -404,6 +439,7 @@ pub struct StackConfig {
     pub cors: CorsSettings,
     pub frontend: FrontendSettings,
     pub limits: Limits,
+    pub monitoring: MonitoringSettings,
     /// The file it came from (for messages only).
     #[serde(skip)]
     pub source: PathBuf,
@@ -550,6 +586,7 @@ fn validate(file: StackFile, path: &Path, default_name: &str, purpose: Purpose) 
     check_capacity(&file).map_err(at)?;
     check_cors(&file.cors).map_err(at)?;
     check_frontend(&file.frontend).map_err(at)?;
+    check_monitoring(&file.monitoring).map_err(at)?;
 
     let mut tags = file.tags.clone();
     tags.insert("stack".to_owned(), name.clone());
@@ -568,6 +605,7 @@ fn validate(file: StackFile, path: &Path, default_name: &str, purpose: Purpose) 
         cors: file.cors,
         limits: file.limits,
         frontend: file.frontend,
+        monitoring: file.monitoring,
         source: path.to_owned(),
         local: false,
     })
@@ -651,6 +689,34 @@ fn check_function(f: &FunctionSettings) -> Check {
 }
 
 /// `logs.retention_days`: a retention CloudWatch Logs offers.
+/// `monitoring`: an address SNS accepts for an e-mail subscription, shares that can be reached.
+fn check_monitoring(m: &MonitoringSettings) -> Check {
+    if let Some(email) = &m.email {
+        // SNS takes the endpoint of an `email` subscription as one address; the shape checked here
+        // is what makes Subscribe succeed rather than what makes the mail arrive.
+        let parts: Vec<&str> = email.split('@').collect();
+        let ok = email.len() <= 254
+            && parts.len() == 2
+            && !parts[0].is_empty()
+            && parts[1].contains('.')
+            && !parts[1].starts_with('.')
+            && !parts[1].ends_with('.')
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, ',' | ';' | '<' | '>'));
+        if !ok {
+            return fail("monitoring.email", format!("{email:?} is not one e-mail address (like host@example.com)"));
+        }
+    }
+    for (key, value) in [
+        ("monitoring.server_errors_percent", m.server_errors_percent),
+        ("monitoring.daily_images_percent", m.daily_images_percent),
+    ] {
+        if !(1..=100).contains(&value) {
+            return fail(key, format!("{value} is not a share between 1 and 100 (percent)"));
+        }
+    }
+    Ok(())
+}
+
 fn check_logs(l: &LogSettings) -> Check {
     if LOG_RETENTION_DAYS.contains(&l.retention_days) {
         return Ok(());

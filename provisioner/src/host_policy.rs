@@ -48,6 +48,10 @@ pub fn document(config: &StackConfig, account: &str) -> Value {
                     ],
                 ),
                 actions("aws-marketplace", &["Subscribe", "ViewSubscriptions"]),
+                // Metrics have no resource-level permissions; `watch` reads them.
+                actions("cloudwatch", &["GetMetricData", "ListMetrics", "ListDashboards"]),
+                // Unsubscribe names a subscription, which policies cannot scope.
+                actions("sns", &["ListTopics", "Unsubscribe"]),
             ]
             .concat(),
             resources: vec!["*".into()],
@@ -105,7 +109,10 @@ pub fn document(config: &StackConfig, account: &str) -> Value {
                     "DeleteTable",
                     "DescribeTable",
                     "DescribeTimeToLive",
+                    // `watch` reads today's image counters (quota#… items).
+                    "GetItem",
                     "ListTagsOfResource",
+                    "Scan",
                     "TagResource",
                     "UntagResource",
                     "UpdateTable",
@@ -160,6 +167,46 @@ pub fn document(config: &StackConfig, account: &str) -> Value {
             ],
         },
         Statement {
+            sid: "Monitoring",
+            actions: actions(
+                "cloudwatch",
+                &[
+                    "DeleteAlarms",
+                    "DeleteDashboards",
+                    "DescribeAlarms",
+                    "GetDashboard",
+                    "ListTagsForResource",
+                    "PutDashboard",
+                    "PutMetricAlarm",
+                    "TagResource",
+                    "UntagResource",
+                ],
+            ),
+            // Alarms are regional; dashboards are global to the account (no region in their ARN).
+            resources: Names::alarms(s)
+                .iter()
+                .map(|n| format!("arn:aws:cloudwatch:{r}:{a}:alarm:{n}"))
+                .chain([format!("arn:aws:cloudwatch::{a}:dashboard/{}", Names::dashboard(s))])
+                .collect(),
+        },
+        Statement {
+            sid: "AlarmTopic",
+            actions: actions(
+                "sns",
+                &[
+                    "CreateTopic",
+                    "DeleteTopic",
+                    "GetTopicAttributes",
+                    "ListSubscriptionsByTopic",
+                    "ListTagsForResource",
+                    "Subscribe",
+                    "TagResource",
+                    "UntagResource",
+                ],
+            ),
+            resources: vec![format!("arn:aws:sns:{r}:{a}:{}", Names::topic(s))],
+        },
+        Statement {
             sid: "RestApi",
             // API Gateway's actions are the HTTP methods of its management API, on its paths.
             actions: actions("apigateway", &["DELETE", "GET", "PATCH", "POST", "PUT"]),
@@ -192,15 +239,23 @@ pub fn document(config: &StackConfig, account: &str) -> Value {
             resources: vec![format!("arn:aws:amplify:{r}:{a}:apps/*")],
         },
     ];
-    // The stack's models only: their lifecycle and inference profiles, read by `up` and `doctor`.
+    // The stack's models: their lifecycle and inference profiles, read by `up` and `doctor`. The
+    // profiles are the account's, so exactly the stack's; the foundation models are AWS's public
+    // catalogue entries (GetFoundationModel reads what ListFoundationModels shows anyone), so
+    // their provider's models in the region (`stability.*`): one line instead of one per model
+    // keeps the document under IAM's 6,144 characters for a managed policy.
     let mut models = Vec::new();
+    let provider_models = |id: &str| {
+        let provider = id.split('.').next().unwrap_or(id);
+        catalogue::foundation_model_arn(r, &format!("{provider}.*"))
+    };
     for grant in ModelAccess::documented(config).grants {
         match catalogue::profile(&grant.id) {
             Some((m, _)) => {
                 models.push(catalogue::profile_arn(r, a, &grant.id));
-                models.push(catalogue::foundation_model_arn(r, m.id));
+                models.push(provider_models(m.id));
             }
-            None => models.push(catalogue::foundation_model_arn(r, &grant.id)),
+            None => models.push(provider_models(&grant.id)),
         }
     }
     models.sort();
@@ -315,6 +370,9 @@ mod tests {
             "arn:aws:dynamodb:us-west-2:111122223333:table/dev-edits",
             "arn:aws:lambda:us-west-2:111122223333:function:dev-edit",
             "arn:aws:bedrock:us-west-2:111122223333:inference-profile/us.stability.stable-image-inpaint-v1:0",
+            "arn:aws:cloudwatch:us-west-2:111122223333:alarm:dev-server-errors",
+            "arn:aws:cloudwatch::111122223333:dashboard/dev-image-editor",
+            "arn:aws:sns:us-west-2:111122223333:dev-alarms",
         ] {
             assert!(doc.contains(arn), "{arn} in {doc}");
         }

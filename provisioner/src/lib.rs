@@ -19,6 +19,8 @@ pub mod error;
 pub mod host_policy;
 pub mod local;
 pub mod models;
+pub mod monitor;
+pub mod monitoring;
 pub mod printer;
 pub mod progress;
 pub mod resources;

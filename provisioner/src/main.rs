@@ -125,6 +125,7 @@ fn run_app(global: Global, command: AppCommand) -> Result<Exit, CliError> {
             AppCommand::Policy { account } => commands::policy(&ctx, account).await,
             AppCommand::Token { username } => provisioner::session::token(&ctx, username).await,
             AppCommand::Logs { since, follow } => provisioner::session::logs(&ctx, since, follow).await,
+            AppCommand::Watch { interval, once } => commands::watch(&ctx, interval, once).await,
             AppCommand::Users { action: UsersAction::Add { emails, csv } } => {
                 provisioner::users::add(&ctx, emails, csv.as_deref()).await
             }

@@ -10,8 +10,10 @@ use std::marker::PhantomData;
 use crate::config::StackConfig;
 use crate::models::ModelAccess;
 pub use crate::resources::Resource;
+pub use crate::resources::alarm::Alarm;
 pub use crate::resources::amplify_app::AmplifyApp;
 pub use crate::resources::amplify_branch::AmplifyBranch;
+pub use crate::resources::dashboard::Dashboard;
 pub use crate::resources::function::Function;
 pub use crate::resources::log_group::LogGroup;
 pub use crate::resources::permission::{Invoker, Permission};
@@ -19,6 +21,7 @@ pub use crate::resources::rest_api::RestApi;
 pub use crate::resources::role::{Grant, Role};
 pub use crate::resources::site::Site;
 pub use crate::resources::table::Table;
+pub use crate::resources::topic::Topic;
 pub use crate::resources::user_pool::UserPool;
 pub use crate::resources::user_pool_client::UserPoolClient;
 /// The routes (`image_edit_contract`, shared with the function).
@@ -112,6 +115,11 @@ pub struct Editor {
     pub sign_up_permission: Ref<Permission>,
     pub branch: Ref<AmplifyBranch>,
     pub site: Ref<Site>,
+    /// The host's monitoring: the topic the alarms notify, the alarms (`monitoring::ALARMS`, in
+    /// that order) and the dashboard.
+    pub topic: Ref<Topic>,
+    pub alarms: [Ref<Alarm>; 4],
+    pub dashboard: Ref<Dashboard>,
 }
 
 pub const EDITOR: Editor = Editor {
@@ -127,6 +135,14 @@ pub const EDITOR: Editor = Editor {
     sign_up_permission: Ref::new("SignUpInvokePermission"),
     branch: Ref::new("WebBranch"),
     site: Ref::new("Site"),
+    topic: Ref::new("AlarmTopic"),
+    alarms: [
+        Ref::new("ServerErrorsAlarm"),
+        Ref::new("ThrottlingAlarm"),
+        Ref::new("ModelErrorsAlarm"),
+        Ref::new("DailyImagesAlarm"),
+    ],
+    dashboard: Ref::new("Dashboard"),
 };
 
 /// One of the stack's outputs: its CloudFormation output name, its field in `outputs --json`
@@ -240,6 +256,9 @@ constructs! {
     AmplifyApp: crate::stack::AmplifyApp,
     AmplifyBranch: crate::stack::AmplifyBranch,
     Site: crate::stack::Site,
+    Topic: crate::stack::Topic,
+    Alarm: crate::stack::Alarm,
+    Dashboard: crate::stack::Dashboard,
 }
 
 /// A construct's own type, found in the enum.
@@ -426,6 +445,19 @@ impl Names {
     pub fn app(stack: &str) -> String {
         format!("{stack}-web")
     }
+    pub fn topic(stack: &str) -> String {
+        format!("{stack}-alarms")
+    }
+    pub fn alarm(stack: &str, suffix: &str) -> String {
+        format!("{stack}-{suffix}")
+    }
+    /// Every alarm of the stack (`monitoring::ALARMS`).
+    pub fn alarms(stack: &str) -> Vec<String> {
+        crate::monitoring::ALARMS.iter().map(|a| Names::alarm(stack, a.suffix)).collect()
+    }
+    pub fn dashboard(stack: &str) -> String {
+        format!("{stack}-image-editor")
+    }
 }
 
 /// The image editor: the whole application as constructs.
@@ -510,5 +542,15 @@ pub fn image_editor(config: &StackConfig) -> Stack {
     }
     let branch = stack.define(EDITOR.branch, AmplifyBranch { name: config.frontend.branch.clone(), app });
     stack.define(EDITOR.site, Site { branch, app, api, pool, client, self_sign_up: config.auth.self_sign_up });
+
+    // The host's monitoring (monitoring.rs): alarms that notify a topic, and a dashboard.
+    let topic = stack.define(EDITOR.topic, Topic { name: Names::topic(s), email: config.monitoring.email.clone() });
+    for (handle, kind) in EDITOR.alarms.into_iter().zip(crate::monitoring::ALARMS) {
+        stack.define(handle, kind.alarm(config, topic));
+    }
+    stack.define(
+        EDITOR.dashboard,
+        Dashboard { name: Names::dashboard(s), body: crate::monitoring::dashboard_body(config) },
+    );
     stack
 }

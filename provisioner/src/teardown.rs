@@ -14,12 +14,15 @@ use std::time::Instant;
 
 use crate::aws::{Aws, AwsError};
 use crate::progress::{Event, Progress};
+use crate::resources::alarm::Alarm;
 use crate::resources::amplify_app::AmplifyApp;
+use crate::resources::dashboard::Dashboard;
 use crate::resources::function::Function;
 use crate::resources::log_group::LogGroup;
 use crate::resources::rest_api::RestApi;
 use crate::resources::role::Role;
 use crate::resources::table::Table;
+use crate::resources::topic::Topic;
 use crate::resources::user_pool::UserPool;
 use crate::state::StateFile;
 
@@ -90,7 +93,7 @@ macro_rules! teardown_order {
     };
 }
 
-teardown_order![AmplifyApp, RestApi, Table, Function, Role, UserPool, LogGroup];
+teardown_order![Alarm, Dashboard, Topic, AmplifyApp, RestApi, Table, Function, Role, UserPool, LogGroup];
 
 /// The documented order as data: one object per step (`--json` of `down --dry-run`).
 pub fn order(stack: &str) -> Vec<serde_json::Value> {
@@ -231,7 +234,10 @@ mod tests {
     #[test]
     fn order_is_the_documented_one() {
         let titles: Vec<&str> = ORDER.iter().map(|t| t.title()).collect();
-        assert_eq!(titles[0], "Amplify app");
-        assert_eq!(titles[6], "CloudWatch log groups");
+        // The host's monitoring first (so that tearing down pages nobody), then the app's
+        // resources in the order docs/cleanup.md explains.
+        assert_eq!(&titles[..3], ["CloudWatch alarms", "CloudWatch dashboard", "SNS topic of the alarms"]);
+        assert_eq!(titles[3], "Amplify app");
+        assert_eq!(titles[9], "CloudWatch log groups");
     }
 }

@@ -8,6 +8,7 @@ mod outputs;
 mod status;
 mod template;
 mod up;
+mod watch;
 
 pub use cloudformation::*;
 pub use diff::*;
@@ -17,6 +18,7 @@ pub use outputs::*;
 pub use status::*;
 pub use template::*;
 pub use up::*;
+pub use watch::*;
 
 use std::path::PathBuf;
 use std::sync::Arc;

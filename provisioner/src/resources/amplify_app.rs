@@ -284,7 +284,8 @@ pub(crate) async fn retag(env: &Env<'_>, arn: &str, live: &Tags, want: &Tags) ->
 /// Its place in `down`: first, the public front door closes.
 impl Step for AmplifyApp {
     const TITLE: &'static str = "Amplify app";
-    const WHY: &'static str = "the public front door closes first; its branch and deployments go with it";
+    const WHY: &'static str =
+        "the public front door closes before what is behind it; its branch and deployments go with it";
 
     fn names(stack: &str) -> Vec<String> {
         vec![Names::app(stack)]

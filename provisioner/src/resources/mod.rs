@@ -11,8 +11,10 @@
 //! construct back itself. The same comparison drives `up`, `diff` and `status`; the properties are
 //! serialised only to show a plan.
 
+pub mod alarm;
 pub mod amplify_app;
 pub mod amplify_branch;
+pub mod dashboard;
 pub mod function;
 pub mod log_group;
 pub mod permission;
@@ -20,6 +22,7 @@ pub mod rest_api;
 pub mod role;
 pub mod site;
 pub mod table;
+pub mod topic;
 pub mod user_pool;
 pub mod user_pool_client;
 

@@ -11,23 +11,24 @@ use support::cors::{pairs, preflight_allows, response_allows};
 use crate::support;
 use crate::support::Run;
 
-struct Local {
+/// A project of its own on a local cloud of its own (also for other modules: watch.rs).
+pub(crate) struct Local {
     root: PathBuf,
     dir: tempfile::TempDir,
     state: tempfile::TempDir,
 }
 
 impl Local {
-    fn new() -> Local {
+    pub(crate) fn new() -> Local {
         let root = crate::support::root();
         Local { root, dir: tempfile::tempdir().expect("tmp"), state: tempfile::tempdir().expect("tmp") }
     }
 
-    fn provision(&self, args: &[&str]) -> Run {
+    pub(crate) fn provision(&self, args: &[&str]) -> Run {
         self.provision_with(args, &[])
     }
 
-    fn provision_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+    pub(crate) fn provision_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let out = Command::new(env!("CARGO_BIN_EXE_provision"))
             .args(args)
             .envs(env.iter().copied())
@@ -43,7 +44,7 @@ impl Local {
     }
 
     /// `up --local --json`, which must succeed: the stack's outputs.
-    fn up(&self) -> Value {
+    pub(crate) fn up(&self) -> Value {
         let up = self.provision(&["--json", "up", "--local"]);
         assert_eq!(up.code, 0, "up --local failed:\n{}\n{}", up.stdout, up.stderr);
         up.stdout
@@ -54,7 +55,12 @@ impl Local {
             .expect("outputs event")
     }
 
-    fn cloud(&self) -> Value {
+    /// Where the local cloud writes its logs (moto.log, notifications.jsonl, …).
+    pub(crate) fn log_dir(&self) -> PathBuf {
+        self.dir.path().join("logs")
+    }
+
+    pub(crate) fn cloud(&self) -> Value {
         serde_json::from_str(&std::fs::read_to_string(self.dir.path().join("cloud.json")).expect("cloud.json"))
             .expect("json")
     }
@@ -85,7 +91,7 @@ async fn sdk_at(endpoint: &str) -> aws_config::SdkConfig {
         .await
 }
 
-fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     struct Loopback;
     impl reqwest::dns::Resolve for Loopback {
         fn resolve(&self, _name: reqwest::dns::Name) -> reqwest::dns::Resolving {
@@ -638,7 +644,8 @@ async fn every_command_prints_only_json_under_json() {
     assert!(ok(&["--json", "users", "remove", "--local", "json@example.com"])[0]["users"].is_array());
     assert!(ok(&["--json", "synth"])[0]["Resources"].is_object());
     let dry = ok(&["--json", "down", "--local", "--dry-run"]);
-    assert_eq!(dry[0]["order"][0]["what"], "Amplify app", "{}", dry[0]);
+    assert_eq!(dry[0]["order"][0]["what"], "CloudWatch alarms", "{}", dry[0]);
+    assert_eq!(dry[0]["order"][3]["what"], "Amplify app", "{}", dry[0]);
     assert!(dry[0]["wouldDelete"].as_array().is_some_and(|w| !w.is_empty()));
     let down = ok(&["--json", "down", "--local", "--yes"]);
     assert_eq!(down.last().map(|e| e["event"].clone()), Some(json!("done")));

@@ -1,6 +1,7 @@
 //! The provisioner's integration tests, in one binary (each module was its own binary, each
 //! linking most of the AWS SDK): `cargo test -p provisioner --test it -- <module>::` runs one.
 
+mod alarms;
 mod cloudformation;
 mod contract;
 mod docs;
@@ -10,3 +11,4 @@ mod moto;
 mod snapshots;
 mod support;
 mod synth;
+mod watch;

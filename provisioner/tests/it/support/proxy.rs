@@ -73,12 +73,48 @@ impl Proxy {
     }
 }
 
+/// A CBOR map of text keys to text values (RFC 8949: major type 5 of major type 3 items).
+fn cbor_text_map(pairs: &[(&str, &str)]) -> Vec<u8> {
+    fn text(out: &mut Vec<u8>, s: &str) {
+        match s.len() {
+            n @ 0..=23 => out.push(0x60 | n as u8),
+            n @ 24..=255 => out.extend([0x78, n as u8]),
+            n => out.extend([0x79, (n >> 8) as u8, n as u8]),
+        }
+        out.extend(s.as_bytes());
+    }
+    let mut out = vec![0xa0 | pairs.len() as u8];
+    for (k, v) in pairs {
+        text(&mut out, k);
+        text(&mut out, v);
+    }
+    out
+}
+
 /// The failure as the service's protocol would carry it: a throttling error (the SDK retries the
 /// codes it knows, e.g. `Throttling` for the query protocol, `ThrottlingException`/
 /// `TooManyRequestsException` for JSON) or an internal error with a 500/503.
 fn fault(headers: &HeaderMap, n: u64) -> Response {
     let query =
         headers.get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|c| c.contains("x-www-form-urlencoded"));
+    // Smithy RPC v2 CBOR (CloudWatch from the Rust SDK): a CBOR error body; CloudWatch is
+    // query-compatible, so the query protocol's code also comes in `x-amzn-query-error`.
+    let cbor = headers.get("smithy-protocol").is_some_and(|v| v == "rpc-v2-cbor");
+    if cbor {
+        let (status, code, kind) = if n.is_multiple_of(2) {
+            (StatusCode::BAD_REQUEST, "Throttling", "Sender")
+        } else {
+            (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", "Receiver")
+        };
+        let body = cbor_text_map(&[("__type", code), ("message", "Rate exceeded")]);
+        let mut r = (status, body).into_response();
+        r.headers_mut().insert("content-type", HeaderValue::from_static("application/cbor"));
+        r.headers_mut().insert("smithy-protocol", HeaderValue::from_static("rpc-v2-cbor"));
+        if let Ok(v) = HeaderValue::from_str(&format!("{code};{kind}")) {
+            r.headers_mut().insert("x-amzn-query-error", v);
+        }
+        return r;
+    }
     if n.is_multiple_of(2) {
         if query {
             let xml = "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>f</RequestId></ErrorResponse>";
