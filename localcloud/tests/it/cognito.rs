@@ -200,8 +200,16 @@ fn a_patch_that_no_longer_fits_moto_stops_it_at_start_naming_the_attribute() {
     assert!(patches.contains(expected), "the InitiateAuth patch names the parameters it expects");
     // As if moto had renamed a parameter of the method the patch wraps.
     let misfit = patches.replace(expected, r#"("self", "client_id", "flow", "auth_parameters")"#);
+    // Run from a file, as moto.rs runs it (the script is longer than one argument may be).
+    let dir = tempfile::tempdir().expect("tmp");
+    let script = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("script");
+        path
+    };
     let out = std::process::Command::new(&python)
-        .args(["-c", &misfit, "-H", "127.0.0.1", "-p", &free_port().expect("port").to_string()])
+        .arg(script("misfit.py", &misfit))
+        .args(["-H", "127.0.0.1", "-p", &free_port().expect("port").to_string()])
         .output()
         .expect("python runs");
     assert!(!out.status.success(), "moto must not start with a patch that does not fit");
@@ -213,7 +221,8 @@ fn a_patch_that_no_longer_fits_moto_stops_it_at_start_naming_the_attribute() {
 
     // The patches as shipped fit the pinned moto, and say so in the log.
     let fits = std::process::Command::new(&python)
-        .args(["-c", &patches.replace("    main(sys.argv[1:])", "    pass"), "-H", "127.0.0.1", "-p", "1"])
+        .arg(script("fits.py", &patches.replace("    main(sys.argv[1:])", "    pass")))
+        .args(["-H", "127.0.0.1", "-p", "1"])
         .output()
         .expect("python runs");
     assert!(fits.status.success(), "{}", String::from_utf8_lossy(&fits.stderr));
