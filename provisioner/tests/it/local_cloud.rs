@@ -66,6 +66,25 @@ impl Local {
     }
 }
 
+/// A test that fails before its `down --local` leaves the cloud's detached processes running:
+/// stop them as `down` would (their process groups), when cloud.json still names them and they
+/// are still the cloud's (a pid can be reused once its process is gone).
+impl Drop for Local {
+    fn drop(&mut self) {
+        let Ok(text) = std::fs::read_to_string(self.dir.path().join("cloud.json")) else { return };
+        let Ok(cloud) = serde_json::from_str::<Value>(&text) else { return };
+        for part in ["standins", "moto"] {
+            let Some(pid) = cloud[part]["pid"].as_u64() else { continue };
+            let ours = cloud[part]["ours"].as_bool().unwrap_or(false);
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let cmdline = String::from_utf8_lossy(&cmdline);
+            if ours && (cmdline.contains("moto-server.py") || cmdline.contains("local-serve")) {
+                let _ = Command::new("kill").args(["-TERM", "--", &format!("-{pid}")]).status();
+            }
+        }
+    }
+}
+
 /// The workspace's own debug `bootstrap` (built by `cargo test --workspace` with the lambda
 /// crate; a nested cargo build would wait forever on the lock this test run holds).
 fn bootstrap() -> PathBuf {
