@@ -160,6 +160,14 @@ pub enum UsersAction {
         /// A class list: one address per line, or the first column of a CSV.
         #[arg(long, value_name = "FILE")]
         csv: Option<PathBuf>,
+        /// Send the invitation again, with a new temporary password, to people who were invited
+        /// but have not signed in yet (a lost or expired invitation).
+        #[arg(long)]
+        resend: bool,
+        /// Also write a printable page (HTML) with the app's address and each person's e-mail and
+        /// temporary password, to hand out in the room.
+        #[arg(long, value_name = "FILE")]
+        handout: Option<PathBuf>,
     },
     /// The stack's users and whether they have signed in yet.
     List,

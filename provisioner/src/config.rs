@@ -251,6 +251,10 @@ pub struct AuthSettings {
     /// Minimum password length (Cognito allows 6..=99).
     #[serde(default = "default_password_length")]
     pub password_min_length: i32,
+    /// What the invitation e-mail calls the event ("You are invited to …"); by default the
+    /// stack's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workshop_name: Option<String>,
 }
 
 impl Default for AuthSettings {
@@ -259,9 +263,14 @@ impl Default for AuthSettings {
             self_sign_up: false,
             allowed_email_domains: Vec::new(),
             password_min_length: default_password_length(),
+            workshop_name: None,
         }
     }
 }
+
+/// The longest `auth.workshop_name`: it is the invitation's subject line, which Cognito caps at
+/// 140 characters (MessageTemplateType.EmailSubject, Cognito API Reference) with room for the rest.
+pub const MAX_WORKSHOP_NAME: usize = 100;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -664,6 +673,20 @@ fn check_auth(a: &AuthSettings) -> Check {
     if !(6..=99).contains(&a.password_min_length) {
         return fail("auth.password_min_length", format!("must be 6..=99 (got {})", a.password_min_length));
     }
+    if let Some(name) = &a.workshop_name {
+        let name = name.trim();
+        // Braces would read as Cognito's placeholders ({username}, {####}) in the invitation.
+        if name.is_empty()
+            || name.chars().count() > MAX_WORKSHOP_NAME
+            || name.contains(['{', '}'])
+            || name.contains(char::is_control)
+        {
+            return fail(
+                "auth.workshop_name",
+                format!("must be 1..={MAX_WORKSHOP_NAME} characters without braces or line breaks (got {name:?})"),
+            );
+        }
+    }
     check_email_domains(a)
 }
 
@@ -995,6 +1018,11 @@ mod tests {
             ("region: us-west-2\ntags: {'owner@team': x}\n", "tags.owner@team"),
             ("region: us-west-2\ntags: {'AWS:x': y}\n", "tags.AWS:x"),
             ("region: us-west-2\ntags: {team: 'a;b'}\n", "tags.team"),
+            ("region: us-west-2\nauth: {workshop_name: 'Day {1}'}\n", "auth.workshop_name"),
+            ("region: us-west-2\nauth: {workshop_name: ''}\n", "auth.workshop_name"),
+            ("region: us-west-2\nmonitoring: {email: 'host at example'}\n", "monitoring.email"),
+            ("region: us-west-2\nmonitoring: {server_errors_percent: 0}\n", "monitoring.server_errors_percent"),
+            ("region: us-west-2\nmonitoring: {daily_images_percent: 101}\n", "monitoring.daily_images_percent"),
         ];
         for (text, key) in cases {
             let err = p(text).expect_err(text).to_string();

@@ -112,6 +112,8 @@ pub fn document(config: &StackConfig, account: &str) -> Value {
                     // `watch` reads today's image counters (quota#… items).
                     "GetItem",
                     "ListTagsOfResource",
+                    // `users list`: each person's requests of the day.
+                    "Query",
                     "Scan",
                     "TagResource",
                     "UntagResource",

@@ -126,8 +126,8 @@ fn run_app(global: Global, command: AppCommand) -> Result<Exit, CliError> {
             AppCommand::Token { username } => provisioner::session::token(&ctx, username).await,
             AppCommand::Logs { since, follow } => provisioner::session::logs(&ctx, since, follow).await,
             AppCommand::Watch { interval, once } => commands::watch(&ctx, interval, once).await,
-            AppCommand::Users { action: UsersAction::Add { emails, csv } } => {
-                provisioner::users::add(&ctx, emails, csv.as_deref()).await
+            AppCommand::Users { action: UsersAction::Add { emails, csv, resend, handout } } => {
+                provisioner::users::add(&ctx, emails, csv.as_deref(), resend, handout.as_deref()).await
             }
             AppCommand::Users { action: UsersAction::List } => provisioner::users::list(&ctx).await,
             AppCommand::Users { action: UsersAction::Remove { emails } } => {

@@ -476,6 +476,8 @@ pub fn image_editor(config: &StackConfig) -> Stack {
             self_sign_up: config.auth.self_sign_up,
             password_min_length: config.auth.password_min_length,
             pre_sign_up: vets_sign_ups.then_some(function),
+            workshop: config.auth.workshop_name.clone().unwrap_or_else(|| format!("the {s} image editor")),
+            app: EDITOR.app,
         },
     );
     let client = stack.define(EDITOR.client, UserPoolClient { name: Names::client(s), pool });

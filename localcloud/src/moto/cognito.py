@@ -438,10 +438,29 @@ _admin_create_user = _original(
 )
 
 
+# MessageAction RESEND "resends the invitation message to a user that already exists and resets
+# the expiration limit on the user's account" with a new temporary password, the given one or one
+# Cognito makes (AdminCreateUser, Cognito API Reference). It is the same user (same `sub`, so the
+# same history); moto made a new one in its place. A user who has signed in (any status but
+# FORCE_CHANGE_PASSWORD) has no invitation to resend: UnsupportedUserStateException.
+class _UnsupportedUserState(JsonRESTError):
+    def __init__(self, message):
+        super().__init__("UnsupportedUserStateException", message)
+
+
+def _resend_invitation(self, user_pool_id, username, temporary_password):
+    user = self.admin_get_user(user_pool_id, username)
+    if user.status != "FORCE_CHANGE_PASSWORD":
+        raise _UnsupportedUserState(f"Resend not possible. {username} status is {user.status}.")
+    user.password = temporary_password or f"Tmp-{secrets.token_urlsafe(9)}7a"
+    return user
+
+
 def _admin_create_user_vetted(self, user_pool_id, username, message_action, temporary_password, attributes):
-    if message_action != "RESEND":
-        pool = self.describe_user_pool(user_pool_id)
-        _run_pre_sign_up(pool, "PreSignUp_AdminCreateUser", username, attributes)
+    if message_action == "RESEND":
+        return _resend_invitation(self, user_pool_id, username, temporary_password)
+    pool = self.describe_user_pool(user_pool_id)
+    _run_pre_sign_up(pool, "PreSignUp_AdminCreateUser", username, attributes)
     return _admin_create_user(self, user_pool_id, username, message_action, temporary_password, attributes)
 
 

@@ -10,7 +10,7 @@ def _check_state():
     wanted = [
         ("CognitoIdpBackend", backend, ("user_pools", "sessions")),
         ("CognitoIdpUserPool", pool, ("id", "arn", "clients", "users", "extended_config", "refresh_tokens")),
-        ("CognitoIdpUser", user, ("id", "username", "password", "attributes")),
+        ("CognitoIdpUser", user, ("id", "username", "password", "attributes", "status")),
     ]
     for kind, obj, attrs in wanted:
         for attr in attrs:

@@ -111,6 +111,14 @@ pub async fn up(ctx: &Ctx, force: bool, no_build: bool) -> Result<Exit, CliError
         None => None,
     };
     print_outputs(ctx, &report.outputs, demo);
+    // A class whose people together may make more than the stack allows runs out early: said
+    // once the pool is known (not read: not a reason to fail a finished `up`).
+    if let Some(pool) = report.outputs.known(crate::stack::EDITOR.pool, crate::stack::UserPool::ID)
+        && let Ok(people) = crate::users::count_users(&aws, pool).await
+        && let Some(warning) = crate::users::limits_warning(people, &ctx.config.limits, &ctx.config.source)
+    {
+        ctx.say(format!("warning: {warning}"));
+    }
     Ok(Exit::Ok)
 }
 

@@ -4,11 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_cognitoidentityprovider::types::{
-    AdminCreateUserConfigType, DeletionProtectionType, LambdaConfigType, PasswordPolicyType, UserPoolPolicyType,
-    UsernameAttributeType, UsernameConfigurationType, VerifiedAttributeType,
+    AdminCreateUserConfigType, DeletionProtectionType, LambdaConfigType, MessageTemplateType, PasswordPolicyType,
+    UserPoolPolicyType, UsernameAttributeType, UsernameConfigurationType, VerifiedAttributeType,
 };
 use serde::Serialize;
 
+use super::amplify_app::AmplifyApp;
 use super::function::Function;
 use super::{Env, Live, Resource, ResourceError, Tags, tags_from};
 use crate::aws::{Aws, AwsError, Ctx, optional};
@@ -26,8 +27,36 @@ pub struct UserPool {
     /// The function that vets self sign-ups (`auth.allowed_email_domains`), as the pool's
     /// PreSignUp trigger.
     pub pre_sign_up: Option<Ref<Function>>,
+    /// What the invitation e-mail (`provision users add`) calls the event.
+    pub workshop: String,
+    /// The web app, whose address the invitation carries.
+    pub app: Ref<AmplifyApp>,
 }
 
+/// The invitation e-mail Cognito sends on AdminCreateUser: the workshop, the app's address, the
+/// user name and the temporary password. Cognito fills in `{username}` and `{####}`, which the
+/// message must contain (AdminCreateUserConfigType.InviteMessageTemplate, Cognito API Reference).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Invitation {
+    pub subject: String,
+    pub message: String,
+}
+
+impl Invitation {
+    pub fn new(workshop: &str, app_url: &str) -> Invitation {
+        Invitation {
+            subject: format!("Your invitation to {workshop}"),
+            message: format!(
+                "You are invited to {workshop}.<br><br>\
+                 Open <a href=\"{app_url}\">{app_url}</a> and sign in with<br>\
+                 e-mail: <b>{{username}}</b><br>\
+                 temporary password: <b>{{####}}</b><br><br>\
+                 The app then asks you to choose your own password. The temporary password works for 7 days; \
+                 if it has expired, ask your host to send the invitation again."
+            ),
+        }
+    }
+}
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct PasswordPolicy {
     pub min_length: Option<i32>,
@@ -51,6 +80,7 @@ pub struct Props {
     pub deletion_protection: String,
     /// The trigger function's ARN.
     pub pre_sign_up: Option<String>,
+    pub invitation: Option<Invitation>,
     pub tags: Tags,
 }
 
@@ -72,7 +102,7 @@ impl Resource for UserPool {
     }
 
     fn deps(&self) -> Vec<Id> {
-        self.pre_sign_up.iter().map(|f| f.id).collect()
+        self.pre_sign_up.iter().map(|f| f.id).chain([self.app.id]).collect()
     }
 
     fn desired(&self, env: &Env<'_>) -> Result<Props, ResourceError> {
@@ -91,6 +121,7 @@ impl Resource for UserPool {
             },
             deletion_protection: DeletionProtectionType::Inactive.as_str().to_owned(),
             pre_sign_up: self.pre_sign_up.map(|f| env.outputs.get(f, Function::ARN)),
+            invitation: Some(Invitation::new(&self.workshop, &env.outputs.get(self.app, AmplifyApp::ORIGIN))),
             tags: env.tags().clone(),
         })
     }
@@ -118,6 +149,11 @@ impl Resource for UserPool {
             auto_verified_attributes: Some(want.auto_verified.iter().map(Into::into).collect()),
             admin_create_user_config: Some(cfn::AdminCreateUserConfig {
                 allow_admin_create_user_only: val(!want.self_sign_up),
+                invite_message_template: want.invitation.as_ref().map(|i| cfn::InviteMessageTemplate {
+                    email_subject: val(&i.subject),
+                    email_message: val(&i.message),
+                    ..Default::default()
+                }),
                 ..Default::default()
             }),
             policies: Some(cfn::Policies {
@@ -207,6 +243,9 @@ pub async fn read(aws: &Aws, name: &str, physical: Option<&str>) -> Result<Optio
             .map_or(DeletionProtectionType::Inactive.as_str(), |d| d.as_str())
             .to_owned(),
         pre_sign_up: p.lambda_config().and_then(|l| l.pre_sign_up()).map(str::to_owned),
+        invitation: p.admin_create_user_config().and_then(|c| c.invite_message_template()).and_then(|t| {
+            Some(Invitation { subject: t.email_subject()?.to_owned(), message: t.email_message()?.to_owned() })
+        }),
         tags: p.user_pool_tags().map(tags_from).unwrap_or_default(),
     };
     let arn = p.arn().map(str::to_owned).unwrap_or_default();
@@ -225,7 +264,14 @@ fn password_policy(want: &Props) -> PasswordPolicyType {
 }
 
 fn admin_create(want: &Props) -> AdminCreateUserConfigType {
-    AdminCreateUserConfigType::builder().allow_admin_create_user_only(!want.self_sign_up).build()
+    let template = want
+        .invitation
+        .as_ref()
+        .map(|i| MessageTemplateType::builder().email_subject(&i.subject).email_message(&i.message).build());
+    AdminCreateUserConfigType::builder()
+        .allow_admin_create_user_only(!want.self_sign_up)
+        .set_invite_message_template(template)
+        .build()
 }
 
 /// The pool's triggers: the pre sign-up function when sign-ups are vetted, none otherwise
@@ -394,5 +440,25 @@ impl Step for UserPool {
 
     async fn delete(aws: &Aws, _stack: &str, id: &str) -> Result<(), AwsError> {
         delete(aws, id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Cognito refuses an invitation template without both placeholders, and a subject over 140
+    /// characters (MessageTemplateType, Cognito API Reference).
+    #[test]
+    fn the_invitation_names_the_workshop_the_app_and_carries_the_placeholders() {
+        let longest = "w".repeat(crate::config::MAX_WORKSHOP_NAME);
+        let i = Invitation::new(&longest, "https://main.d1.amplifyapp.com");
+        assert!(i.subject.chars().count() <= 140, "{}", i.subject);
+        let i = Invitation::new("the Bedrock day", "https://main.d1.amplifyapp.com");
+        assert_eq!(i.subject, "Your invitation to the Bedrock day");
+        for part in ["{username}", "{####}", "the Bedrock day", "href=\"https://main.d1.amplifyapp.com\""] {
+            assert!(i.message.contains(part), "{part} in {}", i.message);
+        }
+        assert!(i.message.len() <= 20_000);
     }
 }

@@ -681,14 +681,31 @@ async fn a_removed_tag_is_untagged() {
 async fn people_are_invited_unless_sign_up_is_on() {
     let c = cloud().await;
     let dir = tempfile::tempdir().expect("tmp");
-    let f = stack_file(dir.path(), "kappa", "").to_str().expect("utf8").to_owned();
+    // Limits a class of three outgrows: 3 × 2 images a day is more than the stack's 5.
+    let limits = "limits: {edits_per_user_per_day: 2, edits_per_day: 5}\nauth: {workshop_name: the Bedrock day}\n";
+    let f = stack_file(dir.path(), "kappa", limits).to_str().expect("utf8").to_owned();
     let up = c.provision(&["--json", "--stack-file", &f, "up"]);
     assert_eq!(up.code, 0, "{}", up.stderr);
     let out = outputs(&up);
+    // The invitation Cognito sends names the workshop and carries the app's address, the user
+    // name and the temporary password.
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&c.sdk().await);
+    let pool = out["userPoolId"].as_str().expect("pool").to_owned();
+    let described = cognito.describe_user_pool().user_pool_id(&pool).send().await.expect("pool");
+    let template = described
+        .user_pool()
+        .and_then(|p| p.admin_create_user_config())
+        .and_then(|c| c.invite_message_template())
+        .cloned()
+        .expect("an invitation template");
+    assert_eq!(template.email_subject(), Some("Your invitation to the Bedrock day"));
+    let message = template.email_message().unwrap_or_default();
+    for part in ["{username}", "{####}", "the Bedrock day", out["appUrl"].as_str().expect("app url")] {
+        assert!(message.contains(part), "{part} in {message}");
+    }
     let human = c.provision(&["--stack-file", &f, "outputs"]);
     assert!(human.stdout.contains("provision users add EMAIL"), "{}", human.stdout);
 
-    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&c.sdk().await);
     let refused = cognito
         .sign_up()
         .client_id(out["userPoolClientId"].as_str().expect("client"))
@@ -725,8 +742,64 @@ async fn people_are_invited_unless_sign_up_is_on() {
     );
     // On AWS Cognito e-mails the temporary password; it is never printed.
     assert!(added["users"].as_array().expect("users").iter().all(|u| u["temporaryPassword"].is_null()));
+    // The class is larger than the limits allow: the host is told, with the numbers to change.
+    assert!(
+        added["limitsWarning"]
+            .as_str()
+            .is_some_and(|w| w.starts_with("3 people × 2 images each = 6 a day, more than limits.edits_per_day (5)")),
+        "{added}"
+    );
     let again = c.provision(&["--json", "--stack-file", &f, "users", "add", "ada@example.com"]);
     assert!(again.stdout.contains("already a user"), "{}", again.stdout);
+
+    // A lost invitation is sent again, to the same user (same `sub`, so the same history), with a
+    // new temporary password the handout prints; someone who signed in has none to resend.
+    let sub = |email: &str| {
+        let cognito = cognito.clone();
+        let (pool, email) = (pool.clone(), email.to_owned());
+        async move {
+            let u = cognito.admin_get_user().user_pool_id(pool).username(email).send().await.expect("user");
+            u.user_attributes().iter().find(|a| a.name() == "sub").and_then(|a| a.value()).map(str::to_owned)
+        }
+    };
+    let bob = sub("bob@example.org").await;
+    cognito
+        .admin_set_user_password()
+        .user_pool_id(&pool)
+        .username("cy@example.net")
+        .password("Cy-own-pass-1")
+        .permanent(true)
+        .send()
+        .await
+        .expect("cy signs in");
+    let handout = dir.path().join("handout.html");
+    let resend = c.provision(&[
+        "--json",
+        "--stack-file",
+        &f,
+        "users",
+        "add",
+        "--resend",
+        "bob@example.org",
+        "cy@example.net",
+        "dan@example.com",
+        "--handout",
+        handout.to_str().expect("utf8"),
+    ]);
+    assert_eq!(resend.code, 0, "{}", resend.stderr);
+    let resent: Value = serde_json::from_str(&resend.stdout).expect("json");
+    let by = |email: &str| resent["users"].as_array().and_then(|u| u.iter().find(|x| x["email"] == email)).cloned();
+    assert_eq!(by("bob@example.org").map(|u| u["result"].clone()), Some(json!("invitation sent again")), "{resent}");
+    assert_eq!(
+        by("cy@example.net").map(|u| u["result"].clone()),
+        Some(json!("has signed in already: nothing to resend"))
+    );
+    assert_eq!(by("dan@example.com").map(|u| u["result"].clone()), Some(json!("not a user: invite without --resend")));
+    assert_eq!(sub("bob@example.org").await, bob, "the same user");
+    let password = by("bob@example.org").and_then(|u| u["temporaryPassword"].as_str().map(str::to_owned)).expect("pw");
+    let page = std::fs::read_to_string(&handout).expect("handout");
+    assert!(page.contains("bob@example.org") && page.contains(&password) && !page.contains("cy@example.net"), "{page}");
+    assert!(page.contains(out["appUrl"].as_str().expect("app url")), "{page}");
     let bad = c.provision(&["--stack-file", &f, "users", "add", "not-an-address"]);
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     assert!(bad.stderr.contains("is not an e-mail address"), "{}", bad.stderr);
@@ -735,7 +808,13 @@ async fn people_are_invited_unless_sign_up_is_on() {
     let listed: Value = serde_json::from_str(&list.stdout).expect("json");
     let users = listed["users"].as_array().expect("users");
     assert_eq!(users.len(), 3, "{listed}");
-    assert!(users.iter().all(|u| u["status"] == "FORCE_CHANGE_PASSWORD" && u["signedIn"] == false), "{listed}");
+    let invited: Vec<&Value> = users.iter().filter(|u| u["email"] != "cy@example.net").collect();
+    assert!(invited.iter().all(|u| u["status"] == "FORCE_CHANGE_PASSWORD" && u["signedIn"] == false), "{listed}");
+    // Each person's day: nothing yet, and no `sub` printed.
+    for u in users {
+        assert_eq!((u["imagesToday"].as_u64(), u["failedToday"].as_u64()), (Some(0), Some(0)), "{u}");
+        assert!(u["lastActivity"].is_null() && u.get("sub").is_none(), "{u}");
+    }
 
     let remove =
         c.provision(&["--json", "--stack-file", &f, "users", "remove", "ada@example.com", "nobody@example.com"]);
