@@ -107,10 +107,16 @@ describe('usageText', () => {
     return { day: '2026-12-02', resetsAt: '2026-12-03T00:00:00Z', secondsToReset: 3600, left: Math.min(user.left, app.left), user, app };
   };
   it('says what is left today and which limit binds', () => {
-    expect(usageText(u(3, 50, 10, 500))).toBe('47 images left today of your 50; the count starts again at 00:00 UTC.');
-    expect(usageText(u(49, 50, 10, 500))).toMatch(/^1 image left today/);
-    expect(usageText(u(3, 50, 498, 500))).toBe('2 images left today (the whole app has 2 of 500 left); the count starts again at 00:00 UTC.');
-    expect(usageText(u(50, 50, 60, 500))).toBe('You have made your 50 images for today; the count starts again at 00:00 UTC.');
-    expect(usageText(u(3, 50, 500, 500))).toMatch(/^This app has made its 500 images for today/);
+    expect(usageText(u(3, 50, 10, 500), 'UTC')).toBe('47 images left today of your 50; the count starts again at 00:00 UTC.');
+    expect(usageText(u(49, 50, 10, 500), 'UTC')).toMatch(/^1 image left today/);
+    expect(usageText(u(3, 50, 498, 500), 'UTC')).toBe('2 images left today (the whole app has 2 of 500 left); the count starts again at 00:00 UTC.');
+    expect(usageText(u(50, 50, 60, 500), 'UTC')).toBe('You have made your 50 images for today; the count starts again at 00:00 UTC.');
+    expect(usageText(u(3, 50, 500, 500), 'UTC')).toMatch(/^This app has made its 500 images for today/);
+  });
+  it('says when the count starts again in the reader\'s own time, with UTC beside it', () => {
+    expect(usageText(u(3, 50, 10, 500), 'Europe/Paris')).toBe('47 images left today of your 50; the count starts again at 01:00 your time (00:00 UTC).');
+    expect(usageText(u(50, 50, 60, 500), 'America/Los_Angeles')).toBe('You have made your 50 images for today; the count starts again at 16:00 your time (00:00 UTC).');
+    expect(usageText(u(3, 50, 10, 500), 'Asia/Kolkata')).toMatch(/at 05:30 your time \(00:00 UTC\)\.$/);
+    expect(usageText({ ...u(3, 50, 10, 500), resetsAt: 'soon' }, 'Europe/Paris')).toMatch(/at 00:00 UTC\.$/);
   });
 });

@@ -5,15 +5,35 @@ import type { ApiClient } from '../api/client';
 import type { Usage } from '../api/types';
 import { h } from './dom';
 
+/**
+ * When the count starts again, in the reader's own time: the counters are kept per UTC day, so
+ * "00:00 UTC" alone makes people in other zones do arithmetic. `timeZone` is the reader's (the
+ * browser's), given explicitly by tests.
+ */
+export function resetText(resetsAt: string, timeZone: string): string {
+  const at = new Date(resetsAt);
+  if (Number.isNaN(at.getTime())) return '00:00 UTC';
+  const fmt = (zone: string) =>
+    new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: zone }).format(at);
+  const local = fmt(timeZone);
+  const utc = fmt('UTC');
+  return local === utc ? `${utc} UTC` : `${local} your time (${utc} UTC)`;
+}
+
+function browserTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
 /** The sentence for `u`: what is left, which limit binds, and when the count starts again. */
-export function usageText(u: Usage): string {
+export function usageText(u: Usage, timeZone: string = browserTimeZone()): string {
   const images = (n: number) => `${n} image${n === 1 ? '' : 's'}`;
+  const reset = resetText(u.resetsAt, timeZone);
   if (u.left <= 0) {
     const who = u.user.left <= 0 ? `You have made your ${images(u.user.limit)} for today` : `This app has made its ${images(u.app.limit)} for today`;
-    return `${who}; the count starts again at 00:00 UTC.`;
+    return `${who}; the count starts again at ${reset}.`;
   }
   const binding = u.app.left < u.user.left ? ` (the whole app has ${u.app.left} of ${u.app.limit} left)` : ` of your ${u.user.limit}`;
-  return `${images(u.left)} left today${binding}; the count starts again at 00:00 UTC.`;
+  return `${images(u.left)} left today${binding}; the count starts again at ${reset}.`;
 }
 
 export class UsageNote {
