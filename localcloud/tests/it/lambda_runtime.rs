@@ -3,7 +3,7 @@
 //! invocation. The function is `examples/sized_function.rs`, which answers with as many bytes as
 //! it is asked for and names its process.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{FunctionCode, Runtime};
@@ -13,26 +13,6 @@ use serde_json::{Value, json};
 struct Cloud {
     _moto: MotoServer,
     lambda: aws_sdk_lambda::Client,
-}
-
-/// The example function as built next to this test (`cargo test` builds the examples).
-fn sized_function() -> PathBuf {
-    let exe = std::env::current_exe().expect("test exe");
-    let target = exe.parent().and_then(Path::parent).expect("target dir");
-    let bin = target.join("examples").join("sized_function");
-    assert!(bin.is_file(), "{} is missing: run `cargo build -p localcloud --examples`", bin.display());
-    bin
-}
-
-fn zip_of(bootstrap: &Path) -> Vec<u8> {
-    use std::io::Write;
-    let mut out = std::io::Cursor::new(Vec::new());
-    let mut zip = zip::ZipWriter::new(&mut out);
-    let opts = zip::write::SimpleFileOptions::default().unix_permissions(0o755);
-    zip.start_file("bootstrap", opts).expect("zip entry");
-    zip.write_all(&std::fs::read(bootstrap).expect("read bootstrap")).expect("zip write");
-    zip.finish().expect("zip");
-    out.into_inner()
 }
 
 async fn cloud() -> Cloud {
@@ -68,7 +48,7 @@ async fn cloud() -> Cloud {
         .handler("bootstrap")
         .role(role.role().map(|r| r.arn()).expect("role arn"))
         .timeout(30)
-        .code(FunctionCode::builder().zip_file(Blob::new(zip_of(&sized_function()))).build())
+        .code(FunctionCode::builder().zip_file(Blob::new(crate::zip_of(&crate::sized_function()))).build())
         .send()
         .await
         .expect("create function");

@@ -7,7 +7,6 @@
 //! The assertions query each metric by the most specific dimension set published (moto matches a
 //! query's dimensions as a subset, CloudWatch exactly) and check the other sets with ListMetrics.
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use aws_sdk_apigateway::types::{IntegrationType, Op, PatchOperation};
@@ -58,27 +57,6 @@ async fn read_until(moto: &MotoServer, script: &str, done: impl Fn(&Value) -> bo
     }
 }
 
-/// The example function as built next to this test (`cargo test` builds the examples); it
-/// answers `{"pid": …, "pad": "…"}`, which is not an API Gateway proxy response.
-fn sized_function() -> PathBuf {
-    let exe = std::env::current_exe().expect("test exe");
-    let target = exe.parent().and_then(Path::parent).expect("target dir");
-    let bin = target.join("examples").join("sized_function");
-    assert!(bin.is_file(), "{} is missing: run `cargo build -p localcloud --examples`", bin.display());
-    bin
-}
-
-fn zip_of(bootstrap: &Path) -> Vec<u8> {
-    use std::io::Write;
-    let mut out = std::io::Cursor::new(Vec::new());
-    let mut zip = zip::ZipWriter::new(&mut out);
-    let opts = zip::write::SimpleFileOptions::default().unix_permissions(0o755);
-    zip.start_file("bootstrap", opts).expect("zip entry");
-    zip.write_all(&std::fs::read(bootstrap).expect("read bootstrap")).expect("zip write");
-    zip.finish().expect("zip");
-    out.into_inner()
-}
-
 /// moto and the stand-ins, with the example function deployed as `metered`.
 struct Cloud {
     moto: MotoServer,
@@ -117,7 +95,7 @@ async fn cloud() -> Cloud {
         .handler("bootstrap")
         .role(role)
         .timeout(30)
-        .code(FunctionCode::builder().zip_file(Blob::new(zip_of(&sized_function()))).build())
+        .code(FunctionCode::builder().zip_file(Blob::new(crate::zip_of(&crate::sized_function()))).build())
         .send()
         .await
         .expect("create function");
