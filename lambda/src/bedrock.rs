@@ -18,6 +18,10 @@ use crate::errors::ApiError;
 pub const THROTTLE_RETRY_AFTER_SECS: u32 = 5;
 /// Seconds to wait when Bedrock itself is unavailable.
 pub const UNAVAILABLE_RETRY_AFTER_SECS: u32 = 10;
+/// After a ModelNotReadyException: the app waits this long before it sends the request again
+/// (the AWS SDKs themselves retry it a few times within seconds; a model being prepared takes
+/// longer).
+pub const NOT_READY_RETRY_AFTER_SECS: u32 = 20;
 
 /// Invokes an image model with a JSON body and returns its JSON answer.
 pub trait ImageModel: Send + Sync {
@@ -111,29 +115,29 @@ impl ModelCallError {
         }
     }
 
-    /// The contract's answer for this failure. Messages for 503 tell the operator what to fix.
+    /// The contract's answer for this failure. The message is for the person editing; what the
+    /// workshop's host (the operator) can do is `for_host`, which the app shows apart.
     pub fn into_api_error(self, model_id: &str, region: &str) -> ApiError {
         let short = |m: &str| m.chars().take(300).collect::<String>();
+        let unavailable = |for_host: String| ApiError::ModelUnavailable {
+            message: "This model cannot be used by the app right now, so nothing was made (or counted). Ask your \
+                      host: it is a setting of the workshop's AWS account, not something you can fix."
+                .to_owned(),
+            retry_after_secs: None,
+            for_host: Some(for_host),
+        };
         match self {
-            ModelCallError::AccessDenied(m) => ApiError::ModelUnavailable {
-                message: format!(
-                    "Bedrock denied access to model {model_id} in {region}. Operator: run `provision up`, which \
-                     subscribes the account to the stack's models (Stability models are AWS Marketplace products; \
-                     docs/setup.md section 4), and check that the function's role allows bedrock:InvokeModel on it. \
-                     ({})",
-                    short(&m)
-                ),
-                retry_after_secs: None,
-            },
-            ModelCallError::NotFound(m) => ApiError::ModelUnavailable {
-                message: format!(
-                    "model {model_id} is not available in {region} (wrong id, not offered in this region, or past its \
-                     end of life). Operator: configure a model or `us.` inference profile offered in {region} for this \
-                     stack. ({})",
-                    short(&m)
-                ),
-                retry_after_secs: None,
-            },
+            ModelCallError::AccessDenied(m) => unavailable(format!(
+                "Bedrock denied access to model {model_id} in {region}. Run `provision up`, which subscribes the \
+                 account to the stack's models (Stability models are AWS Marketplace products; docs/setup.md \
+                 section 4), and check that the function's role allows bedrock:InvokeModel on it. ({})",
+                short(&m)
+            )),
+            ModelCallError::NotFound(m) => unavailable(format!(
+                "model {model_id} is not available in {region} (wrong id, not offered in this region, or past its end \
+                 of life). Configure a model or `us.` inference profile offered in {region} for this stack. ({})",
+                short(&m)
+            )),
             ModelCallError::Validation(m) => {
                 let lower = m.to_ascii_lowercase();
                 if crate::models::is_filter_message(&m) {
@@ -141,27 +145,21 @@ impl ModelCallError {
                         "the model's content filter blocked the input; change the prompt or the image".to_owned(),
                     )
                 } else if lower.contains("on-demand throughput") || lower.contains("inference profile") {
-                    ApiError::ModelUnavailable {
-                        message: format!(
-                            "model {model_id} cannot be invoked on demand in {region}. Operator: configure its \
-                             inference profile id instead (e.g. us.{model_id}; `provision doctor` names it). ({})",
-                            short(&m)
-                        ),
-                        retry_after_secs: None,
-                    }
+                    unavailable(format!(
+                        "model {model_id} cannot be invoked on demand in {region}. Configure its inference profile id \
+                         instead (e.g. us.{model_id}; `provision doctor` names it). ({})",
+                        short(&m)
+                    ))
                 } else if lower.contains("model identifier is invalid")
                     || lower.contains("end of its life")
                     || lower.contains("end of life")
                     || lower.contains("legacy")
                 {
-                    ApiError::ModelUnavailable {
-                        message: format!(
-                            "model {model_id} cannot be used in {region} (invalid id or end of life). Operator: \
-                             configure a current model for this stack. ({})",
-                            short(&m)
-                        ),
-                        retry_after_secs: None,
-                    }
+                    unavailable(format!(
+                        "model {model_id} cannot be used in {region} (invalid id or end of life). Configure a current \
+                         model for this stack (`provision doctor` lists them). ({})",
+                        short(&m)
+                    ))
                 } else {
                     ApiError::Validation {
                         message: format!("the model rejected the request: {}", short(&m)),
@@ -173,13 +171,24 @@ impl ModelCallError {
                 message: "too many requests to the model right now; try again shortly".to_owned(),
                 retry_after_secs: THROTTLE_RETRY_AFTER_SECS,
             },
-            ModelCallError::NotReady(_) => ApiError::ModelUnavailable {
-                message: format!("model {model_id} is not ready to serve requests yet; try again in a minute"),
-                retry_after_secs: Some(60),
+            // "The model specified in the request is not ready to serve inference requests"
+            // (InvokeModel, Bedrock API Reference): nothing was made, the same request may go again.
+            ModelCallError::NotReady(m) => ApiError::ModelNotReady {
+                message: "The model is still warming up, so nothing was made (or counted). The app tries again by \
+                          itself; if it keeps saying this, ask your host."
+                    .to_owned(),
+                retry_after_secs: NOT_READY_RETRY_AFTER_SECS,
+                for_host: Some(format!(
+                    "Bedrock answered ModelNotReadyException for {model_id} in {region}: it is preparing the model, \
+                     usually for a few minutes after access was granted. If it lasts, check the model's access in the \
+                     Bedrock console of this region. ({})",
+                    short(&m)
+                )),
             },
             ModelCallError::Unavailable(_) => ApiError::ModelUnavailable {
                 message: "Bedrock is temporarily unavailable; try again shortly".to_owned(),
                 retry_after_secs: Some(UNAVAILABLE_RETRY_AFTER_SECS),
+                for_host: None,
             },
             ModelCallError::ModelTimeout(_) | ModelCallError::Timeout => ApiError::ModelTimeout(format!(
                 "the model did not answer in time (API Gateway waits at most {} s for an answer); try a smaller \

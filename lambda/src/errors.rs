@@ -42,8 +42,13 @@ pub enum ApiError {
     #[error("{message}")]
     DuplicateRequest { message: String, retry_after_secs: Option<u32> },
     /// 503: model access not enabled, model not in this region, end of life, or Bedrock unavailable.
+    /// `message` is for the person editing; `for_host` what the workshop's host can do.
     #[error("{message}")]
-    ModelUnavailable { message: String, retry_after_secs: Option<u32> },
+    ModelUnavailable { message: String, retry_after_secs: Option<u32>, for_host: Option<String> },
+    /// 503: Bedrock is still preparing the model (ModelNotReadyException); nothing was made and the
+    /// same request may be sent again after `retry_after_secs`.
+    #[error("{message}")]
+    ModelNotReady { message: String, retry_after_secs: u32, for_host: Option<String> },
     /// 503: the history store could not record the request, so the model was not called (no
     /// image is made, and billed, without a record).
     #[error("{0}")]
@@ -73,6 +78,7 @@ impl ApiError {
         "model_error",
         "response_too_large",
         "model_unavailable",
+        "model_not_ready",
         "history_unavailable",
         "model_timeout",
         "internal_error",
@@ -108,7 +114,9 @@ impl ApiError {
             ApiError::DuplicateRequest { .. } => StatusCode::CONFLICT,
             ApiError::Throttled { .. } | ApiError::QuotaExceeded { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::ModelError(_) | ApiError::ResponseTooLarge(_) => StatusCode::BAD_GATEWAY,
-            ApiError::ModelUnavailable { .. } | ApiError::HistoryUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::ModelUnavailable { .. } | ApiError::ModelNotReady { .. } | ApiError::HistoryUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::ModelTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -129,6 +137,7 @@ impl ApiError {
             ApiError::ModelError(_) => "model_error",
             ApiError::ResponseTooLarge(_) => "response_too_large",
             ApiError::ModelUnavailable { .. } => "model_unavailable",
+            ApiError::ModelNotReady { .. } => "model_not_ready",
             ApiError::HistoryUnavailable(_) => "history_unavailable",
             ApiError::ModelTimeout(_) => "model_timeout",
             ApiError::Internal(_) => "internal_error",
@@ -150,7 +159,19 @@ impl ApiError {
             }
             ApiError::ModelUnavailable { retry_after_secs, .. }
             | ApiError::DuplicateRequest { retry_after_secs, .. } => *retry_after_secs,
+            ApiError::ModelNotReady { retry_after_secs, .. } => Some(*retry_after_secs),
             ApiError::HistoryUnavailable(_) => Some(1),
+            _ => None,
+        }
+    }
+
+    /// What the workshop's host (the stack's operator) can do about it: the app shows it behind a
+    /// "for the host" disclosure, never in the message itself.
+    pub fn for_host(&self) -> Option<&str> {
+        match self {
+            ApiError::ModelUnavailable { for_host, .. } | ApiError::ModelNotReady { for_host, .. } => {
+                for_host.as_deref()
+            }
             _ => None,
         }
     }
@@ -165,6 +186,9 @@ impl ApiError {
         let mut error = json!({ "code": self.code(), "message": self.to_string() });
         if let Some(field) = self.field() {
             error["field"] = Value::String(field.to_owned());
+        }
+        if let Some(for_host) = self.for_host() {
+            error["forHost"] = Value::String(for_host.to_owned());
         }
         json!({ "error": error })
     }
@@ -190,7 +214,8 @@ mod tests {
             ApiError::ModelError(s()),
             ApiError::ResponseTooLarge(s()),
             ApiError::DuplicateRequest { message: s(), retry_after_secs: None },
-            ApiError::ModelUnavailable { message: s(), retry_after_secs: None },
+            ApiError::ModelUnavailable { message: s(), retry_after_secs: None, for_host: None },
+            ApiError::ModelNotReady { message: s(), retry_after_secs: 1, for_host: None },
             ApiError::HistoryUnavailable(s()),
             ApiError::ModelTimeout(s()),
             ApiError::Internal(s()),
@@ -209,6 +234,7 @@ mod tests {
                 | ApiError::ResponseTooLarge(_)
                 | ApiError::DuplicateRequest { .. }
                 | ApiError::ModelUnavailable { .. }
+                | ApiError::ModelNotReady { .. }
                 | ApiError::HistoryUnavailable(_)
                 | ApiError::ModelTimeout(_)
                 | ApiError::Internal(_) => assert!(ApiError::CODES.contains(&e.code()), "{}", e.code()),

@@ -42,7 +42,7 @@ pub struct RequestMetrics {
 }
 
 /// Error codes that mean the model, not the request, failed: what the model-errors alarm counts.
-pub const MODEL_ERROR_CODES: &[&str] = &["model_error", "model_timeout", "model_unavailable"];
+pub const MODEL_ERROR_CODES: &[&str] = &["model_error", "model_timeout", "model_unavailable", "model_not_ready"];
 
 /// The EMF document for `m`.
 pub fn emf(namespace: &str, function: &str, m: &RequestMetrics, timestamp_ms: i64) -> Value {

@@ -72,7 +72,7 @@ const ERROR_CASES: &[ErrorCase] = &[
         503,
         "model_unavailable",
         None,
-        "run `provision up`, which subscribes the account",
+        "Run `provision up`, which subscribes the account",
     ),
     (
         "ResourceNotFound",
@@ -103,10 +103,15 @@ const ERROR_CASES: &[ErrorCase] = &[
     ("Quota", "quota", 429, "throttled", Some("5"), "try again"),
     ("ModelTimeout", "timed out", 504, "model_timeout", None, "29 s"),
     ("ModelError", "boom", 502, "model_error", None, "boom"),
-    ("NotReady", "warming", 503, "model_unavailable", Some("60"), "not ready"),
+    ("NotReady", "warming", 503, "model_not_ready", Some("20"), "ModelNotReadyException"),
     ("Unavailable", "down", 503, "model_unavailable", Some("10"), "temporarily"),
     ("Internal", "oops", 502, "model_error", None, "internal"),
 ];
+
+/// Every operator instruction names the region it is about.
+fn region_of(_code: &str) -> &'static str {
+    "us-west-2"
+}
 
 #[tokio::test]
 async fn sdk_errors_map_to_the_contract() {
@@ -121,7 +126,14 @@ async fn sdk_errors_map_to_the_contract() {
         let name = format!("{kind}: {msg}");
         assert_eq!(status(&resp), status_code, "{name}: {body}");
         assert_eq!(body["error"]["code"], code, "{name}");
-        assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains(message_has)), "{name}: {body}");
+        // The operator's instructions are `forHost`; the message is for the person editing.
+        let said = format!("{} {}", body["error"]["message"], body["error"]["forHost"]);
+        assert!(said.contains(message_has), "{name}: {body}");
+        if status_code == 503 && retry_after.is_none() {
+            let message = body["error"]["message"].as_str().unwrap_or_default();
+            assert!(message.contains("Ask your host") && !message.contains("provision"), "{name}: {body}");
+            assert!(body["error"]["forHost"].as_str().is_some_and(|h| h.contains(region_of(code))), "{name}: {body}");
+        }
         assert_eq!(resp.headers().get("retry-after").and_then(|v| v.to_str().ok()), retry_after, "{name}");
         assert!(resp.headers().get("access-control-allow-origin").is_some(), "{name}");
     }
