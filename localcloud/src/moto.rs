@@ -30,6 +30,8 @@ pub const SCRIPT: &str = concat!(
     "\n",
     include_str!("moto/iam.py"),
     "\n",
+    include_str!("moto/s3.py"),
+    "\n",
     include_str!("moto/start.py"),
 );
 

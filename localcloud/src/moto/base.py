@@ -2,7 +2,7 @@
 
 localcloud/src/moto.rs runs the files of localcloud/src/moto/ as one script, in this order:
 base.py (imports, the patch check), apigateway.py, dynamodb.py, cognito.py, logs.py, cloudwatch.py,
-iam.py, start.py — written to `<log dir>/moto-server.py` and run as `python moto-server.py -H HOST -p PORT`
+iam.py, s3.py, start.py — written to `<log dir>/moto-server.py` and run as `python moto-server.py -H HOST -p PORT`
 (the arguments of moto.server). Each patch names the AWS behaviour it reproduces and where that is
 documented.
 """
@@ -17,6 +17,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+
+# S3 answers CORS only as a bucket's CORS configuration says; moto's server would otherwise add
+# `Access-Control-Allow-Origin: *` to every answer (s3.py). Read by moto.settings at import.
+os.environ["MOTO_DISABLE_GLOBAL_CORS"] = "true"
 
 import moto
 from moto.apigateway import models as apigateway

@@ -8,6 +8,7 @@ mod dynamodb;
 mod emf;
 mod iam_monitoring;
 mod lambda_runtime;
+mod s3_links;
 mod service_metrics;
 
 /// The project's root: localcloud/'s parent.
