@@ -87,7 +87,24 @@ pub struct Config {
     pub function_name: String,
     /// Images a day, per user and for the whole stack.
     pub quota: crate::quota::Limits,
+    /// Where made images are kept; `None` when the stack has no results bucket.
+    pub results: Option<ResultsConfig>,
 }
+
+/// The results bucket and how long it keeps images (`history.keep_days`; 0: none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultsConfig {
+    pub bucket: String,
+    pub keep_days: u32,
+}
+
+/// The results bucket (`image_edit_contract::results::bucket_name`).
+pub const ENV_RESULTS_BUCKET: &str = image_edit_contract::env::RESULTS_BUCKET;
+/// Days the bucket keeps an image; 0 keeps none.
+pub const ENV_RESULTS_KEEP_DAYS: &str = image_edit_contract::env::RESULTS_KEEP_DAYS;
+/// The longest `history.keep_days` the provisioner accepts (a year; the lifecycle rule takes any
+/// positive number, the stack file keeps it sensible).
+pub const MAX_KEEP_DAYS: u32 = 365;
 
 impl Config {
     /// Reads the process environment.
@@ -143,7 +160,26 @@ impl Config {
             per_user: limit(crate::quota::ENV_PER_USER)?,
             per_stack: limit(crate::quota::ENV_PER_STACK)?,
         };
-        Ok(Config { table_name, bedrock_region, family, model_ids, allowed_origins, function_name, quota })
+        let results = match get(ENV_RESULTS_BUCKET).map(|b| b.trim().to_owned()).filter(|b| !b.is_empty()) {
+            None => None,
+            Some(bucket) => {
+                if !valid_bucket_name(&bucket) {
+                    return Err(ConfigError::Invalid {
+                        name: ENV_RESULTS_BUCKET,
+                        reason: format!("`{bucket}` is not an S3 bucket name (3-63 of a-z 0-9 . -)"),
+                    });
+                }
+                let raw =
+                    required(ENV_RESULTS_KEEP_DAYS, "days the results bucket keeps an image (history.keep_days)")?;
+                let keep_days =
+                    raw.parse::<u32>().ok().filter(|d| *d <= MAX_KEEP_DAYS).ok_or_else(|| ConfigError::Invalid {
+                        name: ENV_RESULTS_KEEP_DAYS,
+                        reason: format!("`{raw}` is not a number of days from 0 to {MAX_KEEP_DAYS}"),
+                    })?;
+                Some(ResultsConfig { bucket, keep_days })
+            }
+        };
+        Ok(Config { table_name, bedrock_region, family, model_ids, allowed_origins, function_name, quota, results })
     }
 
     /// The model id for `op`, when the stack offers it.
@@ -193,6 +229,16 @@ fn parse_model_ids(raw: &str, family: Family) -> Result<BTreeMap<Operation, Stri
         return Err(invalid("no operation configured; the stack would offer nothing".to_owned()));
     }
     Ok(out)
+}
+
+/// S3's bucket naming rules, the part a name made by the provisioner could break ("General purpose
+/// bucket naming rules", S3 User Guide: 3-63 characters, lowercase letters, digits, dots, hyphens,
+/// beginning and ending with a letter or digit).
+fn valid_bucket_name(s: &str) -> bool {
+    (3..=63).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        && s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && s.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric())
 }
 
 fn valid_table_name(s: &str) -> bool {

@@ -610,6 +610,34 @@ pub fn output_facts(images: &[String]) -> OutputFacts {
     OutputFacts { width, height, bytes, thumbnail }
 }
 
+/// One image the model made, decoded: its bytes, type and size (from its header alone).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MadeImage {
+    pub bytes: Vec<u8>,
+    /// `image/png` or `image/jpeg`.
+    pub content_type: &'static str,
+    /// `png` or `jpg`.
+    pub extension: &'static str,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// The model's base64 image as bytes; `None` when it is not a PNG or JPEG that opens.
+pub fn made_image(b64: &str) -> Option<MadeImage> {
+    let raw = decode_b64(b64.as_bytes()).ok()?;
+    let kind = sniff(&raw).ok()?;
+    let upload = Upload { bytes: raw, kind, base64: None };
+    let (width, height) = {
+        let opened = open("output", &upload).ok()?;
+        (opened.width, opened.height)
+    };
+    let (content_type, extension) = match kind {
+        ImageKind::Png => ("image/png", "png"),
+        ImageKind::Jpeg => ("image/jpeg", "jpg"),
+    };
+    Some(MadeImage { bytes: upload.bytes, content_type, extension, width, height })
+}
+
 fn thumbnail_jpeg(img: &DynamicImage) -> Option<Vec<u8>> {
     let small = img.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE);
     let rgb = if small.color().has_alpha() { flatten_on_white(&small) } else { small.to_rgb8() };

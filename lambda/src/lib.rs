@@ -27,6 +27,7 @@ pub mod png_stream;
 pub mod quota;
 pub mod record;
 pub mod records;
+pub mod results;
 pub mod routes;
 pub mod sent;
 pub mod sign_up;

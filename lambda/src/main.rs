@@ -37,7 +37,18 @@ async fn main() -> Result<(), lambda_http::Error> {
         operations = config.operations().len(),
         "cold start"
     );
-    let app = Arc::new(App::new(config, model, dynamodb));
+    let results = config.results.as_ref().map(|r| {
+        image_edit_lambda::results::Results::new(
+            image_edit_lambda::results::Results::client(&sdk),
+            r.bucket.clone(),
+            r.keep_days,
+        )
+    });
+    let mut app = App::new(config, model, dynamodb);
+    if let Some(results) = results {
+        app = app.with_results(results);
+    }
+    let app = Arc::new(app);
     let allowed = Arc::new(AllowedDomains::from_env());
     // lambda_http's adapter and responses, but the event parsed once (`event::Event`).
     let handler = lambda_http::Adapter::from(service_fn(move |req: Request| {

@@ -55,6 +55,12 @@ pub struct EditRecord {
     /// What was adjusted (resizing, ignored fields, JPEG fallback).
     #[serde(default)]
     pub notices: Vec<String>,
+    /// The images kept in the results bucket (the history answers links to them, never the keys).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<crate::results::KeptImage>,
+    /// When the bucket's lifecycle rule deletes them: `2026-12-13T00:00:00Z`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_until: Option<String>,
 }
 
 /// The contract a request came through.
@@ -144,6 +150,44 @@ pub struct OptionsUsed {
 }
 
 impl EditRecord {
+    /// A deleted record DynamoDB did not hand back readable: nothing of it is known but its id.
+    pub fn gone(id: &str) -> Self {
+        EditRecord {
+            id: id.to_owned(),
+            created_at: String::new(),
+            source: None,
+            operation: String::new(),
+            prompt: None,
+            negative_prompt: None,
+            mask_prompt: None,
+            model: String::new(),
+            input: None,
+            options: None,
+            status: Status::Failed,
+            error_code: None,
+            seeds: Vec::new(),
+            duration_ms: None,
+            model_ms: None,
+            output: None,
+            thumbnail: None,
+            notices: Vec::new(),
+            kept: Vec::new(),
+            kept_until: None,
+        }
+    }
+
+    /// The record as the history answers it (docs/openapi.yaml `EditRecord`): the kept images as
+    /// `results` links (`crate::results::Results::links`), never their keys.
+    pub fn view(&self, results: Vec<Value>) -> Value {
+        let mut value = serde_json::to_value(self).unwrap_or_else(|_| Value::Object(Map::new()));
+        if let Value::Object(fields) = &mut value {
+            fields.remove("kept");
+            fields.insert("results".to_owned(), Value::Array(results));
+            fields.entry("keptUntil").or_insert(Value::Null);
+        }
+        value
+    }
+
     /// The record of a validated request about to go to the model.
     pub fn running(id: String, source: Source, plan: &EditPlan) -> Self {
         EditRecord {
@@ -170,6 +214,8 @@ impl EditRecord {
             output: None,
             thumbnail: None,
             notices: plan.notices.clone(),
+            kept: Vec::new(),
+            kept_until: None,
         }
     }
 
@@ -239,6 +285,8 @@ mod tests {
             output: None,
             thumbnail: None,
             notices: vec![],
+            kept: vec![],
+            kept_until: None,
         };
         let text = serde_json::to_string(&record).expect("serializes");
         assert_eq!(

@@ -130,10 +130,11 @@ impl Records {
         Ok(out.item.as_ref().and_then(readable))
     }
 
-    /// Deletes the caller's edit `id`; `false` when there was none.
-    pub async fn delete(&self, user_id: &str, id: &str) -> Result<bool, RecordsError> {
+    /// Deletes the caller's edit `id`: the record it was (its kept images are the caller's to
+    /// delete next), `None` when there was none.
+    pub async fn delete(&self, user_id: &str, id: &str) -> Result<Option<EditRecord>, RecordsError> {
         if !is_edit_id(id) {
-            return Ok(false);
+            return Ok(None);
         }
         let res = self
             .client
@@ -143,11 +144,13 @@ impl Records {
             .key(ATTR_ID, AttributeValue::S(id.to_owned()))
             .condition_expression("attribute_exists(#id)")
             .expression_attribute_names("#id", ATTR_ID)
+            // The deleted item comes back in the same call (no extra read, no extra permission).
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
             .send()
             .await;
         match res {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
+            Ok(out) => Ok(Some(out.attributes.as_ref().and_then(readable).unwrap_or_else(|| EditRecord::gone(id)))),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(None),
             Err(e) => Err(sdk_error("DeleteItem", &e)),
         }
     }

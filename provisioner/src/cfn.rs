@@ -86,9 +86,7 @@ pub async fn upload_function(aws: &Aws, stack: &str, account: &str, zip: &[u8]) 
 }
 
 async fn ensure_bucket(aws: &Aws, bucket: &str, stack: &str) -> Result<(), AwsError> {
-    use aws_sdk_s3::types::{
-        BucketLocationConstraint, CreateBucketConfiguration, PublicAccessBlockConfiguration, Tag as S3Tag, Tagging,
-    };
+    use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration, Tag as S3Tag, Tagging};
     if aws.s3.head_bucket().bucket(bucket).send().await.is_ok() {
         return Ok(());
     }
@@ -106,20 +104,7 @@ async fn ensure_bucket(aws: &Aws, bucket: &str, stack: &str) -> Result<(), AwsEr
     {
         return Err(e);
     }
-    aws.s3
-        .put_public_access_block()
-        .bucket(bucket)
-        .public_access_block_configuration(
-            PublicAccessBlockConfiguration::builder()
-                .block_public_acls(true)
-                .block_public_policy(true)
-                .ignore_public_acls(true)
-                .restrict_public_buckets(true)
-                .build(),
-        )
-        .send()
-        .await
-        .ctx("s3:PutPublicAccessBlock")?;
+    crate::resources::bucket::block_public_access(aws, bucket).await?;
     let tag =
         |k: &str, v: &str| S3Tag::builder().key(k).value(v).build().map_err(|e| AwsError::new("s3", e.to_string()));
     aws.s3

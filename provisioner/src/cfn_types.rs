@@ -2389,6 +2389,1039 @@ pub mod logs_log_group {
     }
 }
 
+pub mod s3_bucket {
+    use crate::synth::{CfnResource, KeyValue, Val};
+    use serde::Serialize;
+    use serde_json::Value;
+
+    /// The `AWS::S3::Bucket` resource creates an Amazon S3 bucket in the same AWS Region where you create the AWS...
+    /// `AWS::S3::Bucket`
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct Bucket {
+        /// The ABAC status of the general purpose bucket.
+        #[serde(rename = "AbacStatus", skip_serializing_if = "Option::is_none")]
+        pub abac_status: Option<Val<String>>,
+        /// Configures the transfer acceleration state for an Amazon S3 bucket.
+        #[serde(rename = "AccelerateConfiguration", skip_serializing_if = "Option::is_none")]
+        pub accelerate_configuration: Option<AccelerateConfiguration>,
+        /// This is a legacy property, and it is not recommended for most use cases.
+        #[serde(rename = "AccessControl", skip_serializing_if = "Option::is_none")]
+        pub access_control: Option<Val<String>>,
+        /// Specifies the configuration and any analyses for the analytics filter of an Amazon S3 bucket.
+        #[serde(rename = "AnalyticsConfigurations", skip_serializing_if = "Option::is_none")]
+        pub analytics_configurations: Option<Vec<AnalyticsConfiguration>>,
+        /// Specifies default encryption for a bucket using server-side encryption with Amazon S3-managed keys...
+        #[serde(rename = "BucketEncryption", skip_serializing_if = "Option::is_none")]
+        pub bucket_encryption: Option<BucketEncryption>,
+        /// A name for the bucket.
+        #[serde(rename = "BucketName", skip_serializing_if = "Option::is_none")]
+        pub bucket_name: Option<Val<String>>,
+        #[serde(rename = "BucketNamePrefix", skip_serializing_if = "Option::is_none")]
+        pub bucket_name_prefix: Option<Val<String>>,
+        #[serde(rename = "BucketNamespace", skip_serializing_if = "Option::is_none")]
+        pub bucket_namespace: Option<Val<String>>,
+        /// Describes the cross-origin access configuration for objects in an Amazon S3 bucket.
+        #[serde(rename = "CorsConfiguration", skip_serializing_if = "Option::is_none")]
+        pub cors_configuration: Option<CorsConfiguration>,
+        /// Defines how Amazon S3 handles Intelligent-Tiering storage.
+        #[serde(rename = "IntelligentTieringConfigurations", skip_serializing_if = "Option::is_none")]
+        pub intelligent_tiering_configurations: Option<Vec<IntelligentTieringConfiguration>>,
+        /// Specifies the S3 Inventory configuration for an Amazon S3 bucket.
+        #[serde(rename = "InventoryConfigurations", skip_serializing_if = "Option::is_none")]
+        pub inventory_configurations: Option<Vec<InventoryConfiguration>>,
+        /// Specifies the lifecycle configuration for objects in an Amazon S3 bucket.
+        #[serde(rename = "LifecycleConfiguration", skip_serializing_if = "Option::is_none")]
+        pub lifecycle_configuration: Option<LifecycleConfiguration>,
+        /// Settings that define where logs are stored.
+        #[serde(rename = "LoggingConfiguration", skip_serializing_if = "Option::is_none")]
+        pub logging_configuration: Option<LoggingConfiguration>,
+        /// The S3 Metadata configuration for a general purpose bucket.
+        #[serde(rename = "MetadataConfiguration", skip_serializing_if = "Option::is_none")]
+        pub metadata_configuration: Option<MetadataConfiguration>,
+        /// The metadata table configuration of an S3 general purpose bucket.
+        #[serde(rename = "MetadataTableConfiguration", skip_serializing_if = "Option::is_none")]
+        pub metadata_table_configuration: Option<MetadataTableConfiguration>,
+        /// Specifies a metrics configuration for the CloudWatch request metrics (specified by the metrics...
+        #[serde(rename = "MetricsConfigurations", skip_serializing_if = "Option::is_none")]
+        pub metrics_configurations: Option<Vec<MetricsConfiguration>>,
+        /// Configuration that defines how Amazon S3 handles bucket notifications.
+        #[serde(rename = "NotificationConfiguration", skip_serializing_if = "Option::is_none")]
+        pub notification_configuration: Option<NotificationConfiguration>,
+        /// This operation is not supported for directory buckets.
+        #[serde(rename = "ObjectLockConfiguration", skip_serializing_if = "Option::is_none")]
+        pub object_lock_configuration: Option<ObjectLockConfiguration>,
+        /// Indicates whether this bucket has an Object Lock configuration enabled.
+        #[serde(rename = "ObjectLockEnabled", skip_serializing_if = "Option::is_none")]
+        pub object_lock_enabled: Option<Val<bool>>,
+        /// Configuration that defines how Amazon S3 handles Object Ownership rules.
+        #[serde(rename = "OwnershipControls", skip_serializing_if = "Option::is_none")]
+        pub ownership_controls: Option<OwnershipControls>,
+        /// Configuration that defines how Amazon S3 handles public access.
+        #[serde(rename = "PublicAccessBlockConfiguration", skip_serializing_if = "Option::is_none")]
+        pub public_access_block_configuration: Option<PublicAccessBlockConfiguration>,
+        /// Configuration for replicating objects in an S3 bucket.
+        #[serde(rename = "ReplicationConfiguration", skip_serializing_if = "Option::is_none")]
+        pub replication_configuration: Option<ReplicationConfiguration>,
+        /// An arbitrary set of tags (key-value pairs) for this S3 bucket.
+        #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
+        pub tags: Option<Vec<Tag>>,
+        /// Enables multiple versions of all objects in this bucket.
+        #[serde(rename = "VersioningConfiguration", skip_serializing_if = "Option::is_none")]
+        pub versioning_configuration: Option<VersioningConfiguration>,
+        /// Information used to configure the bucket as a static website.
+        #[serde(rename = "WebsiteConfiguration", skip_serializing_if = "Option::is_none")]
+        pub website_configuration: Option<WebsiteConfiguration>,
+    }
+
+    impl CfnResource for Bucket {
+        const TYPE: &'static str = "AWS::S3::Bucket";
+    }
+
+    /// Configures the transfer acceleration state for an Amazon S3 bucket.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct AccelerateConfiguration {
+        /// Specifies the transfer acceleration status of the bucket.
+        #[serde(rename = "AccelerationStatus", skip_serializing_if = "Option::is_none")]
+        pub acceleration_status: Option<Val<String>>,
+    }
+
+    /// Specifies the configuration and any analyses for the analytics filter of an Amazon S3 bucket.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct AnalyticsConfiguration {
+        /// The ID that identifies the analytics configuration.
+        #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
+        pub id: Option<Val<String>>,
+        /// The prefix that an object must have to be included in the analytics results.
+        #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
+        pub prefix: Option<Val<String>>,
+        /// Contains data related to access patterns to be collected and made available to analyze the tradeoffs...
+        #[serde(rename = "StorageClassAnalysis", skip_serializing_if = "Option::is_none")]
+        pub storage_class_analysis: Option<StorageClassAnalysis>,
+        /// The tags to use when evaluating an analytics filter.
+        #[serde(rename = "TagFilters", skip_serializing_if = "Option::is_none")]
+        pub tag_filters: Option<Vec<TagFilter>>,
+    }
+
+    /// Specifies default encryption for a bucket using server-side encryption with Amazon S3-managed keys...
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct BucketEncryption {
+        /// Specifies the default server-side-encryption configuration.
+        #[serde(rename = "ServerSideEncryptionConfiguration", skip_serializing_if = "Option::is_none")]
+        pub server_side_encryption_configuration: Option<Vec<ServerSideEncryptionRule>>,
+    }
+
+    /// Describes the cross-origin access configuration for objects in an Amazon S3 bucket.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct CorsConfiguration {
+        /// A set of origins and methods (cross-origin access that you want to allow).
+        #[serde(rename = "CorsRules", skip_serializing_if = "Option::is_none")]
+        pub cors_rules: Option<Vec<CorsRule>>,
+    }
+
+    /// Specifies the S3 Intelligent-Tiering configuration for an Amazon S3 bucket.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct IntelligentTieringConfiguration {
+        /// The ID used to identify the S3 Intelligent-Tiering configuration.
+        #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
+        pub id: Option<Val<String>>,
+        /// An object key name prefix that identifies the subset of objects to which the rule applies.
+        #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
+        pub prefix: Option<Val<String>>,
+        /// Specifies the status of the configuration.
+        #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+        pub status: Option<Val<String>>,
+        /// A container for a key-value pair.
+        #[serde(rename = "TagFilters", skip_serializing_if = "Option::is_none")]
+        pub tag_filters: Option<Vec<TagFilter>>,
+        /// Specifies a list of S3 Intelligent-Tiering storage class tiers in the configuration.
+        #[serde(rename = "Tierings", skip_serializing_if = "Option::is_none")]
+        pub tierings: Option<Vec<Tiering>>,
+    }
+
+    /// Specifies the S3 Inventory configuration for an Amazon S3 bucket.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct InventoryConfiguration {
+        /// Contains information about where to publish the inventory results.
+        #[serde(rename = "Destination", skip_serializing_if = "Option::is_none")]
+        pub destination: Option<Destination>,
+        /// Specifies whether the inventory is enabled or disabled.
+        #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
+        pub enabled: Option<Val<bool>>,
+        /// The ID used to identify the inventory configuration.
+        #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
+        pub id: Option<Val<String>>,
+        /// Object versions to include in the inventory list.
+        #[serde(rename = "IncludedObjectVersions", skip_serializing_if = "Option::is_none")]
+        pub included_object_versions: Option<Val<String>>,
+        /// Contains the optional fields that are included in the inventory results.
+        #[serde(rename = "OptionalFields", skip_serializing_if = "Option::is_none")]
+        pub optional_fields: Option<Vec<Val<String>>>,
+        /// Specifies the inventory filter prefix.
+        #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
+        pub prefix: Option<Val<String>>,
+        /// Specifies the schedule for generating inventory results.
+        #[serde(rename = "ScheduleFrequency", skip_serializing_if = "Option::is_none")]
+        pub schedule_frequency: Option<Val<String>>,
+    }
+
+    /// Specifies the lifecycle configuration for objects in an Amazon S3 bucket.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct LifecycleConfiguration {
+        /// A lifecycle rule for individual objects in an Amazon S3 bucket.
+        #[serde(rename = "Rules", skip_serializing_if = "Option::is_none")]
+        pub rules: Option<Vec<Rule>>,
+        /// Indicates which default minimum object size behavior is applied to the lifecycle configuration.
+        #[serde(rename = "TransitionDefaultMinimumObjectSize", skip_serializing_if = "Option::is_none")]
+        pub transition_default_minimum_object_size: Option<Val<String>>,
+    }
+
+    /// Describes where logs are stored and the prefix that Amazon S3 assigns to all log object keys for a bucket.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct LoggingConfiguration {
+        /// The name of the bucket where Amazon S3 should store server access log files.
+        #[serde(rename = "DestinationBucketName", skip_serializing_if = "Option::is_none")]
+        pub destination_bucket_name: Option<Val<String>>,
+        /// A prefix for all log object keys.
+        #[serde(rename = "LogFilePrefix", skip_serializing_if = "Option::is_none")]
+        pub log_file_prefix: Option<Val<String>>,
+        /// Amazon S3 key format for log objects.
+        #[serde(rename = "TargetObjectKeyFormat", skip_serializing_if = "Option::is_none")]
+        pub target_object_key_format: Option<Value>,
+    }
+
+    /// Creates a V2 S3 Metadata configuration of a general purpose bucket.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct MetadataConfiguration {
+        /// The annotation table configuration for a metadata configuration.
+        #[serde(rename = "AnnotationTableConfiguration", skip_serializing_if = "Option::is_none")]
+        pub annotation_table_configuration: Option<AnnotationTableConfiguration>,
+        /// The destination information for the S3 Metadata configuration.
+        #[serde(rename = "Destination", skip_serializing_if = "Option::is_none")]
+        pub destination: Option<MetadataDestination>,
+        /// The inventory table configuration for a metadata configuration.
+        #[serde(rename = "InventoryTableConfiguration", skip_serializing_if = "Option::is_none")]
+        pub inventory_table_configuration: Option<InventoryTableConfiguration>,
+        /// The journal table configuration for a metadata configuration.
+        #[serde(rename = "JournalTableConfiguration", skip_serializing_if = "Option::is_none")]
+        pub journal_table_configuration: Option<JournalTableConfiguration>,
+    }
+
+    /// We recommend that you create your S3 Metadata configurations by using the V2...
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct MetadataTableConfiguration {
+        /// The destination information for the metadata table configuration.
+        #[serde(rename = "S3TablesDestination", skip_serializing_if = "Option::is_none")]
+        pub s3_tables_destination: Option<S3TablesDestination>,
+    }
+
+    /// Specifies a metrics configuration for the CloudWatch request metrics (specified by the metrics...
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct MetricsConfiguration {
+        /// The access point that was used while performing operations on the object.
+        #[serde(rename = "AccessPointArn", skip_serializing_if = "Option::is_none")]
+        pub access_point_arn: Option<Val<String>>,
+        /// The ID used to identify the metrics configuration.
+        #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
+        pub id: Option<Val<String>>,
+        /// The prefix that an object must have to be included in the metrics results.
+        #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
+        pub prefix: Option<Val<String>>,
+        /// Specifies a list of tag filters to use as a metrics configuration filter.
+        #[serde(rename = "TagFilters", skip_serializing_if = "Option::is_none")]
+        pub tag_filters: Option<Vec<TagFilter>>,
+    }
+
+    /// Describes the notification configuration for an Amazon S3 bucket.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct NotificationConfiguration {
+        /// Enables delivery of events to Amazon EventBridge.
+        #[serde(rename = "EventBridgeConfiguration", skip_serializing_if = "Option::is_none")]
+        pub event_bridge_configuration: Option<EventBridgeConfiguration>,
+        /// Describes the LAMlong functions to invoke and the events for which to invoke them.
+        #[serde(rename = "LambdaConfigurations", skip_serializing_if = "Option::is_none")]
+        pub lambda_configurations: Option<Vec<LambdaConfiguration>>,
+        /// The Amazon Simple Queue Service queues to publish messages to and the events for which to publish messages.
+        #[serde(rename = "QueueConfigurations", skip_serializing_if = "Option::is_none")]
+        pub queue_configurations: Option<Vec<QueueConfiguration>>,
+        /// The topic to which notifications are sent and the events for which notifications are generated.
+        #[serde(rename = "TopicConfigurations", skip_serializing_if = "Option::is_none")]
+        pub topic_configurations: Option<Vec<TopicConfiguration>>,
+    }
+
+    /// Places an Object Lock configuration on the specified bucket.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct ObjectLockConfiguration {
+        /// Indicates whether this bucket has an Object Lock configuration enabled.
+        #[serde(rename = "ObjectLockEnabled", skip_serializing_if = "Option::is_none")]
+        pub object_lock_enabled: Option<Val<String>>,
+        /// Specifies the Object Lock rule for the specified object.
+        #[serde(rename = "Rule", skip_serializing_if = "Option::is_none")]
+        pub rule: Option<ObjectLockRule>,
+    }
+
+    /// Specifies the container element for Object Ownership rules.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct OwnershipControls {
+        /// Specifies the container element for Object Ownership rules.
+        #[serde(rename = "Rules", skip_serializing_if = "Option::is_none")]
+        pub rules: Option<Vec<OwnershipControlsRule>>,
+    }
+
+    /// The PublicAccessBlock configuration that you want to apply to this Amazon S3 bucket.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct PublicAccessBlockConfiguration {
+        /// Specifies whether Amazon S3 should block public access control lists (ACLs) for this bucket and objects in...
+        #[serde(rename = "BlockPublicAcls", skip_serializing_if = "Option::is_none")]
+        pub block_public_acls: Option<Val<bool>>,
+        /// Specifies whether Amazon S3 should block public bucket policies for this bucket.
+        #[serde(rename = "BlockPublicPolicy", skip_serializing_if = "Option::is_none")]
+        pub block_public_policy: Option<Val<bool>>,
+        /// Specifies whether Amazon S3 should ignore public ACLs for this bucket and objects in this bucket.
+        #[serde(rename = "IgnorePublicAcls", skip_serializing_if = "Option::is_none")]
+        pub ignore_public_acls: Option<Val<bool>>,
+        /// Specifies whether Amazon S3 should restrict public bucket policies for this bucket.
+        #[serde(rename = "RestrictPublicBuckets", skip_serializing_if = "Option::is_none")]
+        pub restrict_public_buckets: Option<Val<bool>>,
+    }
+
+    /// A container for replication rules.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct ReplicationConfiguration {
+        /// The Amazon Resource Name (ARN) of the IAMlong (IAM) role that Amazon S3 assumes when replicating objects.
+        #[serde(rename = "Role", skip_serializing_if = "Option::is_none")]
+        pub role: Option<Val<String>>,
+        /// A container for one or more replication rules.
+        #[serde(rename = "Rules", skip_serializing_if = "Option::is_none")]
+        pub rules: Option<Vec<ReplicationRule>>,
+    }
+
+    /// A container of a key value name pair.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct Tag {
+        /// Name of the object key.
+        #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
+        pub key: Option<Val<String>>,
+        /// Value of the tag.
+        #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+        pub value: Option<Val<String>>,
+    }
+
+    impl KeyValue for Tag {
+        fn pair(key: &str, value: &str) -> Self {
+            Tag { key: Some(key.into()), value: Some(value.into()) }
+        }
+    }
+
+    /// Describes the versioning state of an Amazon S3 bucket.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct VersioningConfiguration {
+        /// The versioning state of the bucket.
+        #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+        pub status: Option<Val<String>>,
+    }
+
+    /// Specifies website configuration parameters for an Amazon S3 bucket.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct WebsiteConfiguration {
+        /// The name of the error document for the website.
+        #[serde(rename = "ErrorDocument", skip_serializing_if = "Option::is_none")]
+        pub error_document: Option<Val<String>>,
+        /// The name of the index document for the website.
+        #[serde(rename = "IndexDocument", skip_serializing_if = "Option::is_none")]
+        pub index_document: Option<Val<String>>,
+        /// The redirect behavior for every request to this bucket's website endpoint.
+        #[serde(rename = "RedirectAllRequestsTo", skip_serializing_if = "Option::is_none")]
+        pub redirect_all_requests_to: Option<RedirectAllRequestsTo>,
+        /// Rules that define when a redirect is applied and the redirect behavior.
+        #[serde(rename = "RoutingRules", skip_serializing_if = "Option::is_none")]
+        pub routing_rules: Option<Vec<RoutingRule>>,
+    }
+
+    /// Specifies data related to access patterns to be collected and made available to analyze the tradeoffs...
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct StorageClassAnalysis {
+        /// Specifies how data related to the storage class analysis for an Amazon S3 bucket should be exported.
+        #[serde(rename = "DataExport", skip_serializing_if = "Option::is_none")]
+        pub data_export: Option<DataExport>,
+    }
+
+    /// Specifies tags to use to identify a subset of objects for an Amazon S3 bucket.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct TagFilter {
+        /// The tag key.
+        #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
+        pub key: Option<Val<String>>,
+        /// The tag value.
+        #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+        pub value: Option<Val<String>>,
+    }
+
+    impl KeyValue for TagFilter {
+        fn pair(key: &str, value: &str) -> Self {
+            TagFilter { key: Some(key.into()), value: Some(value.into()) }
+        }
+    }
+
+    /// Specifies the default server-side encryption configuration.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct ServerSideEncryptionRule {
+        /// A bucket-level setting for Amazon S3 general purpose buckets used to prevent the upload of new objects...
+        #[serde(rename = "BlockedEncryptionTypes", skip_serializing_if = "Option::is_none")]
+        pub blocked_encryption_types: Option<BlockedEncryptionTypes>,
+        /// Specifies whether Amazon S3 should use an S3 Bucket Key with server-side encryption using KMS (SSE-KMS)...
+        #[serde(rename = "BucketKeyEnabled", skip_serializing_if = "Option::is_none")]
+        pub bucket_key_enabled: Option<Val<bool>>,
+        /// Specifies the default server-side encryption to apply to new objects in the bucket.
+        #[serde(rename = "ServerSideEncryptionByDefault", skip_serializing_if = "Option::is_none")]
+        pub server_side_encryption_by_default: Option<ServerSideEncryptionByDefault>,
+    }
+
+    /// Specifies a cross-origin access rule for an Amazon S3 bucket.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct CorsRule {
+        /// Headers that are specified in the `Access-Control-Request-Headers` header.
+        #[serde(rename = "AllowedHeaders", skip_serializing_if = "Option::is_none")]
+        pub allowed_headers: Option<Vec<Val<String>>>,
+        /// An HTTP method that you allow the origin to run.
+        #[serde(rename = "AllowedMethods", skip_serializing_if = "Option::is_none")]
+        pub allowed_methods: Option<Vec<Val<String>>>,
+        /// One or more origins you want customers to be able to access the bucket from.
+        #[serde(rename = "AllowedOrigins", skip_serializing_if = "Option::is_none")]
+        pub allowed_origins: Option<Vec<Val<String>>>,
+        /// One or more headers in the response that you want customers to be able to access from their applications...
+        #[serde(rename = "ExposedHeaders", skip_serializing_if = "Option::is_none")]
+        pub exposed_headers: Option<Vec<Val<String>>>,
+        /// A unique identifier for this rule.
+        #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
+        pub id: Option<Val<String>>,
+        /// The time in seconds that your browser is to cache the preflight response for the specified resource.
+        #[serde(rename = "MaxAge", skip_serializing_if = "Option::is_none")]
+        pub max_age: Option<Val<i64>>,
+    }
+
+    /// The S3 Intelligent-Tiering storage class is designed to optimize storage costs by automatically moving...
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct Tiering {
+        /// S3 Intelligent-Tiering access tier.
+        #[serde(rename = "AccessTier", skip_serializing_if = "Option::is_none")]
+        pub access_tier: Option<Val<String>>,
+        /// The number of consecutive days of no access after which an object will be eligible to be transitioned to...
+        #[serde(rename = "Days", skip_serializing_if = "Option::is_none")]
+        pub days: Option<Val<i64>>,
+    }
+
+    /// Specifies information about where to publish analysis or configuration results for an Amazon S3 bucket.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct Destination {
+        /// The account ID that owns the destination S3 bucket.
+        #[serde(rename = "BucketAccountId", skip_serializing_if = "Option::is_none")]
+        pub bucket_account_id: Option<Val<String>>,
+        /// The Amazon Resource Name (ARN) of the bucket to which data is exported.
+        #[serde(rename = "BucketArn", skip_serializing_if = "Option::is_none")]
+        pub bucket_arn: Option<Val<String>>,
+        /// Specifies the file format used when exporting data to Amazon S3.
+        #[serde(rename = "Format", skip_serializing_if = "Option::is_none")]
+        pub format: Option<Val<String>>,
+        /// The prefix to use when exporting data.
+        #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
+        pub prefix: Option<Val<String>>,
+    }
+
+    /// Specifies lifecycle rules for an Amazon S3 bucket.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct Rule {
+        /// Specifies a lifecycle rule that stops incomplete multipart uploads to an Amazon S3 bucket.
+        #[serde(rename = "AbortIncompleteMultipartUpload", skip_serializing_if = "Option::is_none")]
+        pub abort_incomplete_multipart_upload: Option<AbortIncompleteMultipartUpload>,
+        /// Indicates when objects are deleted from Amazon S3 and Amazon S3 Glacier.
+        #[serde(rename = "ExpirationDate", skip_serializing_if = "Option::is_none")]
+        pub expiration_date: Option<Val<String>>,
+        /// Indicates the number of days after creation when objects are deleted from Amazon S3 and Amazon S3 Glacier.
+        #[serde(rename = "ExpirationInDays", skip_serializing_if = "Option::is_none")]
+        pub expiration_in_days: Option<Val<i64>>,
+        /// Indicates whether Amazon S3 will remove a delete marker without any noncurrent versions.
+        #[serde(rename = "ExpiredObjectDeleteMarker", skip_serializing_if = "Option::is_none")]
+        pub expired_object_delete_marker: Option<Val<bool>>,
+        /// Unique identifier for the rule.
+        #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
+        pub id: Option<Val<String>>,
+        /// Specifies when noncurrent object versions expire.
+        #[serde(rename = "NoncurrentVersionExpiration", skip_serializing_if = "Option::is_none")]
+        pub noncurrent_version_expiration: Option<NoncurrentVersionExpiration>,
+        /// (Deprecated.) For buckets with versioning enabled (or suspended), specifies the time, in days, between...
+        #[serde(rename = "NoncurrentVersionExpirationInDays", skip_serializing_if = "Option::is_none")]
+        pub noncurrent_version_expiration_in_days: Option<Val<i64>>,
+        /// (Deprecated.) For buckets with versioning enabled (or suspended), specifies when non-current objects...
+        #[serde(rename = "NoncurrentVersionTransition", skip_serializing_if = "Option::is_none")]
+        pub noncurrent_version_transition: Option<NoncurrentVersionTransition>,
+        /// For buckets with versioning enabled (or suspended), one or more transition rules that specify when...
+        #[serde(rename = "NoncurrentVersionTransitions", skip_serializing_if = "Option::is_none")]
+        pub noncurrent_version_transitions: Option<Vec<NoncurrentVersionTransition>>,
+        /// Specifies the minimum object size in bytes for this rule to apply to.
+        #[serde(rename = "ObjectSizeGreaterThan", skip_serializing_if = "Option::is_none")]
+        pub object_size_greater_than: Option<Val<String>>,
+        /// Specifies the maximum object size in bytes for this rule to apply to.
+        #[serde(rename = "ObjectSizeLessThan", skip_serializing_if = "Option::is_none")]
+        pub object_size_less_than: Option<Val<String>>,
+        /// Object key prefix that identifies one or more objects to which this rule applies.
+        #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
+        pub prefix: Option<Val<String>>,
+        /// If `Enabled`, the rule is currently being applied.
+        #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+        pub status: Option<Val<String>>,
+        /// Tags to use to identify a subset of objects to which the lifecycle rule applies.
+        #[serde(rename = "TagFilters", skip_serializing_if = "Option::is_none")]
+        pub tag_filters: Option<Vec<TagFilter>>,
+        /// (Deprecated.) Specifies when an object transitions to a specified storage class.
+        #[serde(rename = "Transition", skip_serializing_if = "Option::is_none")]
+        pub transition: Option<Transition>,
+        /// One or more transition rules that specify when an object transitions to a specified storage class.
+        #[serde(rename = "Transitions", skip_serializing_if = "Option::is_none")]
+        pub transitions: Option<Vec<Transition>>,
+    }
+
+    /// The annotation table configuration for an S3 Metadata configuration.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct AnnotationTableConfiguration {
+        /// Specifies whether the annotation table configuration is enabled or disabled.
+        #[serde(rename = "ConfigurationState", skip_serializing_if = "Option::is_none")]
+        pub configuration_state: Option<Val<String>>,
+        /// The encryption configuration for the annotation table.
+        #[serde(rename = "EncryptionConfiguration", skip_serializing_if = "Option::is_none")]
+        pub encryption_configuration: Option<MetadataTableEncryptionConfiguration>,
+        /// The ARN of the IAM role that grants Amazon S3 Metadata permission to read annotations from your bucket.
+        #[serde(rename = "Role", skip_serializing_if = "Option::is_none")]
+        pub role: Option<Val<String>>,
+        /// The Amazon Resource Name (ARN) for the annotation table.
+        #[serde(rename = "TableArn", skip_serializing_if = "Option::is_none")]
+        pub table_arn: Option<Val<String>>,
+        /// The name of the annotation table.
+        #[serde(rename = "TableName", skip_serializing_if = "Option::is_none")]
+        pub table_name: Option<Val<String>>,
+    }
+
+    /// The destination information for the S3 Metadata configuration.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct MetadataDestination {
+        /// The Amazon Resource Name (ARN) of the table bucket where the metadata configuration is stored.
+        #[serde(rename = "TableBucketArn", skip_serializing_if = "Option::is_none")]
+        pub table_bucket_arn: Option<Val<String>>,
+        /// The type of the table bucket where the metadata configuration is stored.
+        #[serde(rename = "TableBucketType", skip_serializing_if = "Option::is_none")]
+        pub table_bucket_type: Option<Val<String>>,
+        /// The namespace in the table bucket where the metadata tables for a metadata configuration are stored.
+        #[serde(rename = "TableNamespace", skip_serializing_if = "Option::is_none")]
+        pub table_namespace: Option<Val<String>>,
+    }
+
+    /// The inventory table configuration for an S3 Metadata configuration.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct InventoryTableConfiguration {
+        /// The configuration state of the inventory table, indicating whether the inventory table is enabled or disabled.
+        #[serde(rename = "ConfigurationState", skip_serializing_if = "Option::is_none")]
+        pub configuration_state: Option<Val<String>>,
+        /// The encryption configuration for the inventory table.
+        #[serde(rename = "EncryptionConfiguration", skip_serializing_if = "Option::is_none")]
+        pub encryption_configuration: Option<MetadataTableEncryptionConfiguration>,
+        /// The Amazon Resource Name (ARN) for the inventory table.
+        #[serde(rename = "TableArn", skip_serializing_if = "Option::is_none")]
+        pub table_arn: Option<Val<String>>,
+        /// The name of the inventory table.
+        #[serde(rename = "TableName", skip_serializing_if = "Option::is_none")]
+        pub table_name: Option<Val<String>>,
+    }
+
+    /// The journal table configuration for an S3 Metadata configuration.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct JournalTableConfiguration {
+        /// The encryption configuration for the journal table.
+        #[serde(rename = "EncryptionConfiguration", skip_serializing_if = "Option::is_none")]
+        pub encryption_configuration: Option<MetadataTableEncryptionConfiguration>,
+        /// The journal table record expiration settings for the journal table.
+        #[serde(rename = "RecordExpiration", skip_serializing_if = "Option::is_none")]
+        pub record_expiration: Option<RecordExpiration>,
+        /// The Amazon Resource Name (ARN) for the journal table.
+        #[serde(rename = "TableArn", skip_serializing_if = "Option::is_none")]
+        pub table_arn: Option<Val<String>>,
+        /// The name of the journal table.
+        #[serde(rename = "TableName", skip_serializing_if = "Option::is_none")]
+        pub table_name: Option<Val<String>>,
+    }
+
+    /// The destination information for a V1 S3 Metadata configuration.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct S3TablesDestination {
+        /// The Amazon Resource Name (ARN) for the metadata table in the metadata table configuration.
+        #[serde(rename = "TableArn", skip_serializing_if = "Option::is_none")]
+        pub table_arn: Option<Val<String>>,
+        /// The Amazon Resource Name (ARN) for the table bucket that's specified as the destination in the metadata...
+        #[serde(rename = "TableBucketArn", skip_serializing_if = "Option::is_none")]
+        pub table_bucket_arn: Option<Val<String>>,
+        /// The name for the metadata table in your metadata table configuration.
+        #[serde(rename = "TableName", skip_serializing_if = "Option::is_none")]
+        pub table_name: Option<Val<String>>,
+        /// The table bucket namespace for the metadata table in your metadata table configuration.
+        #[serde(rename = "TableNamespace", skip_serializing_if = "Option::is_none")]
+        pub table_namespace: Option<Val<String>>,
+    }
+
+    /// Amazon S3 can send events to Amazon EventBridge whenever certain events happen in your bucket, see Using...
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct EventBridgeConfiguration {
+        /// Enables delivery of events to Amazon EventBridge.
+        #[serde(rename = "EventBridgeEnabled", skip_serializing_if = "Option::is_none")]
+        pub event_bridge_enabled: Option<Val<bool>>,
+    }
+
+    /// Describes the LAMlong functions to invoke and the events for which to invoke them.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct LambdaConfiguration {
+        /// The Amazon S3 bucket event for which to invoke the LAMlong function.
+        #[serde(rename = "Event", skip_serializing_if = "Option::is_none")]
+        pub event: Option<Val<String>>,
+        /// The filtering rules that determine which objects invoke the AWS Lambda function.
+        #[serde(rename = "Filter", skip_serializing_if = "Option::is_none")]
+        pub filter: Option<NotificationFilter>,
+        /// The Amazon Resource Name (ARN) of the LAMlong function that Amazon S3 invokes when the specified event...
+        #[serde(rename = "Function", skip_serializing_if = "Option::is_none")]
+        pub function: Option<Val<String>>,
+    }
+
+    /// Specifies the configuration for publishing messages to an Amazon Simple Queue Service (Amazon SQS) queue...
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct QueueConfiguration {
+        /// The Amazon S3 bucket event about which you want to publish messages to Amazon SQS. For more information,...
+        #[serde(rename = "Event", skip_serializing_if = "Option::is_none")]
+        pub event: Option<Val<String>>,
+        /// The filtering rules that determine which objects trigger notifications.
+        #[serde(rename = "Filter", skip_serializing_if = "Option::is_none")]
+        pub filter: Option<NotificationFilter>,
+        /// The Amazon Resource Name (ARN) of the Amazon SQS queue to which Amazon S3 publishes a message when it...
+        #[serde(rename = "Queue", skip_serializing_if = "Option::is_none")]
+        pub queue: Option<Val<String>>,
+    }
+
+    /// A container for specifying the configuration for publication of messages to an Amazon Simple Notification...
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct TopicConfiguration {
+        /// The Amazon S3 bucket event about which to send notifications.
+        #[serde(rename = "Event", skip_serializing_if = "Option::is_none")]
+        pub event: Option<Val<String>>,
+        /// The filtering rules that determine for which objects to send notifications.
+        #[serde(rename = "Filter", skip_serializing_if = "Option::is_none")]
+        pub filter: Option<NotificationFilter>,
+        /// The Amazon Resource Name (ARN) of the Amazon SNS topic to which Amazon S3 publishes a message when it...
+        #[serde(rename = "Topic", skip_serializing_if = "Option::is_none")]
+        pub topic: Option<Val<String>>,
+    }
+
+    /// Specifies the Object Lock rule for the specified object.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct ObjectLockRule {
+        /// The default Object Lock retention mode and period that you want to apply to new objects placed in the...
+        #[serde(rename = "DefaultRetention", skip_serializing_if = "Option::is_none")]
+        pub default_retention: Option<DefaultRetention>,
+    }
+
+    /// Specifies an Object Ownership rule.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct OwnershipControlsRule {
+        /// Specifies an object ownership rule.
+        #[serde(rename = "ObjectOwnership", skip_serializing_if = "Option::is_none")]
+        pub object_ownership: Option<Val<String>>,
+    }
+
+    /// Specifies which Amazon S3 objects to replicate and where to store the replicas.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct ReplicationRule {
+        /// Specifies whether Amazon S3 replicates delete markers.
+        #[serde(rename = "DeleteMarkerReplication", skip_serializing_if = "Option::is_none")]
+        pub delete_marker_replication: Option<DeleteMarkerReplication>,
+        /// A container for information about the replication destination and its configurations including enabling...
+        #[serde(rename = "Destination", skip_serializing_if = "Option::is_none")]
+        pub destination: Option<ReplicationDestination>,
+        /// A filter that identifies the subset of objects to which the replication rule applies.
+        #[serde(rename = "Filter", skip_serializing_if = "Option::is_none")]
+        pub filter: Option<ReplicationRuleFilter>,
+        /// A unique identifier for the rule.
+        #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
+        pub id: Option<Val<String>>,
+        /// An object key name prefix that identifies the object or objects to which the rule applies.
+        #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
+        pub prefix: Option<Val<String>>,
+        /// The priority indicates which rule has precedence whenever two or more replication rules conflict.
+        #[serde(rename = "Priority", skip_serializing_if = "Option::is_none")]
+        pub priority: Option<Val<i64>>,
+        /// A container that describes additional filters for identifying the source objects that you want to replicate.
+        #[serde(rename = "SourceSelectionCriteria", skip_serializing_if = "Option::is_none")]
+        pub source_selection_criteria: Option<SourceSelectionCriteria>,
+        /// Specifies whether the rule is enabled.
+        #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+        pub status: Option<Val<String>>,
+    }
+
+    /// Specifies the redirect behavior of all requests to a website endpoint of an Amazon S3 bucket.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct RedirectAllRequestsTo {
+        /// Name of the host where requests are redirected.
+        #[serde(rename = "HostName", skip_serializing_if = "Option::is_none")]
+        pub host_name: Option<Val<String>>,
+        /// Protocol to use when redirecting requests.
+        #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+        pub protocol: Option<Val<String>>,
+    }
+
+    /// Specifies the redirect behavior and when a redirect is applied.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct RoutingRule {
+        /// Container for redirect information.
+        #[serde(rename = "RedirectRule", skip_serializing_if = "Option::is_none")]
+        pub redirect_rule: Option<RedirectRule>,
+        /// A container for describing a condition that must be met for the specified redirect to apply.
+        #[serde(rename = "RoutingRuleCondition", skip_serializing_if = "Option::is_none")]
+        pub routing_rule_condition: Option<RoutingRuleCondition>,
+    }
+
+    /// Specifies how data related to the storage class analysis for an Amazon S3 bucket should be exported.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct DataExport {
+        /// The place to store the data for an analysis.
+        #[serde(rename = "Destination", skip_serializing_if = "Option::is_none")]
+        pub destination: Option<Destination>,
+        /// The version of the output schema to use when exporting data.
+        #[serde(rename = "OutputSchemaVersion", skip_serializing_if = "Option::is_none")]
+        pub output_schema_version: Option<Val<String>>,
+    }
+
+    /// A bucket-level setting for Amazon S3 general purpose buckets used to prevent the upload of new objects...
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct BlockedEncryptionTypes {
+        /// The object encryption type that you want to block or unblock for an Amazon S3 general purpose bucket.
+        #[serde(rename = "EncryptionType", skip_serializing_if = "Option::is_none")]
+        pub encryption_type: Option<Vec<Val<String>>>,
+    }
+
+    /// Describes the default server-side encryption to apply to new objects in the bucket.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct ServerSideEncryptionByDefault {
+        /// AWS Key Management Service (KMS) customer managed key ID to use for the default encryption.
+        #[serde(rename = "KMSMasterKeyID", skip_serializing_if = "Option::is_none")]
+        pub kms_master_key_id: Option<Val<String>>,
+        /// Server-side encryption algorithm to use for the default encryption.
+        #[serde(rename = "SSEAlgorithm", skip_serializing_if = "Option::is_none")]
+        pub sse_algorithm: Option<Val<String>>,
+    }
+
+    /// Specifies the days since the initiation of an incomplete multipart upload that Amazon S3 will wait before...
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct AbortIncompleteMultipartUpload {
+        /// Specifies the number of days after which Amazon S3 stops an incomplete multipart upload.
+        #[serde(rename = "DaysAfterInitiation", skip_serializing_if = "Option::is_none")]
+        pub days_after_initiation: Option<Val<i64>>,
+    }
+
+    /// Specifies when noncurrent object versions expire.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct NoncurrentVersionExpiration {
+        /// Specifies how many noncurrent versions S3 will retain.
+        #[serde(rename = "NewerNoncurrentVersions", skip_serializing_if = "Option::is_none")]
+        pub newer_noncurrent_versions: Option<Val<i64>>,
+        /// Specifies the number of days an object is noncurrent before S3 can perform the associated action.
+        #[serde(rename = "NoncurrentDays", skip_serializing_if = "Option::is_none")]
+        pub noncurrent_days: Option<Val<i64>>,
+    }
+
+    /// Container for the transition rule that describes when noncurrent objects transition to the `STANDARD_IA`,...
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct NoncurrentVersionTransition {
+        /// Specifies how many noncurrent versions S3 will retain.
+        #[serde(rename = "NewerNoncurrentVersions", skip_serializing_if = "Option::is_none")]
+        pub newer_noncurrent_versions: Option<Val<i64>>,
+        /// The class of storage used to store the object.
+        #[serde(rename = "StorageClass", skip_serializing_if = "Option::is_none")]
+        pub storage_class: Option<Val<String>>,
+        /// Specifies the number of days an object is noncurrent before Amazon S3 can perform the associated action.
+        #[serde(rename = "TransitionInDays", skip_serializing_if = "Option::is_none")]
+        pub transition_in_days: Option<Val<i64>>,
+    }
+
+    /// Specifies when an object transitions to a specified storage class.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct Transition {
+        /// The storage class to which you want the object to transition.
+        #[serde(rename = "StorageClass", skip_serializing_if = "Option::is_none")]
+        pub storage_class: Option<Val<String>>,
+        /// Indicates when objects are transitioned to the specified storage class.
+        #[serde(rename = "TransitionDate", skip_serializing_if = "Option::is_none")]
+        pub transition_date: Option<Val<String>>,
+        /// Indicates the number of days after creation when objects are transitioned to the specified storage class.
+        #[serde(rename = "TransitionInDays", skip_serializing_if = "Option::is_none")]
+        pub transition_in_days: Option<Val<i64>>,
+    }
+
+    /// The encryption settings for an S3 Metadata journal table or inventory table configuration.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct MetadataTableEncryptionConfiguration {
+        /// If server-side encryption with KMSlong (KMS) keys (SSE-KMS) is specified, you must also specify the KMS...
+        #[serde(rename = "KmsKeyArn", skip_serializing_if = "Option::is_none")]
+        pub kms_key_arn: Option<Val<String>>,
+        /// The encryption type specified for a metadata table.
+        #[serde(rename = "SseAlgorithm", skip_serializing_if = "Option::is_none")]
+        pub sse_algorithm: Option<Val<String>>,
+    }
+
+    /// The journal table record expiration settings for a journal table in an S3 Metadata configuration.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct RecordExpiration {
+        /// If you enable journal table record expiration, you can set the number of days to retain your journal table...
+        #[serde(rename = "Days", skip_serializing_if = "Option::is_none")]
+        pub days: Option<Val<i64>>,
+        /// Specifies whether journal table record expiration is enabled or disabled.
+        #[serde(rename = "Expiration", skip_serializing_if = "Option::is_none")]
+        pub expiration: Option<Val<String>>,
+    }
+
+    /// Specifies object key name filtering rules.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct NotificationFilter {
+        /// A container for object key name prefix and suffix filtering rules.
+        #[serde(rename = "S3Key", skip_serializing_if = "Option::is_none")]
+        pub s3_key: Option<S3KeyFilter>,
+    }
+
+    /// The container element for optionally specifying the default Object Lock retention settings for new objects...
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct DefaultRetention {
+        /// The number of days that you want to specify for the default retention period.
+        #[serde(rename = "Days", skip_serializing_if = "Option::is_none")]
+        pub days: Option<Val<i64>>,
+        /// The default Object Lock event hold duration that you want to apply to new objects placed in the specified...
+        #[serde(rename = "DefaultEventHold", skip_serializing_if = "Option::is_none")]
+        pub default_event_hold: Option<DefaultEventHold>,
+        /// The default Object Lock retention mode you want to apply to new objects placed in the specified bucket.
+        #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
+        pub mode: Option<Val<String>>,
+        /// The number of years that you want to specify for the default retention period.
+        #[serde(rename = "Years", skip_serializing_if = "Option::is_none")]
+        pub years: Option<Val<i64>>,
+    }
+
+    /// Specifies whether Amazon S3 replicates delete markers.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct DeleteMarkerReplication {
+        /// Indicates whether to replicate delete markers.
+        #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+        pub status: Option<Val<String>>,
+    }
+
+    /// A container for information about the replication destination and its configurations including enabling...
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct ReplicationDestination {
+        /// Specify this only in a cross-account scenario (where source and destination bucket owners are not the...
+        #[serde(rename = "AccessControlTranslation", skip_serializing_if = "Option::is_none")]
+        pub access_control_translation: Option<AccessControlTranslation>,
+        /// Destination bucket owner account ID. In a cross-account scenario, if you direct Amazon S3 to change...
+        #[serde(rename = "Account", skip_serializing_if = "Option::is_none")]
+        pub account: Option<Val<String>>,
+        /// The Amazon Resource Name (ARN) of the bucket where you want Amazon S3 to store the results.
+        #[serde(rename = "Bucket", skip_serializing_if = "Option::is_none")]
+        pub bucket: Option<Val<String>>,
+        /// Specifies encryption-related information.
+        #[serde(rename = "EncryptionConfiguration", skip_serializing_if = "Option::is_none")]
+        pub encryption_configuration: Option<EncryptionConfiguration>,
+        /// A container specifying replication metrics-related settings enabling replication metrics and events.
+        #[serde(rename = "Metrics", skip_serializing_if = "Option::is_none")]
+        pub metrics: Option<Metrics>,
+        /// A container specifying S3 Replication Time Control (S3 RTC), including whether S3 RTC is enabled and the...
+        #[serde(rename = "ReplicationTime", skip_serializing_if = "Option::is_none")]
+        pub replication_time: Option<ReplicationTime>,
+        /// The storage class to use when replicating objects, such as S3 Standard or reduced redundancy.
+        #[serde(rename = "StorageClass", skip_serializing_if = "Option::is_none")]
+        pub storage_class: Option<Val<String>>,
+    }
+
+    /// A filter that identifies the subset of objects to which the replication rule applies.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct ReplicationRuleFilter {
+        /// A container for specifying rule filters.
+        #[serde(rename = "And", skip_serializing_if = "Option::is_none")]
+        pub r#and: Option<ReplicationRuleAndOperator>,
+        /// An object key name prefix that identifies the subset of objects to which the rule applies.
+        #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
+        pub prefix: Option<Val<String>>,
+        /// A container for specifying a tag key and value.
+        #[serde(rename = "TagFilter", skip_serializing_if = "Option::is_none")]
+        pub tag_filter: Option<TagFilter>,
+    }
+
+    /// A container that describes additional filters for identifying the source objects that you want to replicate.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct SourceSelectionCriteria {
+        /// A filter that you can specify for selection for modifications on replicas.
+        #[serde(rename = "ReplicaModifications", skip_serializing_if = "Option::is_none")]
+        pub replica_modifications: Option<ReplicaModifications>,
+        /// A container for filter information for the selection of Amazon S3 objects encrypted with AWS KMS.
+        #[serde(rename = "SseKmsEncryptedObjects", skip_serializing_if = "Option::is_none")]
+        pub sse_kms_encrypted_objects: Option<SseKmsEncryptedObjects>,
+    }
+
+    /// Specifies how requests are redirected.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct RedirectRule {
+        /// The host name to use in the redirect request.
+        #[serde(rename = "HostName", skip_serializing_if = "Option::is_none")]
+        pub host_name: Option<Val<String>>,
+        /// The HTTP redirect code to use on the response.
+        #[serde(rename = "HttpRedirectCode", skip_serializing_if = "Option::is_none")]
+        pub http_redirect_code: Option<Val<String>>,
+        /// Protocol to use when redirecting requests.
+        #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
+        pub protocol: Option<Val<String>>,
+        /// The object key prefix to use in the redirect request.
+        #[serde(rename = "ReplaceKeyPrefixWith", skip_serializing_if = "Option::is_none")]
+        pub replace_key_prefix_with: Option<Val<String>>,
+        /// The specific object key to use in the redirect request.
+        #[serde(rename = "ReplaceKeyWith", skip_serializing_if = "Option::is_none")]
+        pub replace_key_with: Option<Val<String>>,
+    }
+
+    /// A container for describing a condition that must be met for the specified redirect to apply.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct RoutingRuleCondition {
+        /// The HTTP error code when the redirect is applied.
+        #[serde(rename = "HttpErrorCodeReturnedEquals", skip_serializing_if = "Option::is_none")]
+        pub http_error_code_returned_equals: Option<Val<String>>,
+        /// The object key name prefix when the redirect is applied.
+        #[serde(rename = "KeyPrefixEquals", skip_serializing_if = "Option::is_none")]
+        pub key_prefix_equals: Option<Val<String>>,
+    }
+
+    /// A container for object key name prefix and suffix filtering rules.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct S3KeyFilter {
+        /// A list of containers for the key-value pair that defines the criteria for the filter rule.
+        #[serde(rename = "Rules", skip_serializing_if = "Option::is_none")]
+        pub rules: Option<Vec<FilterRule>>,
+    }
+
+    /// The default Object Lock event hold duration that you want to apply to new objects placed in the specified...
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct DefaultEventHold {
+        /// The number of days that you want to specify for the default event hold duration.
+        #[serde(rename = "Days", skip_serializing_if = "Option::is_none")]
+        pub days: Option<Val<i64>>,
+        /// The number of years that you want to specify for the default event hold duration.
+        #[serde(rename = "Years", skip_serializing_if = "Option::is_none")]
+        pub years: Option<Val<i64>>,
+    }
+
+    /// Specify this only in a cross-account scenario (where source and destination bucket owners are not the...
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct AccessControlTranslation {
+        /// Specifies the replica ownership.
+        #[serde(rename = "Owner", skip_serializing_if = "Option::is_none")]
+        pub owner: Option<Val<String>>,
+    }
+
+    /// Specifies encryption-related information for an Amazon S3 bucket that is a destination for replicated objects.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct EncryptionConfiguration {
+        /// Specifies the ID (Key ARN or Alias ARN) of the customer managed AWS KMS key stored in AWS Key Management...
+        #[serde(rename = "ReplicaKmsKeyID", skip_serializing_if = "Option::is_none")]
+        pub replica_kms_key_id: Option<Val<String>>,
+    }
+
+    /// A container specifying replication metrics-related settings enabling replication metrics and events.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct Metrics {
+        /// A container specifying the time threshold for emitting the `s3:Replication:OperationMissedThreshold` event.
+        #[serde(rename = "EventThreshold", skip_serializing_if = "Option::is_none")]
+        pub event_threshold: Option<ReplicationTimeValue>,
+        /// Specifies whether the replication metrics are enabled.
+        #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+        pub status: Option<Val<String>>,
+    }
+
+    /// A container specifying S3 Replication Time Control (S3 RTC) related information, including whether S3 RTC...
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct ReplicationTime {
+        /// Specifies whether the replication time is enabled.
+        #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+        pub status: Option<Val<String>>,
+        /// A container specifying the time by which replication should be complete for all objects and operations on...
+        #[serde(rename = "Time", skip_serializing_if = "Option::is_none")]
+        pub time: Option<ReplicationTimeValue>,
+    }
+
+    /// A container for specifying rule filters.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct ReplicationRuleAndOperator {
+        /// An object key name prefix that identifies the subset of objects to which the rule applies.
+        #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
+        pub prefix: Option<Val<String>>,
+        /// An array of tags containing key and value pairs.
+        #[serde(rename = "TagFilters", skip_serializing_if = "Option::is_none")]
+        pub tag_filters: Option<Vec<TagFilter>>,
+    }
+
+    /// A filter that you can specify for selection for modifications on replicas.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct ReplicaModifications {
+        /// Specifies whether Amazon S3 replicates modifications on replicas.
+        #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+        pub status: Option<Val<String>>,
+    }
+
+    /// A container for filter information for the selection of S3 objects encrypted with AWS KMS.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct SseKmsEncryptedObjects {
+        /// Specifies whether Amazon S3 replicates objects created with server-side encryption using an AWS KMS key...
+        #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+        pub status: Option<Val<String>>,
+    }
+
+    /// Specifies the Amazon S3 object key name to filter on.
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct FilterRule {
+        /// The object key name prefix or suffix identifying one or more objects to which the filtering rule applies.
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+        pub name: Option<Val<String>>,
+        /// The value that the filter searches for in object key names.
+        #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
+        pub value: Option<Val<String>>,
+    }
+
+    /// A container specifying the time value for S3 Replication Time Control (S3 RTC) and replication metrics...
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct ReplicationTimeValue {
+        /// Contains an integer specifying time in minutes.
+        #[serde(rename = "Minutes", skip_serializing_if = "Option::is_none")]
+        pub minutes: Option<Val<i64>>,
+    }
+}
+
+pub mod s3_bucket_policy {
+    use crate::synth::{CfnResource, Val};
+    use serde::Serialize;
+    use serde_json::Value;
+
+    /// Applies an Amazon S3 bucket policy to an Amazon S3 bucket.
+    /// `AWS::S3::BucketPolicy`
+    #[derive(Debug, Clone, Default, Serialize)]
+    pub struct BucketPolicy {
+        /// The name of the Amazon S3 bucket to which the policy applies.
+        #[serde(rename = "Bucket", skip_serializing_if = "Option::is_none")]
+        pub bucket: Option<Val<String>>,
+        /// A policy document containing permissions to add to the specified bucket.
+        #[serde(rename = "PolicyDocument", skip_serializing_if = "Option::is_none")]
+        pub policy_document: Option<Value>,
+    }
+
+    impl CfnResource for BucketPolicy {
+        const TYPE: &'static str = "AWS::S3::BucketPolicy";
+    }
+}
+
 pub mod sns_topic {
     use crate::synth::{CfnResource, KeyValue, Val};
     use serde::Serialize;

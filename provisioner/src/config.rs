@@ -173,6 +173,28 @@ pub struct StackFile {
     pub limits: Limits,
     #[serde(default)]
     pub monitoring: MonitoringSettings,
+    #[serde(default)]
+    pub history: HistorySettings,
+}
+
+/// What the history keeps of each edit (docs/workshop.md, "What the app keeps").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistorySettings {
+    /// Days the results bucket keeps each image the model made; 0 keeps only the history's
+    /// thumbnails (the image travels in the answer, as the app then says).
+    #[serde(default = "default_keep_days")]
+    pub keep_days: u32,
+}
+
+impl Default for HistorySettings {
+    fn default() -> Self {
+        HistorySettings { keep_days: default_keep_days() }
+    }
+}
+
+fn default_keep_days() -> u32 {
+    7
 }
 
 /// The host's alarms: what they watch for, and who is told (docs/workshop.md, "During the
@@ -449,6 +471,7 @@ pub struct StackConfig {
     pub frontend: FrontendSettings,
     pub limits: Limits,
     pub monitoring: MonitoringSettings,
+    pub history: HistorySettings,
     /// The file it came from (for messages only).
     #[serde(skip)]
     pub source: PathBuf,
@@ -596,6 +619,7 @@ fn validate(file: StackFile, path: &Path, default_name: &str, purpose: Purpose) 
     check_cors(&file.cors).map_err(at)?;
     check_frontend(&file.frontend).map_err(at)?;
     check_monitoring(&file.monitoring).map_err(at)?;
+    check_history(&file.history).map_err(at)?;
 
     let mut tags = file.tags.clone();
     tags.insert("stack".to_owned(), name.clone());
@@ -615,6 +639,7 @@ fn validate(file: StackFile, path: &Path, default_name: &str, purpose: Purpose) 
         limits: file.limits,
         frontend: file.frontend,
         monitoring: file.monitoring,
+        history: file.history,
         source: path.to_owned(),
         local: false,
     })
@@ -739,6 +764,23 @@ fn check_monitoring(m: &MonitoringSettings) -> Check {
     }
     Ok(())
 }
+
+/// `history.keep_days`: within what the function accepts (`config::MAX_KEEP_DAYS` of the function).
+fn check_history(h: &HistorySettings) -> Check {
+    if h.keep_days > MAX_KEEP_DAYS {
+        return fail(
+            "history.keep_days",
+            format!(
+                "{} days is more than {MAX_KEEP_DAYS}; results are workshop copies (0 keeps thumbnails only)",
+                h.keep_days
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// The longest `history.keep_days` (a year).
+pub const MAX_KEEP_DAYS: u32 = 365;
 
 fn check_logs(l: &LogSettings) -> Check {
     if LOG_RETENTION_DAYS.contains(&l.retention_days) {
@@ -1023,6 +1065,7 @@ mod tests {
             ("region: us-west-2\nmonitoring: {email: 'host at example'}\n", "monitoring.email"),
             ("region: us-west-2\nmonitoring: {server_errors_percent: 0}\n", "monitoring.server_errors_percent"),
             ("region: us-west-2\nmonitoring: {daily_images_percent: 101}\n", "monitoring.daily_images_percent"),
+            ("region: us-west-2\nhistory: {keep_days: 400}\n", "history.keep_days"),
         ];
         for (text, key) in cases {
             let err = p(text).expect_err(text).to_string();

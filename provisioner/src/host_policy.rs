@@ -240,12 +240,47 @@ pub fn document(config: &StackConfig, account: &str) -> Value {
             ),
             resources: vec![format!("arn:aws:amplify:{r}:{a}:apps/*")],
         },
+        Statement {
+            sid: "ResultsBucket",
+            actions: actions(
+                "s3",
+                &[
+                    "CreateBucket",
+                    "DeleteBucket",
+                    "GetBucketCORS",
+                    "GetBucketOwnershipControls",
+                    "GetBucketPolicy",
+                    "GetBucketPublicAccessBlock",
+                    "GetBucketTagging",
+                    "GetEncryptionConfiguration",
+                    "GetLifecycleConfiguration",
+                    // HeadBucket; ListObjectVersions (emptying it for `down`).
+                    "ListBucket",
+                    "ListBucketVersions",
+                    "PutBucketCORS",
+                    // Also what CreateBucket with ObjectOwnership needs.
+                    "PutBucketOwnershipControls",
+                    "PutBucketPolicy",
+                    "PutBucketPublicAccessBlock",
+                    "PutBucketTagging",
+                    "PutEncryptionConfiguration",
+                    "PutLifecycleConfiguration",
+                ],
+            ),
+            resources: vec![format!("arn:aws:s3:::{}", image_edit_contract::results::bucket_name(s, a, r))],
+        },
+        Statement {
+            sid: "ResultsObjects",
+            // `down` empties the bucket (DeleteObjects needs s3:DeleteObject for each key).
+            actions: actions("s3", &["DeleteObject"]),
+            resources: vec![format!("arn:aws:s3:::{}/*", image_edit_contract::results::bucket_name(s, a, r))],
+        },
     ];
-    // The stack's models: their lifecycle and inference profiles, read by `up` and `doctor`. The
-    // profiles are the account's, so exactly the stack's; the foundation models are AWS's public
-    // catalogue entries (GetFoundationModel reads what ListFoundationModels shows anyone), so
-    // their provider's models in the region (`stability.*`): one line instead of one per model
-    // keeps the document under IAM's 6,144 characters for a managed policy.
+    // The stack's models: their lifecycle and inference profiles, read by `up` and `doctor`. Both
+    // are AWS's public catalogue entries (GetFoundationModel and GetInferenceProfile of a
+    // system-defined `us.` profile read what the List calls show anyone), so the policy names
+    // their provider's in the region (`stability.*`, `us.stability.*`): one line instead of one
+    // per model keeps the document under IAM's 6,144 characters for a managed policy.
     let mut models = Vec::new();
     let provider_models = |id: &str| {
         let provider = id.split('.').next().unwrap_or(id);
@@ -254,7 +289,10 @@ pub fn document(config: &StackConfig, account: &str) -> Value {
     for grant in ModelAccess::documented(config).grants {
         match catalogue::profile(&grant.id) {
             Some((m, _)) => {
-                models.push(catalogue::profile_arn(r, a, &grant.id));
+                // `us.stability.…` → the account's `us.stability.*` profiles.
+                let mut parts = grant.id.splitn(3, '.');
+                let (geo, provider) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+                models.push(catalogue::profile_arn(r, a, &format!("{geo}.{provider}.*")));
                 models.push(provider_models(m.id));
             }
             None => models.push(provider_models(&grant.id)),
@@ -282,7 +320,7 @@ pub fn document(config: &StackConfig, account: &str) -> Value {
 pub fn action_of(label: &str) -> Option<String> {
     let (service, operation) = label.split_once(':')?;
     match service {
-        "sts" | "cloudformation" | "s3" => None,
+        "sts" | "cloudformation" => None,
         "cognito-idp" if matches!(operation, "InitiateAuth" | "RespondToAuthChallenge") => None,
         // API Gateway's actions are HTTP methods: the operation's verb says which.
         "apigateway" => Some(format!(
@@ -347,6 +385,11 @@ mod tests {
                     dirs.push(path);
                     continue;
                 }
+                // The CloudFormation engine's calls (its artifact bucket's too) are not this
+                // policy's (docs/cloudformation.md lists what that engine needs).
+                if path.file_name().is_some_and(|f| f == "cfn.rs") {
+                    continue;
+                }
                 let text = std::fs::read_to_string(&path).unwrap_or_default();
                 for l in labels(&text) {
                     seen += 1;
@@ -371,10 +414,11 @@ mod tests {
             "arn:aws:iam::111122223333:role/dev-edit-fn",
             "arn:aws:dynamodb:us-west-2:111122223333:table/dev-edits",
             "arn:aws:lambda:us-west-2:111122223333:function:dev-edit",
-            "arn:aws:bedrock:us-west-2:111122223333:inference-profile/us.stability.stable-image-inpaint-v1:0",
+            "arn:aws:bedrock:us-west-2:111122223333:inference-profile/us.stability.*",
             "arn:aws:cloudwatch:us-west-2:111122223333:alarm:dev-server-errors",
             "arn:aws:cloudwatch::111122223333:dashboard/dev-image-editor",
             "arn:aws:sns:us-west-2:111122223333:dev-alarms",
+            "arn:aws:s3:::dev-results-111122223333-us-west-2",
         ] {
             assert!(doc.contains(arn), "{arn} in {doc}");
         }

@@ -13,6 +13,7 @@ pub use crate::resources::Resource;
 pub use crate::resources::alarm::Alarm;
 pub use crate::resources::amplify_app::AmplifyApp;
 pub use crate::resources::amplify_branch::AmplifyBranch;
+pub use crate::resources::bucket::Bucket;
 pub use crate::resources::dashboard::Dashboard;
 pub use crate::resources::function::Function;
 pub use crate::resources::log_group::LogGroup;
@@ -106,6 +107,8 @@ pub struct Editor {
     pub pool: Ref<UserPool>,
     pub client: Ref<UserPoolClient>,
     pub table: Ref<Table>,
+    /// The kept results (`history.keep_days`).
+    pub results: Ref<Bucket>,
     pub logs: Ref<LogGroup>,
     pub role: Ref<Role>,
     pub app: Ref<AmplifyApp>,
@@ -126,6 +129,7 @@ pub const EDITOR: Editor = Editor {
     pool: Ref::new("UserPool"),
     client: Ref::new("WebClient"),
     table: Ref::new("EditsTable"),
+    results: Ref::new("ResultsBucket"),
     logs: Ref::new("FunctionLogs"),
     role: Ref::new("FunctionRole"),
     app: Ref::new("WebApp"),
@@ -198,6 +202,13 @@ pub const STACK_OUTPUTS: &[StackOutput] = &[
     ),
     StackOutput::new("RestApiId", "restApiId", EDITOR.api, RestApi::ID, "REST API id"),
     StackOutput::new("TableName", "table", EDITOR.table, Table::NAME, "Edit history table"),
+    StackOutput::new(
+        "ResultsBucketName",
+        "resultsBucket",
+        EDITOR.results,
+        Bucket::NAME,
+        "Kept results (the images made)",
+    ),
     StackOutput::new("FunctionName", "function", EDITOR.function, Function::NAME, "Editing function"),
     StackOutput::new("LogGroupName", "logGroup", EDITOR.logs, LogGroup::NAME, "The function's log group"),
 ];
@@ -249,6 +260,7 @@ constructs! {
     UserPoolClient: crate::stack::UserPoolClient,
     Role: crate::stack::Role,
     Table: crate::stack::Table,
+    Bucket: crate::stack::Bucket,
     LogGroup: crate::stack::LogGroup,
     Function: crate::stack::Function,
     RestApi: crate::stack::RestApi,
@@ -486,6 +498,17 @@ pub fn image_editor(config: &StackConfig) -> Stack {
         EDITOR.logs,
         LogGroup { name: Names::function_log_group(s), retention_days: config.logs.retention_days },
     );
+    let app = stack.define(EDITOR.app, AmplifyApp { name: Names::app(s) });
+    let results = stack.define(
+        EDITOR.results,
+        Bucket {
+            stack: s.to_owned(),
+            region: config.region.clone(),
+            keep_days: config.history.keep_days,
+            app,
+            extra_origins: config.cors.extra_origins.clone(),
+        },
+    );
     let role = stack.define(
         EDITOR.role,
         Role {
@@ -494,17 +517,19 @@ pub fn image_editor(config: &StackConfig) -> Stack {
             grants: vec![
                 Grant::InvokeModels(ModelAccess::documented(config)),
                 Grant::TableReadWrite(table),
+                Grant::KeepResults(results),
                 Grant::WriteLogs(logs),
             ],
         },
     );
-    let app = stack.define(EDITOR.app, AmplifyApp { name: Names::app(s) });
     let _ = stack.define(
         function,
         Function {
             name: Names::function(s),
             role,
             table,
+            results,
+            keep_days: config.history.keep_days,
             logs,
             app,
             memory_mb: config.function.memory_mb,

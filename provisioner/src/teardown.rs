@@ -16,6 +16,7 @@ use crate::aws::{Aws, AwsError};
 use crate::progress::{Event, Progress};
 use crate::resources::alarm::Alarm;
 use crate::resources::amplify_app::AmplifyApp;
+use crate::resources::bucket::Bucket;
 use crate::resources::dashboard::Dashboard;
 use crate::resources::function::Function;
 use crate::resources::log_group::LogGroup;
@@ -93,7 +94,7 @@ macro_rules! teardown_order {
     };
 }
 
-teardown_order![Alarm, Dashboard, Topic, AmplifyApp, RestApi, Table, Function, Role, UserPool, LogGroup];
+teardown_order![Alarm, Dashboard, Topic, AmplifyApp, RestApi, Table, Bucket, Function, Role, UserPool, LogGroup];
 
 /// The documented order as data: one object per step (`--json` of `down --dry-run`).
 pub fn order(stack: &str) -> Vec<serde_json::Value> {
@@ -238,6 +239,7 @@ mod tests {
         // resources in the order docs/cleanup.md explains.
         assert_eq!(&titles[..3], ["CloudWatch alarms", "CloudWatch dashboard", "SNS topic of the alarms"]);
         assert_eq!(titles[3], "Amplify app");
-        assert_eq!(titles[9], "CloudWatch log groups");
+        assert_eq!(titles[6], "S3 results bucket");
+        assert_eq!(titles[10], "CloudWatch log groups");
     }
 }

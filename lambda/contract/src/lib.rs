@@ -154,6 +154,34 @@ pub mod env {
     pub const ALLOWED_EMAIL_DOMAINS: &str = "ALLOWED_EMAIL_DOMAINS";
     /// The function's log level.
     pub const RUST_LOG: &str = "RUST_LOG";
+    /// The S3 bucket the function keeps each made image in (`results::bucket_name`).
+    pub const RESULTS_BUCKET: &str = "RESULTS_BUCKET";
+    /// Days the bucket keeps an image (`history.keep_days`); 0 keeps none (thumbnails only).
+    pub const RESULTS_KEEP_DAYS: &str = "RESULTS_KEEP_DAYS";
+}
+
+/// Kept results: the stack's S3 bucket and where in it the function writes. The provisioner
+/// grants, expires and empties by the same prefix the function writes under.
+pub mod results {
+    /// Every kept image is under `results/<Cognito sub>/<edit id>/`; the role may write only here
+    /// and the lifecycle rule expires only here.
+    pub const PREFIX: &str = "results/";
+
+    /// The bucket's name: bucket names are global, so the account and region make it unique
+    /// (at most 24 + 9 + 12 + 1 + 14 = 60 of S3's 63 characters).
+    pub fn bucket_name(stack: &str, account: &str, region: &str) -> String {
+        format!("{stack}-results-{account}-{region}")
+    }
+
+    /// The key of image `n` (0-based) of edit `id` of user `sub`.
+    pub fn key(sub: &str, id: &str, n: usize, extension: &str) -> String {
+        format!("{PREFIX}{sub}/{id}/{n}.{extension}")
+    }
+
+    /// The prefix of all of one edit's images.
+    pub fn edit_prefix(sub: &str, id: &str) -> String {
+        format!("{PREFIX}{sub}/{id}/")
+    }
 }
 
 #[cfg(test)]

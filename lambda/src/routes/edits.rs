@@ -6,7 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{App, Ctx, Outcome, empty, json_response};
 use crate::bedrock::{ImageModel, ModelCallError};
@@ -17,11 +17,16 @@ use crate::images;
 use crate::models::{self, AnswerError, ModelOutput};
 use crate::record::{EditRecord, Source, Status};
 use crate::records::{DEFAULT_PAGE, MAX_PAGE};
+use crate::results::KeptImage;
 
 /// A finished edit.
 pub(super) struct EditResult {
     pub id: String,
+    /// The images as base64: what the seed route answers, and `POST /edits` when none were kept.
     pub images: Vec<String>,
+    /// The images in the results bucket (empty when the stack keeps none, or the write failed).
+    pub kept: Vec<KeptImage>,
+    pub kept_until: Option<String>,
     pub seeds: Vec<u64>,
     pub notices: Vec<String>,
     pub stand_in: bool,
@@ -60,12 +65,14 @@ pub(super) async fn create<M: ImageModel>(
         // Nothing was made: the same request may run again.
         app.keys.release(user, key, &id).await;
     }
-    let r = result?;
+    let mut r = result?;
+    let images = answer_images(app, user, &mut r).await;
     Ok(json_response(
         StatusCode::OK,
         &json!({
             "id": r.id,
-            "images": r.images,
+            "images": images,
+            "keptUntil": r.kept_until,
             "seeds": r.seeds,
             "model": model,
             "operation": operation,
@@ -75,6 +82,70 @@ pub(super) async fn create<M: ImageModel>(
         }),
     ))
 }
+
+/// The answer's images: links to the kept images, else `data:` URLs (shrunk to fit Lambda's
+/// response limit, as the seed route's base64 is).
+async fn answer_images<M: ImageModel>(app: &App<M>, user: &str, r: &mut EditResult) -> Vec<Value> {
+    if let Some(results) = &app.results
+        && !r.kept.is_empty()
+    {
+        let links = results.links(user, &r.id, &r.kept, r.kept_until.as_deref()).await;
+        if links.len() == r.kept.len() {
+            return links;
+        }
+        tracing::error!(kept = r.kept.len(), linked = links.len(), "kept images could not all be linked");
+        let mut out = ModelOutput {
+            images: std::mem::take(&mut r.images),
+            seeds: Vec::new(),
+            notices: Vec::new(),
+            stand_in: false,
+        };
+        fit_response(&mut out, &mut r.notices);
+        r.images = out.images;
+    }
+    r.images
+        .iter()
+        .map(|b64| {
+            let (width, height) = images::made_image(b64).map(|m| (m.width, m.height)).unwrap_or_default();
+            crate::results::data_link(b64, width, height)
+        })
+        .collect()
+}
+
+/// Writes the images to the results bucket within what is left of the request's time (plus
+/// [`KEEP_RESERVE`]). `None` when the stack keeps none, or the write failed: the answer then
+/// carries the images themselves, and a notice says they are not kept.
+async fn keep_images<M: ImageModel>(
+    app: &App<M>,
+    ctx: &Ctx,
+    user: &str,
+    id: &str,
+    images: &[String],
+    notices: &mut Vec<String>,
+) -> Option<(Vec<KeptImage>, String)> {
+    let results = app.results.as_ref().filter(|r| r.keeps())?;
+    let made: Option<Vec<images::MadeImage>> = images.iter().map(|b| images::made_image(b)).collect();
+    let Some(made) = made else {
+        tracing::error!("an image the model made could not be read to keep it");
+        return None;
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let budget = (ctx.deadline + KEEP_RESERVE).saturating_duration_since(Instant::now());
+    match results.keep(user, id, made, budget).await {
+        Ok(kept) => Some((kept, results.kept_until(now))),
+        Err(e) => {
+            tracing::error!(error = %e, "the images could not be kept");
+            notices.push(
+                "this result could not be kept in your history (only its thumbnail is); download it now to keep it"
+                    .to_owned(),
+            );
+            None
+        }
+    }
+}
+
+/// The part of [`super::ANSWER_RESERVE`] writing the images may use, before the record's.
+const KEEP_RESERVE: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// The answer to a request whose Idempotency-Key an earlier request holds: an error, or the edit id
 /// to go on with when the earlier request died before it recorded anything.
@@ -204,9 +275,17 @@ pub(super) async fn run<M: ImageModel>(
             let facts = images::output_facts(&out.images);
             let mut notices = plan.notices;
             notices.append(&mut out.notices);
-            fit_response(&mut out, &mut notices);
+            let kept = keep_images(app, ctx, user, &id, &out.images, &mut notices).await;
+            // Base64 answers (the seed route's, and any when nothing was kept) must fit Lambda's
+            // response limit; links are a few hundred bytes each.
+            if kept.is_none() || source == Source::Seed {
+                fit_response(&mut out, &mut notices);
+            }
             let duration_ms = ctx.started.elapsed().as_millis() as u64;
             record.succeeded(&out.seeds, out.images.len(), facts, &notices, duration_ms);
+            let (kept, kept_until) = kept.map_or((Vec::new(), None), |(k, until)| (k, Some(until)));
+            record.kept = kept.clone();
+            record.kept_until = kept_until.clone();
             write_record(app, ctx, user, &record, outcome).await;
             // Counted per image made: what the model did not make is given back.
             let made = u32::try_from(out.images.len()).unwrap_or(asked);
@@ -217,6 +296,8 @@ pub(super) async fn run<M: ImageModel>(
             Ok(EditResult {
                 id,
                 images: out.images,
+                kept,
+                kept_until,
                 seeds: out.seeds,
                 notices,
                 stand_in: out.stand_in,
@@ -367,29 +448,43 @@ pub(super) async fn list<M: ImageModel>(app: &App<M>, ctx: &Ctx, req: &Request) 
         };
     let cursor = query.and_then(|q| q.first("cursor")).filter(|c| !c.is_empty());
     let page = app.records.list(user, limit, cursor).await?;
-    let items = serde_json::to_value(&page.items).map_err(unwritable)?;
+    let mut items = Vec::with_capacity(page.items.len());
+    for record in &page.items {
+        items.push(view(app, user, record).await);
+    }
     Ok(json_response(StatusCode::OK, &json!({"items": items, "nextCursor": page.next_cursor})))
 }
 
 pub(super) async fn get<M: ImageModel>(app: &App<M>, ctx: &Ctx, id: &str) -> Result<Response<Body>, ApiError> {
     let user = ctx.require_user()?;
     match app.records.get(user, id).await? {
-        Some(record) => Ok(json_response(StatusCode::OK, &serde_json::to_value(&record).map_err(unwritable)?)),
+        Some(record) => Ok(json_response(StatusCode::OK, &view(app, user, &record).await)),
         None => Err(ApiError::NotFound(format!("no edit {id}"))),
     }
 }
 
-/// A record serde could not write as JSON (none can be: no map of it has keys other than text).
-fn unwritable(e: serde_json::Error) -> ApiError {
-    tracing::error!(error = %e, "writing a history record as JSON");
-    ApiError::Internal("the history record could not be written as JSON".to_owned())
+/// A record as the history answers it, with fresh links to its kept images. Presigning is
+/// computed here (no call to S3), so a page of 50 records costs no more round trips.
+async fn view<M: ImageModel>(app: &App<M>, user: &str, record: &EditRecord) -> Value {
+    let links = match &app.results {
+        Some(results) if !record.kept.is_empty() => {
+            results.links(user, &record.id, &record.kept, record.kept_until.as_deref()).await
+        }
+        _ => Vec::new(),
+    };
+    record.view(links)
 }
 
+/// Deletes the record, then its kept images: the person's "delete" deletes the picture too.
 pub(super) async fn delete<M: ImageModel>(app: &App<M>, ctx: &Ctx, id: &str) -> Result<Response<Body>, ApiError> {
     let user = ctx.require_user()?;
-    if app.records.delete(user, id).await? {
-        Ok(empty(StatusCode::NO_CONTENT))
-    } else {
-        Err(ApiError::NotFound(format!("no edit {id}")))
+    match app.records.delete(user, id).await? {
+        Some(record) => {
+            if let Some(results) = &app.results {
+                results.forget(user, &record.kept).await;
+            }
+            Ok(empty(StatusCode::NO_CONTENT))
+        }
+        None => Err(ApiError::NotFound(format!("no edit {id}"))),
     }
 }

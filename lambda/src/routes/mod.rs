@@ -45,6 +45,8 @@ pub struct App<M> {
     records: Records,
     quota: crate::quota::Quota,
     keys: crate::idempotency::Keys,
+    /// The results bucket; `None` for a function without one (the images travel in the answer).
+    results: Option<crate::results::Results>,
 }
 
 /// What a handler learned that the request's log line and metrics need.
@@ -107,7 +109,13 @@ impl<M: ImageModel> App<M> {
         let quota = crate::quota::Quota::new(dynamodb.clone(), config.table_name.clone(), config.quota);
         let keys = crate::idempotency::Keys::new(dynamodb.clone(), config.table_name.clone());
         let records = Records::new(dynamodb, config.table_name.clone());
-        App { config, model, records, quota, keys }
+        App { config, model, records, quota, keys, results: None }
+    }
+
+    /// Keeps each image made in the results bucket and answers links to it.
+    pub fn with_results(mut self, results: crate::results::Results) -> Self {
+        self.results = Some(results);
+        self
     }
 
     pub fn config(&self) -> &Config {

@@ -28,6 +28,7 @@ async fn against_moto() {
     an_item_that_is_not_a_record_is_skipped(endpoint).await;
     daily_quotas_hold_under_concurrency(endpoint).await;
     an_idempotency_key_makes_one_edit(endpoint).await;
+    kept_results_are_links_only_their_owner_gets(endpoint).await;
     drop(server);
 }
 
@@ -424,4 +425,83 @@ async fn an_idempotency_key_makes_one_edit(endpoint: &str) {
     let r = app.handle(post_edit_with_key(&body, "user-n", "once-only")).await;
     assert_eq!(status(&r), 409, "{}", json_body(&r));
     assert!(json_body(&r)["error"]["message"].as_str().is_some_and(|m| m.contains("failed")), "{}", json_body(&r));
+}
+
+/// The results bucket on moto: the answer carries links (a few kilobytes, not the image), the
+/// link serves the image, the history links it again, only to its owner, and a delete deletes it.
+async fn kept_results_are_links_only_their_owner_gets(endpoint: &str) {
+    use image_edit_lambda::results::Results;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new("us-west-2"))
+            .endpoint_url(endpoint)
+            .force_path_style(true)
+            .credentials_provider(aws_sdk_s3::config::Credentials::new("test", "test", None, None, "test"))
+            .build(),
+    );
+    let bucket = format!("results-{}", ulid::Ulid::new().to_string().to_lowercase());
+    s3.create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::UsWest2)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("bucket");
+    let (app, _, _) = setup(endpoint, "stability", FakeModel::ok("stability", 320, 240)).await;
+    let app = app.with_results(Results::new(s3.clone(), bucket.clone(), 7));
+    let resp = app.handle(event("POST", "/edits", "/edits", Some(&inpaint("kept").to_string()), Some("user-a"))).await;
+    assert_eq!(status(&resp), 200, "{}", json_body(&resp));
+    let body = json_body(&resp);
+    let doc = crate::openapi::document();
+    assert_eq!(crate::openapi::problems(&doc, "EditResponse", &body), Vec::<String>::new(), "{body}");
+    let size = body.to_string().len();
+    assert!(size < 4096, "links, not images: the answer is {size} bytes");
+    let id = body["id"].as_str().expect("id").to_owned();
+    let image = &body["images"][0];
+    let url = image["url"].as_str().expect("url");
+    assert!(url.starts_with(&format!("{endpoint}/{bucket}/results/user-a/{id}/0.png?")), "{url}");
+    assert!(url.contains("X-Amz-Signature="), "{url}");
+    assert_eq!(
+        (image["width"].clone(), image["height"].clone(), image["contentType"].clone()),
+        (json!(320), json!(240), json!("image/png"))
+    );
+    assert!(body["keptUntil"].as_str().is_some_and(|t| t.ends_with("T00:00:00Z")), "{body}");
+    let fetched = reqwest::get(url).await.expect("fetch").bytes().await.expect("bytes");
+    let img = image::load_from_memory(&fetched).expect("the link serves the image");
+    assert_eq!((img.width(), img.height()), (320, 240));
+    let download = image["downloadUrl"].as_str().expect("downloadUrl");
+    let got = reqwest::get(download).await.expect("fetch");
+    assert_eq!(
+        got.headers().get("content-disposition").and_then(|v| v.to_str().ok()),
+        Some(format!("attachment; filename=\"edit-{id}-1.png\"").as_str())
+    );
+
+    // The history links it again, to its owner only.
+    let (s, item) = get(&app, "user-a", &id).await;
+    assert_eq!(s, 200);
+    assert_eq!(crate::openapi::problems(&doc, "EditRecord", &item), Vec::<String>::new(), "{item}");
+    assert!(item.get("kept").is_none(), "no bucket keys in the history: {item}");
+    let again = item["results"][0]["url"].as_str().expect("a fresh link");
+    assert_eq!(reqwest::get(again).await.expect("fetch").status(), 200);
+    let (s, _) = get(&app, "user-b", &id).await;
+    assert_eq!(s, 404);
+
+    // A delete deletes the image too.
+    let resp = app.handle(event("DELETE", "/edits/{id}", &format!("/edits/{id}"), None, Some("user-a"))).await;
+    assert_eq!(status(&resp), 204);
+    let gone = s3.head_object().bucket(&bucket).key(format!("results/user-a/{id}/0.png")).send().await;
+    assert!(gone.is_err(), "the object is deleted with its record");
+
+    // A stack that keeps nothing answers the image itself, as a data: URL.
+    let (plain, _, _) = setup(endpoint, "stability", FakeModel::ok("stability", 320, 240)).await;
+    let resp =
+        plain.handle(event("POST", "/edits", "/edits", Some(&inpaint("not kept").to_string()), Some("user-a"))).await;
+    let body = json_body(&resp);
+    assert!(body["images"][0]["url"].as_str().is_some_and(|u| u.starts_with("data:image/png;base64,")), "{body}");
+    assert_eq!(body["keptUntil"], Value::Null);
+    assert_eq!(crate::openapi::problems(&doc, "EditResponse", &body), Vec::<String>::new(), "{body}");
 }

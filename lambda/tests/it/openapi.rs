@@ -10,6 +10,7 @@ use image_edit_lambda::ROUTES;
 use image_edit_lambda::edit_request::{EditOptions, EditRequest};
 use image_edit_lambda::models::Extents;
 use image_edit_lambda::record::{Dimensions, EditRecord, OptionsUsed, RecordOptions, Source, Status};
+use image_edit_lambda::results::KeptImage;
 use image_edit_lambda::sent::field_names;
 use serde_json::{Value, json};
 
@@ -223,7 +224,25 @@ fn full_record(outpaint: bool) -> EditRecord {
         output: Some(Dimensions { width: 2048, height: 1536, bytes: 9_437_184, count: Some(1) }),
         thumbnail: Some("data:image/jpeg;base64,/9j/4AAQ".to_owned()),
         notices: vec!["image resized to 1024×768 to fit the model (was 4032×3024)".to_owned()],
+        kept: vec![KeptImage {
+            key: "results/sub/01KAB3VQ3M2J8Y5X6Z7W8V9T0S/0.png".to_owned(),
+            content_type: "image/png".to_owned(),
+            width: 2048,
+            height: 1536,
+            bytes: 9_437_184,
+        }],
+        kept_until: Some("2026-12-02T00:00:00Z".to_owned()),
     }
+}
+
+/// A kept image's link as `Results::links` answers it.
+fn link() -> Value {
+    json!({
+        "url": "https://dev-results-123456789012-us-west-2.s3.us-west-2.amazonaws.com/results/sub/01K/0.png?X-Amz-Signature=0",
+        "downloadUrl": "https://dev-results-123456789012-us-west-2.s3.us-west-2.amazonaws.com/results/sub/01K/0.png?response-content-disposition=attachment",
+        "contentType": "image/png", "width": 2048, "height": 1536, "bytes": 9_437_184,
+        "expiresAt": "2026-11-25T16:09:10Z",
+    })
 }
 
 /// The least a record the history reads may hold.
@@ -247,6 +266,8 @@ fn minimal_record() -> EditRecord {
         output: None,
         thumbnail: None,
         notices: vec![],
+        kept: vec![],
+        kept_until: None,
     }
 }
 
@@ -259,17 +280,13 @@ fn edit_records_are_the_documented_history_items() {
     as_sent.options =
         Some(RecordOptions::AsSent(json!({"seed": 5, "quality": "premium"}).as_object().cloned().expect("an object")));
     for record in [full_record(false), full_record(true), minimal_record(), as_sent] {
-        let value = serde_json::to_value(&record).expect("serializes");
+        let value = record.view(record.kept.iter().map(|_| link()).collect());
         assert_eq!(problems(&doc, "EditRecord", &value), Vec::<String>::new(), "{value}");
+        assert!(value.get("kept").is_none(), "the history never shows the bucket's keys: {value}");
     }
-    // Every field the type writes is documented, and every documented field is one it writes.
-    let written: BTreeSet<String> = serde_json::to_value(full_record(true))
-        .expect("serializes")
-        .as_object()
-        .expect("object")
-        .keys()
-        .cloned()
-        .collect();
+    // Every field the history answers is documented, and every documented field is one it answers.
+    let written: BTreeSet<String> =
+        full_record(true).view(vec![link()]).as_object().expect("object").keys().cloned().collect();
     assert_eq!(written, documented(&doc, "EditRecord"));
     // The options the function writes are `EditOptionsUsed` (the record's `anyOf` also takes any
     // object: older records' options as sent).
@@ -283,7 +300,7 @@ fn edit_records_are_the_documented_history_items() {
     assert_eq!(options_written, documented(&doc, "EditOptionsUsed"));
 
     // The checks find what is wrong.
-    let mut wrong = serde_json::to_value(full_record(false)).expect("serializes");
+    let mut wrong = full_record(false).view(vec![]);
     wrong["status"] = json!("lost");
     wrong["input"] = json!({"width": 1});
     wrong["createdAt"] = json!("yesterday");

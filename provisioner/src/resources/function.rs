@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::amplify_app::AmplifyApp;
+use super::bucket::Bucket;
 use super::log_group::LogGroup;
 use super::role::Role;
 use super::table::Table;
@@ -26,6 +27,9 @@ pub struct Function {
     pub name: String,
     pub role: Ref<Role>,
     pub table: Ref<Table>,
+    /// Where the images it makes are kept, and for how many days (`history.keep_days`).
+    pub results: Ref<Bucket>,
+    pub keep_days: u32,
     pub logs: Ref<LogGroup>,
     /// The app whose origin CORS allows.
     pub app: Ref<AmplifyApp>,
@@ -78,7 +82,7 @@ impl Resource for Function {
     }
 
     fn deps(&self) -> Vec<Id> {
-        vec![self.role.id, self.table.id, self.logs.id, self.app.id]
+        vec![self.role.id, self.table.id, self.results.id, self.logs.id, self.app.id]
     }
 
     fn desired(&self, env: &Env<'_>) -> Result<Props, ResourceError> {
@@ -174,6 +178,8 @@ pub fn environment(c: &Function, env: &Env<'_>) -> BTreeMap<String, String> {
         (var::QUOTA_IMAGES_PER_USER_PER_DAY, c.limits.edits_per_user_per_day.to_string()),
         (var::QUOTA_IMAGES_PER_DAY, c.limits.edits_per_day.to_string()),
         (var::RUST_LOG, "info".to_owned()),
+        (var::RESULTS_BUCKET, env.outputs.get(c.results, Bucket::NAME)),
+        (var::RESULTS_KEEP_DAYS, c.keep_days.to_string()),
     ]);
     if !c.allowed_email_domains.is_empty() {
         vars.insert(var::ALLOWED_EMAIL_DOMAINS, c.allowed_email_domains.join(","));

@@ -14,6 +14,7 @@
 pub mod alarm;
 pub mod amplify_app;
 pub mod amplify_branch;
+pub mod bucket;
 pub mod dashboard;
 pub mod function;
 pub mod log_group;

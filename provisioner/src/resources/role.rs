@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::bucket::Bucket;
 use super::log_group::LogGroup;
 use super::table::Table;
 use super::{Env, Live, Resource, ResourceError, Tags, percent_decode, tags_from};
@@ -25,6 +26,9 @@ pub enum Grant {
     InvokeModels(ModelAccess),
     /// Item reads/writes on exactly this table.
     TableReadWrite(Ref<Table>),
+    /// Writing, reading (for presigned links) and deleting the kept results in exactly this
+    /// bucket, under `results/` only.
+    KeepResults(Ref<Bucket>),
     /// Writing log events to exactly this log group.
     WriteLogs(Ref<LogGroup>),
 }
@@ -68,6 +72,9 @@ impl Resource for Role {
             .filter_map(|g| match g {
                 Grant::InvokeModels(_) => None,
                 Grant::TableReadWrite(t) => Some(t.id),
+                // The bucket's name is known before it exists (stack, account, region), and IAM
+                // takes a grant on a bucket yet to be made: the role need not wait for it.
+                Grant::KeepResults(_) => None,
                 Grant::WriteLogs(l) => Some(l.id),
             })
             .collect()
@@ -154,6 +161,16 @@ pub fn policy_document(role: &Role, env: &Env<'_>) -> Result<Value, ResourceErro
                     // UpdateItem: the daily image counters (conditional, one item at a time).
                     "Action": ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
                     "Resource": format!("arn:aws:dynamodb:{region}:{account}:table/{name}"),
+                }));
+            }
+            Grant::KeepResults(b) => {
+                let name = env.stack.resolve(&role.name, *b)?.name_in(account);
+                // GetObject: a presigned link is the role's own read, signed in advance.
+                statements.push(json!({
+                    "Sid": "KeptResults",
+                    "Effect": "Allow",
+                    "Action": ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+                    "Resource": format!("arn:aws:s3:::{name}/{}*", image_edit_contract::results::PREFIX),
                 }));
             }
             Grant::WriteLogs(l) => {

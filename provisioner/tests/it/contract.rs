@@ -11,7 +11,7 @@ use crate::support::root;
 use provisioner::artifacts::Artifacts;
 use provisioner::aws::Aws;
 use provisioner::resources::{Env, Outputs, function};
-use provisioner::stack::{AmplifyApp, Construct, EDITOR, Table, image_editor};
+use provisioner::stack::{AmplifyApp, Bucket, Construct, EDITOR, Table, image_editor};
 use provisioner::target::Target;
 use serde_json::{Map, Value};
 
@@ -36,6 +36,7 @@ async fn served_capabilities(family: &str, region: &str) -> Value {
     let mut outputs = Outputs::default();
     outputs.insert(EDITOR.table, Table::NAME, format!("{family}-edits"));
     outputs.insert(EDITOR.app, AmplifyApp::ORIGIN, "https://main.d1example.amplifyapp.com".to_owned());
+    outputs.insert(EDITOR.results, Bucket::NAME, format!("{family}-results-123456789012-{region}"));
     let aws = Aws::load(region, &Target::Aws).await;
     let artifacts = Artifacts::default();
     let env = Env { aws: &aws, stack: &stack, account: "123456789012", outputs: &outputs, artifacts: &artifacts };

@@ -317,11 +317,67 @@ async fn the_app_runs_on_the_local_cloud_behind_a_real_authorizer() {
     .expect("edit");
     assert_eq!(r.status(), 200);
     let edit: Value = r.json().await.expect("json");
-    assert!(edit["images"][0].as_str().is_some_and(|i| i.len() > 1000), "an image came back: {edit}");
     assert_eq!(edit["standIn"], json!(true));
     let id = edit["id"].as_str().expect("id").to_owned();
+    // The image is kept in the stack's bucket and handed out as a presigned link, which the
+    // page's origin may read (CORS) and the local S3 checks as S3 does (localcloud's s3_links).
+    let link = edit["images"][0]["url"].as_str().expect("a link to the kept image").to_owned();
+    assert!(link.contains("/results/") && link.contains("X-Amz-Signature="), "{link}");
+    let fetched = http.get(&link).header("origin", app).send().await.expect("fetch the kept image");
+    assert_eq!(fetched.status(), 200, "{link}");
+    assert_eq!(
+        fetched.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()),
+        Some(app),
+        "the bucket's CORS names the app"
+    );
+    assert!(fetched.bytes().await.expect("bytes").starts_with(b"\x89PNG"), "the image itself");
     let history: Value = get(Some(token.clone())).await.json().await.expect("json");
     assert_eq!(history["items"][0]["id"], json!(id), "the history shows the edit");
+    let again = history["items"][0]["results"][0]["url"].as_str().expect("the history links the image").to_owned();
+    assert_eq!(http.get(&again).send().await.expect("fetch").status(), 200);
+    // A link is good for its object only: another key under the same signature is refused.
+    let forged = link.replacen(&format!("/{id}/"), "/01AAAAAAAAAAAAAAAAAAAAAAAA/", 1);
+    assert_eq!(http.get(&forged).send().await.expect("fetch").status(), 403, "{forged}");
+    // The bucket as `up` made it, read back with the AWS SDK: the image under the user's sub,
+    // expired by the lifecycle rule after history.keep_days, private, encrypted.
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new("us-west-2"))
+            .endpoint_url(&moto)
+            .force_path_style(true)
+            .credentials_provider(aws_sdk_s3::config::Credentials::new("test", "test", None, None, "test"))
+            .build(),
+    );
+    let bucket = outputs["resultsBucket"].as_str().expect("the results bucket is an output").to_owned();
+    let listed = s3.list_objects_v2().bucket(&bucket).send().await.expect("ListObjectsV2");
+    let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    let owner = sub(&token);
+    assert_eq!(keys, [format!("results/{}/{id}/0.png", owner.as_str().expect("sub"))], "one image, under its owner");
+    let rules = s3.get_bucket_lifecycle_configuration().bucket(&bucket).send().await.expect("lifecycle");
+    let rule = rules.rules().first().expect("a lifecycle rule");
+    assert_eq!(rule.filter().and_then(|f| f.prefix()), Some("results/"));
+    assert_eq!(rule.expiration().and_then(|e| e.days()), Some(7), "history.keep_days of stacks/dev.yaml");
+    let block = s3.get_public_access_block().bucket(&bucket).send().await.expect("public access block");
+    let block = block.public_access_block_configuration().expect("configured");
+    assert_eq!(
+        (
+            block.block_public_acls(),
+            block.ignore_public_acls(),
+            block.block_public_policy(),
+            block.restrict_public_buckets()
+        ),
+        (Some(true), Some(true), Some(true), Some(true))
+    );
+    let encryption = s3.get_bucket_encryption().bucket(&bucket).send().await.expect("encryption");
+    let sse = encryption.server_side_encryption_configuration().and_then(|c| c.rules().first()).cloned();
+    assert_eq!(
+        sse.and_then(|r| r.apply_server_side_encryption_by_default().map(|d| d.sse_algorithm().as_str().to_owned())),
+        Some("AES256".to_owned())
+    );
+    // Nobody reads it without a link.
+    let bare = link.split('?').next().expect("url").to_owned();
+    assert_eq!(http.get(&bare).send().await.expect("fetch").status(), 403, "{bare}");
 
     // User B of the same pool cannot see or delete it.
     cognito(
@@ -1260,31 +1316,70 @@ async fn the_function_holds_exactly_the_permissions_it_uses() {
         Get,
         Delete,
         Usage,
+        /// The kept image of an edit, read through the link the history hands out.
+        Open,
+        /// An edit made and deleted: its kept image is gone with it (the link then answers 404).
+        Forget,
+    }
+    /// An edit's first image link, when the image was kept (a `data:` URL means it was not).
+    fn kept_link(body: &str) -> Option<String> {
+        let v: Value = serde_json::from_str(body).ok()?;
+        let url = v["images"][0]["url"].as_str().or_else(|| v["results"][0]["url"].as_str())?;
+        url.starts_with("http").then(|| url.to_owned())
     }
     let run = |probe: Probe| {
         let (http, api, token, body) = (http.clone(), api.clone(), token.clone(), edit_body.clone());
         let (id, absent) = (id.clone(), absent.clone());
         async move {
-            let r = match probe {
-                Probe::Edit => http.post(format!("{api}/edits")).json(&body),
-                Probe::List => http.get(format!("{api}/edits")),
-                Probe::Get => http.get(format!("{api}/edits/{id}")),
+            let send = |r: reqwest::RequestBuilder| async {
+                let r = r.header("authorization", &token).send().await.expect("request");
+                (r.status().as_u16(), r.text().await.unwrap_or_default())
+            };
+            let fetch = |url: String| async move {
+                let r = reqwest::get(&url).await.expect("fetch");
+                (r.status().as_u16(), r.text().await.unwrap_or_default().chars().take(200).collect::<String>())
+            };
+            match probe {
+                Probe::Edit => {
+                    let (status, body) = send(http.post(format!("{api}/edits")).json(&body)).await;
+                    match (status, kept_link(&body)) {
+                        (200, None) => (0, format!("the image was not kept: {body}")),
+                        _ => (status, body),
+                    }
+                }
+                Probe::List => send(http.get(format!("{api}/edits"))).await,
+                Probe::Get => send(http.get(format!("{api}/edits/{id}"))).await,
                 // An id of the right shape that is not there: DeleteItem runs (and finds nothing),
                 // so the probe can run again and again.
-                Probe::Delete => http.delete(format!("{api}/edits/{absent}")),
-                Probe::Usage => http.get(format!("{api}/usage")),
-            };
-            let r = r.header("authorization", &token).send().await.expect("request");
-            let status = r.status().as_u16();
-            let body = r.text().await.unwrap_or_default();
-            (status, body)
+                Probe::Delete => send(http.delete(format!("{api}/edits/{absent}"))).await,
+                Probe::Usage => send(http.get(format!("{api}/usage"))).await,
+                Probe::Open => {
+                    let (status, body) = send(http.get(format!("{api}/edits/{id}"))).await;
+                    match kept_link(&body) {
+                        Some(link) => fetch(link).await,
+                        None => (status, format!("no link in the history: {body}")),
+                    }
+                }
+                Probe::Forget => {
+                    let (status, made) = send(http.post(format!("{api}/edits")).json(&body)).await;
+                    let Some(link) = kept_link(&made) else { return (status, format!("nothing kept: {made}")) };
+                    let new_id =
+                        serde_json::from_str::<Value>(&made).ok().and_then(|v| v["id"].as_str().map(str::to_owned));
+                    let (deleted, _) = send(http.delete(format!("{api}/edits/{}", new_id.unwrap_or_default()))).await;
+                    let (after, text) = fetch(link).await;
+                    // Gone: 404 NoSuchKey, or 403 on S3 itself, which answers 403 for a missing key to
+                    // a reader without s3:ListBucket ("GetObject", S3 API Reference). 200: still there.
+                    (if deleted == 204 && matches!(after, 403 | 404) { 204 } else { after }, text)
+                }
+            }
         }
     };
     let works = |probe: Probe, status: u16| match probe {
         Probe::Delete => status == 204 || status == 404,
+        Probe::Forget => status == 204,
         _ => status == 200,
     };
-    let all = [Probe::Edit, Probe::List, Probe::Get, Probe::Delete, Probe::Usage];
+    let all = [Probe::Edit, Probe::List, Probe::Get, Probe::Delete, Probe::Usage, Probe::Open, Probe::Forget];
     for p in all {
         let (status, body) = run(p).await;
         assert!(works(p, status), "{p:?} works with the policy as `up` made it: {status} {body}");

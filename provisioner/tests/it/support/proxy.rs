@@ -115,6 +115,20 @@ fn fault(headers: &HeaderMap, n: u64) -> Response {
         }
         return r;
     }
+    // S3 (REST-XML, SigV4 scope `…/s3/aws4_request`): throttling is 503 SlowDown, a failure 500
+    // InternalError, in S3's `<Error>` body ("Error responses", Amazon S3 API Reference).
+    let s3 = headers.get("authorization").and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("/s3/aws4_request"));
+    if s3 {
+        let (status, code) = if n.is_multiple_of(2) {
+            (StatusCode::SERVICE_UNAVAILABLE, "SlowDown")
+        } else {
+            (StatusCode::INTERNAL_SERVER_ERROR, "InternalError")
+        };
+        let xml = format!(
+            "<Error><Code>{code}</Code><Message>Please reduce your request rate.</Message><RequestId>f</RequestId></Error>"
+        );
+        return (status, [("content-type", "application/xml")], xml).into_response();
+    }
     if n.is_multiple_of(2) {
         if query {
             let xml = "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>f</RequestId></ErrorResponse>";
