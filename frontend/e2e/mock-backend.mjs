@@ -3,12 +3,16 @@
 // port (cross-origin, with CORS, like API Gateway) a fake Cognito (the JSON protocol that
 // amazon-cognito-identity-js speaks: USER_SRP_AUTH with its proof checked, NEW_PASSWORD_REQUIRED,
 // REFRESH_TOKEN_AUTH, sign-up/confirm, forgot password) and the REST API of the contract (results =
-// the input picture).
+// the input picture). Results are kept like the stack's results bucket: served at the mock's own
+// signed, expiring links (with CORS for the app, `download=1` as an attachment), listed with fresh
+// links in the history until `keptUntil`; MOCK_KEEP_DAYS=0 answers `data:` URLs and keeps nothing.
+// The Bedrock stand-in's switches (throttle, fail: not_ready | access_denied | model_error,
+// latencyMs) are taken on the app's port at /_localcloud/bedrock/config, as on the local cloud.
 // Tokens are unsigned JWTs: this is not a security boundary, only a test double. Loopback only.
 //
 //   node e2e/mock-backend.mjs            # prints APP_URL; Ctrl-C to stop
 //   env: MOCK_APP_PORT (5180), MOCK_API_PORT (5181), DEMO_EMAIL, DEMO_PASSWORD, MOCK_DELAY_MS (600),
-//        MOCK_TOKEN_TTL (3600 s),
+//        MOCK_TOKEN_TTL (3600 s), MOCK_KEEP_DAYS (7), MOCK_LINK_TTL (3600 s: how long a result link works),
 //        MOCK_ALLOW_ORIGINS (extra CORS origins; the Vite dev server's http://localhost:5173 and
 //        http://127.0.0.1:5173 are always allowed, so `npm run dev` can use the mock: it prints the
 //        config.json to copy)
@@ -19,6 +23,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { encodePng } from './png.mjs';
 
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json' };
@@ -90,6 +95,27 @@ function srpChallenge(poolName, userId, password, A) {
 // when it differs from what the function serves).
 const CAPS = JSON.parse(readFileSync(fileURLToPath(new URL('../test/fixtures/capabilities.json', import.meta.url)), 'utf8'));
 
+/** What an operation without an input picture "makes": a small gradient. */
+const GENERATED = encodePng(96, 64, (x, y) => [40 + x * 2, 80 + y * 2, 160]);
+
+/** Width and height of a PNG (its IHDR) or a baseline/progressive JPEG (its SOF); zeros otherwise. */
+function imageSize(buf) {
+  if (buf.length > 24 && buf.readUInt32BE(0) === 0x89504e47) return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20) };
+  for (let i = 2; buf[0] === 0xff && buf[1] === 0xd8 && i + 9 < buf.length; ) {
+    const marker = buf[i + 1];
+    if (marker >= 0xc0 && marker <= 0xc2) return { width: buf.readUInt16BE(i + 7), height: buf.readUInt16BE(i + 5) };
+    i += 2 + buf.readUInt16BE(i + 2);
+  }
+  return { width: 0, height: 0 };
+}
+
+/** When a results bucket's lifecycle rule deletes what was written at `at`: `days` later, at the next 00:00 UTC. */
+function keptUntil(at, days) {
+  const d = new Date(at.getTime() + days * 86_400_000);
+  if (d.getUTCHours() || d.getUTCMinutes() || d.getUTCSeconds() || d.getUTCMilliseconds()) d.setUTCHours(24, 0, 0, 0);
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 export async function startMock(opts = {}) {
   const appPort = Number(opts.appPort ?? process.env.MOCK_APP_PORT ?? 5180);
   const apiPort = Number(opts.apiPort ?? process.env.MOCK_API_PORT ?? 5181);
@@ -97,6 +123,10 @@ export async function startMock(opts = {}) {
   const password = opts.password ?? process.env.DEMO_PASSWORD ?? 'Demo-Passw0rd!';
   const delay = Number(opts.delayMs ?? process.env.MOCK_DELAY_MS ?? 600);
   const ttl = Number(opts.tokenTtl ?? process.env.MOCK_TOKEN_TTL ?? 3600);
+  const keepDays = Number(opts.keepDays ?? process.env.MOCK_KEEP_DAYS ?? 7);
+  const linkTtl = Number(opts.linkTtl ?? process.env.MOCK_LINK_TTL ?? 3600);
+  /** The Bedrock stand-in's switches, as the local cloud's (POST /_localcloud/bedrock/config). */
+  let bedrock = {};
   const caps = CAPS.stability;
   const clientId = 'mockclient';
   const poolId = 'us-east-1_mockpool';
@@ -108,6 +138,25 @@ export async function startMock(opts = {}) {
   const srpSignIns = new Map(); // SECRET_BLOCK → { who, check }
   const edits = []; // newest first
   const log = [];
+  const kept = new Map(); // "<id>/<n>" → { body: Buffer, contentType }
+  const linkKey = randomBytes(32);
+  const sign = (path, expires) => createHmac('sha256', linkKey).update(`${path}:${expires}`).digest('base64url');
+
+  /** A ResultImage with links that work for `linkTtl` seconds, like a presigned GET of the bucket. */
+  function resultLink(id, n) {
+    const { body, contentType } = kept.get(`${id}/${n}`);
+    const expires = Math.floor(Date.now() / 1000) + linkTtl;
+    const path = `/results/${id}/${n}.${contentType === 'image/jpeg' ? 'jpg' : 'png'}`;
+    const url = `${apiOrigin}${path}?expires=${expires}&sig=${sign(path, expires)}`;
+    return { url, downloadUrl: `${url}&download=1`, contentType, ...imageSize(body), bytes: body.length, expiresAt: new Date(expires * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') };
+  }
+
+  /** A record as the API answers it: fresh links while its pictures are kept, none after. */
+  function view(record) {
+    const { sub: _, images = 0, ...rest } = record;
+    const live = record.keptUntil && Date.parse(record.keptUntil) > Date.now();
+    return { ...rest, results: live ? Array.from({ length: images }, (_, n) => resultLink(record.id, n)) : [] };
+  }
 
   function issue(userEmail) {
     const u = users.get(userEmail);
@@ -193,7 +242,7 @@ export async function startMock(opts = {}) {
     }
   }
 
-  const apiError = (status, code, message, field) => ({ status, body: { error: { code, message, ...(field ? { field } : {}) } } });
+  const apiError = (status, code, message, field, forHost) => ({ status, body: { error: { code, message, ...(field ? { field } : {}), ...(forHost ? { forHost } : {}) } } });
   function caller(req) {
     const claims = decode(req.headers.authorization);
     if (!claims || claims.token_use !== 'id' || claims.exp < Date.now() / 1000 || claims.aud !== clientId) return null;
@@ -233,26 +282,52 @@ export async function startMock(opts = {}) {
       if (op.maskPromptRequired && !body.maskPrompt) return apiError(400, 'validation_error', 'maskPrompt: required', 'maskPrompt');
       if (op.prompt === 'required' && !body.prompt) return apiError(400, 'validation_error', 'prompt: required', 'prompt');
       if (/blocked/i.test(body.prompt ?? '')) return apiError(422, 'content_filtered', 'The prompt was blocked by the content filter.');
-      await new Promise((r) => setTimeout(r, delay));
+      // The stand-in's switches: answers that made nothing (and record nothing).
+      if (bedrock.throttle) return { ...apiError(429, 'throttled', 'The model is busy (Bedrock throttled the call).'), headers: { 'Retry-After': '1' } };
+      if (bedrock.fail === 'not_ready') {
+        return {
+          ...apiError(503, 'model_not_ready', 'The model is still being prepared; nothing was made. Send the same request again.', undefined, 'Amazon Bedrock answered ModelNotReadyException for the model (mock).'),
+          headers: { 'Retry-After': '1' },
+        };
+      }
+      if (bedrock.fail === 'access_denied') {
+        return apiError(503, 'model_unavailable', 'This model cannot be used by the stack right now.', undefined, `Enable model access to ${op.model} in the Amazon Bedrock console (mock).`);
+      }
+      if (bedrock.fail === 'model_error') return apiError(502, 'model_error', 'The model failed (mock switch).');
+      await new Promise((r) => setTimeout(r, bedrock.latencyMs ?? delay));
       const seed = op.seed ? (body.options?.seed ?? Math.floor(Math.random() * 4294967294)) : null;
       const id = `01MOCK${String(edits.length + 1).padStart(6, '0')}${randomUUID().slice(0, 8).toUpperCase()}`;
-      const images = [image ?? Buffer.from('not an image').toString('base64')];
+      // The "result" is the input picture (as sent: PNG, or JPEG when the app had to shrink it).
+      const made = image ? Buffer.from(image, 'base64') : GENERATED;
+      const contentType = made[0] === 0xff ? 'image/jpeg' : 'image/png';
+      const createdAt = new Date();
+      const thumbnail = `data:${contentType};base64,${made.toString('base64')}`;
       const record = {
-        id, sub, createdAt: new Date().toISOString(), operation: op.name, prompt: body.prompt ?? null, negativePrompt: body.negativePrompt ?? null,
-        model: op.model, seeds: seed === null ? [] : [seed], status: 'succeeded', errorCode: null, durationMs: delay,
-        input: image ? { width: 0, height: 0, bytes: Buffer.from(image, 'base64').length } : null,
-        output: { width: 0, height: 0, bytes: Buffer.from(images[0], 'base64').length, count: 1 },
-        options: body.options ?? {}, thumbnail: image ? `data:image/png;base64,${image}` : null, standIn: true,
+        id, sub, createdAt: createdAt.toISOString(), operation: op.name, prompt: body.prompt ?? null, negativePrompt: body.negativePrompt ?? null,
+        maskPrompt: body.maskPrompt ?? null, model: op.model, seeds: seed === null ? [] : [seed], status: 'succeeded', errorCode: null, durationMs: delay,
+        input: image ? { ...imageSize(made), bytes: made.length } : null,
+        output: { ...imageSize(made), bytes: made.length, count: 1 },
+        options: body.options ?? {}, thumbnail, standIn: true,
+        keptUntil: keepDays > 0 ? keptUntil(createdAt, keepDays) : null, images: keepDays > 0 ? 1 : 0,
       };
+      if (keepDays > 0) kept.set(`${id}/0`, { body: made, contentType });
       edits.unshift(record);
       log.push({ op: op.name, choice: op.choice?.value ?? null, hasMask: !!body.mask, hasStyleImage: !!body.styleImage, maskPrompt: body.maskPrompt ?? null });
-      return { body: { id, images, seeds: seed === null ? [] : [seed], model: op.model, operation: op.name, durationMs: delay, notices: ['mock backend: the result is the input picture'], standIn: true } };
+      const images = keepDays > 0
+        ? [resultLink(id, 0)]
+        : [{ url: thumbnail, downloadUrl: thumbnail, contentType, ...imageSize(made), bytes: made.length, expiresAt: null }];
+      return {
+        body: {
+          id, images, keptUntil: record.keptUntil, seeds: seed === null ? [] : [seed], model: op.model, operation: op.name, durationMs: delay,
+          notices: ['mock backend: the result is the input picture'], standIn: true,
+        },
+      };
     }
     if (method === 'GET' && path === '/edits') {
       const limit = Math.min(50, Math.max(1, Number(query.get('limit') ?? 20)));
       const mine = edits.filter((e) => e.sub === sub);
       const start = query.get('cursor') ? Number(Buffer.from(query.get('cursor'), 'base64url').toString()) : 0;
-      const page = mine.slice(start, start + limit).map(({ sub: _, ...e }) => e);
+      const page = mine.slice(start, start + limit).map(view);
       const next = start + limit < mine.length ? Buffer.from(String(start + limit)).toString('base64url') : null;
       return { body: { items: page, nextCursor: next } };
     }
@@ -260,11 +335,10 @@ export async function startMock(opts = {}) {
     if (m) {
       const i = edits.findIndex((e) => e.id === decodeURIComponent(m[1]) && e.sub === sub);
       if (i < 0) return apiError(404, 'not_found', 'no such edit');
-      if (method === 'GET') {
-        const { sub: _, ...e } = edits[i];
-        return { body: e };
-      }
+      if (method === 'GET') return { body: view(edits[i]) };
       if (method === 'DELETE') {
+        // The record and its kept pictures: their links stop working.
+        for (let n = 0; n < (edits[i].images ?? 0); n++) kept.delete(`${edits[i].id}/${n}`);
         edits.splice(i, 1);
         return { status: 204 };
       }
@@ -290,13 +364,27 @@ export async function startMock(opts = {}) {
   const apiServer = createServer(async (req, res) => {
     const headers = cors(req);
     const url = new URL(req.url, apiOrigin);
-    const send = (status, body, type = 'application/json') => {
-      res.writeHead(status, { ...headers, ...(body === undefined ? {} : { 'Content-Type': type }) });
+    const send = (status, body, type = 'application/json', extra = {}) => {
+      res.writeHead(status, { ...headers, ...extra, ...(body === undefined ? {} : { 'Content-Type': type }) });
       res.end(body === undefined ? undefined : JSON.stringify(body));
     };
     try {
       if (req.method === 'OPTIONS') return send(204);
       const raw = await readBody(req);
+      // The results bucket: a presigned GET, no token; an expired or forged link is refused as S3 does.
+      const link = /^\/results\/([^/]+)\/(\d+)\.(png|jpg)$/.exec(url.pathname);
+      if (link && req.method === 'GET') {
+        const expires = Number(url.searchParams.get('expires'));
+        const valid = url.searchParams.get('sig') === sign(url.pathname, expires) && expires * 1000 > Date.now();
+        const image = valid ? kept.get(`${link[1]}/${link[2]}`) : null;
+        if (!image) {
+          res.writeHead(valid ? 404 : 403, { ...headers, 'Content-Type': 'application/xml' });
+          return res.end(valid ? '<Error><Code>NoSuchKey</Code></Error>' : '<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>');
+        }
+        const disposition = url.searchParams.get('download') ? { 'Content-Disposition': `attachment; filename="${link[1]}-${Number(link[2]) + 1}.${link[3]}"` } : {};
+        res.writeHead(200, { ...headers, ...disposition, 'Content-Type': image.contentType, 'Content-Length': image.body.length, 'Cache-Control': 'private, max-age=3600' });
+        return res.end(image.body);
+      }
       if (url.pathname === '/cognito/') {
         const target = String(req.headers['x-amz-target'] ?? '').split('.').pop();
         const r = cognito(target, raw ? JSON.parse(raw) : {});
@@ -306,7 +394,7 @@ export async function startMock(opts = {}) {
       const sub = caller(req);
       if (!sub) return send(401, { message: 'Unauthorized' });
       const r = await api(req.method, url.pathname.slice(5), url.searchParams, raw ? JSON.parse(raw) : null, sub);
-      return send(r.status ?? 200, r.body);
+      return send(r.status ?? 200, r.body, 'application/json', r.headers);
     } catch (err) {
       return send(500, { error: { code: 'internal_error', message: String(err) } });
     }
@@ -315,6 +403,11 @@ export async function startMock(opts = {}) {
   const config = { region: 'us-east-1', userPoolId: poolId, userPoolClientId: clientId, apiUrl: `${apiOrigin}/prod`, cognitoEndpoint: `${apiOrigin}/cognito/`, selfSignUp: true, local: true, stackName: 'mock' };
   const appServer = createServer(async (req, res) => {
     const path = new URL(req.url, appOrigin).pathname;
+    if (path === '/_localcloud/bedrock/config' && req.method === 'POST') {
+      bedrock = JSON.parse((await readBody(req)) || '{}');
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      return res.end(JSON.stringify(bedrock));
+    }
     if (path === '/config.json') {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
       return res.end(JSON.stringify(config));

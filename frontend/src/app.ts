@@ -3,13 +3,15 @@
 
 import type { ApiClient } from './api/client';
 import { ApiError } from './api/errors';
-import { withRetries } from './api/retry';
-import type { Capabilities, EditRequest } from './api/types';
+import { ResultLinks, resultFileName } from './api/results';
+import { stillBeingMade, withRetries } from './api/retry';
+import type { Capabilities, EditRecord, EditRequest, ResultImage } from './api/types';
 import type { Session } from './auth/session';
 import type { AppConfig } from './config';
 import { EditForm } from './editor/form';
 import { operationLabel } from './editor/operations';
 import { buildRequest, requestTooLarge, usesPaintedMask, validate } from './editor/request';
+import { RunState, type StopOutcome } from './editor/run';
 import { formatSize } from './image/downscale';
 import { type PreparedImage, describePrepared, prepareImage } from './image/load';
 import { MaskEditor } from './mask/editor';
@@ -19,7 +21,7 @@ import { ExtentsEditor } from './outpaint/view';
 import { download, h } from './ui/dom';
 import { HistoryView } from './ui/history';
 import { createNotifier } from './ui/notify';
-import { ResultsView, STAND_IN_TEXT } from './ui/results';
+import { ResultsView, STAND_IN_TEXT, fromRecord, fromResponse } from './ui/results';
 import { SHORTCUT_HELP, installShortcuts } from './ui/shortcuts';
 import { Stage, installPasteAndDrop } from './ui/stage';
 import { TeachPanel } from './ui/teach';
@@ -40,7 +42,8 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
   const header = h(
     'header',
     { class: 'top' },
-    h('p', { class: 'brand' }, 'AI image editor', config.stackName ? h('span', { class: 'stack' }, ` · ${config.stackName}`) : null),
+    // The page's one h1 (the sections below are h2s), so heading navigation starts somewhere.
+    h('h1', { class: 'brand' }, 'AI image editor', config.stackName ? h('span', { class: 'stack' }, ` · ${config.stackName}`) : null),
     h(
       'div',
       { class: 'who' },
@@ -49,8 +52,10 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
     ),
   );
   const loading = h('p', { class: 'loading', role: 'status' }, 'Loading what this stack can do…');
-  const main = h('main', { id: 'main', class: 'app' }, errorEl, loading);
-  root.replaceChildren(h('a', { href: '#main', class: 'skip' }, 'Skip to content'), header, main, statusEl);
+  // The status line starts here and moves under the form once there is one: a slot in the flow, next
+  // to the run button, that never covers a control.
+  const main = h('main', { id: 'main', class: 'app' }, errorEl, statusEl, loading);
+  root.replaceChildren(h('a', { href: '#main', class: 'skip' }, 'Skip to content'), header, main);
 
   let disposed = false;
   const cleanups: (() => void)[] = [];
@@ -75,7 +80,12 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
     let picture: PreparedImage | null = null;
     /** Style transfer's style reference. */
     let styleImage: PreparedImage | null = null;
-    let running: AbortController | null = null;
+    /** The running edit's phase (editor/run.ts): what the run button says, what Cancel means. */
+    const run = new RunState();
+    /** The running edit's means to stop waiting, and what Cancel meant once pressed. */
+    let running: { ctrl: AbortController; stopped: StopOutcome | null } | null = null;
+    /** History refreshes due after a Cancel (the server may still finish the edit). */
+    const laterRefreshes: ReturnType<typeof setTimeout>[] = [];
     let attempted = false;
 
     const mask = new MaskEditor(() => {
@@ -94,19 +104,41 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
     const stage = new Stage(mask, extents, (f, n) => void loadPicture(f, n));
     const noImageNote = h('p', { class: 'hint', hidden: true }, 'This operation makes a new picture from the prompt; no input picture is needed.');
     const scaleNote = h('p', { class: 'hint', hidden: true });
-    const results = new ResultsView({
-      useAsInput: (blob, name) => {
-        void loadPicture(blob, name).then(() => stage.el.scrollIntoView({ behavior: 'smooth', block: 'start' }));
-      },
+    const links = new ResultLinks((id) => api.getEdit(id));
+    const results = new ResultsView(links, {
+      useAsInput: (id, index, image, name) => void useResult(id, index, image, name),
       reuseSeed: (seed) => {
+        if (run.running) return notifier.info('Wait for the running edit to finish (or cancel it) before changing the settings.');
         form.setSeed(seed);
         notifier.info(`Seed ${seed} is in the form: the same settings will reproduce this result.`);
       },
+      failed: (err, context) => notifier.error(err, { context }),
     });
+    const firstResult = (record: EditRecord): [ResultImage, string] | null => {
+      const image = record.results?.[0];
+      return image ? [image, resultFileName(`edit-${record.id}-result-1`, image)] : null;
+    };
     const history = new HistoryView(api, notifier, {
       applySettings: (record) => {
+        if (run.running) return notifier.info('Wait for the running edit to finish (or cancel it) before changing the settings.');
         if (form.apply(record)) notifier.info(`Settings of that ${operationLabel(record.operation)} edit are in the form.`);
         else notifier.info(`This stack cannot do “${operationLabel(record.operation)}”.`);
+      },
+      open: (record) => {
+        results.show(fromRecord(record));
+        results.el.scrollIntoView({ behavior: 'smooth', block: 'start' });
+      },
+      download: (record) => {
+        const first = firstResult(record);
+        if (!first) return;
+        links.usable(record.id, 0, first[0]).then(
+          (image) => download(image.downloadUrl, first[1]),
+          (err) => notifier.error(err, { context: 'Downloading the picture' }),
+        );
+      },
+      useAsInput: (record) => {
+        const first = firstResult(record);
+        if (first) void useResult(record.id, 0, first[0], first[1]);
       },
     });
     const teach = new TeachPanel(session, { url: api.url('/edits'), preview, full: async () => (await assemble())?.req ?? null }, notifier);
@@ -118,7 +150,7 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
       'div',
       { class: 'workspace' },
       h('section', { class: 'canvas-col panel', 'aria-label': 'Picture and mask' }, stage.el, noImageNote, mask.toolbar, pictureInfo, scaleNote, pictureActions),
-      h('div', { class: 'form-col' }, form.el, usage.el, familyNote),
+      h('div', { class: 'form-col' }, form.el, statusEl, usage.el, familyNote),
     );
     const help = h(
       'details',
@@ -131,15 +163,28 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
     form.configure(caps);
     form.onChange = refresh;
     form.onSubmit = () => void submit();
-    form.onCancel = () => running?.abort();
+    form.onCancel = cancel;
     form.onStyleFile = (f, n) => void loadStyleImage(f, n);
     mask.onChange = refresh;
     refresh();
     void history.load(true);
     void usage.refresh();
 
+    /** A result (just made, or kept in History) becomes the picture to edit, as if chosen as a file. */
+    async function useResult(id: string, index: number, image: ResultImage, name: string): Promise<void> {
+      if (run.running) return notifier.info('Wait for the running edit to finish (or cancel it) before changing the picture.');
+      notifier.info('Reading the picture…');
+      try {
+        const blob = await links.blob(id, index, image);
+        await loadPicture(blob, name);
+        stage.el.scrollIntoView({ behavior: 'smooth', block: 'start' });
+      } catch (err) {
+        notifier.error(err, { context: 'Using the picture as input' });
+      }
+    }
+
     async function loadPicture(blob: Blob, name: string): Promise<void> {
-      if (running) return notifier.info('Wait for the running edit to finish (or cancel it) before changing the picture.');
+      if (run.running) return notifier.info('Wait for the running edit to finish (or cancel it) before changing the picture.');
       notifier.info('Reading the picture…');
       try {
         const p = await prepareImage(blob, name, caps.limits, caps.limits.maxUploadBytes);
@@ -162,7 +207,7 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
 
     /** The style reference goes the picture's way: same checks, same limits, same downscaling. */
     async function loadStyleImage(blob: Blob, name: string): Promise<void> {
-      if (running) return notifier.info('Wait for the running edit to finish (or cancel it) before changing the style image.');
+      if (run.running) return notifier.info('Wait for the running edit to finish (or cancel it) before changing the style image.');
       try {
         const p = await prepareImage(blob, name, caps.limits, caps.limits.maxUploadBytes);
         styleImage = p;
@@ -227,8 +272,27 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
       return { req, input, mask: maskUrl };
     }
 
+    /** The form, the picture, the mask tools and the extents handles: locked while an edit runs. */
+    function lock(busy: boolean): void {
+      form.setRunning(busy ? run : null);
+      for (const el of [stage.el, mask.toolbar, pictureActions]) {
+        el.inert = busy;
+        el.classList.toggle('locked', busy);
+      }
+    }
+
+    /** Cancel (button or Esc): stop waiting, and say truthfully what that means. */
+    function cancel(): boolean {
+      const outcome = run.cancel();
+      if (!outcome || !running) return false;
+      running.stopped = outcome;
+      form.showRun();
+      running.ctrl.abort();
+      return true;
+    }
+
     async function submit(): Promise<void> {
-      if (running) return;
+      if (run.running) return;
       attempted = true;
       const found = problems();
       form.showProblems(found);
@@ -238,10 +302,12 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
         return;
       }
       notifier.clearError();
-      const ctrl = new AbortController();
-      running = ctrl;
-      form.setBusy(true);
       const at = new Date();
+      run.start(at.getTime());
+      const ctrl = new AbortController();
+      const current: { ctrl: AbortController; stopped: StopOutcome | null } = { ctrl, stopped: null };
+      running = current;
+      lock(true);
       try {
         const built = await assemble();
         if (!built) return;
@@ -250,41 +316,63 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
           notifier.error(new ApiError({ kind: 'http', status: 413, code: 'payload_too_large', message: tooLarge }), { context: 'The edit' });
           return;
         }
-        // "Not now" answers (a class at once: throttles, concurrency, a busy model) are retried
-        // here, saying so, until they succeed or about two minutes have passed (api/retry.ts).
-        // One key for this edit, the same on every retry: sent again, it never makes a second image.
+        // "Not now" answers (a class at once: throttles, concurrency, a busy model, a model still
+        // warming up) are retried here, saying so, until they succeed or about two minutes have
+        // passed (api/retry.ts). One key for this edit, the same on every retry: sent again, it
+        // never makes a second image.
         const key = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-        const res = await withRetries(() => api.createEdit(built.req, ctrl.signal, key), {
-          signal: ctrl.signal,
-          onWait: ({ delayMs, reason }) => notifier.info(`${reason} — trying again in ${Math.max(1, Math.round(delayMs / 1000))} s…`),
-        });
+        notifier.info('Waiting for the model…');
+        const res = await withRetries(
+          () => {
+            run.sending();
+            form.showRun();
+            return api.createEdit(built.req, ctrl.signal, key);
+          },
+          {
+            signal: ctrl.signal,
+            onWait: ({ delayMs, reason, error }) => {
+              run.retrying(delayMs, Date.now(), stillBeingMade(error));
+              form.showRun();
+              notifier.info(`${reason}; trying again in ${Math.max(1, Math.round(delayMs / 1000))} s…`);
+            },
+          },
+        );
         // Outpainting adds the border on the server: pad the "before" the same way so the slider lines up.
         const before = form.info?.isOutpaint && picture ? padPicture(picture.canvas, form.state().extents).toDataURL('image/png') : built.input;
-        results.show({ response: res, input: built.input, before, mask: built.mask, at });
+        results.show(fromResponse(res, { input: built.input, before, mask: built.mask, at }));
         notifier.info(`Done: ${res.images.length} image${res.images.length === 1 ? '' : 's'} in ${((Date.now() - at.getTime()) / 1000).toFixed(1)} s.`);
         results.el.scrollIntoView({ behavior: 'smooth', block: 'start' });
         void history.load(true);
       } catch (err) {
-        notifier.error(err, { context: 'The edit', retry: () => void submit() });
-        // A blocked or failed edit is recorded too: show it in the history.
-        void history.load(true);
+        // After a Cancel, whatever the stopped request threw (an abort, or an answer cut off) is the stop.
+        const stopped = current.stopped;
+        if (stopped) {
+          notifier.info(stopped.message);
+          // The function may still make and record the picture (it runs up to API Gateway's 29 s):
+          // look again once it surely has finished, so the picture turns up without a click.
+          if (stopped.mayStillFinish) for (const ms of [10_000, 35_000]) laterRefreshes.push(setTimeout(() => void history.load(true), ms));
+        } else {
+          notifier.error(err, { context: 'The edit', retry: () => void submit() });
+          // A blocked or failed edit is recorded too: show it in the history.
+          void history.load(true);
+        }
       } finally {
         running = null;
-        form.setBusy(false);
+        run.end();
+        lock(false);
         void usage.refresh();
       }
     }
 
     const removeShortcuts = installShortcuts((action) => {
-      const maskOn = !mask.toolbar.hidden;
+      // The mask is locked while an edit runs, its keys too.
+      const maskOn = !mask.toolbar.hidden && !run.running;
       switch (action) {
         case 'submit':
           void submit();
           return true;
         case 'cancel':
-          if (!running) return false;
-          running.abort();
-          return true;
+          return cancel();
         case 'brush':
         case 'eraser':
           if (!maskOn) return false;
@@ -308,7 +396,8 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
     });
     const removePaste = installPasteAndDrop((f, n) => void loadPicture(f, n));
     return () => {
-      running?.abort();
+      running?.ctrl.abort();
+      for (const t of laterRefreshes) clearTimeout(t);
       removeShortcuts();
       removePaste();
     };

@@ -1,9 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ApiClient } from '../src/api/client';
-import { ApiError, MODEL_ACCESS_DOCS, errorFromResponse, parseRetryAfter, toApiError } from '../src/api/errors';
+import { ApiError, HOST_HINTS, MODEL_ACCESS_DOCS, errorFromResponse, parseRetryAfter, toApiError } from '../src/api/errors';
 import { json, scriptedFetch } from './helpers';
 
-const err = (code: string, message: string, field?: string) => ({ error: { code, message, ...(field ? { field } : {}) } });
+const err = (code: string, message: string, field?: string, forHost?: string) => ({ error: { code, message, ...(field ? { field } : {}), ...(forHost ? { forHost } : {}) } });
+const image = { url: 'https://results.example.test/a.png?sig', downloadUrl: 'https://results.example.test/a.png?sig&dl', contentType: 'image/png', width: 8, height: 8, bytes: 99, expiresAt: '2026-12-05T23:00:00Z' };
 
 describe('errorFromResponse — every status in the contract', () => {
   const cases: [number, unknown, RegExp, string][] = [
@@ -14,9 +15,10 @@ describe('errorFromResponse — every status in the contract', () => {
     [413, err('payload_too_large', 'image above 4500000 bytes'), /too large to send/, 'none'],
     [422, err('content_filtered', 'blocked'), /content filter blocked.*different prompt/, 'none'],
     [429, err('throttled', 'slow down'), /busy.*wait/, 'retry'],
-    [429, err('quota_exceeded', "you have used today's 50 images"), /today's 50 images.*00:00 UTC/, 'none'],
+    [429, err('quota_exceeded', "you have used today's 50 images"), /today's 50 images.*starts again at .*00:00 UTC/, 'none'],
     [502, err('model_error', 'boom'), /failed to make a picture/, 'retry'],
-    [503, err('model_unavailable', 'enable stability.stable-image-inpaint-v1:0 in us-west-2'), /model access is not enabled/, 'docs'],
+    [503, err('model_unavailable', 'enable stability.stable-image-inpaint-v1:0 in us-west-2'), /nothing was made\. .*please ask your host\.$/, 'docs'],
+    [503, err('model_not_ready', 'still preparing the model'), /warming up.*nothing was made.*ask your host\.$/, 'retry'],
     [504, err('model_timeout', 'over 29 s'), /took too long/, 'retry'],
     [500, err('internal_error', 'panic'), /went wrong on the server/, 'retry'],
   ];
@@ -38,10 +40,44 @@ describe('errorFromResponse — every status in the contract', () => {
     expect(e.detail).toBe('options.seed: at most 4294967294');
   });
 
-  it('503 links to the model access docs and keeps the operator hint', () => {
-    const e = errorFromResponse(503, err('model_unavailable', 'enable model access for us.stability.stable-outpaint-v1:0'));
+  it('503 model_unavailable: the host reads `forHost`, the person a sentence that ends with asking the host', () => {
+    const e = errorFromResponse(503, err('model_unavailable', 'This model cannot be used right now.', undefined, 'Enable model access to us.stability.stable-outpaint-v1:0 in us-west-2.'));
     expect(e.docsUrl).toBe(MODEL_ACCESS_DOCS);
-    expect(e.detail).toMatch(/stable-outpaint/);
+    expect(e.forHost).toBe('Enable model access to us.stability.stable-outpaint-v1:0 in us-west-2.');
+    expect(e.message).toMatch(/ask your host\.$/);
+    expect(e.message).not.toMatch(/enable|administrator/i);
+    // No detail line beside the main one: nothing there can contradict it.
+    expect(e.detail).toBeUndefined();
+  });
+
+  it('503 model_unavailable from an older function (the hint in `message`): the hint goes to the host', () => {
+    const e = errorFromResponse(503, err('model_unavailable', 'enable model access for us.stability.stable-outpaint-v1:0'));
+    expect(e.forHost).toMatch(/stable-outpaint/);
+    expect(e.message).not.toMatch(/stable-outpaint/);
+    expect(errorFromResponse(503, { message: 'Service Unavailable' }).forHost).toBe('Service Unavailable');
+    expect(errorFromResponse(503, null).forHost).toBe(HOST_HINTS.model_unavailable);
+  });
+
+  it('503 model_not_ready: retried, with Retry-After; the host gets their own text', () => {
+    const e = errorFromResponse(503, err('model_not_ready', 'Bedrock is still preparing the model; send it again.'), '5');
+    expect(e.retryAfterSeconds).toBe(5);
+    expect(e.forHost).toBe('Bedrock is still preparing the model; send it again.');
+    expect(errorFromResponse(503, err('model_not_ready', 'x', undefined, 'ModelNotReadyException for stability.x')).forHost).toBe('ModelNotReadyException for stability.x');
+  });
+
+  it('503 of Bedrock briefly unavailable (Retry-After) says to wait, not to ask anyone to enable anything', () => {
+    const e = errorFromResponse(503, err('model_unavailable', 'Bedrock is unavailable; an administrator has to enable access'), '30');
+    expect(e.message).toMatch(/briefly unavailable.*wait 30 seconds/);
+    expect(e.detail).toBeUndefined();
+    expect(e.forHost).toBeUndefined();
+  });
+
+  it('429 quota_exceeded: the reset in the reader\'s time, with UTC beside it', () => {
+    const now = Date.parse('2026-12-05T22:30:00Z');
+    expect(errorFromResponse(429, err('quota_exceeded', 'Used up.'), '5400', { now, timeZone: 'Europe/Paris' }).message).toBe(
+      'Used up. Your limit starts again at 01:00 your time (00:00 UTC).',
+    );
+    expect(errorFromResponse(429, err('quota_exceeded', 'Used up.'), null, { now, timeZone: 'UTC' }).message).toBe('Used up. Your limit starts again at 00:00 UTC.');
   });
 
   it('429 says how long to wait when Retry-After is readable', () => {
@@ -73,7 +109,7 @@ describe('ApiClient', () => {
   const token = vi.fn(async (_o?: { forceRefresh?: boolean }) => 'ID.TOKEN.1');
 
   it('sends the raw ID token (no Bearer) and JSON, to the stage URL', async () => {
-    const { fetch, calls } = scriptedFetch(json(200, { id: 'e1', images: ['AAA'], seeds: [1], model: 'm', operation: 'inpaint', durationMs: 5 }));
+    const { fetch, calls } = scriptedFetch(json(200, { id: 'e1', images: [image], keptUntil: '2026-12-12T00:00:00Z', seeds: [1], model: 'm', operation: 'inpaint', durationMs: 5 }));
     const api = new ApiClient({ baseUrl: base, getIdToken: token, fetch });
     const res = await api.createEdit({ operation: 'inpaint', prompt: 'x' });
     expect(res.id).toBe('e1');
@@ -85,7 +121,7 @@ describe('ApiClient', () => {
   });
 
   it('sends the edit\'s Idempotency-Key when it has one, and none otherwise', async () => {
-    const reply = () => json(200, { id: 'e1', images: ['AAA'], seeds: [1], model: 'm', operation: 'inpaint', durationMs: 5 });
+    const reply = () => json(200, { id: 'e1', images: [image], keptUntil: '2026-12-12T00:00:00Z', seeds: [1], model: 'm', operation: 'inpaint', durationMs: 5 });
     const { fetch, calls } = scriptedFetch(reply(), reply());
     const api = new ApiClient({ baseUrl: base, getIdToken: token, fetch });
     await api.createEdit({ operation: 'inpaint', prompt: 'x' }, undefined, 'k-1');

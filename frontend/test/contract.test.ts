@@ -3,7 +3,7 @@
 // types drift apart, `npm run typecheck` fails here, naming the type.
 import { describe, expect, it } from 'vitest';
 import type { components } from '../src/api/openapi.gen';
-import type { Capabilities, Choice, EditRecord, EditRequest, EditResponse, OperationName, Usage } from '../src/api/types';
+import type { Capabilities, Choice, EditRecord, EditRequest, EditResponse, OperationName, ResultImage, Usage } from '../src/api/types';
 import { capabilities } from './fixtures/capabilities';
 import { stabilityCaps } from './helpers';
 
@@ -18,6 +18,7 @@ export type SentByTheApi = [
   Fits<EditRecord, Api['EditRecord']>,
   Fits<Usage, Api['Usage']>,
   Fits<Choice, Api['Choice']>,
+  Fits<ResultImage, Api['ResultImage']>,
 ];
 // … and what the SPA sends fits what the API accepts.
 export type SentByTheApp = [Fits<Api['EditRequest'], EditRequest>];

@@ -1,7 +1,8 @@
 // @vitest-environment happy-dom
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EditRecord } from '../src/api/types';
 import { EditForm } from '../src/editor/form';
+import { RunState } from '../src/editor/run';
 import { ExtentsEditor } from '../src/outpaint/view';
 import { stabilityCaps } from './helpers';
 
@@ -147,5 +148,99 @@ describe('apply (history "Use these settings")', () => {
   it('falls back to the default model when the record\'s is not offered', () => {
     form.apply(record('generate', { generator: 'sdxl' }));
     expect(choice().value).toBe('core');
+  });
+});
+
+describe('fields in the task\'s order, with each operation\'s own examples', () => {
+  const visibleFields = () =>
+    [...form.el.querySelectorAll<HTMLElement>('[name=maskPrompt], [name=prompt], [name=negativePrompt]')].filter((el) => !fieldOf(el).hidden).map((el) => el.getAttribute('name'));
+
+  it('replace and recolor: what to find comes before the prompt', () => {
+    for (const name of ['replace', 'recolor']) {
+      pick(op(), name);
+      expect(visibleFields(), name).toEqual(['maskPrompt', 'prompt', 'negativePrompt']);
+    }
+    pick(op(), 'inpaint');
+    expect(visibleFields()).toEqual(['prompt', 'negativePrompt']);
+  });
+
+  it('every operation with a prompt has its own example, and none shows another\'s', () => {
+    const seen = new Map<string, string>();
+    for (const name of Array.from(op().options, (o) => o.value)) {
+      pick(op(), name);
+      if (fieldOf($('textarea[name=prompt]')).hidden) continue;
+      const placeholder = $<HTMLTextAreaElement>('textarea[name=prompt]').placeholder;
+      expect(placeholder, name).not.toBe('');
+      expect([...seen.entries()].find(([, p]) => p === placeholder)?.[0], `${name} shares its example`).toBeUndefined();
+      seen.set(name, placeholder);
+    }
+    expect(seen.size).toBe(10); // upscale (Fast, its default) takes no prompt
+    pick(op(), 'recolor');
+    expect($<HTMLTextAreaElement>('textarea[name=prompt]').placeholder).toMatch(/colours/);
+    expect($<HTMLInputElement>('input[name=maskPrompt]').placeholder).toBe('e.g. the jacket');
+    pick(op(), 'inpaint');
+    expect($<HTMLTextAreaElement>('textarea[name=prompt]').placeholder).toBe('e.g. a red vintage car parked in the driveway');
+  });
+});
+
+describe('the run button while an edit runs', () => {
+  const submit = () => $<HTMLButtonElement>('button[type=submit]');
+  const cancel = () => $<HTMLButtonElement>('button.cancel');
+
+  it('stays in place, marked unavailable, saying what happens; Cancel appears beside it', () => {
+    const run = new RunState();
+    run.start(Date.now());
+    form.setRunning(run);
+    const row = $('.submit-row');
+    expect([...row.children]).toEqual([submit(), cancel()]);
+    expect(submit().hidden).toBe(false);
+    expect(submit().getAttribute('aria-disabled')).toBe('true');
+    expect(cancel().hidden).toBe(false);
+    expect(submit().querySelector('.run-what')!.textContent).toBe('Preparing the request…');
+    expect(submit().querySelector('.run-detail')!.getAttribute('aria-hidden')).toBe('true');
+    run.sending();
+    form.showRun();
+    expect(submit().textContent).toMatch(/^Waiting for the model… \d+ s$/);
+    run.end();
+    form.setRunning(null);
+    expect(submit().textContent).toBe('Inpaint');
+    expect(submit().getAttribute('aria-disabled')).toBe('false');
+    expect(cancel().hidden).toBe(true);
+  });
+
+  it('a click on it while running submits nothing more; Cancel cancels', () => {
+    const onSubmit = vi.fn();
+    const onCancel = vi.fn();
+    form.onSubmit = onSubmit;
+    form.onCancel = onCancel;
+    document.body.append(form.el);
+    submit().click();
+    expect(onSubmit).toHaveBeenCalledTimes(1);
+    const run = new RunState();
+    run.start(Date.now());
+    form.setRunning(run);
+    submit().click();
+    submit().click();
+    expect(onSubmit).toHaveBeenCalledTimes(1);
+    expect(onCancel).not.toHaveBeenCalled();
+    cancel().click();
+    expect(onCancel).toHaveBeenCalledTimes(1);
+    form.setRunning(null);
+    form.el.remove();
+  });
+
+  it('locks every field, and keeps the focus on the run button', () => {
+    document.body.append(form.el);
+    const prompt = $<HTMLTextAreaElement>('textarea[name=prompt]');
+    prompt.focus();
+    const run = new RunState();
+    run.start(Date.now());
+    form.setRunning(run);
+    expect($<HTMLFieldSetElement>('fieldset.form-fields').disabled).toBe(true);
+    for (const el of [op(), prompt, $('input[name=seed]')]) expect(el.closest('fieldset.form-fields')).not.toBeNull();
+    expect(document.activeElement).toBe(submit());
+    form.setRunning(null);
+    expect($<HTMLFieldSetElement>('fieldset.form-fields').disabled).toBe(false);
+    form.el.remove();
   });
 });

@@ -1,12 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, errorFromResponse } from '../src/api/errors';
-import { RETRY_POLICY, retryDelayMs, retryReason, withRetries } from '../src/api/retry';
+import { RETRY_POLICY, retryDelayMs, retryReason, stillBeingMade, withRetries } from '../src/api/retry';
 
 // The answers a class meets, as the client turns them into errors (status, body, Retry-After).
 const throttled = () => errorFromResponse(429, { error: { code: 'THROTTLED', message: 'Too Many Requests' } }, '1');
 const lambdaFull = () => errorFromResponse(503, { error: { code: 'INTEGRATION_FAILURE', message: 'Internal server error' } }, '1');
 const modelBusy = () => errorFromResponse(429, { error: { code: 'throttled', message: 'slow down' } }, '5');
 const quota = () => errorFromResponse(429, { error: { code: 'quota_exceeded', message: 'used up' } }, '3600');
+const notReady = (retryAfter: string | null = '3') =>
+  errorFromResponse(503, { error: { code: 'model_not_ready', message: 'Bedrock is preparing the model.', forHost: 'ModelNotReadyException for stability.sd3-5-large-v1:0 in us-west-2' } }, retryAfter);
 
 describe('which answers are retried', () => {
   it('retries what is safe to send again, and nothing else', () => {
@@ -15,6 +17,9 @@ describe('which answers are retried', () => {
     expect(retryReason(modelBusy())).toMatch(/model is busy/);
     expect(retryReason(errorFromResponse(503, { error: { code: 'history_unavailable', message: 'x' } }, '1'))).not.toBeNull();
     expect(retryReason(errorFromResponse(503, { error: { code: 'model_unavailable', message: 'not ready' } }, '10'))).not.toBeNull();
+    // A model Bedrock is still preparing: nothing was made, the same request may go again.
+    expect(retryReason(notReady())).toBe('The model is warming up');
+    expect(retryReason(notReady(null))).toBe('The model is warming up');
     // Not passing, or may have made (and billed) an image: never repeated blindly.
     expect(retryReason(quota())).toBeNull();
     expect(retryReason(errorFromResponse(503, { error: { code: 'model_unavailable', message: 'access' } }))).toBeNull();
@@ -83,6 +88,44 @@ describe('withRetries', () => {
     expect((err as ApiError).message).toMatch(/stayed that way for 1\d\d seconds .* Nothing was made/);
     expect((err as ApiError).action).toBe('retry');
     expect(attempt.mock.calls.length).toBeGreaterThan(5);
+  });
+
+  it('model_not_ready: waits as long as Retry-After asks, saying the model is warming up', async () => {
+    const answers = [notReady('3'), notReady('7')];
+    const attempt = vi.fn(async () => {
+      const next = answers.shift();
+      if (next) throw next;
+      return 'made';
+    });
+    const waits: string[] = [];
+    const done = withRetries(attempt, { random: () => 0, onWait: (w) => waits.push(`${w.reason}; trying again in ${w.delayMs / 1000} s`) });
+    await vi.runAllTimersAsync();
+    await expect(done).resolves.toBe('made');
+    expect(waits).toEqual(['The model is warming up; trying again in 3 s', 'The model is warming up; trying again in 7 s']);
+  });
+
+  it('model_not_ready for about two minutes: gives up asking the host, the host\'s text kept apart', async () => {
+    const attempt = vi.fn(async () => {
+      throw notReady('10');
+    });
+    const outcome = withRetries(attempt, { random: () => 0 }).then(
+      () => null,
+      (e: ApiError) => e,
+    );
+    await vi.advanceTimersByTimeAsync(RETRY_POLICY.giveUpAfterMs + 1000);
+    const err = (await outcome)!;
+    expect(err.message).toMatch(/^The model is warming up, and it stayed that way for 1\d\d seconds .*Nothing was made or counted\. Please ask your host\.$/);
+    expect(err.forHost).toMatch(/ModelNotReadyException/);
+    expect(err.message).not.toMatch(/ModelNotReadyException/);
+    expect(err.code).toBe('model_not_ready');
+    // Bounded: at most one attempt per Retry-After within the two minutes.
+    expect(attempt.mock.calls.length).toBeLessThanOrEqual(RETRY_POLICY.giveUpAfterMs / 10_000 + 1);
+  });
+
+  it('an edit still being made (409 with Retry-After) may finish after a cancel; other refusals made nothing', () => {
+    expect(stillBeingMade(errorFromResponse(409, { error: { code: 'duplicate_request', message: 'being made' } }, '2'))).toBe(true);
+    expect(stillBeingMade(throttled())).toBe(false);
+    expect(stillBeingMade(notReady())).toBe(false);
   });
 
   it('stops waiting when the person cancels', async () => {

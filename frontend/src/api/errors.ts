@@ -1,5 +1,9 @@
 // Turns what the API (or the network) answered into words a person understands.
 // Every failure of a request ends up as an ApiError; the UI shows `message` and offers `action`.
+// Two readers: `message` is for the person editing; `forHost` is for the workshop's host (what to
+// enable, what to run), shown apart, behind a "For the host" disclosure.
+
+import { browserTimeZone, nextUtcMidnight, resetText } from './day';
 
 export const MODEL_ACCESS_DOCS = 'https://docs.aws.amazon.com/bedrock/latest/userguide/model-access.html';
 
@@ -23,6 +27,7 @@ export interface ApiErrorInit {
   retryAfterSeconds?: number;
   action?: ErrorAction;
   docsUrl?: string;
+  forHost?: string;
 }
 
 export class ApiError extends Error {
@@ -30,12 +35,14 @@ export class ApiError extends Error {
   readonly kind: ErrorKind;
   readonly status: number | undefined;
   readonly code: string | undefined;
-  /** The server's own message (e.g. the operator hint for 503), shown as detail. */
+  /** The server's own message, shown as detail when it adds to `message`. */
   readonly detail: string | undefined;
   readonly field: string | undefined;
   readonly retryAfterSeconds: number | undefined;
   readonly action: ErrorAction;
   readonly docsUrl: string | undefined;
+  /** What the host can do about it; never part of `message`. */
+  readonly forHost: string | undefined;
 
   constructor(init: ApiErrorInit) {
     super(init.message);
@@ -47,6 +54,7 @@ export class ApiError extends Error {
     this.retryAfterSeconds = init.retryAfterSeconds;
     this.action = init.action ?? 'none';
     this.docsUrl = init.docsUrl;
+    this.forHost = init.forHost;
   }
 }
 
@@ -54,9 +62,24 @@ interface ErrorBody {
   code?: string;
   message?: string;
   field?: string;
+  forHost?: string;
 }
 
-/** Reads `{"error":{code,message,field}}` (contract), `{"error":"..."}` (seed) or `{"message":"..."}` (gateway). */
+/**
+ * The answers only the host can resolve (model access, a model Bedrock is still preparing): the
+ * person editing reads a plain sentence that ends with asking the host, the host their own text.
+ */
+export const HOST_CODES: ReadonlySet<string> = new Set(['model_unavailable', 'model_not_ready']);
+
+/** What the host reads when the API sent no `forHost` (an older function). */
+export const HOST_HINTS: Record<string, string> = {
+  model_unavailable:
+    'Amazon Bedrock refused the model: model access may not be enabled for this account, or the model is not offered in the stack’s region. `provision doctor` checks both.',
+  model_not_ready:
+    'Amazon Bedrock answered that the model is not ready (ModelNotReadyException): it is still preparing the model in the stack’s region. This usually passes within minutes; `provision doctor` shows the model’s state.',
+};
+
+/** Reads `{"error":{code,message,field,forHost}}` (contract), `{"error":"..."}` (seed) or `{"message":"..."}` (gateway). */
 export function parseErrorBody(body: unknown): ErrorBody {
   if (typeof body !== 'object' || body === null) return {};
   const b = body as Record<string, unknown>;
@@ -67,6 +90,7 @@ export function parseErrorBody(body: unknown): ErrorBody {
       code: typeof o.code === 'string' ? o.code : undefined,
       message: typeof o.message === 'string' ? o.message : undefined,
       field: typeof o.field === 'string' ? o.field : undefined,
+      forHost: typeof o.forHost === 'string' && o.forHost.trim() ? o.forHost : undefined,
     };
   }
   if (typeof e === 'string') return { message: e };
@@ -88,10 +112,16 @@ function seconds(n: number): string {
   return n === 1 ? '1 second' : `${n} seconds`;
 }
 
+/** The reader's clock and time zone (tests give both). */
+export interface Clock {
+  now?: number;
+  timeZone?: string;
+}
+
 /** Maps an HTTP error answer to an ApiError with a human message. Pure: tested for every status in the contract. */
-export function errorFromResponse(status: number, body: unknown, retryAfterHeader: string | null = null): ApiError {
-  const { code, message: serverMessage, field } = parseErrorBody(body);
-  const base = { kind: 'http' as const, status, code, field, detail: serverMessage };
+export function errorFromResponse(status: number, body: unknown, retryAfterHeader: string | null = null, clock: Clock = {}): ApiError {
+  const { code, message: serverMessage, field, forHost } = parseErrorBody(body);
+  const base = { kind: 'http' as const, status, code, field, detail: serverMessage, forHost };
   switch (status) {
     case 400:
       if (code === 'unsupported_operation') {
@@ -150,10 +180,12 @@ export function errorFromResponse(status: number, body: unknown, retryAfterHeade
       const wait = parseRetryAfter(retryAfterHeader);
       if (code === 'quota_exceeded') {
         // Today's images are used up (the user's or the app's daily limit); no point retrying soon.
+        // The counts are per UTC day: the reset is said in the reader's time, UTC beside it.
+        const reset = resetText(nextUtcMidnight(clock.now ?? Date.now()), clock.timeZone ?? browserTimeZone());
         return new ApiError({
           ...base,
           retryAfterSeconds: wait,
-          message: `${serverMessage ?? "Today's images are used up."} Your limit starts again at 00:00 UTC.`,
+          message: `${serverMessage ?? "Today's images are used up."} Your limit starts again at ${reset}.`,
           action: 'none',
         });
       }
@@ -193,18 +225,37 @@ export function errorFromResponse(status: number, body: unknown, retryAfterHeade
           action: 'retry',
         });
       }
-      if (wait !== undefined) {
+      // The model's own answers. Their server message may be the host's instructions (an older
+      // function put them there): it goes behind the host disclosure, never beside the main line,
+      // so the two cannot contradict each other.
+      const forTheHost = (fallback: string) => forHost ?? serverMessage ?? fallback;
+      if (code === 'model_not_ready') {
+        // Bedrock is still preparing the model; nothing was made. The app sends it again (retry.ts).
         return new ApiError({
           ...base,
+          detail: undefined,
+          forHost: forTheHost(HOST_HINTS.model_not_ready!),
           retryAfterSeconds: wait,
-          message: `The image model is not ready yet. Please wait ${seconds(wait)} and try again.`,
+          message: 'The model is warming up in Amazon Bedrock, so nothing was made yet. Please try again in a minute; if it stays this way, ask your host.',
+          action: 'retry',
+        });
+      }
+      if (wait !== undefined) {
+        // Bedrock briefly unavailable: passing, retried by the app.
+        return new ApiError({
+          ...base,
+          detail: undefined,
+          forHost,
+          retryAfterSeconds: wait,
+          message: `Amazon Bedrock is briefly unavailable, so nothing was made. Please wait ${seconds(wait)} and try again.`,
           action: 'retry',
         });
       }
       return new ApiError({
         ...base,
-        message:
-          'The image model is not available to this stack: model access is not enabled in Amazon Bedrock (or the model is not offered in this region). An administrator has to enable it.',
+        detail: undefined,
+        forHost: forTheHost(HOST_HINTS.model_unavailable!),
+        message: 'This stack cannot use the image model for this operation right now, so nothing was made. Trying again will not help until it is fixed: please ask your host.',
         action: 'docs',
         docsUrl: MODEL_ACCESS_DOCS,
       });
@@ -240,7 +291,7 @@ export function networkError(): ApiError {
 }
 
 export function abortedError(): ApiError {
-  return new ApiError({ kind: 'aborted', message: 'Cancelled.' });
+  return new ApiError({ kind: 'aborted', message: 'Stopped.' });
 }
 
 export function timeoutError(seconds: number): ApiError {

@@ -3,9 +3,11 @@
 // concurrency, Bedrock's quota or a busy table may turn some requests away, and each says so with a
 // status that is safe to send again (nothing was made, counted or billed) and `Retry-After`. The app
 // waits and sends again by itself, telling the person what is happening, so nobody has to press
-// "Try again"; after about two minutes it gives up and says so.
+// "Try again"; after about two minutes it gives up and says so. A model Bedrock is still preparing
+// (503 model_not_ready) is waited for the same way; if it is still not ready then, only the host can
+// help, and the message says so.
 
-import { ApiError, abortedError } from './errors';
+import { ApiError, HOST_CODES, abortedError } from './errors';
 
 export const RETRY_POLICY = {
   /** Stop trying once this much time has gone by since the first attempt. */
@@ -29,12 +31,22 @@ export function retryReason(err: unknown): string | null {
     case 503:
       if (err.code === 'INTEGRATION_FAILURE') return 'Many people are editing right now';
       if (err.code === 'history_unavailable') return 'Your history is busy';
-      // Model access missing is not passing; "not ready" and "unavailable" come with Retry-After.
-      if (err.code === 'model_unavailable' && err.retryAfterSeconds !== undefined) return 'The model is getting ready';
+      // Nothing was made: the same request may go again (after Retry-After when it is readable).
+      if (err.code === 'model_not_ready') return 'The model is warming up';
+      // Model access missing is not passing; Bedrock briefly unavailable comes with Retry-After.
+      if (err.code === 'model_unavailable' && err.retryAfterSeconds !== undefined) return 'Amazon Bedrock is briefly unavailable';
       return null;
     default:
       return null;
   }
+}
+
+/**
+ * Whether the refused attempt means an earlier one of the same edit is still being made (409 with
+ * Retry-After): stopping now may still leave a picture in the history.
+ */
+export function stillBeingMade(err: ApiError): boolean {
+  return err.status === 409 && err.code === 'duplicate_request';
 }
 
 /**
@@ -94,12 +106,15 @@ export async function withRetries<T>(attempt: () => Promise<T>, opts: RetryOptio
       const delayMs = retryDelayMs(n, err.retryAfterSeconds, opts.random);
       const waited = now() - started;
       if (waited + delayMs > RETRY_POLICY.giveUpAfterMs) {
+        const next = HOST_CODES.has(err.code ?? '') ? 'Please ask your host.' : 'Please try again in a few minutes.';
         throw new ApiError({
           kind: 'http',
           status: err.status,
           code: err.code,
           detail: err.detail,
-          message: `${reason}, and it stayed that way for ${Math.round(waited / 1000)} seconds (${n + 1} attempts). Nothing was made or counted. Please try again in a few minutes.`,
+          forHost: err.forHost,
+          docsUrl: err.docsUrl,
+          message: `${reason}, and it stayed that way for ${Math.round(waited / 1000)} seconds (${n + 1} attempts). Nothing was made or counted. ${next}`,
           action: 'retry',
         });
       }

@@ -137,10 +137,27 @@ export interface EditRequest {
   options?: EditOptions;
 }
 
+/**
+ * One image an edit made: a short-lived presigned link to the stack's results bucket (ask
+ * `GET /edits/{id}` for fresh links after `expiresAt`), or a `data:` URL when the stack keeps no
+ * results (`expiresAt` null).
+ */
+export interface ResultImage {
+  url: string;
+  /** The same image, answered with `Content-Disposition: attachment`. */
+  downloadUrl: string;
+  contentType: 'image/png' | 'image/jpeg';
+  width: number;
+  height: number;
+  bytes: number;
+  expiresAt: string | null;
+}
+
 export interface EditResponse {
   id: string;
-  /** base64 PNG without a data: prefix */
-  images: string[];
+  images: ResultImage[];
+  /** When the results bucket deletes these images; null when they are not kept. */
+  keptUntil?: string | null;
   seeds: number[];
   model: string;
   operation: string;
@@ -174,6 +191,10 @@ export interface EditRecord {
   options?: EditOptionsUsed | Record<string, unknown>;
   thumbnail?: string | null;
   standIn?: boolean;
+  /** The kept images with fresh links; empty when none were made, none are kept, or they were deleted. */
+  results?: ResultImage[];
+  /** When the kept images are (or were) deleted; null when none were kept. */
+  keptUntil?: string | null;
 }
 
 export interface EditPage {

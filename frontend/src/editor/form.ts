@@ -1,7 +1,9 @@
 // The edit form: operation picker (only what the stack offers) with the model choice of upscale and
-// generate, the style image of style transfer, prompt and negative prompt with their length limits,
-// the text to find (replace/recolor), advanced options (seed, count, strength), outpaint extents,
-// submit / cancel with progress and elapsed time.
+// generate, the style image of style transfer, the text to find (replace/recolor) before the prompt
+// (the order of the task: first what, then into what), prompt and negative prompt with their length
+// limits and each operation's own examples, advanced options (seed, count, strength), outpaint
+// extents, and the run button: while an edit runs it stays where it is, inert, saying what is
+// happening, with Cancel beside it, and every field is locked.
 
 import type { Capabilities, EditRecord, Extents, StrengthLimits } from '../api/types';
 import { ACCEPTED_TYPES } from '../image/downscale';
@@ -14,11 +16,14 @@ import {
   type OperationInfo,
   STRENGTH_LABELS,
   choiceLabel,
+  findPlaceholder,
   operationGroups,
   operationInfo,
   operationLabel,
+  promptPlaceholder,
 } from './operations';
 import type { FormState, Problem } from './request';
+import type { RunState } from './run';
 
 export class EditForm {
   readonly el: HTMLFormElement;
@@ -59,10 +64,13 @@ export class EditForm {
   /** The strength setting shown: another one (operation, model) starts from its default again. */
   private strengthSpec: StrengthLimits | null = null;
   private readonly problemsEl: HTMLElement;
+  /** Every field: disabled as one while an edit runs. */
+  private readonly fields: HTMLFieldSetElement;
   private readonly submit: HTMLButtonElement;
+  private readonly submitWhat: HTMLElement;
+  private readonly submitDetail: HTMLElement;
   private readonly cancel: HTMLButtonElement;
-  private readonly progress: HTMLElement;
-  private readonly elapsed: HTMLElement;
+  private run: RunState | null = null;
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly extents: ExtentsEditor) {
@@ -90,12 +98,12 @@ export class EditForm {
     this.styleInfo = h('p', { class: 'hint', 'aria-live': 'polite' }, 'JPEG, PNG or WebP; scaled down like the picture.');
     this.styleField = field('Style image — the look to copy', this.styleInput, this.styleInfo);
     this.styleField.append(this.stylePreview);
-    this.prompt = h('textarea', { name: 'prompt', rows: 3, oninput: changed, placeholder: 'e.g. a red vintage car parked in the driveway' });
+    this.prompt = h('textarea', { name: 'prompt', rows: 3, oninput: changed });
     this.promptCount = h('span', { class: 'counter', 'aria-live': 'off' });
     this.promptField = field('Prompt', this.prompt, this.promptCount);
     this.negative = h('textarea', { name: 'negativePrompt', rows: 2, oninput: changed, placeholder: 'e.g. blurry, text, watermark' });
     this.negativeField = field('Negative prompt (optional): what to avoid', this.negative);
-    this.maskPrompt = h('input', { type: 'text', name: 'maskPrompt', oninput: changed, autocomplete: 'off', placeholder: 'e.g. the car' });
+    this.maskPrompt = h('input', { type: 'text', name: 'maskPrompt', oninput: changed, autocomplete: 'off' });
     this.maskPromptField = field('What to find in the picture', this.maskPrompt);
     this.maskPromptLabel = this.maskPromptField.querySelector('label')!;
 
@@ -126,35 +134,39 @@ export class EditForm {
     extents.onChange = changed;
 
     this.problemsEl = h('ul', { class: 'problems', 'aria-live': 'polite' });
-    this.submit = h('button', { type: 'submit', class: 'primary', title: 'Ctrl/⌘+Enter' }, 'Generate');
-    this.cancel = h('button', { type: 'button', class: 'danger', hidden: true, onclick: () => this.onCancel() }, 'Cancel');
-    this.elapsed = h('span', { class: 'elapsed' });
-    this.progress = h(
-      'div',
-      { class: 'progress', role: 'status', hidden: true },
-      h('progress', { 'aria-label': 'Waiting for the model' }),
-      this.elapsed,
-    );
+    // While running, the button keeps its place and its focus (aria-disabled, not disabled): a
+    // second click or Enter lands on it and does nothing, instead of on a Cancel put in its place.
+    this.submitWhat = h('span', { class: 'run-what' }, 'Generate');
+    this.submitDetail = h('span', { class: 'run-detail', 'aria-hidden': 'true', hidden: true });
+    // One text run inside the (flex) button, so a long state wraps as words do.
+    this.submit = h('button', { type: 'submit', class: 'primary run', title: 'Ctrl/⌘+Enter' }, h('span', {}, this.submitWhat, this.submitDetail));
+    this.cancel = h('button', { type: 'button', class: 'danger cancel', hidden: true, title: 'Esc', onclick: () => this.onCancel() }, 'Cancel');
 
     this.advanced = h('details', { class: 'advanced' }, h('summary', {}, 'Advanced options'), this.seedField, this.countField, this.strengthField);
 
-    this.el = h(
-      'form',
-      { class: 'edit-form panel', 'aria-label': 'Edit settings', novalidate: true },
+    // A fieldset only to disable every field at once (the form itself is named "Edit settings").
+    this.fields = h(
+      'fieldset',
+      { class: 'form-fields' },
       field('Operation', this.op, this.opHelp),
       this.choiceField,
       this.styleField,
+      this.maskPromptField,
       this.promptField,
       this.negativeField,
-      this.maskPromptField,
       extents.fieldset,
       this.advanced,
+    );
+    this.el = h(
+      'form',
+      { class: 'edit-form panel', 'aria-label': 'Edit settings', novalidate: true },
+      this.fields,
       this.problemsEl,
-      h('div', { class: 'submit-row' }, this.submit, this.cancel, this.progress),
+      h('div', { class: 'submit-row' }, this.submit, this.cancel),
     );
     this.el.addEventListener('submit', (ev) => {
       ev.preventDefault();
-      this.onSubmit();
+      if (!this.run?.running) this.onSubmit();
     });
   }
 
@@ -204,6 +216,8 @@ export class EditForm {
     this.negativeField.hidden = !info.negativePrompt;
     this.promptField.querySelector('label')!.textContent = info.prompt === 'required' ? 'Prompt (required)' : 'Prompt (optional)';
     this.prompt.required = info.prompt === 'required';
+    this.prompt.placeholder = promptPlaceholder(info.cap.name);
+    this.maskPrompt.placeholder = findPlaceholder(info.cap.name);
     const max = this.caps.limits.maxPromptLength;
     this.promptCount.textContent = `${this.prompt.value.length} / ${max} characters`;
     this.promptCount.classList.toggle('over', this.prompt.value.length > max);
@@ -231,7 +245,7 @@ export class EditForm {
       this.strengthOut.textContent = this.strength.value;
     }
     this.advanced.hidden = this.seedField.hidden && this.countField.hidden && this.strengthField.hidden;
-    this.submit.textContent = `${operationLabel(info.cap.name)}`;
+    if (!this.run?.running) this.submitWhat.textContent = operationLabel(info.cap.name);
   }
 
   state(): FormState {
@@ -305,24 +319,43 @@ export class EditForm {
     (first ? target[first] : undefined)?.focus();
   }
 
-  /** Running: progress with elapsed seconds, Cancel instead of Submit. */
-  setBusy(busy: boolean): void {
+  /**
+   * An edit runs (`run`) or none does (null): the fields lock, the run button says what is
+   * happening and for how long, Cancel appears beside it.
+   */
+  setRunning(run: RunState | null): void {
     clearInterval(this.timer);
-    this.submit.hidden = busy;
-    this.cancel.hidden = !busy;
-    this.progress.hidden = !busy;
+    const busy = !!run?.running;
+    const focused = document.activeElement;
+    // Disabling the fields drops the focus of the one that has it; hiding Cancel drops its own.
+    // Either way the focus goes to the run button, so the keyboard stays where the edit is.
+    const keepFocus = focused === null || focused === document.body || focused === this.submit || focused === this.cancel || this.fields.contains(focused);
+    this.run = busy ? run : null;
     this.el.setAttribute('aria-busy', String(busy));
+    this.submit.setAttribute('aria-disabled', String(busy));
+    this.fields.disabled = busy;
+    this.cancel.hidden = !busy;
     if (busy) {
-      const start = performance.now();
-      const tick = () => {
-        this.elapsed.textContent = `Working… ${((performance.now() - start) / 1000).toFixed(1)} s (usually 5–20 s)`;
-      };
-      tick();
-      this.timer = setInterval(tick, 100);
-      this.cancel.focus();
+      // Never narrower than at the click: Cancel must not slide under the pointer.
+      this.submit.style.minWidth = `${this.submit.offsetWidth}px`;
+      this.showRun();
+      this.timer = setInterval(() => this.showRun(), 250);
     } else {
-      this.submit.focus({ preventScroll: true });
+      this.submit.style.minWidth = '';
+      this.submitDetail.hidden = true;
+      this.submitDetail.textContent = '';
+      this.update();
     }
+    if (keepFocus) this.submit.focus({ preventScroll: true });
+  }
+
+  /** Renders the running edit's phase now (the timer does it four times a second). */
+  showRun(): void {
+    const label = this.run?.label(Date.now());
+    if (!label) return;
+    if (this.submitWhat.textContent !== label.what) this.submitWhat.textContent = label.what;
+    this.submitDetail.textContent = ` ${label.detail}`;
+    this.submitDetail.hidden = false;
   }
 }
 

@@ -4,21 +4,46 @@
 
 import type { Capabilities, Choice, Need, OperationCapability, OperationName, StrengthLimits } from '../api/types';
 
-export const OPERATION_LABELS: Record<string, { label: string; help: string }> = {
-  inpaint: { label: 'Inpaint', help: 'Repaint the area you mark, following the prompt.' },
-  outpaint: { label: 'Outpaint', help: 'Extend the picture beyond its edges.' },
-  replace: { label: 'Search and replace', help: 'Find something by description and replace it with the prompt.' },
-  recolor: { label: 'Recolor', help: 'Find something by description and change its colours as the prompt says.' },
+/**
+ * Per operation: its name, a line of help, and examples for its own fields: `prompt` (what the
+ * prompt means differs: the new content, the new colours, what the sketch shows…) and `find` (the
+ * text to find, replace and recolor).
+ */
+export const OPERATION_LABELS: Record<string, { label: string; help: string; prompt?: string; find?: string }> = {
+  inpaint: { label: 'Inpaint', help: 'Repaint the area you mark, following the prompt.', prompt: 'e.g. a red vintage car parked in the driveway' },
+  outpaint: { label: 'Outpaint', help: 'Extend the picture beyond its edges.', prompt: 'e.g. more of the beach, with a clear blue sky' },
+  replace: {
+    label: 'Search and replace',
+    help: 'Find something by description and replace it with the prompt.',
+    find: 'e.g. the car',
+    prompt: 'what to put in its place, e.g. a red bicycle',
+  },
+  recolor: {
+    label: 'Recolor',
+    help: 'Find something by description and change its colours as the prompt says.',
+    find: 'e.g. the jacket',
+    prompt: 'the new colours, e.g. bright yellow with white stripes',
+  },
   erase: { label: 'Erase object', help: 'Remove what you mark and fill in the background.' },
   'remove-background': { label: 'Remove background', help: 'Keep the subject, make the background transparent.' },
-  sketch: { label: 'Sketch to picture', help: 'Upload or paste a sketch; the prompt says what it shows.' },
-  structure: { label: 'Structure', help: 'Keeps the picture’s shapes, changes what they are made of.' },
-  'style-guide': { label: 'Style guide', help: 'Makes a new picture in the style of this one.' },
-  'style-transfer': { label: 'Style transfer', help: 'Gives the picture the look of the style image.' },
-  upscale: { label: 'Upscale', help: 'Makes the picture larger (4× for Fast).' },
-  generate: { label: 'Generate', help: 'Make a new picture from the prompt alone.' },
-  variation: { label: 'Variation', help: 'A new take on the picture.' },
+  sketch: { label: 'Sketch to picture', help: 'Upload or paste a sketch; the prompt says what it shows.', prompt: 'what the sketch shows, e.g. a cabin in a snowy forest' },
+  structure: { label: 'Structure', help: 'Keeps the picture’s shapes, changes what they are made of.', prompt: 'e.g. the same room carved out of white marble' },
+  'style-guide': { label: 'Style guide', help: 'Makes a new picture in the style of this one.', prompt: 'the new subject, e.g. a fox in a meadow' },
+  'style-transfer': { label: 'Style transfer', help: 'Gives the picture the look of the style image.', prompt: 'optional, e.g. keep the faces recognisable' },
+  upscale: { label: 'Upscale', help: 'Makes the picture larger (4× for Fast).', prompt: 'what the picture shows, e.g. a lighthouse at dusk' },
+  generate: { label: 'Generate', help: 'Make a new picture from the prompt alone.', prompt: 'e.g. a lighthouse at dusk, painted in oils' },
+  variation: { label: 'Variation', help: 'A new take on the picture.', prompt: 'e.g. the same scene in autumn' },
 };
+
+/** The prompt's example for operation `name` (each operation its own; none where there is no prompt). */
+export function promptPlaceholder(name: string): string {
+  return OPERATION_LABELS[name]?.prompt ?? '';
+}
+
+/** The example of the text to find (replace, recolor). */
+export function findPlaceholder(name: string): string {
+  return OPERATION_LABELS[name]?.find ?? 'e.g. the car';
+}
 
 export function operationLabel(name: string): string {
   return OPERATION_LABELS[name]?.label ?? name;

@@ -69,14 +69,6 @@ export function describePrepared(p: PreparedImage): string {
   return `${formatSize(p.original.width, p.original.height)}, ${formatBytes(p.original.bytes)} → sent as ${formatSize(p.width, p.height)} ${p.mime === 'image/png' ? 'PNG' : 'JPEG'}, ${formatBytes(p.bytes)}.`;
 }
 
-export function base64ToBlob(b64: string, mime = 'image/png'): Blob {
-  const clean = b64.startsWith('data:') ? b64.slice(b64.indexOf(',') + 1) : b64;
-  const binary = atob(clean);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return new Blob([bytes], { type: mime });
-}
-
 export async function prepareImage(
   blob: Blob,
   name: string,

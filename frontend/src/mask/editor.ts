@@ -1,26 +1,33 @@
 // The mask editor: a transparent canvas the size of the picture, laid over it. Brush and eraser with
-// mouse, pen or touch (Pointer Events), brush size, undo/redo, clear, invert, show/hide.
+// mouse, pen or touch (Pointer Events), brush size, undo/redo, clear, invert, show/hide; and, for
+// keyboards, a rectangle (mask/rect.ts) moved with the arrow keys while the canvas has focus.
 // Drawing is kept as a list of operations and replayed after undo/redo; export goes through the pure
 // paintToMask() (white = change).
 
-import { h } from '../ui/dom';
+import { h, uid } from '../ui/dom';
 import { type MaskPixels, paintToMask } from './export';
 import { UndoStack } from './history';
+import { type Rect, applyRectAction, describeRect, initialRect, rectKeyAction, rectStep } from './rect';
 
 export type Tool = 'brush' | 'eraser';
 
 type Op =
   | { kind: 'stroke'; tool: Tool; size: number; points: number[] }
   | { kind: 'clear' }
-  | { kind: 'invert' };
+  | { kind: 'invert' }
+  /** The keyboard rectangle: painted (Enter) or erased (Delete). */
+  | { kind: 'rect'; erase: boolean; rect: Rect };
 
 const PAINT = 'rgb(255, 0, 90)';
 
 export class MaskEditor {
   readonly canvas: HTMLCanvasElement;
+  /** The tool buttons, the keyboard instructions and the keyboard rectangle's live region. */
   readonly toolbar: HTMLElement;
   /** Follows the pointer to show the brush size. */
   readonly cursor: HTMLElement;
+  /** The keyboard rectangle, drawn over the picture (the stage puts it in the picture's box). */
+  readonly rectEl: HTMLElement;
   onChange: () => void = () => undefined;
 
   private readonly ctx: CanvasRenderingContext2D;
@@ -32,21 +39,32 @@ export class MaskEditor {
   private changed = 0;
   private stroke: Extract<Op, { kind: 'stroke' }> | null = null;
   private pointerId: number | null = null;
+  /** Touch points on the canvas: a second one means a pinch, which belongs to the browser. */
+  private readonly touches = new Set<number>();
+  /** The keyboard rectangle, in image pixels; kept while the picture stays, so it resumes where it was. */
+  private rect: Rect | null = null;
+  private readonly live: HTMLElement;
 
   private readonly buttons: Record<string, HTMLButtonElement>;
   private readonly sizeInput: HTMLInputElement;
   private readonly sizeOut: HTMLOutputElement;
 
   constructor(private readonly onDownload: () => void) {
+    const keysId = uid('mask-keys');
+    // Focusable, and an "application" so screen readers in browse mode hand the arrow keys to it.
     this.canvas = h('canvas', {
       class: 'mask-layer',
+      role: 'application',
+      tabindex: 0,
       'aria-label': 'Mask: paint over the area the model should change',
-      role: 'img',
+      'aria-describedby': keysId,
     });
     this.canvas.width = 1;
     this.canvas.height = 1;
     this.ctx = this.canvas.getContext('2d', { willReadFrequently: true })!;
     this.cursor = h('div', { class: 'brush-cursor', 'aria-hidden': 'true', hidden: true });
+    this.rectEl = h('div', { class: 'mask-rect', 'aria-hidden': 'true', hidden: true });
+    this.live = h('p', { class: 'visually-hidden', 'aria-live': 'polite', 'aria-atomic': 'true' });
 
     const btn = (label: string, title: string, onclick: () => void, extra: Record<string, string> = {}) =>
       h('button', { type: 'button', title, onclick, ...extra }, label);
@@ -65,14 +83,25 @@ export class MaskEditor {
     };
     this.toolbar = h(
       'div',
-      { class: 'mask-toolbar', role: 'toolbar', 'aria-label': 'Mask tools' },
-      h('span', { class: 'group', role: 'group', 'aria-label': 'Tool' }, this.buttons.brush!, this.buttons.eraser!),
-      h('label', { class: 'size' }, 'Size ', this.sizeInput, this.sizeOut),
-      h('span', { class: 'group' }, this.buttons.undo!, this.buttons.redo!),
-      h('span', { class: 'group' }, this.buttons.clear!, this.buttons.invert!, this.buttons.visible!),
-      this.buttons.download!,
+      { class: 'mask-tools' },
+      h(
+        'div',
+        { class: 'mask-toolbar', role: 'toolbar', 'aria-label': 'Mask tools' },
+        h('span', { class: 'group', role: 'group', 'aria-label': 'Tool' }, this.buttons.brush!, this.buttons.eraser!),
+        h('label', { class: 'size' }, 'Size ', this.sizeInput, this.sizeOut),
+        h('span', { class: 'group' }, this.buttons.undo!, this.buttons.redo!),
+        h('span', { class: 'group' }, this.buttons.clear!, this.buttons.invert!, this.buttons.visible!),
+        this.buttons.download!,
+      ),
+      h(
+        'p',
+        { class: 'hint mask-keys', id: keysId },
+        'Keyboard: Tab to the picture, then the arrow keys move a rectangle, Shift+arrows resize it, Enter adds it to the mask, Delete takes it out, Esc leaves.',
+      ),
+      this.live,
     );
     this.bindPointer();
+    this.bindKeys();
     this.refreshButtons();
   }
 
@@ -81,6 +110,8 @@ export class MaskEditor {
     this.canvas.width = width;
     this.canvas.height = height;
     this.history.reset();
+    this.rect = null;
+    this.rectEl.hidden = true;
     const max = Math.max(8, Math.round(Math.max(width, height) / 4));
     this.sizeInput.max = String(max);
     this.setBrushSize(Math.max(4, Math.round(Math.min(width, height) / 20)));
@@ -105,6 +136,7 @@ export class MaskEditor {
     this.canvas.classList.toggle('disabled', !enabled);
     this.toolbar.hidden = !enabled;
     this.canvas.hidden = !enabled;
+    if (!enabled) this.rectEl.hidden = true;
   }
 
   setTool(tool: Tool): void {
@@ -161,7 +193,9 @@ export class MaskEditor {
 
   private commit(op: Op): void {
     this.history.push(op);
-    if (op.kind === 'stroke') this.afterChange();
+    // A stroke is on the canvas already; a rectangle only adds to it; the others change everything.
+    if (op.kind === 'rect') this.apply(op);
+    if (op.kind === 'stroke' || op.kind === 'rect') this.afterChange();
     else this.redraw();
   }
 
@@ -199,6 +233,12 @@ export class MaskEditor {
       ctx.globalCompositeOperation = 'xor';
       ctx.fillStyle = PAINT;
       ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
+    } else if (op.kind === 'rect') {
+      // Whole-pixel edges and an opaque fill: exactly the rectangle's pixels, at full alpha, as a
+      // brush passing over them leaves them.
+      ctx.globalCompositeOperation = op.erase ? 'destination-out' : 'source-over';
+      ctx.fillStyle = PAINT;
+      ctx.fillRect(op.rect.x, op.rect.y, op.rect.width, op.rect.height);
     } else {
       this.drawSegment(op, 0, op.points.length);
     }
@@ -251,8 +291,15 @@ export class MaskEditor {
   private bindPointer(): void {
     const c = this.canvas;
     c.addEventListener('pointerdown', (ev) => {
+      // The primary touch starts a gesture, no other finger is down: forget any touch that ended
+      // out of our sight.
+      if (ev.pointerType === 'touch' && ev.isPrimary) this.touches.clear();
+      if (ev.pointerType === 'touch') this.touches.add(ev.pointerId);
+      // A second finger: the user is pinching (touch-action lets the browser zoom), not painting.
+      if (this.touches.size > 1) return this.dropStroke();
       if (!this.enabled || this.pointerId !== null || (ev.pointerType === 'mouse' && ev.button !== 0)) return;
       ev.preventDefault();
+      this.rectEl.hidden = true;
       this.pointerId = ev.pointerId;
       c.setPointerCapture?.(ev.pointerId);
       const [x, y] = this.toCanvas(ev);
@@ -270,6 +317,7 @@ export class MaskEditor {
       this.ctx.globalCompositeOperation = 'source-over';
     });
     const end = (ev: PointerEvent) => {
+      this.touches.delete(ev.pointerId);
       if (ev.pointerId !== this.pointerId) return;
       this.pointerId = null;
       const stroke = this.stroke;
@@ -277,9 +325,95 @@ export class MaskEditor {
       if (stroke) this.commit(stroke);
     };
     c.addEventListener('pointerup', end);
-    c.addEventListener('pointercancel', end);
+    // The browser took the touch over (a pinch or a scroll starting): what the finger drew until then
+    // was not meant as paint.
+    c.addEventListener('pointercancel', (ev) => {
+      this.touches.delete(ev.pointerId);
+      if (ev.pointerId === this.pointerId) this.dropStroke();
+    });
     c.addEventListener('pointerleave', () => {
       this.cursor.hidden = true;
     });
+  }
+
+  /** Forgets the stroke in progress and repaints what the history holds. */
+  private dropStroke(): void {
+    if (!this.stroke) return;
+    this.stroke = null;
+    this.pointerId = null;
+    this.redraw();
+  }
+
+  private bindKeys(): void {
+    const c = this.canvas;
+    c.addEventListener('focus', () => {
+      // Reached with the keyboard: show the rectangle straight away. A click focuses too, and should not.
+      if (focusVisible(c)) this.showRect(true);
+    });
+    c.addEventListener('blur', () => {
+      this.rectEl.hidden = true;
+    });
+    c.addEventListener('keydown', (ev) => this.onKey(ev));
+  }
+
+  private onKey(ev: KeyboardEvent): void {
+    const action = rectKeyAction(ev);
+    if (!this.enabled || !action) return;
+    const shown = !this.rectEl.hidden;
+    // Escape with no rectangle on screen is the page's (it cancels a running edit).
+    if (action.kind === 'leave' && !shown) return;
+    ev.preventDefault();
+    if (action.kind === 'leave') {
+      this.rectEl.hidden = true;
+      this.buttons.brush!.focus();
+      return;
+    }
+    // The first key only brings the rectangle up, so nothing is added where the user has not looked.
+    if (!shown) return this.showRect(true);
+    const r = this.rect!;
+    const { width, height } = this.canvas;
+    if (action.kind === 'add' || action.kind === 'remove') {
+      const erase = action.kind === 'remove';
+      this.commit({ kind: 'rect', erase, rect: { ...r } });
+      this.say(erase ? `Took ${describeRect(r)} out of the mask.` : `Added ${describeRect(r)} to the mask.`);
+      return;
+    }
+    this.rect = applyRectAction(r, action, rectStep(width, height), width, height);
+    this.placeRect();
+    this.say(describeRect(this.rect));
+  }
+
+  private showRect(announce: boolean): void {
+    if (!this.enabled) return;
+    this.rect ??= initialRect(this.canvas.width, this.canvas.height);
+    this.rectEl.hidden = false;
+    this.placeRect();
+    if (announce) this.say(`Rectangle: ${describeRect(this.rect)}.`);
+  }
+
+  /** Percentages of the picture, so the rectangle follows the picture at any screen size. */
+  private placeRect(): void {
+    const r = this.rect;
+    if (!r) return;
+    const { width, height } = this.canvas;
+    Object.assign(this.rectEl.style, {
+      left: `${(r.x / width) * 100}%`,
+      top: `${(r.y / height) * 100}%`,
+      width: `${(r.width / width) * 100}%`,
+      height: `${(r.height / height) * 100}%`,
+    });
+  }
+
+  private say(text: string): void {
+    this.live.textContent = text;
+  }
+}
+
+/** :focus-visible where the browser knows it; older ones throw on the selector (then: no rectangle until a key). */
+function focusVisible(el: Element): boolean {
+  try {
+    return el.matches(':focus-visible');
+  } catch {
+    return false;
   }
 }

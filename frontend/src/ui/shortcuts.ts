@@ -13,6 +13,10 @@ export const SHORTCUT_HELP: [string, string][] = [
   ['Shift + Ctrl/⌘ + Z', 'Redo'],
   ['Ctrl/⌘ + Enter', 'Submit'],
   ['Esc', 'Cancel a running edit'],
+  // The keyboard mask (mask/rect.ts): these work while the picture has focus.
+  ['Arrows (picture focused)', 'Move the mask rectangle'],
+  ['Shift + arrows', 'Resize the mask rectangle'],
+  ['Enter / Delete', 'Add the rectangle to the mask / take it out'],
 ];
 
 export interface KeyLike {

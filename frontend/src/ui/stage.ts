@@ -38,11 +38,12 @@ export class Stage {
     this.empty = h(
       'div',
       { class: 'empty-stage' },
-      h('p', { class: 'big' }, 'Drop a picture here, paste one (Ctrl/⌘+V) or'),
+      // A touch screen has no Ctrl/⌘+V and nothing to drop: it is offered the picker alone.
+      h('p', { class: 'big' }, globalThis.matchMedia?.('(pointer: coarse)').matches ? 'Start with a picture from your device:' : 'Drop a picture here, paste one (Ctrl/⌘+V) or'),
       h('label', { for: 'file-input', class: 'button primary' }, 'Choose a picture…'),
       h('p', { class: 'hint' }, 'JPEG, PNG or WebP. Large pictures are scaled down to what the model accepts.'),
     );
-    this.box = h('div', { class: 'picture-box' }, mask.canvas);
+    this.box = h('div', { class: 'picture-box' }, mask.canvas, mask.rectEl);
     this.frame = h('div', { class: 'frame' }, this.box, ...extentsEditor.handles, mask.cursor);
     this.frame.hidden = true;
     this.el = h('div', { class: 'stage', role: 'group', 'aria-label': 'Picture' }, this.fileInput, this.empty, this.frame);
@@ -63,6 +64,29 @@ export class Stage {
     this.empty.hidden = !!canvas;
     this.frame.hidden = !canvas;
     this.layout();
+    this.watchPin();
+  }
+
+  private pinWatcher: ResizeObserver | null = null;
+
+  /**
+   * Phones keep the picture in view while the user types in the form (styles.css pins the picture's
+   * section under the header, the tools above the picture scrolled away). CSS cannot know how far
+   * down the section the picture starts, nor how tall it is; these two variables tell it:
+   * --stage-top on the section, and --pin-h on the page (its scroll padding keeps focused fields
+   * out from under the pinned picture).
+   */
+  private watchPin(): void {
+    const section = this.el.parentElement;
+    if (this.pinWatcher || !section || typeof ResizeObserver === 'undefined') return;
+    const update = () => {
+      const top = this.el.getBoundingClientRect().top - section.getBoundingClientRect().top;
+      section.style.setProperty('--stage-top', `${Math.round(top)}px`);
+      document.documentElement.style.setProperty('--pin-h', `${Math.round(section.getBoundingClientRect().height - top)}px`);
+    };
+    this.pinWatcher = new ResizeObserver(update);
+    this.pinWatcher.observe(section);
+    this.pinWatcher.observe(this.el);
   }
 
   setExtents(extents: Extents, show: boolean): void {

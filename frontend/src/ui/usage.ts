@@ -2,27 +2,9 @@
 // so nobody meets the daily limit (429 quota_exceeded) by surprise.
 
 import type { ApiClient } from '../api/client';
+import { browserTimeZone, resetText } from '../api/day';
 import type { Usage } from '../api/types';
 import { h } from './dom';
-
-/**
- * When the count starts again, in the reader's own time: the counters are kept per UTC day, so
- * "00:00 UTC" alone makes people in other zones do arithmetic. `timeZone` is the reader's (the
- * browser's), given explicitly by tests.
- */
-export function resetText(resetsAt: string, timeZone: string): string {
-  const at = new Date(resetsAt);
-  if (Number.isNaN(at.getTime())) return '00:00 UTC';
-  const fmt = (zone: string) =>
-    new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: zone }).format(at);
-  const local = fmt(timeZone);
-  const utc = fmt('UTC');
-  return local === utc ? `${utc} UTC` : `${local} your time (${utc} UTC)`;
-}
-
-function browserTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-}
 
 /** The sentence for `u`: what is left, which limit binds, and when the count starts again. */
 export function usageText(u: Usage, timeZone: string = browserTimeZone()): string {
