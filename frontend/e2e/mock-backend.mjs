@@ -315,7 +315,7 @@ export async function startMock(opts = {}) {
       log.push({ op: op.name, choice: op.choice?.value ?? null, hasMask: !!body.mask, hasStyleImage: !!body.styleImage, maskPrompt: body.maskPrompt ?? null });
       const images = keepDays > 0
         ? [resultLink(id, 0)]
-        : [{ url: thumbnail, downloadUrl: thumbnail, contentType, ...imageSize(made), bytes: made.length, expiresAt: null }];
+        : [{ url: thumbnail, downloadUrl: null, contentType, ...imageSize(made), bytes: made.length, expiresAt: null }];
       return {
         body: {
           id, images, keptUntil: record.keptUntil, seeds: seed === null ? [] : [seed], model: op.model, operation: op.name, durationMs: delay,

@@ -132,7 +132,7 @@ export function startApp({ root, config, session, api, signOut }: AppDeps): () =
         const first = firstResult(record);
         if (!first) return;
         links.usable(record.id, 0, first[0]).then(
-          (image) => download(image.downloadUrl, first[1]),
+          (image) => download(image.downloadUrl ?? image.url, first[1]),
           (err) => notifier.error(err, { context: 'Downloading the picture' }),
         );
       },

@@ -232,13 +232,14 @@ fn rfc3339(t: OffsetDateTime) -> String {
     t.to_offset(time::UtcOffset::UTC).format(&fmt).unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 
-/// A made image as a `data:` URL result (a stack that keeps nothing, or a failed write).
+/// A made image as a `data:` URL result (a stack that keeps nothing, or a failed write). No
+/// `downloadUrl`: a second copy of megabytes of base64 would double the answer past Lambda's 6 MB.
 pub fn data_link(b64: &str, width: u32, height: u32) -> Value {
     let content_type = if b64.starts_with("/9j/") { "image/jpeg" } else { "image/png" };
     let url = format!("data:{content_type};base64,{b64}");
     json!({
         "url": url,
-        "downloadUrl": url,
+        "downloadUrl": Value::Null,
         "contentType": content_type,
         "width": width,
         "height": height,
@@ -286,6 +287,8 @@ mod tests {
         assert_eq!(link["contentType"], "image/png");
         assert!(link["url"].as_str().is_some_and(|u| u.starts_with("data:image/png;base64,iVBOR")));
         assert_eq!(link["expiresAt"], Value::Null);
+        assert_eq!(link["downloadUrl"], Value::Null, "the image is in the answer once");
+        assert!(link.to_string().len() < TINY_PNG.len() + 300);
     }
 
     const TINY_PNG: &str =

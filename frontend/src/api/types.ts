@@ -144,8 +144,9 @@ export interface EditRequest {
  */
 export interface ResultImage {
   url: string;
-  /** The same image, answered with `Content-Disposition: attachment`. */
-  downloadUrl: string;
+  /** The same image, answered with `Content-Disposition: attachment`; null for a `data:` URL
+   * (download `url` itself). */
+  downloadUrl: string | null;
   contentType: 'image/png' | 'image/jpeg';
   width: number;
   height: number;

@@ -203,7 +203,8 @@ export class ResultsView {
   /** Through `downloadUrl` (the bucket answers it as an attachment), renewed first when it has expired. */
   private async download(id: string, index: number, image: ResultImage, name: string): Promise<void> {
     try {
-      download((await this.links.usable(id, index, image)).downloadUrl, name);
+      const usable = await this.links.usable(id, index, image);
+      download(usable.downloadUrl ?? usable.url, name);
     } catch (err) {
       this.actions.failed(err, 'Downloading the picture');
     }

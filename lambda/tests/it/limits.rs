@@ -70,6 +70,24 @@ async fn the_largest_outputs_of_each_family_fit_in_the_response() {
     }
 }
 
+/// A stack that keeps no results answers the image itself: one that fits the limit once comes back
+/// as it was made (PNG, no notice), and once — not also as a download link.
+#[tokio::test]
+async fn an_image_that_fits_once_is_answered_as_made() {
+    let image = noise_png_b64(1100, 1100);
+    assert!(image.len() > LAMBDA_RESPONSE_LIMIT / 2 && image.len() < MAX_RESPONSE_BYTES, "{}", image.len());
+    let answer = json!({"seeds": [1], "finish_reasons": [null], "images": [image.clone()]});
+    let resp = app("stability", FakeModel::answering(answer))
+        .handle(post_edit(&json!({"operation": "generate", "prompt": "x"})))
+        .await;
+    let body = json_body(&resp);
+    assert_eq!(status(&resp), 200, "{}", body["error"]);
+    assert_eq!(body["images"][0]["url"], json!(format!("data:image/png;base64,{image}")));
+    assert_eq!(body["images"][0]["downloadUrl"], Value::Null);
+    assert_eq!(body["notices"], json!([]));
+    assert!(lambda_payload_len(&resp) < LAMBDA_RESPONSE_LIMIT);
+}
+
 /// A model that answers after `delay` (as Bedrock does for a large premium request).
 #[derive(Clone)]
 struct SlowModel(Duration);
