@@ -1,11 +1,14 @@
 // @vitest-environment happy-dom
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ApiClient } from '../src/api/client';
 import type { EditPage, EditRecord, ResultImage } from '../src/api/types';
 import { HistoryView, keptLine, matchesFilter, summaryText } from '../src/ui/history';
 import type { Notifier } from '../src/ui/notify';
 
 const NOW = Date.parse('2026-12-05T22:00:00Z');
+// Kept-until dates are read against the clock: the fixtures' clock, not today's.
+beforeEach(() => vi.useFakeTimers({ now: NOW, toFake: ['Date'] }));
+afterEach(() => vi.useRealTimers());
 const image: ResultImage = {
   url: 'https://bucket.example.test/a.png?sig',
   downloadUrl: 'https://bucket.example.test/a.png?sig&dl',

@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EXPIRY_MARGIN_MS, LinkExpiredError, ResultLinks, keeping, linkExpired, resultFileName } from '../src/api/results';
 import type { EditRecord, EditResponse, ResultImage } from '../src/api/types';
 import { download } from '../src/ui/dom';
@@ -100,7 +100,12 @@ describe('showing results', () => {
     ...over,
   });
   const actions = () => ({ useAsInput: vi.fn(), reuseSeed: vi.fn(), failed: vi.fn() });
-  beforeEach(() => vi.mocked(download).mockClear());
+  beforeEach(() => {
+    vi.mocked(download).mockClear();
+    // The links' expiry is read against the clock: the fixtures' clock, not today's.
+    vi.useFakeTimers({ now: NOW, toFake: ['Date'] });
+  });
+  afterEach(() => vi.useRealTimers());
 
   it('reads each image from its link (no base64 in the answer), with the input to compare', () => {
     const view = new ResultsView(new ResultLinks(vi.fn()), actions());
