@@ -4,7 +4,9 @@
 import { h } from './dom';
 
 export function compareSlider(beforeSrc: string, afterSrc: string, label: string, initial = 50): HTMLElement {
-  const after = h('img', { src: afterSrc, alt: `${label}: result`, class: 'after', draggable: 'false' });
+  // A CORS request, like "use as input"'s fetch of the same link: the browser may answer that fetch
+  // from the cache, and an entry cached from a plain (no-CORS) image request has no CORS headers.
+  const after = h('img', { src: afterSrc, alt: `${label}: result`, class: 'after', draggable: 'false', crossorigin: 'anonymous' });
   const before = h('img', { src: beforeSrc, alt: `${label}: input`, class: 'before', draggable: 'false' });
   const beforeClip = h('div', { class: 'before-clip', 'aria-hidden': 'true' }, before);
   const divider = h('div', { class: 'divider', 'aria-hidden': 'true' });

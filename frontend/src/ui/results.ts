@@ -178,7 +178,7 @@ export class ResultsView {
       picture = compareSlider(before, BLANK, label);
       resultImage(this.links, r.id, i, image, picture.querySelector<HTMLImageElement>('img.after')!);
     } else {
-      picture = resultImage(this.links, r.id, i, image, h('img', { alt: label, class: 'result-img', width: image.width || null, height: image.height || null }));
+      picture = resultImage(this.links, r.id, i, image, h('img', { alt: label, class: 'result-img', width: image.width || null, height: image.height || null, crossorigin: 'anonymous' }));
     }
     return h(
       'figure',
