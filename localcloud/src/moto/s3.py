@@ -165,9 +165,30 @@ def _checked(dispatch):
                 refusal = _s3_error(403, "AccessDenied", "Access Denied")
             if refusal is not None:
                 return refusal
-        return dispatch.__func__(cls, request, *args, **kwargs)
+        return _missing_key_for(request, dispatch.__func__(cls, request, *args, **kwargs))
 
     return classmethod(dispatch_checked)
+
+
+def _missing_key_for(request, response):
+    """S3 tells a missing key apart (404 NoSuchKey) only to a caller allowed s3:ListBucket on the
+    bucket; anyone else gets 403 AccessDenied and learns nothing of which keys exist ("GetObject"
+    and "HeadObject", Amazon S3 API Reference, Permissions). moto answers 404 to everyone."""
+    if request.method not in ("GET", "HEAD") or not isinstance(response, tuple) or response[0] != 404:
+        return response
+    bucket, _, key = request.path.lstrip("/").partition("/")
+    body = response[2] if len(response) > 2 else b""
+    body = body.encode() if isinstance(body, str) else (body or b"")
+    if not key or (request.method == "GET" and b"NoSuchKey" not in body):
+        return response
+    if bucket not in _s3_models.s3_backends[_DEFAULT_ACCOUNT_ID][_partition("us-east-1")].buckets:
+        return response
+    try:
+        _S3ActionIAMRequest(_DEFAULT_ACCOUNT_ID, request.method, request.path, {}, b"", request.headers,
+                            "ListBucket").check_action_permitted(f"arn:aws:s3:::{bucket}")
+    except (_s3_exceptions.BucketAccessDeniedError, _s3_exceptions.S3AccessDeniedError):
+        return _s3_error(403, "AccessDenied", "Access Denied")
+    return response
 
 
 for _name in ("bucket_dispatch", "key_dispatch", "ambiguous_dispatch"):

@@ -89,6 +89,10 @@ out["head_with_head_bucket"] = status(lambda: header.head_bucket(Bucket=BUCKET))
 deleter = host("deleter", ["s3:DeleteObject"], f"arn:aws:s3:::{BUCKET}/*")
 gone = deleter.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": "private/notes.txt"}]})
 out["delete_objects_errors"] = len(gone.get("Errors", []))
+# A missing key: 404 only to a reader allowed s3:ListBucket, 403 to the function's role.
+out["missing_to_the_role"] = fetch(link("results/alice/01K/9.png"))
+reader = host("reader", ["s3:ListBucket", "s3:GetObject"], [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"])
+out["missing_to_a_lister"] = status(lambda: reader.head_object(Bucket=BUCKET, Key="results/alice/01K/9.png"))
 out["admin_reads_over_loopback"] = s3.get_object(Bucket=BUCKET, Key="results/alice/01K/0.png")["ContentType"]
 print(json.dumps(out))
 "#;
@@ -125,6 +129,12 @@ async fn presigned_links_are_checked_as_s3_checks_them() {
     assert_eq!(got["head_with_list_bucket"], 200, "{got:#}");
     assert_eq!(got["head_with_head_bucket"], 403, "s3:HeadBucket is not an IAM action: {got:#}");
     assert_eq!(got["delete_objects_errors"], 0, "DeleteObjects is authorized per key: {got:#}");
+    assert_eq!(
+        (got["missing_to_the_role"]["status"].clone(), got["missing_to_the_role"]["code"].clone()),
+        (json!(403), json!("AccessDenied")),
+        "a missing key is not told apart without s3:ListBucket: {got:#}"
+    );
+    assert_eq!(got["missing_to_a_lister"], 404, "{got:#}");
     assert_eq!(
         got["admin_reads_over_loopback"], "image/png",
         "the TLS-only policy does not lock out the loopback: {got:#}"

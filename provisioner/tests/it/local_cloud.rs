@@ -1318,7 +1318,7 @@ async fn the_function_holds_exactly_the_permissions_it_uses() {
         Usage,
         /// The kept image of an edit, read through the link the history hands out.
         Open,
-        /// An edit made and deleted: its kept image is gone with it (the link then answers 404).
+        /// An edit made and deleted: its kept image is gone with it (the link then answers 403).
         Forget,
     }
     /// An edit's first image link, when the image was kept (a `data:` URL means it was not).
@@ -1367,9 +1367,9 @@ async fn the_function_holds_exactly_the_permissions_it_uses() {
                         serde_json::from_str::<Value>(&made).ok().and_then(|v| v["id"].as_str().map(str::to_owned));
                     let (deleted, _) = send(http.delete(format!("{api}/edits/{}", new_id.unwrap_or_default()))).await;
                     let (after, text) = fetch(link).await;
-                    // Gone: 404 NoSuchKey, or 403 on S3 itself, which answers 403 for a missing key to
-                    // a reader without s3:ListBucket ("GetObject", S3 API Reference). 200: still there.
-                    (if deleted == 204 && matches!(after, 403 | 404) { 204 } else { after }, text)
+                    // Gone: 403, as S3 answers a missing key to a reader without s3:ListBucket (the
+                    // role has none; "GetObject", S3 API Reference). 200: still there.
+                    (if deleted == 204 && after == 403 { 204 } else { after }, text)
                 }
             }
         }
