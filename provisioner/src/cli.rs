@@ -152,8 +152,8 @@ pub enum AppCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum UsersAction {
-    /// Invite people: Cognito e-mails each a temporary password (printed instead on the local
-    /// cloud, which sends no e-mail); the app asks for a new one at the first sign-in.
+    /// Invite people: Cognito e-mails each a temporary password (printed too on the local cloud,
+    /// whose mailbox masks it); the app asks for a new one at the first sign-in.
     Add {
         /// E-mail addresses.
         emails: Vec<String>,

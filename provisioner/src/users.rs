@@ -1,7 +1,8 @@
 //! `provision users`: who may sign in. Self sign-up is off unless the stack file turns it on, so
 //! the stack's owner invites people: AdminCreateUser, after which Cognito e-mails each a
 //! temporary password and the web app asks for a new one at the first sign-in. The local cloud
-//! sends no e-mail, so there the temporary password is printed instead.
+//! writes each invitation to its mailbox (`.localcloud/logs/notifications.jsonl`) with the password
+//! masked, so there the temporary password is printed as well.
 
 use crate::stack::{EDITOR, UserPool};
 use std::path::Path;
@@ -108,8 +109,9 @@ pub async fn add(
     let local = ctx.local.is_some();
     let mut results: Vec<Invited> = Vec::new();
     for email in &wanted {
-        // The tool chooses the temporary password when it must show it: the local cloud sends no
-        // e-mail, a handout prints it. Cognito e-mails it all the same on AWS.
+        // The tool chooses the temporary password when it must show it: the local cloud's mailbox
+        // masks it (.localcloud/logs/notifications.jsonl), a handout prints it. Cognito e-mails it
+        // all the same.
         let temporary = (local || handout.is_some() || resend).then(temporary_password);
         let mut call = aws.cognito.admin_create_user().user_pool_id(&pool).username(email);
         if resend {
@@ -120,13 +122,9 @@ pub async fn add(
                 .user_attributes(
                     AttributeType::builder().name("email_verified").value("true").build().map_err(build_error)?,
                 );
-            if local {
-                call = call.message_action(MessageActionType::Suppress);
-            }
         }
-        if !local {
-            call = call.desired_delivery_mediums(DeliveryMediumType::Email);
-        }
+        // The same call on both clouds: the local one writes the invitation to its mailbox.
+        call = call.desired_delivery_mediums(DeliveryMediumType::Email);
         call = call.set_temporary_password(temporary.clone());
         let result = match call.send().await.ctx("cognito-idp:AdminCreateUser") {
             Ok(_) if resend => "invitation sent again",

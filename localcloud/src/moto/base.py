@@ -66,3 +66,20 @@ def _original(owner, name, params=None):
             f"{tuple(params)}); rewrite its patch in localcloud/src/moto/"
         )
     return found
+
+
+# --- The local mailbox: what AWS would e-mail --------------------------------------------------
+# SNS (alarm notifications, cloudwatch.py) and Cognito (invitations, cognito.py) send e-mail on
+# AWS. Locally each e-mail is one JSON line in <log dir>/notifications.jsonl (the directory is
+# LOCALCLOUD_LOG_DIR, set by localcloud/src/moto.rs) and a line naming it in moto.log.
+_mailbox_lock = threading.Lock()
+
+
+def _mail(entry, summary):
+    print(summary, file=sys.stderr, flush=True)
+    directory = os.environ.get("LOCALCLOUD_LOG_DIR")
+    if not directory:
+        return
+    with _mailbox_lock, open(os.path.join(directory, "notifications.jsonl"), "a", encoding="utf-8") as f:
+        f.write(json.dumps(entry) + "\n")
+

@@ -854,7 +854,6 @@ _cw_subscription_publish = _original(
     ("self", "message", "message_id", "subject", "message_attributes", "group_id", "deduplication_id",
      "message_structure"),
 )
-_cw_notifications_lock = threading.Lock()
 
 
 def _cw_subscription_publish_mailing(self, message, message_id, subject=None, message_attributes=None,
@@ -873,21 +872,14 @@ def _cw_subscription_publish_mailing(self, message, message_id, subject=None, me
         message = self._parse_message_structure(message, self.protocol)
     if self.protocol == "email-json":
         message = json.dumps(self.get_post_data(message, message_id, subject, message_attributes=message_attributes))
-    print(f"sns: e-mail to {self.endpoint}: {subject if subject is not None else '(no subject)'}", file=sys.stderr,
-          flush=True)
-    directory = os.environ.get("LOCALCLOUD_LOG_DIR")
-    if not directory:
-        return
-    line = json.dumps({
+    _mail({
         "time": _cw_time(_cw_models.utcnow()),
         "topicArn": self.topic.arn,
         "protocol": self.protocol,
         "endpoint": self.endpoint,
         "subject": subject,
         "message": message,
-    })
-    with _cw_notifications_lock, open(os.path.join(directory, "notifications.jsonl"), "a", encoding="utf-8") as f:
-        f.write(line + "\n")
+    }, f"sns: e-mail to {self.endpoint}: {subject if subject is not None else '(no subject)'}")
 
 
 _sns_models.Subscription.publish = _cw_subscription_publish_mailing

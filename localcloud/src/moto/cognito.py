@@ -458,10 +458,39 @@ def _resend_invitation(self, user_pool_id, username, temporary_password):
 
 def _admin_create_user_vetted(self, user_pool_id, username, message_action, temporary_password, attributes):
     if message_action == "RESEND":
-        return _resend_invitation(self, user_pool_id, username, temporary_password)
-    pool = self.describe_user_pool(user_pool_id)
-    _run_pre_sign_up(pool, "PreSignUp_AdminCreateUser", username, attributes)
-    return _admin_create_user(self, user_pool_id, username, message_action, temporary_password, attributes)
+        user = _resend_invitation(self, user_pool_id, username, temporary_password)
+    else:
+        pool = self.describe_user_pool(user_pool_id)
+        _run_pre_sign_up(pool, "PreSignUp_AdminCreateUser", username, attributes)
+        user = _admin_create_user(self, user_pool_id, username, message_action, temporary_password, attributes)
+    if message_action != "SUPPRESS":
+        _mail_invitation(self.describe_user_pool(user_pool_id), user, username)
+    return user
+
+
+# The invitation e-mail AdminCreateUser sends unless MessageAction is SUPPRESS: the pool's
+# InviteMessageTemplate with {username} and {####} (the temporary password) filled in, or
+# Cognito's default text ("Your username is {username} and temporary password is {####}.",
+# AdminCreateUserConfigType / MessageTemplateType, Cognito API Reference). Written to the local
+# mailbox with the password masked: the file is in the log directory, and the host has the
+# password from `provision users add` (its handout) already.
+_DEFAULT_INVITE = ("Your temporary password", "Your username is {username} and temporary password is {####}.")
+MASKED_PASSWORD = "<temporary password>"
+
+
+def _mail_invitation(pool, user, username):
+    template = (pool.extended_config.get("AdminCreateUserConfig") or {}).get("InviteMessageTemplate") or {}
+    subject = template.get("EmailSubject") or _DEFAULT_INVITE[0]
+    body = template.get("EmailMessage") or _DEFAULT_INVITE[1]
+    email = next((a["Value"] for a in user.attributes if a.get("Name") == "email"), username)
+    _mail({
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "userPoolId": pool.id,
+        "protocol": "email",
+        "endpoint": email,
+        "subject": subject,
+        "message": body.replace("{username}", username).replace("{####}", MASKED_PASSWORD),
+    }, f"cognito: invitation e-mail to {email}: {subject}")
 
 
 cognitoidp.CognitoIdpBackend.sign_up = _sign_up_checked

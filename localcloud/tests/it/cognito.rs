@@ -228,3 +228,40 @@ fn a_patch_that_no_longer_fits_moto_stops_it_at_start_naming_the_attribute() {
     assert!(fits.status.success(), "{}", String::from_utf8_lossy(&fits.stderr));
     assert!(String::from_utf8_lossy(&fits.stderr).contains("every patch fits"));
 }
+
+/// AdminCreateUser e-mails the invitation unless told not to (MessageAction SUPPRESS): locally it
+/// is a line in the mailbox, `notifications.jsonl`, with the pool's template filled in and the
+/// temporary password masked; RESEND sends it again.
+#[tokio::test(flavor = "multi_thread")]
+async fn invitations_reach_the_local_mailbox_with_the_password_masked() {
+    let logs = tempfile::tempdir().expect("temp dir");
+    let moto = MotoServer::start(&crate::root(), logs.path(), false).await.expect("moto starts");
+    let script = r#"
+import json, os, boto3
+idp = boto3.client("cognito-idp")
+pool = idp.create_user_pool(PoolName="p", AdminCreateUserConfig={"AllowAdminCreateUserOnly": True,
+    "InviteMessageTemplate": {"EmailSubject": "Your place at the Bedrock day",
+                              "EmailMessage": "Open http://app.example/ and sign in as {username} with {####}."}})["UserPool"]["Id"]
+attrs = lambda e: [{"Name": "email", "Value": e}]
+idp.admin_create_user(UserPoolId=pool, Username="ada@example.com", UserAttributes=attrs("ada@example.com"),
+                      TemporaryPassword="Secret-pass-1a", DesiredDeliveryMediums=["EMAIL"])
+idp.admin_create_user(UserPoolId=pool, Username="bob@example.com", UserAttributes=attrs("bob@example.com"),
+                      MessageAction="SUPPRESS")
+idp.admin_create_user(UserPoolId=pool, Username="ada@example.com", MessageAction="RESEND", TemporaryPassword="Secret-pass-2b")
+path = os.path.join(os.environ["LOG_DIR"], "notifications.jsonl")
+print(json.dumps([json.loads(l) for l in open(path)] if os.path.exists(path) else []))
+"#;
+    let dir = logs.path().to_str().expect("utf8").to_owned();
+    let mails = crate::boto3(&moto, script, &[("LOG_DIR", dir.as_str())]);
+    let mails = mails.as_array().expect("a list");
+    assert_eq!(mails.len(), 2, "the invitation and its resend, nothing for SUPPRESS: {mails:#?}");
+    for mail in mails {
+        assert_eq!(mail["endpoint"], "ada@example.com");
+        assert_eq!(mail["subject"], "Your place at the Bedrock day");
+        assert_eq!(
+            mail["message"],
+            "Open http://app.example/ and sign in as ada@example.com with <temporary password>."
+        );
+        assert!(!mail.to_string().contains("Secret-pass"), "the password is never written: {mail}");
+    }
+}
