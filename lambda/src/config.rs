@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::cors::AllowedOrigins;
 use crate::models::{Family, Operation};
+use image_edit_contract::results::MAX_KEEP_DAYS;
 
 /// DynamoDB table of edit records: partition key `userId` (S), sort key `id` (S, a ULID).
 pub const ENV_TABLE_NAME: &str = image_edit_contract::env::TABLE_NAME;
@@ -102,9 +103,6 @@ pub struct ResultsConfig {
 pub const ENV_RESULTS_BUCKET: &str = image_edit_contract::env::RESULTS_BUCKET;
 /// Days the bucket keeps an image; 0 keeps none.
 pub const ENV_RESULTS_KEEP_DAYS: &str = image_edit_contract::env::RESULTS_KEEP_DAYS;
-/// The longest `history.keep_days` the provisioner accepts (a year; the lifecycle rule takes any
-/// positive number, the stack file keeps it sensible).
-pub const MAX_KEEP_DAYS: u32 = 365;
 
 impl Config {
     /// Reads the process environment.

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use image_edit_contract::catalogue::{self, Refusal};
+use image_edit_contract::results::MAX_KEEP_DAYS;
 use serde::{Deserialize, Serialize};
 
 /// Stack names become prefixes of every physical name; the tightest limit is the IAM role name
@@ -765,7 +766,7 @@ fn check_monitoring(m: &MonitoringSettings) -> Check {
     Ok(())
 }
 
-/// `history.keep_days`: within what the function accepts (`config::MAX_KEEP_DAYS` of the function).
+/// `history.keep_days`: within what the function accepts (the same `MAX_KEEP_DAYS`).
 fn check_history(h: &HistorySettings) -> Check {
     if h.keep_days > MAX_KEEP_DAYS {
         return fail(
@@ -778,9 +779,6 @@ fn check_history(h: &HistorySettings) -> Check {
     }
     Ok(())
 }
-
-/// The longest `history.keep_days` (a year).
-pub const MAX_KEEP_DAYS: u32 = 365;
 
 fn check_logs(l: &LogSettings) -> Check {
     if LOG_RETENTION_DAYS.contains(&l.retention_days) {

@@ -178,10 +178,9 @@ pub mod results {
         format!("{PREFIX}{sub}/{id}/{n}.{extension}")
     }
 
-    /// The prefix of all of one edit's images.
-    pub fn edit_prefix(sub: &str, id: &str) -> String {
-        format!("{PREFIX}{sub}/{id}/")
-    }
+    /// The longest `history.keep_days`: a year (the lifecycle rule takes any positive number; the
+    /// stack file and the function keep it sensible, with the same bound).
+    pub const MAX_KEEP_DAYS: u32 = 365;
 }
 
 #[cfg(test)]
